@@ -1,0 +1,115 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/rooms"
+)
+
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
+	set, err := s.svc.Store().Settings(r.Context())
+	reply(w, r, http.StatusOK, set, err)
+}
+
+func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
+	var set rooms.Settings
+	b, err := decode(w, r, &set)
+	if err == nil {
+		err = requireAll(b, set)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	set, err = s.svc.PutSettings(r.Context(), set)
+	reply(w, r, http.StatusOK, set, err)
+}
+
+func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) {
+	teams, err := s.svc.Store().ListTeams(r.Context())
+	reply(w, r, http.StatusOK, map[string][]*rooms.Team{"teams": teams}, err)
+}
+
+type teamRequest struct {
+	ID       string              `json:"id"`
+	Name     string              `json:"name"`
+	Settings *rooms.TeamSettings `json:"settings"`
+}
+
+func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) {
+	// Settings left out keep the defaults of a team created with a name.
+	defaults := rooms.DefaultTeamSettings()
+	req := teamRequest{Settings: &defaults}
+	if _, err := decode(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.svc.CreateTeam(r.Context(), req.Name, req.Settings)
+	reply(w, r, http.StatusCreated, t, err)
+}
+
+func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
+	t, err := s.svc.Store().Team(r.Context(), mux.Vars(r)["id"])
+	reply(w, r, http.StatusOK, t, err)
+}
+
+func (s *Server) putTeam(w http.ResponseWriter, r *http.Request) {
+	var t rooms.Team
+	b, err := decode(w, r, &t)
+	if err == nil {
+		err = requireAll(b, t, "id")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t.ID = mux.Vars(r)["id"]
+	out, err := s.svc.UpdateTeam(r.Context(), &t)
+	reply(w, r, http.StatusOK, out, err)
+}
+
+func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
+	agents, err := s.svc.Store().ListAgents(r.Context())
+	reply(w, r, http.StatusOK, map[string][]*rooms.Agent{"agents": agents}, err)
+}
+
+func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
+	var in rooms.AgentInput
+	if _, err := decode(w, r, &in); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.svc.CreateAgent(r.Context(), in)
+	reply(w, r, http.StatusCreated, a, err)
+}
+
+func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
+	var in rooms.AgentInput
+	b, err := decode(w, r, &in)
+	if err == nil {
+		err = requireAll(b, in, "id")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	a, err := s.svc.UpdateAgent(r.Context(), mux.Vars(r)["id"], in)
+	reply(w, r, http.StatusOK, a, err)
+}
+
+func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) {
+	msgs := []notify.Message{}
+	if s.outbox != nil {
+		list, err := s.outbox.List(r.Context(), 200)
+		if err != nil {
+			writeError(w, r, fmt.Errorf("%w: %v", rooms.ErrUnavailable, err))
+			return
+		}
+		msgs = append(msgs, list...)
+	}
+	writeJSON(w, http.StatusOK, map[string][]notify.Message{"messages": msgs})
+}

@@ -1,0 +1,183 @@
+package api
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// Cookie names.
+const (
+	authCookie     = "cohub_auth"
+	customerCookie = "cohub_customer"
+)
+
+// agentFrom returns the agent a request is authenticated as.
+func agentFrom(r *http.Request) *rooms.Agent {
+	a, _ := r.Context().Value(agentKey).(*rooms.Agent)
+	return a
+}
+
+// credential takes the bearer token, else the cookie, and says which.
+func credential(r *http.Request) (token string, fromCookie bool) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, _ := strings.Cut(h, " ")
+		if strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok), false
+		}
+		return "", false
+	}
+	if c, err := r.Cookie(authCookie); err == nil {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// requireAgent authenticates the agent; a cookie-authenticated request
+// that changes state must come from one of our origins (CSRF).
+func (s *Server) requireAgent(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, fromCookie := credential(r)
+		if token == "" {
+			writeError(w, r, errUnauth)
+			return
+		}
+		a, err := s.svc.Authenticate(r.Context(), token)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if fromCookie && !safeMethod(r.Method) && !s.sameOrigin(r, true) {
+			writeError(w, r, errCrossOrigin)
+			return
+		}
+		next(w, r.WithContext(withAgentCtx(r.Context(), a)))
+	}
+}
+
+// requireAdmin lets only admins through.
+func (s *Server) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
+	return s.requireAgent(func(w http.ResponseWriter, r *http.Request) {
+		if agentFrom(r).Role != rooms.RoleAdmin {
+			writeError(w, r, rooms.ErrForbidden)
+			return
+		}
+		next(w, r)
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// sameOrigin checks the Origin header against the request's own host,
+// the public URL and the allowed origins. must says whether a missing
+// Origin fails.
+func (s *Server) sameOrigin(r *http.Request, must bool) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return !must
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	for _, o := range s.origins {
+		if strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientIP is the peer's address; behind a proxy it is the proxy's, which
+// still bounds login tries per account.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+type loginReply struct {
+	Token string       `json:"token"`
+	Agent *rooms.Agent `json:"agent"`
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if !s.sameOrigin(r, false) {
+		writeError(w, r, errCrossOrigin)
+		return
+	}
+	var req loginRequest
+	if _, err := decode(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	token, a, err := s.svc.Login(r.Context(), req.Email, req.Password, clientIP(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	http.SetCookie(w, s.cookie(authCookie, token, int(s.svc.TokenTTL().Seconds())))
+	writeJSON(w, http.StatusOK, loginReply{Token: token, Agent: a})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	token, _ := credential(r)
+	if err := s.svc.Logout(r.Context(), token); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	http.SetCookie(w, s.cookie(authCookie, "", -1))
+	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+}
+
+func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.opts.PublicURL, "https://")}
+}
+
+type teamRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type meReply struct {
+	*rooms.Agent
+	SettingsTeams  []teamRef `json:"settings_teams"`
+	SMSEnabled     bool      `json:"sms_enabled"`
+	InvitationMode string    `json:"invitation_mode"`
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	a := agentFrom(r)
+	ctx := r.Context()
+	set, err := s.svc.Store().Settings(ctx)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	teams, err := s.svc.SettingsTeams(ctx, a)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	reply := meReply{Agent: a, SettingsTeams: []teamRef{}, SMSEnabled: set.SMSEnabled, InvitationMode: set.InvitationMode}
+	for _, t := range teams {
+		reply.SettingsTeams = append(reply.SettingsTeams, teamRef{ID: t.ID, Name: t.Name})
+	}
+	writeJSON(w, http.StatusOK, reply)
+}

@@ -1,0 +1,214 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// callers, in the order of every row's expected statuses: no credential,
+// a customer link, an agent of another team, an agent of the owner's
+// team, the owner, the owner's supervisor, an admin.
+var callers = []string{"none", "link", "riley", "blake", "alex", "sam", "admin"}
+
+type authzRow struct {
+	method, path string // path may hold {id} (a session of alex's), {task}, {sales}, {alex}
+	body         func(n int) any
+	state        string // the session's state before the call: active (default), planned, ended
+	want         [7]int
+}
+
+func adminOnly(ok int) [7]int { return [7]int{401, 401, 403, 403, 403, 403, ok} }
+
+// TestAuthorizationMatrix runs every route as every kind of caller.
+func TestAuthorizationMatrix(t *testing.T) {
+	rows := []authzRow{
+		{method: "GET", path: "/api/me", want: [7]int{401, 401, 200, 200, 200, 200, 200}},
+		{method: "GET", path: "/api/settings", want: adminOnly(200)},
+		{method: "PUT", path: "/api/settings", body: func(int) any { return rooms.DefaultSettings() }, want: adminOnly(200)},
+		{method: "GET", path: "/api/teams", want: adminOnly(200)},
+		{method: "POST", path: "/api/teams", body: func(n int) any { return map[string]string{"name": fmt.Sprint("Team ", n)} }, want: adminOnly(201)},
+		{method: "GET", path: "/api/teams/{sales}", want: adminOnly(200)},
+		{method: "PUT", path: "/api/teams/{sales}", body: func(int) any {
+			return rooms.Team{Name: "Sales", Settings: rooms.DefaultTeamSettings()}
+		}, want: adminOnly(200)},
+		{method: "GET", path: "/api/agents", want: adminOnly(200)},
+		{method: "POST", path: "/api/agents", body: func(n int) any {
+			return map[string]any{"email": fmt.Sprintf("new%d@cohub.test", n), "name": "New", "role": "agent",
+				"team_id": "{sales}", "settings_team_ids": []string{}, "password": testPassword}
+		}, want: adminOnly(201)},
+		{method: "PUT", path: "/api/agents/{alex}", body: func(int) any {
+			return map[string]any{"email": "alex@cohub.test", "name": "Alex", "role": "agent",
+				"team_id": "{sales}", "settings_team_ids": []string{}}
+		}, want: adminOnly(200)},
+		{method: "GET", path: "/api/outbox", want: adminOnly(200)},
+		{method: "POST", path: "/api/sessions", body: func(int) any {
+			return map[string]any{"mode": "start", "customer": map[string]string{"email": "new@example.com"}}
+		}, want: [7]int{401, 401, 201, 201, 201, 201, 201}},
+		{method: "GET", path: "/api/sessions", want: [7]int{401, 401, 200, 200, 200, 200, 200}},
+		{method: "GET", path: "/api/sessions/{id}", want: [7]int{401, 401, 404, 200, 200, 200, 200}},
+		{method: "GET", path: "/api/sessions/{id}/events", want: [7]int{401, 401, 404, 200, 200, 200, 200}},
+		{method: "POST", path: "/api/sessions/{id}/invite", state: "planned", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "POST", path: "/api/sessions/{id}/tasks", body: func(int) any { return map[string]string{"kind": "sign", "title": "Sign"} },
+			want: [7]int{401, 401, 404, 403, 201, 201, 201}},
+		{method: "DELETE", path: "/api/sessions/{id}/tasks/{task}", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "POST", path: "/api/sessions/{id}/link", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "POST", path: "/api/sessions/{id}/reengage", body: func(int) any {
+			return map[string]any{"customer": map[string]string{"email": "fixed@example.com"}}
+		}, want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "POST", path: "/api/sessions/{id}/end", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "POST", path: "/api/sessions/{id}/renew", state: "ended", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "GET", path: "/api/customer/session", want: [7]int{401, 200, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/new-link", want: [7]int{401, 202, 401, 401, 401, 401, 401}},
+	}
+	backends(t, func(t *testing.T, e *env) {
+		n := 0
+		for _, row := range rows {
+			for i, who := range callers {
+				n++
+				t.Run(fmt.Sprintf("%s %s as %s", row.method, row.path, who), func(t *testing.T) {
+					e.t = t
+					path, cred := e.prepare(row, who)
+					var body any
+					if row.body != nil {
+						body = row.body(n)
+					}
+					if j, ok := body.(map[string]any); ok && j["team_id"] == "{sales}" {
+						j["team_id"] = e.sales
+					}
+					r := e.do(row.method, path, cred, body)
+					if r.status != row.want[i] {
+						t.Fatalf("status %d, want %d: %s", r.status, row.want[i], r.body)
+					}
+				})
+			}
+		}
+	})
+}
+
+// prepare makes a fresh session of alex's in the row's state and returns
+// the path and the credential to call with.
+func (e *env) prepare(row authzRow, who string) (string, string) {
+	e.t.Helper()
+	e.n++
+	email := fmt.Sprintf("c%d@example.com", e.n)
+	var s *rooms.Session
+	if row.state == "planned" {
+		s = e.preplan("alex", email)
+	} else {
+		s = e.startSession("alex", email)
+	}
+	var task rooms.Task
+	e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]string{"kind": "form", "title": "Form"}).want(201).into(&task)
+	if row.state == "ended" {
+		e.do("POST", "/api/sessions/"+s.ID+"/end", "alex", nil).want(200)
+	}
+	path := strings.NewReplacer("{id}", s.ID, "{task}", task.ID, "{sales}", e.sales, "{alex}", e.agents["alex"].ID).Replace(row.path)
+	switch who {
+	case "none":
+		return path, ""
+	case "link":
+		var link rooms.Link
+		if row.state == "" {
+			e.do("POST", "/api/sessions/"+s.ID+"/link", "alex", nil).want(200).into(&link)
+			return path, "Link " + strings.TrimPrefix(link.URL, "http://cohub.test/c/")
+		}
+		return path, "Link " + e.linkFor(s)
+	}
+	return path, who
+}
+
+// linkFor signs a link for any session through the service, as an
+// invitation would.
+func (e *env) linkFor(s *rooms.Session) string {
+	msgs, err := e.outbox.List(e.t.Context(), 1000)
+	e.must(err)
+	for _, m := range msgs {
+		if m.SessionID == s.ID {
+			return e.linkSentTo(m.To)
+		}
+	}
+	return "no-link-for-planned-session"
+}
+
+// TestCookieNeedsSameOrigin: a cookie-authenticated state change needs a
+// same-origin Origin header; bearer tokens need none.
+func TestCookieNeedsSameOrigin(t *testing.T) {
+	e := newEnv(t, "memory")
+	body := `{"mode":"start","customer":{"email":"x@example.com"}}`
+	post := func(origin string, cookie bool) *resp {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/api/sessions", strings.NewReader(body))
+		if cookie {
+			req.AddCookie(&http.Cookie{Name: "cohub_auth", Value: e.tokens["alex"]})
+		} else {
+			req.Header.Set("Authorization", "Bearer "+e.tokens["alex"])
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		return e.send(req)
+	}
+	post("", true).wantError(403, "forbidden")
+	post("https://evil.example", true).wantError(403, "forbidden")
+	post(e.srv.URL, true).want(201)
+	post("http://cohub.test", true).want(201)
+	post("", false).want(201)
+	// Reading with the cookie needs no Origin.
+	req, _ := http.NewRequest("GET", e.srv.URL+"/api/me", nil)
+	req.AddCookie(&http.Cookie{Name: "cohub_auth", Value: e.tokens["alex"]})
+	e.send(req).want(200)
+}
+
+func TestLoginLogout(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		r := e.do("POST", "/api/login", "", map[string]string{"email": "ALEX@cohub.test", "password": testPassword}).want(200)
+		var out struct {
+			Token string
+			Agent map[string]any
+		}
+		r.into(&out)
+		if out.Token == "" || out.Agent["email"] != "alex@cohub.test" || out.Agent["password_hash"] != nil {
+			t.Fatalf("login reply = %s", r.body)
+		}
+		c := r.header.Get("Set-Cookie")
+		if !strings.Contains(c, "cohub_auth="+out.Token) || !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Lax") {
+			t.Fatalf("cookie = %q", c)
+		}
+		e.do("POST", "/api/login", "", map[string]string{"email": "alex@cohub.test", "password": "wrong-password"}).wantError(401, "unauthenticated")
+		e.do("POST", "/api/login", "", map[string]string{"email": "nobody@cohub.test", "password": testPassword}).wantError(401, "unauthenticated")
+		e.do("POST", "/api/login", "", map[string]any{"email": "alex@cohub.test", "password": testPassword, "x": 1}).wantField("x")
+
+		var me struct {
+			ID             string
+			SettingsTeams  []struct{ ID, Name string } `json:"settings_teams"`
+			SMSEnabled     bool                        `json:"sms_enabled"`
+			InvitationMode string                      `json:"invitation_mode"`
+		}
+		e.do("GET", "/api/me", "Bearer "+out.Token, nil).want(200).into(&me)
+		if me.ID != e.agents["alex"].ID || len(me.SettingsTeams) != 1 || me.SettingsTeams[0].Name != "Sales" || !me.SMSEnabled || me.InvitationMode != "builtin" {
+			t.Fatalf("me = %+v", me)
+		}
+		e.do("POST", "/api/logout", "Bearer "+out.Token, nil).want(200)
+		e.do("GET", "/api/me", "Bearer "+out.Token, nil).wantError(401, "unauthenticated")
+		e.do("GET", "/api/me", "Bearer forged", nil).wantError(401, "unauthenticated")
+	})
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		for i := range 10 {
+			e.do("POST", "/api/login", "", map[string]string{"email": "blake@cohub.test", "password": fmt.Sprint("wrong-", i)}).
+				wantError(401, "unauthenticated")
+		}
+		// Even the right password is refused once the account is locked.
+		e.do("POST", "/api/login", "", map[string]string{"email": "blake@cohub.test", "password": testPassword}).
+			wantError(429, "rate_limited")
+		// The limit is per account and per IP: all tests come from one IP,
+		// so another account is refused too until the minute passes.
+		e.do("POST", "/api/login", "", map[string]string{"email": "alex@cohub.test", "password": testPassword}).
+			wantError(429, "rate_limited")
+	})
+}

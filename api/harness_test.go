@@ -1,0 +1,289 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/rooms"
+)
+
+// clock is a settable test clock: link expiry and access windows are
+// tested by moving it, never by sleeping.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// env is one Cohub server on one backend, with a known cast:
+// admin (no team), sam the Sales supervisor, alex and blake (Sales
+// agents), riley (Support agent).
+type env struct {
+	t       *testing.T
+	backend string
+	srv     *httptest.Server
+	svc     *rooms.Service
+	store   rooms.Store
+	outbox  notify.Outbox
+	clock   *clock
+	sales   string
+	support string
+	agents  map[string]*rooms.Agent
+	tokens  map[string]string
+	n       int // numbers unique contacts
+}
+
+const testPassword = "correct-horse-battery"
+
+// backends runs fn once per backend, as subtests.
+func backends(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, b := range []string{"memory", "redis"} {
+		t.Run(b, func(t *testing.T) { fn(t, newEnv(t, b)) })
+	}
+}
+
+func newEnv(t *testing.T, backend string) *env {
+	t.Helper()
+	e := &env{t: t, backend: backend, clock: &clock{now: time.Now().UTC().Truncate(time.Second)},
+		agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
+	e.store, e.outbox = newBackend(t, backend)
+	e.start()
+	e.seed()
+	return e
+}
+
+func newBackend(t *testing.T, backend string) (rooms.Store, notify.Outbox) {
+	if backend == "memory" {
+		return rooms.NewMemStore(), notify.NewMemoryOutbox(1000)
+	}
+	rdb, prefix := redistest.Client(t)
+	return rooms.NewRedisStore(rdb, prefix, rooms.RedisOptions{}), notify.NewRedisOutbox(rdb, prefix, 1000)
+}
+
+// start serves a fresh server over the env's store, as a restart would.
+func (e *env) start() {
+	if e.srv != nil {
+		e.srv.Close()
+	}
+	e.svc = rooms.NewService(e.store, notify.Mux{Email: e.outbox, SMS: e.outbox}, rooms.Config{
+		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
+		Now: e.clock.Now, BcryptCost: bcrypt.MinCost,
+	}, zerolog.Nop())
+	e.srv = httptest.NewServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, zerolog.Nop()).Handler())
+	e.t.Cleanup(e.srv.Close)
+}
+
+func (e *env) seed() {
+	ctx := context.Background()
+	sales, err := e.svc.CreateTeam(ctx, "Sales", nil)
+	e.must(err)
+	support, err := e.svc.CreateTeam(ctx, "Support", nil)
+	e.must(err)
+	e.sales, e.support = sales.ID, support.ID
+	cast := []struct{ key, role, team string }{
+		{"admin", rooms.RoleAdmin, ""},
+		{"sam", rooms.RoleSupervisor, e.sales},
+		{"alex", rooms.RoleAgent, e.sales},
+		{"blake", rooms.RoleAgent, e.sales},
+		{"riley", rooms.RoleAgent, e.support},
+	}
+	for _, c := range cast {
+		a, err := e.svc.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{
+			Email: c.key + "@cohub.test", Name: strings.ToUpper(c.key[:1]) + c.key[1:], Role: c.role, TeamID: c.team,
+		}, Password: testPassword})
+		e.must(err)
+		e.agents[c.key] = a
+		e.tokens[c.key] = e.login(c.key+"@cohub.test", testPassword)
+	}
+}
+
+func (e *env) login(email, password string) string {
+	r := e.do("POST", "/api/login", "", map[string]string{"email": email, "password": password})
+	r.want(200)
+	var out struct{ Token string }
+	r.into(&out)
+	return out.Token
+}
+
+func (e *env) must(err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// resp is a finished request.
+type resp struct {
+	t      *testing.T
+	status int
+	header http.Header
+	body   []byte
+}
+
+// do sends a request as one of the cast (by key), with a raw bearer
+// token, or anonymously (""). body may be nil, a string (sent as is) or
+// a value to encode.
+func (e *env) do(method, path, who string, body any) *resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, encodeBody(body))
+	e.must(err)
+	if tok, ok := e.tokens[who]; ok {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	} else if who != "" {
+		req.Header.Set("Authorization", who)
+	}
+	return e.send(req)
+}
+
+func (e *env) send(req *http.Request) *resp {
+	e.t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	e.must(err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	e.must(err)
+	return &resp{t: e.t, status: res.StatusCode, header: res.Header, body: b}
+}
+
+func encodeBody(body any) io.Reader {
+	switch b := body.(type) {
+	case nil:
+		return nil
+	case string:
+		return strings.NewReader(b)
+	case []byte:
+		return bytes.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		return bytes.NewReader(j)
+	}
+}
+
+// want fails the test unless the status matches.
+func (r *resp) want(status int) *resp {
+	r.t.Helper()
+	if r.status != status {
+		r.t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	return r
+}
+
+// wantError checks the status and the error code.
+func (r *resp) wantError(status int, code string) *resp {
+	r.t.Helper()
+	r.want(status)
+	if got := r.code(); got != code {
+		r.t.Fatalf("error code %q, want %q: %s", got, code, r.body)
+	}
+	return r
+}
+
+// wantField checks a validation_failed names a field.
+func (r *resp) wantField(field string) *resp {
+	r.t.Helper()
+	r.wantError(400, "validation_failed")
+	var out struct {
+		Error struct{ Fields map[string]string }
+	}
+	r.into(&out)
+	if _, ok := out.Error.Fields[field]; !ok {
+		r.t.Fatalf("fields %v do not name %q", out.Error.Fields, field)
+	}
+	return r
+}
+
+func (r *resp) code() string {
+	var out struct{ Error struct{ Code string } }
+	_ = json.Unmarshal(r.body, &out)
+	return out.Error.Code
+}
+
+func (r *resp) into(v any) {
+	r.t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		r.t.Fatalf("decode %s: %v", r.body, err)
+	}
+}
+
+func (r *resp) session() *rooms.Session {
+	r.t.Helper()
+	var s rooms.Session
+	r.into(&s)
+	return &s
+}
+
+// startSession starts a session as who for a customer email.
+func (e *env) startSession(who, email string) *rooms.Session {
+	e.t.Helper()
+	return e.do("POST", "/api/sessions", who, map[string]any{
+		"mode": "start", "customer": map[string]string{"name": "Cara Customer", "email": email},
+	}).want(201).session()
+}
+
+// preplan pre-plans a session as who.
+func (e *env) preplan(who, email string) *rooms.Session {
+	e.t.Helper()
+	return e.do("POST", "/api/sessions", who, map[string]any{
+		"mode": "preplan", "customer": map[string]string{"email": email},
+	}).want(201).session()
+}
+
+// linkSentTo returns the token of the newest link the outbox sent to.
+func (e *env) linkSentTo(to string) string {
+	e.t.Helper()
+	msgs, err := e.outbox.List(context.Background(), 1000)
+	e.must(err)
+	for _, m := range msgs {
+		if m.To == to {
+			i := strings.Index(m.Body, "http://cohub.test/c/")
+			if i < 0 {
+				e.t.Fatalf("message to %s has no link: %q", to, m.Body)
+			}
+			tok := m.Body[i+len("http://cohub.test/c/"):]
+			if j := strings.IndexAny(tok, " \n\r\t"); j >= 0 {
+				tok = tok[:j]
+			}
+			return tok
+		}
+	}
+	e.t.Fatalf("nothing sent to %s", to)
+	return ""
+}
+
+// customer calls a customer route with a link token.
+func (e *env) customer(method, path, token string) *resp {
+	e.t.Helper()
+	return e.do(method, path, "Link "+token, nil)
+}
+
+// joinAsCustomer marks the customer as having entered the room, as the
+// live hub does on a customer's first WebSocket join.
+func (e *env) joinAsCustomer(id string) {
+	e.t.Helper()
+	_, err := e.svc.CustomerJoined(context.Background(), id)
+	e.must(err)
+}

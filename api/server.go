@@ -1,0 +1,133 @@
+// Package api is Cohub's HTTP edge: routes, authentication, CSRF and
+// origin checks, strict JSON bodies and the one error shape. It calls
+// rooms (and, for live rooms, hub); nothing imports api.
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/static"
+)
+
+// Options configure the HTTP edge.
+type Options struct {
+	// PublicURL is the origin customers and agents use; its origin is
+	// always allowed. Zero value: only the request's own host is.
+	PublicURL string
+	// AllowedOrigins are further origins allowed to call with cookies.
+	AllowedOrigins []string
+	// Ready, when set, adds a readiness check to the store's ping.
+	Ready func(ctx context.Context) error
+}
+
+// Server routes HTTP requests to the domain.
+type Server struct {
+	svc     *rooms.Service
+	outbox  notify.Outbox
+	opts    Options
+	origins []string
+	router  *mux.Router
+	log     zerolog.Logger
+	metrics *metrics
+}
+
+// New builds the routes. outbox may be nil when invitations never go
+// through it (GET /api/outbox then lists nothing).
+func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Logger) *Server {
+	s := &Server{svc: svc, outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s.origins = append(s.origins, opts.AllowedOrigins...)
+	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
+		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
+	}
+	s.routes()
+	return s
+}
+
+// Router lets the live hub add its routes (/ws).
+func (s *Server) Router() *mux.Router { return s.router }
+
+// Origins are the allowed origins besides the request's own host.
+func (s *Server) Origins() []string { return s.origins }
+
+// Handler is the whole HTTP edge, middleware included.
+func (s *Server) Handler() http.Handler {
+	return logRequests(s.log, securityHeaders(s.metrics.wrap(s.router)))
+}
+
+func (s *Server) routes() {
+	r := s.router
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, rooms.ErrNotFound)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]apiError{"error": {
+			Code: "method_not_allowed", Message: r.Method + " is not allowed here"}})
+	})
+	r.HandleFunc("/healthz", s.healthz).Methods("GET")
+	r.HandleFunc("/readyz", s.readyz).Methods("GET")
+	r.Handle("/metrics", s.metrics.handler()).Methods("GET")
+
+	a := r.PathPrefix("/api").Subrouter()
+	a.HandleFunc("/login", s.login).Methods("POST")
+	a.HandleFunc("/logout", s.requireAgent(s.logout)).Methods("POST")
+	a.HandleFunc("/me", s.requireAgent(s.me)).Methods("GET")
+
+	a.HandleFunc("/settings", s.requireAdmin(s.getSettings)).Methods("GET")
+	a.HandleFunc("/settings", s.requireAdmin(s.putSettings)).Methods("PUT")
+	a.HandleFunc("/teams", s.requireAdmin(s.listTeams)).Methods("GET")
+	a.HandleFunc("/teams", s.requireAdmin(s.createTeam)).Methods("POST")
+	a.HandleFunc("/teams/{id}", s.requireAdmin(s.getTeam)).Methods("GET")
+	a.HandleFunc("/teams/{id}", s.requireAdmin(s.putTeam)).Methods("PUT")
+	a.HandleFunc("/agents", s.requireAdmin(s.listAgents)).Methods("GET")
+	a.HandleFunc("/agents", s.requireAdmin(s.createAgent)).Methods("POST")
+	a.HandleFunc("/agents/{id}", s.requireAdmin(s.putAgent)).Methods("PUT")
+	a.HandleFunc("/outbox", s.requireAdmin(s.listOutbox)).Methods("GET")
+
+	a.HandleFunc("/sessions", s.requireAgent(s.createSession)).Methods("POST")
+	a.HandleFunc("/sessions", s.requireAgent(s.history)).Methods("GET")
+	a.HandleFunc("/sessions/{id}", s.requireAgent(s.getSession)).Methods("GET")
+	a.HandleFunc("/sessions/{id}/invite", s.requireAgent(s.action(s.svc.Invite))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/end", s.requireAgent(s.action(s.svc.End))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/renew", s.requireAgent(s.action(s.svc.Renew))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/reengage", s.requireAgent(s.reengage)).Methods("POST")
+	a.HandleFunc("/sessions/{id}/tasks", s.requireAgent(s.addTask)).Methods("POST")
+	a.HandleFunc("/sessions/{id}/tasks/{taskID}", s.requireAgent(s.withdrawTask)).Methods("DELETE")
+	a.HandleFunc("/sessions/{id}/link", s.requireAgent(s.newLink)).Methods("POST")
+	a.HandleFunc("/sessions/{id}/events", s.requireAgent(s.events)).Methods("GET")
+
+	a.HandleFunc("/customer/session", s.customerSession).Methods("GET")
+	a.HandleFunc("/customer/new-link", s.customerNewLink).Methods("POST")
+
+	r.HandleFunc("/c/{token}", s.customerPage).Methods("GET")
+	r.PathPrefix("/").Handler(static.Handler()).Methods("GET")
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 503 while the backend (or a live part) is unreachable.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := s.svc.Store().Ping(ctx)
+	if err == nil && s.opts.Ready != nil {
+		err = s.opts.Ready(ctx)
+	}
+	if err != nil {
+		zerolog.Ctx(r.Context()).Warn().Err(err).Msg("not ready")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {
+			Code: "backend_unavailable", Message: "not ready: " + strings.SplitN(err.Error(), ":", 2)[0]}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

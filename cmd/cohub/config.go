@@ -1,0 +1,140 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every flag of DESIGN.md §7; each has a COHUB_* variable.
+type config struct {
+	Addr           string
+	Redis          string
+	RedisCluster   string
+	Secret         string
+	PublicURL      string
+	AllowedOrigins string
+	PresenceTTL    time.Duration
+	LeaveGrace     time.Duration
+	MaxRoomEvents  int64
+	LogFormat      string
+	LogLevel       string
+	SMTPURL        string
+	SMSWebhookURL  string
+	AdminEmail     string
+	AdminPassword  string
+	Demo           bool
+	demoSet        bool
+}
+
+// parseConfig reads flags, with COHUB_* variables as their defaults:
+// a flag given on the command line wins over the environment.
+func parseConfig(args []string, env func(string) string) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("cohub", flag.ContinueOnError)
+	str := func(p *string, name, def, usage string) {
+		fs.StringVar(p, name, envOr(env, name, def), usage+" ("+envName(name)+")")
+	}
+	str(&c.Addr, "addr", ":8080", "listen address")
+	str(&c.Redis, "redis", "", "Redis URL, redis:// or rediss://; empty runs the embedded in-memory backend")
+	str(&c.RedisCluster, "redis-cluster", "", "Redis Cluster nodes, host:port,host:port")
+	str(&c.Secret, "secret", "", "secret that signs customer links; required with Redis, shared by all nodes")
+	str(&c.PublicURL, "public-url", "", "URL customers and agents reach Cohub at (default http://localhost:PORT)")
+	str(&c.AllowedOrigins, "allowed-origins", "", "comma-separated origins allowed besides the public URL's")
+	str(&c.LogFormat, "log-format", "", "console or json (default: console on a terminal, else json)")
+	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.SMTPURL, "smtp-url", "", "SMTP server for email invitations, smtp://user:pass@host:587?from=cohub@example.com")
+	str(&c.SMSWebhookURL, "sms-webhook-url", "", "HTTP endpoint that receives SMS invitations as JSON {to, body}")
+	str(&c.AdminEmail, "admin-email", "", "create this admin at start when no admin exists")
+	str(&c.AdminPassword, "admin-password", "", "password of --admin-email (at least 10 characters)")
+	var err error
+	var ttl, grace, maxEvents, demo string
+	str(&ttl, "presence-ttl", "10s", "how long a node's presence entries live without refresh")
+	str(&grace, "leave-grace", "3s", "how long a closed customer connection still shows online")
+	str(&maxEvents, "max-room-events", "10000", "events a room log holds at most")
+	str(&demo, "demo", "", "seed demo teams and logins (default on in embedded mode)")
+	if err = fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if c.PresenceTTL, err = positiveDuration("presence-ttl", ttl); err != nil {
+		return nil, err
+	}
+	if c.LeaveGrace, err = positiveDuration("leave-grace", grace); err != nil {
+		return nil, err
+	}
+	if c.MaxRoomEvents, err = strconv.ParseInt(maxEvents, 10, 64); err != nil || c.MaxRoomEvents < 1 {
+		return nil, fmt.Errorf("--max-room-events must be a positive whole number")
+	}
+	if demo != "" {
+		if c.Demo, err = strconv.ParseBool(demo); err != nil {
+			return nil, fmt.Errorf("--demo must be true or false")
+		}
+		c.demoSet = true
+	}
+	return c, c.check()
+}
+
+func (c *config) check() error {
+	switch {
+	case c.Redis != "" && c.RedisCluster != "":
+		return fmt.Errorf("give --redis or --redis-cluster, not both")
+	case c.Secret == "" && !c.embedded():
+		return fmt.Errorf("--secret is required with Redis: every node must sign links alike")
+	case c.Secret != "" && len(c.Secret) < 16:
+		return fmt.Errorf("--secret must be at least 16 characters")
+	case (c.AdminEmail == "") != (c.AdminPassword == ""):
+		return fmt.Errorf("--admin-email and --admin-password go together")
+	case c.LogFormat != "" && c.LogFormat != "console" && c.LogFormat != "json":
+		return fmt.Errorf("--log-format must be console or json")
+	}
+	return nil
+}
+
+func (c *config) embedded() bool { return c.Redis == "" && c.RedisCluster == "" }
+
+// demo is on by default in embedded mode only.
+func (c *config) demo() bool {
+	if c.demoSet {
+		return c.Demo
+	}
+	return c.embedded()
+}
+
+func (c *config) publicURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	port := c.Addr[strings.LastIndexByte(c.Addr, ':')+1:]
+	return "http://localhost:" + port
+}
+
+func (c *config) origins() []string {
+	var out []string
+	for _, o := range strings.Split(c.AllowedOrigins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			out = append(out, strings.TrimRight(o, "/"))
+		}
+	}
+	return out
+}
+
+func envName(flag string) string {
+	return "COHUB_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func envOr(env func(string) string, flag, def string) string {
+	if v := env(envName(flag)); v != "" {
+		return v
+	}
+	return def
+}
+
+func positiveDuration(name, v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("--%s must be a positive duration such as 10s", name)
+	}
+	return d, nil
+}

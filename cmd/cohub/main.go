@@ -1,0 +1,194 @@
+// Command cohub runs the Cohub server: it wires config → stores → domain
+// → HTTP edge, and nothing else.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+
+	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/rooms"
+)
+
+func main() {
+	cfg, err := parseConfig(os.Args[1:], os.Getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cohub:", err)
+		os.Exit(2)
+	}
+	log := newLogger(cfg, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot listen")
+		os.Exit(1)
+	}
+	if err := run(ctx, cfg, log, os.Stdout, ln); err != nil {
+		log.Error().Err(err).Msg("cohub stopped")
+		os.Exit(1)
+	}
+}
+
+// run serves on ln until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln net.Listener) error {
+	app, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer app.close()
+	if err := app.seed(ctx, cfg, out); err != nil {
+		return err
+	}
+	go app.svc.RunAutoEnd(ctx, 15*time.Second)
+	srv := &http.Server{
+		Handler:           app.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info().Str("addr", ln.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", app.backend).Msg("cohub listening")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+// app is the wired server.
+type app struct {
+	svc     *rooms.Service
+	api     *api.Server
+	backend string
+	close   func()
+}
+
+func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
+	a := &app{backend: "memory", close: func() {}}
+	var store rooms.Store = rooms.NewMemStore()
+	var outbox notify.Outbox = notify.NewMemoryOutbox(1000)
+	secret := []byte(cfg.Secret)
+	if !cfg.embedded() {
+		rdb, err := redisClient(cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.close = func() { _ = rdb.Close() }
+		store = rooms.NewRedisStore(rdb, "", rooms.RedisOptions{Sharded: cfg.RedisCluster != ""})
+		outbox = notify.NewRedisOutbox(rdb, "", 1000)
+		a.backend = "redis"
+		if err := store.Ping(ctx); err != nil {
+			log.Warn().Err(err).Msg("redis unreachable at start; requests answer 503 until it is back")
+		}
+	} else if len(secret) == 0 {
+		secret = randomSecret()
+	}
+	sender, err := senders(cfg, outbox, log)
+	if err != nil {
+		return nil, err
+	}
+	a.svc = rooms.NewService(store, sender, rooms.Config{
+		Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
+	}, log)
+	a.api = api.New(a.svc, outbox, api.Options{PublicURL: cfg.publicURL(), AllowedOrigins: cfg.origins()}, log)
+	return a, nil
+}
+
+func redisClient(cfg *config) (redis.UniversalClient, error) {
+	if cfg.RedisCluster != "" {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(cfg.RedisCluster, ",")}), nil
+	}
+	opt, err := redis.ParseURL(cfg.Redis)
+	if err != nil {
+		return nil, fmt.Errorf("--redis: %w", err)
+	}
+	return redis.NewClient(opt), nil
+}
+
+// senders route email and SMS to SMTP and the webhook when configured,
+// else to the outbox.
+func senders(cfg *config, outbox notify.Outbox, log zerolog.Logger) (notify.Sender, error) {
+	mux := notify.Mux{Email: outbox, SMS: outbox}
+	if cfg.SMTPURL != "" {
+		s, err := notify.NewSMTP(cfg.SMTPURL)
+		if err != nil {
+			return nil, fmt.Errorf("--smtp-url: %w", err)
+		}
+		mux.Email = s
+	}
+	if cfg.SMSWebhookURL != "" {
+		mux.SMS = notify.NewSMSWebhook(cfg.SMSWebhookURL, nil)
+	}
+	return mux, nil
+}
+
+// seed creates the bootstrap admin and the demo accounts, printing the
+// demo logins (passwords are shown once, here, and never logged).
+func (a *app) seed(ctx context.Context, cfg *config, out io.Writer) error {
+	if cfg.AdminEmail != "" {
+		if _, err := a.svc.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		}
+	}
+	if !cfg.demo() {
+		return nil
+	}
+	logins, err := a.svc.SeedDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("demo seed: %w", err)
+	}
+	if len(logins) > 0 {
+		fmt.Fprintln(out, "Demo logins (shown once):")
+		for _, l := range logins {
+			fmt.Fprintf(out, "  %-10s %-20s %s\n", l.Role, l.Email, l.Password)
+		}
+	}
+	return nil
+}
+
+func newLogger(cfg *config, w io.Writer) zerolog.Logger {
+	level, err := zerolog.ParseLevel(cfg.LogLevel)
+	if err != nil {
+		level = zerolog.InfoLevel
+	}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+			format = "console"
+		}
+	}
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+func randomSecret() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return b
+}

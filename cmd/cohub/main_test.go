@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rs/zerolog"
+)
+
+func TestConfigFlagsAndEnvironment(t *testing.T) {
+	env := map[string]string{"COHUB_ADDR": ":9000", "COHUB_LEAVE_GRACE": "5s", "COHUB_DEMO": "false"}
+	cfg, err := parseConfig([]string{"--addr", ":9100", "--max-room-events", "50"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != ":9100" || cfg.LeaveGrace.String() != "5s" || cfg.MaxRoomEvents != 50 || cfg.demo() {
+		t.Fatalf("config = %+v", cfg)
+	}
+	if cfg.publicURL() != "http://localhost:9100" {
+		t.Fatalf("public url = %q", cfg.publicURL())
+	}
+	cfg, err = parseConfig(nil, func(string) string { return "" })
+	if err != nil || !cfg.demo() || !cfg.embedded() || cfg.PresenceTTL.String() != "10s" {
+		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+}
+
+func TestConfigRefusals(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, args := range [][]string{
+		{"--redis", "redis://x:6379"},
+		{"--redis", "redis://x", "--redis-cluster", "a:1", "--secret", "0123456789abcdef"},
+		{"--secret", "short"},
+		{"--admin-email", "a@example.com"},
+		{"--presence-ttl", "-1s"},
+		{"--max-room-events", "zero"},
+		{"--log-format", "xml"},
+		{"--demo", "maybe"},
+	} {
+		if _, err := parseConfig(args, none); err == nil {
+			t.Errorf("%v was accepted", args)
+		}
+	}
+}
+
+// syncBuffer is written by the server and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestNewcomerPath boots the binary's wiring in embedded mode: demo
+// logins are printed, one of them logs in and starts a session, the
+// invitation lands in the outbox, and a cancel shuts it down cleanly.
+func TestNewcomerPath(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parseConfig([]string{"--addr", ln.Addr().String()}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, zerolog.Nop(), out, ln) }()
+	base := "http://" + ln.Addr().String()
+
+	res, err := http.Get(base + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+	m := regexp.MustCompile(`agent\s+(alex@cohub\.local)\s+(\S+)`).FindStringSubmatch(out.String())
+	a := regexp.MustCompile(`admin\s+(admin@cohub\.local)\s+(\S+)`).FindStringSubmatch(out.String())
+	if m == nil || a == nil {
+		t.Fatalf("demo logins not printed:\n%s", out)
+	}
+	agent := login(t, base, m[1], m[2])
+	admin := login(t, base, a[1], a[2])
+	body := `{"mode":"start","customer":{"name":"Cara","email":"cara@example.com"}}`
+	if code := call(t, "POST", base+"/api/sessions", agent, body, nil); code != 201 {
+		t.Fatalf("start session: %d", code)
+	}
+	var outbox struct{ Messages []struct{ To, Body string } }
+	call(t, "GET", base+"/api/outbox", admin, "", &outbox)
+	if len(outbox.Messages) != 1 || !strings.Contains(outbox.Messages[0].Body, cfg.publicURL()+"/c/") {
+		t.Fatalf("outbox = %+v", outbox)
+	}
+	link := regexp.MustCompile(`/c/(\S+)`).FindStringSubmatch(outbox.Messages[0].Body)[1]
+	if code := call(t, "GET", base+"/api/customer/session", "Link "+link, "", nil); code != 200 {
+		t.Fatalf("customer view: %d", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+func login(t *testing.T, base, email, password string) string {
+	t.Helper()
+	var out struct{ Token string }
+	b, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	if code := call(t, "POST", base+"/api/login", "", string(b), &out); code != 200 {
+		t.Fatalf("login %s: %d", email, code)
+	}
+	return "Bearer " + out.Token
+}
+
+func call(t *testing.T, method, url, auth, body string, into any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if into != nil {
+		if err := json.NewDecoder(res.Body).Decode(into); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res.StatusCode
+}

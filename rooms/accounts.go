@@ -1,0 +1,241 @@
+package rooms
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Login limits: failed tries per minute, per account and per client IP.
+const (
+	loginTries  = 10
+	loginWindow = time.Minute
+)
+
+// Login checks a password and returns a new opaque login token.
+func (s *Service) Login(ctx context.Context, email, password, ip string) (string, *Agent, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	for _, key := range []string{"login:acct:" + email, "login:ip:" + ip} {
+		if n, err := s.store.Count(ctx, key); err != nil {
+			return "", nil, err
+		} else if n >= loginTries {
+			return "", nil, ErrRateLimited
+		}
+	}
+	a, err := s.store.AgentByEmail(ctx, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return "", nil, err
+	}
+	hash := s.dummyHash
+	if a != nil {
+		hash = a.PasswordHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || a == nil {
+		s.countFailure(ctx, email, ip)
+		return "", nil, ErrBadCredential
+	}
+	token := randomToken()
+	if err := s.store.PutToken(ctx, TokenHash(token), a.ID, s.cfg.TokenTTL); err != nil {
+		return "", nil, err
+	}
+	return token, a, nil
+}
+
+func (s *Service) countFailure(ctx context.Context, email, ip string) {
+	for _, key := range []string{"login:acct:" + email, "login:ip:" + ip} {
+		if _, err := s.store.Hit(ctx, key, loginWindow); err != nil {
+			s.log.Warn().Err(err).Msg("login limit not counted")
+		}
+	}
+}
+
+// Logout forgets a login token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.DeleteToken(ctx, TokenHash(token))
+}
+
+// Authenticate resolves a login token to its agent.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Agent, error) {
+	if token == "" {
+		return nil, ErrBadCredential
+	}
+	id, err := s.store.TokenAgent(ctx, TokenHash(token))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrBadCredential
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.Agent(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrBadCredential
+	}
+	return a, err
+}
+
+// TokenHash is how a login token is kept: never the token itself.
+func TokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// AgentInput is an agent as an admin creates or replaces it.
+type AgentInput struct {
+	Agent
+	Password string `json:"password,omitempty"`
+}
+
+// CreateAgent adds an agent account.
+func (s *Service) CreateAgent(ctx context.Context, in AgentInput) (*Agent, error) {
+	in.ID = newID("a_")
+	a, err := s.checkAgent(ctx, in, true)
+	if err != nil {
+		return nil, err
+	}
+	return a, s.store.CreateAgent(ctx, a)
+}
+
+// UpdateAgent replaces an agent; an empty password keeps the old one.
+func (s *Service) UpdateAgent(ctx context.Context, id string, in AgentInput) (*Agent, error) {
+	old, err := s.store.Agent(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	in.ID = id
+	a, err := s.checkAgent(ctx, in, false)
+	if err != nil {
+		return nil, err
+	}
+	if in.Password == "" {
+		a.PasswordHash = old.PasswordHash
+	}
+	return a, s.store.UpdateAgent(ctx, a)
+}
+
+func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*Agent, error) {
+	f := fields{}
+	a := in.Agent
+	a.Email = strings.ToLower(strings.TrimSpace(a.Email))
+	a.Name = strings.TrimSpace(a.Name)
+	if !validEmail(a.Email) {
+		f.add("email", "must be an email address")
+	}
+	if a.Name == "" || utf8.RuneCountInString(a.Name) > maxNameLen {
+		f.add("name", "is required, at most 200 characters")
+	}
+	if !slices.Contains([]string{RoleAgent, RoleSupervisor, RoleAdmin}, a.Role) {
+		f.add("role", "must be agent, supervisor or admin")
+	}
+	if (create || in.Password != "") && utf8.RuneCountInString(in.Password) < minPassword {
+		f.add("password", "must be at least 10 characters")
+	}
+	if err := s.checkTeams(ctx, &a, f); err != nil {
+		return nil, err
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if in.Password != "" {
+		h, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cfg.BcryptCost)
+		if err != nil {
+			return nil, fmt.Errorf("hash password: %w", err)
+		}
+		a.PasswordHash = h
+	}
+	return &a, nil
+}
+
+func (s *Service) checkTeams(ctx context.Context, a *Agent, f fields) error {
+	if a.TeamID == "" && a.Role != RoleAdmin {
+		f.add("team_id", "is required for agents and supervisors")
+	}
+	if a.SettingsTeamIDs == nil {
+		a.SettingsTeamIDs = []string{}
+	}
+	check := append([]string{a.TeamID}, a.SettingsTeamIDs...)
+	for i, id := range check {
+		if id == "" {
+			continue
+		}
+		if _, err := s.store.Team(ctx, id); errors.Is(err, ErrNotFound) {
+			path := "team_id"
+			if i > 0 {
+				path = fmt.Sprintf("settings_team_ids[%d]", i-1)
+			}
+			f.add(path, "no such team")
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateTeam adds a team; unset settings take the defaults.
+func (s *Service) CreateTeam(ctx context.Context, name string, set *TeamSettings) (*Team, error) {
+	t := &Team{ID: newID("t_"), Name: name, Settings: DefaultTeamSettings()}
+	if set != nil {
+		t.Settings = *set
+	}
+	if err := ValidateTeam(t); err != nil {
+		return nil, err
+	}
+	return t, s.store.PutTeam(ctx, t)
+}
+
+// UpdateTeam replaces a team's name and settings.
+func (s *Service) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
+	if _, err := s.store.Team(ctx, t.ID); err != nil {
+		return nil, err
+	}
+	if err := ValidateTeam(t); err != nil {
+		return nil, err
+	}
+	return t, s.store.PutTeam(ctx, t)
+}
+
+// PutSettings replaces the org settings.
+func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, error) {
+	set.PhoneDefaultRegion = strings.ToUpper(set.PhoneDefaultRegion)
+	if set.EndSessionAccess.Mode == AccessNone || set.EndSessionAccess.Mode == AccessFull {
+		set.EndSessionAccess.Duration = 0
+	}
+	if err := ValidateSettings(set); err != nil {
+		return Settings{}, err
+	}
+	return set, s.store.PutSettings(ctx, set)
+}
+
+// TokenTTL is how long a login lasts.
+func (s *Service) TokenTTL() time.Duration { return s.cfg.TokenTTL }
+
+// SettingsTeams lists the teams whose settings an agent may use for a
+// session: every team for an admin, else the home team and those granted.
+func (s *Service) SettingsTeams(ctx context.Context, a *Agent) ([]*Team, error) {
+	teams, err := s.store.ListTeams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := teams[:0]
+	for _, t := range teams {
+		if mayUseSettingsTeam(a, t.ID) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,222 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cohub/cohub/notify"
+)
+
+// CustomerView is what a customer's link shows.
+type CustomerView struct {
+	Session   CustomerSession `json:"session"`
+	Access    string          `json:"access"`
+	Gates     Gates           `json:"gates"`
+	Agent     string          `json:"agent"`
+	ExpiresAt time.Time       `json:"expires_at"`
+}
+
+// CustomerSession is the customer's part of a session: no contacts, no
+// internals; tasks only once the gates are passed.
+type CustomerSession struct {
+	ID       string         `json:"id"`
+	State    string         `json:"state"`
+	Customer CustomerName   `json:"customer"`
+	Tasks    []Task         `json:"tasks"`
+	Access   *EndAccess     `json:"end_access,omitempty"`
+	Consent  ConsentSetting `json:"consent"`
+}
+
+// CustomerName is the one contact detail a customer view carries.
+type CustomerName struct {
+	Name string `json:"name"`
+}
+
+// Gates says where the customer stands with authentication and consent.
+type Gates struct {
+	Authentication string `json:"authentication"`
+	Consent        string `json:"consent"`
+}
+
+// Passed reports whether nothing stands between the customer and the room.
+func (g Gates) Passed() bool {
+	return (g.Authentication == AuthNotRequired || g.Authentication == AuthVerified) &&
+		(g.Consent == ConsentNotRequested || g.Consent == ConsentAccepted)
+}
+
+// Access levels a customer may have.
+const (
+	AccessLevelFull    = "full"
+	AccessLevelLimited = "limited"
+)
+
+// CustomerAccess says what the customer may do now: "full", "limited"
+// (read-only), or "" when an ended session left them nothing.
+func CustomerAccess(s *Session, now time.Time) string {
+	if s.State != StateEnded {
+		return AccessLevelFull
+	}
+	if s.Access == nil || s.EndedAt == nil {
+		return ""
+	}
+	within := now.Before(s.EndedAt.Add(s.Access.Duration.Std()))
+	switch {
+	case s.Access.Mode == AccessFull:
+		return AccessLevelFull
+	case s.Access.Mode == AccessFullFor && within:
+		return AccessLevelFull
+	case s.Access.Mode == AccessLimitedFor && within:
+		return AccessLevelLimited
+	}
+	return ""
+}
+
+// CheckLink verifies a customer link in the order DESIGN.md §5 gives:
+// signature, session ended with no access, revoked, expired.
+func (s *Service) CheckLink(ctx context.Context, token string) (*Session, LinkClaims, error) {
+	c, err := parseLink(s.cfg.Secret, token)
+	if err != nil {
+		return nil, c, err
+	}
+	sess, err := s.store.Session(ctx, c.SessionID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, c, ErrLinkInvalid
+	}
+	if err != nil {
+		return nil, c, err
+	}
+	now := s.now()
+	switch {
+	case CustomerAccess(sess, now) == "":
+		return sess, c, ErrSessionEnded
+	case c.Gen != sess.Internal.LinkGen:
+		return sess, c, ErrLinkRevoked
+	case !now.Before(c.Expires):
+		return sess, c, ErrLinkExpired
+	}
+	return sess, c, nil
+}
+
+// CustomerView returns the customer's view of the session behind a link.
+func (s *Service) CustomerView(ctx context.Context, token string) (*CustomerView, error) {
+	sess, c, err := s.CheckLink(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.customerView(ctx, sess, c)
+}
+
+func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims) (*CustomerView, error) {
+	_, ts, err := s.effective(ctx, sess.SettingsTeamID)
+	if err != nil {
+		return nil, err
+	}
+	g := Gates{
+		Authentication: orDefault(sess.Internal.Authentication, AuthNotRequired),
+		Consent:        orDefault(sess.Internal.Consent, ConsentNotRequested),
+	}
+	v := &CustomerView{
+		Session: CustomerSession{ID: sess.ID, State: sess.State, Customer: CustomerName{Name: sess.Customer.Name},
+			Tasks: []Task{}, Access: sess.Access},
+		Access: CustomerAccess(sess, s.now()), Gates: g, ExpiresAt: c.Expires,
+	}
+	if g.Consent != ConsentNotRequested {
+		v.Session.Consent = ts.Consent
+	}
+	if g.Passed() && sess.Tasks != nil {
+		v.Session.Tasks = sess.Tasks
+	}
+	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
+		v.Agent = a.Name
+	}
+	return v, nil
+}
+
+// NewLinkSent says where a customer's new link went, masked.
+type NewLinkSent struct {
+	Sent    bool   `json:"sent"`
+	Channel string `json:"channel"`
+	To      string `json:"to"`
+}
+
+// RequestNewLink re-sends a fresh link to the contact on file when the
+// customer's link expired (or is about to). The link itself is never
+// returned: only the contact on file receives it.
+func (s *Service) RequestNewLink(ctx context.Context, token string) (*NewLinkSent, error) {
+	sess, _, err := s.CheckLink(ctx, token)
+	if err != nil && !errors.Is(err, ErrLinkExpired) {
+		return nil, err
+	}
+	set, _, err := s.effective(ctx, sess.SettingsTeamID)
+	if err != nil {
+		return nil, err
+	}
+	if set.InvitationMode == InviteExternal {
+		return nil, fmt.Errorf("%w: your agent sends links; please contact them", ErrInvalidState)
+	}
+	n, err := s.store.Hit(ctx, "new-link:"+sess.ID, 30*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if n > 1 {
+		return nil, ErrRateLimited
+	}
+	agentName := ""
+	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
+		agentName = a.Name
+	}
+	inv := s.deliver(ctx, sess, agentName)
+	if _, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
+		cur.Invitations = append(cur.Invitations, inv)
+		return nil, nil
+	}); err != nil {
+		return nil, err
+	}
+	if inv.Status != InviteSent {
+		return nil, fmt.Errorf("%w: the new link could not be delivered", ErrUnavailable)
+	}
+	return &NewLinkSent{Sent: true, Channel: inv.Channel, To: notify.Mask(inv.To)}, nil
+}
+
+// CustomerJoined records a customer's entry into the room; the first one
+// logs customer.joined and marks the session updated for its agent.
+func (s *Service) CustomerJoined(ctx context.Context, id string) (*Session, error) {
+	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
+		now := s.now()
+		cur.Internal.LastSeenAt = &now
+		if cur.Internal.Joined {
+			return nil, nil
+		}
+		cur.Internal.Joined = true
+		cur.Updated = true
+		cur.UpdatedAt = now
+		return []Event{{Type: EventCustomerJoined, At: now, From: &Actor{Role: "customer", Name: cur.Customer.Name}}}, nil
+	})
+	return sess, err
+}
+
+// CompleteTask records a customer's completed task; it marks the session
+// updated for its agent.
+func (s *Service) CompleteTask(ctx context.Context, id, taskID string, result json.RawMessage) (*Session, error) {
+	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
+		if CustomerAccess(cur, s.now()) != AccessLevelFull {
+			return nil, ErrForbidden
+		}
+		i := taskIndex(cur.Tasks, taskID)
+		if i < 0 {
+			return nil, ErrNotFound
+		}
+		if cur.Tasks[i].Status == TaskCompleted {
+			return nil, fmt.Errorf("%w: the task is already completed", ErrInvalidState)
+		}
+		now := s.now()
+		cur.Tasks[i].Status, cur.Tasks[i].CompletedAt, cur.Tasks[i].Result = TaskCompleted, &now, result
+		cur.Updated, cur.UpdatedAt = true, now
+		done := cur.Tasks[i]
+		return []Event{{Type: EventTaskCompleted, At: now, From: &Actor{Role: "customer", Name: cur.Customer.Name}, Task: &done}}, nil
+	})
+	return sess, err
+}

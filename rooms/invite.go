@@ -1,0 +1,79 @@
+package rooms
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/cohub/cohub/notify"
+)
+
+// sendInvitation sends a fresh link to the customer's contact and records
+// the outcome on the session, so a failed delivery is visible.
+func (s *Service) sendInvitation(ctx context.Context, id string, a *Agent) (*Session, error) {
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	inv := s.deliver(ctx, sess, a.Name)
+	sess, _, err = s.update(ctx, id, func(cur *Session) ([]Event, error) {
+		cur.Invitations = append(cur.Invitations, inv)
+		cur.UpdatedAt = s.now()
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+// deliver sends one invitation and says how it went.
+func (s *Service) deliver(ctx context.Context, sess *Session, agentName string) Invitation {
+	channel, to := "email", sess.Customer.Email
+	if to == "" {
+		channel, to = "sms", sess.Customer.Phone
+	}
+	inv := Invitation{Channel: channel, To: to, At: s.now()}
+	set, ts, err := s.effective(ctx, sess.SettingsTeamID)
+	if err != nil {
+		return failed(inv, "settings unavailable")
+	}
+	if set.InvitationMode == InviteExternal {
+		inv.Status = InviteSkipped
+		return inv
+	}
+	link, err := s.link(ctx, sess)
+	if err != nil {
+		return failed(inv, "settings unavailable")
+	}
+	msg := invitationMessage(sess, ts.Templates, channel, to, notify.Vars{
+		Link: link.URL, Agent: agentName, Customer: sess.Customer.Name})
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
+	defer cancel()
+	if err := s.sender.Send(sctx, msg); err != nil {
+		s.log.Warn().Err(err).Str("session", sess.ID).Str("channel", channel).
+			Str("to", notify.Mask(to)).Msg("invitation failed")
+		return failed(inv, "delivery failed")
+	}
+	s.log.Info().Str("session", sess.ID).Str("channel", channel).Str("to", notify.Mask(to)).Msg("invitation sent")
+	inv.Status = InviteSent
+	return inv
+}
+
+func failed(inv Invitation, why string) Invitation {
+	inv.Status, inv.Error = InviteFailed, why
+	return inv
+}
+
+func invitationMessage(sess *Session, t Templates, channel, to string, v notify.Vars) notify.Message {
+	m := notify.Message{Channel: channel, To: to, SessionID: sess.ID, At: time.Now().UTC()}
+	if channel == "email" {
+		// A subject never carries the link, so it is not rendered with one.
+		m.Subject = strings.NewReplacer("{{agent}}", v.Agent, "{{customer}}", v.Customer, "{{link}}", "").Replace(t.EmailSubject)
+		m.Body = notify.Render(t.EmailBody, v)
+	} else {
+		m.Body = notify.Render(t.SMSBody, v)
+	}
+	return m
+}

@@ -1,0 +1,484 @@
+package rooms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// MemStore is the embedded backend: everything in this process's memory.
+// Records are kept encoded, so callers never share memory with the store.
+type MemStore struct {
+	mu       sync.Mutex
+	agents   map[string][]byte
+	emails   map[string]string
+	teams    map[string]*Team
+	settings *Settings
+	tokens   map[string]memToken
+	hits     map[string]memHit
+	once     map[string]bool
+	sessions map[string][]byte
+	logs     map[string]*memLog
+	indexes  map[string]map[string]int64
+	idle     map[string]int64
+
+	// Published, when set, receives each commit's events in seq order
+	// after the commit; it must not block (the hub's bus hands them on).
+	Published func(sessionID string, events []Event)
+}
+
+type memToken struct {
+	agentID string
+	until   time.Time
+}
+
+type memHit struct {
+	n     int64
+	until time.Time
+}
+
+type memLog struct {
+	epoch  string
+	events [][]byte
+}
+
+var _ Store = (*MemStore)(nil)
+
+// NewMemStore returns an empty in-memory store.
+func NewMemStore() *MemStore {
+	return &MemStore{
+		agents:   map[string][]byte{},
+		emails:   map[string]string{},
+		teams:    map[string]*Team{},
+		tokens:   map[string]memToken{},
+		hits:     map[string]memHit{},
+		once:     map[string]bool{},
+		sessions: map[string][]byte{},
+		logs:     map[string]*memLog{},
+		indexes:  map[string]map[string]int64{},
+		idle:     map[string]int64{},
+	}
+}
+
+// Ping always succeeds: memory is always there.
+func (m *MemStore) Ping(context.Context) error { return nil }
+
+// Hit counts key within a fixed window.
+func (m *MemStore) Hit(_ context.Context, key string, window time.Duration) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	h := m.hits[key]
+	if now.After(h.until) {
+		h = memHit{until: now.Add(window)}
+	}
+	h.n++
+	m.hits[key] = h
+	return h.n, nil
+}
+
+// Once is true for the first caller of name.
+func (m *MemStore) Once(_ context.Context, name string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.once[name] {
+		return false, nil
+	}
+	m.once[name] = true
+	return true, nil
+}
+
+// CreateAgent stores a new agent with a unique email.
+func (m *MemStore) CreateAgent(_ context.Context, a *Agent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	email := strings.ToLower(a.Email)
+	if _, ok := m.emails[email]; ok {
+		return ErrEmailTaken
+	}
+	b, err := encodeAgent(a)
+	if err != nil {
+		return err
+	}
+	m.emails[email] = a.ID
+	m.agents[a.ID] = b
+	return nil
+}
+
+// UpdateAgent replaces an existing agent.
+func (m *MemStore) UpdateAgent(_ context.Context, a *Agent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.agents[a.ID]
+	if !ok {
+		return ErrNotFound
+	}
+	prev, err := decodeAgent(old)
+	if err != nil {
+		return err
+	}
+	email, prevEmail := strings.ToLower(a.Email), strings.ToLower(prev.Email)
+	if id, ok := m.emails[email]; ok && id != a.ID {
+		return ErrEmailTaken
+	}
+	b, err := encodeAgent(a)
+	if err != nil {
+		return err
+	}
+	delete(m.emails, prevEmail)
+	m.emails[email] = a.ID
+	m.agents[a.ID] = b
+	return nil
+}
+
+// Agent returns one agent.
+func (m *MemStore) Agent(_ context.Context, id string) (*Agent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.agentLocked(id)
+}
+
+func (m *MemStore) agentLocked(id string) (*Agent, error) {
+	b, ok := m.agents[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return decodeAgent(b)
+}
+
+// AgentByEmail finds an agent by email, case-insensitively.
+func (m *MemStore) AgentByEmail(_ context.Context, email string) (*Agent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id, ok := m.emails[strings.ToLower(email)]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return m.agentLocked(id)
+}
+
+// ListAgents returns every agent, by email.
+func (m *MemStore) ListAgents(_ context.Context) ([]*Agent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Agent, 0, len(m.agents))
+	for id := range m.agents {
+		a, err := m.agentLocked(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
+	return out, nil
+}
+
+// PutTeam creates or replaces a team.
+func (m *MemStore) PutTeam(_ context.Context, t *Team) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, err := cloneJSON(t)
+	if err != nil {
+		return err
+	}
+	m.teams[t.ID] = c
+	return nil
+}
+
+// Team returns one team.
+func (m *MemStore) Team(_ context.Context, id string) (*Team, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.teams[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return cloneJSON(t)
+}
+
+// ListTeams returns every team, by name.
+func (m *MemStore) ListTeams(_ context.Context) ([]*Team, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Team, 0, len(m.teams))
+	for _, t := range m.teams {
+		c, err := cloneJSON(t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Settings returns the org settings.
+func (m *MemStore) Settings(_ context.Context) (Settings, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.settings == nil {
+		return DefaultSettings(), nil
+	}
+	return *m.settings, nil
+}
+
+// PutSettings replaces the org settings.
+func (m *MemStore) PutSettings(_ context.Context, s Settings) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.settings = &s
+	return nil
+}
+
+// PutToken stores a login token hash.
+func (m *MemStore) PutToken(_ context.Context, hash, agentID string, ttl time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tokens[hash] = memToken{agentID: agentID, until: time.Now().Add(ttl)}
+	return nil
+}
+
+// TokenAgent resolves a live token hash.
+func (m *MemStore) TokenAgent(_ context.Context, hash string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tokens[hash]
+	if !ok || time.Now().After(t.until) {
+		delete(m.tokens, hash)
+		return "", ErrNotFound
+	}
+	return t.agentID, nil
+}
+
+// DeleteToken forgets a token.
+func (m *MemStore) DeleteToken(_ context.Context, hash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tokens, hash)
+	return nil
+}
+
+// Commit writes the session and appends its events atomically.
+func (m *MemStore) Commit(_ context.Context, s *Session, events []Event, maxEvents int64) ([]Event, error) {
+	m.mu.Lock()
+	out, err := m.commitLocked(s, events, maxEvents)
+	publish := m.Published
+	m.mu.Unlock()
+	if err == nil && publish != nil && len(out) > 0 {
+		publish(s.ID, out)
+	}
+	return out, err
+}
+
+func (m *MemStore) commitLocked(s *Session, events []Event, maxEvents int64) ([]Event, error) {
+	cur, ok := m.sessions[s.ID]
+	version := int64(0)
+	if ok {
+		prev, err := decodeSession(cur)
+		if err != nil {
+			return nil, err
+		}
+		version = prev.Internal.Version
+	}
+	if version != s.Internal.Version {
+		return nil, ErrConflict
+	}
+	log := m.logs[s.ID]
+	if log == nil {
+		log = &memLog{epoch: newEpoch()}
+	}
+	if maxEvents > 0 && int64(len(log.events)+len(events)) > maxEvents {
+		return nil, ErrRoomFull
+	}
+	s.Internal.Version++
+	b, err := encodeSession(s)
+	if err != nil {
+		s.Internal.Version--
+		return nil, err
+	}
+	out, encoded, err := numberEvents(events, int64(len(log.events)))
+	if err != nil {
+		s.Internal.Version--
+		return nil, err
+	}
+	m.sessions[s.ID] = b
+	m.logs[s.ID] = log
+	log.events = append(log.events, encoded...)
+	m.indexLocked(s)
+	return out, nil
+}
+
+func numberEvents(events []Event, last int64) ([]Event, [][]byte, error) {
+	out := make([]Event, len(events))
+	enc := make([][]byte, len(events))
+	for i, e := range events {
+		e.Seq = last + int64(i) + 1
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		out[i], enc[i] = e, b
+	}
+	return out, enc, nil
+}
+
+func (m *MemStore) indexLocked(s *Session) {
+	score := s.UpdatedAt.UnixMilli()
+	for _, name := range sessionIndexes(s) {
+		idx := m.indexes[name]
+		if idx == nil {
+			idx = map[string]int64{}
+			m.indexes[name] = idx
+		}
+		idx[s.ID] = score
+	}
+	if s.State == StateActive {
+		m.idle[s.ID] = s.Internal.LastAgentAt.UnixMilli()
+	} else {
+		delete(m.idle, s.ID)
+	}
+}
+
+// sessionIndexes names the history indexes a session belongs to.
+func sessionIndexes(s *Session) []string {
+	names := []string{IndexAll, IndexAgent(s.AgentID)}
+	if s.TeamID != "" {
+		names = append(names, IndexTeam(s.TeamID))
+	}
+	return names
+}
+
+// Session returns one session.
+func (m *MemStore) Session(_ context.Context, id string) (*Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.sessions[id]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return decodeSession(b)
+}
+
+// SessionsByID returns the sessions that exist among ids, in that order.
+func (m *MemStore) SessionsByID(_ context.Context, ids []string) ([]*Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Session, 0, len(ids))
+	for _, id := range ids {
+		b, ok := m.sessions[id]
+		if !ok {
+			continue
+		}
+		s, err := decodeSession(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Events returns events after since.
+func (m *MemStore) Events(_ context.Context, id string, since int64, limit int) ([]Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	log := m.logs[id]
+	if log == nil || since >= int64(len(log.events)) {
+		return nil, nil
+	}
+	if since < 0 {
+		since = 0
+	}
+	end := int64(len(log.events))
+	if limit > 0 && since+int64(limit) < end {
+		end = since + int64(limit)
+	}
+	out := make([]Event, 0, end-since)
+	for _, b := range log.events[since:end] {
+		var e Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// LastSeq returns the log's last seq and epoch.
+func (m *MemStore) LastSeq(_ context.Context, id string) (int64, string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	log := m.logs[id]
+	if log == nil {
+		return 0, "", nil
+	}
+	return int64(len(log.events)), log.epoch, nil
+}
+
+// History pages through an index, newest first.
+func (m *MemStore) History(_ context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error) {
+	m.mu.Lock()
+	entries := make([]IndexEntry, 0, len(m.indexes[index]))
+	min := since.UnixMilli()
+	for id, score := range m.indexes[index] {
+		e := IndexEntry{ID: id, Score: score}
+		if score >= min && after.Admits(e) {
+			entries = append(entries, e)
+		}
+	}
+	m.mu.Unlock()
+	sort.Slice(entries, func(i, j int) bool {
+		a, b := entries[i], entries[j]
+		return a.Score > b.Score || (a.Score == b.Score && a.ID > b.ID)
+	})
+	if len(entries) > limit {
+		entries = entries[:limit]
+	}
+	return entries, nil
+}
+
+// Idle lists active sessions without agent activity since before.
+func (m *MemStore) Idle(_ context.Context, before time.Time, limit int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for id, at := range m.idle {
+		if at < before.UnixMilli() && len(out) < limit {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func cloneJSON[T any](v *T) (*T, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	out := new(T)
+	return out, json.Unmarshal(b, out)
+}
+
+// newEpoch names one incarnation of a room log.
+func newEpoch() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Count returns a Hit counter's value without counting.
+func (m *MemStore) Count(_ context.Context, key string) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.hits[key]
+	if time.Now().After(h.until) {
+		return 0, nil
+	}
+	return h.n, nil
+}

@@ -1,0 +1,488 @@
+package rooms
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed scripts/commit.lua
+var commitLua string
+
+var commitScript = redis.NewScript(commitLua)
+
+// RedisOptions tune the Redis backend.
+type RedisOptions struct {
+	// Sharded publishes with SPUBLISH, for Redis Cluster. Zero value: PUBLISH.
+	Sharded bool
+}
+
+// RedisStore keeps everything in Redis under one prefix; every key of a
+// session shares the hash tag {s_ID}, so one Lua script can commit it.
+type RedisStore struct {
+	rdb    redis.UniversalClient
+	prefix string
+	opts   RedisOptions
+}
+
+var _ Store = (*RedisStore)(nil)
+
+// NewRedisStore keeps its keys under prefix ("cohub:" when empty).
+func NewRedisStore(rdb redis.UniversalClient, prefix string, opts RedisOptions) *RedisStore {
+	if prefix == "" {
+		prefix = "cohub:"
+	}
+	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts}
+}
+
+func (r *RedisStore) key(parts ...string) string { return r.prefix + strings.Join(parts, ":") }
+
+func (r *RedisStore) sessionKey(id, what string) string { return r.prefix + "{" + id + "}:" + what }
+
+// Channel is the pub/sub channel of a session's room.
+func (r *RedisStore) Channel(sessionID string) string { return r.sessionKey(sessionID, "room") }
+
+// unavailable marks a Redis failure so the API answers 503.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+}
+
+// Ping checks that Redis answers.
+func (r *RedisStore) Ping(ctx context.Context) error {
+	return unavailable(r.rdb.Ping(ctx).Err())
+}
+
+// Hit counts key in a window that starts at its first hit.
+func (r *RedisStore) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+	k := r.key("hit", key)
+	pipe := r.rdb.TxPipeline()
+	incr := pipe.Incr(ctx, k)
+	pipe.Do(ctx, "PEXPIRE", k, window.Milliseconds(), "NX")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, unavailable(err)
+	}
+	return incr.Val(), nil
+}
+
+// Count reads a Hit counter without counting.
+func (r *RedisStore) Count(ctx context.Context, key string) (int64, error) {
+	n, err := r.rdb.Get(ctx, r.key("hit", key)).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, unavailable(err)
+}
+
+// Once is true for exactly one caller of name.
+func (r *RedisStore) Once(ctx context.Context, name string) (bool, error) {
+	ok, err := r.rdb.SetNX(ctx, r.key("once", name), "1", 0).Result()
+	return ok, unavailable(err)
+}
+
+// CreateAgent claims the email, then writes the agent.
+func (r *RedisStore) CreateAgent(ctx context.Context, a *Agent) error {
+	b, err := encodeAgent(a)
+	if err != nil {
+		return err
+	}
+	if err := r.claimEmail(ctx, a.Email, a.ID); err != nil {
+		return err
+	}
+	pipe := r.rdb.TxPipeline()
+	pipe.Set(ctx, r.key("agent", a.ID), b, 0)
+	pipe.SAdd(ctx, r.key("agents"), a.ID)
+	if _, err := pipe.Exec(ctx); err != nil {
+		r.releaseEmail(ctx, a.Email, a.ID)
+		return unavailable(err)
+	}
+	return nil
+}
+
+// UpdateAgent replaces an agent, moving its email guard when it changed.
+func (r *RedisStore) UpdateAgent(ctx context.Context, a *Agent) error {
+	prev, err := r.Agent(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	b, err := encodeAgent(a)
+	if err != nil {
+		return err
+	}
+	moved := !strings.EqualFold(prev.Email, a.Email)
+	if moved {
+		if err := r.claimEmail(ctx, a.Email, a.ID); err != nil {
+			return err
+		}
+	}
+	if err := r.rdb.Set(ctx, r.key("agent", a.ID), b, 0).Err(); err != nil {
+		if moved {
+			r.releaseEmail(ctx, a.Email, a.ID)
+		}
+		return unavailable(err)
+	}
+	if moved {
+		r.releaseEmail(ctx, prev.Email, a.ID)
+	}
+	return nil
+}
+
+func (r *RedisStore) emailKey(email string) string {
+	return r.key("agent-email", strings.ToLower(email))
+}
+
+func (r *RedisStore) claimEmail(ctx context.Context, email, id string) error {
+	ok, err := r.rdb.SetNX(ctx, r.emailKey(email), id, 0).Result()
+	if err != nil {
+		return unavailable(err)
+	}
+	if !ok {
+		return ErrEmailTaken
+	}
+	return nil
+}
+
+// releaseEmail drops an email guard only if it still names this agent.
+func (r *RedisStore) releaseEmail(ctx context.Context, email, id string) {
+	k := r.emailKey(email)
+	_ = r.rdb.Watch(ctx, func(tx *redis.Tx) error {
+		if owner, _ := tx.Get(ctx, k).Result(); owner != id {
+			return nil
+		}
+		_, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error { return p.Del(ctx, k).Err() })
+		return err
+	}, k)
+}
+
+// Agent returns one agent.
+func (r *RedisStore) Agent(ctx context.Context, id string) (*Agent, error) {
+	b, err := r.rdb.Get(ctx, r.key("agent", id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return decodeAgent(b)
+}
+
+// AgentByEmail finds an agent through its email guard.
+func (r *RedisStore) AgentByEmail(ctx context.Context, email string) (*Agent, error) {
+	id, err := r.rdb.Get(ctx, r.emailKey(email)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return r.Agent(ctx, id)
+}
+
+// ListAgents returns every agent, by email.
+func (r *RedisStore) ListAgents(ctx context.Context) ([]*Agent, error) {
+	var out []*Agent
+	err := r.loadSet(ctx, "agents", "agent", func(b []byte) error {
+		a, err := decodeAgent(b)
+		if err == nil {
+			out = append(out, a)
+		}
+		return err
+	})
+	sortBy(out, func(a *Agent) string { return a.Email })
+	return out, err
+}
+
+// loadSet reads every record whose id is in a set.
+func (r *RedisStore) loadSet(ctx context.Context, set, kind string, each func([]byte) error) error {
+	ids, err := r.rdb.SMembers(ctx, r.key(set)).Result()
+	if err != nil || len(ids) == 0 {
+		return unavailable(err)
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = r.key(kind, id)
+	}
+	vals, err := r.rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return unavailable(err)
+	}
+	for _, v := range vals {
+		if s, ok := v.(string); ok {
+			if err := each([]byte(s)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// PutTeam creates or replaces a team.
+func (r *RedisStore) PutTeam(ctx context.Context, t *Team) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	pipe := r.rdb.TxPipeline()
+	pipe.Set(ctx, r.key("team", t.ID), b, 0)
+	pipe.SAdd(ctx, r.key("teams"), t.ID)
+	_, err = pipe.Exec(ctx)
+	return unavailable(err)
+}
+
+// Team returns one team.
+func (r *RedisStore) Team(ctx context.Context, id string) (*Team, error) {
+	b, err := r.rdb.Get(ctx, r.key("team", id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	t := &Team{}
+	return t, json.Unmarshal(b, t)
+}
+
+// ListTeams returns every team, by name.
+func (r *RedisStore) ListTeams(ctx context.Context) ([]*Team, error) {
+	var out []*Team
+	err := r.loadSet(ctx, "teams", "team", func(b []byte) error {
+		t := &Team{}
+		if err := json.Unmarshal(b, t); err != nil {
+			return err
+		}
+		out = append(out, t)
+		return nil
+	})
+	sortBy(out, func(t *Team) string { return t.Name })
+	return out, err
+}
+
+// Settings returns the org settings, or the defaults.
+func (r *RedisStore) Settings(ctx context.Context) (Settings, error) {
+	b, err := r.rdb.Get(ctx, r.key("settings")).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return DefaultSettings(), nil
+	}
+	if err != nil {
+		return Settings{}, unavailable(err)
+	}
+	var s Settings
+	return s, json.Unmarshal(b, &s)
+}
+
+// PutSettings replaces the org settings.
+func (r *RedisStore) PutSettings(ctx context.Context, s Settings) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return unavailable(r.rdb.Set(ctx, r.key("settings"), b, 0).Err())
+}
+
+// PutToken stores a login token hash with its lifetime.
+func (r *RedisStore) PutToken(ctx context.Context, hash, agentID string, ttl time.Duration) error {
+	return unavailable(r.rdb.Set(ctx, r.key("auth", hash), agentID, ttl).Err())
+}
+
+// TokenAgent resolves a live token hash.
+func (r *RedisStore) TokenAgent(ctx context.Context, hash string) (string, error) {
+	id, err := r.rdb.Get(ctx, r.key("auth", hash)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", ErrNotFound
+	}
+	return id, unavailable(err)
+}
+
+// DeleteToken forgets a token.
+func (r *RedisStore) DeleteToken(ctx context.Context, hash string) error {
+	return unavailable(r.rdb.Del(ctx, r.key("auth", hash)).Err())
+}
+
+// Commit runs commit.lua, then moves the session in the history indexes.
+func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, maxEvents int64) ([]Event, error) {
+	expected := s.Internal.Version
+	s.Internal.Version = expected + 1
+	rec, err := encodeSession(s)
+	s.Internal.Version = expected
+	if err != nil {
+		return nil, err
+	}
+	args := []any{expected, rec, newEpoch(), r.Channel(s.ID), boolArg(r.opts.Sharded), maxEvents}
+	for _, e := range events {
+		e.Seq = 0
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, b)
+	}
+	keys := []string{r.sessionKey(s.ID, "session"), r.sessionKey(s.ID, "seq"), r.sessionKey(s.ID, "log"), r.sessionKey(s.ID, "meta")}
+	last, err := commitScript.Run(ctx, r.rdb, keys, args...).Int64()
+	if err != nil {
+		return nil, scriptError(err)
+	}
+	s.Internal.Version = expected + 1
+	out := make([]Event, len(events))
+	for i, e := range events {
+		e.Seq = last - int64(len(events)-1-i)
+		out[i] = e
+	}
+	return out, r.index(ctx, s)
+}
+
+func scriptError(err error) error {
+	switch {
+	case strings.Contains(err.Error(), "CONFLICT"):
+		return ErrConflict
+	case strings.Contains(err.Error(), "ROOM_FULL"):
+		return ErrRoomFull
+	}
+	return unavailable(err)
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// index updates the history and idle indexes after a commit; they live in
+// other slots than the session, and can be rebuilt from the records.
+func (r *RedisStore) index(ctx context.Context, s *Session) error {
+	pipe := r.rdb.Pipeline()
+	score := float64(s.UpdatedAt.UnixMilli())
+	for _, name := range sessionIndexes(s) {
+		pipe.ZAdd(ctx, r.key("idx", name), redis.Z{Score: score, Member: s.ID})
+	}
+	if s.State == StateActive {
+		pipe.ZAdd(ctx, r.key("idx", "idle"), redis.Z{Score: float64(s.Internal.LastAgentAt.UnixMilli()), Member: s.ID})
+	} else {
+		pipe.ZRem(ctx, r.key("idx", "idle"), s.ID)
+	}
+	_, err := pipe.Exec(ctx)
+	return unavailable(err)
+}
+
+// Session returns one session.
+func (r *RedisStore) Session(ctx context.Context, id string) (*Session, error) {
+	b, err := r.rdb.HGet(ctx, r.sessionKey(id, "session"), "d").Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return decodeSession(b)
+}
+
+// SessionsByID loads many sessions in one pipeline (one key per slot, so
+// it also works on Redis Cluster).
+func (r *RedisStore) SessionsByID(ctx context.Context, ids []string) ([]*Session, error) {
+	pipe := r.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, r.sessionKey(id, "session"), "d")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, unavailable(err)
+	}
+	out := make([]*Session, 0, len(ids))
+	for _, c := range cmds {
+		b, err := c.Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		s, err := decodeSession(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// Events reads the log after since; stream ids are "<seq>-0".
+func (r *RedisStore) Events(ctx context.Context, id string, since int64, limit int) ([]Event, error) {
+	start := strconv.FormatInt(max(since, 0)+1, 10) + "-0"
+	var msgs []redis.XMessage
+	var err error
+	if limit > 0 {
+		msgs, err = r.rdb.XRangeN(ctx, r.sessionKey(id, "log"), start, "+", int64(limit)).Result()
+	} else {
+		msgs, err = r.rdb.XRange(ctx, r.sessionKey(id, "log"), start, "+").Result()
+	}
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	out := make([]Event, 0, len(msgs))
+	for _, m := range msgs {
+		var e Event
+		s, _ := m.Values["e"].(string)
+		if err := json.Unmarshal([]byte(s), &e); err != nil {
+			return nil, fmt.Errorf("room log %s entry %s: %w", id, m.ID, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// LastSeq returns the log's last seq and epoch.
+func (r *RedisStore) LastSeq(ctx context.Context, id string) (int64, string, error) {
+	pipe := r.rdb.Pipeline()
+	seq := pipe.Get(ctx, r.sessionKey(id, "seq"))
+	epoch := pipe.HGet(ctx, r.sessionKey(id, "meta"), "epoch")
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, "", unavailable(err)
+	}
+	n, _ := seq.Int64()
+	return n, epoch.Val(), nil
+}
+
+// History pages through an index, newest first, after the cursor.
+func (r *RedisStore) History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error) {
+	maxScore := "+inf"
+	if after.ID != "" {
+		maxScore = strconv.FormatInt(after.Score, 10)
+	}
+	minScore := strconv.FormatInt(since.UnixMilli(), 10)
+	out := make([]IndexEntry, 0, limit)
+	for offset := int64(0); len(out) < limit; {
+		batch := int64(limit - len(out) + 16)
+		zs, err := r.rdb.ZRevRangeByScoreWithScores(ctx, r.key("idx", index), &redis.ZRangeBy{
+			Max: maxScore, Min: minScore, Offset: offset, Count: batch}).Result()
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		for _, z := range zs {
+			e := IndexEntry{ID: z.Member.(string), Score: int64(z.Score)}
+			if after.Admits(e) && len(out) < limit {
+				out = append(out, e)
+			}
+		}
+		if int64(len(zs)) < batch {
+			break
+		}
+		offset += batch
+	}
+	return out, nil
+}
+
+// Idle lists active sessions whose last agent activity is before t.
+func (r *RedisStore) Idle(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	ids, err := r.rdb.ZRangeByScore(ctx, r.key("idx", "idle"), &redis.ZRangeBy{
+		Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10), Count: int64(limit)}).Result()
+	return ids, unavailable(err)
+}

@@ -1,0 +1,143 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cohub/cohub/notify"
+)
+
+// Presence tells which customers are connected now. The live hub
+// provides it; without one every customer shows offline.
+type Presence interface {
+	CustomersOnline(ctx context.Context, sessionIDs []string) (map[string]bool, error)
+}
+
+// Config holds what the service needs beyond its store.
+type Config struct {
+	// Secret signs customer links. Required.
+	Secret []byte
+	// PublicURL is where customers reach Cohub, e.g. https://cohub.example.com.
+	PublicURL string
+	// MaxRoomEvents caps a room log for messages. Zero value means 10,000.
+	MaxRoomEvents int64
+	// SendTimeout bounds one invitation delivery. Zero value means 15 seconds.
+	SendTimeout time.Duration
+	// TokenTTL is how long an agent login lasts. Zero value means 12 hours.
+	TokenTTL time.Duration
+	// Now is the clock. Zero value means time.Now.
+	Now func() time.Time
+	// BcryptCost hashes passwords and PINs. Zero value means bcrypt.DefaultCost.
+	BcryptCost int
+}
+
+// Service is the session domain: accounts, settings, sessions and their
+// lifecycle, history and customer links.
+type Service struct {
+	store    Store
+	sender   notify.Sender
+	presence Presence
+	cfg      Config
+	log      zerolog.Logger
+	// dummyHash keeps a login for an unknown email as slow as a wrong
+	// password, so timing does not tell which emails exist.
+	dummyHash []byte
+}
+
+// NewService wires the domain to its store and invitation sender.
+func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logger) *Service {
+	if cfg.MaxRoomEvents == 0 {
+		cfg.MaxRoomEvents = 10000
+	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = 15 * time.Second
+	}
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.DefaultCost
+	}
+	dummy, _ := bcrypt.GenerateFromPassword([]byte("cohub-no-such-agent"), cfg.BcryptCost)
+	return &Service{store: store, sender: sender, cfg: cfg, log: log, dummyHash: dummy}
+}
+
+// SetPresence plugs in the live presence tracker.
+func (s *Service) SetPresence(p Presence) { s.presence = p }
+
+// Store returns the system of record.
+func (s *Service) Store() Store { return s.store }
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+func newID(prefix string) string { return prefix + ulid.Make().String() }
+
+// change is one atomic edit of a session: it mutates the session and
+// returns the events to log with it.
+type change func(sess *Session) ([]Event, error)
+
+// update applies fn to the current session and commits, retrying when
+// another writer got there first.
+func (s *Service) update(ctx context.Context, id string, fn change) (*Session, []Event, error) {
+	for attempt := 0; ; attempt++ {
+		sess, err := s.store.Session(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		evs, err := fn(sess)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, err := s.store.Commit(ctx, sess, evs, 0)
+		if errors.Is(err, ErrConflict) && attempt < 20 {
+			continue
+		}
+		return sess, out, err
+	}
+}
+
+// effective merges the org settings with a settings team's.
+func (s *Service) effective(ctx context.Context, teamID string) (Settings, TeamSettings, error) {
+	set, err := s.store.Settings(ctx)
+	if err != nil {
+		return Settings{}, TeamSettings{}, err
+	}
+	ts := DefaultTeamSettings()
+	if teamID != "" {
+		t, err := s.store.Team(ctx, teamID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Settings{}, TeamSettings{}, err
+		}
+		if t != nil {
+			ts = t.Settings
+		}
+	}
+	if ts.CustomerAccessDuration != nil {
+		set.CustomerAccessDuration = *ts.CustomerAccessDuration
+	}
+	if ts.EndSessionAccess != nil {
+		set.EndSessionAccess = *ts.EndSessionAccess
+	}
+	return set, ts, nil
+}
+
+// DefaultTeamSettings are a team's settings when only a name is given.
+func DefaultTeamSettings() TeamSettings {
+	return TeamSettings{
+		TaskTemplates:          []TaskTemplate{},
+		CustomerAuthentication: "none",
+		Templates: Templates{
+			EmailSubject: notify.DefaultEmailSubject,
+			EmailBody:    notify.DefaultEmailBody,
+			SMSBody:      notify.DefaultSMSBody,
+		},
+	}
+}

@@ -1,0 +1,446 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// CreateRequest starts or pre-plans a session.
+type CreateRequest struct {
+	Mode           string         `json:"mode"`
+	Customer       Customer       `json:"customer"`
+	SettingsTeamID string         `json:"settings_team_id"`
+	PIN            string         `json:"pin"`
+	Tasks          []TaskTemplate `json:"tasks"`
+}
+
+// TaskRequest assigns a task ad hoc (kind and title) or from the settings
+// team's templates (template index).
+type TaskRequest struct {
+	Kind     string `json:"kind"`
+	Title    string `json:"title"`
+	Template *int   `json:"template"`
+}
+
+// Create starts a session (the invitation goes out at once) or pre-plans one.
+func (s *Service) Create(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
+	sess, err := s.newSession(ctx, a, req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.Commit(ctx, sess, nil, 0); err != nil {
+		return nil, err
+	}
+	if sess.State == StateActive {
+		return s.sendInvitation(ctx, sess.ID, a)
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+func (s *Service) newSession(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
+	f := fields{}
+	if req.Mode != "start" && req.Mode != "preplan" {
+		f.add("mode", "must be start or preplan")
+	}
+	teamID := req.SettingsTeamID
+	if teamID == "" {
+		teamID = a.TeamID
+	} else if err := s.checkSettingsTeam(ctx, a, teamID, f); err != nil {
+		return nil, err
+	}
+	set, ts, err := s.effective(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	cust := normalizeCustomer(req.Customer, set, f)
+	if len(req.Tasks) > maxTasks {
+		f.add("tasks", "at most 100 tasks")
+	}
+	now := s.now()
+	tasks := make([]Task, 0, len(req.Tasks))
+	for i, t := range req.Tasks {
+		t = validTask(t, fmt.Sprintf("tasks[%d]", i), f)
+		tasks = append(tasks, Task{ID: newID("k_"), Kind: t.Kind, Title: t.Title, Status: TaskPending, AssignedAt: now})
+	}
+	pinHash := s.checkPIN(req.PIN, ts, f)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if err := checkSMS(cust, set); err != nil {
+		return nil, err
+	}
+	state := StateActive
+	if req.Mode == "preplan" {
+		state = StatePlanned
+	}
+	return &Session{
+		ID: newID("s_"), State: state, Mode: req.Mode, AgentID: a.ID, TeamID: a.TeamID,
+		SettingsTeamID: teamID, Customer: cust, Tasks: tasks, Invitations: []Invitation{},
+		CreatedAt: now, UpdatedAt: now,
+		Internal: SessionInternal{
+			LinkGen: 1, PINHash: pinHash, LastAgentAt: now,
+			Authentication: authStart(ts), Consent: consentStart(ts),
+		},
+	}, nil
+}
+
+func (s *Service) checkSettingsTeam(ctx context.Context, a *Agent, teamID string, f fields) error {
+	if _, err := s.store.Team(ctx, teamID); errors.Is(err, ErrNotFound) {
+		f.add("settings_team_id", "no such team")
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if !mayUseSettingsTeam(a, teamID) {
+		f.add("settings_team_id", "you may not use this team's settings")
+	}
+	return nil
+}
+
+// checkPIN validates and hashes the session PIN a pin-gated team needs.
+func (s *Service) checkPIN(pin string, ts TeamSettings, f fields) []byte {
+	if pin == "" {
+		if ts.CustomerAuthentication == "pin" {
+			f.add("pin", "is required: this team's customers authenticate with a PIN")
+		}
+		return nil
+	}
+	if !pinPattern.MatchString(pin) {
+		f.add("pin", "must be 4 to 8 digits")
+		return nil
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pin), s.cfg.BcryptCost)
+	if err != nil {
+		f.add("pin", "could not be stored")
+	}
+	return h
+}
+
+// checkSMS refuses a phone invitation when SMS is off.
+func checkSMS(c Customer, set Settings) error {
+	if set.InvitationMode == InviteBuiltin && !set.SMSEnabled && c.Phone != "" {
+		return ErrSMSDisabled
+	}
+	return nil
+}
+
+func authStart(ts TeamSettings) string {
+	if ts.CustomerAuthentication == "otp" || ts.CustomerAuthentication == "pin" {
+		return AuthPending
+	}
+	return AuthNotRequired
+}
+
+func consentStart(ts TeamSettings) string {
+	if ts.Consent.Required {
+		return ConsentPending
+	}
+	return ConsentNotRequested
+}
+
+// Get returns a session the agent may see, with its live indicator. The
+// session's own agent opening it clears "updated".
+func (s *Service) Get(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if sess.Updated && sess.AgentID == a.ID {
+		sess, _, err = s.update(ctx, id, func(cur *Session) ([]Event, error) {
+			cur.Updated = false
+			return nil, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+// visible loads a session the agent may see; others are not found.
+func (s *Service) visible(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	set, err := s.store.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSee(a, sess, set.HistorySearchSpace) {
+		return nil, ErrNotFound
+	}
+	return sess, nil
+}
+
+// act loads a session for an agent action: not found when the agent may
+// not see it, forbidden when they may see but not act on it.
+func (s *Service) act(ctx context.Context, a *Agent, id string, fn change) (*Session, []Event, error) {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !CanAct(a, sess) {
+		return nil, nil, ErrForbidden
+	}
+	return s.update(ctx, id, func(cur *Session) ([]Event, error) {
+		evs, err := fn(cur)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		cur.Internal.LastAgentAt = now
+		if len(evs) > 0 {
+			cur.UpdatedAt = now
+		}
+		return evs, nil
+	})
+}
+
+func agentActor(a *Agent) *Actor {
+	return &Actor{Role: "agent", ID: a.ID, Name: a.Name}
+}
+
+// Invite sends a planned session's invitation and makes it active.
+func (s *Service) Invite(ctx context.Context, a *Agent, id string) (*Session, error) {
+	_, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		if cur.State != StatePlanned {
+			return nil, fmt.Errorf("%w: only a planned session can be invited", ErrInvalidState)
+		}
+		set, _, err := s.effective(ctx, cur.SettingsTeamID)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkSMS(cur.Customer, set); err != nil {
+			return nil, err
+		}
+		cur.State = StateActive
+		cur.UpdatedAt = s.now()
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.sendInvitation(ctx, id, a)
+}
+
+// AddTask assigns a task to the customer.
+func (s *Service) AddTask(ctx context.Context, a *Agent, id string, req TaskRequest) (*Task, error) {
+	var task Task
+	_, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		if cur.State == StateEnded {
+			return nil, fmt.Errorf("%w: the session has ended", ErrInvalidState)
+		}
+		tt, err := s.taskFromRequest(ctx, cur, req)
+		if err != nil {
+			return nil, err
+		}
+		if len(cur.Tasks) >= maxTasks {
+			return nil, &ValidationError{Fields: map[string]string{"tasks": "at most 100 tasks in a session"}}
+		}
+		task = Task{ID: newID("k_"), Kind: tt.Kind, Title: tt.Title, Status: TaskPending, AssignedAt: s.now()}
+		cur.Tasks = append(cur.Tasks, task)
+		return []Event{{Type: EventTaskAssigned, At: s.now(), From: agentActor(a), Task: &task}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &task, nil
+}
+
+func (s *Service) taskFromRequest(ctx context.Context, cur *Session, req TaskRequest) (TaskTemplate, error) {
+	f := fields{}
+	if req.Template == nil {
+		t := validTask(TaskTemplate{Kind: req.Kind, Title: req.Title}, "task", f)
+		return trimPath(t, f)
+	}
+	if req.Kind != "" || req.Title != "" {
+		f.add("template", "give a template or a kind and title, not both")
+		return TaskTemplate{}, f.err()
+	}
+	_, ts, err := s.effective(ctx, cur.SettingsTeamID)
+	if err != nil {
+		return TaskTemplate{}, err
+	}
+	if *req.Template < 0 || *req.Template >= len(ts.TaskTemplates) {
+		f.add("template", "no such template in this session's settings team")
+		return TaskTemplate{}, f.err()
+	}
+	return ts.TaskTemplates[*req.Template], nil
+}
+
+// trimPath reports a single task's errors as "kind" and "title".
+func trimPath(t TaskTemplate, f fields) (TaskTemplate, error) {
+	if len(f) == 0 {
+		return t, nil
+	}
+	out := fields{}
+	for k, v := range f {
+		out[strings.TrimPrefix(k, "task.")] = v
+	}
+	return t, out.err()
+}
+
+// WithdrawTask removes a pending task.
+func (s *Service) WithdrawTask(ctx context.Context, a *Agent, id, taskID string) (*Session, error) {
+	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		if cur.State == StateEnded {
+			return nil, fmt.Errorf("%w: the session has ended", ErrInvalidState)
+		}
+		i := taskIndex(cur.Tasks, taskID)
+		if i < 0 {
+			return nil, ErrNotFound
+		}
+		if cur.Tasks[i].Status == TaskCompleted {
+			return nil, fmt.Errorf("%w: a completed task cannot be withdrawn", ErrInvalidState)
+		}
+		cur.Tasks = append(cur.Tasks[:i], cur.Tasks[i+1:]...)
+		return []Event{{Type: EventTaskWithdrawn, At: s.now(), From: agentActor(a), TaskID: taskID}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+func taskIndex(tasks []Task, id string) int {
+	for i, t := range tasks {
+		if t.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// NewLink generates a fresh customer link for an active session; earlier
+// links keep working.
+func (s *Service) NewLink(ctx context.Context, a *Agent, id string) (Link, error) {
+	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		if cur.State != StateActive {
+			return nil, fmt.Errorf("%w: links are generated for active sessions only", ErrInvalidState)
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return Link{}, err
+	}
+	return s.link(ctx, sess)
+}
+
+// link signs a link of the session's current generation.
+func (s *Service) link(ctx context.Context, sess *Session) (Link, error) {
+	set, _, err := s.effective(ctx, sess.SettingsTeamID)
+	if err != nil {
+		return Link{}, err
+	}
+	exp := s.now().Add(set.CustomerAccessDuration.Std()).Truncate(1e9)
+	tok := signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: exp})
+	return Link{URL: strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" + tok, ExpiresAt: exp, Token: tok}, nil
+}
+
+// Reengage fixes the customer's details before they ever joined: earlier
+// links stop working and, for an active session, the invitation is re-sent.
+func (s *Service) Reengage(ctx context.Context, a *Agent, id string, c Customer) (*Session, error) {
+	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		if cur.State == StateEnded {
+			return nil, fmt.Errorf("%w: an ended session cannot be re-engaged", ErrInvalidState)
+		}
+		if cur.Internal.Joined {
+			return nil, ErrJoined
+		}
+		set, _, err := s.effective(ctx, cur.SettingsTeamID)
+		if err != nil {
+			return nil, err
+		}
+		f := fields{}
+		c = normalizeCustomer(c, set, f)
+		if err := f.err(); err != nil {
+			return nil, err
+		}
+		if err := checkSMS(c, set); err != nil {
+			return nil, err
+		}
+		cur.Customer = c
+		cur.Internal.LinkGen++
+		return []Event{{Type: EventReengaged, At: s.now(), From: agentActor(a)}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sess.State == StateActive {
+		return s.sendInvitation(ctx, id, a)
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+// End ends a session; the access mode in force is stored with it.
+func (s *Service) End(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		return s.end(ctx, cur, agentActor(a))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+func (s *Service) end(ctx context.Context, cur *Session, by *Actor) ([]Event, error) {
+	if cur.State == StateEnded {
+		return nil, fmt.Errorf("%w: the session has already ended", ErrInvalidState)
+	}
+	set, _, err := s.effective(ctx, cur.SettingsTeamID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	access := set.EndSessionAccess
+	if access.Mode == AccessNone || access.Mode == AccessFull {
+		access.Duration = 0
+	}
+	cur.Internal.PrevState = cur.State
+	cur.State = StateEnded
+	cur.EndedAt = &now
+	cur.Access = &access
+	cur.UpdatedAt = now
+	return []Event{{Type: EventSessionEnded, At: now, From: by, Access: &access}}, nil
+}
+
+// Renew makes an ended session what it was before it ended.
+func (s *Service) Renew(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		if cur.State != StateEnded {
+			return nil, fmt.Errorf("%w: only an ended session can be renewed", ErrInvalidState)
+		}
+		cur.State = orDefault(cur.Internal.PrevState, StateActive)
+		cur.Internal.PrevState = ""
+		cur.EndedAt = nil
+		cur.Access = nil
+		return []Event{{Type: EventSessionRenewed, At: s.now(), From: agentActor(a), State: cur.State}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+// Events returns the room log after since.
+func (s *Service) Events(ctx context.Context, a *Agent, id string, since int64, limit int) ([]Event, error) {
+	if _, err := s.visible(ctx, a, id); err != nil {
+		return nil, err
+	}
+	evs, err := s.store.Events(ctx, id, since, limit)
+	if evs == nil {
+		evs = []Event{}
+	}
+	return evs, err
+}

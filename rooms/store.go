@@ -1,0 +1,172 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"time"
+)
+
+// Store is the system of record: accounts, settings, sessions and their
+// room logs. Memory and Redis implement it; storeContract tests both.
+type Store interface {
+	Accounts
+	Sessions
+	// Hit counts one event under key within a window starting at its first
+	// hit, and returns the count so far (login limits, OTP throttles).
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Count reads a Hit counter without counting.
+	Count(ctx context.Context, key string) (int64, error)
+	// Ping reports whether the backend is reachable.
+	Ping(ctx context.Context) error
+}
+
+// Accounts keeps agents, teams, org settings and login tokens.
+type Accounts interface {
+	// CreateAgent fails with ErrEmailTaken when the email is in use.
+	CreateAgent(ctx context.Context, a *Agent) error
+	// UpdateAgent replaces an agent; ErrEmailTaken when its new email is used.
+	UpdateAgent(ctx context.Context, a *Agent) error
+	Agent(ctx context.Context, id string) (*Agent, error)
+	AgentByEmail(ctx context.Context, email string) (*Agent, error)
+	ListAgents(ctx context.Context) ([]*Agent, error)
+
+	PutTeam(ctx context.Context, t *Team) error
+	Team(ctx context.Context, id string) (*Team, error)
+	ListTeams(ctx context.Context) ([]*Team, error)
+
+	// Settings returns the org settings, or DefaultSettings when none were saved.
+	Settings(ctx context.Context) (Settings, error)
+	PutSettings(ctx context.Context, s Settings) error
+
+	// PutToken stores a login token's hash for an agent until ttl passes.
+	PutToken(ctx context.Context, hash, agentID string, ttl time.Duration) error
+	// TokenAgent returns the agent id of a live token, ErrNotFound otherwise.
+	TokenAgent(ctx context.Context, hash string) (string, error)
+	DeleteToken(ctx context.Context, hash string) error
+
+	// Once reports true to exactly one caller of a name, across nodes:
+	// seeding and bootstrap run once however many nodes start together.
+	Once(ctx context.Context, name string) (bool, error)
+}
+
+// Sessions keeps session records, their room logs and the history indexes.
+type Sessions interface {
+	// Commit writes s and appends events to its room log in one atomic
+	// step, then updates the history indexes. A new session has Version 0;
+	// otherwise the stored version must equal s.Internal.Version
+	// (ErrConflict if not). On success s.Internal.Version is incremented
+	// and the events come back with their seq. maxEvents > 0 refuses
+	// events past that many in the log (ErrRoomFull).
+	Commit(ctx context.Context, s *Session, events []Event, maxEvents int64) ([]Event, error)
+	Session(ctx context.Context, id string) (*Session, error)
+	// Sessions loads many at once; missing ids are left out.
+	SessionsByID(ctx context.Context, ids []string) ([]*Session, error)
+	// Events returns up to limit events with seq > since, in seq order.
+	Events(ctx context.Context, id string, since int64, limit int) ([]Event, error)
+	// LastSeq returns the room log's last seq and its epoch ("" when the
+	// log was never created).
+	LastSeq(ctx context.Context, id string) (int64, string, error)
+	// History lists session ids of an index, newest activity first,
+	// strictly after cursor, not older than since.
+	History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error)
+	// Idle lists active sessions whose last agent activity is before t.
+	Idle(ctx context.Context, before time.Time, limit int) ([]string, error)
+}
+
+// Index names for History.
+func IndexAgent(id string) string { return "agent:" + id }
+func IndexTeam(id string) string  { return "team:" + id }
+
+// IndexAll indexes every session.
+const IndexAll = "all"
+
+// IndexEntry is one history index member.
+type IndexEntry struct {
+	ID    string
+	Score int64 // last activity, unix ms
+}
+
+// Cursor is a position in a history index: entries strictly older, or as
+// old with a smaller id, come after it. The zero Cursor is the start.
+type Cursor struct {
+	Score int64
+	ID    string
+}
+
+// Admits reports whether e comes after c in newest-first order.
+func (c Cursor) Admits(e IndexEntry) bool {
+	if c.ID == "" {
+		return true
+	}
+	return e.Score < c.Score || (e.Score == c.Score && e.ID < c.ID)
+}
+
+// Domain errors; the API maps each to one error code.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrConflict      = errors.New("concurrent update")
+	ErrEmailTaken    = errors.New("email taken")
+	ErrRoomFull      = errors.New("room full")
+	ErrUnavailable   = errors.New("backend unavailable")
+	ErrInvalidState  = errors.New("invalid state")
+	ErrJoined        = errors.New("customer already joined")
+	ErrForbidden     = errors.New("forbidden")
+	ErrSMSDisabled   = errors.New("sms disabled")
+	ErrLinkInvalid   = errors.New("link invalid")
+	ErrLinkExpired   = errors.New("link expired")
+	ErrLinkRevoked   = errors.New("link revoked")
+	ErrSessionEnded  = errors.New("session ended")
+	ErrRateLimited   = errors.New("rate limited")
+	ErrBadCredential = errors.New("bad credentials")
+)
+
+// ValidationError names each bad input by its JSON path.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+func (e *ValidationError) Error() string { return "validation failed" }
+
+// sessionRecord is how a session is stored: the API fields plus the
+// internal ones.
+type sessionRecord struct {
+	*Session
+	Internal *SessionInternal `json:"internal"`
+}
+
+func encodeSession(s *Session) ([]byte, error) {
+	return json.Marshal(sessionRecord{Session: s, Internal: &s.Internal})
+}
+
+func decodeSession(b []byte) (*Session, error) {
+	s := &Session{}
+	if err := json.Unmarshal(b, &sessionRecord{Session: s, Internal: &s.Internal}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type agentRecord struct {
+	*Agent
+	PasswordHash []byte `json:"password_hash"`
+}
+
+func encodeAgent(a *Agent) ([]byte, error) {
+	return json.Marshal(agentRecord{Agent: a, PasswordHash: a.PasswordHash})
+}
+
+func decodeAgent(b []byte) (*Agent, error) {
+	r := agentRecord{Agent: &Agent{}}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	r.Agent.PasswordHash = r.PasswordHash
+	return r.Agent, nil
+}
+
+// sortBy sorts a list by a string key.
+func sortBy[T any](list []T, key func(T) string) {
+	sort.Slice(list, func(i, j int) bool { return key(list[i]) < key(list[j]) })
+}

@@ -1,0 +1,404 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// storeContract is the one suite every Store must pass.
+func storeContract(t *testing.T, newStore func(t *testing.T) Store) {
+	t.Run("agents", func(t *testing.T) { contractAgents(t, newStore(t)) })
+	t.Run("teams and settings", func(t *testing.T) { contractTeams(t, newStore(t)) })
+	t.Run("tokens", func(t *testing.T) { contractTokens(t, newStore(t)) })
+	t.Run("hit and once", func(t *testing.T) { contractHitOnce(t, newStore(t)) })
+	t.Run("commit and log", func(t *testing.T) { contractCommit(t, newStore(t)) })
+	t.Run("conflict", func(t *testing.T) { contractConflict(t, newStore(t)) })
+	t.Run("room full", func(t *testing.T) { contractRoomFull(t, newStore(t)) })
+	t.Run("history", func(t *testing.T) { contractHistory(t, newStore(t)) })
+	t.Run("idle", func(t *testing.T) { contractIdle(t, newStore(t)) })
+}
+
+func TestMemStore(t *testing.T) {
+	storeContract(t, func(*testing.T) Store { return NewMemStore() })
+}
+
+func contractAgents(t *testing.T, st Store) {
+	ctx := context.Background()
+	a := &Agent{ID: "a_1", Email: "Ann@Example.com", Name: "Ann", Role: RoleAgent, TeamID: "t_1",
+		SettingsTeamIDs: []string{"t_2"}, PasswordHash: []byte("hash")}
+	must(t, st.CreateAgent(ctx, a))
+	dup := &Agent{ID: "a_2", Email: "ann@example.com", Name: "Other", Role: RoleAgent}
+	if err := st.CreateAgent(ctx, dup); !errors.Is(err, ErrEmailTaken) {
+		t.Fatalf("duplicate email: got %v, want ErrEmailTaken", err)
+	}
+	got, err := st.AgentByEmail(ctx, "ANN@example.com")
+	must(t, err)
+	if got.ID != "a_1" || string(got.PasswordHash) != "hash" || got.SettingsTeamIDs[0] != "t_2" {
+		t.Fatalf("AgentByEmail = %+v", got)
+	}
+	b := &Agent{ID: "a_2", Email: "bob@example.com", Name: "Bob", Role: RoleAdmin}
+	must(t, st.CreateAgent(ctx, b))
+	b.Email = "ann@example.com"
+	if err := st.UpdateAgent(ctx, b); !errors.Is(err, ErrEmailTaken) {
+		t.Fatalf("update to a taken email: got %v", err)
+	}
+	a.Email, a.Name = "ann2@example.com", "Ann B"
+	must(t, st.UpdateAgent(ctx, a))
+	if _, err := st.AgentByEmail(ctx, "ann@example.com"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("old email still resolves: %v", err)
+	}
+	got, err = st.Agent(ctx, "a_1")
+	must(t, err)
+	if got.Name != "Ann B" || got.Email != "ann2@example.com" {
+		t.Fatalf("after update: %+v", got)
+	}
+	if err := st.UpdateAgent(ctx, &Agent{ID: "a_9", Email: "x@example.com"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("update of a missing agent: %v", err)
+	}
+	list, err := st.ListAgents(ctx)
+	must(t, err)
+	if len(list) != 2 {
+		t.Fatalf("ListAgents: %d agents", len(list))
+	}
+	if _, err := st.Agent(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing agent: %v", err)
+	}
+}
+
+func contractTeams(t *testing.T, st Store) {
+	ctx := context.Background()
+	set, err := st.Settings(ctx)
+	must(t, err)
+	if set != DefaultSettings() {
+		t.Fatalf("fresh settings = %+v", set)
+	}
+	set.HistoryDays = 7
+	set.EndSessionAccess = EndAccess{Mode: AccessNone}
+	must(t, st.PutSettings(ctx, set))
+	got, err := st.Settings(ctx)
+	must(t, err)
+	if got != set {
+		t.Fatalf("settings = %+v, want %+v", got, set)
+	}
+	team := &Team{ID: "t_1", Name: "Sales", Settings: TeamSettings{
+		TaskTemplates: []TaskTemplate{{Kind: "sign", Title: "Sign"}}, CustomerAuthentication: "pin"}}
+	must(t, st.PutTeam(ctx, team))
+	must(t, st.PutTeam(ctx, &Team{ID: "t_2", Name: "Support"}))
+	tt, err := st.Team(ctx, "t_1")
+	must(t, err)
+	if tt.Name != "Sales" || tt.Settings.TaskTemplates[0].Title != "Sign" || tt.Settings.CustomerAuthentication != "pin" {
+		t.Fatalf("team = %+v", tt)
+	}
+	teams, err := st.ListTeams(ctx)
+	must(t, err)
+	if len(teams) != 2 || teams[0].Name != "Sales" {
+		t.Fatalf("teams = %+v", teams)
+	}
+	if _, err := st.Team(ctx, "t_9"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing team: %v", err)
+	}
+}
+
+func contractTokens(t *testing.T, st Store) {
+	ctx := context.Background()
+	must(t, st.PutToken(ctx, "h1", "a_1", time.Hour))
+	id, err := st.TokenAgent(ctx, "h1")
+	must(t, err)
+	if id != "a_1" {
+		t.Fatalf("token agent = %q", id)
+	}
+	must(t, st.DeleteToken(ctx, "h1"))
+	if _, err := st.TokenAgent(ctx, "h1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("deleted token: %v", err)
+	}
+	must(t, st.PutToken(ctx, "h2", "a_1", time.Millisecond))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := st.TokenAgent(ctx, "h2")
+		if errors.Is(err, ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("token did not expire: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond) // polling for expiry: there is no event to await
+	}
+}
+
+func contractHitOnce(t *testing.T, st Store) {
+	ctx := context.Background()
+	for i := int64(1); i <= 3; i++ {
+		n, err := st.Hit(ctx, "login:x", time.Minute)
+		must(t, err)
+		if n != i {
+			t.Fatalf("hit %d counted %d", i, n)
+		}
+	}
+	var wg sync.WaitGroup
+	wins := make(chan bool, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := st.Once(ctx, "seed")
+			if err != nil {
+				t.Error(err)
+			}
+			wins <- ok
+		}()
+	}
+	wg.Wait()
+	close(wins)
+	n := 0
+	for ok := range wins {
+		if ok {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("Once won %d times", n)
+	}
+}
+
+func newTestSession(id, agent, team string, at time.Time) *Session {
+	return &Session{ID: id, State: StateActive, Mode: "start", AgentID: agent, TeamID: team,
+		Customer: Customer{Name: "Cara", Email: "cara@example.com"}, CreatedAt: at, UpdatedAt: at,
+		Internal: SessionInternal{LinkGen: 1, LastAgentAt: at, PINHash: []byte("pin")}}
+}
+
+func contractCommit(t *testing.T, st Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	s := newTestSession("s_1", "a_1", "t_1", now)
+	evs, err := st.Commit(ctx, s, []Event{{Type: EventMessage, At: now, Text: "one"}, {Type: EventMessage, At: now, Text: "two"}}, 0)
+	must(t, err)
+	if len(evs) != 2 || evs[0].Seq != 1 || evs[1].Seq != 2 || s.Internal.Version != 1 {
+		t.Fatalf("first commit: %+v version %d", evs, s.Internal.Version)
+	}
+	seq, epoch, err := st.LastSeq(ctx, "s_1")
+	must(t, err)
+	if seq != 2 || epoch == "" {
+		t.Fatalf("LastSeq = %d %q", seq, epoch)
+	}
+	got, err := st.Session(ctx, "s_1")
+	must(t, err)
+	if got.Internal.Version != 1 || got.Internal.LinkGen != 1 || string(got.Internal.PINHash) != "pin" || !got.UpdatedAt.Equal(now) {
+		t.Fatalf("stored session = %+v", got)
+	}
+	got.State = StateEnded
+	evs, err = st.Commit(ctx, got, []Event{{Type: EventSessionEnded, At: now}}, 0)
+	must(t, err)
+	if evs[0].Seq != 3 {
+		t.Fatalf("third event seq %d", evs[0].Seq)
+	}
+	_, epoch2, err := st.LastSeq(ctx, "s_1")
+	must(t, err)
+	if epoch2 != epoch {
+		t.Fatalf("epoch changed %q -> %q", epoch, epoch2)
+	}
+	all, err := st.Events(ctx, "s_1", 0, 0)
+	must(t, err)
+	if len(all) != 3 || all[0].Text != "one" || all[2].Type != EventSessionEnded || all[2].Seq != 3 {
+		t.Fatalf("events = %+v", all)
+	}
+	tail, err := st.Events(ctx, "s_1", 1, 1)
+	must(t, err)
+	if len(tail) != 1 || tail[0].Seq != 2 {
+		t.Fatalf("events since 1 limit 1 = %+v", tail)
+	}
+	none, err := st.Events(ctx, "s_1", 3, 0)
+	must(t, err)
+	if len(none) != 0 {
+		t.Fatalf("events past the end = %+v", none)
+	}
+	many, err := st.SessionsByID(ctx, []string{"s_x", "s_1"})
+	must(t, err)
+	if len(many) != 1 || many[0].State != StateEnded {
+		t.Fatalf("SessionsByID = %+v", many)
+	}
+	if _, err := st.Session(ctx, "s_x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing session: %v", err)
+	}
+	if seq, epoch, err := st.LastSeq(ctx, "s_x"); err != nil || seq != 0 || epoch != "" {
+		t.Fatalf("LastSeq of no log = %d %q %v", seq, epoch, err)
+	}
+}
+
+func contractConflict(t *testing.T, st Store) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	commit(t, st, newTestSession("s_1", "a_1", "t_1", now), nil, 0)
+	again := newTestSession("s_1", "a_1", "t_1", now)
+	if _, err := st.Commit(ctx, again, nil, 0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second create: %v", err)
+	}
+	a, err := st.Session(ctx, "s_1")
+	must(t, err)
+	b, err := st.Session(ctx, "s_1")
+	must(t, err)
+	commit(t, st, a, []Event{{Type: EventMessage, At: now}}, 0)
+	if _, err := st.Commit(ctx, b, []Event{{Type: EventMessage, At: now}}, 0); !errors.Is(err, ErrConflict) {
+		t.Fatalf("stale commit: %v", err)
+	}
+	seq, _, err := st.LastSeq(ctx, "s_1")
+	must(t, err)
+	if seq != 1 {
+		t.Fatalf("a refused commit appended: seq %d", seq)
+	}
+	// Concurrent writers: each retries on conflict; every event lands once.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				for {
+					s, err := st.Session(ctx, "s_1")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					_, err = st.Commit(ctx, s, []Event{{Type: EventMessage, At: now}}, 0)
+					if err == nil {
+						break
+					}
+					if !errors.Is(err, ErrConflict) {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	evs, err := st.Events(ctx, "s_1", 0, 0)
+	must(t, err)
+	if len(evs) != 21 {
+		t.Fatalf("after concurrent commits: %d events, want 21", len(evs))
+	}
+	for i, e := range evs {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d", i, e.Seq)
+		}
+	}
+}
+
+func contractRoomFull(t *testing.T, st Store) {
+	ctx := context.Background()
+	s := newTestSession("s_1", "a_1", "t_1", time.Now())
+	commit(t, st, s, []Event{{Type: EventMessage}, {Type: EventMessage}}, 3)
+	if _, err := st.Commit(ctx, s, []Event{{Type: EventMessage}, {Type: EventMessage}}, 3); !errors.Is(err, ErrRoomFull) {
+		t.Fatalf("past the cap: %v", err)
+	}
+	got, err := st.Session(ctx, "s_1")
+	must(t, err)
+	if got.Internal.Version != 1 {
+		t.Fatalf("a refused commit changed the session: version %d", got.Internal.Version)
+	}
+	commit(t, st, s, []Event{{Type: EventMessage}}, 3)
+	commit(t, st, s, []Event{{Type: EventSessionEnded}}, 0)
+	seq, _, err := st.LastSeq(ctx, "s_1")
+	must(t, err)
+	if seq != 4 {
+		t.Fatalf("seq %d, want 4", seq)
+	}
+}
+
+func contractHistory(t *testing.T, st Store) {
+	ctx := context.Background()
+	base := time.Now().UTC().Truncate(time.Millisecond)
+	for i := range 7 {
+		agent, team := "a_1", "t_1"
+		if i%2 == 1 {
+			agent, team = "a_2", "t_2"
+		}
+		s := newTestSession(fmt.Sprintf("s_%d", i), agent, team, base.Add(time.Duration(i)*time.Second))
+		commit(t, st, s, nil, 0)
+	}
+	// Two sessions sharing a score order by id, descending.
+	same := newTestSession("s_a", "a_1", "t_1", base.Add(6*time.Second))
+	commit(t, st, same, nil, 0)
+
+	var ids []string
+	cur := Cursor{}
+	for {
+		page, err := st.History(ctx, IndexAll, cur, base.Add(-time.Hour), 3)
+		must(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, e := range page {
+			ids = append(ids, e.ID)
+		}
+		last := page[len(page)-1]
+		cur = Cursor{Score: last.Score, ID: last.ID}
+	}
+	want := []string{"s_a", "s_6", "s_5", "s_4", "s_3", "s_2", "s_1", "s_0"}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Fatalf("history order %v, want %v", ids, want)
+	}
+	mine, err := st.History(ctx, IndexAgent("a_2"), Cursor{}, base.Add(-time.Hour), 10)
+	must(t, err)
+	if len(mine) != 3 || mine[0].ID != "s_5" {
+		t.Fatalf("agent index = %+v", mine)
+	}
+	team, err := st.History(ctx, IndexTeam("t_1"), Cursor{}, base.Add(3*time.Second), 10)
+	must(t, err)
+	if len(team) != 3 || team[2].ID != "s_4" {
+		t.Fatalf("team index since +3s = %+v", team)
+	}
+	// An update moves the session to the top.
+	s0, err := st.Session(ctx, "s_0")
+	must(t, err)
+	s0.UpdatedAt = base.Add(time.Minute)
+	commit(t, st, s0, nil, 0)
+	top, err := st.History(ctx, IndexAll, Cursor{}, base, 1)
+	must(t, err)
+	if len(top) != 1 || top[0].ID != "s_0" || top[0].Score != s0.UpdatedAt.UnixMilli() {
+		t.Fatalf("after update, top = %+v", top)
+	}
+}
+
+func contractIdle(t *testing.T, st Store) {
+	ctx := context.Background()
+	now := time.Now()
+	old := newTestSession("s_old", "a_1", "t_1", now.Add(-time.Hour))
+	fresh := newTestSession("s_new", "a_1", "t_1", now)
+	ended := newTestSession("s_end", "a_1", "t_1", now.Add(-time.Hour))
+	ended.State = StateEnded
+	for _, s := range []*Session{old, fresh, ended} {
+		commit(t, st, s, nil, 0)
+	}
+	ids, err := st.Idle(ctx, now.Add(-time.Minute), 10)
+	must(t, err)
+	if fmt.Sprint(ids) != "[s_old]" {
+		t.Fatalf("idle = %v", ids)
+	}
+	old.State = StateEnded
+	commit(t, st, old, nil, 0)
+	ids, err = st.Idle(ctx, now.Add(-time.Minute), 10)
+	must(t, err)
+	if len(ids) != 0 {
+		t.Fatalf("idle after end = %v", ids)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func commit(t *testing.T, st Store, s *Session, events []Event, max int64) []Event {
+	t.Helper()
+	out, err := st.Commit(context.Background(), s, events, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,273 @@
+package rooms
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Roles an agent account may have.
+const (
+	RoleAgent      = "agent"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// Session states.
+const (
+	StatePlanned = "planned"
+	StateActive  = "active"
+	StateEnded   = "ended"
+)
+
+// Task statuses and kinds.
+const (
+	TaskPending   = "pending"
+	TaskCompleted = "completed"
+)
+
+// TaskKinds lists what may be assigned to a customer.
+var TaskKinds = []string{"sign", "form", "consent", "upload", "custom"}
+
+// Agent is a logged-in user of the console.
+type Agent struct {
+	ID              string   `json:"id"`
+	Email           string   `json:"email"`
+	Name            string   `json:"name"`
+	Role            string   `json:"role"`
+	TeamID          string   `json:"team_id"`
+	SettingsTeamIDs []string `json:"settings_team_ids"`
+	// PasswordHash is bcrypt; it never leaves the store (json "-").
+	PasswordHash []byte `json:"-"`
+}
+
+// Team groups agents and owns settings that override the org's.
+type Team struct {
+	ID       string       `json:"id"`
+	Name     string       `json:"name"`
+	Settings TeamSettings `json:"settings"`
+}
+
+// TeamSettings are the settings a session takes from its settings team.
+type TeamSettings struct {
+	TaskTemplates          []TaskTemplate `json:"task_templates"`
+	CustomerAuthentication string         `json:"customer_authentication"`
+	Consent                ConsentSetting `json:"consent"`
+	Templates              Templates      `json:"templates"`
+	// CustomerAccessDuration and EndSessionAccess override the org's when set.
+	CustomerAccessDuration *Duration  `json:"customer_access_duration,omitempty"`
+	EndSessionAccess       *EndAccess `json:"end_session_access,omitempty"`
+}
+
+// TaskTemplate is a task a team offers for one-click assignment.
+type TaskTemplate struct {
+	Kind  string `json:"kind"`
+	Title string `json:"title"`
+}
+
+// ConsentSetting says whether the customer must consent, and to what.
+type ConsentSetting struct {
+	Required bool   `json:"required"`
+	Text     string `json:"text"`
+}
+
+// Templates are the invitation texts; {{link}}, {{agent}} and {{customer}}
+// are replaced when sending.
+type Templates struct {
+	EmailSubject string `json:"email_subject"`
+	EmailBody    string `json:"email_body"`
+	SMSBody      string `json:"sms_body"`
+}
+
+// Settings are the org's settings.
+type Settings struct {
+	SMSEnabled             bool      `json:"sms_enabled"`
+	InvitationMode         string    `json:"invitation_mode"`
+	EndSessionAccess       EndAccess `json:"end_session_access"`
+	AutoEndAfter           Duration  `json:"auto_end_after"`
+	CustomerAccessDuration Duration  `json:"customer_access_duration"`
+	HistoryDays            int       `json:"history_days"`
+	HistorySearchSpace     string    `json:"history_search_space"`
+	PhoneDefaultRegion     string    `json:"phone_default_region"`
+}
+
+// EndAccess is what a customer keeps when a session ends.
+type EndAccess struct {
+	Mode     string   `json:"mode"`
+	Duration Duration `json:"duration"`
+}
+
+// End access modes.
+const (
+	AccessNone       = "none"
+	AccessFull       = "full"
+	AccessFullFor    = "full_for"
+	AccessLimitedFor = "limited_for"
+)
+
+// Invitation modes.
+const (
+	InviteBuiltin  = "builtin"
+	InviteExternal = "external"
+)
+
+// History scopes.
+const (
+	ScopeMine = "mine"
+	ScopeTeam = "team"
+	ScopeAll  = "all"
+)
+
+// DefaultSettings are the org settings of a new deployment.
+func DefaultSettings() Settings {
+	return Settings{
+		SMSEnabled:             true,
+		InvitationMode:         InviteBuiltin,
+		EndSessionAccess:       EndAccess{Mode: AccessLimitedFor, Duration: Duration(72 * time.Hour)},
+		CustomerAccessDuration: Duration(72 * time.Hour),
+		HistoryDays:            90,
+		HistorySearchSpace:     ScopeTeam,
+		PhoneDefaultRegion:     "US",
+	}
+}
+
+// Customer is the invited person's contact details.
+type Customer struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+// Invitation records one delivery attempt and its outcome.
+type Invitation struct {
+	Channel string    `json:"channel"`
+	To      string    `json:"to"`
+	Status  string    `json:"status"`
+	At      time.Time `json:"at"`
+	Error   string    `json:"error,omitempty"`
+}
+
+// Invitation statuses.
+const (
+	InviteSent    = "sent"
+	InviteFailed  = "failed"
+	InviteSkipped = "skipped"
+)
+
+// Task is something assigned to the customer.
+type Task struct {
+	ID          string          `json:"id"`
+	Kind        string          `json:"kind"`
+	Title       string          `json:"title"`
+	Status      string          `json:"status"`
+	AssignedAt  time.Time       `json:"assigned_at"`
+	CompletedAt *time.Time      `json:"completed_at,omitempty"`
+	Result      json.RawMessage `json:"result,omitempty"`
+}
+
+// Indicator is the five-state customer status shown to agents.
+type Indicator struct {
+	State          string     `json:"state"`
+	Online         bool       `json:"online"`
+	Joined         bool       `json:"joined"`
+	Completed      bool       `json:"completed"`
+	Authentication string     `json:"authentication"`
+	Consent        string     `json:"consent"`
+	LastSeenAt     *time.Time `json:"last_seen_at"`
+}
+
+// Indicator states and gate values.
+const (
+	NeverJoined       = "never_joined"
+	OnlineIncomplete  = "online_incomplete"
+	OfflineIncomplete = "offline_incomplete"
+	OnlineCompleted   = "online_completed"
+	OfflineCompleted  = "offline_completed"
+
+	AuthNotRequired = "not_required"
+	AuthPending     = "pending"
+	AuthVerified    = "verified"
+	AuthLocked      = "locked"
+
+	ConsentNotRequested = "not_requested"
+	ConsentPending      = "pending"
+	ConsentAccepted     = "accepted"
+	ConsentDeclined     = "declined"
+)
+
+// Session is one collaboration with one customer: one room.
+type Session struct {
+	ID             string       `json:"id"`
+	State          string       `json:"state"`
+	Mode           string       `json:"mode"`
+	AgentID        string       `json:"agent_id"`
+	TeamID         string       `json:"team_id"`
+	SettingsTeamID string       `json:"settings_team_id"`
+	Customer       Customer     `json:"customer"`
+	Invitations    []Invitation `json:"invitations"`
+	Tasks          []Task       `json:"tasks"`
+	Indicator      Indicator    `json:"indicator"`
+	Updated        bool         `json:"updated"`
+	CreatedAt      time.Time    `json:"created_at"`
+	UpdatedAt      time.Time    `json:"updated_at"`
+	EndedAt        *time.Time   `json:"ended_at"`
+
+	// Access is what the customer keeps while the session is ended.
+	Access *EndAccess `json:"end_access,omitempty"`
+
+	// Internal holds what the store keeps but clients never see.
+	Internal SessionInternal `json:"-"`
+}
+
+// SessionInternal is the part of a session record hidden from the API:
+// link generations, gates, and what a renew restores.
+type SessionInternal struct {
+	Version        int64      `json:"version"`
+	LinkGen        int        `json:"link_gen"`
+	PINHash        []byte     `json:"pin_hash,omitempty"`
+	Joined         bool       `json:"joined"`
+	LastSeenAt     *time.Time `json:"last_seen_at,omitempty"`
+	Authentication string     `json:"authentication"`
+	Consent        string     `json:"consent"`
+	PrevState      string     `json:"prev_state,omitempty"`
+	LastAgentAt    time.Time  `json:"last_agent_at"`
+	LastCustomerAt *time.Time `json:"last_customer_at,omitempty"`
+	NewLinkAt      *time.Time `json:"new_link_at,omitempty"`
+}
+
+// Event is one entry of a room log. Seq is assigned by the store.
+type Event struct {
+	Seq      int64      `json:"seq,omitempty"`
+	Type     string     `json:"type"`
+	At       time.Time  `json:"at"`
+	From     *Actor     `json:"from,omitempty"`
+	Text     string     `json:"text,omitempty"`
+	Task     *Task      `json:"task,omitempty"`
+	TaskID   string     `json:"task_id,omitempty"`
+	Access   *EndAccess `json:"access,omitempty"`
+	Consent  string     `json:"consent,omitempty"`
+	Auth     string     `json:"authentication,omitempty"`
+	State    string     `json:"state,omitempty"`
+	ClientID string     `json:"client_id,omitempty"`
+}
+
+// Actor says who caused an event.
+type Actor struct {
+	Role string `json:"role"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Logged event types.
+const (
+	EventMessage        = "message"
+	EventTaskAssigned   = "task.assigned"
+	EventTaskWithdrawn  = "task.withdrawn"
+	EventTaskCompleted  = "task.completed"
+	EventCustomerJoined = "customer.joined"
+	EventReengaged      = "customer.reengaged"
+	EventConsentChanged = "consent.changed"
+	EventAuthChanged    = "authentication.changed"
+	EventSessionEnded   = "session.ended"
+	EventSessionRenewed = "session.renewed"
+	EventSessionUpdated = "session.updated"
+)

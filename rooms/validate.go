@@ -1,0 +1,178 @@
+package rooms
+
+import (
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// Limits on what people type.
+const (
+	maxNameLen   = 200
+	maxTitleLen  = 200
+	maxTasks     = 100
+	MaxTextLen   = 4000
+	minPassword  = 10
+	maxTemplates = 50
+)
+
+var pinPattern = regexp.MustCompile(`^[0-9]{4,8}$`)
+
+// fields collects validation messages by JSON path.
+type fields map[string]string
+
+func (f fields) add(path, msg string) {
+	if _, ok := f[path]; !ok {
+		f[path] = msg
+	}
+}
+
+func (f fields) err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: f}
+}
+
+// normalizeCustomer trims and validates contacts, turning the phone to
+// E.164. builtin requires exactly one contact; external one or both.
+func normalizeCustomer(c Customer, set Settings, f fields) Customer {
+	c.Name = strings.TrimSpace(c.Name)
+	c.Email = strings.TrimSpace(c.Email)
+	c.Phone = strings.TrimSpace(c.Phone)
+	if utf8.RuneCountInString(c.Name) > maxNameLen {
+		f.add("customer.name", "must be at most 200 characters")
+	}
+	if c.Email != "" && !validEmail(c.Email) {
+		f.add("customer.email", "must be an email address such as jane@example.com")
+	}
+	if c.Phone != "" {
+		e164, ok := normalizePhone(c.Phone, set.PhoneDefaultRegion)
+		if !ok {
+			f.add("customer.phone", "must be a phone number, such as +14155550123")
+		}
+		c.Phone = e164
+	}
+	switch {
+	case c.Email == "" && c.Phone == "":
+		f.add("customer", "give an email or a phone")
+	case set.InvitationMode == InviteBuiltin && c.Email != "" && c.Phone != "":
+		f.add("customer", "give an email or a phone, not both: the invitation goes to one")
+	}
+	return c
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == "" && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
+}
+
+func normalizePhone(s, region string) (string, bool) {
+	if region == "" {
+		region = "US"
+	}
+	n, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+		return s, false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+func validTask(t TaskTemplate, path string, f fields) TaskTemplate {
+	t.Title = strings.TrimSpace(t.Title)
+	if !slices.Contains(TaskKinds, t.Kind) {
+		f.add(path+".kind", "must be one of sign, form, consent, upload, custom")
+	}
+	if t.Title == "" {
+		f.add(path+".title", "is required")
+	} else if utf8.RuneCountInString(t.Title) > maxTitleLen {
+		f.add(path+".title", "must be at most 200 characters")
+	}
+	return t
+}
+
+// ValidateSettings checks org settings.
+func ValidateSettings(s Settings) error {
+	f := fields{}
+	if s.InvitationMode != InviteBuiltin && s.InvitationMode != InviteExternal {
+		f.add("invitation_mode", "must be builtin or external")
+	}
+	validEndAccess(s.EndSessionAccess, "end_session_access", f)
+	if s.AutoEndAfter < 0 {
+		f.add("auto_end_after", "must not be negative")
+	}
+	if s.CustomerAccessDuration <= 0 {
+		f.add("customer_access_duration", "must be positive")
+	}
+	if s.HistoryDays < 1 || s.HistoryDays > 3650 {
+		f.add("history_days", "must be between 1 and 3650")
+	}
+	if !slices.Contains([]string{ScopeMine, ScopeTeam, ScopeAll}, s.HistorySearchSpace) {
+		f.add("history_search_space", "must be mine, team or all")
+	}
+	if phonenumbers.GetCountryCodeForRegion(s.PhoneDefaultRegion) == 0 {
+		f.add("phone_default_region", "must be a two-letter region code such as US")
+	}
+	return f.err()
+}
+
+func validEndAccess(a EndAccess, path string, f fields) {
+	switch a.Mode {
+	case AccessNone, AccessFull:
+	case AccessFullFor, AccessLimitedFor:
+		if a.Duration <= 0 {
+			f.add(path+".duration", "is required for full_for and limited_for")
+		}
+	default:
+		f.add(path+".mode", "must be none, full, full_for or limited_for")
+	}
+}
+
+// ValidateTeam checks a team's name and settings.
+func ValidateTeam(t *Team) error {
+	f := fields{}
+	t.Name = strings.TrimSpace(t.Name)
+	if t.Name == "" || utf8.RuneCountInString(t.Name) > maxNameLen {
+		f.add("name", "is required, at most 200 characters")
+	}
+	s := &t.Settings
+	if len(s.TaskTemplates) > maxTemplates {
+		f.add("settings.task_templates", "at most 50 templates")
+	}
+	for i, tt := range s.TaskTemplates {
+		s.TaskTemplates[i] = validTask(tt, "settings.task_templates["+strconv.Itoa(i)+"]", f)
+	}
+	if !slices.Contains([]string{"none", "otp", "pin"}, s.CustomerAuthentication) {
+		f.add("settings.customer_authentication", "must be none, otp or pin")
+	}
+	if s.Consent.Required && strings.TrimSpace(s.Consent.Text) == "" {
+		f.add("settings.consent.text", "is required when consent is required")
+	}
+	validTemplates(s.Templates, f)
+	if s.CustomerAccessDuration != nil && *s.CustomerAccessDuration <= 0 {
+		f.add("settings.customer_access_duration", "must be positive")
+	}
+	if s.EndSessionAccess != nil {
+		validEndAccess(*s.EndSessionAccess, "settings.end_session_access", f)
+	}
+	return f.err()
+}
+
+func validTemplates(t Templates, f fields) {
+	for path, v := range map[string]string{
+		"settings.templates.email_subject": t.EmailSubject,
+		"settings.templates.email_body":    t.EmailBody,
+		"settings.templates.sms_body":      t.SMSBody,
+	} {
+		if strings.TrimSpace(v) == "" {
+			f.add(path, "is required")
+		} else if len(v) > MaxTextLen {
+			f.add(path, "must be at most 4000 characters")
+		}
+	}
+}
