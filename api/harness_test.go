@@ -54,10 +54,14 @@ type env struct {
 	support string
 	agents  map[string]*rooms.Agent
 	tokens  map[string]string
-	n       int // numbers unique contacts
+	n       int           // numbers unique contacts
+	sender  notify.Sender // nil: the outbox takes both channels
 }
 
 const testPassword = "correct-horse-battery"
+
+// e0 is where test clocks start: now, to the second, as links carry seconds.
+func e0() time.Time { return time.Now().UTC().Truncate(time.Second) }
 
 // backends runs fn once per backend, as subtests.
 func backends(t *testing.T, fn func(t *testing.T, e *env)) {
@@ -68,7 +72,7 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t *testing.T, backend string) *env {
 	t.Helper()
-	e := &env{t: t, backend: backend, clock: &clock{now: time.Now().UTC().Truncate(time.Second)},
+	e := &env{t: t, backend: backend, clock: &clock{now: e0()},
 		agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
 	e.store, e.outbox = newBackend(t, backend)
 	e.start()
@@ -89,7 +93,11 @@ func (e *env) start() {
 	if e.srv != nil {
 		e.srv.Close()
 	}
-	e.svc = rooms.NewService(e.store, notify.Mux{Email: e.outbox, SMS: e.outbox}, rooms.Config{
+	var sender notify.Sender = notify.Mux{Email: e.outbox, SMS: e.outbox}
+	if e.sender != nil {
+		sender = e.sender
+	}
+	e.svc = rooms.NewService(e.store, sender, rooms.Config{
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost,
 	}, zerolog.Nop())

@@ -31,7 +31,9 @@ func (o *MemoryOutbox) Send(_ context.Context, m Message) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.msgs = append(o.msgs, m)
-	if len(o.msgs) > o.max {
+	// Trim in bulk, not per message, so a full outbox does not copy
+	// itself on every send.
+	if len(o.msgs) >= 2*o.max {
 		o.msgs = append([]Message(nil), o.msgs[len(o.msgs)-o.max:]...)
 	}
 	return nil
@@ -41,8 +43,9 @@ func (o *MemoryOutbox) Send(_ context.Context, m Message) error {
 func (o *MemoryOutbox) List(_ context.Context, limit int) ([]Message, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	out := make([]Message, 0, min(limit, len(o.msgs)))
-	for i := len(o.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+	limit = min(limit, o.max, len(o.msgs))
+	out := make([]Message, 0, limit)
+	for i := len(o.msgs) - 1; len(out) < limit; i-- {
 		out = append(out, o.msgs[i])
 	}
 	return out, nil

@@ -60,7 +60,12 @@ func (s *Service) History(ctx context.Context, a *Agent, q HistoryQuery) (*Histo
 // and returns the cursor to continue from ("" when nothing is left).
 func (s *Service) collect(ctx context.Context, h *History, index string, after Cursor, since time.Time, q HistoryQuery) (string, error) {
 	match := historyFilter(q)
-	pageSize := min(2*q.Limit+10, 200)
+	// Unfiltered, a page of the index is a page of history; filtered,
+	// read ahead so that few round trips fill the page.
+	pageSize := q.Limit
+	if q.Status != "all" || q.Updated || q.Q != "" {
+		pageSize = min(4*q.Limit, 200)
+	}
 	for scanned := 0; scanned < maxScan; {
 		page, err := s.store.History(ctx, index, after, since, pageSize)
 		if err != nil {

@@ -10,13 +10,9 @@ import (
 
 // sendInvitation sends a fresh link to the customer's contact and records
 // the outcome on the session, so a failed delivery is visible.
-func (s *Service) sendInvitation(ctx context.Context, id string, a *Agent) (*Session, error) {
-	sess, err := s.store.Session(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) sendInvitation(ctx context.Context, sess *Session, a *Agent) (*Session, error) {
 	inv := s.deliver(ctx, sess, a.Name)
-	sess, _, err = s.update(ctx, id, func(cur *Session) ([]Event, error) {
+	sess, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
 		cur.Invitations = append(cur.Invitations, inv)
 		cur.UpdatedAt = s.now()
 		return nil, nil
@@ -43,10 +39,7 @@ func (s *Service) deliver(ctx context.Context, sess *Session, agentName string) 
 		inv.Status = InviteSkipped
 		return inv
 	}
-	link, err := s.link(ctx, sess)
-	if err != nil {
-		return failed(inv, "settings unavailable")
-	}
+	link := s.signedLink(sess, set)
 	msg := invitationMessage(sess, ts.Templates, channel, to, notify.Vars{
 		Link: link.URL, Agent: agentName, Customer: sess.Customer.Name})
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)

@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"container/heap"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -420,26 +421,49 @@ func (m *MemStore) LastSeq(_ context.Context, id string) (int64, string, error) 
 	return int64(len(log.events)), log.epoch, nil
 }
 
-// History pages through an index, newest first.
+// History pages through an index, newest first. It keeps only the
+// newest limit entries while scanning, so a page costs O(n log limit).
 func (m *MemStore) History(_ context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error) {
 	m.mu.Lock()
-	entries := make([]IndexEntry, 0, len(m.indexes[index]))
+	top := &newestFirst{}
 	min := since.UnixMilli()
 	for id, score := range m.indexes[index] {
 		e := IndexEntry{ID: id, Score: score}
-		if score >= min && after.Admits(e) {
-			entries = append(entries, e)
+		if score < min || !after.Admits(e) {
+			continue
+		}
+		if top.Len() < limit {
+			heap.Push(top, e)
+		} else if limit > 0 && newer(e, (*top)[0]) {
+			(*top)[0] = e
+			heap.Fix(top, 0)
 		}
 	}
 	m.mu.Unlock()
-	sort.Slice(entries, func(i, j int) bool {
-		a, b := entries[i], entries[j]
-		return a.Score > b.Score || (a.Score == b.Score && a.ID > b.ID)
-	})
-	if len(entries) > limit {
-		entries = entries[:limit]
+	out := make([]IndexEntry, top.Len())
+	for i := len(out) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(top).(IndexEntry)
 	}
-	return entries, nil
+	return out, nil
+}
+
+// newer orders history entries: later activity first, then larger id.
+func newer(a, b IndexEntry) bool {
+	return a.Score > b.Score || (a.Score == b.Score && a.ID > b.ID)
+}
+
+// newestFirst is a min-heap on newer: its root is the oldest entry kept.
+type newestFirst []IndexEntry
+
+func (h newestFirst) Len() int           { return len(h) }
+func (h newestFirst) Less(i, j int) bool { return newer(h[j], h[i]) }
+func (h newestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *newestFirst) Push(x any)        { *h = append(*h, x.(IndexEntry)) }
+func (h *newestFirst) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }
 
 // Idle lists active sessions without agent activity since before.

@@ -1,7 +1,13 @@
 package rooms
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cohub/cohub/internal/redistest"
 )
@@ -11,4 +17,108 @@ func TestRedisStore(t *testing.T) {
 		rdb, prefix := redistest.Client(t)
 		return NewRedisStore(rdb, prefix, RedisOptions{})
 	})
+}
+
+// TestRedisKeyLayout checks the keys DESIGN.md §2 names, with one hash
+// tag per session.
+func TestRedisKeyLayout(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	st := NewRedisStore(rdb, prefix, RedisOptions{})
+	ctx := context.Background()
+	s := newTestSession("s_01K", "a_1", "t_1", time.Now())
+	commit(t, st, s, []Event{{Type: EventMessage, Text: "hi"}}, 0)
+	for key, typ := range map[string]string{
+		prefix + "{s_01K}:session": "hash",
+		prefix + "{s_01K}:seq":     "string",
+		prefix + "{s_01K}:log":     "stream",
+		prefix + "{s_01K}:meta":    "hash",
+		prefix + "idx:all":         "zset",
+		prefix + "idx:agent:a_1":   "zset",
+		prefix + "idx:team:t_1":    "zset",
+		prefix + "idx:idle":        "zset",
+	} {
+		got, err := rdb.Type(ctx, key).Result()
+		if err != nil || got != typ {
+			t.Errorf("%s is %q (%v), want %s", key, got, err, typ)
+		}
+	}
+	msgs, err := rdb.XRange(ctx, prefix+"{s_01K}:log", "-", "+").Result()
+	if err != nil || len(msgs) != 1 || msgs[0].ID != "1-0" {
+		t.Fatalf("log = %+v %v", msgs, err)
+	}
+	var e Event
+	if err := json.Unmarshal([]byte(msgs[0].Values["e"].(string)), &e); err != nil || e.Seq != 1 || e.Text != "hi" {
+		t.Fatalf("log entry = %+v %v", e, err)
+	}
+}
+
+// TestRedisCommitPublishesInOrder: each committed event goes out on the
+// room channel with its seq, in order.
+func TestRedisCommitPublishesInOrder(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	st := NewRedisStore(rdb, prefix, RedisOptions{})
+	ctx := context.Background()
+	sub := rdb.Subscribe(ctx, st.Channel("s_1"))
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil { // the subscription confirmation
+		t.Fatal(err)
+	}
+	s := newTestSession("s_1", "a_1", "t_1", time.Now())
+	commit(t, st, s, []Event{{Type: EventMessage, Text: "a"}, {Type: EventMessage, Text: "b"}}, 0)
+	commit(t, st, s, []Event{{Type: EventSessionEnded}}, 0)
+	ch := sub.Channel()
+	for want := int64(1); want <= 3; want++ {
+		select {
+		case m := <-ch:
+			var e Event
+			if err := json.Unmarshal([]byte(m.Payload), &e); err != nil || e.Seq != want {
+				t.Fatalf("message %d = %s (%v)", want, m.Payload, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d was not published", want)
+		}
+	}
+}
+
+// TestRedisOutageAndRestart: with Redis down every call says
+// ErrUnavailable; after a restart nothing written before is lost.
+func TestRedisOutageAndRestart(t *testing.T) {
+	srv := redistest.Start(t)
+	newStore := func() (*RedisStore, *redis.Client) {
+		rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
+		t.Cleanup(func() { _ = rdb.Close() })
+		return NewRedisStore(rdb, "", RedisOptions{}), rdb
+	}
+	st, _ := newStore()
+	ctx := context.Background()
+	must(t, st.CreateAgent(ctx, &Agent{ID: "a_1", Email: "ann@example.com", Role: RoleAgent, PasswordHash: []byte("h")}))
+	s := newTestSession("s_1", "a_1", "t_1", time.Now())
+	commit(t, st, s, []Event{{Type: EventMessage, Text: "kept"}}, 0)
+
+	srv.Stop()
+	if err := st.Ping(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Ping with Redis down: %v", err)
+	}
+	if _, err := st.Session(ctx, "s_1"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Session with Redis down: %v", err)
+	}
+	if _, err := st.Commit(ctx, s, []Event{{Type: EventMessage}}, 0); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Commit with Redis down: %v", err)
+	}
+
+	srv.Restart(t)
+	fresh, _ := newStore()
+	got, err := fresh.Session(ctx, "s_1")
+	must(t, err)
+	if got.Internal.Version != 1 || got.Customer.Email != "cara@example.com" {
+		t.Fatalf("after restart: %+v", got)
+	}
+	evs, err := fresh.Events(ctx, "s_1", 0, 0)
+	must(t, err)
+	if len(evs) != 1 || evs[0].Text != "kept" {
+		t.Fatalf("events after restart: %+v", evs)
+	}
+	if a, err := fresh.AgentByEmail(ctx, "ann@example.com"); err != nil || string(a.PasswordHash) != "h" {
+		t.Fatalf("agent after restart: %+v %v", a, err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -36,7 +37,7 @@ func (s *Service) Create(ctx context.Context, a *Agent, req CreateRequest) (*Ses
 		return nil, err
 	}
 	if sess.State == StateActive {
-		return s.sendInvitation(ctx, sess.ID, a)
+		return s.sendInvitation(ctx, sess, a)
 	}
 	s.withIndicators(ctx, sess)
 	return sess, nil
@@ -209,7 +210,7 @@ func agentActor(a *Agent) *Actor {
 
 // Invite sends a planned session's invitation and makes it active.
 func (s *Service) Invite(ctx context.Context, a *Agent, id string) (*Session, error) {
-	_, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StatePlanned {
 			return nil, fmt.Errorf("%w: only a planned session can be invited", ErrInvalidState)
 		}
@@ -227,7 +228,7 @@ func (s *Service) Invite(ctx context.Context, a *Agent, id string) (*Session, er
 	if err != nil {
 		return nil, err
 	}
-	return s.sendInvitation(ctx, id, a)
+	return s.sendInvitation(ctx, sess, a)
 }
 
 // AddTask assigns a task to the customer.
@@ -331,18 +332,19 @@ func (s *Service) NewLink(ctx context.Context, a *Agent, id string) (Link, error
 	if err != nil {
 		return Link{}, err
 	}
-	return s.link(ctx, sess)
-}
-
-// link signs a link of the session's current generation.
-func (s *Service) link(ctx context.Context, sess *Session) (Link, error) {
 	set, _, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
 		return Link{}, err
 	}
-	exp := s.now().Add(set.CustomerAccessDuration.Std()).Truncate(1e9)
+	return s.signedLink(sess, set), nil
+}
+
+// signedLink signs a link of the session's current generation that lasts
+// the customer access duration of its settings.
+func (s *Service) signedLink(sess *Session, set Settings) Link {
+	exp := s.now().Add(set.CustomerAccessDuration.Std()).Truncate(time.Second)
 	tok := signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: exp})
-	return Link{URL: strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" + tok, ExpiresAt: exp, Token: tok}, nil
+	return Link{URL: strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" + tok, ExpiresAt: exp, Token: tok}
 }
 
 // Reengage fixes the customer's details before they ever joined: earlier
@@ -375,7 +377,7 @@ func (s *Service) Reengage(ctx context.Context, a *Agent, id string, c Customer)
 		return nil, err
 	}
 	if sess.State == StateActive {
-		return s.sendInvitation(ctx, id, a)
+		return s.sendInvitation(ctx, sess, a)
 	}
 	s.withIndicators(ctx, sess)
 	return sess, nil
