@@ -66,11 +66,72 @@ func decodeBytes(b []byte, v any) error {
 		return invalid(typeErr.Field, "must be a "+jsonKind(typeErr.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		var raw any
+		_ = json.Unmarshal(b, &raw)
+		if path := unknownPath(reflect.TypeOf(v), raw, ""); path != "" {
+			name = path
+		}
 		return invalid(name, "unknown field")
 	}
 	// A field's own decoder refused its value (a duration, say): name the
 	// field by finding where that value stands.
 	return invalid(locateBadValue(b, err), err.Error())
+}
+
+// unknownPath finds the JSON path of the first key that t has no field
+// for: the decoder names only the key, and "customer.foo" says more.
+func unknownPath(t reflect.Type, v any, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		fields := jsonFields(t)
+		for k, val := range x {
+			ft, ok := fields[k]
+			if !ok {
+				return joinPath(path, k)
+			}
+			if p := unknownPath(ft, val, joinPath(path, k)); p != "" {
+				return p
+			}
+		}
+	case []any:
+		if t.Kind() != reflect.Slice {
+			return ""
+		}
+		for i, val := range x {
+			if p := unknownPath(t.Elem(), val, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// jsonFields maps a struct's JSON names (embedded structs flattened) to
+// their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case f.Anonymous && name == "":
+			for k, v := range jsonFields(f.Type) {
+				out[k] = v
+			}
+		case name == "":
+			out[f.Name] = f.Type
+		default:
+			out[name] = f.Type
+		}
+	}
+	return out
 }
 
 func invalid(field, msg string) error {

@@ -287,6 +287,9 @@ func TestSessionValidation(t *testing.T) {
 			"tasks": []map[string]string{{"kind": "sign", "title": "ok"}, {"kind": "bad", "title": "x"}}}).wantField("tasks[1].kind")
 		post(map[string]any{"mode": "start", "customer": map[string]string{"email": "a@example.com"}, "color": "red"}).wantField("color")
 		post(map[string]any{"mode": 5, "customer": map[string]string{"email": "a@example.com"}}).wantField("mode")
+		post(map[string]any{"mode": "start", "customer": map[string]string{"email": "a@example.com", "fax": "1"}}).wantField("customer.fax")
+		post(map[string]any{"mode": "start", "customer": map[string]string{"email": "a@example.com"},
+			"tasks": []map[string]string{{"kind": "sign", "title": "ok"}, {"kind": "sign", "due": "x"}}}).wantField("tasks[1].due")
 		post(map[string]any{"mode": "start", "customer": map[string]string{"email": "a@example.com"}, "settings_team_id": "t_none"}).wantField("settings_team_id")
 		post(map[string]any{"mode": "start", "customer": map[string]string{"email": "a@example.com"}, "settings_team_id": e.support}).wantField("settings_team_id")
 		post(map[string]any{"mode": "start", "customer": map[string]string{"email": "a@example.com"}, "pin": "12"}).wantField("pin")

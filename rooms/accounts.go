@@ -25,6 +25,9 @@ const (
 // Login checks a password and returns a new opaque login token.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (string, *Agent, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
+	if len(email) > maxEmailLen || len(password) > maxPasswordLen {
+		return "", nil, ErrBadCredential
+	}
 	for _, key := range []string{"login:acct:" + email, "login:ip:" + ip} {
 		if n, err := s.store.Count(ctx, key); err != nil {
 			return "", nil, err
@@ -133,7 +136,7 @@ func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*
 	a := in.Agent
 	a.Email = strings.ToLower(strings.TrimSpace(a.Email))
 	a.Name = strings.TrimSpace(a.Name)
-	if !validEmail(a.Email) {
+	if !validEmail(a.Email) || len(a.Email) > maxEmailLen {
 		f.add("email", "must be an email address")
 	}
 	if a.Name == "" || utf8.RuneCountInString(a.Name) > maxNameLen {
@@ -144,6 +147,8 @@ func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*
 	}
 	if (create || in.Password != "") && utf8.RuneCountInString(in.Password) < minPassword {
 		f.add("password", "must be at least 10 characters")
+	} else if len(in.Password) > maxPasswordLen {
+		f.add("password", "must be at most 72 bytes")
 	}
 	if err := s.checkTeams(ctx, &a, f); err != nil {
 		return nil, err

@@ -13,12 +13,15 @@ import (
 
 // Limits on what people type.
 const (
-	maxNameLen   = 200
-	maxTitleLen  = 200
-	maxTasks     = 100
-	MaxTextLen   = 4000
-	minPassword  = 10
-	maxTemplates = 50
+	maxNameLen  = 200
+	maxTitleLen = 200
+	maxTasks    = 100
+	MaxTextLen  = 4000
+	minPassword = 10
+	// maxPasswordLen is bcrypt's limit; longer passwords are refused, not cut.
+	maxPasswordLen = 72
+	maxEmailLen    = 254
+	maxTemplates   = 50
 )
 
 var pinPattern = regexp.MustCompile(`^[0-9]{4,8}$`)
@@ -48,7 +51,7 @@ func normalizeCustomer(c Customer, set Settings, f fields) Customer {
 	if utf8.RuneCountInString(c.Name) > maxNameLen {
 		f.add("customer.name", "must be at most 200 characters")
 	}
-	if c.Email != "" && !validEmail(c.Email) {
+	if c.Email != "" && (!validEmail(c.Email) || len(c.Email) > maxEmailLen) {
 		f.add("customer.email", "must be an email address such as jane@example.com")
 	}
 	if c.Phone != "" {
