@@ -98,7 +98,10 @@ func (r *RedisStore) CreateAgent(ctx context.Context, a *Agent) error {
 	if err := r.claimEmail(ctx, a.Email, a.ID); err != nil {
 		return err
 	}
-	pipe := r.rdb.TxPipeline()
+	// The record and the id set live in different Cluster slots, so this
+	// is a pipeline, not a transaction; the email guard already made the
+	// agent unique.
+	pipe := r.rdb.Pipeline()
 	pipe.Set(ctx, r.key("agent", a.ID), b, 0)
 	pipe.SAdd(ctx, r.key("agents"), a.ID)
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -207,17 +210,18 @@ func (r *RedisStore) loadSet(ctx context.Context, set, kind string, each func([]
 	if err != nil || len(ids) == 0 {
 		return unavailable(err)
 	}
-	keys := make([]string, len(ids))
+	// One GET per key in a pipeline: MGET would cross Cluster slots.
+	pipe := r.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
-		keys[i] = r.key(kind, id)
+		cmds[i] = pipe.Get(ctx, r.key(kind, id))
 	}
-	vals, err := r.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return unavailable(err)
 	}
-	for _, v := range vals {
-		if s, ok := v.(string); ok {
-			if err := each([]byte(s)); err != nil {
+	for _, c := range cmds {
+		if b, err := c.Bytes(); err == nil {
+			if err := each(b); err != nil {
 				return err
 			}
 		}
@@ -231,7 +235,7 @@ func (r *RedisStore) PutTeam(ctx context.Context, t *Team) error {
 	if err != nil {
 		return err
 	}
-	pipe := r.rdb.TxPipeline()
+	pipe := r.rdb.Pipeline() // two slots on Cluster: see CreateAgent
 	pipe.Set(ctx, r.key("team", t.ID), b, 0)
 	pipe.SAdd(ctx, r.key("teams"), t.ID)
 	_, err = pipe.Exec(ctx)

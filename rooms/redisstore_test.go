@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -121,4 +122,17 @@ func TestRedisOutageAndRestart(t *testing.T) {
 	if a, err := fresh.AgentByEmail(ctx, "ann@example.com"); err != nil || string(a.PasswordHash) != "h" {
 		t.Fatalf("agent after restart: %+v %v", a, err)
 	}
+}
+
+// TestRedisClusterStore runs the contract on Redis Cluster: every command
+// and script stays within one slot, and events go out by SPUBLISH.
+func TestRedisClusterStore(t *testing.T) {
+	srv := redistest.StartCluster(t)
+	n := 0
+	storeContract(t, func(t *testing.T) Store {
+		rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}})
+		t.Cleanup(func() { _ = rdb.Close() })
+		n++
+		return NewRedisStore(rdb, fmt.Sprintf("c%d:", n), RedisOptions{Sharded: true})
+	})
 }

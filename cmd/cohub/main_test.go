@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/cohub/cohub/internal/redistest"
 )
 
 func TestConfigFlagsAndEnvironment(t *testing.T) {
@@ -143,4 +146,59 @@ func call(t *testing.T, method, url, auth, body string, into any) int {
 		}
 	}
 	return res.StatusCode
+}
+
+// TestTwoNodesOnRedis starts two nodes on one Redis at once, both told to
+// bootstrap the same admin: exactly one admin exists, either node logs it
+// in, and a session started on one is read on the other.
+func TestTwoNodesOnRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var bases []string
+	var dones []chan error
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := parseConfig([]string{"--addr", ln.Addr().String(), "--redis", "redis://" + srv.Addr,
+			"--secret", "shared-secret-0123456789", "--admin-email", "root@bank.example", "--admin-password", "root-password-1"},
+			func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, cfg, zerolog.Nop(), io.Discard, ln) }()
+		bases = append(bases, "http://"+ln.Addr().String())
+		dones = append(dones, done)
+	}
+	for _, b := range bases {
+		if code := call(t, "GET", b+"/readyz", "", "", nil); code != 200 {
+			t.Fatalf("%s not ready: %d", b, code)
+		}
+	}
+	admin := login(t, bases[0], "root@bank.example", "root-password-1")
+	var agents struct{ Agents []struct{ Role string } }
+	call(t, "GET", bases[1]+"/api/agents", admin, "", &agents)
+	admins := 0
+	for _, a := range agents.Agents {
+		if a.Role == "admin" {
+			admins++
+		}
+	}
+	if admins != 1 || len(agents.Agents) != 1 {
+		t.Fatalf("agents after two bootstraps: %+v", agents)
+	}
+	var s struct{ ID string }
+	call(t, "POST", bases[0]+"/api/sessions", admin, `{"mode":"preplan","customer":{"email":"cara@example.com"}}`, &s)
+	if code := call(t, "GET", bases[1]+"/api/sessions/"+s.ID, admin, "", nil); code != 200 {
+		t.Fatalf("node 2 cannot read node 1's session: %d", code)
+	}
+	cancel()
+	for _, d := range dones {
+		if err := <-d; err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	}
 }

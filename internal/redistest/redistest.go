@@ -80,6 +80,34 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
+// StartCluster runs a private one-node Redis Cluster holding every slot:
+// enough to prove that no command crosses slots (Redis refuses those with
+// CROSSSLOT even on one node).
+func StartCluster(t testing.TB) *Server {
+	t.Helper()
+	s, err := start(t.TempDir(), "", false, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+	if err != nil {
+		unavailable(t, err)
+	}
+	t.Cleanup(s.Stop)
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer rdb.Close()
+	if err := rdb.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err(); err != nil {
+		t.Fatalf("cluster slots: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		info, err := rdb.ClusterInfo(ctx).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cluster not ready: %v %q", err, info)
+		}
+		time.Sleep(10 * time.Millisecond) // the cluster state has no event to await
+	}
+}
+
 // Stop kills the server; its data survives in its folder for Restart.
 func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
@@ -103,7 +131,7 @@ func (s *Server) Restart(t testing.TB) {
 
 // start runs redis-server in dir; persist keeps an fsynced append-only
 // file so that a restart finds every write.
-func start(dir, addr string, persist bool) (*Server, error) {
+func start(dir, addr string, persist bool, extra ...string) (*Server, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("redis-server not found: %w", err)
@@ -118,8 +146,9 @@ func start(dir, addr string, persist bool) (*Server, error) {
 	if persist {
 		aof = "yes"
 	}
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", aof, "--appendfsync", "always")
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", dir,
+		"--save", "", "--appendonly", aof, "--appendfsync", "always"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
