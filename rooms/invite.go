@@ -12,7 +12,7 @@ import (
 // the outcome on the session, so a failed delivery is visible.
 func (s *Service) sendInvitation(ctx context.Context, sess *Session, a *Agent) (*Session, error) {
 	inv := s.deliver(ctx, sess, a.Name)
-	sess, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
+	sess, _, err := s.updateFrom(ctx, sess, sess.ID, func(cur *Session) ([]Event, error) {
 		cur.Invitations = append(cur.Invitations, inv)
 		cur.UpdatedAt = s.now()
 		return nil, nil

@@ -87,10 +87,18 @@ type change func(sess *Session) ([]Event, error)
 // update applies fn to the current session and commits, retrying when
 // another writer got there first.
 func (s *Service) update(ctx context.Context, id string, fn change) (*Session, []Event, error) {
+	return s.updateFrom(ctx, nil, id, fn)
+}
+
+// updateFrom is update starting from a session already loaded (nil:
+// load it); a conflict reloads it.
+func (s *Service) updateFrom(ctx context.Context, sess *Session, id string, fn change) (*Session, []Event, error) {
 	for attempt := 0; ; attempt++ {
-		sess, err := s.store.Session(ctx, id)
-		if err != nil {
-			return nil, nil, err
+		if sess == nil {
+			var err error
+			if sess, err = s.store.Session(ctx, id); err != nil {
+				return nil, nil, err
+			}
 		}
 		evs, err := fn(sess)
 		if err != nil {
@@ -98,6 +106,7 @@ func (s *Service) update(ctx context.Context, id string, fn change) (*Session, [
 		}
 		out, err := s.store.Commit(ctx, sess, evs, 0)
 		if errors.Is(err, ErrConflict) && attempt < 20 {
+			sess = nil
 			continue
 		}
 		return sess, out, err

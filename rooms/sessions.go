@@ -152,7 +152,7 @@ func (s *Service) Get(ctx context.Context, a *Agent, id string) (*Session, error
 		return nil, err
 	}
 	if sess.Updated && sess.AgentID == a.ID {
-		sess, _, err = s.update(ctx, id, func(cur *Session) ([]Event, error) {
+		sess, _, err = s.updateFrom(ctx, sess, id, func(cur *Session) ([]Event, error) {
 			cur.Updated = false
 			return nil, nil
 		})
@@ -190,7 +190,7 @@ func (s *Service) act(ctx context.Context, a *Agent, id string, fn change) (*Ses
 	if !CanAct(a, sess) {
 		return nil, nil, ErrForbidden
 	}
-	return s.update(ctx, id, func(cur *Session) ([]Event, error) {
+	return s.updateFrom(ctx, sess, id, func(cur *Session) ([]Event, error) {
 		evs, err := fn(cur)
 		if err != nil {
 			return nil, err
