@@ -57,7 +57,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 func (s *Service) countFailure(ctx context.Context, email, ip string) {
 	for _, key := range []string{"login:acct:" + email, "login:ip:" + ip} {
 		if _, err := s.store.Hit(ctx, key, loginWindow); err != nil {
-			s.log.Warn().Err(err).Msg("login limit not counted")
+			s.logger(ctx).Warn().Err(err).Msg("login limit not counted")
 		}
 	}
 }

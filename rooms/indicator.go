@@ -56,7 +56,7 @@ func (s *Service) withIndicators(ctx context.Context, list ...*Session) {
 		if got, err := s.presence.CustomersOnline(ctx, ids); err == nil {
 			online = got
 		} else {
-			s.log.Warn().Err(err).Msg("presence unavailable; customers shown offline")
+			s.logger(ctx).Warn().Err(err).Msg("presence unavailable; customers shown offline")
 		}
 	}
 	for _, sess := range list {

@@ -45,11 +45,11 @@ func (s *Service) deliver(ctx context.Context, sess *Session, agentName string) 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()
 	if err := s.sender.Send(sctx, msg); err != nil {
-		s.log.Warn().Err(err).Str("session", sess.ID).Str("channel", channel).
+		s.logger(ctx).Warn().Err(err).Str("session", sess.ID).Str("channel", channel).
 			Str("to", notify.Mask(to)).Msg("invitation failed")
 		return failed(inv, "delivery failed")
 	}
-	s.log.Info().Str("session", sess.ID).Str("channel", channel).Str("to", notify.Mask(to)).Msg("invitation sent")
+	s.logger(ctx).Info().Str("session", sess.ID).Str("channel", channel).Str("to", notify.Mask(to)).Msg("invitation sent")
 	inv.Status = InviteSent
 	return inv
 }

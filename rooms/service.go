@@ -78,6 +78,15 @@ func (s *Service) Store() Store { return s.store }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
+// logger is the request's logger (it carries the request id) when there
+// is one, else the service's.
+func (s *Service) logger(ctx context.Context) *zerolog.Logger {
+	if l := zerolog.Ctx(ctx); l.GetLevel() != zerolog.Disabled {
+		return l
+	}
+	return &s.log
+}
+
 func newID(prefix string) string { return prefix + ulid.Make().String() }
 
 // change is one atomic edit of a session: it mutates the session and
