@@ -3,6 +3,7 @@ package api
 import (
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -96,14 +97,39 @@ func (s *Server) sameOrigin(r *http.Request, must bool) bool {
 	return false
 }
 
-// clientIP is the peer's address; behind a proxy it is the proxy's, which
-// still bounds login tries per account.
-func clientIP(r *http.Request) string {
+// clientIP is the address login limits count per IP: the peer, or,
+// when the peer is a trusted proxy, the nearest address in
+// X-Forwarded-For that is not one (so a load balancer's own address
+// never stands for every user).
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	ip, err := netip.ParseAddr(host)
+	if err != nil || !s.trusted(ip) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if ip = hop; !s.trusted(hop) {
+			break
+		}
+	}
+	return ip.String()
+}
+
+func (s *Server) trusted(ip netip.Addr) bool {
+	for _, p := range s.opts.TrustedProxies {
+		if p.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
 }
 
 type loginRequest struct {
@@ -126,7 +152,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	token, a, err := s.svc.Login(r.Context(), req.Email, req.Password, clientIP(r))
+	token, a, err := s.svc.Login(r.Context(), req.Email, req.Password, s.clientIP(r))
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -25,6 +26,9 @@ type Options struct {
 	PublicURL string
 	// AllowedOrigins are further origins allowed to call with cookies.
 	AllowedOrigins []string
+	// TrustedProxies are the load balancers whose X-Forwarded-For is
+	// believed for per-IP login limits. Zero value: none; the peer counts.
+	TrustedProxies []netip.Prefix
 	// Ready, when set, adds a readiness check to the store's ping.
 	Ready func(ctx context.Context) error
 }

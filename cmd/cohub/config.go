@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ type config struct {
 	Secret         string
 	PublicURL      string
 	AllowedOrigins string
+	TrustedProxies string
 	PresenceTTL    time.Duration
 	LeaveGrace     time.Duration
 	MaxRoomEvents  int64
@@ -43,6 +45,7 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.Secret, "secret", "", "secret that signs customer links; required with Redis, shared by all nodes")
 	str(&c.PublicURL, "public-url", "", "URL customers and agents reach Cohub at (default http://localhost:PORT)")
 	str(&c.AllowedOrigins, "allowed-origins", "", "comma-separated origins allowed besides the public URL's")
+	str(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDRs of load balancers whose X-Forwarded-For is believed")
 	str(&c.LogFormat, "log-format", "", "console or json (default: console on a terminal, else json)")
 	str(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	str(&c.SMTPURL, "smtp-url", "", "SMTP server for email invitations, smtp://user:pass@host:587?from=cohub@example.com")
@@ -89,7 +92,29 @@ func (c *config) check() error {
 	case c.LogFormat != "" && c.LogFormat != "console" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format must be console or json")
 	}
-	return nil
+	_, err := c.proxies()
+	return err
+}
+
+func (c *config) proxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, p := range strings.Split(c.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			p += "/128"
+			if strings.Contains(p, ".") {
+				p = strings.TrimSuffix(p, "/128") + "/32"
+			}
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not an address or CIDR", p)
+		}
+		out = append(out, prefix.Masked())
+	}
+	return out, nil
 }
 
 func (c *config) embedded() bool { return c.Redis == "" && c.RedisCluster == "" }

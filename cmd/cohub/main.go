@@ -113,7 +113,9 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 	a.svc = rooms.NewService(store, sender, rooms.Config{
 		Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
 	}, log)
-	a.api = api.New(a.svc, outbox, api.Options{PublicURL: cfg.publicURL(), AllowedOrigins: cfg.origins()}, log)
+	proxies, _ := cfg.proxies() // checked when the config was parsed
+	a.api = api.New(a.svc, outbox, api.Options{PublicURL: cfg.publicURL(), AllowedOrigins: cfg.origins(),
+		TrustedProxies: proxies}, log)
 	return a, nil
 }
 

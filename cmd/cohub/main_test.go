@@ -29,6 +29,10 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 	if cfg.publicURL() != "http://localhost:9100" {
 		t.Fatalf("public url = %q", cfg.publicURL())
 	}
+	cfg, err = parseConfig([]string{"--trusted-proxies", "10.0.0.0/8, 192.0.2.7"}, func(string) string { return "" })
+	if p, _ := cfg.proxies(); err != nil || len(p) != 2 || p[1].String() != "192.0.2.7/32" {
+		t.Fatalf("trusted proxies: %v %v", p, err)
+	}
 	cfg, err = parseConfig(nil, func(string) string { return "" })
 	if err != nil || !cfg.demo() || !cfg.embedded() || cfg.PresenceTTL.String() != "10s" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
@@ -46,6 +50,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"--max-room-events", "zero"},
 		{"--log-format", "xml"},
 		{"--demo", "maybe"},
+		{"--trusted-proxies", "10.0.0.0/33"},
 	} {
 		if _, err := parseConfig(args, none); err == nil {
 			t.Errorf("%v was accepted", args)
