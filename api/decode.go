@@ -75,7 +75,7 @@ func decodeBytes(b []byte, v any) error {
 	}
 	// A field's own decoder refused its value (a duration, say): name the
 	// field by finding where that value stands.
-	return invalid(locateBadValue(b, err), err.Error())
+	return invalid(locateBadValue(b), err.Error())
 }
 
 // unknownPath finds the JSON path of the first key that t has no field
@@ -158,7 +158,7 @@ func jsonKind(t reflect.Type) string {
 
 // locateBadValue finds the first duration-like field whose value does not
 // parse; the field decoders only say what is wrong, not where.
-func locateBadValue(b []byte, _ error) string {
+func locateBadValue(b []byte) string {
 	var m any
 	if json.Unmarshal(b, &m) != nil {
 		return ""

@@ -17,7 +17,7 @@ type apiError struct {
 	Fields  map[string]string `json:"fields,omitempty"`
 }
 
-// errBody, errMalformed and errTooLarge are the edge's own errors.
+// The edge's own errors, mapped like the domain's.
 var (
 	errMalformed   = errors.New("malformed json")
 	errTooLarge    = errors.New("body too large")
@@ -82,6 +82,9 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	for _, e := range errorCodes {
 		if errors.Is(err, e.err) {
+			if e.status >= 500 {
+				zerolog.Ctx(r.Context()).Warn().Err(err).Msg("backend unavailable")
+			}
 			writeJSON(w, e.status, map[string]apiError{"error": {Code: e.code, Message: message(e.code, e.err, err)}})
 			return
 		}
