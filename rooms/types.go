@@ -230,24 +230,21 @@ type SessionInternal struct {
 	Consent        string     `json:"consent"`
 	PrevState      string     `json:"prev_state,omitempty"`
 	LastAgentAt    time.Time  `json:"last_agent_at"`
-	LastCustomerAt *time.Time `json:"last_customer_at,omitempty"`
-	NewLinkAt      *time.Time `json:"new_link_at,omitempty"`
 }
 
 // Event is one entry of a room log. Seq is assigned by the store.
 type Event struct {
-	Seq      int64      `json:"seq,omitempty"`
-	Type     string     `json:"type"`
-	At       time.Time  `json:"at"`
-	From     *Actor     `json:"from,omitempty"`
-	Text     string     `json:"text,omitempty"`
-	Task     *Task      `json:"task,omitempty"`
-	TaskID   string     `json:"task_id,omitempty"`
-	Access   *EndAccess `json:"access,omitempty"`
-	Consent  string     `json:"consent,omitempty"`
-	Auth     string     `json:"authentication,omitempty"`
-	State    string     `json:"state,omitempty"`
-	ClientID string     `json:"client_id,omitempty"`
+	Seq     int64      `json:"seq,omitempty"`
+	Type    string     `json:"type"`
+	At      time.Time  `json:"at"`
+	From    *Actor     `json:"from,omitempty"`
+	Text    string     `json:"text,omitempty"`
+	Task    *Task      `json:"task,omitempty"`
+	TaskID  string     `json:"task_id,omitempty"`
+	Access  *EndAccess `json:"access,omitempty"`
+	Consent string     `json:"consent,omitempty"`
+	Auth    string     `json:"authentication,omitempty"`
+	State   string     `json:"state,omitempty"`
 }
 
 // Actor says who caused an event.
@@ -269,5 +266,4 @@ const (
 	EventAuthChanged    = "authentication.changed"
 	EventSessionEnded   = "session.ended"
 	EventSessionRenewed = "session.renewed"
-	EventSessionUpdated = "session.updated"
 )
