@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -53,13 +54,22 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.AdminEmail, "admin-email", "", "create this admin at start when no admin exists")
 	str(&c.AdminPassword, "admin-password", "", "password of --admin-email (at least 10 characters)")
 	var err error
-	var ttl, grace, maxEvents, demo string
+	var ttl, grace, maxEvents string
 	str(&ttl, "presence-ttl", "10s", "how long a node's presence entries live without refresh")
 	str(&grace, "leave-grace", "3s", "how long a closed customer connection still shows online")
 	str(&maxEvents, "max-room-events", "10000", "events a room log holds at most")
-	str(&demo, "demo", "", "seed demo teams and logins (default on in embedded mode)")
+	demo := &optionalBool{}
+	if v := env(envName("demo")); v != "" {
+		if err := demo.Set(v); err != nil {
+			return nil, fmt.Errorf("%s: %w", envName("demo"), err)
+		}
+	}
+	fs.Var(demo, "demo", "seed demo teams and logins (default on in embedded mode) ("+envName("demo")+")")
 	if err = fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (flags take the form --name=value)", fs.Arg(0))
 	}
 	if c.PresenceTTL, err = positiveDuration("presence-ttl", ttl); err != nil {
 		return nil, err
@@ -70,12 +80,7 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	if c.MaxRoomEvents, err = strconv.ParseInt(maxEvents, 10, 64); err != nil || c.MaxRoomEvents < 1 {
 		return nil, fmt.Errorf("--max-room-events must be a positive whole number")
 	}
-	if demo != "" {
-		if c.Demo, err = strconv.ParseBool(demo); err != nil {
-			return nil, fmt.Errorf("--demo must be true or false")
-		}
-		c.demoSet = true
-	}
+	c.Demo, c.demoSet = demo.value, demo.set
 	return c, c.check()
 }
 
@@ -162,4 +167,23 @@ func positiveDuration(name, v string) (time.Duration, error) {
 		return 0, fmt.Errorf("--%s must be a positive duration such as 10s", name)
 	}
 	return d, nil
+}
+
+// optionalBool is a boolean flag ("--demo", "--demo=false") that
+// remembers whether it was given, since its default depends on the mode.
+type optionalBool struct {
+	value, set bool
+}
+
+func (b *optionalBool) String() string { return strconv.FormatBool(b.value) }
+
+func (b *optionalBool) IsBoolFlag() bool { return true }
+
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	b.value, b.set = v, true
+	return nil
 }

@@ -33,6 +33,10 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 	if p, _ := cfg.proxies(); err != nil || len(p) != 2 || p[1].String() != "192.0.2.7/32" {
 		t.Fatalf("trusted proxies: %v %v", p, err)
 	}
+	cfg, err = parseConfig([]string{"--redis", "redis://x", "--secret", "0123456789abcdef", "--demo"}, func(string) string { return "" })
+	if err != nil || !cfg.demo() {
+		t.Fatalf("--demo with Redis: %+v %v", cfg, err)
+	}
 	cfg, err = parseConfig(nil, func(string) string { return "" })
 	if err != nil || !cfg.demo() || !cfg.embedded() || cfg.PresenceTTL.String() != "10s" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
@@ -50,6 +54,7 @@ func TestConfigRefusals(t *testing.T) {
 		{"--max-room-events", "zero"},
 		{"--log-format", "xml"},
 		{"--demo", "maybe"},
+		{"--demo=maybe"},
 		{"--trusted-proxies", "10.0.0.0/33"},
 	} {
 		if _, err := parseConfig(args, none); err == nil {

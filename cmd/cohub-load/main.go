@@ -1,0 +1,233 @@
+// Command cohub-load drives a running Cohub server and reports throughput
+// and latency. Scenario "rest": each worker is an agent's round — start a
+// session, open it, load a history page. It targets loopback only unless
+// told otherwise, and stops after --duration or --rounds, whichever first.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type options struct {
+	URL         string
+	Email       string
+	Password    string
+	Workers     int
+	Duration    time.Duration
+	Rounds      int64
+	AllowRemote bool
+}
+
+func main() {
+	o, err := parseOptions(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cohub-load:", err)
+		os.Exit(2)
+	}
+	rep, err := run(context.Background(), o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cohub-load:", err)
+		os.Exit(1)
+	}
+	rep.print(os.Stdout)
+}
+
+func parseOptions(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("cohub-load", flag.ContinueOnError)
+	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "Cohub server")
+	fs.StringVar(&o.Email, "email", "alex@cohub.local", "agent login")
+	fs.StringVar(&o.Password, "password", os.Getenv("COHUB_LOAD_PASSWORD"), "agent password (COHUB_LOAD_PASSWORD)")
+	fs.IntVar(&o.Workers, "workers", 16, "concurrent agents' rounds")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long to run at most")
+	fs.Int64Var(&o.Rounds, "rounds", 0, "rounds to run at most (0: no limit but --duration)")
+	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not on this machine")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case o.Password == "":
+		return o, errors.New("give --password or COHUB_LOAD_PASSWORD")
+	case o.Workers < 1 || o.Duration <= 0 || o.Duration > time.Hour:
+		return o, errors.New("--workers must be positive and --duration within an hour")
+	}
+	return o, checkTarget(o.URL, o.AllowRemote)
+}
+
+// checkTarget keeps load on this machine unless allowed otherwise.
+func checkTarget(raw string, allowRemote bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("--url %q is not a URL", raw)
+	}
+	if allowRemote {
+		return nil
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--url %s is not a loopback address; add --allow-remote to load another machine", host)
+}
+
+// client is one logged-in agent.
+type client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func login(ctx context.Context, o options, hc *http.Client) (*client, error) {
+	c := &client{base: strings.TrimRight(o.URL, "/"), http: hc}
+	var out struct{ Token string }
+	status, err := c.call(ctx, "POST", "/api/login", map[string]string{"email": o.Email, "password": o.Password}, &out)
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK || out.Token == "" {
+		return nil, fmt.Errorf("login as %s: status %d", o.Email, status)
+	}
+	c.token = out.Token
+	return c, nil
+}
+
+func (c *client) call(ctx context.Context, method, path string, body, into any) (int, error) {
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return 0, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Body.Close()
+	if into != nil && res.StatusCode < 300 {
+		return res.StatusCode, json.NewDecoder(res.Body).Decode(into)
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, nil
+}
+
+// ops are the steps of one round, in order.
+var ops = []string{"create", "get", "history"}
+
+// report gathers latencies per operation and failures.
+type report struct {
+	mu       sync.Mutex
+	lat      map[string][]time.Duration
+	failures map[string]int
+	rounds   int64
+	elapsed  time.Duration
+}
+
+func (r *report) add(op string, d time.Duration, failure string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if failure != "" {
+		r.failures[op+" "+failure]++
+		return
+	}
+	r.lat[op] = append(r.lat[op], d)
+}
+
+func run(ctx context.Context, o options) (*report, error) {
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: o.Workers}}
+	c, err := login(ctx, o, hc)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+	rep := &report{lat: map[string][]time.Duration{}, failures: map[string]int{}}
+	var started atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := started.Add(1); ctx.Err() == nil && (o.Rounds == 0 || n <= o.Rounds); n = started.Add(1) {
+				if c.round(ctx, rep, w, n) {
+					atomic.AddInt64(&rep.rounds, 1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	rep.elapsed = time.Since(start)
+	return rep, nil
+}
+
+// round runs one agent round and says whether every step succeeded.
+func (c *client) round(ctx context.Context, rep *report, worker int, n int64) bool {
+	var s struct{ ID string }
+	body := map[string]any{"mode": "start", "customer": map[string]string{
+		"name": fmt.Sprintf("Load %d", n), "email": fmt.Sprintf("load-%d-%d@example.com", worker, n)}}
+	steps := []func() (int, error){
+		func() (int, error) { return c.call(ctx, "POST", "/api/sessions", body, &s) },
+		func() (int, error) { return c.call(ctx, "GET", "/api/sessions/"+s.ID, nil, nil) },
+		func() (int, error) { return c.call(ctx, "GET", "/api/sessions?limit=20", nil, nil) },
+	}
+	for i, step := range steps {
+		t0 := time.Now()
+		status, err := step()
+		switch {
+		case ctx.Err() != nil:
+			return false // the run ended mid-round: not a failure of the server
+		case err != nil:
+			rep.add(ops[i], 0, "error: "+err.Error())
+			return false
+		case status >= 300:
+			rep.add(ops[i], 0, fmt.Sprintf("status %d", status))
+			return false
+		}
+		rep.add(ops[i], time.Since(t0), "")
+	}
+	return true
+}
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "rounds: %d in %.1fs = %.0f rounds/s\n", r.rounds, r.elapsed.Seconds(), float64(r.rounds)/r.elapsed.Seconds())
+	fmt.Fprintf(w, "%-8s %8s %9s %9s %9s\n", "op", "count", "p50", "p95", "p99")
+	for _, op := range ops {
+		l := r.lat[op]
+		sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+		fmt.Fprintf(w, "%-8s %8d %9s %9s %9s\n", op, len(l), pct(l, 50), pct(l, 95), pct(l, 99))
+	}
+	for f, n := range r.failures {
+		fmt.Fprintf(w, "failed: %s × %d\n", f, n)
+	}
+}
+
+func pct(sorted []time.Duration, p int) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	return sorted[(len(sorted)-1)*p/100].Round(10 * time.Microsecond).String()
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/rooms"
+)
+
+// TestRunCountsRounds drives a real in-process server for a bounded
+// number of rounds and checks the report adds up.
+func TestRunCountsRounds(t *testing.T) {
+	outbox := notify.NewMemoryOutbox(100)
+	svc := rooms.NewService(rooms.NewMemStore(), outbox, rooms.Config{
+		Secret: []byte("load-test-secret-0123"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
+	}, zerolog.Nop())
+	ctx := context.Background()
+	team, err := svc.CreateTeam(ctx, "Load", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "load@cohub.test", Name: "Load",
+		Role: rooms.RoleAgent, TeamID: team.ID}, Password: "load-password"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(svc, outbox, api.Options{}, zerolog.Nop()).Handler())
+	defer srv.Close()
+
+	rep, err := run(ctx, options{URL: srv.URL, Email: "load@cohub.test", Password: "load-password",
+		Workers: 4, Duration: time.Minute, Rounds: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.rounds != 25 || len(rep.failures) != 0 {
+		t.Fatalf("rounds %d, failures %v", rep.rounds, rep.failures)
+	}
+	for _, op := range ops {
+		if len(rep.lat[op]) != 25 {
+			t.Fatalf("%s measured %d times", op, len(rep.lat[op]))
+		}
+	}
+	h, err := svc.History(ctx, &rooms.Agent{Role: rooms.RoleAdmin}, rooms.HistoryQuery{Scope: "all", Limit: 200})
+	if err != nil || len(h.Sessions) != 25 {
+		t.Fatalf("server holds %d sessions (%v)", len(h.Sessions), err)
+	}
+	var out bytes.Buffer
+	rep.print(&out)
+	if !strings.Contains(out.String(), "rounds: 25") || !strings.Contains(out.String(), "history") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+	if _, err := run(ctx, options{URL: srv.URL, Email: "load@cohub.test", Password: "wrong-password", Workers: 1, Duration: time.Second}); err == nil {
+		t.Fatal("a failed login did not stop the run")
+	}
+}
+
+func TestTargetsStayLocal(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"} {
+		if err := checkTarget(u, false); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://10.0.0.5:8080", "https://cohub.example.com", "::"} {
+		if err := checkTarget(u, false); err == nil {
+			t.Errorf("%s allowed without --allow-remote", u)
+		}
+	}
+	if _, err := parseOptions([]string{"--password", "x", "--url", "http://192.168.1.2"}); err == nil {
+		t.Error("a private-range target was accepted")
+	}
+}
