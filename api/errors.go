@@ -72,6 +72,10 @@ var messages = map[string]string{
 	"validation_failed":       "some fields are not valid",
 }
 
+// WriteError answers with the status and code an error maps to: the
+// hub refuses WebSocket upgrades with it.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) { writeError(w, r, err) }
+
 // writeError answers with the status and code the error maps to.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *rooms.ValidationError

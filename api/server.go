@@ -31,6 +31,8 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Ready, when set, adds a readiness check to the store's ping.
 	Ready func(ctx context.Context) error
+	// Live, when set, serves the WebSocket endpoint /ws (the hub).
+	Live http.Handler
 }
 
 // Server routes HTTP requests to the domain.
@@ -79,6 +81,9 @@ func (s *Server) routes() {
 	r.HandleFunc("/healthz", s.healthz).Methods("GET")
 	r.HandleFunc("/readyz", s.readyz).Methods("GET")
 	r.Handle("/metrics", s.metrics.handler()).Methods("GET")
+	if s.opts.Live != nil {
+		r.Handle("/ws", s.opts.Live).Methods("GET")
+	}
 
 	a := r.PathPrefix("/api").Subrouter()
 	a.HandleFunc("/login", s.login).Methods("POST")

@@ -202,8 +202,8 @@ func (s *Service) CustomerJoined(ctx context.Context, id string) (*Session, erro
 // updated for its agent.
 func (s *Service) CompleteTask(ctx context.Context, id, taskID string, result json.RawMessage) (*Session, error) {
 	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
-		if CustomerAccess(cur, s.now()) != AccessLevelFull {
-			return nil, ErrForbidden
+		if err := s.mayWrite(cur, "customer", s.now()); err != nil {
+			return nil, err
 		}
 		i := taskIndex(cur.Tasks, taskID)
 		if i < 0 {

@@ -42,6 +42,7 @@ type Service struct {
 	store    Store
 	sender   notify.Sender
 	presence Presence
+	onCommit func(*Session, []Event)
 	cfg      Config
 	log      zerolog.Logger
 	// dummyHash keeps a login for an unknown email as slow as a wrong
@@ -73,6 +74,11 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 // SetPresence plugs in the live presence tracker.
 func (s *Service) SetPresence(p Presence) { s.presence = p }
 
+// OnCommit sets a function called after every committed change of a
+// session with the events it logged: the hub pushes inbox updates from
+// it. It must not block.
+func (s *Service) OnCommit(fn func(*Session, []Event)) { s.onCommit = fn }
+
 // Store returns the system of record.
 func (s *Service) Store() Store { return s.store }
 
@@ -102,6 +108,12 @@ func (s *Service) update(ctx context.Context, id string, fn change) (*Session, [
 // updateFrom is update starting from a session already loaded (nil:
 // load it); a conflict reloads it.
 func (s *Service) updateFrom(ctx context.Context, sess *Session, id string, fn change) (*Session, []Event, error) {
+	return s.commit(ctx, sess, id, 0, fn)
+}
+
+// commit applies fn and commits, reloading and retrying on a conflict;
+// maxEvents > 0 caps the room log (ErrRoomFull).
+func (s *Service) commit(ctx context.Context, sess *Session, id string, maxEvents int64, fn change) (*Session, []Event, error) {
 	for attempt := 0; ; attempt++ {
 		if sess == nil {
 			var err error
@@ -113,10 +125,13 @@ func (s *Service) updateFrom(ctx context.Context, sess *Session, id string, fn c
 		if err != nil {
 			return nil, nil, err
 		}
-		out, err := s.store.Commit(ctx, sess, evs, 0)
+		out, err := s.store.Commit(ctx, sess, evs, maxEvents)
 		if errors.Is(err, ErrConflict) && attempt < 20 {
 			sess = nil
 			continue
+		}
+		if err == nil && s.onCommit != nil {
+			s.onCommit(sess, out)
 		}
 		return sess, out, err
 	}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,11 +19,14 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+	"github.com/oklog/ulid/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -60,6 +64,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln
 		return err
 	}
 	go app.svc.RunAutoEnd(ctx, 15*time.Second)
+	go app.node.Run(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:           app.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
@@ -73,14 +78,22 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	// Stop accepting first, then close the WebSockets with 1012: their
+	// presence keeps the leave grace, so customers who reconnect to
+	// another node never show offline.
+	err = srv.Shutdown(sctx)
+	if herr := app.node.Shutdown(sctx); err == nil {
+		err = herr
+	}
+	return err
 }
 
 // app is the wired server.
 type app struct {
 	svc     *rooms.Service
+	node    *hub.Node
 	api     *api.Server
 	backend string
 	close   func()
@@ -88,22 +101,31 @@ type app struct {
 
 func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 	a := &app{backend: "memory", close: func() {}}
-	var store rooms.Store = rooms.NewMemStore()
+	mem := rooms.NewMemStore()
+	var store rooms.Store = mem
 	var outbox notify.Outbox = notify.NewMemoryOutbox(1000)
 	secret := []byte(cfg.Secret)
-	if !cfg.embedded() {
+	live := liveParts{bus: nil, tracker: presence.NewMemory()}
+	if cfg.embedded() {
+		mb := hub.NewMemoryBus()
+		mem.Published = mb.PublishEvents
+		live.bus = mb.Node()
+	} else {
 		rdb, err := redisClient(cfg)
 		if err != nil {
 			return nil, err
 		}
 		a.close = func() { _ = rdb.Close() }
-		store = rooms.NewRedisStore(rdb, "", rooms.RedisOptions{Sharded: cfg.RedisCluster != ""})
+		rs := rooms.NewRedisStore(rdb, "", rooms.RedisOptions{Sharded: cfg.RedisCluster != ""})
+		store = rs
 		outbox = notify.NewRedisOutbox(rdb, "", 1000)
+		live = liveParts{redis: rdb, channel: rs.Channel, tracker: presence.NewRedis(rdb, "cohub:")}
 		a.backend = "redis"
 		if err := store.Ping(ctx); err != nil {
 			log.Warn().Err(err).Msg("redis unreachable at start; requests answer 503 until it is back")
 		}
-	} else if len(secret) == 0 {
+	}
+	if len(secret) == 0 {
 		secret = randomSecret()
 	}
 	sender, err := senders(cfg, outbox, log)
@@ -113,10 +135,49 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 	a.svc = rooms.NewService(store, sender, rooms.Config{
 		Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
 	}, log)
+	metrics := hub.NewMetrics()
+	a.node = live.node(cfg, a.svc, metrics, log)
+	a.svc.SetPresence(a.node)
 	proxies, _ := cfg.proxies() // checked when the config was parsed
 	a.api = api.New(a.svc, outbox, api.Options{PublicURL: cfg.publicURL(), AllowedOrigins: cfg.origins(),
-		TrustedProxies: proxies}, log)
+		TrustedProxies: proxies, Live: a.node, Ready: a.node.Ready}, log)
+	metrics.Register(a.api.Registry())
 	return a, nil
+}
+
+// liveParts are the hub's backends: a memory bus and tracker embedded,
+// Redis pub/sub and presence otherwise.
+type liveParts struct {
+	bus     hub.Bus
+	tracker presence.Tracker
+	redis   redis.UniversalClient
+	channel func(string) string
+}
+
+func (l liveParts) node(cfg *config, svc *rooms.Service, metrics *hub.Metrics, log zerolog.Logger) *hub.Node {
+	id := "n_" + ulid.Make().String()
+	bus := l.bus
+	if l.redis != nil {
+		bus = hub.NewRedisBus(l.redis, hub.RedisBusOptions{Prefix: "cohub:", Sharded: cfg.RedisCluster != "",
+			Channel: l.channel, Node: id, Metrics: metrics}, log)
+	}
+	return hub.NewNode(hub.Config{
+		Service: svc, Bus: bus, Presence: l.tracker, Node: id, Origins: originPatterns(cfg),
+		PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace, Metrics: metrics, Log: log,
+		WriteError: api.WriteError,
+	})
+}
+
+// originPatterns are the allowed origins as the WebSocket upgrade
+// matches them (scheme://host).
+func originPatterns(cfg *config) []string {
+	var out []string
+	for _, o := range append(cfg.origins(), cfg.publicURL()) {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			out = append(out, u.Scheme+"://"+u.Host)
+		}
+	}
+	return out
 }
 
 func redisClient(cfg *config) (redis.UniversalClient, error) {

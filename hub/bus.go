@@ -1,0 +1,115 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// Bus carries room and inbox traffic between nodes. Logged events reach
+// it from the store's commit (Redis PUBLISH in the commit script, or the
+// memory store's Published hook); ephemeral frames are published here.
+type Bus interface {
+	// Run delivers subscribed topics' messages to h until ctx ends.
+	Run(ctx context.Context, h Handler)
+	Subscribe(ctx context.Context, topic string) error
+	Unsubscribe(ctx context.Context, topic string)
+	// Publish sends an ephemeral message to every node subscribed to topic.
+	Publish(ctx context.Context, topic string, msg []byte) error
+	// Ready is nil while the bus is known to deliver.
+	Ready() error
+}
+
+// Handler receives a node's bus traffic. Deliver must not block.
+type Handler interface {
+	Deliver(topic string, msg []byte)
+	// Resync says messages may have been lost (a reconnect): every live
+	// room must catch up from the log.
+	Resync()
+}
+
+// MemoryBus connects nodes in one process: the embedded backend, and
+// tests that run several nodes on one memory store.
+type MemoryBus struct {
+	mu    sync.RWMutex
+	nodes []*memoryNode
+}
+
+// NewMemoryBus returns a bus for nodes sharing one MemStore; hook its
+// PublishEvents into the store's Published.
+func NewMemoryBus() *MemoryBus { return &MemoryBus{} }
+
+// Node returns a new node's view of the bus.
+func (b *MemoryBus) Node() Bus {
+	n := &memoryNode{bus: b, topics: map[string]bool{}}
+	b.mu.Lock()
+	b.nodes = append(b.nodes, n)
+	b.mu.Unlock()
+	return n
+}
+
+// PublishEvents hands a commit's events to every node in the room.
+func (b *MemoryBus) PublishEvents(sessionID string, events []rooms.Event) {
+	for _, e := range events {
+		msg, err := json.Marshal(e)
+		if err == nil {
+			b.publish(roomTopic(sessionID), msg)
+		}
+	}
+}
+
+func (b *MemoryBus) publish(topic string, msg []byte) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, n := range b.nodes {
+		n.deliver(topic, msg)
+	}
+}
+
+type memoryNode struct {
+	bus    *MemoryBus
+	mu     sync.RWMutex
+	h      Handler
+	topics map[string]bool
+}
+
+func (n *memoryNode) Run(ctx context.Context, h Handler) {
+	n.mu.Lock()
+	n.h = h
+	n.mu.Unlock()
+	<-ctx.Done()
+	n.mu.Lock()
+	n.h = nil
+	n.mu.Unlock()
+}
+
+func (n *memoryNode) deliver(topic string, msg []byte) {
+	n.mu.RLock()
+	h, ok := n.h, n.topics[topic]
+	n.mu.RUnlock()
+	if ok && h != nil {
+		h.Deliver(topic, msg)
+	}
+}
+
+func (n *memoryNode) Subscribe(_ context.Context, topic string) error {
+	n.mu.Lock()
+	n.topics[topic] = true
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *memoryNode) Unsubscribe(_ context.Context, topic string) {
+	n.mu.Lock()
+	delete(n.topics, topic)
+	n.mu.Unlock()
+}
+
+func (n *memoryNode) Publish(_ context.Context, topic string, msg []byte) error {
+	n.bus.publish(topic, msg)
+	return nil
+}
+
+func (n *memoryNode) Ready() error { return nil }

@@ -1,0 +1,340 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/cohub/cohub/presence"
+	"github.com/cohub/cohub/rooms"
+)
+
+// Close codes (DESIGN.md §6).
+const (
+	closeRestarting  = websocket.StatusServiceRestart // 1012
+	closeCredential  = websocket.StatusCode(4001)
+	closeLostAccess  = websocket.StatusCode(4003)
+	closeSlow        = websocket.StatusCode(4008)
+	closeEnded       = websocket.StatusCode(4010)
+	closeRateLimited = websocket.StatusCode(4029)
+)
+
+// conn is one client connection. Its reader goroutine (the HTTP
+// handler's) is the only long-lived one: a writer runs only while the
+// queue holds frames, and pings come from the node's ticker.
+type conn struct {
+	node *Node
+	ws   *websocket.Conn
+	id   string
+	// nextPing is when the node's ticker pings next (unix ns): a
+	// connection is first pinged one interval after it opens.
+	nextPing atomic.Int64
+	role     string
+	// agents
+	agent *rooms.Agent
+	token string
+	// customers
+	link     string
+	custTok  string
+	claims   rooms.LinkClaims
+	joinedAt time.Time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	// reader goroutine only
+	topics     map[string]*room
+	inbox      bool
+	lim        *rate.Limiter
+	window     time.Time
+	windowN    int
+	lastTyping time.Time
+
+	mu      sync.Mutex
+	queue   [][]byte
+	writing bool
+	closed  bool
+	ops     []func(context.Context)
+	running bool
+}
+
+// Queue and rate bounds (DESIGN.md §8).
+const (
+	maxOps       = 64
+	maxTopics    = 100
+	abuseWindow  = 10 * time.Second
+	typingEvery  = 2 * time.Second
+	writeTimeout = 10 * time.Second
+)
+
+// send queues a frame without blocking; a full queue closes the
+// connection with 4008 (the client resumes from its last seq).
+func (c *conn) send(frame []byte) {
+	if len(frame) == 0 {
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= c.node.cfg.SendQueue {
+		c.mu.Unlock()
+		c.node.metrics.SlowClosed.Inc()
+		c.close(closeSlow, "slow_consumer")
+		return
+	}
+	c.queue = append(c.queue, frame)
+	c.startWriter()
+}
+
+// sendAll queues a replay: it counts against the bound only as it was
+// before, since its size is bounded by the room log, not by a client
+// falling behind.
+func (c *conn) sendAll(frames [][]byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.queue = append(c.queue, frames...)
+	c.node.metrics.FramesOut.Add(float64(len(frames) - 1))
+	c.startWriter()
+}
+
+// startWriter unlocks c.mu and makes sure a writer is running.
+func (c *conn) startWriter() {
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	c.node.metrics.FramesOut.Inc()
+	if start {
+		go c.writeLoop()
+	}
+}
+
+// maxBatch bounds one WebSocket message of batched frames.
+const maxBatch = 256 << 10
+
+// take removes the frames for the next message from the queue.
+func (c *conn) take() [][]byte {
+	size := 0
+	for i, f := range c.queue {
+		if i > 0 && size+len(f) > maxBatch {
+			batch := c.queue[:i:i]
+			c.queue = c.queue[i:]
+			return batch
+		}
+		size += len(f) + 1
+	}
+	batch := c.queue
+	c.queue = nil
+	return batch
+}
+
+// writeLoop sends what is queued, several frames per message, and ends
+// when the queue is empty.
+func (c *conn) writeLoop() {
+	var buf bytes.Buffer
+	for {
+		c.mu.Lock()
+		batch := c.take()
+		if len(batch) == 0 || c.closed {
+			c.writing = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		buf.Reset()
+		for i, f := range batch {
+			if i > 0 {
+				buf.WriteByte('\n')
+			}
+			buf.Write(f)
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+		err := c.ws.Write(ctx, websocket.MessageText, buf.Bytes())
+		cancel()
+		if err != nil {
+			c.close(websocket.StatusGoingAway, "write failed")
+		}
+	}
+}
+
+// close starts the closing handshake off the caller's goroutine: a room
+// goroutine must never wait on a client.
+func (c *conn) close(code websocket.StatusCode, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.queue = nil
+	c.mu.Unlock()
+	go func() {
+		_ = c.ws.Close(code, reason)
+		c.cancel()
+	}()
+}
+
+// abort drops the connection without a closing handshake.
+func (c *conn) abort() {
+	c.mu.Lock()
+	c.closed, c.queue = true, nil
+	c.mu.Unlock()
+	_ = c.ws.CloseNow()
+	c.cancel()
+}
+
+// later runs fn after the connection's earlier ops, off the reader
+// goroutine, so a slow backend never stops the reader (and its pongs).
+func (c *conn) later(fn func(context.Context)) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.ops) >= maxOps {
+		return false
+	}
+	c.ops = append(c.ops, fn)
+	if !c.running {
+		c.running = true
+		go c.runOps()
+	}
+	return true
+}
+
+func (c *conn) runOps() {
+	for {
+		c.mu.Lock()
+		if len(c.ops) == 0 {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		fn := c.ops[0]
+		c.ops = c.ops[1:]
+		c.mu.Unlock()
+		fn(c.ctx)
+	}
+}
+
+// allow applies the per-connection rate limit; a client far over it
+// for a whole window is closed with 4029.
+func (c *conn) allow(now time.Time) bool {
+	if c.lim == nil {
+		c.lim = rate.NewLimiter(rate.Limit(c.node.cfg.FrameRate), c.node.cfg.FrameBurst)
+		c.window = now
+	}
+	if now.Sub(c.window) >= abuseWindow {
+		c.window, c.windowN = now, 0
+	}
+	c.windowN++
+	if c.windowN > 2*c.node.cfg.FrameRate*int(abuseWindow/time.Second) {
+		c.close(closeRateLimited, "rate_limited")
+		return false
+	}
+	return c.lim.AllowN(now, 1)
+}
+
+// readLoop is the connection's life: one frame at a time.
+func (c *conn) readLoop() {
+	for {
+		typ, msg, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		c.node.metrics.FramesIn.Inc()
+		if typ != websocket.MessageText {
+			c.reply("", frameError{Code: codeBadFrame, Message: "frames are JSON text"})
+			continue
+		}
+		c.handle(msg)
+	}
+}
+
+func (c *conn) handle(msg []byte) {
+	var f inFrame
+	if err := json.Unmarshal(msg, &f); err != nil {
+		c.reply("", frameError{Code: codeBadFrame, Message: "a frame is one JSON object"})
+		return
+	}
+	if !c.allow(time.Now()) {
+		if f.Ref != "" {
+			c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames; slow down"})
+		}
+		return
+	}
+	switch f.Op {
+	case "ping":
+		c.ok(f.Ref, map[string]any{})
+	case "join":
+		c.join(f)
+	case "leave":
+		c.leave(f)
+	case "send":
+		c.post(f)
+	case "typing":
+		c.typing(f)
+	case "complete_task":
+		c.completeTask(f)
+	default:
+		c.reply(f.Ref, frameError{Code: codeUnknownOp, Message: "unknown op " + f.Op})
+	}
+}
+
+func (c *conn) ok(ref string, data any) {
+	c.send(encode(outFrame{Op: "reply", Ref: ref, Status: "ok", Data: data}))
+}
+
+func (c *conn) reply(ref string, err error) {
+	fe := replyError(err)
+	if fe.Code == "internal" {
+		c.node.log.Error().Err(err).Str("conn", c.id).Msg("frame failed")
+	}
+	c.send(encode(outFrame{Op: "reply", Ref: ref, Status: "error", Data: fe}))
+}
+
+// actor is who this connection speaks as in the room log.
+func (c *conn) actor() rooms.Actor {
+	if c.agent != nil {
+		return rooms.Actor{Role: "agent", ID: c.agent.ID, Name: c.agent.Name}
+	}
+	return rooms.Actor{Role: "customer"}
+}
+
+// entry is this connection's presence entry in a room.
+func (c *conn) entry(roomID string) presence.Conn {
+	p := presence.Conn{ID: c.id, Room: roomID, Role: c.role, Node: c.node.id}
+	if c.agent != nil {
+		p.AgentID, p.Name = c.agent.ID, c.agent.Name
+	}
+	return p
+}
+
+// retrying runs fn until it succeeds, fails for a reason other than the
+// backend being away, or the connection ends: what a client sent while
+// Redis was down is committed once it is back.
+func retrying(ctx context.Context, fn func(context.Context) error) error {
+	wait := 100 * time.Millisecond
+	for {
+		err := fn(ctx)
+		if err == nil || !errors.Is(err, rooms.ErrUnavailable) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}

@@ -1,0 +1,180 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// Redis stops mid-conversation: what local clients send meanwhile is
+// committed once it is back, and nobody receives anything twice.
+func TestRedisRestartLosesNothing(t *testing.T) {
+	c := newCluster(t, "redis", 2, fast())
+	l := c.live(0, 1)
+	topic, agent, cust := l.topic, l.agent, l.cust
+	agent.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "before"}})
+
+	c.redis.Stop()
+	var wg sync.WaitGroup
+	for i, cl := range []*client{agent, cust, agent, cust} {
+		ref := fmt.Sprintf("down%d", i)
+		cl.send(map[string]any{"op": "send", "ref": ref, "topic": topic, "data": map[string]string{"text": ref}})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, ok := cl.within(waitLimit*2, func(f frame) bool { return f.Op == "reply" && f.Ref == ref })
+			if !ok || r.Status != "ok" {
+				t.Errorf("send %s while Redis was down: %s", ref, r.raw)
+			}
+		}()
+	}
+	// The sends are held until Redis is back; start it again.
+	c.redis.Restart(t)
+	wg.Wait()
+	agent.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "after"}})
+
+	for _, cl := range []*client{agent, cust} {
+		msgs := collect(t, cl, topic, rooms.EventMessage, 6)
+		checkContiguous(t, msgs)
+		seen := map[string]bool{}
+		for _, f := range msgs {
+			seen[f.data()["text"].(string)] = true
+		}
+		for _, want := range []string{"before", "down0", "down1", "down2", "down3", "after"} {
+			if !seen[want] {
+				t.Fatalf("message %q lost; got %v", want, seen)
+			}
+		}
+	}
+}
+
+// A reader that stops draining is closed with 4008 and resumes from its
+// last seq without a loss.
+func TestSlowConsumerResumes(t *testing.T) {
+	cfg := fast()
+	cfg.PingEvery = time.Hour // the stalled reader must fall to its queue, not to a ping
+	cfg.SendQueue, cfg.FrameRate, cfg.FrameBurst = 64, 10000, 10000
+	c := newCluster(t, "memory", 1, cfg)
+	id, link := c.session(rooms.CreateRequest{})
+	topic := roomTopic(id)
+	agent := c.agent(c.nodes[0], id)
+	slow := c.nodes[0].dial(t, "link="+link)
+	slow.ok(map[string]any{"op": "join", "topic": topic})
+	joined := slow.all(func(f frame) bool { return f.Op == "reply" })[0].data()
+	base := int64(joined["seq"].(float64))
+	slow.pause()
+
+	// Socket buffers take megabytes before the queue fills: send the
+	// biggest messages (4,000 four-byte runes) until the server gives up
+	// on the stalled reader.
+	text := strings.Repeat("😀", rooms.MaxMessageChars)
+	sent := 0
+	for ; sent < 9000; sent++ {
+		agent.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": text}})
+		if c.nodes[0].node.metrics.slowClosed() > 0 {
+			break
+		}
+	}
+	if c.nodes[0].node.metrics.slowClosed() == 0 {
+		t.Fatalf("no slow-consumer close after %d messages; slow got %d frames, closed=%v", sent, len(slow.all(func(frame) bool { return true })), slow.status)
+	}
+	t.Logf("stalled reader closed after %d messages", sent)
+	slow.mu.Lock()
+	close(slow.gate)
+	slow.mu.Unlock()
+	if code := slow.closeStatus(); code != closeSlow {
+		t.Fatalf("closed with %d, want 4008", code)
+	}
+	got := slow.all(isEvent(topic, rooms.EventMessage))
+	last := base
+	if len(got) > 0 {
+		checkContiguous(t, got)
+		last = got[len(got)-1].Seq
+	}
+
+	again := c.nodes[0].dial(t, "link="+link)
+	r := again.ok(map[string]any{"op": "join", "topic": topic, "since": last, "epoch": joined["epoch"]})
+	if r["recovered"] != true {
+		t.Fatalf("resume not recovered: %v", r)
+	}
+	rest := collect(t, again, topic, rooms.EventMessage, sent+1-len(got))
+	if rest[0].Seq != last+1 {
+		t.Fatalf("resumed at %d after %d", rest[0].Seq, last)
+	}
+	checkContiguous(t, rest)
+}
+
+// Refusals: a foreign Origin, no credential, a forged link, an oversized
+// frame (1009), a flood (rate_limited).
+func TestRefusals(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	tn := c.nodes[0]
+	id, link := c.session(rooms.CreateRequest{})
+
+	_, resp, err := tn.tryDial(t, "access_token="+c.tokens["alex"], http.Header{"Origin": {"https://evil.example"}})
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign origin: err %v, resp %v", err, resp)
+	}
+	for _, q := range []string{"", "access_token=nope", "link=" + link + "x"} {
+		_, resp, err := tn.tryDial(t, q, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("credential %q: err %v, resp %v", q, err, resp)
+		}
+	}
+
+	big := c.agent(tn, id)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = big.ws.Write(ctx, websocket.MessageText, []byte(`{"op":"ping","ref":"`+strings.Repeat("x", readLimit)+`"}`))
+	if code := big.closeStatus(); code != websocket.StatusMessageTooBig {
+		t.Fatalf("oversized frame closed with %d, want 1009", code)
+	}
+
+	flood := tn.dial(t, "access_token="+c.tokens["alex"])
+	for i := range 60 {
+		flood.send(map[string]any{"op": "ping", "ref": fmt.Sprint(i)})
+	}
+	flood.await("rate_limited", func(f frame) bool {
+		return f.Op == "reply" && f.Status == "error" && f.data()["code"] == codeRateLimited
+	})
+}
+
+// Joins are authorized: another agent's session is not found or
+// forbidden, a customer only enters their own room.
+func TestJoinAuthorization(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	tn := c.nodes[0]
+	id, link := c.session(rooms.CreateRequest{})
+	other, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
+
+	blake := tn.dial(t, "access_token="+c.tokens["blake"])
+	r := blake.call(map[string]any{"op": "join", "topic": roomTopic(id)})
+	if r.Status != "error" || (r.data()["code"] != "forbidden" && r.data()["code"] != "not_found") {
+		t.Fatalf("blake joined alex's room: %s", r.raw)
+	}
+	cust := tn.dial(t, "link="+link)
+	r = cust.call(map[string]any{"op": "join", "topic": roomTopic(other)})
+	if r.Status != "error" || r.data()["code"] != "forbidden" {
+		t.Fatalf("customer joined another room: %s", r.raw)
+	}
+	r = cust.call(map[string]any{"op": "join", "topic": Inbox})
+	if r.Status != "error" || r.data()["code"] != "forbidden" {
+		t.Fatalf("customer joined an inbox: %s", r.raw)
+	}
+	r = cust.call(map[string]any{"op": "send", "topic": roomTopic(id), "data": map[string]string{"text": "hi"}})
+	if r.Status != "error" || r.data()["code"] != codeNotJoined {
+		t.Fatalf("send before join: %s", r.raw)
+	}
+	r = cust.call(map[string]any{"op": "join", "topic": roomTopic(id)})
+	if r.Status != "ok" {
+		t.Fatalf("own room: %s", r.raw)
+	}
+}

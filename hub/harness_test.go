@@ -1,0 +1,472 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/presence"
+	"github.com/cohub/cohub/rooms"
+)
+
+const testSecret = "hub-test-secret-0123456789"
+
+// clock is a settable clock for access windows; presence and pings run
+// on real time with short test settings.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// cluster is several Cohub nodes sharing one backend, each behind its
+// own HTTP server, as behind a load balancer.
+type cluster struct {
+	t       *testing.T
+	backend string
+	redis   *redistest.Server
+	prefix  string
+	mem     *rooms.MemStore
+	memBus  *MemoryBus
+	memPres *presence.Memory
+	outbox  notify.Outbox
+	clock   *clock
+	cfg     Config
+	nodes   []*testNode
+	alex    *rooms.Agent
+	blake   *rooms.Agent
+	tokens  map[string]string
+}
+
+type testNode struct {
+	node   *Node
+	svc    *rooms.Service
+	srv    *httptest.Server
+	rdb    redis.UniversalClient
+	cancel context.CancelFunc
+}
+
+// fast are timings short enough for tests, in the ratios of the defaults.
+func fast() Config {
+	return Config{PresenceTTL: 2 * time.Second, LeaveGrace: 600 * time.Millisecond,
+		PingEvery: time.Second, PongWait: 500 * time.Millisecond, Tick: 100 * time.Millisecond}
+}
+
+func newCluster(t *testing.T, backend string, n int, cfg Config) *cluster {
+	t.Helper()
+	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}}
+	if backend == "redis" {
+		c.redis = redistest.Start(t)
+		c.prefix = "cohub:"
+		rdb := c.client()
+		c.outbox = notify.NewRedisOutbox(rdb, c.prefix, 1000)
+	} else {
+		c.mem = rooms.NewMemStore()
+		c.memBus = NewMemoryBus()
+		c.mem.Published = c.memBus.PublishEvents
+		c.memPres = presence.NewMemory()
+		c.outbox = notify.NewMemoryOutbox(1000)
+	}
+	for range n {
+		c.addNode()
+	}
+	c.seed()
+	return c
+}
+
+func (c *cluster) addNode() *testNode {
+	tn := &testNode{}
+	var store rooms.Store
+	var bus Bus
+	var tracker presence.Tracker
+	nodeID := "node" + string(rune('1'+len(c.nodes)))
+	metrics := NewMetrics()
+	if c.backend == "redis" {
+		tn.rdb = c.client()
+		rs := rooms.NewRedisStore(tn.rdb, c.prefix, rooms.RedisOptions{})
+		store = rs
+		bus = NewRedisBus(tn.rdb, RedisBusOptions{Prefix: c.prefix, Channel: rs.Channel, Node: nodeID,
+			ProbeEvery: 500 * time.Millisecond, Metrics: metrics}, zerolog.Nop())
+		tracker = presence.NewRedis(tn.rdb, c.prefix)
+	} else {
+		store, bus, tracker = c.mem, c.memBus.Node(), c.memPres
+	}
+	tn.svc = rooms.NewService(store, notify.Mux{Email: c.outbox, SMS: c.outbox}, rooms.Config{
+		Secret: []byte(testSecret), PublicURL: "http://cohub.test", Now: c.clock.Now, BcryptCost: bcrypt.MinCost,
+	}, zerolog.Nop())
+	cfg := c.cfg
+	cfg.Service, cfg.Bus, cfg.Presence, cfg.Node, cfg.Metrics = tn.svc, bus, tracker, nodeID, metrics
+	cfg.WriteError = api.WriteError
+	tn.node = NewNode(cfg)
+	tn.svc.SetPresence(tn.node)
+	srv := api.New(tn.svc, c.outbox, api.Options{PublicURL: "http://cohub.test", Live: tn.node, Ready: tn.node.Ready}, zerolog.Nop())
+	metrics.Register(srv.Registry())
+	tn.srv = httptest.NewServer(srv.Handler())
+	ctx, cancel := context.WithCancel(context.Background())
+	tn.cancel = cancel
+	go tn.node.Run(ctx)
+	c.t.Cleanup(func() {
+		cancel()
+		tn.node.kill()
+		tn.srv.Close()
+	})
+	c.nodes = append(c.nodes, tn)
+	return tn
+}
+
+// client is a new connection pool to the cluster's Redis.
+func (c *cluster) client() redis.UniversalClient {
+	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr})
+	c.t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
+func (c *cluster) svc() *rooms.Service { return c.nodes[0].svc }
+
+func (c *cluster) must(err error) {
+	c.t.Helper()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *cluster) seed() {
+	ctx := context.Background()
+	team, err := c.svc().CreateTeam(ctx, "Sales", nil)
+	c.must(err)
+	for _, name := range []string{"alex", "blake"} {
+		a, err := c.svc().CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{
+			Email: name + "@cohub.test", Name: name, Role: rooms.RoleAgent, TeamID: team.ID,
+		}, Password: "correct-horse-battery"})
+		c.must(err)
+		tok, _, err := c.svc().Login(ctx, a.Email, "correct-horse-battery", "127.0.0.1")
+		c.must(err)
+		c.tokens[name] = tok
+		if name == "alex" {
+			c.alex = a
+		} else {
+			c.blake = a
+		}
+	}
+}
+
+// session starts a session of alex's and returns its id and a link token.
+func (c *cluster) session(req rooms.CreateRequest) (string, string) {
+	ctx := context.Background()
+	if req.Mode == "" {
+		req.Mode = "start"
+	}
+	if req.Customer.Email == "" && req.Customer.Phone == "" {
+		req.Customer = rooms.Customer{Name: "Casey", Email: "casey@example.com"}
+	}
+	s, err := c.svc().Create(ctx, c.alex, req)
+	c.must(err)
+	if s.State != rooms.StateActive {
+		return s.ID, ""
+	}
+	l, err := c.svc().NewLink(ctx, c.alex, s.ID)
+	c.must(err)
+	return s.ID, l.Token
+}
+
+// wsURL is a node's /ws with a query.
+func (tn *testNode) wsURL(query string) string {
+	return "ws" + strings.TrimPrefix(tn.srv.URL, "http") + "/ws?" + query
+}
+
+// client is a test WebSocket client that records every frame it gets.
+type client struct {
+	t      *testing.T
+	ws     *websocket.Conn
+	mu     sync.Mutex
+	frames []frame
+	used   []bool
+	notify chan struct{}
+	closed chan struct{}
+	status websocket.StatusCode
+	ref    int
+	paused chan struct{} // closed: reading; nil channel blocks
+	gate   chan struct{}
+}
+
+// frame is one server frame as a generic map plus its raw bytes.
+type frame struct {
+	Op     string          `json:"op"`
+	Ref    string          `json:"ref"`
+	Status string          `json:"status"`
+	Topic  string          `json:"topic"`
+	Seq    int64           `json:"seq"`
+	Data   json.RawMessage `json:"data"`
+	raw    string
+}
+
+func (f frame) data() map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(f.Data, &m)
+	return m
+}
+
+func (tn *testNode) dial(t *testing.T, query string) *client {
+	t.Helper()
+	c, resp, err := tn.tryDial(t, query, nil)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (HTTP %d)", strings.SplitN(query, "=", 2)[0], err, status)
+	}
+	return c
+}
+
+func (tn *testNode) tryDial(t *testing.T, query string, header http.Header) (*client, *http.Response, error) {
+	return tn.dialWith(t, query, header, nil)
+}
+
+func (tn *testNode) dialWith(t *testing.T, query string, header http.Header, hc *http.Client) (*client, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, tn.wsURL(query), &websocket.DialOptions{
+		Subprotocols: []string{Subprotocol}, HTTPHeader: header, HTTPClient: hc,
+	})
+	if err != nil {
+		return nil, resp, err
+	}
+	ws.SetReadLimit(1 << 20)
+	c := &client{t: t, ws: ws, notify: make(chan struct{}, 1), closed: make(chan struct{}), gate: make(chan struct{})}
+	close(c.gate)
+	go c.read()
+	t.Cleanup(func() { _ = ws.CloseNow() })
+	return c, resp, nil
+}
+
+func (c *client) read() {
+	defer close(c.closed)
+	for {
+		c.mu.Lock()
+		gate := c.gate
+		c.mu.Unlock()
+		<-gate
+		_, msg, err := c.ws.Read(context.Background())
+		if err != nil {
+			c.mu.Lock()
+			c.status = websocket.CloseStatus(err)
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Lock()
+		for _, line := range bytes.Split(msg, []byte("\n")) {
+			var f frame
+			if json.Unmarshal(line, &f) == nil {
+				f.raw = string(line)
+				c.frames = append(c.frames, f)
+				c.used = append(c.used, false)
+			}
+		}
+		c.mu.Unlock()
+		select {
+		case c.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// pause stops reading: the client neither drains frames nor answers
+// pings, like a stalled reader or a silently dead network.
+func (c *client) pause() {
+	c.t.Helper()
+	c.mu.Lock()
+	c.gate = make(chan struct{})
+	c.mu.Unlock()
+	// A reader blocked in Read still answers pings; one more frame gets
+	// it out of Read and onto the gate.
+	c.ok(map[string]any{"op": "ping"})
+}
+
+// send writes one frame.
+func (c *client) send(v any) {
+	c.t.Helper()
+	b, _ := json.Marshal(v)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// call sends an op with a fresh ref and returns its reply.
+func (c *client) call(op map[string]any) frame {
+	c.t.Helper()
+	c.mu.Lock()
+	c.ref++
+	ref := c.ref
+	c.mu.Unlock()
+	op["ref"] = strings.Repeat("r", 1) + itoa(ref)
+	c.send(op)
+	return c.await("reply "+op["ref"].(string), func(f frame) bool { return f.Op == "reply" && f.Ref == op["ref"] })
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// ok calls and fails the test unless the reply is ok.
+func (c *client) ok(op map[string]any) map[string]any {
+	c.t.Helper()
+	r := c.call(op)
+	if r.Status != "ok" {
+		c.t.Fatalf("%v: %s", op["op"], r.raw)
+	}
+	return r.data()
+}
+
+const waitLimit = 10 * time.Second
+
+// await returns the first frame not yet taken that matches, waiting for
+// it to arrive.
+func (c *client) await(what string, match func(frame) bool) frame {
+	c.t.Helper()
+	f, ok := c.within(waitLimit, match)
+	if !ok {
+		c.t.Fatalf("no %s within %s; got %s", what, waitLimit, c.dump())
+	}
+	return f
+}
+
+// within is await with a limit, reporting whether the frame came.
+func (c *client) within(d time.Duration, match func(frame) bool) (frame, bool) {
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		if f, ok := c.take(match); ok {
+			return f, true
+		}
+		select {
+		case <-c.notify:
+		case <-c.closed:
+			return c.take(match) // what arrived before the close
+		case <-deadline.C:
+			return frame{}, false
+		}
+	}
+}
+
+// take marks and returns the first unused matching frame.
+func (c *client) take(match func(frame) bool) (frame, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, f := range c.frames {
+		if !c.used[i] && match(f) {
+			c.used[i] = true
+			return f, true
+		}
+	}
+	return frame{}, false
+}
+
+// all returns every frame received so far that matches.
+func (c *client) all(match func(frame) bool) []frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []frame
+	for _, f := range c.frames {
+		if match(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (c *client) dump() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var b strings.Builder
+	for _, f := range c.frames {
+		line := f.raw
+		if len(line) > 300 {
+			line = line[:300] + "…"
+		}
+		b.WriteString("\n  " + line)
+	}
+	return b.String()
+}
+
+// closeStatus waits for the server to close the connection.
+func (c *client) closeStatus() websocket.StatusCode {
+	c.t.Helper()
+	select {
+	case <-c.closed:
+	case <-time.After(waitLimit):
+		c.t.Fatalf("connection not closed; %d frames", len(c.all(func(frame) bool { return true })))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status
+}
+
+func isStatus(topic string, pred func(map[string]any) bool) func(frame) bool {
+	return func(f frame) bool { return f.Op == "status" && f.Topic == topic && pred(f.data()) }
+}
+
+func isEvent(topic, typ string) func(frame) bool {
+	return func(f frame) bool { return f.Op == "event" && f.Topic == topic && f.data()["type"] == typ }
+}
+
+func online(want bool) func(map[string]any) bool {
+	return func(d map[string]any) bool { return d["online"] == want }
+}
+
+// agent dials a node as alex and joins the room.
+func (c *cluster) agent(tn *testNode, id string) *client {
+	cl := tn.dial(c.t, "access_token="+c.tokens["alex"])
+	cl.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+	return cl
+}
+
+// live is a session with alex in its room on one node and the customer
+// on another, online.
+type live struct {
+	id, link, topic string
+	agent, cust     *client
+}
+
+func (c *cluster) live(agentNode, custNode int) live {
+	l := live{}
+	l.id, l.link = c.session(rooms.CreateRequest{})
+	l.topic = roomTopic(l.id)
+	l.agent = c.agent(c.nodes[agentNode], l.id)
+	l.cust = c.customer(c.nodes[custNode], l.id, l.link)
+	l.agent.await("online", isStatus(l.topic, online(true)))
+	return l
+}
+
+// customer dials a node with the link and joins the room.
+func (c *cluster) customer(tn *testNode, id, link string) *client {
+	cl := tn.dial(c.t, "link="+link)
+	cl.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+	return cl
+}
+

@@ -1,0 +1,172 @@
+package hub
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+func (c *cluster) endAccess(mode string, d time.Duration) {
+	ctx := context.Background()
+	set, err := c.svc().Store().Settings(ctx)
+	c.must(err)
+	set.EndSessionAccess = rooms.EndAccess{Mode: mode, Duration: rooms.Duration(d)}
+	_, err = c.svc().PutSettings(ctx, set)
+	c.must(err)
+}
+
+// End, as each access mode says, seen through live connections; renew
+// brings the room back.
+func TestEndAndRenewLive(t *testing.T) {
+	ctx := context.Background()
+	t.Run("none", func(t *testing.T) {
+		c := newCluster(t, "redis", 2, fast())
+		c.endAccess(rooms.AccessNone, 0)
+		id, link := c.session(rooms.CreateRequest{})
+		agent := c.agent(c.nodes[0], id)
+		cust := c.customer(c.nodes[1], id, link)
+		_, err := c.svc().End(ctx, c.alex, id)
+		c.must(err)
+		agent.await("session.ended", isEvent(roomTopic(id), rooms.EventSessionEnded))
+		if code := cust.closeStatus(); code != closeEnded {
+			t.Fatalf("customer closed with %d, want 4010", code)
+		}
+		_, resp, err := c.nodes[1].tryDial(t, "link="+link, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusGone {
+			t.Fatalf("link after end with no access: %v %v", err, resp)
+		}
+		_, err = c.svc().Renew(ctx, c.alex, id)
+		c.must(err)
+		agent.await("session.renewed", isEvent(roomTopic(id), rooms.EventSessionRenewed))
+		back := c.customer(c.nodes[1], id, link)
+		back.ok(map[string]any{"op": "send", "topic": roomTopic(id), "data": map[string]string{"text": "back"}})
+	})
+	t.Run("limited_for", func(t *testing.T) {
+		c := newCluster(t, "memory", 1, fast())
+		c.endAccess(rooms.AccessLimitedFor, time.Hour)
+		id, link := c.session(rooms.CreateRequest{Tasks: []rooms.TaskTemplate{{Kind: "sign", Title: "Sign"}}})
+		topic := roomTopic(id)
+		agent := c.agent(c.nodes[0], id)
+		cust := c.customer(c.nodes[0], id, link)
+		_, err := c.svc().End(ctx, c.alex, id)
+		c.must(err)
+		cust.await("session.ended", isEvent(topic, rooms.EventSessionEnded))
+		r := cust.call(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "hello?"}})
+		if r.Status != "error" || r.data()["code"] != codeReadOnly {
+			t.Fatalf("send while read-only: %s", r.raw)
+		}
+		sess, err := c.svc().Store().Session(ctx, id)
+		c.must(err)
+		r = cust.call(map[string]any{"op": "complete_task", "topic": topic, "data": map[string]any{"task_id": sess.Tasks[0].ID}})
+		if r.Status != "error" || r.data()["code"] != codeReadOnly {
+			t.Fatalf("complete_task while read-only: %s", r.raw)
+		}
+		// The window runs out: the customer is closed with 4010.
+		c.clock.Advance(2 * time.Hour)
+		if code := cust.closeStatus(); code != closeEnded {
+			t.Fatalf("closed with %d after the window, want 4010", code)
+		}
+		agent.ok(map[string]any{"op": "ping"})
+	})
+	t.Run("full", func(t *testing.T) {
+		c := newCluster(t, "memory", 1, fast())
+		c.endAccess(rooms.AccessFull, 0)
+		id, link := c.session(rooms.CreateRequest{})
+		cust := c.customer(c.nodes[0], id, link)
+		_, err := c.svc().End(ctx, c.alex, id)
+		c.must(err)
+		cust.await("session.ended", isEvent(roomTopic(id), rooms.EventSessionEnded))
+		cust.ok(map[string]any{"op": "send", "topic": roomTopic(id), "data": map[string]string{"text": "still here"}})
+	})
+}
+
+// Re-engage before the customer ever joined: the agent's room sees it,
+// and the old link no longer opens a connection.
+func TestReengageLive(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, "memory", 1, fast())
+	id, link := c.session(rooms.CreateRequest{})
+	agent := c.agent(c.nodes[0], id)
+	_, err := c.svc().Reengage(ctx, c.alex, id, rooms.Customer{Name: "Casey", Email: "casey.new@example.com"})
+	c.must(err)
+	agent.await("customer.reengaged", isEvent(roomTopic(id), rooms.EventReengaged))
+	_, resp, err := c.nodes[0].tryDial(t, "link="+link, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusGone {
+		t.Fatalf("old link after re-engage: %v %v", err, resp)
+	}
+}
+
+// Tasks assigned over REST reach the customer live; the customer's
+// completion reaches the agent, with a status, and the agent's inbox on
+// another node.
+func TestTasksAndInboxLive(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, "redis", 2, fast())
+	id, link := c.session(rooms.CreateRequest{})
+	topic := roomTopic(id)
+	agent := c.agent(c.nodes[0], id)
+	inbox := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
+	inbox.ok(map[string]any{"op": "join", "topic": Inbox})
+	cust := c.customer(c.nodes[1], id, link)
+	agent.await("online", isStatus(topic, online(true)))
+
+	task, err := c.svc().AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign the form"})
+	c.must(err)
+	cust.await("task.assigned", isEvent(topic, rooms.EventTaskAssigned))
+	cust.ok(map[string]any{"op": "complete_task", "topic": topic, "data": map[string]any{"task_id": task.ID, "result": map[string]bool{"signed": true}}})
+	agent.await("task.completed", isEvent(topic, rooms.EventTaskCompleted))
+	agent.await("online_completed", isStatus(topic, func(d map[string]any) bool { return d["state"] == rooms.OnlineCompleted }))
+	up := inbox.await("session.updated", isEvent(Inbox, "session.updated"))
+	if s, _ := up.data()["session"].(map[string]any); s["id"] != id || s["updated"] != true {
+		t.Fatalf("inbox update %s", up.raw)
+	}
+}
+
+// Typing is forwarded to the other side, at most once per 2 s per
+// connection.
+func TestTypingThrottled(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, link := c.session(rooms.CreateRequest{})
+	topic := roomTopic(id)
+	agent := c.agent(c.nodes[0], id)
+	cust := c.customer(c.nodes[0], id, link)
+	cust.send(map[string]any{"op": "typing", "topic": topic})
+	cust.send(map[string]any{"op": "typing", "topic": topic})
+	cust.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "done typing"}})
+	agent.await("message", isEvent(topic, rooms.EventMessage))
+	typing := agent.all(func(f frame) bool { return f.Op == "typing" })
+	if len(typing) != 1 || typing[0].data()["role"] != "customer" {
+		t.Fatalf("typing frames %v", typing)
+	}
+	if got := cust.all(func(f frame) bool { return f.Op == "typing" }); len(got) != 0 {
+		t.Fatalf("customer got its own typing: %v", got)
+	}
+}
+
+// SIGTERM: the node closes its sockets with 1012 and the customer who
+// moves to another node within the grace never shows offline.
+func TestGracefulRestart(t *testing.T) {
+	cfg := fast()
+	c := newCluster(t, "redis", 2, cfg)
+	l := c.live(0, 1)
+	id, link, topic, agent, cust := l.id, l.link, l.topic, l.agent, l.cust
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.nodes[1].node.Shutdown(ctx) }()
+	if code := cust.closeStatus(); code != closeRestarting {
+		t.Fatalf("closed with %d, want 1012", code)
+	}
+	c.customer(c.nodes[0], id, link)
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	time.Sleep(cfg.LeaveGrace + 5*cfg.Tick) // asserting an absence
+	if f, ok := agent.within(0, isStatus(topic, online(false))); ok {
+		t.Fatalf("offline across a restart: %s", f.raw)
+	}
+}

@@ -1,0 +1,78 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// Agent on node 1, customer on node 2: the agent sees the customer come
+// online, and messages both ways arrive once each, in order, with
+// contiguous seq, on both sides.
+func TestCrossNodeRoom(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			cfg := fast()
+			// No presence tick before the test ends: online must come from
+			// the join's push, not from polling.
+			cfg.Tick = time.Minute
+			c := newCluster(t, backend, 2, cfg)
+			id, link := c.session(rooms.CreateRequest{})
+			topic := roomTopic(id)
+			agent := c.agent(c.nodes[0], id)
+
+			cust := c.customer(c.nodes[1], id, link)
+			st := agent.await("status online", isStatus(topic, online(true)))
+			if st.data()["state"] != rooms.OnlineIncomplete {
+				t.Fatalf("status %s, want online_incomplete", st.raw)
+			}
+			agent.await("presence with customer", func(f frame) bool {
+				return f.Op == "presence" && f.data()["customer_online"] == true
+			})
+
+			const n = 10
+			for i := range n {
+				agent.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": fmt.Sprintf("agent %d", i)}})
+				cust.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": fmt.Sprintf("customer %d", i)}})
+			}
+			for _, cl := range []*client{agent, cust} {
+				msgs := collect(t, cl, topic, rooms.EventMessage, 2*n)
+				checkContiguous(t, msgs)
+				for i, f := range msgs {
+					who := []string{"agent", "customer"}[i%2]
+					if want := fmt.Sprintf("%s %d", who, i/2); f.data()["text"] != want {
+						t.Fatalf("message %d is %q, want %q", i, f.data()["text"], want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// collect awaits n events of a type and fails on any duplicate seq.
+func collect(t *testing.T, cl *client, topic, typ string, n int) []frame {
+	t.Helper()
+	out := make([]frame, 0, n)
+	for range n {
+		out = append(out, cl.await(typ, isEvent(topic, typ)))
+	}
+	if extra, ok := cl.within(50*time.Millisecond, isEvent(topic, typ)); ok {
+		t.Fatalf("one more %s than sent: %s", typ, extra.raw)
+	}
+	return out
+}
+
+// checkContiguous asserts strictly increasing seq with no gap.
+func checkContiguous(t *testing.T, frames []frame) {
+	t.Helper()
+	for i := 1; i < len(frames); i++ {
+		if frames[i].Seq != frames[i-1].Seq+1 {
+			t.Fatalf("seq %d follows %d", frames[i].Seq, frames[i-1].Seq)
+		}
+	}
+}
+
+var _ = context.Background

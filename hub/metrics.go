@@ -1,0 +1,63 @@
+package hub
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Metrics are the hub's Prometheus series.
+type Metrics struct {
+	Connections  *prometheus.GaugeVec
+	Rooms        prometheus.Gauge
+	FramesIn     prometheus.Counter
+	FramesOut    prometheus.Counter
+	SlowClosed   prometheus.Counter
+	GapsFilled   prometheus.Counter
+	RedisErrors  prometheus.Counter
+	PresenceTook prometheus.Histogram
+}
+
+// NewMetrics returns the hub's series, not yet registered.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cohub_ws_connections", Help: "Open WebSocket connections by role.",
+		}, []string{"role"}),
+		Rooms: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cohub_live_rooms", Help: "Rooms with a goroutine on this node.",
+		}),
+		FramesIn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cohub_ws_frames_in_total", Help: "Frames received from clients.",
+		}),
+		FramesOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cohub_ws_frames_out_total", Help: "Frames queued to clients.",
+		}),
+		SlowClosed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cohub_ws_slow_consumer_closes_total", Help: "Connections closed because their send queue was full.",
+		}),
+		GapsFilled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cohub_room_gap_events_filled_total", Help: "Room events read from the log because pub/sub did not bring them.",
+		}),
+		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cohub_hub_redis_errors_total", Help: "Redis errors seen by the bus and presence.",
+		}),
+		PresenceTook: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "cohub_presence_refresh_seconds", Help: "Time of one batched presence refresh.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}),
+	}
+	return m
+}
+
+// Register adds the series to a registry (the one /metrics serves).
+func (m *Metrics) Register(reg prometheus.Registerer) {
+	reg.MustRegister(m.Connections, m.Rooms, m.FramesIn, m.FramesOut, m.SlowClosed,
+		m.GapsFilled, m.RedisErrors, m.PresenceTook)
+}
+
+// slowClosed reads the slow-consumer counter (tests).
+func (m *Metrics) slowClosed() float64 {
+	var d dto.Metric
+	_ = m.SlowClosed.Write(&d)
+	return d.GetCounter().GetValue()
+}

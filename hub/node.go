@@ -1,0 +1,381 @@
+// Package hub is the live side of Cohub: WebSocket connections, one
+// goroutine per live room per node, the bus that syncs rooms across
+// nodes, and presence feeding the customer indicator.
+package hub
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/rs/zerolog"
+
+	"github.com/cohub/cohub/presence"
+	"github.com/cohub/cohub/rooms"
+)
+
+// Config wires a node.
+type Config struct {
+	Service  *rooms.Service
+	Bus      Bus
+	Presence presence.Tracker
+	// Node names this node in presence entries. Zero value: a random id.
+	Node string
+	// Origins are allowed browser origins besides the request's own host
+	// ("https://cohub.example.com").
+	Origins []string
+	// PresenceTTL (10 s) bounds how long a dead node's entries count;
+	// LeaveGrace (3 s) keeps a closed connection present so a reload
+	// does not flap; PingEvery (10 s) and PongWait (5 s) find silent
+	// networks; Tick (1 s) paces presence checks and log re-reads.
+	PresenceTTL, LeaveGrace, PingEvery, PongWait, Tick time.Duration
+	Metrics                                            *Metrics
+	Log                                                zerolog.Logger
+	// FrameRate (20/s) and FrameBurst (40) limit a connection's frames;
+	// SendQueue (256) bounds the frames waiting for a slow client.
+	FrameRate, FrameBurst, SendQueue int
+	// WriteError answers a refused upgrade (the API's error shape).
+	WriteError func(http.ResponseWriter, *http.Request, error)
+}
+
+func (c *Config) defaults() {
+	set := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	set(&c.PresenceTTL, 10*time.Second)
+	set(&c.LeaveGrace, 3*time.Second)
+	set(&c.PingEvery, 10*time.Second)
+	set(&c.PongWait, 5*time.Second)
+	set(&c.Tick, time.Second)
+	for _, v := range []struct {
+		p   *int
+		def int
+	}{{&c.FrameRate, 20}, {&c.FrameBurst, 40}, {&c.SendQueue, 256}} {
+		if *v.p == 0 {
+			*v.p = v.def
+		}
+	}
+	if c.Node == "" {
+		c.Node = "n_" + ulid.Make().String()
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
+}
+
+// Node is one server's hub.
+type Node struct {
+	cfg     Config
+	id      string
+	svc     *rooms.Service
+	store   rooms.Store
+	bus     Bus
+	pres    presence.Tracker
+	metrics *Metrics
+	log     zerolog.Logger
+
+	seq      atomic.Uint64
+	closing  atomic.Bool
+	killed   atomic.Bool
+	ctx      context.Context
+	stop     context.CancelFunc
+	handlers sync.WaitGroup
+
+	mu      sync.RWMutex
+	conns   map[*conn]struct{}
+	rooms   map[string]*room
+	inboxes map[string]map[*conn]struct{}
+	entries map[string]presence.Conn // connID|room -> presence entry
+	presMu  sync.Mutex               // orders refreshes and leaves
+	subMu   sync.Mutex               // orders a room's bus subscribe and unsubscribe
+}
+
+// NewNode builds a node; Run starts its loops.
+func NewNode(cfg Config) *Node {
+	cfg.defaults()
+	ctx, stop := context.WithCancel(context.Background())
+	n := &Node{
+		cfg: cfg, id: cfg.Node, svc: cfg.Service, store: cfg.Service.Store(), bus: cfg.Bus,
+		pres: cfg.Presence, metrics: cfg.Metrics, log: cfg.Log.With().Str("node", cfg.Node).Logger(),
+		ctx: ctx, stop: stop,
+		conns: map[*conn]struct{}{}, rooms: map[string]*room{},
+		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]presence.Conn{},
+	}
+	cfg.Service.OnCommit(n.onCommit)
+	return n
+}
+
+// ID is the node's name in presence entries.
+func (n *Node) ID() string { return n.id }
+
+// Run drives the bus and the node's ticker until ctx ends or Shutdown.
+func (n *Node) Run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-n.ctx.Done():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	go n.bus.Run(ctx, n)
+	t := time.NewTicker(n.cfg.Tick)
+	defer t.Stop()
+	lastRefresh := time.Time{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			n.pingDue(now)
+			if now.Sub(lastRefresh) >= n.cfg.PresenceTTL/3 {
+				n.refresh(ctx)
+				lastRefresh = now
+			}
+			n.sweep(ctx)
+		}
+	}
+}
+
+// Ready is nil while the node's bus delivers.
+func (n *Node) Ready(context.Context) error { return n.bus.Ready() }
+
+// Shutdown stops accepting connections, closes the open ones with 1012
+// and leaves their presence to expire through the leave grace, so a
+// customer who reconnects to another node never shows offline.
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.closing.Store(true)
+	n.mu.RLock()
+	conns := make([]*conn, 0, len(n.conns))
+	for c := range n.conns {
+		conns = append(conns, c)
+	}
+	n.mu.RUnlock()
+	for _, c := range conns {
+		c.close(closeRestarting, "server restarting")
+	}
+	done := make(chan struct{})
+	go func() { n.handlers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	n.stop()
+	return ctx.Err()
+}
+
+func (n *Node) register(c *conn) {
+	c.nextPing.Store(time.Now().Add(n.cfg.PingEvery).UnixNano())
+	n.mu.Lock()
+	n.conns[c] = struct{}{}
+	n.mu.Unlock()
+	n.metrics.Connections.WithLabelValues(c.role).Inc()
+}
+
+// unregister forgets a closed connection: it leaves its rooms and
+// inbox, and its presence entries keep the leave grace.
+func (n *Node) unregister(c *conn) {
+	for topic, r := range c.topics {
+		n.leaveRoom(c, r)
+		delete(c.topics, topic)
+	}
+	if c.inbox {
+		n.leaveInbox(c)
+	}
+	n.mu.Lock()
+	delete(n.conns, c)
+	n.mu.Unlock()
+	n.metrics.Connections.WithLabelValues(c.role).Dec()
+}
+
+func entryKey(connID, roomID string) string { return connID + "|" + roomID }
+
+// presenceJoin tracks a connection in a room at once and tells the other
+// nodes, so agents elsewhere see a customer online within the second.
+func (n *Node) presenceJoin(c *conn, roomID string) {
+	e := c.entry(roomID)
+	n.mu.Lock()
+	n.entries[entryKey(c.id, roomID)] = e
+	n.mu.Unlock()
+	n.presMu.Lock()
+	err := n.pres.Refresh(n.ctx, n.id, []presence.Conn{e}, time.Now().Add(n.cfg.PresenceTTL))
+	n.presMu.Unlock()
+	n.noteErr(err, "presence join")
+	n.hint(roomID)
+}
+
+// presenceLeave starts an entry's leave grace.
+func (n *Node) presenceLeave(c *conn, roomID string) {
+	key := entryKey(c.id, roomID)
+	if n.killed.Load() {
+		return
+	}
+	n.mu.Lock()
+	e, ok := n.entries[key]
+	delete(n.entries, key)
+	n.mu.Unlock()
+	if !ok {
+		return
+	}
+	n.presMu.Lock()
+	err := n.pres.Leave(n.ctx, []presence.Conn{e}, time.Now().Add(n.cfg.LeaveGrace))
+	n.presMu.Unlock()
+	n.noteErr(err, "presence leave")
+}
+
+// hint asks every node's room to re-read presence now.
+func (n *Node) hint(roomID string) {
+	n.noteErr(n.bus.Publish(n.ctx, roomTopic(roomID), []byte(`{"op":"presence"}`)), "presence hint")
+}
+
+// refresh renews every local presence entry in one batch.
+func (n *Node) refresh(ctx context.Context) {
+	n.mu.RLock()
+	list := make([]presence.Conn, 0, len(n.entries))
+	for _, e := range n.entries {
+		list = append(list, e)
+	}
+	n.mu.RUnlock()
+	start := time.Now()
+	n.presMu.Lock()
+	err := n.pres.Refresh(ctx, n.id, list, start.Add(n.cfg.PresenceTTL))
+	n.presMu.Unlock()
+	n.metrics.PresenceTook.Observe(time.Since(start).Seconds())
+	n.noteErr(err, "presence refresh")
+}
+
+// sweep reaps dead nodes, reads the presence of every live room in one
+// batch and hands each room its view (and its once-a-second tick).
+func (n *Node) sweep(ctx context.Context) {
+	now := time.Now()
+	if _, err := n.pres.Reap(ctx, now); err != nil {
+		n.noteErr(err, "presence reap")
+	}
+	n.mu.RLock()
+	ids := make([]string, 0, len(n.rooms))
+	for id := range n.rooms {
+		ids = append(ids, id)
+	}
+	n.mu.RUnlock()
+	if len(ids) == 0 {
+		return
+	}
+	view, err := n.pres.Rooms(ctx, ids, now)
+	n.noteErr(err, "presence read")
+	for _, id := range ids {
+		msg := tickMsg{}
+		if err == nil {
+			msg.conns, msg.known = view[id], true
+		}
+		n.post(id, msg)
+	}
+}
+
+func (n *Node) noteErr(err error, what string) {
+	if err != nil {
+		n.metrics.RedisErrors.Inc()
+		n.log.Warn().Err(err).Msg(what + " failed")
+	}
+}
+
+// pingDue pings the connections whose interval is up; each ping lives
+// at most PongWait in its own short goroutine.
+func (n *Node) pingDue(now time.Time) {
+	n.mu.RLock()
+	var due []*conn
+	for c := range n.conns {
+		if next := c.nextPing.Load(); next <= now.UnixNano() {
+			c.nextPing.Store(now.Add(n.cfg.PingEvery).UnixNano())
+			due = append(due, c)
+		}
+	}
+	n.mu.RUnlock()
+	for _, c := range due {
+		go n.ping(c)
+	}
+}
+
+func (n *Node) ping(c *conn) {
+	ctx, cancel := context.WithTimeout(c.ctx, n.cfg.PongWait)
+	err := c.ws.Ping(ctx)
+	cancel()
+	if err != nil {
+		c.abort() // no pong: nobody is there to hear a close frame
+		return
+	}
+	n.recheck(c)
+}
+
+// Deliver routes bus traffic: room topics to their room goroutine,
+// inbox topics straight to the agent's connections.
+func (n *Node) Deliver(topic string, msg []byte) {
+	if id, ok := topicRoom(topic); ok {
+		n.post(id, busMsg{payload: msg})
+		return
+	}
+	agentID, ok := inboxAgent(topic)
+	if !ok {
+		return
+	}
+	n.mu.RLock()
+	list := make([]*conn, 0, len(n.inboxes[agentID]))
+	for c := range n.inboxes[agentID] {
+		list = append(list, c)
+	}
+	n.mu.RUnlock()
+	for _, c := range list {
+		c.send(msg)
+	}
+}
+
+// Resync asks every live room to catch up from the log, and renews
+// presence at once: a Redis restart may have lost the entries.
+func (n *Node) Resync() {
+	go n.refresh(n.ctx)
+	n.mu.RLock()
+	ids := make([]string, 0, len(n.rooms))
+	for id := range n.rooms {
+		ids = append(ids, id)
+	}
+	n.mu.RUnlock()
+	for _, id := range ids {
+		n.post(id, resyncMsg{})
+	}
+}
+
+func (n *Node) post(id string, msg any) {
+	n.mu.RLock()
+	r := n.rooms[id]
+	n.mu.RUnlock()
+	if r != nil {
+		r.post(msg)
+	}
+}
+
+func (n *Node) newConnID() string {
+	return fmt.Sprintf("%s.%d", n.id, n.seq.Add(1))
+}
+
+// kill stops the node as a crash would: no closing handshakes and no
+// presence leaves, so other nodes must notice through expiry. Tests
+// use it.
+func (n *Node) kill() {
+	n.killed.Store(true)
+	n.stop()
+	n.mu.RLock()
+	conns := make([]*conn, 0, len(n.conns))
+	for c := range n.conns {
+		conns = append(conns, c)
+	}
+	n.mu.RUnlock()
+	for _, c := range conns {
+		c.abort()
+	}
+}

@@ -1,0 +1,348 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/cohub/cohub/presence"
+	"github.com/cohub/cohub/rooms"
+)
+
+func (c *conn) join(f inFrame) {
+	if f.Topic == Inbox {
+		c.joinInbox(f.Ref)
+		return
+	}
+	id, ok := topicRoom(f.Topic)
+	if !ok {
+		c.reply(f.Ref, frameError{Code: "not_found", Message: "topics are room:{session id} and inbox"})
+		return
+	}
+	if c.topics[f.Topic] != nil {
+		c.reply(f.Ref, frameError{Code: "invalid_state", Message: "already joined; leave first"})
+		return
+	}
+	if len(c.topics) >= maxTopics {
+		c.reply(f.Ref, frameError{Code: codeTooMany, Message: "at most 100 topics per connection"})
+		return
+	}
+	snapshot, err := c.admit(id)
+	if err != nil {
+		c.reply(f.Ref, err)
+		return
+	}
+	r := c.node.acquire(id)
+	done := make(chan error, 1)
+	if !r.call(joinMsg{c: c, ref: f.Ref, since: f.Since, epoch: f.Epoch, snapshot: snapshot, done: done}) {
+		c.node.release(r)
+		c.node.presenceLeave(c, id)
+		c.reply(f.Ref, rooms.ErrUnavailable)
+		return
+	}
+	if err := <-done; err != nil {
+		c.node.release(r)
+		c.node.presenceLeave(c, id)
+		c.reply(f.Ref, err)
+		return
+	}
+	if c.topics == nil {
+		c.topics = map[string]*room{}
+	}
+	c.topics[f.Topic] = r
+	if c.agent != nil {
+		c.node.presenceJoin(c, id)
+	}
+}
+
+// admit authorizes a room join and returns how to take the joiner's
+// snapshot: agents who may act on the session, and a customer only into
+// the room of their own link, gates passed.
+func (c *conn) admit(id string) (func(context.Context) (map[string]any, error), error) {
+	svc := c.node.svc
+	if c.agent != nil {
+		agent := c.agent
+		return func(ctx context.Context) (map[string]any, error) {
+			s, err := svc.OpenRoom(ctx, agent, id)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"session": s, "indicator": s.Indicator}, nil
+		}, nil
+	}
+	if id != c.claims.SessionID {
+		return nil, rooms.ErrForbidden
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	if _, _, err := svc.CustomerAuth(ctx, c.link, c.custTok); err != nil {
+		return nil, err
+	}
+	// Presence first: agents then see the customer arrive online, never
+	// joined-but-offline for a moment.
+	c.node.presenceJoin(c, id)
+	if _, err := svc.CustomerJoined(ctx, id); err != nil {
+		c.node.presenceLeave(c, id)
+		return nil, err
+	}
+	claims := c.claims
+	return func(ctx context.Context) (map[string]any, error) {
+		v, err := svc.CustomerRoomView(ctx, id, claims)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"session": v.Session, "access": v.Access, "gates": v.Gates, "agent": v.Agent}, nil
+	}, nil
+}
+
+func (c *conn) leave(f inFrame) {
+	if f.Topic == Inbox && c.inbox {
+		c.node.leaveInbox(c)
+		c.ok(f.Ref, map[string]any{})
+		return
+	}
+	r := c.topics[f.Topic]
+	if r == nil {
+		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "not joined to " + f.Topic})
+		return
+	}
+	delete(c.topics, f.Topic)
+	c.node.leaveRoom(c, r)
+	c.ok(f.Ref, map[string]any{})
+}
+
+// leaveRoom takes a connection out of a room; its presence keeps the
+// leave grace.
+func (n *Node) leaveRoom(c *conn, r *room) {
+	done := make(chan struct{})
+	if r.call(leaveMsg{c: c, done: done}) {
+		<-done
+	}
+	n.release(r)
+	n.presenceLeave(c, r.id)
+}
+
+type sendData struct {
+	Text string `json:"text"`
+}
+
+func (c *conn) post(f inFrame) {
+	r := c.topics[f.Topic]
+	if r == nil {
+		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
+		return
+	}
+	var d sendData
+	if err := json.Unmarshal(f.Data, &d); err != nil {
+		c.reply(f.Ref, frameError{Code: "validation_failed", Message: "data must be {\"text\":…}",
+			Fields: map[string]string{"data": "must be an object with text"}})
+		return
+	}
+	actor, ref := c.actor(), f.Ref
+	queued := c.later(func(ctx context.Context) {
+		var ev rooms.Event
+		err := retrying(ctx, func(ctx context.Context) error {
+			var err error
+			ev, err = c.node.svc.PostMessage(ctx, r.id, actor, d.Text, r.agentsHere.Load())
+			return err
+		})
+		if err != nil {
+			c.reply(ref, err)
+			return
+		}
+		c.ok(ref, map[string]any{"seq": ev.Seq})
+	})
+	if !queued {
+		c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"})
+	}
+}
+
+type completeData struct {
+	TaskID string          `json:"task_id"`
+	Result json.RawMessage `json:"result"`
+}
+
+func (c *conn) completeTask(f inFrame) {
+	r := c.topics[f.Topic]
+	switch {
+	case r == nil:
+		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
+		return
+	case c.role != presence.RoleCustomer:
+		c.reply(f.Ref, frameError{Code: "forbidden", Message: "tasks are the customer's to complete"})
+		return
+	}
+	var d completeData
+	if err := json.Unmarshal(f.Data, &d); err != nil || d.TaskID == "" {
+		c.reply(f.Ref, frameError{Code: "validation_failed", Message: "data must be {\"task_id\":…}",
+			Fields: map[string]string{"data.task_id": "is required"}})
+		return
+	}
+	ref := f.Ref
+	queued := c.later(func(ctx context.Context) {
+		var sess *rooms.Session
+		err := retrying(ctx, func(ctx context.Context) error {
+			var err error
+			sess, err = c.node.svc.CompleteTask(ctx, r.id, d.TaskID, d.Result)
+			return err
+		})
+		if err != nil {
+			c.reply(ref, err)
+			return
+		}
+		for _, t := range sess.Tasks {
+			if t.ID == d.TaskID {
+				c.ok(ref, map[string]any{"task": t})
+				return
+			}
+		}
+		c.ok(ref, map[string]any{})
+	})
+	if !queued {
+		c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"})
+	}
+}
+
+// typing is ephemeral: at most one per connection every 2 s, over the
+// bus so agents on every node see it.
+func (c *conn) typing(f inFrame) {
+	r := c.topics[f.Topic]
+	if r == nil {
+		if f.Ref != "" {
+			c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
+		}
+		return
+	}
+	now := time.Now()
+	if now.Sub(c.lastTyping) < typingEvery {
+		return
+	}
+	c.lastTyping = now
+	msg, _ := json.Marshal(map[string]string{"op": "typing", "role": c.role, "conn": c.id})
+	c.node.noteErr(c.node.bus.Publish(c.ctx, r.topic, msg), "typing")
+}
+
+func (c *conn) joinInbox(ref string) {
+	if c.agent == nil {
+		c.reply(ref, frameError{Code: "forbidden", Message: "the inbox is an agent's"})
+		return
+	}
+	if !c.inbox {
+		c.inbox = true
+		c.node.joinInbox(c)
+	}
+	c.ok(ref, map[string]any{})
+}
+
+func inboxTopic(agentID string) string { return "inbox:" + agentID }
+
+func inboxAgent(topic string) (string, bool) {
+	id, ok := strings.CutPrefix(topic, "inbox:")
+	return id, ok && id != ""
+}
+
+func (n *Node) joinInbox(c *conn) {
+	id := c.agent.ID
+	n.subMu.Lock()
+	defer n.subMu.Unlock()
+	n.mu.Lock()
+	first := n.inboxes[id] == nil
+	if first {
+		n.inboxes[id] = map[*conn]struct{}{}
+	}
+	n.inboxes[id][c] = struct{}{}
+	n.mu.Unlock()
+	if first {
+		n.noteErr(n.bus.Subscribe(n.ctx, inboxTopic(id)), "inbox subscribe")
+	}
+}
+
+func (n *Node) leaveInbox(c *conn) {
+	id := c.agent.ID
+	c.inbox = false
+	n.subMu.Lock()
+	defer n.subMu.Unlock()
+	n.mu.Lock()
+	delete(n.inboxes[id], c)
+	last := len(n.inboxes[id]) == 0
+	if last {
+		delete(n.inboxes, id)
+	}
+	n.mu.Unlock()
+	if last {
+		n.bus.Unsubscribe(n.ctx, inboxTopic(id))
+	}
+}
+
+// onCommit pushes session.updated to the agent's inbox when a customer
+// action marked the session updated.
+func (n *Node) onCommit(s *rooms.Session, events []rooms.Event) {
+	if !s.Updated || !customerAction(events) {
+		return
+	}
+	cp := *s
+	go n.pushInbox(&cp)
+}
+
+func customerAction(events []rooms.Event) bool {
+	for _, e := range events {
+		if (e.From != nil && e.From.Role == presence.RoleCustomer) ||
+			e.Type == rooms.EventConsentChanged || e.Type == rooms.EventAuthChanged {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *Node) pushInbox(s *rooms.Session) {
+	ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+	defer cancel()
+	online, err := n.CustomersOnline(ctx, []string{s.ID})
+	n.noteErr(err, "inbox presence")
+	rooms.Indicate(s, online[s.ID])
+	frame := encode(outFrame{Op: "event", Topic: Inbox, Data: map[string]any{"type": "session.updated", "session": s}})
+	n.noteErr(n.bus.Publish(ctx, inboxTopic(s.AgentID), frame), "inbox publish")
+}
+
+// CustomersOnline is the live presence the indicator reads
+// (rooms.Presence).
+func (n *Node) CustomersOnline(ctx context.Context, ids []string) (map[string]bool, error) {
+	view, err := n.pres.Rooms(ctx, ids, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for id, conns := range view {
+		out[id] = presence.CustomerOnline(conns)
+	}
+	return out, nil
+}
+
+func (n *Node) recordSeen(id string, at time.Time) {
+	ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+	defer cancel()
+	n.noteErr(n.svc.SeenAt(ctx, id, at), "last seen")
+}
+
+// recheck closes a connection whose credential stopped working since it
+// opened: a logout (4001), a revoked or expired link (4001), an end with
+// no access (4010).
+func (n *Node) recheck(c *conn) {
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	var err error
+	if c.agent != nil {
+		_, err = n.svc.Authenticate(ctx, c.token)
+	} else {
+		_, _, err = n.svc.CheckLink(ctx, c.link)
+	}
+	switch {
+	case err == nil, errors.Is(err, rooms.ErrUnavailable), errors.Is(err, context.Canceled):
+	case errors.Is(err, rooms.ErrSessionEnded):
+		c.close(closeEnded, "session ended")
+	default:
+		c.close(closeCredential, "credential no longer valid")
+	}
+}

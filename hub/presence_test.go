@@ -1,0 +1,78 @@
+package hub
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// A customer who closes cleanly shows offline after the leave grace,
+// not before; one who reconnects within the grace never shows offline.
+func TestLeaveGrace(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			cfg := fast()
+			c := newCluster(t, backend, 2, cfg)
+			l := c.live(0, 1)
+			id, link, topic, agent, cust := l.id, l.link, l.topic, l.agent, l.cust
+			// A reload: close and come back at once.
+			cust.ws.Close(1000, "reload")
+			again := c.customer(c.nodes[1], id, link)
+			// The first connection's grace runs out while the second is
+			// live: nothing to await, so wait it out.
+			time.Sleep(cfg.LeaveGrace + 5*cfg.Tick) // asserting an absence
+			if f, ok := agent.within(0, isStatus(topic, online(false))); ok {
+				t.Fatalf("offline during a reload: %s\nall: %s", f.raw, agent.dump())
+			}
+
+			// Now leave for good.
+			left := time.Now()
+			_ = again.ws.Close(1000, "bye")
+			st := agent.await("offline", isStatus(topic, online(false)))
+			if gone := time.Since(left); gone < cfg.LeaveGrace {
+				t.Fatalf("offline after %s, before the %s grace", gone, cfg.LeaveGrace)
+			}
+			if st.data()["state"] != rooms.OfflineIncomplete || st.data()["last_seen_at"] == nil {
+				t.Fatalf("offline status %s", st.raw)
+			}
+		})
+	}
+}
+
+// A node killed without cleanup: its customer shows offline on the
+// other nodes within the presence TTL.
+func TestDeadNodeCustomerGoesOffline(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			cfg := fast()
+			c := newCluster(t, backend, 2, cfg)
+			l := c.live(0, 1)
+			topic, agent := l.topic, l.agent
+
+			killed := time.Now()
+			c.nodes[1].node.kill()
+			agent.await("offline", isStatus(topic, online(false)))
+			if took := time.Since(killed); took > cfg.PresenceTTL+time.Second {
+				t.Fatalf("offline after %s; the TTL is %s", took, cfg.PresenceTTL)
+			}
+		})
+	}
+}
+
+// A customer whose connection stays open but who stops answering pings
+// shows offline within ping interval + pong wait + grace.
+func TestSilentCustomerGoesOffline(t *testing.T) {
+	cfg := fast()
+	c := newCluster(t, "redis", 2, cfg)
+	l := c.live(0, 1)
+	topic, agent, cust := l.topic, l.agent, l.cust
+
+	silent := time.Now()
+	cust.pause()
+	agent.await("offline", isStatus(topic, online(false)))
+	limit := cfg.PingEvery + cfg.PongWait + cfg.LeaveGrace + 2*cfg.Tick
+	if took := time.Since(silent); took > limit+time.Second {
+		t.Fatalf("offline after %s; the limit is %s", took, limit)
+	}
+}

@@ -1,0 +1,111 @@
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// Subprotocol is the only WebSocket subprotocol Cohub speaks.
+const Subprotocol = "cohub.v1"
+
+// Inbox is the topic of an agent's history updates.
+const Inbox = "inbox"
+
+// inFrame is a client frame (DESIGN.md §6).
+type inFrame struct {
+	Op    string          `json:"op"`
+	Ref   string          `json:"ref"`
+	Topic string          `json:"topic"`
+	Since *int64          `json:"since"`
+	Epoch string          `json:"epoch"`
+	Data  json.RawMessage `json:"data"`
+}
+
+// outFrame is a server frame.
+type outFrame struct {
+	Op     string `json:"op"`
+	Ref    string `json:"ref,omitempty"`
+	Status string `json:"status,omitempty"`
+	Topic  string `json:"topic,omitempty"`
+	Seq    int64  `json:"seq,omitempty"`
+	Data   any    `json:"data,omitempty"`
+}
+
+// Frame error codes beyond the REST ones.
+const (
+	codeNotJoined   = "not_joined"
+	codeReadOnly    = "read_only"
+	codeRateLimited = "rate_limited"
+	codeBadFrame    = "bad_frame"
+	codeUnknownOp   = "unknown_op"
+	codeTooMany     = "too_many_topics"
+)
+
+// frameError is an error reply's data.
+type frameError struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// replyError turns a domain error into a reply's code and message; the
+// message never carries backend detail.
+func replyError(err error) frameError {
+	var fe frameError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	var ve *rooms.ValidationError
+	if errors.As(err, &ve) {
+		return frameError{Code: "validation_failed", Message: "some fields are not valid", Fields: ve.Fields}
+	}
+	for _, m := range errorCodes {
+		if errors.Is(err, m.err) {
+			msg := m.msg
+			if m.detail {
+				msg = err.Error()
+			}
+			return frameError{Code: m.code, Message: msg}
+		}
+	}
+	return frameError{Code: "internal", Message: "something went wrong"}
+}
+
+func (e frameError) Error() string { return e.Code + ": " + e.Message }
+
+var errorCodes = []struct {
+	err    error
+	code   string
+	msg    string
+	detail bool // the error's own text is safe to show
+}{
+	{rooms.ErrUnavailable, "backend_unavailable", "the service is unavailable; try again", false},
+	{rooms.ErrNotFound, "not_found", "no such session", false},
+	{rooms.ErrForbidden, "forbidden", "you may not do this in this room", false},
+	{rooms.ErrReadOnly, codeReadOnly, "", true},
+	{rooms.ErrRoomFull, "room_full", "this room holds as many events as it can", false},
+	{rooms.ErrSessionEnded, "session_ended", "the session has ended", false},
+	{rooms.ErrInvalidState, "invalid_state", "", true},
+	{rooms.ErrRateLimited, codeRateLimited, "too many frames; slow down", false},
+}
+
+// topicRoom returns the session id of a "room:s_…" topic.
+func topicRoom(topic string) (string, bool) {
+	id, ok := strings.CutPrefix(topic, "room:")
+	return id, ok && id != ""
+}
+
+func roomTopic(id string) string { return "room:" + id }
+
+// encode marshals a frame; frames are our own types, so it cannot fail
+// short of a bug, which is logged by the caller as an empty frame.
+func encode(f outFrame) []byte {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil
+	}
+	return b
+}

@@ -1,0 +1,299 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+)
+
+// RedisBus is the bus across nodes: Redis pub/sub (sharded pub/sub on
+// Redis Cluster, one subscriber connection per room there because a
+// shard channel lives on its slot's node). The node's own probe channel
+// proves the subscriber still delivers.
+type RedisBus struct {
+	rdb     redis.UniversalClient
+	prefix  string
+	sharded bool
+	channel func(sessionID string) string
+	probeCh string
+	every   time.Duration
+	log     zerolog.Logger
+	metrics *Metrics
+
+	mu     sync.Mutex
+	ctx    context.Context
+	h      Handler
+	topics map[string]string // channel -> topic
+	shared *redis.PubSub
+	shards map[string]*redis.PubSub // channel -> its own subscriber (sharded)
+
+	probeMu   sync.Mutex
+	sent      string // the last probe published
+	seen      string // the last probe received
+	unhealthy error
+}
+
+// RedisBusOptions configure a RedisBus.
+type RedisBusOptions struct {
+	Prefix  string
+	Sharded bool
+	// Channel names a session's room channel: the store publishes there.
+	Channel func(sessionID string) string
+	// Node names this node's probe channel.
+	Node string
+	// ProbeEvery is how often the probe goes out. Zero value: 2 s.
+	ProbeEvery time.Duration
+	Metrics    *Metrics
+}
+
+// NewRedisBus returns a bus on rdb; Run starts it.
+func NewRedisBus(rdb redis.UniversalClient, opts RedisBusOptions, log zerolog.Logger) *RedisBus {
+	if opts.ProbeEvery == 0 {
+		opts.ProbeEvery = 2 * time.Second
+	}
+	return &RedisBus{
+		rdb: rdb, prefix: opts.Prefix, sharded: opts.Sharded, channel: opts.Channel,
+		probeCh: opts.Prefix + "probe:" + opts.Node, every: opts.ProbeEvery, log: log, metrics: opts.Metrics,
+		topics: map[string]string{}, shards: map[string]*redis.PubSub{},
+	}
+}
+
+func (b *RedisBus) channelOf(topic string) string {
+	if id, ok := topicRoom(topic); ok {
+		return b.channel(id)
+	}
+	return b.prefix + topic
+}
+
+// Run subscribes the probe and delivers until ctx ends.
+func (b *RedisBus) Run(ctx context.Context, h Handler) {
+	b.mu.Lock()
+	b.ctx, b.h = ctx, h
+	b.topics[b.probeCh] = ""
+	b.connectLocked(ctx, false)
+	b.mu.Unlock()
+	t := time.NewTicker(b.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			b.closeAll()
+			return
+		case <-t.C:
+			b.probe(ctx)
+		}
+	}
+}
+
+// connectLocked opens fresh subscribers for every topic.
+func (b *RedisBus) connectLocked(ctx context.Context, again bool) {
+	if !b.sharded {
+		b.shared = b.rdb.Subscribe(ctx)
+		chans := make([]string, 0, len(b.topics))
+		for ch := range b.topics {
+			chans = append(chans, ch)
+		}
+		b.noteErr(b.shared.Subscribe(ctx, chans...))
+		go b.receive(b.shared, again)
+		return
+	}
+	for ch := range b.topics {
+		b.openShardLocked(ctx, ch, again)
+	}
+}
+
+func (b *RedisBus) openShardLocked(ctx context.Context, ch string, again bool) {
+	ps := b.rdb.SSubscribe(ctx)
+	b.noteErr(ps.SSubscribe(ctx, ch))
+	b.shards[ch] = ps
+	go b.receive(ps, again)
+}
+
+func (b *RedisBus) closeAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.shared != nil {
+		_ = b.shared.Close()
+		b.shared = nil
+	}
+	for ch, ps := range b.shards {
+		_ = ps.Close()
+		delete(b.shards, ch)
+	}
+}
+
+// receive delivers one subscriber's messages. After an error go-redis
+// reconnects and resubscribes on the next Receive; the first confirmation
+// after that asks every room to catch up from the log.
+// again: the subscriber replaces a lost one, so its first confirmation
+// asks for a catch-up too.
+func (b *RedisBus) receive(ps *redis.PubSub, again bool) {
+	lost, backoff := again, 50*time.Millisecond
+	for {
+		msg, err := ps.Receive(context.Background())
+		if errors.Is(err, redis.ErrClosed) {
+			return
+		}
+		if err != nil {
+			b.noteErr(err)
+			lost = true
+			time.Sleep(backoff) // a retry pause, not synchronisation
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 50 * time.Millisecond
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if lost && strings.HasSuffix(m.Kind, "subscribe") && !strings.HasSuffix(m.Kind, "unsubscribe") {
+				lost = false
+				b.resync()
+			}
+		case *redis.Message:
+			b.deliver(m.Channel, m.Payload)
+		}
+	}
+}
+
+func (b *RedisBus) deliver(ch, payload string) {
+	if ch == b.probeCh {
+		b.probeMu.Lock()
+		b.seen = payload
+		b.probeMu.Unlock()
+		return
+	}
+	b.mu.Lock()
+	topic, h := b.topics[ch], b.h
+	b.mu.Unlock()
+	if topic != "" && h != nil {
+		h.Deliver(topic, []byte(payload))
+	}
+}
+
+func (b *RedisBus) resync() {
+	b.log.Info().Msg("bus resubscribed; rooms catch up from the log")
+	b.mu.Lock()
+	h := b.h
+	b.mu.Unlock()
+	if h != nil {
+		h.Resync()
+	}
+}
+
+func (b *RedisBus) noteErr(err error) {
+	if err != nil && b.metrics != nil {
+		b.metrics.RedisErrors.Inc()
+	}
+}
+
+// probe checks that the last probe came back and sends the next. One
+// that did not come back means the subscriber may be dead without an
+// error (a failover, a proxy): reconnect it and catch up from the log.
+func (b *RedisBus) probe(ctx context.Context) {
+	b.probeMu.Lock()
+	lost := b.sent != "" && b.seen != b.sent
+	if lost {
+		b.unhealthy = errors.New("bus subscriber is not delivering")
+	} else {
+		b.unhealthy = nil
+	}
+	b.sent = nonce()
+	sent := b.sent
+	b.probeMu.Unlock()
+	if lost {
+		b.log.Warn().Msg("bus probe did not come back; reconnecting the subscriber")
+		b.mu.Lock()
+		b.closeLocked()
+		b.connectLocked(ctx, true)
+		b.mu.Unlock()
+	}
+	if err := b.publish(ctx, b.probeCh, sent); err != nil {
+		b.noteErr(err)
+	}
+}
+
+func (b *RedisBus) closeLocked() {
+	if b.shared != nil {
+		_ = b.shared.Close()
+	}
+	for ch, ps := range b.shards {
+		_ = ps.Close()
+		delete(b.shards, ch)
+	}
+}
+
+func nonce() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Ready is an error while the probe is not coming back.
+func (b *RedisBus) Ready() error {
+	b.probeMu.Lock()
+	defer b.probeMu.Unlock()
+	return b.unhealthy
+}
+
+// Subscribe adds a topic to this node's subscriber.
+func (b *RedisBus) Subscribe(ctx context.Context, topic string) error {
+	ch := b.channelOf(topic)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.topics[ch] = topic
+	var err error
+	switch {
+	case b.sharded && b.ctx != nil:
+		b.openShardLocked(b.ctx, ch, false)
+	case b.shared != nil:
+		err = b.shared.Subscribe(ctx, ch)
+	}
+	if err != nil {
+		b.noteErr(err)
+		// go-redis keeps the channel and subscribes it on reconnect.
+		return fmt.Errorf("%w: subscribe: %v", errBus, err)
+	}
+	return nil
+}
+
+var errBus = errors.New("bus unavailable")
+
+// Unsubscribe drops a topic.
+func (b *RedisBus) Unsubscribe(ctx context.Context, topic string) {
+	ch := b.channelOf(topic)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.topics, ch)
+	if ps := b.shards[ch]; ps != nil {
+		_ = ps.Close()
+		delete(b.shards, ch)
+	}
+	if b.shared != nil {
+		b.noteErr(b.shared.Unsubscribe(ctx, ch))
+	}
+}
+
+// Publish sends an ephemeral message.
+func (b *RedisBus) Publish(ctx context.Context, topic string, msg []byte) error {
+	return b.publish(ctx, b.channelOf(topic), string(msg))
+}
+
+func (b *RedisBus) publish(ctx context.Context, ch, msg string) error {
+	var err error
+	if b.sharded {
+		err = b.rdb.SPublish(ctx, ch, msg).Err()
+	} else {
+		err = b.rdb.Publish(ctx, ch, msg).Err()
+	}
+	if err != nil {
+		b.noteErr(err)
+	}
+	return err
+}

@@ -1,0 +1,120 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/cohub/cohub/presence"
+	"github.com/cohub/cohub/rooms"
+)
+
+// readLimit bounds a client frame; a bigger one closes with 1009.
+const readLimit = 64 << 10
+
+// errUnauthenticated refuses an upgrade without a usable credential.
+var errUnauthenticated = rooms.ErrBadCredential
+
+// ServeHTTP is GET /ws: the credential is checked before the upgrade
+// (401, 410), the Origin by the upgrade (403), then the connection lives
+// in this goroutine's read loop.
+func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if n.closing.Load() {
+		n.writeError(w, r, rooms.ErrUnavailable)
+		return
+	}
+	c, err := n.identify(r)
+	if err != nil {
+		n.writeError(w, r, err)
+		return
+	}
+	// The server's read timeout would otherwise cut the connection:
+	// hijacked connections keep the deadlines net/http set.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{Subprotocol},
+		OriginPatterns: n.cfg.Origins,
+	})
+	if err != nil {
+		return // Accept answered (403 for a foreign Origin)
+	}
+	if ws.Subprotocol() != Subprotocol {
+		_ = ws.Close(websocket.StatusPolicyViolation, "subprotocol "+Subprotocol+" required")
+		return
+	}
+	ws.SetReadLimit(readLimit)
+	c.ws = ws
+	c.ctx, c.cancel = context.WithCancel(n.ctx)
+	n.handlers.Add(1)
+	defer n.handlers.Done()
+	n.register(c)
+	defer n.unregister(c)
+	defer c.cancel()
+	c.readLoop()
+}
+
+// identify checks the credential: an agent's login token (cookie or
+// access_token), or a customer's link with the customer token its gates
+// gave (cookie cohub_customer or customer_token).
+func (n *Node) identify(r *http.Request) (*conn, error) {
+	c := &conn{node: n, id: n.newConnID()}
+	q := r.URL.Query()
+	if link := q.Get("link"); link != "" {
+		cust := q.Get("customer_token")
+		if ck, err := r.Cookie("cohub_customer"); err == nil && cust == "" {
+			cust = ck.Value
+		}
+		_, claims, err := n.svc.CustomerAuth(r.Context(), link, cust)
+		if err != nil {
+			return nil, err
+		}
+		c.role, c.link, c.custTok, c.claims = presence.RoleCustomer, link, cust, claims
+		return c, nil
+	}
+	token := q.Get("access_token")
+	if ck, err := r.Cookie("cohub_auth"); err == nil && token == "" {
+		token = ck.Value
+	}
+	if h := r.Header.Get("Authorization"); token == "" && h != "" {
+		if scheme, t, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			token = strings.TrimSpace(t)
+		}
+	}
+	if token == "" {
+		return nil, errUnauthenticated
+	}
+	a, err := n.svc.Authenticate(r.Context(), token)
+	if err != nil {
+		return nil, err
+	}
+	c.role, c.agent, c.token = presence.RoleAgent, a, token
+	return c, nil
+}
+
+func (n *Node) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if n.cfg.WriteError != nil {
+		n.cfg.WriteError(w, r, err)
+		return
+	}
+	status, code := http.StatusInternalServerError, "internal"
+	switch {
+	case errors.Is(err, rooms.ErrBadCredential), errors.Is(err, rooms.ErrLinkInvalid):
+		status, code = http.StatusUnauthorized, "unauthenticated"
+	case errors.Is(err, rooms.ErrForbidden):
+		status, code = http.StatusForbidden, "forbidden"
+	case errors.Is(err, rooms.ErrSessionEnded):
+		status, code = http.StatusGone, "session_ended"
+	case errors.Is(err, rooms.ErrUnavailable):
+		status, code = http.StatusServiceUnavailable, "backend_unavailable"
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": code}})
+}

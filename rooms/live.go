@@ -1,0 +1,134 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrReadOnly refuses a message or task from a participant who may only
+// read: a customer whose session ended with limited access, or anyone in
+// an ended session.
+var ErrReadOnly = errors.New("read only")
+
+// MaxMessageChars bounds a chat message (DESIGN.md §8).
+const MaxMessageChars = 4000
+
+// OpenRoom is an agent opening a session's room: allowed to those who may
+// act on it. It returns the session with its indicator and, like Get,
+// clears "updated" for the session's own agent.
+func (s *Service) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, err := s.Get(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanAct(a, sess) {
+		return nil, ErrForbidden
+	}
+	return sess, nil
+}
+
+// CustomerRoomView is the customer's snapshot for a room join.
+func (s *Service) CustomerRoomView(ctx context.Context, id string, c LinkClaims) (*CustomerView, error) {
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.customerView(ctx, sess, c)
+}
+
+// PostMessage logs a chat message. A customer's message while no agent
+// is in the room marks the session updated for its agent; an agent's
+// counts as agent activity for auto-end.
+func (s *Service) PostMessage(ctx context.Context, id string, from Actor, text string, agentsHere bool) (Event, error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return Event{}, &ValidationError{Fields: map[string]string{"data.text": "is required"}}
+	case utf8.RuneCountInString(text) > MaxMessageChars:
+		return Event{}, &ValidationError{Fields: map[string]string{"data.text": fmt.Sprintf("is longer than %d characters", MaxMessageChars)}}
+	}
+	_, evs, err := s.commit(ctx, nil, id, s.cfg.MaxRoomEvents, func(cur *Session) ([]Event, error) {
+		now := s.now()
+		if err := s.mayWrite(cur, from.Role, now); err != nil {
+			return nil, err
+		}
+		cur.UpdatedAt = now
+		if from.Role == "agent" {
+			cur.Internal.LastAgentAt = now
+		} else if !agentsHere {
+			cur.Updated = true
+		}
+		sender := from
+		if sender.Role == "customer" {
+			sender.Name = cur.Customer.Name
+		}
+		return []Event{{Type: EventMessage, At: now, From: &sender, Text: text}}, nil
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	return evs[0], nil
+}
+
+// mayWrite refuses writes the session's state does not allow.
+func (s *Service) mayWrite(cur *Session, role string, now time.Time) error {
+	if role != "customer" {
+		if cur.State == StateEnded {
+			return fmt.Errorf("%w: the session has ended", ErrReadOnly)
+		}
+		return nil
+	}
+	switch CustomerAccess(cur, now) {
+	case AccessLevelFull:
+		if cur.State == StatePlanned {
+			return ErrForbidden
+		}
+		return nil
+	case AccessLevelLimited:
+		return fmt.Errorf("%w: the session has ended; you can still read it", ErrReadOnly)
+	}
+	return ErrSessionEnded
+}
+
+// SeenAt records the last moment the customer was connected.
+func (s *Service) SeenAt(ctx context.Context, id string, at time.Time) error {
+	_, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
+		if cur.Internal.LastSeenAt != nil && !at.After(*cur.Internal.LastSeenAt) {
+			return nil, nil
+		}
+		t := at.UTC()
+		cur.Internal.LastSeenAt = &t
+		return nil, nil
+	})
+	return err
+}
+
+// Indicate fills a session's indicator from a known online flag: the hub
+// knows presence already and need not ask the tracker again.
+func Indicate(s *Session, online bool) *Session {
+	s.Indicator = ComputeIndicator(s, online)
+	if s.Tasks == nil {
+		s.Tasks = []Task{}
+	}
+	if s.Invitations == nil {
+		s.Invitations = []Invitation{}
+	}
+	return s
+}
+
+// Now is the service's clock, for the hub's access checks.
+func (s *Service) Now() time.Time { return s.now() }
+
+// CustomerAuth checks a customer's credential for the live room: the
+// link, and the gates passed.
+func (s *Service) CustomerAuth(ctx context.Context, link, customerToken string) (*Session, LinkClaims, error) {
+	sess, c, err := s.CheckLink(ctx, link)
+	if err != nil {
+		return nil, c, err
+	}
+	return sess, c, nil
+}
