@@ -63,6 +63,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/sessions/{id}/renew", state: "ended", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "GET", path: "/api/customer/session", want: [7]int{401, 200, 401, 401, 401, 401, 401}},
 		{method: "POST", path: "/api/customer/new-link", want: [7]int{401, 202, 401, 401, 401, 401, 401}},
+		// The matrix's sessions ask nothing of the customer: the gates
+		// answer invalid_state to the link and 401 to anyone else.
+		{method: "POST", path: "/api/customer/otp", want: [7]int{401, 409, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/verify", body: func(int) any { return map[string]string{"pin": "1234"} },
+			want: [7]int{401, 409, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/consent", body: func(int) any { return map[string]bool{"accept": true} },
+			want: [7]int{401, 409, 401, 401, 401, 401, 401}},
 	}
 	backends(t, func(t *testing.T, e *env) {
 		n := 0

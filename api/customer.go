@@ -22,7 +22,7 @@ func (s *Server) customerSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errUnauth)
 		return
 	}
-	v, err := s.svc.CustomerView(r.Context(), tok)
+	v, err := s.svc.CustomerView(r.Context(), tok, customerToken(r))
 	reply(w, r, http.StatusOK, v, err)
 }
 

@@ -269,7 +269,7 @@ func (e *env) linkSentTo(to string) string {
 		if m.To == to {
 			i := strings.Index(m.Body, "http://cohub.test/c/")
 			if i < 0 {
-				e.t.Fatalf("message to %s has no link: %q", to, m.Body)
+				continue // a one-time code, not a link
 			}
 			tok := m.Body[i+len("http://cohub.test/c/"):]
 			if j := strings.IndexAny(tok, " \n\r\t"); j >= 0 {

@@ -115,6 +115,9 @@ func (s *Server) routes() {
 
 	a.HandleFunc("/customer/session", s.customerSession).Methods("GET")
 	a.HandleFunc("/customer/new-link", s.customerNewLink).Methods("POST")
+	a.HandleFunc("/customer/otp", withLink(s.customerOTP)).Methods("POST")
+	a.HandleFunc("/customer/verify", withLink(s.customerVerify)).Methods("POST")
+	a.HandleFunc("/customer/consent", withLink(s.customerConsent)).Methods("POST")
 
 	r.HandleFunc("/c/{token}", s.customerPage).Methods("GET")
 	r.PathPrefix("/").Handler(static.Handler()).Methods("GET")

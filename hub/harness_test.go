@@ -61,6 +61,7 @@ type cluster struct {
 	alex    *rooms.Agent
 	blake   *rooms.Agent
 	tokens  map[string]string
+	team    *rooms.Team
 }
 
 type testNode struct {
@@ -159,6 +160,7 @@ func (c *cluster) seed() {
 	ctx := context.Background()
 	team, err := c.svc().CreateTeam(ctx, "Sales", nil)
 	c.must(err)
+	c.team = team
 	for _, name := range []string{"alex", "blake"} {
 		a, err := c.svc().CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{
 			Email: name + "@cohub.test", Name: name, Role: rooms.RoleAgent, TeamID: team.ID,
@@ -469,4 +471,3 @@ func (c *cluster) customer(tn *testNode, id, link string) *client {
 	cl.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
 	return cl
 }
-

@@ -170,3 +170,35 @@ func TestGracefulRestart(t *testing.T) {
 		t.Fatalf("offline across a restart: %s", f.raw)
 	}
 }
+
+// A PIN-gated session: the link alone does not open the room; the agent
+// in the room sees authentication and consent change live; the customer
+// token the gates give does.
+func TestGatesLive(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, "redis", 2, fast())
+	c.team.Settings.CustomerAuthentication = "pin"
+	c.team.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "I agree."}
+	_, err := c.svc().UpdateTeam(ctx, c.team)
+	c.must(err)
+	id, link := c.session(rooms.CreateRequest{PIN: "2468"})
+	topic := roomTopic(id)
+	agent := c.agent(c.nodes[0], id)
+
+	_, resp, err := c.nodes[1].tryDial(t, "link="+link, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("link without its gates: %v %v", err, resp)
+	}
+	_, err = c.svc().Verify(ctx, link, "", "2468")
+	c.must(err)
+	agent.await("verified", isStatus(topic, func(d map[string]any) bool { return d["authentication"] == rooms.AuthVerified }))
+	out, err := c.svc().Consent(ctx, link, true)
+	c.must(err)
+	agent.await("accepted", isStatus(topic, func(d map[string]any) bool { return d["consent"] == rooms.ConsentAccepted }))
+	if _, resp, err := c.nodes[1].tryDial(t, "link="+link, nil); err == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("gates passed but no customer token: %v %v", err, resp)
+	}
+	cust := c.nodes[1].dial(t, "link="+link+"&customer_token="+out.CustomerToken)
+	cust.ok(map[string]any{"op": "join", "topic": topic})
+	agent.await("online", isStatus(topic, online(true)))
+}

@@ -87,9 +87,9 @@ func (c *conn) admit(id string) (func(context.Context) (map[string]any, error), 
 		c.node.presenceLeave(c, id)
 		return nil, err
 	}
-	claims := c.claims
+	claims, tok := c.claims, c.custTok
 	return func(ctx context.Context) (map[string]any, error) {
-		v, err := svc.CustomerRoomView(ctx, id, claims)
+		v, err := svc.CustomerRoomView(ctx, id, claims, tok)
 		if err != nil {
 			return nil, err
 		}

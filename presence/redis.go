@@ -46,7 +46,7 @@ func wrap(err error) error {
 // rooms live in different slots on Redis Cluster).
 func (r *Redis) Refresh(ctx context.Context, node string, conns []Conn, until time.Time) error {
 	ms := until.UnixMilli()
-	expire := until.Add(keep)
+	expire := max(time.Until(until), 0) + keep
 	pipe := r.rdb.Pipeline()
 	rooms := map[string]bool{}
 	for _, c := range conns {
@@ -58,12 +58,12 @@ func (r *Redis) Refresh(ctx context.Context, node string, conns []Conn, until ti
 		pipe.HSet(ctx, r.info(c.Room), c.ID, info)
 		if !rooms[c.Room] {
 			rooms[c.Room] = true
-			pipe.PExpireAt(ctx, r.zset(c.Room), expire)
-			pipe.PExpireAt(ctx, r.info(c.Room), expire)
+			pipe.PExpire(ctx, r.zset(c.Room), expire)
+			pipe.PExpire(ctx, r.info(c.Room), expire)
 			pipe.SAdd(ctx, r.nodeRooms(node), c.Room)
 		}
 	}
-	pipe.PExpireAt(ctx, r.nodeRooms(node), expire)
+	pipe.PExpire(ctx, r.nodeRooms(node), expire)
 	pipe.ZAdd(ctx, r.nodes(), redis.Z{Score: float64(ms), Member: node})
 	_, err := pipe.Exec(ctx)
 	return wrap(err)

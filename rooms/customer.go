@@ -100,24 +100,24 @@ func (s *Service) CheckLink(ctx context.Context, token string) (*Session, LinkCl
 	return sess, c, nil
 }
 
-// CustomerView returns the customer's view of the session behind a link.
-func (s *Service) CustomerView(ctx context.Context, token string) (*CustomerView, error) {
-	sess, c, err := s.CheckLink(ctx, token)
+// CustomerView returns the customer's view of the session behind a link;
+// tasks show once the gates are passed and, when there are gates, with
+// the customer token they gave.
+func (s *Service) CustomerView(ctx context.Context, link, customerToken string) (*CustomerView, error) {
+	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
 	}
-	return s.customerView(ctx, sess, c)
+	return s.customerView(ctx, sess, c, customerToken)
 }
 
-func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims) (*CustomerView, error) {
+func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims, customerToken string) (*CustomerView, error) {
 	_, ts, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
 		return nil, err
 	}
-	g := Gates{
-		Authentication: orDefault(sess.Internal.Authentication, AuthNotRequired),
-		Consent:        orDefault(sess.Internal.Consent, ConsentNotRequested),
-	}
+	Unlock(sess, s.now())
+	g := gatesOf(sess)
 	v := &CustomerView{
 		Session: CustomerSession{ID: sess.ID, State: sess.State, Customer: CustomerName{Name: sess.Customer.Name},
 			Tasks: []Task{}, Access: sess.Access},
@@ -126,7 +126,7 @@ func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims)
 	if g.Consent != ConsentNotRequested {
 		v.Session.Consent = ts.Consent
 	}
-	if g.Passed() && sess.Tasks != nil {
+	if g.Passed() && (!gated(sess) || s.tokenOK(sess, customerToken)) && sess.Tasks != nil {
 		v.Session.Tasks = sess.Tasks
 	}
 	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {

@@ -60,6 +60,7 @@ func (s *Service) withIndicators(ctx context.Context, list ...*Session) {
 		}
 	}
 	for _, sess := range list {
+		Unlock(sess, s.now())
 		sess.Indicator = ComputeIndicator(sess, online[sess.ID])
 		if sess.Tasks == nil {
 			sess.Tasks = []Task{}

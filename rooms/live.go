@@ -31,13 +31,14 @@ func (s *Service) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, 
 	return sess, nil
 }
 
-// CustomerRoomView is the customer's snapshot for a room join.
-func (s *Service) CustomerRoomView(ctx context.Context, id string, c LinkClaims) (*CustomerView, error) {
+// CustomerRoomView is the customer's snapshot for a room join (the
+// customer was admitted with CustomerAuth).
+func (s *Service) CustomerRoomView(ctx context.Context, id string, c LinkClaims, customerToken string) (*CustomerView, error) {
 	sess, err := s.store.Session(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.customerView(ctx, sess, c)
+	return s.customerView(ctx, sess, c, customerToken)
 }
 
 // PostMessage logs a chat message. A customer's message while no agent
@@ -122,13 +123,3 @@ func Indicate(s *Session, online bool) *Session {
 
 // Now is the service's clock, for the hub's access checks.
 func (s *Service) Now() time.Time { return s.now() }
-
-// CustomerAuth checks a customer's credential for the live room: the
-// link, and the gates passed.
-func (s *Service) CustomerAuth(ctx context.Context, link, customerToken string) (*Session, LinkClaims, error) {
-	sess, c, err := s.CheckLink(ctx, link)
-	if err != nil {
-		return nil, c, err
-	}
-	return sess, c, nil
-}

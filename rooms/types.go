@@ -229,7 +229,12 @@ type SessionInternal struct {
 	Authentication string     `json:"authentication"`
 	Consent        string     `json:"consent"`
 	PrevState      string     `json:"prev_state,omitempty"`
-	LastAgentAt    time.Time  `json:"last_agent_at"`
+	// OTPHash is an HMAC of the customer's current one-time code.
+	OTPHash     string     `json:"otp_hash,omitempty"`
+	OTPExpires  *time.Time `json:"otp_expires,omitempty"`
+	AuthFails   int        `json:"auth_fails,omitempty"`
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	LastAgentAt time.Time  `json:"last_agent_at"`
 }
 
 // Event is one entry of a room log. Seq is assigned by the store.
