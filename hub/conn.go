@@ -185,13 +185,14 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	}()
 }
 
-// abort drops the connection without a closing handshake.
+// abort drops the connection without a closing handshake, even one
+// already waiting on a handshake: cancelling the read closes the socket.
 func (c *conn) abort() {
 	c.mu.Lock()
 	c.closed, c.queue = true, nil
 	c.mu.Unlock()
-	_ = c.ws.CloseNow()
 	c.cancel()
+	_ = c.ws.CloseNow()
 }
 
 // later runs fn after the connection's earlier ops, off the reader

@@ -149,26 +149,47 @@ func (n *Node) Ready(context.Context) error { return n.bus.Ready() }
 
 // Shutdown stops accepting connections, closes the open ones with 1012
 // and leaves their presence to expire through the leave grace, so a
-// customer who reconnects to another node never shows offline.
+// customer who reconnects to another node never shows offline. Clients
+// that do not answer the closing handshake within a few seconds are
+// dropped, so a node exits in time however its clients behave.
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.closing.Store(true)
+	for _, c := range n.snapshot() {
+		c.close(closeRestarting, "server restarting")
+	}
+	polite, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if !n.wait(polite) {
+		for _, c := range n.snapshot() {
+			c.abort()
+		}
+		n.wait(ctx)
+	}
+	n.stop()
+	return nil
+}
+
+// snapshot lists the open connections.
+func (n *Node) snapshot() []*conn {
 	n.mu.RLock()
+	defer n.mu.RUnlock()
 	conns := make([]*conn, 0, len(n.conns))
 	for c := range n.conns {
 		conns = append(conns, c)
 	}
-	n.mu.RUnlock()
-	for _, c := range conns {
-		c.close(closeRestarting, "server restarting")
-	}
+	return conns
+}
+
+// wait waits for every connection handler to end, or for ctx.
+func (n *Node) wait(ctx context.Context) bool {
 	done := make(chan struct{})
 	go func() { n.handlers.Wait(); close(done) }()
 	select {
 	case <-done:
+		return true
 	case <-ctx.Done():
+		return false
 	}
-	n.stop()
-	return ctx.Err()
 }
 
 func (n *Node) register(c *conn) {
@@ -369,13 +390,7 @@ func (n *Node) newConnID() string {
 func (n *Node) kill() {
 	n.killed.Store(true)
 	n.stop()
-	n.mu.RLock()
-	conns := make([]*conn, 0, len(n.conns))
-	for c := range n.conns {
-		conns = append(conns, c)
-	}
-	n.mu.RUnlock()
-	for _, c := range conns {
+	for _, c := range n.snapshot() {
 		c.abort()
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/internal/redistest"
@@ -123,9 +125,90 @@ func TestNewcomerPath(t *testing.T) {
 	if code := call(t, "GET", base+"/api/customer/session", "Link "+link, "", nil); code != 200 {
 		t.Fatalf("customer view: %d", code)
 	}
+	var history struct{ Sessions []struct{ ID string } }
+	call(t, "GET", base+"/api/sessions", agent, "", &history)
+	cust, _ := meet(t, base, base, strings.TrimPrefix(agent, "Bearer "), link, history.Sessions[0].ID)
+
+	// SIGTERM: the customer's socket closes with 1012 and run returns.
 	cancel()
+	if code := websocket.CloseStatus(readUntilClosed(cust)); code != websocket.StatusServiceRestart {
+		t.Fatalf("customer closed with %d, want 1012", code)
+	}
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// meet puts the agent (on one node) and the customer (on another) in a
+// session's room and checks a message from each reaches the other.
+func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agent *websocket.Conn) {
+	t.Helper()
+	agent = dialWS(t, agentBase, "access_token="+token)
+	cust = dialWS(t, custBase, "link="+link)
+	topic := "room:" + id
+	for _, c := range []*websocket.Conn{agent, cust} {
+		writeWS(t, c, map[string]any{"op": "join", "ref": "j", "topic": topic})
+		if f := readWS(t, c, "reply"); f["status"] != "ok" {
+			t.Fatalf("join: %v", f)
+		}
+	}
+	writeWS(t, cust, map[string]any{"op": "send", "ref": "s", "topic": topic, "data": map[string]string{"text": "hello from the customer"}})
+	for {
+		f := readWS(t, agent, "event")
+		if d, _ := f["data"].(map[string]any); d["text"] == "hello from the customer" {
+			return cust, agent
+		}
+	}
+}
+
+func dialWS(t *testing.T, base, query string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?"+query,
+		&websocket.DialOptions{Subprotocols: []string{"cohub.v1"}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return c
+}
+
+func writeWS(t *testing.T, c *websocket.Conn, v any) {
+	t.Helper()
+	b, _ := json.Marshal(v)
+	if err := c.Write(context.Background(), websocket.MessageText, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readWS returns the next frame with the op.
+func readWS(t *testing.T, c *websocket.Conn, op string) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		_, msg, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", op, err)
+		}
+		for _, line := range bytes.Split(msg, []byte("\n")) {
+			var f map[string]any
+			if json.Unmarshal(line, &f) == nil && f["op"] == op {
+				return f
+			}
+		}
+	}
+}
+
+// readUntilClosed drains a connection and returns the error that ended it.
+func readUntilClosed(c *websocket.Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for {
+		if _, _, err := c.Read(ctx); err != nil {
+			return err
+		}
 	}
 }
 
@@ -201,10 +284,13 @@ func TestTwoNodesOnRedis(t *testing.T) {
 		t.Fatalf("agents after two bootstraps: %+v", agents)
 	}
 	var s struct{ ID string }
-	call(t, "POST", bases[0]+"/api/sessions", admin, `{"mode":"preplan","customer":{"email":"cara@example.com"}}`, &s)
+	call(t, "POST", bases[0]+"/api/sessions", admin, `{"mode":"start","customer":{"email":"cara@example.com"}}`, &s)
 	if code := call(t, "GET", bases[1]+"/api/sessions/"+s.ID, admin, "", nil); code != 200 {
 		t.Fatalf("node 2 cannot read node 1's session: %d", code)
 	}
+	var link struct{ URL string }
+	call(t, "POST", bases[0]+"/api/sessions/"+s.ID+"/link", admin, "", &link)
+	meet(t, bases[0], bases[1], strings.TrimPrefix(admin, "Bearer "), link.URL[strings.LastIndex(link.URL, "/")+1:], s.ID)
 	cancel()
 	for _, d := range dones {
 		if err := <-d; err != nil {
