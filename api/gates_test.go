@@ -65,7 +65,7 @@ func TestOTPAndConsentGates(t *testing.T) {
 
 		var v gateView
 		e.customer("GET", "/api/customer/session", link).want(200).into(&v)
-		if v.Gates != (rooms.Gates{Authentication: rooms.AuthPending, Consent: rooms.ConsentPending}) || len(v.Session.Tasks) != 0 {
+		if v.Gates != (rooms.Gates{Authentication: rooms.AuthPending, Consent: rooms.ConsentPending, Method: "otp"}) || len(v.Session.Tasks) != 0 {
 			t.Fatalf("before the gates: %+v", v)
 		}
 		e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": true}, "").wantError(403, "forbidden")

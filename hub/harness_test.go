@@ -140,6 +140,15 @@ func (c *cluster) addNode() *testNode {
 	return tn
 }
 
+// gate makes the Sales team ask for a PIN and consent.
+func (c *cluster) gate() {
+	c.t.Helper()
+	c.team.Settings.CustomerAuthentication = "pin"
+	c.team.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "I agree to share my documents."}
+	_, err := c.svc().UpdateTeam(context.Background(), c.team)
+	c.must(err)
+}
+
 // client is a new connection pool to the cluster's Redis.
 func (c *cluster) client() redis.UniversalClient {
 	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr})

@@ -177,10 +177,7 @@ func TestGracefulRestart(t *testing.T) {
 func TestGatesLive(t *testing.T) {
 	ctx := context.Background()
 	c := newCluster(t, "redis", 2, fast())
-	c.team.Settings.CustomerAuthentication = "pin"
-	c.team.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "I agree."}
-	_, err := c.svc().UpdateTeam(ctx, c.team)
-	c.must(err)
+	c.gate()
 	id, link := c.session(rooms.CreateRequest{PIN: "2468"})
 	topic := roomTopic(id)
 	agent := c.agent(c.nodes[0], id)

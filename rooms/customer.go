@@ -39,6 +39,8 @@ type CustomerName struct {
 type Gates struct {
 	Authentication string `json:"authentication"`
 	Consent        string `json:"consent"`
+	// Method is how the customer authenticates: "otp" or "pin".
+	Method string `json:"method,omitempty"`
 }
 
 // Passed reports whether nothing stands between the customer and the room.
@@ -125,6 +127,9 @@ func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims,
 	}
 	if g.Consent != ConsentNotRequested {
 		v.Session.Consent = ts.Consent
+	}
+	if g.Authentication != AuthNotRequired {
+		v.Gates.Method = ts.CustomerAuthentication
 	}
 	if g.Passed() && (!gated(sess) || s.tokenOK(sess, customerToken)) && sess.Tasks != nil {
 		v.Session.Tasks = sess.Tasks

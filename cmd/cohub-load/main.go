@@ -1,7 +1,11 @@
 // Command cohub-load drives a running Cohub server and reports throughput
-// and latency. Scenario "rest": each worker is an agent's round — start a
-// session, open it, load a history page. It targets loopback only unless
-// told otherwise, and stops after --duration or --rounds, whichever first.
+// and latency. Scenarios: "rest" — each worker is an agent's round: start
+// a session, open it, load a history page; "chat" — each worker is a
+// room, the customer (on --customer-url, another node if given) sends
+// messages and the agent times their delivery; "idle" — hold --conns
+// connections and read the server's memory per connection from its
+// /metrics. --bare serves a bare coder/websocket server to compare
+// with. It targets loopback only unless told otherwise.
 package main
 
 import (
@@ -31,6 +35,11 @@ type options struct {
 	Duration    time.Duration
 	Rounds      int64
 	AllowRemote bool
+	Scenario    string
+	CustomerURL string
+	Rate        int
+	Conns       int
+	Bare        string
 }
 
 func main() {
@@ -39,12 +48,43 @@ func main() {
 		fmt.Fprintln(os.Stderr, "cohub-load:", err)
 		os.Exit(2)
 	}
-	rep, err := run(context.Background(), o)
-	if err != nil {
+	if err := runScenario(context.Background(), o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "cohub-load:", err)
 		os.Exit(1)
 	}
-	rep.print(os.Stdout)
+}
+
+// printer is any scenario's report.
+type printer interface{ print(io.Writer) }
+
+func runScenario(ctx context.Context, o options, out io.Writer) error {
+	if o.Bare != "" {
+		return serveBare(o.Bare)
+	}
+	var rep printer
+	var err error
+	switch o.Scenario {
+	case "rest":
+		rep, err = run(ctx, o)
+	case "chat", "idle":
+		hc := &http.Client{Timeout: 30 * time.Second}
+		var c *client
+		if o.Password != "" {
+			if c, err = login(ctx, o, hc); err != nil {
+				return err
+			}
+		}
+		if o.Scenario == "chat" {
+			rep, err = runChat(ctx, o, c)
+		} else {
+			rep, err = runIdle(ctx, o, c)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	rep.print(out)
+	return nil
 }
 
 func parseOptions(args []string) (options, error) {
@@ -57,14 +97,31 @@ func parseOptions(args []string) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long to run at most")
 	fs.Int64Var(&o.Rounds, "rounds", 0, "rounds to run at most (0: no limit but --duration)")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not on this machine")
+	fs.StringVar(&o.Scenario, "scenario", "rest", "rest, chat or idle")
+	fs.StringVar(&o.CustomerURL, "customer-url", "", "chat: the node customers connect to (default --url)")
+	fs.IntVar(&o.Rate, "rate", 5, "chat: messages a second per room (the server allows 20 frames/s per connection)")
+	fs.IntVar(&o.Conns, "conns", 1000, "idle: connections to hold")
+	fs.StringVar(&o.Bare, "bare", "", "serve a bare coder/websocket server on this address instead (the idle baseline)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	if o.CustomerURL == "" {
+		o.CustomerURL = o.URL
+	}
 	switch {
-	case o.Password == "":
+	case o.Bare != "":
+		return o, nil
+	case o.Scenario != "rest" && o.Scenario != "chat" && o.Scenario != "idle":
+		return o, fmt.Errorf("--scenario %q: rest, chat or idle", o.Scenario)
+	case o.Password == "" && o.Scenario != "idle":
 		return o, errors.New("give --password or COHUB_LOAD_PASSWORD")
+	case o.Rate < 1 || o.Rate > 20 || o.Conns < 1:
+		return o, errors.New("--rate must be 1..20 and --conns positive")
 	case o.Workers < 1 || o.Duration <= 0 || o.Duration > time.Hour:
 		return o, errors.New("--workers must be positive and --duration within an hour")
+	}
+	if err := checkTarget(o.CustomerURL, o.AllowRemote); err != nil {
+		return o, err
 	}
 	return o, checkTarget(o.URL, o.AllowRemote)
 }

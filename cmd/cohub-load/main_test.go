@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -12,15 +13,16 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
 
-// TestRunCountsRounds drives a real in-process server for a bounded
-// number of rounds and checks the report adds up.
-func TestRunCountsRounds(t *testing.T) {
-	outbox := notify.NewMemoryOutbox(100)
-	svc := rooms.NewService(rooms.NewMemStore(), outbox, rooms.Config{
+// loadService is the domain with one agent, load@cohub.test.
+func loadService(t *testing.T, store *rooms.MemStore, outbox notify.Outbox) *rooms.Service {
+	t.Helper()
+	svc := rooms.NewService(store, outbox, rooms.Config{
 		Secret: []byte("load-test-secret-0123"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
 	}, zerolog.Nop())
 	ctx := context.Background()
@@ -32,6 +34,64 @@ func TestRunCountsRounds(t *testing.T) {
 		Role: rooms.RoleAgent, TeamID: team.ID}, Password: "load-password"}); err != nil {
 		t.Fatal(err)
 	}
+	return svc
+}
+
+// liveServer is an in-process Cohub with the hub, on the memory backend.
+func liveServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	outbox := notify.NewMemoryOutbox(100)
+	store := rooms.NewMemStore()
+	bus := hub.NewMemoryBus()
+	store.Published = bus.PublishEvents
+	svc := loadService(t, store, outbox)
+	metrics := hub.NewMetrics()
+	node := hub.NewNode(hub.Config{Service: svc, Bus: bus.Node(), Presence: presence.NewMemory(), Metrics: metrics})
+	svc.SetPresence(node)
+	a := api.New(svc, outbox, api.Options{Live: node}, zerolog.Nop())
+	metrics.Register(a.Registry())
+	ctx, cancel := context.WithCancel(context.Background())
+	go node.Run(ctx)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { srv.Close(); cancel() })
+	return srv
+}
+
+// TestChatAndIdle runs the WebSocket scenarios against a live server:
+// every delivered message in order, and a memory report per connection.
+func TestChatAndIdle(t *testing.T) {
+	srv := liveServer(t)
+	ctx := context.Background()
+	o := options{URL: srv.URL, CustomerURL: srv.URL, Email: "load@cohub.test", Password: "load-password",
+		Scenario: "chat", Workers: 3, Rate: 20, Duration: time.Second, Conns: 30}
+	var out bytes.Buffer
+	if err := runScenario(ctx, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	var sent, got, disorder int
+	if _, err := fmt.Sscanf(out.String()[strings.Index(out.String(), "messages:"):], "messages: %d sent, %d delivered", &sent, &got); err != nil {
+		t.Fatalf("report:\n%s", out.String())
+	}
+	fmt.Sscanf(out.String()[strings.Index(out.String(), "/s), ")+5:], "%d out of order", &disorder)
+	if got == 0 || got > sent || sent-got > 3 || disorder != 0 || strings.Contains(out.String(), "failed") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+	out.Reset()
+	o.Scenario, o.Duration = "idle", 100*time.Millisecond
+	if err := runScenario(ctx, o, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "idle: 30 connections held") || !strings.Contains(out.String(), "goroutines") {
+		t.Fatalf("report:\n%s", out.String())
+	}
+}
+
+// TestRunCountsRounds drives a real in-process server for a bounded
+// number of rounds and checks the report adds up.
+func TestRunCountsRounds(t *testing.T) {
+	outbox := notify.NewMemoryOutbox(100)
+	svc := loadService(t, rooms.NewMemStore(), outbox)
+	ctx := context.Background()
 	srv := httptest.NewServer(api.New(svc, outbox, api.Options{}, zerolog.Nop()).Handler())
 	defer srv.Close()
 

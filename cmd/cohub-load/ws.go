@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// wsURL turns a base URL and a query into the server's /ws address.
+func wsURL(base, query string) string {
+	return "ws" + strings.TrimPrefix(strings.TrimRight(base, "/"), "http") + "/ws?" + query
+}
+
+func dial(ctx context.Context, base, query string) (*websocket.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, wsURL(base, query), &websocket.DialOptions{Subprotocols: []string{"cohub.v1"}})
+	if err == nil {
+		ws.SetReadLimit(1 << 20)
+	}
+	return ws, err
+}
+
+type frame struct {
+	Op     string          `json:"op"`
+	Ref    string          `json:"ref"`
+	Status string          `json:"status"`
+	Topic  string          `json:"topic"`
+	Seq    int64           `json:"seq"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// frames reads messages and hands each frame to fn until the connection
+// ends.
+func frames(ctx context.Context, ws *websocket.Conn, fn func(frame)) {
+	for {
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		for _, line := range bytes.Split(msg, []byte("\n")) {
+			var f frame
+			if json.Unmarshal(line, &f) == nil {
+				fn(f)
+			}
+		}
+	}
+}
+
+func write(ctx context.Context, ws *websocket.Conn, v any) error {
+	b, _ := json.Marshal(v)
+	return ws.Write(ctx, websocket.MessageText, b)
+}
+
+// joinRoom joins and waits for the reply (frames before it are dropped).
+func joinRoom(ctx context.Context, ws *websocket.Conn, topic string) error {
+	if err := write(ctx, ws, map[string]any{"op": "join", "ref": "join", "topic": topic}); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			return err
+		}
+		for _, line := range bytes.Split(msg, []byte("\n")) {
+			var f frame
+			if json.Unmarshal(line, &f) == nil && f.Op == "reply" && f.Ref == "join" {
+				if f.Status != "ok" {
+					return fmt.Errorf("join %s: %s", topic, f.Data)
+				}
+				return nil
+			}
+		}
+	}
+}
+
+// room is one session with its link.
+type room struct {
+	id, link string
+}
+
+func (c *client) newRoom(ctx context.Context, n int) (room, error) {
+	var s struct{ ID string }
+	body := map[string]any{"mode": "start", "customer": map[string]string{
+		"name": fmt.Sprintf("Chat %d", n), "email": fmt.Sprintf("chat-%d-%d@example.com", time.Now().UnixNano(), n)}}
+	if st, err := c.call(ctx, "POST", "/api/sessions", body, &s); err != nil || st != http.StatusCreated {
+		return room{}, fmt.Errorf("create session: %d %v", st, err)
+	}
+	var l struct{ URL string }
+	if st, err := c.call(ctx, "POST", "/api/sessions/"+s.ID+"/link", nil, &l); err != nil || st != http.StatusOK {
+		return room{}, fmt.Errorf("link: %d %v", st, err)
+	}
+	return room{id: s.ID, link: l.URL[strings.LastIndex(l.URL, "/")+1:]}, nil
+}
+
+// chatReport is what the chat scenario measured.
+type chatReport struct {
+	mu        sync.Mutex
+	lat       []time.Duration
+	sent      atomic.Int64
+	received  atomic.Int64
+	disorder  atomic.Int64 // a seq not one past the previous
+	failures  map[string]int
+	elapsed   time.Duration
+	rooms     int
+	crossNode bool
+}
+
+func (r *chatReport) fail(what string) {
+	r.mu.Lock()
+	r.failures[what]++
+	r.mu.Unlock()
+}
+
+// runChat: per room, the agent joins on --url and the customer on
+// --customer-url (another node: the latency is cross-node) and the
+// customer sends --rate messages a second; the agent times each from
+// send to delivery.
+func runChat(ctx context.Context, o options, c *client) (*chatReport, error) {
+	rep := &chatReport{failures: map[string]int{}, rooms: o.Workers, crossNode: o.CustomerURL != o.URL}
+	rooms := make([]room, o.Workers)
+	for i := range rooms {
+		r, err := c.newRoom(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		rooms[i] = r
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, r := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := chatRoom(ctx, o, c.token, r, rep); err != nil && ctx.Err() == nil {
+				rep.fail(err.Error())
+			}
+		}()
+	}
+	wg.Wait()
+	rep.elapsed = time.Since(start)
+	return rep, nil
+}
+
+func chatRoom(ctx context.Context, o options, token string, r room, rep *chatReport) error {
+	topic := "room:" + r.id
+	agent, err := dial(ctx, o.URL, "access_token="+token)
+	if err != nil {
+		return fmt.Errorf("agent dial: %w", err)
+	}
+	defer agent.CloseNow()
+	cust, err := dial(ctx, o.CustomerURL, "link="+r.link)
+	if err != nil {
+		return fmt.Errorf("customer dial: %w", err)
+	}
+	defer cust.CloseNow()
+	if err := joinRoom(ctx, agent, topic); err != nil {
+		return err
+	}
+	if err := joinRoom(ctx, cust, topic); err != nil {
+		return err
+	}
+	go frames(ctx, cust, func(frame) {}) // answer pings, drain
+	var last int64
+	go frames(ctx, agent, func(f frame) {
+		if f.Op != "event" {
+			return
+		}
+		var d struct{ Type, Text string }
+		_ = json.Unmarshal(f.Data, &d)
+		if d.Type != "message" {
+			return
+		}
+		if last != 0 && f.Seq != last+1 {
+			rep.disorder.Add(1)
+		}
+		last = f.Seq
+		if ns, err := strconv.ParseInt(strings.TrimPrefix(d.Text, "t="), 10, 64); err == nil {
+			rep.mu.Lock()
+			rep.lat = append(rep.lat, time.Since(time.Unix(0, ns)))
+			rep.mu.Unlock()
+			rep.received.Add(1)
+		}
+	})
+	tick := time.NewTicker(time.Second / time.Duration(o.Rate))
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		msg := map[string]any{"op": "send", "ref": strconv.Itoa(n), "topic": topic,
+			"data": map[string]string{"text": fmt.Sprintf("t=%d", time.Now().UnixNano())}}
+		if err := write(ctx, cust, msg); err != nil {
+			return err
+		}
+		rep.sent.Add(1)
+	}
+}
+
+func (r *chatReport) print(w io.Writer) {
+	sort.Slice(r.lat, func(i, j int) bool { return r.lat[i] < r.lat[j] })
+	where := "same node"
+	if r.crossNode {
+		where = "customer and agent on different nodes"
+	}
+	fmt.Fprintf(w, "chat: %d rooms, %s, %.1fs\n", r.rooms, where, r.elapsed.Seconds())
+	fmt.Fprintf(w, "messages: %d sent, %d delivered (%.0f/s), %d out of order\n",
+		r.sent.Load(), r.received.Load(), float64(r.received.Load())/r.elapsed.Seconds(), r.disorder.Load())
+	fmt.Fprintf(w, "delivery latency: p50 %s  p95 %s  p99 %s  max %s\n",
+		pct(r.lat, 50), pct(r.lat, 95), pct(r.lat, 99), pct(r.lat, 100))
+	for f, n := range r.failures {
+		fmt.Fprintf(w, "failed: %s × %d\n", f, n)
+	}
+}
+
+// idleReport is what the idle scenario measured on the server.
+type idleReport struct {
+	conns        int
+	before, held map[string]float64
+}
+
+// runIdle opens --conns connections, each joined to one of a few rooms,
+// holds them, and reads the server's own memory from /metrics before
+// and after: the per-connection cost.
+func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
+	rep := &idleReport{conns: o.Conns}
+	var rooms []room
+	if c != nil {
+		for i := range min(100, o.Conns) {
+			r, err := c.newRoom(ctx, i)
+			if err != nil {
+				return nil, err
+			}
+			rooms = append(rooms, r)
+		}
+	}
+	var err error
+	if rep.before, err = serverMemory(ctx, o.URL); err != nil {
+		return nil, err
+	}
+	hold, cancel := context.WithCancel(ctx)
+	defer cancel()
+	conns := make([]*websocket.Conn, 0, o.Conns)
+	defer func() {
+		for _, ws := range conns {
+			ws.CloseNow()
+		}
+	}()
+	for i := range o.Conns {
+		query := ""
+		if c != nil {
+			query = "access_token=" + c.token
+		}
+		ws, err := dial(hold, o.URL, query)
+		if err != nil {
+			return nil, fmt.Errorf("connection %d: %w", i, err)
+		}
+		conns = append(conns, ws)
+		if len(rooms) > 0 {
+			if err := joinRoom(hold, ws, "room:"+rooms[i%len(rooms)].id); err != nil {
+				return nil, err
+			}
+		}
+		go frames(hold, ws, func(frame) {}) // answers the server's pings
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(o.Duration): // let the server settle: a GC or two
+	}
+	rep.held, err = serverMemory(ctx, o.URL)
+	return rep, err
+}
+
+// memorySeries are the server's own numbers the idle scenario compares.
+var memorySeries = []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes",
+	"go_goroutines", "process_resident_memory_bytes"}
+
+func serverMemory(ctx context.Context, base string) (map[string]float64, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(base, "/")+"/metrics", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = v
+		}
+	}
+	for _, s := range memorySeries {
+		if _, ok := out[s]; !ok {
+			return nil, fmt.Errorf("%s/metrics has no %s", base, s)
+		}
+	}
+	return out, sc.Err()
+}
+
+func (r *idleReport) print(w io.Writer) {
+	per := func(s string) float64 { return (r.held[s] - r.before[s]) / float64(r.conns) }
+	fmt.Fprintf(w, "idle: %d connections held\n", r.conns)
+	fmt.Fprintf(w, "per connection: heap %.1f KB + stacks %.1f KB = %.1f KB; resident %.1f KB; goroutines %.2f\n",
+		per("go_memstats_heap_inuse_bytes")/1024, per("go_memstats_stack_inuse_bytes")/1024,
+		(per("go_memstats_heap_inuse_bytes")+per("go_memstats_stack_inuse_bytes"))/1024,
+		per("process_resident_memory_bytes")/1024, per("go_goroutines"))
+}
