@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,7 @@ type conn struct {
 	// nextPing is when the node's ticker pings next (unix ns): a
 	// connection is first pinged one interval after it opens.
 	nextPing atomic.Int64
+	pings    int // the node's ticker only
 	role     string
 	// agents
 	agent *rooms.Agent
@@ -49,13 +51,14 @@ type conn struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	// reader goroutine only
+	// the op runner only (one op at a time), then unregister
 	topics     map[string]*room
 	inbox      bool
-	lim        *rate.Limiter
-	window     time.Time
-	windowN    int
 	lastTyping time.Time
+	// the reader only
+	lim     *rate.Limiter
+	window  time.Time
+	windowN int
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -63,6 +66,8 @@ type conn struct {
 	closed  bool
 	ops     []func(context.Context)
 	running bool
+	stopped bool
+	opsDone sync.WaitGroup
 }
 
 // Queue and rate bounds (DESIGN.md §8).
@@ -196,22 +201,26 @@ func (c *conn) abort() {
 }
 
 // later runs fn after the connection's earlier ops, off the reader
-// goroutine, so a slow backend never stops the reader (and its pongs).
+// goroutine: the reader's stack stays small (an idle connection is
+// cheap), and a slow backend never stops it from reading (and so from
+// answering pings).
 func (c *conn) later(fn func(context.Context)) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.ops) >= maxOps {
+	if len(c.ops) >= maxOps || c.stopped {
 		return false
 	}
 	c.ops = append(c.ops, fn)
 	if !c.running {
 		c.running = true
+		c.opsDone.Add(1)
 		go c.runOps()
 	}
 	return true
 }
 
 func (c *conn) runOps() {
+	defer c.opsDone.Done()
 	for {
 		c.mu.Lock()
 		if len(c.ops) == 0 {
@@ -222,8 +231,30 @@ func (c *conn) runOps() {
 		fn := c.ops[0]
 		c.ops = c.ops[1:]
 		c.mu.Unlock()
-		fn(c.ctx)
+		c.safely(fn)
 	}
+}
+
+// safely runs one op; a panic (a bug) closes this connection with 1011
+// and is logged, instead of taking the node down.
+func (c *conn) safely(fn func(context.Context)) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.node.log.Error().Interface("panic", p).Str("conn", c.id).Bytes("stack", debug.Stack()).Msg("op panicked")
+			c.close(websocket.StatusInternalError, "internal error")
+		}
+	}()
+	fn(c.ctx)
+}
+
+// drain refuses new ops and waits for the running ones; the caller has
+// cancelled the connection's context, so retries give up at once.
+func (c *conn) drain() {
+	c.mu.Lock()
+	c.stopped = true
+	c.ops = nil
+	c.mu.Unlock()
+	c.opsDone.Wait()
 }
 
 // allow applies the per-connection rate limit; a client far over it
@@ -244,7 +275,8 @@ func (c *conn) allow(now time.Time) bool {
 	return c.lim.AllowN(now, 1)
 }
 
-// readLoop is the connection's life: one frame at a time.
+// readLoop is the connection's life: it reads frames and hands them,
+// in order, to the connection's op runner.
 func (c *conn) readLoop() {
 	for {
 		typ, msg, err := c.ws.Read(c.ctx)
@@ -252,21 +284,29 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.node.metrics.FramesIn.Inc()
-		if typ != websocket.MessageText {
-			c.reply("", frameError{Code: codeBadFrame, Message: "frames are JSON text"})
-			continue
+		allowed := c.allow(time.Now())
+		if !c.later(func(context.Context) { c.handle(typ, msg, allowed) }) {
+			// More frames wait than a client within its rate can send.
+			c.reply(refOf(msg), frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"})
 		}
-		c.handle(msg)
 	}
 }
 
-func (c *conn) handle(msg []byte) {
+func refOf(msg []byte) string {
+	var f struct {
+		Ref string `json:"ref"`
+	}
+	_ = json.Unmarshal(msg, &f)
+	return f.Ref
+}
+
+func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
 	var f inFrame
-	if err := json.Unmarshal(msg, &f); err != nil {
-		c.reply("", frameError{Code: codeBadFrame, Message: "a frame is one JSON object"})
+	if typ != websocket.MessageText || json.Unmarshal(msg, &f) != nil {
+		c.reply(refOf(msg), frameError{Code: codeBadFrame, Message: "a frame is one JSON object in a text message"})
 		return
 	}
-	if !c.allow(time.Now()) {
+	if !allowed {
 		if f.Ref != "" {
 			c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames; slow down"})
 		}

@@ -319,11 +319,12 @@ func (n *Node) pingDue(now time.Time) {
 	}
 	n.mu.RUnlock()
 	for _, c := range due {
-		go n.ping(c)
+		c.pings++
+		go n.ping(c, c.pings%recheckEvery == 0)
 	}
 }
 
-func (n *Node) ping(c *conn) {
+func (n *Node) ping(c *conn, recheck bool) {
 	ctx, cancel := context.WithTimeout(c.ctx, n.cfg.PongWait)
 	err := c.ws.Ping(ctx)
 	cancel()
@@ -331,8 +332,14 @@ func (n *Node) ping(c *conn) {
 		c.abort() // no pong: nobody is there to hear a close frame
 		return
 	}
-	n.recheck(c)
+	if recheck {
+		n.recheck(c)
+	}
 }
+
+// recheckEvery: every so many pings (a minute by default) a connection's
+// credential is checked again, so a logout or a revoked link closes it.
+const recheckEvery = 6
 
 // Deliver routes bus traffic: room topics to their room goroutine,
 // inbox topics straight to the agent's connections.

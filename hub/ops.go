@@ -140,23 +140,17 @@ func (c *conn) post(f inFrame) {
 			Fields: map[string]string{"data": "must be an object with text"}})
 		return
 	}
-	actor, ref := c.actor(), f.Ref
-	queued := c.later(func(ctx context.Context) {
-		var ev rooms.Event
-		err := retrying(ctx, func(ctx context.Context) error {
-			var err error
-			ev, err = c.node.svc.PostMessage(ctx, r.id, actor, d.Text, r.agentsHere.Load())
-			return err
-		})
-		if err != nil {
-			c.reply(ref, err)
-			return
-		}
-		c.ok(ref, map[string]any{"seq": ev.Seq})
+	var ev rooms.Event
+	err := retrying(c.ctx, func(ctx context.Context) error {
+		var err error
+		ev, err = c.node.svc.PostMessage(ctx, r.id, c.actor(), d.Text, r.agentsHere.Load())
+		return err
 	})
-	if !queued {
-		c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"})
+	if err != nil {
+		c.reply(f.Ref, err)
+		return
 	}
+	c.ok(f.Ref, map[string]any{"seq": ev.Seq})
 }
 
 type completeData struct {
@@ -180,29 +174,23 @@ func (c *conn) completeTask(f inFrame) {
 			Fields: map[string]string{"data.task_id": "is required"}})
 		return
 	}
-	ref := f.Ref
-	queued := c.later(func(ctx context.Context) {
-		var sess *rooms.Session
-		err := retrying(ctx, func(ctx context.Context) error {
-			var err error
-			sess, err = c.node.svc.CompleteTask(ctx, r.id, d.TaskID, d.Result)
-			return err
-		})
-		if err != nil {
-			c.reply(ref, err)
+	var sess *rooms.Session
+	err := retrying(c.ctx, func(ctx context.Context) error {
+		var err error
+		sess, err = c.node.svc.CompleteTask(ctx, r.id, d.TaskID, d.Result)
+		return err
+	})
+	if err != nil {
+		c.reply(f.Ref, err)
+		return
+	}
+	for _, t := range sess.Tasks {
+		if t.ID == d.TaskID {
+			c.ok(f.Ref, map[string]any{"task": t})
 			return
 		}
-		for _, t := range sess.Tasks {
-			if t.ID == d.TaskID {
-				c.ok(ref, map[string]any{"task": t})
-				return
-			}
-		}
-		c.ok(ref, map[string]any{})
-	})
-	if !queued {
-		c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"})
 	}
+	c.ok(f.Ref, map[string]any{})
 }
 
 // typing is ephemeral: at most one per connection every 2 s, over the

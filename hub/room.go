@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"sync/atomic"
 	"time"
@@ -185,6 +186,17 @@ func (r *room) init() {
 func (r *room) handle(m any) {
 	ctx, cancel := r.ctx()
 	defer cancel()
+	defer func() {
+		// A bug must not take the node down: log it, and make the room
+		// catch up from the log on its next tick.
+		if p := recover(); p != nil {
+			r.node.log.Error().Interface("panic", p).Str("session", r.id).Bytes("stack", debug.Stack()).Msg("room panicked")
+			r.lagging.Store(true)
+			if j, ok := m.(joinMsg); ok {
+				j.done <- rooms.ErrUnavailable
+			}
+		}
+	}()
 	switch m := m.(type) {
 	case busMsg:
 		r.onBus(ctx, m.payload)

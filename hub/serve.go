@@ -53,11 +53,23 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.ws = ws
 	c.ctx, c.cancel = context.WithCancel(n.ctx)
 	n.handlers.Add(1)
-	defer n.handlers.Done()
 	n.register(c)
-	defer n.unregister(c)
-	defer c.cancel()
+	// The connection lives in a goroutine of its own: the handler's
+	// stack (grown by middleware and the credential check) and request
+	// are released, so an idle connection costs little more than its
+	// socket buffers.
+	go n.serve(c)
+}
+
+func (n *Node) serve(c *conn) {
+	defer n.handlers.Done()
+	if n.closing.Load() {
+		c.close(closeRestarting, "server restarting")
+	}
 	c.readLoop()
+	c.cancel()
+	c.drain()
+	n.unregister(c)
 }
 
 // identify checks the credential: an agent's login token (cookie or
