@@ -12,8 +12,9 @@ import (
 // it from the store's commit (Redis PUBLISH in the commit script, or the
 // memory store's Published hook); ephemeral frames are published here.
 type Bus interface {
-	// Run delivers subscribed topics' messages to h until ctx ends.
-	Run(ctx context.Context, h Handler)
+	// Start delivers subscribed topics' messages to h until ctx ends; it
+	// returns at once, with h in place.
+	Start(ctx context.Context, h Handler)
 	Subscribe(ctx context.Context, topic string) error
 	Unsubscribe(ctx context.Context, topic string)
 	// Publish sends an ephemeral message to every node subscribed to topic.
@@ -75,14 +76,15 @@ type memoryNode struct {
 	topics map[string]bool
 }
 
-func (n *memoryNode) Run(ctx context.Context, h Handler) {
+func (n *memoryNode) Start(ctx context.Context, h Handler) {
 	n.mu.Lock()
 	n.h = h
 	n.mu.Unlock()
-	<-ctx.Done()
-	n.mu.Lock()
-	n.h = nil
-	n.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		n.mu.Lock()
+		n.h = nil
+		n.mu.Unlock()
+	})
 }
 
 func (n *memoryNode) deliver(topic string, msg []byte) {

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -145,6 +146,16 @@ func TestRefusals(t *testing.T) {
 	flood.await("rate_limited", func(f frame) bool {
 		return f.Op == "reply" && f.Status == "error" && f.data()["code"] == codeRateLimited
 	})
+	// Keeping on at over twice the rate for the window: closed with 4029.
+	for i := range 2 * 20 * 10 {
+		b, _ := json.Marshal(map[string]any{"op": "ping", "ref": fmt.Sprint("more", i)})
+		if flood.ws.Write(ctx, websocket.MessageText, b) != nil {
+			break
+		}
+	}
+	if code := flood.closeStatus(); code != closeRateLimited {
+		t.Fatalf("flood closed with %d, want 4029", code)
+	}
 }
 
 // Joins are authorized: another agent's session is not found or

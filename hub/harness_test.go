@@ -130,7 +130,7 @@ func (c *cluster) addNode() *testNode {
 	tn.srv = httptest.NewServer(srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.cancel = cancel
-	go tn.node.Run(ctx)
+	tn.node.Start(ctx)
 	c.t.Cleanup(func() {
 		cancel()
 		tn.node.kill()

@@ -114,18 +114,17 @@ func NewNode(cfg Config) *Node {
 // ID is the node's name in presence entries.
 func (n *Node) ID() string { return n.id }
 
-// Run drives the bus and the node's ticker until ctx ends or Shutdown.
-func (n *Node) Run(ctx context.Context) {
+// Start connects the bus and runs the node's ticker until ctx ends or
+// Shutdown; call it before serving connections.
+func (n *Node) Start(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-n.ctx.Done():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	go n.bus.Run(ctx, n)
+	context.AfterFunc(n.ctx, cancel)
+	n.bus.Start(ctx, n)
+	go n.loop(ctx)
+}
+
+// loop pings, refreshes presence and sweeps rooms on the node's tick.
+func (n *Node) loop(ctx context.Context) {
 	t := time.NewTicker(n.cfg.Tick)
 	defer t.Stop()
 	lastRefresh := time.Time{}

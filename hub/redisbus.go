@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +33,8 @@ type RedisBus struct {
 	topics map[string]string // channel -> topic
 	shared *redis.PubSub
 	shards map[string]*redis.PubSub // channel -> its own subscriber (sharded)
+	// waiters are Subscribe calls waiting for Redis to confirm a channel
+	waiters map[string][]chan struct{}
 
 	probeMu   sync.Mutex
 	sent      string // the last probe published
@@ -62,7 +63,7 @@ func NewRedisBus(rdb redis.UniversalClient, opts RedisBusOptions, log zerolog.Lo
 	return &RedisBus{
 		rdb: rdb, prefix: opts.Prefix, sharded: opts.Sharded, channel: opts.Channel,
 		probeCh: opts.Prefix + "probe:" + opts.Node, every: opts.ProbeEvery, log: log, metrics: opts.Metrics,
-		topics: map[string]string{}, shards: map[string]*redis.PubSub{},
+		topics: map[string]string{}, shards: map[string]*redis.PubSub{}, waiters: map[string][]chan struct{}{},
 	}
 }
 
@@ -73,13 +74,17 @@ func (b *RedisBus) channelOf(topic string) string {
 	return b.prefix + topic
 }
 
-// Run subscribes the probe and delivers until ctx ends.
-func (b *RedisBus) Run(ctx context.Context, h Handler) {
+// Start subscribes every topic and the probe, and delivers until ctx ends.
+func (b *RedisBus) Start(ctx context.Context, h Handler) {
 	b.mu.Lock()
 	b.ctx, b.h = ctx, h
 	b.topics[b.probeCh] = ""
 	b.connectLocked(ctx, false)
 	b.mu.Unlock()
+	go b.probeLoop(ctx)
+}
+
+func (b *RedisBus) probeLoop(ctx context.Context) {
 	t := time.NewTicker(b.every)
 	defer t.Stop()
 	for {
@@ -152,7 +157,11 @@ func (b *RedisBus) receive(ps *redis.PubSub, again bool) {
 		backoff = 50 * time.Millisecond
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			if lost && strings.HasSuffix(m.Kind, "subscribe") && !strings.HasSuffix(m.Kind, "unsubscribe") {
+			if m.Kind != "subscribe" && m.Kind != "ssubscribe" {
+				continue
+			}
+			b.confirm(m.Channel)
+			if lost {
 				lost = false
 				b.resync()
 			}
@@ -214,9 +223,13 @@ func (b *RedisBus) probe(ctx context.Context) {
 		b.connectLocked(ctx, true)
 		b.mu.Unlock()
 	}
-	if err := b.publish(ctx, b.probeCh, sent); err != nil {
-		b.noteErr(err)
-	}
+	// Sent aside: a publish stuck on a stalled server must not stop the
+	// next check from noticing.
+	go func() {
+		pctx, cancel := context.WithTimeout(ctx, b.every)
+		defer cancel()
+		_ = b.publish(pctx, b.probeCh, sent)
+	}()
 }
 
 func (b *RedisBus) closeLocked() {
@@ -242,25 +255,52 @@ func (b *RedisBus) Ready() error {
 	return b.unhealthy
 }
 
-// Subscribe adds a topic to this node's subscriber.
+// Subscribe adds a topic to this node's subscriber and waits (briefly)
+// for Redis to confirm it, so that what the caller reads next (a room's
+// last seq) is not older than the subscription.
 func (b *RedisBus) Subscribe(ctx context.Context, topic string) error {
 	ch := b.channelOf(topic)
+	confirmed := make(chan struct{})
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.topics[ch] = topic
+	b.waiters[ch] = append(b.waiters[ch], confirmed)
 	var err error
+	running := true
 	switch {
 	case b.sharded && b.ctx != nil:
 		b.openShardLocked(b.ctx, ch, false)
 	case b.shared != nil:
 		err = b.shared.Subscribe(ctx, ch)
+	default:
+		running = false // Run subscribes every topic when it starts
 	}
+	b.mu.Unlock()
 	if err != nil {
 		b.noteErr(err)
 		// go-redis keeps the channel and subscribes it on reconnect.
 		return fmt.Errorf("%w: subscribe: %v", errBus, err)
 	}
+	if !running {
+		return nil
+	}
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-confirmed:
+	case <-t.C: // the room's once-a-second log re-read covers the rest
+	case <-ctx.Done():
+	}
 	return nil
+}
+
+// confirm wakes the Subscribe calls waiting for a channel.
+func (b *RedisBus) confirm(ch string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, w := range b.waiters[ch] {
+		close(w)
+	}
+	delete(b.waiters, ch)
 }
 
 var errBus = errors.New("bus unavailable")

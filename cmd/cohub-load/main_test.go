@@ -51,7 +51,7 @@ func liveServer(t *testing.T) *httptest.Server {
 	a := api.New(svc, outbox, api.Options{Live: node}, zerolog.Nop())
 	metrics.Register(a.Registry())
 	ctx, cancel := context.WithCancel(context.Background())
-	go node.Run(ctx)
+	node.Start(ctx)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); cancel() })
 	return srv

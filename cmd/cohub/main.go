@@ -64,7 +64,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln
 		return err
 	}
 	go app.svc.RunAutoEnd(ctx, 15*time.Second)
-	go app.node.Run(context.WithoutCancel(ctx))
+	app.node.Start(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:           app.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
