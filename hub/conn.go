@@ -100,6 +100,14 @@ func (c *conn) send(frame []byte) {
 	c.startWriter()
 }
 
+// backedUp reports a queue half full: refusals to a flooding client are
+// then skipped, so its own flood ends in 4029, not in 4008.
+func (c *conn) backedUp() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue) >= c.node.cfg.SendQueue/2
+}
+
 // sendAll queues a replay: it counts against the bound only as it was
 // before, since its size is bounded by the room log, not by a client
 // falling behind.
@@ -307,7 +315,7 @@ func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
 		return
 	}
 	if !allowed {
-		if f.Ref != "" {
+		if f.Ref != "" && !c.backedUp() {
 			c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames; slow down"})
 		}
 		return

@@ -64,6 +64,11 @@ func (c *conn) admit(id string) (func(context.Context) (map[string]any, error), 
 	svc := c.node.svc
 	if c.agent != nil {
 		agent := c.agent
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+		defer cancel()
+		if err := svc.MayOpen(ctx, agent, id); err != nil {
+			return nil, err
+		}
 		return func(ctx context.Context) (map[string]any, error) {
 			s, err := svc.OpenRoom(ctx, agent, id)
 			if err != nil {

@@ -31,6 +31,19 @@ func (s *Service) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, 
 	return sess, nil
 }
 
+// MayOpen checks, without side effects, that an agent may open a
+// session's room: the hub asks before it starts a room for them.
+func (s *Service) MayOpen(ctx context.Context, a *Agent, id string) error {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if !CanAct(a, sess) {
+		return ErrForbidden
+	}
+	return nil
+}
+
 // CustomerRoomView is the customer's snapshot for a room join (the
 // customer was admitted with CustomerAuth).
 func (s *Service) CustomerRoomView(ctx context.Context, id string, c LinkClaims, customerToken string) (*CustomerView, error) {
