@@ -88,9 +88,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 		t.Fatalf("no slow-consumer close after %d messages; slow got %d frames, closed=%v", sent, len(slow.all(func(frame) bool { return true })), slow.status)
 	}
 	t.Logf("stalled reader closed after %d messages", sent)
-	slow.mu.Lock()
-	close(slow.gate)
-	slow.mu.Unlock()
+	slow.resume()
 	if code := slow.closeStatus(); code != closeSlow {
 		t.Fatalf("closed with %d, want 4008", code)
 	}

@@ -221,8 +221,10 @@ type client struct {
 	closed chan struct{}
 	status websocket.StatusCode
 	ref    int
-	paused chan struct{} // closed: reading; nil channel blocks
-	gate   chan struct{}
+	// pauseRef: once the reply with this ref is read, the reader stops
+	// until gate is closed (see pause and resume).
+	pauseRef string
+	gate     chan struct{}
 }
 
 // frame is one server frame as a generic map plus its raw bytes.
@@ -269,8 +271,7 @@ func (tn *testNode) dialWith(t *testing.T, query string, header http.Header, hc 
 		return nil, resp, err
 	}
 	ws.SetReadLimit(1 << 20)
-	c := &client{t: t, ws: ws, notify: make(chan struct{}, 1), closed: make(chan struct{}), gate: make(chan struct{})}
-	close(c.gate)
+	c := &client{t: t, ws: ws, notify: make(chan struct{}, 1), closed: make(chan struct{})}
 	go c.read()
 	t.Cleanup(func() { _ = ws.CloseNow() })
 	return c, resp, nil
@@ -279,10 +280,6 @@ func (tn *testNode) dialWith(t *testing.T, query string, header http.Header, hc 
 func (c *client) read() {
 	defer close(c.closed)
 	for {
-		c.mu.Lock()
-		gate := c.gate
-		c.mu.Unlock()
-		<-gate
 		_, msg, err := c.ws.Read(context.Background())
 		if err != nil {
 			c.mu.Lock()
@@ -290,6 +287,7 @@ func (c *client) read() {
 			c.mu.Unlock()
 			return
 		}
+		var gate chan struct{}
 		c.mu.Lock()
 		for _, line := range bytes.Split(msg, []byte("\n")) {
 			var f frame
@@ -297,6 +295,9 @@ func (c *client) read() {
 				f.raw = string(line)
 				c.frames = append(c.frames, f)
 				c.used = append(c.used, false)
+				if c.pauseRef != "" && f.Ref == c.pauseRef {
+					gate, c.pauseRef = c.gate, ""
+				}
 			}
 		}
 		c.mu.Unlock()
@@ -304,19 +305,32 @@ func (c *client) read() {
 		case c.notify <- struct{}{}:
 		default:
 		}
+		if gate != nil {
+			<-gate
+		}
 	}
 }
 
 // pause stops reading: the client neither drains frames nor answers
-// pings, like a stalled reader or a silently dead network.
+// pings, like a stalled reader or a silently dead network. A reader
+// blocked in Read would still answer pings, so it stops right after
+// reading the reply to a ping of its own.
 func (c *client) pause() {
 	c.t.Helper()
 	c.mu.Lock()
-	c.gate = make(chan struct{})
+	c.ref++
+	ref := "pause" + itoa(c.ref)
+	c.gate, c.pauseRef = make(chan struct{}), ref
 	c.mu.Unlock()
-	// A reader blocked in Read still answers pings; one more frame gets
-	// it out of Read and onto the gate.
-	c.ok(map[string]any{"op": "ping"})
+	c.send(map[string]any{"op": "ping", "ref": ref})
+	c.await("reply "+ref, func(f frame) bool { return f.Op == "reply" && f.Ref == ref })
+}
+
+// resume reads again.
+func (c *client) resume() {
+	c.mu.Lock()
+	close(c.gate)
+	c.mu.Unlock()
 }
 
 // send writes one frame.

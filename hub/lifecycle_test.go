@@ -199,3 +199,32 @@ func TestGatesLive(t *testing.T) {
 	cust.ok(map[string]any{"op": "join", "topic": topic})
 	agent.await("online", isStatus(topic, online(true)))
 }
+
+// Credentials and access are checked again on open connections: a
+// logout closes with 4001, a supervisor demoted out of a room with 4003.
+func TestRecheckClosesLive(t *testing.T) {
+	ctx := context.Background()
+	cfg := fast()
+	cfg.RecheckEvery = 1
+	c := newCluster(t, "memory", 1, cfg)
+	id, _ := c.session(rooms.CreateRequest{})
+
+	agent := c.agent(c.nodes[0], id)
+	c.must(c.svc().Logout(ctx, c.tokens["alex"]))
+	if code := agent.closeStatus(); code != closeCredential {
+		t.Fatalf("after logout: closed with %d, want 4001", code)
+	}
+
+	promote := func(role string) {
+		_, err := c.svc().UpdateAgent(ctx, c.blake.ID, rooms.AgentInput{Agent: rooms.Agent{
+			Email: c.blake.Email, Name: c.blake.Name, Role: role, TeamID: c.blake.TeamID, SettingsTeamIDs: []string{}}})
+		c.must(err)
+	}
+	promote(rooms.RoleSupervisor)
+	sup := c.nodes[0].dial(t, "access_token="+c.tokens["blake"])
+	sup.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+	promote(rooms.RoleAgent)
+	if code := sup.closeStatus(); code != closeLostAccess {
+		t.Fatalf("after losing access: closed with %d, want 4003", code)
+	}
+}

@@ -35,6 +35,10 @@ type Config struct {
 	PresenceTTL, LeaveGrace, PingEvery, PongWait, Tick time.Duration
 	Metrics                                            *Metrics
 	Log                                                zerolog.Logger
+	// RecheckEvery (6): every so many pings (a minute by default) a
+	// connection's credential and rooms are checked again, so a logout, a
+	// revoked link or lost access closes it.
+	RecheckEvery int
 	// FrameRate (20/s) and FrameBurst (40) limit a connection's frames;
 	// SendQueue (256) bounds the frames waiting for a slow client.
 	FrameRate, FrameBurst, SendQueue int
@@ -56,7 +60,7 @@ func (c *Config) defaults() {
 	for _, v := range []struct {
 		p   *int
 		def int
-	}{{&c.FrameRate, 20}, {&c.FrameBurst, 40}, {&c.SendQueue, 256}} {
+	}{{&c.FrameRate, 20}, {&c.FrameBurst, 40}, {&c.SendQueue, 256}, {&c.RecheckEvery, 6}} {
 		if *v.p == 0 {
 			*v.p = v.def
 		}
@@ -319,7 +323,7 @@ func (n *Node) pingDue(now time.Time) {
 	n.mu.RUnlock()
 	for _, c := range due {
 		c.pings++
-		go n.ping(c, c.pings%recheckEvery == 0)
+		go n.ping(c, c.pings%n.cfg.RecheckEvery == 0)
 	}
 }
 
@@ -335,10 +339,6 @@ func (n *Node) ping(c *conn, recheck bool) {
 		n.recheck(c)
 	}
 }
-
-// recheckEvery: every so many pings (a minute by default) a connection's
-// credential is checked again, so a logout or a revoked link closes it.
-const recheckEvery = 6
 
 // Deliver routes bus traffic: room topics to their room goroutine,
 // inbox topics straight to the agent's connections.

@@ -326,8 +326,11 @@ func (n *Node) recheck(c *conn) {
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()
 	var err error
-	if c.agent != nil {
-		_, err = n.svc.Authenticate(ctx, c.token)
+	if c.role == presence.RoleAgent {
+		var a *rooms.Agent
+		if a, err = n.svc.Authenticate(ctx, c.token); err == nil {
+			c.later(func(ctx context.Context) { c.recheckRooms(ctx, a) })
+		}
 	} else {
 		_, _, err = n.svc.CheckLink(ctx, c.link)
 	}
@@ -337,5 +340,19 @@ func (n *Node) recheck(c *conn) {
 		c.close(closeEnded, "session ended")
 	default:
 		c.close(closeCredential, "credential no longer valid")
+	}
+}
+
+// recheckRooms takes the agent's current record (a role or team may have
+// changed) and closes the connection with 4003 when it may no longer open
+// one of its rooms.
+func (c *conn) recheckRooms(ctx context.Context, a *rooms.Agent) {
+	c.agent = a
+	for _, r := range c.topics {
+		err := c.node.svc.MayOpen(ctx, a, r.id)
+		if errors.Is(err, rooms.ErrForbidden) || errors.Is(err, rooms.ErrNotFound) {
+			c.close(closeLostAccess, "no longer allowed in "+r.topic)
+			return
+		}
 	}
 }
