@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cohub/cohub/rooms"
 )
@@ -80,11 +82,11 @@ func TestSlowConsumerResumes(t *testing.T) {
 	sent := 0
 	for ; sent < 9000; sent++ {
 		agent.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": text}})
-		if c.nodes[0].node.metrics.slowClosed() > 0 {
+		if counter(c.nodes[0].node.metrics.SlowClosed) > 0 {
 			break
 		}
 	}
-	if c.nodes[0].node.metrics.slowClosed() == 0 {
+	if counter(c.nodes[0].node.metrics.SlowClosed) == 0 {
 		t.Fatalf("no slow-consumer close after %d messages; slow got %d frames, closed=%v", sent, len(slow.all(func(frame) bool { return true })), slow.status)
 	}
 	t.Logf("stalled reader closed after %d messages", sent)
@@ -186,4 +188,32 @@ func TestJoinAuthorization(t *testing.T) {
 	if r.Status != "ok" {
 		t.Fatalf("own room: %s", r.raw)
 	}
+}
+
+// A committed event whose publish is lost (and nothing follows it to
+// reveal the gap) still reaches the room: nodes re-read every live room's
+// last seq each second and fill from the log.
+func TestLostPublishIsFilled(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, _ := c.session(rooms.CreateRequest{})
+	agent := c.agent(c.nodes[0], id)
+	c.dropPublish.Store(true)
+	if _, err := c.svc().PostMessage(context.Background(), id, rooms.Actor{Role: "agent", ID: c.alex.ID}, "lost in transit", true); err != nil {
+		t.Fatal(err)
+	}
+	c.dropPublish.Store(false)
+	f := agent.await("the lost message", isEvent(roomTopic(id), rooms.EventMessage))
+	if f.data()["text"] != "lost in transit" {
+		t.Fatalf("got %s", f.raw)
+	}
+	if n := counter(c.nodes[0].node.metrics.GapsFilled); n != 1 {
+		t.Fatalf("gaps filled = %v, want 1", n)
+	}
+}
+
+// counter reads a Prometheus counter.
+func counter(c prometheus.Counter) float64 {
+	var d dto.Metric
+	_ = c.Write(&d)
+	return d.GetCounter().GetValue()
 }

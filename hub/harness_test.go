@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,6 +63,9 @@ type cluster struct {
 	blake   *rooms.Agent
 	tokens  map[string]string
 	team    *rooms.Team
+	// dropPublish loses the memory store's publishes, as a lost pub/sub
+	// message would be.
+	dropPublish atomic.Bool
 }
 
 type testNode struct {
@@ -89,7 +93,11 @@ func newCluster(t *testing.T, backend string, n int, cfg Config) *cluster {
 	} else {
 		c.mem = rooms.NewMemStore()
 		c.memBus = NewMemoryBus()
-		c.mem.Published = c.memBus.PublishEvents
+		c.mem.Published = func(id string, evs []rooms.Event) {
+			if !c.dropPublish.Load() {
+				c.memBus.PublishEvents(id, evs)
+			}
+		}
 		c.memPres = presence.NewMemory()
 		c.outbox = notify.NewMemoryOutbox(1000)
 	}

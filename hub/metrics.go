@@ -1,9 +1,6 @@
 package hub
 
-import (
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-)
+import "github.com/prometheus/client_golang/prometheus"
 
 // Metrics are the hub's Prometheus series.
 type Metrics struct {
@@ -53,11 +50,4 @@ func NewMetrics() *Metrics {
 func (m *Metrics) Register(reg prometheus.Registerer) {
 	reg.MustRegister(m.Connections, m.Rooms, m.FramesIn, m.FramesOut, m.SlowClosed,
 		m.GapsFilled, m.RedisErrors, m.PresenceTook)
-}
-
-// slowClosed reads the slow-consumer counter (tests).
-func (m *Metrics) slowClosed() float64 {
-	var d dto.Metric
-	_ = m.SlowClosed.Write(&d)
-	return d.GetCounter().GetValue()
 }

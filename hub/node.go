@@ -275,8 +275,9 @@ func (n *Node) refresh(ctx context.Context) {
 	n.noteErr(err, "presence refresh")
 }
 
-// sweep reaps dead nodes, reads the presence of every live room in one
-// batch and hands each room its view (and its once-a-second tick).
+// sweep reaps dead nodes, reads the presence and log position of every
+// live room in one batch each, and hands each room its view (and its
+// once-a-second tick).
 func (n *Node) sweep(ctx context.Context) {
 	now := time.Now()
 	if _, err := n.pres.Reap(ctx, now); err != nil {
@@ -293,10 +294,16 @@ func (n *Node) sweep(ctx context.Context) {
 	}
 	view, err := n.pres.Rooms(ctx, ids, now)
 	n.noteErr(err, "presence read")
+	logs, lerr := n.store.LastSeqs(ctx, ids)
+	n.noteErr(lerr, "room log positions")
 	for _, id := range ids {
 		msg := tickMsg{}
 		if err == nil {
 			msg.conns, msg.known = view[id], true
+		}
+		if lerr == nil {
+			pos := logs[id]
+			msg.log = &pos
 		}
 		n.post(id, msg)
 	}

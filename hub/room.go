@@ -59,6 +59,7 @@ type resyncMsg struct{}
 type tickMsg struct {
 	conns []presence.Conn
 	known bool
+	log   *rooms.LogPosition // nil: not read
 }
 type joinMsg struct {
 	c        *conn
@@ -373,8 +374,13 @@ func (r *room) closeCustomers(code websocket.StatusCode, reason string) {
 }
 
 func (r *room) tick(ctx context.Context, m tickMsg) {
-	r.lagging.Store(false)
-	r.catchUp(ctx)
+	lagging := r.lagging.Swap(false)
+	switch {
+	case !r.ready || lagging || m.log == nil:
+		r.catchUp(ctx)
+	case m.log.Epoch != r.epoch || m.log.Seq > r.lastSeq:
+		r.catchUp(ctx) // the batch saw the log ahead (or begun again)
+	}
 	if m.known {
 		r.setPresence(ctx, m.conns)
 	}

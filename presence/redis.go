@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,8 +14,11 @@ import (
 
 // Redis is presence shared by every node. Per room, under the room's
 // hash tag: a zset of connection id → expiry (unix ms) and a hash of
-// connection id → Conn. Per node: its liveness in one zset, and the
-// rooms it has entries in, so a survivor can reap a dead node.
+// connection id → Conn JSON. Per node: its liveness in one zset, and the
+// set of rooms it has entries in, so a survivor can reap a dead node.
+//
+// Nothing here uses MULTI or crosses slots: batches are plain pipelines
+// and scripts touch only one room's keys, so it runs on Redis Cluster.
 type Redis struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -42,47 +47,85 @@ func wrap(err error) error {
 	return fmt.Errorf("presence: %w", err)
 }
 
-// Refresh upserts a node's connections in one pipeline (no MULTI: the
-// rooms live in different slots on Redis Cluster).
+// Refresh upserts a node's connections in one pipeline, one ZADD and one
+// HSET per room rather than per connection.
 func (r *Redis) Refresh(ctx context.Context, node string, conns []Conn, until time.Time) error {
-	ms := until.UnixMilli()
-	expire := max(time.Until(until), 0) + keep
+	score := float64(until.UnixMilli())
+	// A relative TTL, not PEXPIREAT until+keep: an until in the past (a
+	// late batch, a test clock) must still leave the keys a minute to live.
+	ttl := max(time.Until(until), 0) + keep
+	rooms, groups := byRoom(conns)
 	pipe := r.rdb.Pipeline()
-	rooms := map[string]bool{}
-	for _, c := range conns {
-		info, err := json.Marshal(c)
-		if err != nil {
-			return fmt.Errorf("presence: %w", err)
+	for _, room := range rooms {
+		members := make([]redis.Z, 0, len(groups[room]))
+		fields := make([]any, 0, 2*len(groups[room]))
+		for _, c := range groups[room] {
+			info, err := json.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("presence: %w", err)
+			}
+			members = append(members, redis.Z{Score: score, Member: c.ID})
+			fields = append(fields, c.ID, info)
 		}
-		pipe.ZAdd(ctx, r.zset(c.Room), redis.Z{Score: float64(ms), Member: c.ID})
-		pipe.HSet(ctx, r.info(c.Room), c.ID, info)
-		if !rooms[c.Room] {
-			rooms[c.Room] = true
-			pipe.PExpire(ctx, r.zset(c.Room), expire)
-			pipe.PExpire(ctx, r.info(c.Room), expire)
-			pipe.SAdd(ctx, r.nodeRooms(node), c.Room)
-		}
+		pipe.ZAdd(ctx, r.zset(room), members...)
+		pipe.HSet(ctx, r.info(room), fields...)
+		pipe.PExpire(ctx, r.zset(room), ttl)
+		pipe.PExpire(ctx, r.info(room), ttl)
 	}
-	pipe.PExpire(ctx, r.nodeRooms(node), expire)
-	pipe.ZAdd(ctx, r.nodes(), redis.Z{Score: float64(ms), Member: node})
+	if len(rooms) > 0 {
+		pipe.SAdd(ctx, r.nodeRooms(node), toAny(rooms)...)
+	}
+	pipe.PExpire(ctx, r.nodeRooms(node), ttl)
+	pipe.ZAdd(ctx, r.nodes(), redis.Z{Score: score, Member: node})
 	_, err := pipe.Exec(ctx)
 	return wrap(err)
 }
 
-// Leave shortens tracked entries to at (ZADD XX never adds one back).
+// Leave shortens tracked entries to at. ZADD XX never adds a member, so
+// a connection that was never refreshed (or was already removed) stays
+// absent; its info needs no write since it cannot change on leave.
 func (r *Redis) Leave(ctx context.Context, conns []Conn, at time.Time) error {
 	if len(conns) == 0 {
 		return nil
 	}
+	score := float64(at.UnixMilli())
+	rooms, groups := byRoom(conns)
 	pipe := r.rdb.Pipeline()
-	for _, c := range conns {
-		pipe.ZAddXX(ctx, r.zset(c.Room), redis.Z{Score: float64(at.UnixMilli()), Member: c.ID})
+	for _, room := range rooms {
+		members := make([]redis.Z, len(groups[room]))
+		for i, c := range groups[room] {
+			members[i] = redis.Z{Score: score, Member: c.ID}
+		}
+		pipe.ZAddXX(ctx, r.zset(room), members...)
 	}
 	_, err := pipe.Exec(ctx)
 	return wrap(err)
 }
 
-// readRoom drops a room's expired entries and returns the live ones' info.
+// byRoom groups conns by room, rooms in first-seen order.
+func byRoom(conns []Conn) ([]string, map[string][]Conn) {
+	var rooms []string
+	groups := map[string][]Conn{}
+	for _, c := range conns {
+		if _, ok := groups[c.Room]; !ok {
+			rooms = append(rooms, c.Room)
+		}
+		groups[c.Room] = append(groups[c.Room], c)
+	}
+	return rooms, groups
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// readRoom drops a room's expired entries (score <= now) and returns the
+// info of the live ones. A script so the read and the sweep see the same
+// members; both keys share the room's slot.
 var readRoom = redis.NewScript(`
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if #dead > 0 then
@@ -113,6 +156,8 @@ func (r *Redis) Rooms(ctx context.Context, rooms []string, now time.Time) (map[s
 
 // runEach runs a room script once per room in one pipeline, loading the
 // script first when Redis does not know it (a fresh or restarted server).
+// EVALSHA rather than EVAL so a batch of a thousand rooms does not send
+// the script body a thousand times a second.
 func (r *Redis) runEach(ctx context.Context, s *redis.Script, rooms []string, arg any) ([]*redis.Cmd, error) {
 	for attempt := 0; ; attempt++ {
 		pipe := r.rdb.Pipeline()
@@ -122,7 +167,7 @@ func (r *Redis) runEach(ctx context.Context, s *redis.Script, rooms []string, ar
 		}
 		_, err := pipe.Exec(ctx)
 		if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") && attempt == 0 {
-			if err := r.load(ctx, s, rooms); err != nil {
+			if err := r.load(ctx, s); err != nil {
 				return nil, err
 			}
 			continue
@@ -134,9 +179,9 @@ func (r *Redis) runEach(ctx context.Context, s *redis.Script, rooms []string, ar
 	}
 }
 
-// load loads a script where the rooms live (on a cluster, every shard
-// node may need it; loading through a room key reaches its node).
-func (r *Redis) load(ctx context.Context, s *redis.Script, rooms []string) error {
+// load loads a script on every server that may run it: on a cluster each
+// shard's master, since the rooms of one batch span them.
+func (r *Redis) load(ctx context.Context, s *redis.Script) error {
 	if c, ok := r.rdb.(*redis.ClusterClient); ok {
 		return wrap(c.ForEachShard(ctx, func(ctx context.Context, shard *redis.Client) error {
 			return s.Load(ctx, shard).Err()
@@ -145,6 +190,8 @@ func (r *Redis) load(ctx context.Context, s *redis.Script, rooms []string) error
 	return wrap(s.Load(ctx, r.rdb).Err())
 }
 
+// decodeConns turns HMGET replies into entries sorted by ID, skipping
+// missing or unreadable info rather than failing the whole batch.
 func decodeConns(vals []any) []Conn {
 	var out []Conn
 	for _, v := range vals {
@@ -157,11 +204,22 @@ func decodeConns(vals []any) []Conn {
 			out = append(out, c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	slices.SortFunc(out, func(a, b Conn) int { return cmpString(a.ID, b.ID) })
 	return out
 }
 
-// dropNode removes one node's entries from a room.
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// dropNode removes one node's entries from a room and returns how many
+// it removed. Unreadable info is left to expire by its score.
 var dropNode = redis.NewScript(`
 local all = redis.call('HGETALL', KEYS[2])
 local gone = {}
@@ -176,48 +234,50 @@ end
 return #gone
 `)
 
-// Reap removes the entries of nodes whose liveness ran out; ZREM of the
-// node is the claim, so each dead node is reaped by one caller.
+// Reap removes the entries of nodes whose liveness ran out (score <= now).
+// ZREM of the node is the claim: only the caller whose ZREM removed it
+// reaps it. A caller that fails after claiming leaves the rest to the
+// entries' own expiry and the keys' TTL; nobody retries that node.
 func (r *Redis) Reap(ctx context.Context, now time.Time) ([]string, error) {
 	dead, err := r.rdb.ZRangeByScore(ctx, r.nodes(), &redis.ZRangeBy{
-		Min: "-inf", Max: fmt.Sprint(now.UnixMilli()),
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10),
 	}).Result()
 	if err != nil {
 		return nil, wrap(err)
 	}
-	var changed []string
+	changed := map[string]bool{}
 	for _, node := range dead {
-		won, err := r.rdb.ZRem(ctx, r.nodes(), node).Result()
-		if err != nil {
-			return changed, wrap(err)
-		}
-		if won == 0 {
-			continue
-		}
-		got, err := r.reapNode(ctx, node)
-		changed = append(changed, got...)
-		if err != nil {
-			return changed, err
+		if err := r.reapIfClaimed(ctx, node, changed); err != nil {
+			return slices.Sorted(maps.Keys(changed)), err
 		}
 	}
-	sort.Strings(changed)
-	return changed, nil
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	return slices.Sorted(maps.Keys(changed)), nil
 }
 
-func (r *Redis) reapNode(ctx context.Context, node string) ([]string, error) {
+// reapIfClaimed claims node and, if this caller won, removes its entries,
+// adding the rooms that lost one to changed.
+func (r *Redis) reapIfClaimed(ctx context.Context, node string, changed map[string]bool) error {
+	won, err := r.rdb.ZRem(ctx, r.nodes(), node).Result()
+	if err != nil || won == 0 {
+		return wrap(err)
+	}
 	rooms, err := r.rdb.SMembers(ctx, r.nodeRooms(node)).Result()
-	if err != nil || len(rooms) == 0 {
-		return nil, wrap(err)
-	}
-	cmds, err := r.runEach(ctx, dropNode, rooms, node)
 	if err != nil {
-		return nil, err
+		return wrap(err)
 	}
-	var changed []string
-	for i, id := range rooms {
-		if n, _ := cmds[i].Int(); n > 0 {
-			changed = append(changed, id)
+	if len(rooms) > 0 {
+		cmds, err := r.runEach(ctx, dropNode, rooms, node)
+		if err != nil {
+			return err
+		}
+		for i, id := range rooms {
+			if n, _ := cmds[i].Int(); n > 0 {
+				changed[id] = true
+			}
 		}
 	}
-	return changed, wrap(r.rdb.Del(ctx, r.nodeRooms(node)).Err())
+	return wrap(r.rdb.Del(ctx, r.nodeRooms(node)).Err())
 }

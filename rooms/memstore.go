@@ -421,6 +421,16 @@ func (m *MemStore) LastSeq(_ context.Context, id string) (int64, string, error) 
 	return int64(len(log.events)), log.epoch, nil
 }
 
+// LastSeqs reads many rooms' positions.
+func (m *MemStore) LastSeqs(ctx context.Context, ids []string) (map[string]LogPosition, error) {
+	out := make(map[string]LogPosition, len(ids))
+	for _, id := range ids {
+		seq, epoch, _ := m.LastSeq(ctx, id)
+		out[id] = LogPosition{Seq: seq, Epoch: epoch}
+	}
+	return out, nil
+}
+
 // History pages through an index, newest first. It keeps only the
 // newest limit entries while scanning, so a page costs O(n log limit).
 func (m *MemStore) History(_ context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error) {

@@ -455,6 +455,29 @@ func (r *RedisStore) LastSeq(ctx context.Context, id string) (int64, string, err
 	return n, epoch.Val(), nil
 }
 
+// LastSeqs reads many rooms' positions in one pipeline (no MULTI: the
+// rooms live in different slots on Redis Cluster).
+func (r *RedisStore) LastSeqs(ctx context.Context, ids []string) (map[string]LogPosition, error) {
+	pipe := r.rdb.Pipeline()
+	seqs := make([]*redis.StringCmd, len(ids))
+	epochs := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		seqs[i] = pipe.Get(ctx, r.sessionKey(id, "seq"))
+		epochs[i] = pipe.HGet(ctx, r.sessionKey(id, "meta"), "epoch")
+	}
+	if len(ids) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, unavailable(err)
+		}
+	}
+	out := make(map[string]LogPosition, len(ids))
+	for i, id := range ids {
+		n, _ := seqs[i].Int64()
+		out[id] = LogPosition{Seq: n, Epoch: epochs[i].Val()}
+	}
+	return out, nil
+}
+
 // History pages through an index, newest first, after the cursor.
 func (r *RedisStore) History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error) {
 	maxScore := "+inf"

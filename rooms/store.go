@@ -68,11 +68,19 @@ type Sessions interface {
 	// LastSeq returns the room log's last seq and its epoch ("" when the
 	// log was never created).
 	LastSeq(ctx context.Context, id string) (int64, string, error)
+	// LastSeqs is LastSeq for many rooms in one round trip.
+	LastSeqs(ctx context.Context, ids []string) (map[string]LogPosition, error)
 	// History lists session ids of an index, newest activity first,
 	// strictly after cursor, not older than since.
 	History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error)
 	// Idle lists active sessions whose last agent activity is before t.
 	Idle(ctx context.Context, before time.Time, limit int) ([]string, error)
+}
+
+// LogPosition is a room log's last seq and epoch.
+type LogPosition struct {
+	Seq   int64
+	Epoch string
 }
 
 // Index names for History.

@@ -226,6 +226,14 @@ func contractCommit(t *testing.T, st Store) {
 	if seq, epoch, err := st.LastSeq(ctx, "s_x"); err != nil || seq != 0 || epoch != "" {
 		t.Fatalf("LastSeq of no log = %d %q %v", seq, epoch, err)
 	}
+	seq1, epoch1, err := st.LastSeq(ctx, "s_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.LastSeqs(ctx, []string{"s_1", "s_x"}); err != nil ||
+		got["s_1"] != (LogPosition{seq1, epoch1}) || got["s_x"] != (LogPosition{}) || seq1 == 0 {
+		t.Fatalf("LastSeqs = %v %v, want s_1 at %d", got, err, seq1)
+	}
 }
 
 func contractConflict(t *testing.T, st Store) {
