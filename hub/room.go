@@ -35,7 +35,7 @@ type room struct {
 	ready   bool
 	lastSeq int64
 	epoch   string
-	pending map[int64][]byte
+	pending map[int64]pendingEvent
 	sess    *rooms.Session
 	ind     rooms.Indicator
 	haveInd bool
@@ -55,6 +55,12 @@ type agentRef struct {
 }
 
 type busMsg struct{ payload []byte }
+
+// pendingEvent is a logged event waiting for its turn, parsed once.
+type pendingEvent struct {
+	payload []byte
+	typ     string
+}
 type resyncMsg struct{}
 type tickMsg struct {
 	conns []presence.Conn
@@ -84,7 +90,7 @@ func (n *Node) acquire(id string) *room {
 	r := n.rooms[id]
 	if r == nil {
 		r = &room{id: id, topic: roomTopic(id), node: n, in: make(chan any, 256), done: make(chan struct{}),
-			subs: map[*conn]struct{}{}, pending: map[int64][]byte{}}
+			subs: map[*conn]struct{}{}, pending: map[int64]pendingEvent{}}
 		n.rooms[id] = r
 		n.metrics.Rooms.Inc()
 		go r.run()
@@ -231,7 +237,7 @@ func (r *room) onBus(ctx context.Context, payload []byte) {
 	switch {
 	case h.Seq > 0:
 		if h.Seq > r.lastSeq && len(r.pending) < maxPending {
-			r.pending[h.Seq] = payload
+			r.pending[h.Seq] = pendingEvent{payload: payload, typ: h.Type}
 		}
 		if r.ready {
 			r.flush(ctx)
@@ -290,7 +296,7 @@ func (r *room) fill(ctx context.Context, upTo int64) {
 			continue
 		}
 		if b, err := json.Marshal(e); err == nil {
-			r.pending[e.Seq] = b
+			r.pending[e.Seq] = pendingEvent{payload: b, typ: e.Type}
 			r.node.metrics.GapsFilled.Inc()
 		}
 	}
@@ -326,18 +332,16 @@ func eventFrame(topic string, seq int64, payload []byte) []byte {
 
 // deliver sends one event to every local subscriber and reacts to
 // events that change the session.
-func (r *room) deliver(ctx context.Context, seq int64, payload []byte) {
-	frame := eventFrame(r.topic, seq, payload)
+func (r *room) deliver(ctx context.Context, seq int64, e pendingEvent) {
+	frame := eventFrame(r.topic, seq, e.payload)
 	for c := range r.subs {
 		c.send(frame)
 	}
-	var h busHead
-	_ = json.Unmarshal(payload, &h)
-	if h.Type == rooms.EventMessage {
+	if e.typ == rooms.EventMessage {
 		return
 	}
 	r.reload(ctx)
-	switch h.Type {
+	switch e.typ {
 	case rooms.EventReengaged:
 		r.closeCustomers(closeCredential, "link revoked")
 	case rooms.EventSessionEnded:
