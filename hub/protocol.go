@@ -90,6 +90,11 @@ var errorCodes = []struct {
 	{rooms.ErrSessionEnded, "session_ended", "the session has ended", false},
 	{rooms.ErrInvalidState, "invalid_state", "", true},
 	{rooms.ErrRateLimited, codeRateLimited, "too many frames; slow down", false},
+	{rooms.ErrBadCredential, "unauthenticated", "the credential is not valid", false},
+	{rooms.ErrLinkInvalid, "unauthenticated", "the link is not valid", false},
+	{rooms.ErrLinkExpired, "link_expired", "the link has expired", false},
+	{rooms.ErrLinkRevoked, "link_revoked", "the link is no longer valid", false},
+	{rooms.ErrConflict, "conflict", "the session changed meanwhile; try again", false},
 }
 
 // topicRoom returns the session id of a "room:s_…" topic.
