@@ -79,7 +79,9 @@ func (s *Server) customerConsent(w http.ResponseWriter, r *http.Request, link st
 // gateReply sets the customer cookie once every gate is passed.
 func (s *Server) gateReply(w http.ResponseWriter, r *http.Request, out *rooms.GateReply, err error) {
 	if err == nil && out.CustomerToken != "" {
-		http.SetCookie(w, s.cookie(customerCookie, out.CustomerToken, int(out.ExpiresAt.Sub(s.svc.Now()).Seconds())))
+		c := s.cookie(customerCookie, out.CustomerToken, int(out.ExpiresAt.Sub(s.svc.Now()).Seconds()))
+		c.Secure = c.Secure || r.TLS != nil
+		http.SetCookie(w, c)
 	}
 	reply(w, r, http.StatusOK, out, err)
 }

@@ -170,3 +170,105 @@ func TestPINLocksAfterFiveWrongAnswers(t *testing.T) {
 		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "2468", "code": "123456"}, "").wantError(400, "validation_failed")
 	})
 }
+
+func TestGateEdges(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+
+		// No gates: the link alone passes, and the gate routes refuse.
+		open := e.startSession("alex", "open@example.com")
+		e.do("POST", "/api/sessions/"+open.ID+"/tasks", "alex", map[string]string{"kind": "sign", "title": "Sign"}).want(201)
+		openLink := e.linkSentTo("open@example.com")
+		if sess, _, err := e.svc.CustomerAuth(ctx, openLink, ""); err != nil || sess.ID != open.ID {
+			t.Fatalf("a session without gates refused an empty customer token: %v", err)
+		}
+		var v gateView
+		e.customer("GET", "/api/customer/session", openLink).want(200).into(&v)
+		if len(v.Session.Tasks) != 1 || !v.Gates.Passed() {
+			t.Fatalf("no gates, yet hidden: %+v", v)
+		}
+		e.customer("POST", "/api/customer/otp", openLink).wantError(409, "invalid_state")
+		e.customerWith("POST", "/api/customer/verify", openLink, map[string]string{"code": "123456"}, "").wantError(409, "invalid_state")
+		e.customerWith("POST", "/api/customer/consent", openLink, map[string]bool{"accept": true}, "").wantError(409, "invalid_state")
+		e.customerWith("POST", "/api/customer/consent", openLink, map[string]any{"accept": true, "x": 1}, "").wantField("x")
+		e.customerWith("POST", "/api/customer/verify", openLink, map[string]string{}, "").wantError(400, "validation_failed")
+
+		// OTP: an expired code is a wrong answer; five wrong answers lock.
+		e.gate("otp", false)
+		s := e.startSession("alex", "otp@example.com")
+		link := e.linkSentTo("otp@example.com")
+		e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]string{"kind": "sign", "title": "Sign"}).want(201)
+		e.customer("POST", "/api/customer/otp", link).want(202)
+		code := e.codeSentTo("otp@example.com")
+		e.clock.Advance(rooms.OTPLifetime + time.Second)
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": code}, "").wantError(401, "unauthenticated")
+		wrong := "000000"
+		if code == wrong {
+			wrong = "111111"
+		}
+		for range rooms.MaxAuthFail - 2 {
+			e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": wrong}, "").wantError(401, "unauthenticated")
+		}
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": wrong}, "").wantError(429, "rate_limited")
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": code}, "").wantError(429, "rate_limited")
+		e.customer("POST", "/api/customer/otp", link).wantError(429, "rate_limited")
+		e.customer("GET", "/api/customer/session", link).want(200).into(&v)
+		if v.Gates.Authentication != rooms.AuthLocked || len(v.Session.Tasks) != 0 {
+			t.Fatalf("locked view: %+v", v)
+		}
+		var evs struct{ Events []rooms.Event }
+		e.do("GET", "/api/sessions/"+s.ID+"/events", "alex", nil).want(200).into(&evs)
+		locked := 0
+		for _, ev := range evs.Events {
+			if ev.Type == rooms.EventAuthChanged && ev.Auth == rooms.AuthLocked {
+				locked++
+			}
+		}
+		if locked != 1 {
+			t.Fatalf("authentication.changed locked logged %d times", locked)
+		}
+		e.clock.Advance(rooms.LockFor)
+		e.customer("GET", "/api/customer/session", link).want(200).into(&v)
+		if v.Gates.Authentication != rooms.AuthPending {
+			t.Fatalf("after the lock: %+v", v.Gates)
+		}
+		// The counter starts again: one wrong answer is a 401, not a lock.
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": wrong}, "").wantError(401, "unauthenticated")
+
+		// A second session (its own throttle): the right code passes.
+		s = e.startSession("alex", "otp3@example.com")
+		link = e.linkSentTo("otp3@example.com")
+		e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]string{"kind": "sign", "title": "Sign"}).want(201)
+		e.customer("POST", "/api/customer/otp", link).want(202)
+		code = e.codeSentTo("otp3@example.com")
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": code}, "").want(200).into(&v)
+		if v.Gates.Authentication != rooms.AuthVerified || v.CustomerToken == "" || len(v.Session.Tasks) != 1 {
+			t.Fatalf("the right code: %+v", v)
+		}
+		token := v.CustomerToken
+		e.customer("POST", "/api/customer/otp", link).wantError(409, "invalid_state")
+
+		// The token is this session's only, and the cookie carries it too.
+		if _, _, err := e.svc.CustomerAuth(ctx, link, rooms.CustomerToken([]byte("test-secret-0123456789"), open.ID, 1)); err == nil {
+			t.Fatal("another session's customer token was accepted")
+		}
+		req, err := http.NewRequest("GET", e.srv.URL+"/api/customer/session", nil)
+		e.must(err)
+		req.Header.Set("Authorization", "Link "+link)
+		req.AddCookie(&http.Cookie{Name: "cohub_customer", Value: token})
+		e.send(req).want(200).into(&v)
+		if len(v.Session.Tasks) != 1 {
+			t.Fatalf("the cookie did not show the tasks: %+v", v)
+		}
+
+		// Link checks come first on the gate routes.
+		e.customer("POST", "/api/customer/otp", link[:len(link)-3]+"abc").wantError(401, "unauthenticated")
+		e.do("POST", "/api/sessions/"+s.ID+"/reengage", "alex", map[string]any{
+			"customer": map[string]string{"email": "otp2@example.com"}}).want(200)
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": code}, "").wantError(410, "link_revoked")
+		e.customer("POST", "/api/customer/otp", link).wantError(410, "link_revoked")
+		e.do("POST", "/api/sessions/"+open.ID+"/end", "alex", nil).want(200)
+		e.clock.Advance(100 * 24 * time.Hour)
+		e.customerWith("POST", "/api/customer/consent", openLink, map[string]bool{"accept": true}, "").wantError(410, "session_ended")
+	})
+}
