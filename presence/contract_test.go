@@ -3,6 +3,8 @@ package presence
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,7 +25,8 @@ func TestRedis(t *testing.T) {
 	})
 }
 
-// TestRedisCluster proves no command crosses slots.
+// TestRedisCluster proves no command crosses slots: Redis refuses those
+// with CROSSSLOT even on a one-node cluster.
 func TestRedisCluster(t *testing.T) {
 	srv := redistest.StartCluster(t)
 	n := 0
@@ -35,7 +38,20 @@ func TestRedisCluster(t *testing.T) {
 	})
 }
 
-var t0 = time.UnixMilli(1_000_000_000)
+func TestCustomerOnline(t *testing.T) {
+	if CustomerOnline(nil) {
+		t.Error("nobody is online")
+	}
+	if CustomerOnline([]Conn{agent("a1", "r1", "n1")}) {
+		t.Error("an agent is not a customer")
+	}
+	if !CustomerOnline([]Conn{agent("a1", "r1", "n1"), cust("c1", "r1", "n1")}) {
+		t.Error("customer not seen")
+	}
+}
+
+// t0 is an arbitrary fixed clock: the contract never reads the real one.
+var t0 = time.UnixMilli(1_000_000)
 
 func at(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 
@@ -47,111 +63,304 @@ func agent(id, room, node string) Conn {
 	return Conn{ID: id, Room: room, Role: RoleAgent, AgentID: "a_" + id, Name: "Agent " + id, Node: node}
 }
 
-func trackerContract(t *testing.T, newTracker func(*testing.T) Tracker) {
-	ctx := context.Background()
-	ids := func(t *testing.T, p Tracker, room string, now time.Time) []string {
-		t.Helper()
-		got, err := p.Rooms(ctx, []string{room}, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, c := range got[room] {
-			out = append(out, c.ID)
-		}
-		return out
-	}
-	must := func(t *testing.T, err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	same := func(t *testing.T, got []string, want ...string) {
-		t.Helper()
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("got %v, want %v", got, want)
-		}
-	}
-
-	t.Run("refresh and expiry", func(t *testing.T) {
+// trackerContract is the behaviour every Tracker shares.
+func trackerContract(t *testing.T, newTracker func(t *testing.T) Tracker) {
+	t.Run("refresh shows entries with their info", func(t *testing.T) {
 		p := newTracker(t)
-		must(t, p.Refresh(ctx, "n1", []Conn{cust("c1", "r1", "n1"), agent("c2", "r1", "n1")}, at(10_000)))
-		got, err := p.Rooms(ctx, []string{"r1", "nobody"}, at(0))
-		must(t, err)
-		if len(got["r1"]) != 2 || got["r1"][1] != agent("c2", "r1", "n1") || got["nobody"] != nil {
-			t.Fatalf("rooms: %+v", got)
+		c1, c2, c3 := cust("c1", "r1", "n1"), agent("c2", "r1", "n1"), agent("c3", "r2", "n1")
+		// Out of order on purpose: Rooms sorts by ID.
+		refresh(t, p, "n1", at(10_000), c2, c3, c1)
+		got := rooms(t, p, at(0), "r1", "r2", "nobody")
+		if len(got) != 3 {
+			t.Fatalf("rooms = %+v, want one key per asked room", got)
 		}
-		if !CustomerOnline(got["r1"]) {
-			t.Fatal("customer not online")
+		want := map[string][]Conn{"r1": {c1, c2}, "r2": {c3}, "nobody": nil}
+		for room, w := range want {
+			if !slices.Equal(got[room], w) {
+				t.Errorf("%s = %+v, want %+v", room, got[room], w)
+			}
 		}
-		same(t, ids(t, p, "r1", at(10_000)))
-		// Expired entries were removed, not only hidden.
+		if got["nobody"] != nil {
+			t.Error("an unknown room must map to nil")
+		}
+		if !CustomerOnline(got["r1"]) || CustomerOnline(got["r2"]) {
+			t.Errorf("customer online: r1 %v, r2 %v", CustomerOnline(got["r1"]), CustomerOnline(got["r2"]))
+		}
+	})
+	t.Run("refresh replaces info", func(t *testing.T) {
+		p := newTracker(t)
+		a := agent("a1", "r1", "n1")
+		refresh(t, p, "n1", at(10_000), a)
+		a.Name = "Renamed"
+		refresh(t, p, "n1", at(10_000), a)
+		if got := rooms(t, p, at(0), "r1")["r1"]; !slices.Equal(got, []Conn{a}) {
+			t.Fatalf("r1 = %+v", got)
+		}
+	})
+	t.Run("expired entries are gone and removed", func(t *testing.T) {
+		p := newTracker(t)
+		refresh(t, p, "n1", at(10_000), cust("c1", "r1", "n1"))
+		refresh(t, p, "n1", at(20_000), agent("a1", "r1", "n1"))
+		same(t, ids(t, p, "r1", at(9_999)), "a1", "c1")
+		// Live while the expiry is after now: at the expiry it is gone.
+		same(t, ids(t, p, "r1", at(10_000)), "a1")
+		// Removed, not only hidden: an earlier clock does not bring it back.
+		same(t, ids(t, p, "r1", at(0)), "a1")
+		same(t, ids(t, p, "r1", at(20_000)))
+		if got := rooms(t, p, at(0), "r1")["r1"]; got != nil {
+			t.Fatalf("empty room = %+v, want nil", got)
+		}
+	})
+	t.Run("leave shortens to the grace", func(t *testing.T) {
+		p := newTracker(t)
+		refresh(t, p, "n1", at(10_000), cust("c1", "r1", "n1"))
+		leave(t, p, at(3_000), cust("c1", "r1", "n1"))
+		same(t, ids(t, p, "r1", at(2_999)), "c1")
+		same(t, ids(t, p, "r1", at(3_000)))
 		same(t, ids(t, p, "r1", at(0)))
 	})
-	t.Run("leave grace", func(t *testing.T) {
+	t.Run("leave never adds", func(t *testing.T) {
 		p := newTracker(t)
-		must(t, p.Refresh(ctx, "n1", []Conn{cust("c1", "r1", "n1")}, at(10_000)))
-		must(t, p.Leave(ctx, []Conn{cust("c1", "r1", "n1"), cust("ghost", "r1", "n1")}, at(3_000)))
-		same(t, ids(t, p, "r1", at(2_999)), "c1")
-		must(t, p.Refresh(ctx, "n1", []Conn{cust("c1", "r1", "n1")}, at(13_000)))
-		same(t, ids(t, p, "r1", at(5_000)), "c1")
-		same(t, ids(t, p, "r1", at(13_000)))
+		refresh(t, p, "n1", at(10_000), cust("c1", "r1", "n1"))
+		leave(t, p, at(3_000), cust("ghost", "r1", "n1"), cust("ghost", "r9", "n1"))
+		same(t, ids(t, p, "r1", at(0)), "c1")
+		same(t, ids(t, p, "r9", at(0)))
+		// Nor does it revive an entry already removed.
+		same(t, ids(t, p, "r1", at(10_000)))
+		leave(t, p, at(30_000), cust("c1", "r1", "n1"))
+		same(t, ids(t, p, "r1", at(0)))
+	})
+	t.Run("refresh after leave extends again", func(t *testing.T) {
+		p := newTracker(t)
+		c := cust("c1", "r1", "n1")
+		refresh(t, p, "n1", at(10_000), c)
+		leave(t, p, at(3_000), c)
+		refresh(t, p, "n1", at(20_000), c)
+		same(t, ids(t, p, "r1", at(15_000)), "c1")
+		same(t, ids(t, p, "r1", at(20_000)))
 	})
 	t.Run("two nodes in one room", func(t *testing.T) {
 		p := newTracker(t)
-		must(t, p.Refresh(ctx, "n1", []Conn{agent("a1", "r1", "n1")}, at(10_000)))
-		must(t, p.Refresh(ctx, "n2", []Conn{cust("c1", "r1", "n2")}, at(5_000)))
-		same(t, ids(t, p, "r1", at(4_000)), "a1", "c1")
-		same(t, ids(t, p, "r1", at(6_000)), "a1")
+		a, c := agent("a1", "r1", "n1"), cust("c1", "r1", "n2")
+		refresh(t, p, "n1", at(10_000), a)
+		refresh(t, p, "n2", at(5_000), c)
+		got := rooms(t, p, at(4_000), "r1")["r1"]
+		if !slices.Equal(got, []Conn{a, c}) || !CustomerOnline(got) {
+			t.Fatalf("r1 at 4s = %+v", got)
+		}
+		got = rooms(t, p, at(6_000), "r1")["r1"]
+		if !slices.Equal(got, []Conn{a}) || CustomerOnline(got) {
+			t.Fatalf("r1 at 6s = %+v", got)
+		}
 	})
-	t.Run("reap dead nodes once", func(t *testing.T) {
+	t.Run("empty batches", func(t *testing.T) {
 		p := newTracker(t)
-		must(t, p.Refresh(ctx, "dead", []Conn{cust("c1", "r1", "dead"), cust("c2", "r2", "dead")}, at(5_000)))
-		must(t, p.Refresh(ctx, "live", []Conn{agent("a1", "r1", "live")}, at(50_000)))
-		// The dead node's entries would count until 5 s; its liveness ran
-		// out at 5 s too, so reaping at 6 s takes them all.
-		var mu sync.Mutex
-		var reaped []string
-		var wg sync.WaitGroup
+		refresh(t, p, "n1", at(10_000))
+		leave(t, p, at(3_000))
+		if got := rooms(t, p, at(0)); len(got) != 0 {
+			t.Fatalf("rooms of nothing = %+v", got)
+		}
+		if got := reap(t, p, at(20_000)); got != nil {
+			t.Fatalf("a node without entries reaped %v", got)
+		}
+	})
+	t.Run("reap takes only dead nodes, each once", func(t *testing.T) {
+		p := newTracker(t)
+		// d1 and d2 die at 5 s; live stays until 50 s and shares r1 with d1.
+		refresh(t, p, "d1", at(5_000), cust("c1", "r1", "d1"), cust("c2", "r2", "d1"), agent("c3", "r2", "d1"))
+		refresh(t, p, "d2", at(5_000), cust("c4", "r3", "d2"))
+		refresh(t, p, "live", at(50_000), agent("a1", "r1", "live"), agent("a2", "r4", "live"))
+		if got := reap(t, p, at(4_999)); got != nil {
+			t.Fatalf("reaped before the nodes died: %v", got)
+		}
+		var (
+			mu     sync.Mutex
+			reaped []string
+			wg     sync.WaitGroup
+			start  = make(chan struct{})
+		)
 		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				got, err := p.Reap(ctx, at(6_000))
+			wg.Go(func() {
+				<-start
+				got, err := p.Reap(context.Background(), at(5_000))
 				if err != nil {
 					t.Error(err)
 				}
 				mu.Lock()
 				reaped = append(reaped, got...)
 				mu.Unlock()
-			}()
+			})
 		}
+		close(start)
 		wg.Wait()
-		if fmt.Sprint(sorted(reaped)) != "[r1 r2]" {
-			t.Fatalf("reaped %v, want each of the dead node's rooms once", reaped)
+		slices.Sort(reaped)
+		same(t, reaped, "r1", "r2", "r3")
+		// Read at 0, before the dead entries' own expiry: they were removed.
+		got := rooms(t, p, at(0), "r1", "r2", "r3", "r4")
+		for room, want := range map[string][]string{"r1": {"a1"}, "r2": nil, "r3": nil, "r4": {"a2"}} {
+			same(t, connIDs(got[room]), want...)
 		}
-		same(t, ids(t, p, "r1", at(0)), "a1")
-		more, err := p.Reap(ctx, at(6_000))
-		must(t, err)
-		if len(more) != 0 {
-			t.Fatalf("reaped again: %v", more)
+		if got := reap(t, p, at(5_000)); got != nil {
+			t.Fatalf("reaped again: %v", got)
 		}
+		// The live node was not claimed: it is reaped once it dies.
+		same(t, reap(t, p, at(50_000)), "r1", "r4")
+	})
+	t.Run("a refreshed node is not reaped", func(t *testing.T) {
+		p := newTracker(t)
+		refresh(t, p, "n1", at(5_000), cust("c1", "r1", "n1"))
+		refresh(t, p, "n1", at(15_000), cust("c1", "r1", "n1"))
+		if got := reap(t, p, at(10_000)); got != nil {
+			t.Fatalf("reaped a live node: %v", got)
+		}
+		same(t, ids(t, p, "r1", at(10_000)), "c1")
 	})
 }
 
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
+func refresh(t *testing.T, p Tracker, node string, until time.Time, conns ...Conn) {
+	t.Helper()
+	if err := p.Refresh(context.Background(), node, conns, until); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func leave(t *testing.T, p Tracker, at time.Time, conns ...Conn) {
+	t.Helper()
+	if err := p.Leave(context.Background(), conns, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rooms(t *testing.T, p Tracker, now time.Time, ids ...string) map[string][]Conn {
+	t.Helper()
+	got, err := p.Rooms(context.Background(), ids, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func reap(t *testing.T, p Tracker, now time.Time) []string {
+	t.Helper()
+	got, err := p.Reap(context.Background(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func ids(t *testing.T, p Tracker, room string, now time.Time) []string {
+	t.Helper()
+	return connIDs(rooms(t, p, now, room)[room])
+}
+
+func connIDs(conns []Conn) []string {
+	var out []string
+	for _, c := range conns {
+		out = append(out, c.ID)
 	}
 	return out
 }
 
+func same(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// TestRedisKeyLayout checks the keys DESIGN.md §2 names, with the room's
+// hash tag, and that they carry a TTL so abandoned rooms vanish.
+func TestRedisKeyLayout(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	p := NewRedis(rdb, prefix)
+	ctx := context.Background()
+	until := time.Now().Add(10 * time.Second) // real time: the TTLs derive from it
+	refresh(t, p, "n1", until, cust("c1", "s_01K", "n1"))
+	for key, typ := range map[string]string{
+		prefix + "{s_01K}:presence":      "zset",
+		prefix + "{s_01K}:presence:info": "hash",
+		prefix + "presence:nodes":        "zset",
+		prefix + "presence:node:n1":      "set",
+	} {
+		if got, err := rdb.Type(ctx, key).Result(); err != nil || got != typ {
+			t.Errorf("%s is %q (%v), want %s", key, got, err, typ)
+		}
+	}
+	for _, key := range []string{prefix + "{s_01K}:presence", prefix + "{s_01K}:presence:info", prefix + "presence:node:n1"} {
+		ttl, err := rdb.PTTL(ctx, key).Result()
+		if err != nil || ttl < keep || ttl > keep+10*time.Second {
+			t.Errorf("%s ttl = %v (%v), want about 70s", key, ttl, err)
+		}
+	}
+	score, err := rdb.ZScore(ctx, prefix+"{s_01K}:presence", "c1").Result()
+	if err != nil || int64(score) != until.UnixMilli() {
+		t.Errorf("entry score = %v (%v), want %d", score, err, until.UnixMilli())
+	}
+	score, err = rdb.ZScore(ctx, prefix+"presence:nodes", "n1").Result()
+	if err != nil || int64(score) != until.UnixMilli() {
+		t.Errorf("node score = %v (%v), want %d", score, err, until.UnixMilli())
+	}
+	if got, _ := rdb.SMembers(ctx, prefix+"presence:node:n1").Result(); !slices.Equal(got, []string{"s_01K"}) {
+		t.Errorf("node rooms = %v", got)
+	}
+}
+
+// TestRedisBadInfo: unreadable info hides its entry without failing the
+// batch or the reaper.
+func TestRedisBadInfo(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	p := NewRedis(rdb, prefix)
+	ctx := context.Background()
+	refresh(t, p, "n1", at(10_000), cust("c1", "r1", "n1"), cust("c2", "r1", "n1"))
+	if err := rdb.HSet(ctx, prefix+"{r1}:presence:info", "c1", "{not json").Err(); err != nil {
+		t.Fatal(err)
+	}
+	same(t, ids(t, p, "r1", at(0)), "c2")
+	same(t, reap(t, p, at(10_000)), "r1")
+}
+
+// TestRedisScriptsReload: a server that lost its script cache (a restart,
+// SCRIPT FLUSH) gets the scripts again.
+func TestRedisScriptsReload(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	p := NewRedis(rdb, prefix)
+	ctx := context.Background()
+	refresh(t, p, "n1", at(10_000), cust("c1", "r1", "n1"))
+	same(t, ids(t, p, "r1", at(0)), "c1")
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	same(t, ids(t, p, "r1", at(0)), "c1")
+	if err := rdb.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	same(t, reap(t, p, at(10_000)), "r1")
+}
+
+// TestRedisErrorsWrapped: Redis failures come back as presence errors.
+func TestRedisErrorsWrapped(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	p := NewRedis(rdb, prefix)
+	ctx := context.Background()
+	// A wrong type under the room's zset key makes every call on it fail.
+	if err := rdb.Set(ctx, prefix+"{r1}:presence", "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		if err == nil || !strings.HasPrefix(err.Error(), "presence: ") {
+			t.Errorf("%s error = %v, want a wrapped Redis error", what, err)
+		}
+	}
+	check("refresh", p.Refresh(ctx, "n1", []Conn{cust("c1", "r1", "n1")}, at(10_000)))
+	check("leave", p.Leave(ctx, []Conn{cust("c1", "r1", "n1")}, at(3_000)))
+	_, err := p.Rooms(ctx, []string{"r1"}, at(0))
+	check("rooms", err)
+}
+
+// BenchmarkRedisRefresh is one node's batch: 1,000 connections in 200
+// rooms.
 func BenchmarkRedisRefresh(b *testing.B) {
 	rdb, prefix := redistest.Client(b)
 	p := NewRedis(rdb, prefix)
@@ -160,9 +369,9 @@ func BenchmarkRedisRefresh(b *testing.B) {
 		conns[i] = cust(fmt.Sprint("c", i), fmt.Sprint("r", i%200), "n1")
 	}
 	ctx := context.Background()
-	b.ResetTimer()
+	until := time.Now().Add(time.Minute)
 	for b.Loop() {
-		if err := p.Refresh(ctx, "n1", conns, time.Now().Add(time.Minute)); err != nil {
+		if err := p.Refresh(ctx, "n1", conns, until); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -2,13 +2,14 @@ package presence
 
 import (
 	"context"
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
 
 // Memory is presence for one process: the embedded backend, and tests
-// that run several nodes on one memory store.
+// that run several nodes on one memory store. Same semantics as Redis.
 type Memory struct {
 	mu    sync.Mutex
 	rooms map[string]map[string]memEntry // room -> conn id -> entry
@@ -43,7 +44,8 @@ func (m *Memory) Refresh(_ context.Context, node string, conns []Conn, until tim
 	return nil
 }
 
-// Leave sets the expiry of tracked connections.
+// Leave sets the expiry of tracked connections; like ZADD XX it never
+// adds one.
 func (m *Memory) Leave(_ context.Context, conns []Conn, at time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -56,54 +58,62 @@ func (m *Memory) Leave(_ context.Context, conns []Conn, at time.Time) error {
 	return nil
 }
 
-// Rooms returns the live entries of each room.
+// Rooms returns the live entries of each room, sorted by ID.
 func (m *Memory) Rooms(_ context.Context, rooms []string, now time.Time) (map[string][]Conn, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[string][]Conn, len(rooms))
 	for _, id := range rooms {
+		m.sweep(id, now)
 		var live []Conn
-		for cid, e := range m.rooms[id] {
-			if e.expiry.After(now) {
-				live = append(live, e.conn)
-			} else {
-				delete(m.rooms[id], cid)
-			}
+		for _, e := range m.rooms[id] {
+			live = append(live, e.conn)
 		}
-		if len(m.rooms[id]) == 0 {
-			delete(m.rooms, id)
-		}
-		sort.Slice(live, func(i, j int) bool { return live[i].ID < live[j].ID })
+		sortByID(live)
 		out[id] = live
 	}
 	return out, nil
 }
 
-// Reap removes the entries of nodes whose liveness ran out.
+// sweep drops a room's expired entries, and the room once it is empty.
+func (m *Memory) sweep(room string, now time.Time) {
+	r := m.rooms[room]
+	for cid, e := range r {
+		if !e.expiry.After(now) {
+			delete(r, cid)
+		}
+	}
+	if len(r) == 0 {
+		delete(m.rooms, room)
+	}
+}
+
+// Reap removes the entries of nodes whose liveness ran out (until <= now)
+// and reports the rooms that lost one. It then sweeps every room: Redis
+// keys expire on their own, memory would otherwise keep rooms nobody
+// reads any more.
 func (m *Memory) Reap(_ context.Context, now time.Time) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var changed []string
+	dead := map[string]bool{}
 	for node, until := range m.nodes {
-		if until.After(now) {
-			continue
-		}
-		delete(m.nodes, node)
-		for id, r := range m.rooms {
-			n := len(r)
-			for cid, e := range r {
-				if e.conn.Node == node {
-					delete(r, cid)
-				}
-			}
-			if len(r) < n {
-				changed = append(changed, id)
-			}
-			if len(r) == 0 {
-				delete(m.rooms, id)
-			}
+		if !until.After(now) {
+			dead[node] = true
+			delete(m.nodes, node)
 		}
 	}
-	sort.Strings(changed)
-	return changed, nil
+	changed := map[string]bool{}
+	for id, r := range m.rooms {
+		for cid, e := range r {
+			if dead[e.conn.Node] {
+				delete(r, cid)
+				changed[id] = true
+			}
+		}
+		m.sweep(id, now)
+	}
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	return slices.Sorted(maps.Keys(changed)), nil
 }

@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -204,18 +205,12 @@ func decodeConns(vals []any) []Conn {
 			out = append(out, c)
 		}
 	}
-	slices.SortFunc(out, func(a, b Conn) int { return cmpString(a.ID, b.ID) })
+	sortByID(out)
 	return out
 }
 
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+func sortByID(conns []Conn) {
+	slices.SortFunc(conns, func(a, b Conn) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // dropNode removes one node's entries from a room and returns how many
