@@ -76,6 +76,10 @@ func TestHistoryScopesAndFilters(t *testing.T) {
 		check("alex", "scope=all", a1, r1, b1, a2)
 		e.do("GET", "/api/sessions/"+r1.ID, "alex", nil).want(200) // visible, not actionable
 		e.do("POST", "/api/sessions/"+r1.ID+"/end", "alex", nil).wantError(403, "forbidden")
+		// Listed is not readable: the transcript follows the room join.
+		e.do("GET", "/api/sessions/"+r1.ID+"/events", "alex", nil).wantError(403, "forbidden")
+		e.do("GET", "/api/sessions/"+b1.ID+"/events", "alex", nil).wantError(403, "forbidden")
+		e.do("GET", "/api/sessions/"+b1.ID+"/events", "sam", nil).want(200)
 		set.HistorySearchSpace = rooms.ScopeMine
 		e.do("PUT", "/api/settings", "admin", set).want(200)
 		e.do("GET", "/api/sessions?scope=team", "alex", nil).wantError(403, "forbidden")

@@ -435,9 +435,11 @@ func (s *Service) Renew(ctx context.Context, a *Agent, id string) (*Session, err
 	return sess, nil
 }
 
-// Events returns the room log after since.
+// Events returns the room log after since. The transcript is the room:
+// it follows exactly the rule of the room join (MayOpen), not the wider
+// rule of what history may list.
 func (s *Service) Events(ctx context.Context, a *Agent, id string, since int64, limit int) ([]Event, error) {
-	if _, err := s.visible(ctx, a, id); err != nil {
+	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}
 	evs, err := s.store.Events(ctx, id, since, limit)
