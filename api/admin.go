@@ -97,7 +97,12 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.svc.UpdateAgent(r.Context(), mux.Vars(r)["id"], in)
+	id := mux.Vars(r)["id"]
+	if in.Disabled && id == agentFrom(r).ID {
+		writeError(w, r, fmt.Errorf("%w: you cannot disable your own account", rooms.ErrInvalidState))
+		return
+	}
+	a, err := s.svc.UpdateAgent(r.Context(), id, in)
 	reply(w, r, http.StatusOK, a, err)
 }
 

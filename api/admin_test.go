@@ -123,7 +123,7 @@ func TestAgents(t *testing.T) {
 		short["team_id"], short["settings_team_ids"] = e.sales, []string{"t_missing"}
 		e.do("POST", "/api/agents", "admin", short).wantField("settings_team_ids[0]")
 
-		put := map[string]any{"email": "nia@cohub.test", "name": "Nia B", "role": "agent", "team_id": e.sales, "settings_team_ids": []string{}}
+		put := map[string]any{"email": "nia@cohub.test", "name": "Nia B", "role": "agent", "team_id": e.sales, "settings_team_ids": []string{}, "disabled": false}
 		e.do("PUT", "/api/agents/"+a.ID, "admin", put).want(200).into(&a)
 		if a.Email != "nia@cohub.test" || a.Role != "agent" || a.TeamID != e.sales {
 			t.Fatalf("updated = %+v", a)
@@ -135,11 +135,67 @@ func TestAgents(t *testing.T) {
 		e.do("PUT", "/api/agents/"+a.ID, "admin", put).wantError(409, "email_taken")
 		e.do("PUT", "/api/agents/"+a.ID, "admin", map[string]any{"email": "nia@cohub.test"}).wantField("role")
 		e.do("PUT", "/api/agents/a_missing", "admin", map[string]any{"email": "z@cohub.test", "name": "Z", "role": "agent",
-			"team_id": e.sales, "settings_team_ids": []string{}}).wantError(404, "not_found")
+			"team_id": e.sales, "settings_team_ids": []string{}, "disabled": false}).wantError(404, "not_found")
 		var list struct{ Agents []rooms.Agent }
 		e.do("GET", "/api/agents", "admin", nil).want(200).into(&list)
 		if len(list.Agents) != 6 {
 			t.Fatalf("agents = %d", len(list.Agents))
 		}
+	})
+}
+
+// Logins are revocable: a new password or disabling ends every token of
+// the agent at once; a role change keeps them; "sign out everywhere"
+// ends every login of the caller and nobody else's.
+func TestAgentLoginsAreRevocable(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		a := e.agents["blake"]
+		put := func(password string, disabled bool, role string) *resp {
+			body := map[string]any{"email": a.Email, "name": a.Name, "role": role, "team_id": a.TeamID,
+				"settings_team_ids": []string{}, "disabled": disabled}
+			if password != "" {
+				body["password"] = password
+			}
+			return e.do("PUT", "/api/agents/"+a.ID, "admin", body)
+		}
+		second := e.login(a.Email, testPassword)
+		put("", false, "supervisor").want(200)
+		e.do("GET", "/api/me", "blake", nil).want(200) // a role change keeps the login
+
+		put("a-brand-new-password", false, "agent").want(200)
+		for _, tok := range []string{e.tokens["blake"], second} {
+			e.do("GET", "/api/me", "Bearer "+tok, nil).wantError(401, "unauthenticated")
+		}
+		fresh := e.login(a.Email, "a-brand-new-password")
+		e.do("GET", "/api/me", "Bearer "+fresh, nil).want(200)
+
+		var got rooms.Agent
+		put("", true, "agent").want(200).into(&got)
+		if !got.Disabled {
+			t.Fatalf("disabled agent = %+v", got)
+		}
+		e.do("GET", "/api/me", "Bearer "+fresh, nil).wantError(401, "unauthenticated")
+		r := e.do("POST", "/api/login", "", map[string]string{"email": a.Email, "password": "a-brand-new-password"})
+		r.wantError(403, "forbidden")
+		if !strings.Contains(string(r.body), "disabled") {
+			t.Fatalf("refusal does not say why: %s", r.body)
+		}
+		put("", false, "agent").want(200)
+		e.do("GET", "/api/me", "Bearer "+e.login(a.Email, "a-brand-new-password"), nil).want(200)
+
+		// Nobody locks themselves out.
+		admin := e.agents["admin"]
+		e.do("PUT", "/api/agents/"+admin.ID, "admin", map[string]any{"email": admin.Email, "name": admin.Name,
+			"role": "admin", "team_id": "", "settings_team_ids": []string{}, "disabled": true}).wantError(409, "invalid_state")
+		e.do("GET", "/api/me", "admin", nil).want(200)
+
+		// Sign out everywhere.
+		other := e.login("alex@cohub.test", testPassword)
+		e.do("POST", "/api/logout?all=maybe", "alex", nil).wantField("all")
+		e.do("POST", "/api/logout?all=1", "alex", nil).want(200)
+		for _, tok := range []string{e.tokens["alex"], other} {
+			e.do("GET", "/api/me", "Bearer "+tok, nil).wantError(401, "unauthenticated")
+		}
+		e.do("GET", "/api/me", "riley", nil).want(200)
 	})
 }

@@ -161,9 +161,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, loginReply{Token: token, Agent: a})
 }
 
+// logout ends this login, or with ?all=1 every login of the caller.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	token, _ := credential(r)
-	if err := s.svc.Logout(r.Context(), token); err != nil {
+	var err error
+	switch r.URL.Query().Get("all") {
+	case "", "0", "false":
+		err = s.svc.Logout(r.Context(), token)
+	case "1", "true":
+		err = s.svc.LogoutAll(r.Context(), agentFrom(r))
+	default:
+		err = invalid("all", "must be 1 or true")
+	}
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}

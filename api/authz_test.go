@@ -42,7 +42,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, want: adminOnly(201)},
 		{method: "PUT", path: "/api/agents/{alex}", body: func(int) any {
 			return map[string]any{"email": "alex@cohub.test", "name": "Alex", "role": "agent",
-				"team_id": "{sales}", "settings_team_ids": []string{}}
+				"team_id": "{sales}", "settings_team_ids": []string{}, "disabled": false}
 		}, want: adminOnly(200)},
 		{method: "GET", path: "/api/outbox", want: adminOnly(200)},
 		{method: "POST", path: "/api/sessions", body: func(int) any {

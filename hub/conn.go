@@ -39,9 +39,11 @@ type conn struct {
 	nextPing atomic.Int64
 	pings    int // the node's ticker only
 	role     string
-	// agents
-	agent *rooms.Agent
-	token string
+	// agents: agent is the op runner's (a re-check replaces it); agentID
+	// never changes, so other goroutines may read it.
+	agent   *rooms.Agent
+	agentID string
+	token   string
 	// customers
 	link     string
 	custTok  string

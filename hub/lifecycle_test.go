@@ -228,3 +228,77 @@ func TestRecheckClosesLive(t *testing.T) {
 		t.Fatalf("after losing access: closed with %d, want 4003", code)
 	}
 }
+
+// Account changes reach open connections at once, on every node, through
+// the bus: the minute's re-check is set far away, so only the bus can
+// close them in time.
+func TestAccountChangesCloseAtOnce(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := fast()
+			cfg.RecheckEvery = 1000
+			c := newCluster(t, backend, 2, cfg)
+			id, _ := c.session(rooms.CreateRequest{})
+			update := func(a *rooms.Agent, role, password string, disabled bool) {
+				t.Helper()
+				_, err := c.svc().UpdateAgent(ctx, a.ID, rooms.AgentInput{Agent: rooms.Agent{
+					Email: a.Email, Name: a.Name, Role: role, TeamID: a.TeamID, SettingsTeamIDs: []string{},
+					Disabled: disabled}, Password: password})
+				c.must(err)
+			}
+
+			// A new password, set on node 1, ends alex's login on node 2.
+			agent := c.agent(c.nodes[1], id)
+			update(c.alex, rooms.RoleAgent, "a-brand-new-password", false)
+			if code := agent.closeStatus(); code != closeCredential {
+				t.Fatalf("after a new password: closed with %d, want 4001", code)
+			}
+			if _, err := c.nodes[1].node.svc.Authenticate(ctx, c.tokens["alex"]); err == nil {
+				t.Fatal("the old token still works after a new password")
+			}
+
+			// A supervisor demoted out of the room: 4003 at once.
+			update(c.blake, rooms.RoleSupervisor, "", false)
+			sup := c.nodes[1].dial(t, "access_token="+c.tokens["blake"])
+			sup.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+			update(c.blake, rooms.RoleAgent, "", false)
+			if code := sup.closeStatus(); code != closeLostAccess {
+				t.Fatalf("after losing the room: closed with %d, want 4003", code)
+			}
+
+			// Disabled: every connection closes with 4001.
+			other := c.nodes[0].dial(t, "access_token="+c.tokens["blake"])
+			other.ok(map[string]any{"op": "join", "topic": "inbox"})
+			update(c.blake, rooms.RoleAgent, "", true)
+			if code := other.closeStatus(); code != closeCredential {
+				t.Fatalf("after disabling: closed with %d, want 4001", code)
+			}
+		})
+	}
+}
+
+// Signing out everywhere closes every open connection of the caller.
+func TestLogoutAllClosesEveryConnection(t *testing.T) {
+	ctx := context.Background()
+	cfg := fast()
+	cfg.RecheckEvery = 1000
+	c := newCluster(t, "redis", 2, cfg)
+	second, _, err := c.svc().Login(ctx, c.alex.Email, "correct-horse-battery", "127.0.0.1")
+	c.must(err)
+	one := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
+	one.ok(map[string]any{"op": "join", "topic": "inbox"})
+	two := c.nodes[1].dial(t, "access_token="+second)
+	two.ok(map[string]any{"op": "join", "topic": "inbox"})
+	bystander := c.nodes[1].dial(t, "access_token="+c.tokens["blake"])
+	bystander.ok(map[string]any{"op": "join", "topic": "inbox"})
+
+	c.must(c.svc().LogoutAll(ctx, c.alex))
+	for i, cl := range []*client{one, two} {
+		if code := cl.closeStatus(); code != closeCredential {
+			t.Fatalf("connection %d closed with %d, want 4001", i, code)
+		}
+	}
+	// Another agent's connection is untouched: it still answers.
+	bystander.ok(map[string]any{"op": "ping"})
+}

@@ -112,6 +112,7 @@ func NewNode(cfg Config) *Node {
 		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]presence.Conn{},
 	}
 	cfg.Service.OnCommit(n.onCommit)
+	cfg.Service.OnAgentChanged(n.publishAgentChanged)
 	return n
 }
 
@@ -123,6 +124,7 @@ func (n *Node) ID() string { return n.id }
 func (n *Node) Start(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	context.AfterFunc(n.ctx, cancel)
+	n.noteErr(n.bus.Subscribe(ctx, agentsTopic), "agents subscribe")
 	n.bus.Start(ctx, n)
 	go n.loop(ctx)
 }
@@ -352,6 +354,10 @@ func (n *Node) ping(c *conn, recheck bool) {
 func (n *Node) Deliver(topic string, msg []byte) {
 	if id, ok := topicRoom(topic); ok {
 		n.post(id, busMsg{payload: msg})
+		return
+	}
+	if topic == agentsTopic {
+		n.agentChanged(msg)
 		return
 	}
 	agentID, ok := inboxAgent(topic)

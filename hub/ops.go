@@ -319,6 +319,39 @@ func (n *Node) recordSeen(id string, at time.Time) {
 	n.noteErr(n.svc.SeenAt(ctx, id, at), "last seen")
 }
 
+// agentsTopic carries account changes to every node: each re-checks that
+// agent's open connections at once instead of at the next minute's check.
+const agentsTopic = "agents:changed"
+
+type agentChange struct {
+	Agent string `json:"agent"`
+}
+
+// publishAgentChanged tells every node (this one included, through the
+// bus) that an agent's account changed.
+func (n *Node) publishAgentChanged(agentID string) {
+	msg, _ := json.Marshal(agentChange{Agent: agentID})
+	go func() {
+		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
+		defer cancel()
+		n.noteErr(n.bus.Publish(ctx, agentsTopic, msg), "agent change publish")
+	}()
+}
+
+// agentChanged re-checks every connection of the agent: a revoked login
+// closes with 4001, a lost room with 4003.
+func (n *Node) agentChanged(msg []byte) {
+	var ch agentChange
+	if json.Unmarshal(msg, &ch) != nil || ch.Agent == "" {
+		return
+	}
+	for _, c := range n.snapshot() {
+		if c.agentID == ch.Agent {
+			go n.recheck(c)
+		}
+	}
+}
+
 // recheck closes a connection whose credential stopped working since it
 // opened: a logout (4001), a revoked or expired link (4001), an end with
 // no access (4010).

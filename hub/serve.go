@@ -106,7 +106,7 @@ func (n *Node) identify(r *http.Request) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.role, c.agent, c.token = presence.RoleAgent, a, token
+	c.role, c.agent, c.agentID, c.token = presence.RoleAgent, a, a.ID, token
 	return c, nil
 }
 

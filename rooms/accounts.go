@@ -47,8 +47,11 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 		s.countFailure(ctx, email, ip)
 		return "", nil, ErrBadCredential
 	}
+	if a.Disabled {
+		return "", nil, fmt.Errorf("%w: this account is disabled; ask an admin", ErrForbidden)
+	}
 	token := randomToken()
-	if err := s.store.PutToken(ctx, TokenHash(token), a.ID, s.cfg.TokenTTL); err != nil {
+	if err := s.store.PutToken(ctx, TokenHash(token), LoginToken{AgentID: a.ID, Gen: a.TokenGen}, s.cfg.TokenTTL); err != nil {
 		return "", nil, err
 	}
 	return token, a, nil
@@ -67,23 +70,46 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	return s.store.DeleteToken(ctx, TokenHash(token))
 }
 
-// Authenticate resolves a login token to its agent.
+// LogoutAll ends every login of an agent, on every node: open
+// connections close at once (OnAgentChanged).
+func (s *Service) LogoutAll(ctx context.Context, a *Agent) error {
+	cur, err := s.store.Agent(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	cur.TokenGen++
+	if err := s.store.UpdateAgent(ctx, cur); err != nil {
+		return err
+	}
+	s.agentChanged(cur.ID)
+	return nil
+}
+
+// Authenticate resolves a login token to its agent: a token of an
+// earlier generation (password changed, signed out everywhere) or of a
+// disabled agent no longer works.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Agent, error) {
 	if token == "" {
 		return nil, ErrBadCredential
 	}
-	id, err := s.store.TokenAgent(ctx, TokenHash(token))
+	t, err := s.store.Token(ctx, TokenHash(token))
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrBadCredential
 	}
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.store.Agent(ctx, id)
+	a, err := s.store.Agent(ctx, t.AgentID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrBadCredential
 	}
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	if a.Disabled || t.Gen != a.TokenGen {
+		return nil, ErrBadCredential
+	}
+	return a, nil
 }
 
 // TokenHash is how a login token is kept: never the token itself.
@@ -114,7 +140,9 @@ func (s *Service) CreateAgent(ctx context.Context, in AgentInput) (*Agent, error
 	return a, s.store.CreateAgent(ctx, a)
 }
 
-// UpdateAgent replaces an agent; an empty password keeps the old one.
+// UpdateAgent replaces an agent; an empty password keeps the old one. A
+// new password or disabling the agent ends every login they have; any
+// change makes their open connections check their access again at once.
 func (s *Service) UpdateAgent(ctx context.Context, id string, in AgentInput) (*Agent, error) {
 	old, err := s.store.Agent(ctx, id)
 	if err != nil {
@@ -125,10 +153,18 @@ func (s *Service) UpdateAgent(ctx context.Context, id string, in AgentInput) (*A
 	if err != nil {
 		return nil, err
 	}
+	a.TokenGen = old.TokenGen
 	if in.Password == "" {
 		a.PasswordHash = old.PasswordHash
 	}
-	return a, s.store.UpdateAgent(ctx, a)
+	if in.Password != "" || (a.Disabled && !old.Disabled) {
+		a.TokenGen++
+	}
+	if err := s.store.UpdateAgent(ctx, a); err != nil {
+		return nil, err
+	}
+	s.agentChanged(id)
+	return a, nil
 }
 
 func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*Agent, error) {

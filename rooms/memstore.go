@@ -34,8 +34,8 @@ type MemStore struct {
 }
 
 type memToken struct {
-	agentID string
-	until   time.Time
+	token LoginToken
+	until time.Time
 }
 
 type memHit struct {
@@ -237,23 +237,23 @@ func (m *MemStore) PutSettings(_ context.Context, s Settings) error {
 }
 
 // PutToken stores a login token hash.
-func (m *MemStore) PutToken(_ context.Context, hash, agentID string, ttl time.Duration) error {
+func (m *MemStore) PutToken(_ context.Context, hash string, t LoginToken, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.tokens[hash] = memToken{agentID: agentID, until: time.Now().Add(ttl)}
+	m.tokens[hash] = memToken{token: t, until: time.Now().Add(ttl)}
 	return nil
 }
 
-// TokenAgent resolves a live token hash.
-func (m *MemStore) TokenAgent(_ context.Context, hash string) (string, error) {
+// Token resolves a live token hash.
+func (m *MemStore) Token(_ context.Context, hash string) (LoginToken, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tokens[hash]
 	if !ok || time.Now().After(t.until) {
 		delete(m.tokens, hash)
-		return "", ErrNotFound
+		return LoginToken{}, ErrNotFound
 	}
-	return t.agentID, nil
+	return t.token, nil
 }
 
 // DeleteToken forgets a token.

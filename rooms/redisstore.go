@@ -293,17 +293,20 @@ func (r *RedisStore) PutSettings(ctx context.Context, s Settings) error {
 }
 
 // PutToken stores a login token hash with its lifetime.
-func (r *RedisStore) PutToken(ctx context.Context, hash, agentID string, ttl time.Duration) error {
-	return unavailable(r.rdb.Set(ctx, r.key("auth", hash), agentID, ttl).Err())
+func (r *RedisStore) PutToken(ctx context.Context, hash string, t LoginToken, ttl time.Duration) error {
+	return unavailable(r.rdb.Set(ctx, r.key("auth", hash), t.encode(), ttl).Err())
 }
 
-// TokenAgent resolves a live token hash.
-func (r *RedisStore) TokenAgent(ctx context.Context, hash string) (string, error) {
-	id, err := r.rdb.Get(ctx, r.key("auth", hash)).Result()
+// Token resolves a live token hash.
+func (r *RedisStore) Token(ctx context.Context, hash string) (LoginToken, error) {
+	v, err := r.rdb.Get(ctx, r.key("auth", hash)).Result()
 	if errors.Is(err, redis.Nil) {
-		return "", ErrNotFound
+		return LoginToken{}, ErrNotFound
 	}
-	return id, unavailable(err)
+	if err != nil {
+		return LoginToken{}, unavailable(err)
+	}
+	return decodeLoginToken(v), nil
 }
 
 // DeleteToken forgets a token.

@@ -43,6 +43,7 @@ type Service struct {
 	sender   notify.Sender
 	presence Presence
 	onCommit func(*Session, []Event)
+	onAgent  func(agentID string)
 	cfg      Config
 	log      zerolog.Logger
 	// dummyHash keeps a login for an unknown email as slow as a wrong
@@ -78,6 +79,18 @@ func (s *Service) SetPresence(p Presence) { s.presence = p }
 // session with the events it logged: the hub pushes inbox updates from
 // it. It must not block.
 func (s *Service) OnCommit(fn func(*Session, []Event)) { s.onCommit = fn }
+
+// OnAgentChanged sets a function called after an agent's account
+// changed (password, role, teams, disabled, signed out everywhere): the
+// hub re-checks that agent's open connections on every node. It must
+// not block.
+func (s *Service) OnAgentChanged(fn func(agentID string)) { s.onAgent = fn }
+
+func (s *Service) agentChanged(id string) {
+	if s.onAgent != nil {
+		s.onAgent(id)
+	}
+}
 
 // Store returns the system of record.
 func (s *Service) Store() Store { return s.store }

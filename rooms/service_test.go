@@ -146,3 +146,20 @@ func BenchmarkSessionCreateGetHistory(b *testing.B) {
 		})
 	}
 }
+
+// Tokens stored before token generations existed hold a bare agent id:
+// they read as generation 0, which every agent starts at.
+func TestLoginTokenEncoding(t *testing.T) {
+	for stored, want := range map[string]LoginToken{
+		"a_1":   {AgentID: "a_1"},
+		"a_1 0": {AgentID: "a_1"},
+		"a_1 7": {AgentID: "a_1", Gen: 7},
+	} {
+		if got := decodeLoginToken(stored); got != want {
+			t.Errorf("decode %q = %+v, want %+v", stored, got, want)
+		}
+	}
+	if got := decodeLoginToken(LoginToken{AgentID: "a_2", Gen: 3}.encode()); got != (LoginToken{AgentID: "a_2", Gen: 3}) {
+		t.Errorf("round trip = %+v", got)
+	}
+}

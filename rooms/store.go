@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -40,10 +42,10 @@ type Accounts interface {
 	Settings(ctx context.Context) (Settings, error)
 	PutSettings(ctx context.Context, s Settings) error
 
-	// PutToken stores a login token's hash for an agent until ttl passes.
-	PutToken(ctx context.Context, hash, agentID string, ttl time.Duration) error
-	// TokenAgent returns the agent id of a live token, ErrNotFound otherwise.
-	TokenAgent(ctx context.Context, hash string) (string, error)
+	// PutToken stores a login token's hash until ttl passes.
+	PutToken(ctx context.Context, hash string, t LoginToken, ttl time.Duration) error
+	// Token returns what a live token hash names, ErrNotFound otherwise.
+	Token(ctx context.Context, hash string) (LoginToken, error)
 	DeleteToken(ctx context.Context, hash string) error
 
 	// Once reports true to exactly one caller of a name, across nodes:
@@ -75,6 +77,24 @@ type Sessions interface {
 	History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error)
 	// Idle lists active sessions whose last agent activity is before t.
 	Idle(ctx context.Context, before time.Time, limit int) ([]string, error)
+}
+
+// LoginToken is what a stored login token names: its agent, and the
+// agent's token generation when it was issued. Bumping the agent's
+// generation (a new password, disabled, "sign out everywhere") ends
+// every token issued before, with no list of tokens to find.
+type LoginToken struct {
+	AgentID string
+	Gen     int
+}
+
+// encode is the stored form: "agentID gen" ("agentID" alone is gen 0).
+func (t LoginToken) encode() string { return t.AgentID + " " + strconv.Itoa(t.Gen) }
+
+func decodeLoginToken(v string) LoginToken {
+	id, gen, _ := strings.Cut(v, " ")
+	n, _ := strconv.Atoi(gen)
+	return LoginToken{AgentID: id, Gen: n}
 }
 
 // LogPosition is a room log's last seq and epoch.
@@ -159,10 +179,11 @@ func decodeSession(b []byte) (*Session, error) {
 type agentRecord struct {
 	*Agent
 	PasswordHash []byte `json:"password_hash"`
+	TokenGen     int    `json:"token_gen,omitempty"`
 }
 
 func encodeAgent(a *Agent) ([]byte, error) {
-	return json.Marshal(agentRecord{Agent: a, PasswordHash: a.PasswordHash})
+	return json.Marshal(agentRecord{Agent: a, PasswordHash: a.PasswordHash, TokenGen: a.TokenGen})
 }
 
 func decodeAgent(b []byte) (*Agent, error) {
@@ -170,7 +191,7 @@ func decodeAgent(b []byte) (*Agent, error) {
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, err
 	}
-	r.Agent.PasswordHash = r.PasswordHash
+	r.Agent.PasswordHash, r.Agent.TokenGen = r.PasswordHash, r.TokenGen
 	return r.Agent, nil
 }
 

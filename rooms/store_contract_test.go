@@ -105,20 +105,20 @@ func contractTeams(t *testing.T, st Store) {
 
 func contractTokens(t *testing.T, st Store) {
 	ctx := context.Background()
-	must(t, st.PutToken(ctx, "h1", "a_1", time.Hour))
-	id, err := st.TokenAgent(ctx, "h1")
+	must(t, st.PutToken(ctx, "h1", LoginToken{AgentID: "a_1", Gen: 3}, time.Hour))
+	got, err := st.Token(ctx, "h1")
 	must(t, err)
-	if id != "a_1" {
-		t.Fatalf("token agent = %q", id)
+	if got != (LoginToken{AgentID: "a_1", Gen: 3}) {
+		t.Fatalf("token = %+v", got)
 	}
 	must(t, st.DeleteToken(ctx, "h1"))
-	if _, err := st.TokenAgent(ctx, "h1"); !errors.Is(err, ErrNotFound) {
+	if _, err := st.Token(ctx, "h1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleted token: %v", err)
 	}
-	must(t, st.PutToken(ctx, "h2", "a_1", time.Millisecond))
+	must(t, st.PutToken(ctx, "h2", LoginToken{AgentID: "a_1"}, time.Millisecond))
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, err := st.TokenAgent(ctx, "h2")
+		_, err := st.Token(ctx, "h2")
 		if errors.Is(err, ErrNotFound) {
 			break
 		}

@@ -36,8 +36,13 @@ type Agent struct {
 	Role            string   `json:"role"`
 	TeamID          string   `json:"team_id"`
 	SettingsTeamIDs []string `json:"settings_team_ids"`
+	// Disabled agents cannot sign in, and their logins have ended.
+	Disabled bool `json:"disabled"`
 	// PasswordHash is bcrypt; it never leaves the store (json "-").
 	PasswordHash []byte `json:"-"`
+	// TokenGen is the generation of login tokens that still work: bumping
+	// it ends every login issued before (see LoginToken).
+	TokenGen int `json:"-"`
 }
 
 // Team groups agents and owns settings that override the org's.
