@@ -19,6 +19,7 @@ type authzRow struct {
 	body         func(n int) any
 	state        string // the session's state before the call: active (default), planned, ended
 	want         [7]int
+	relogin      bool // the call ends the caller's logins: sign in again after it
 }
 
 func adminOnly(ok int) [7]int { return [7]int{401, 401, 403, 403, 403, 403, ok} }
@@ -63,6 +64,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}, want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/end", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/renew", state: "ended", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		// The matrix's sessions are not locked: those who may act hear so.
+		{method: "POST", path: "/api/sessions/{id}/unlock", want: [7]int{401, 401, 404, 403, 409, 409, 409}},
+		{method: "POST", path: "/api/logout?all=1", want: [7]int{401, 401, 200, 200, 200, 200, 200}, relogin: true},
 		{method: "GET", path: "/api/customer/session", want: [7]int{401, 200, 401, 401, 401, 401, 401}},
 		{method: "POST", path: "/api/customer/new-link", want: [7]int{401, 202, 401, 401, 401, 401, 401}},
 		// The matrix's sessions ask nothing of the customer: the gates
@@ -91,6 +95,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 					r := e.do(row.method, path, cred, body)
 					if r.status != row.want[i] {
 						t.Fatalf("status %d, want %d: %s", r.status, row.want[i], r.body)
+					}
+					if row.relogin && e.tokens[who] != "" {
+						e.do("GET", "/api/me", who, nil).wantError(401, "unauthenticated")
+						e.tokens[who] = e.login(e.agents[who].Email, testPassword)
 					}
 				})
 			}

@@ -73,11 +73,13 @@ func TestPINTeam(t *testing.T) {
 		body := map[string]any{"mode": "start", "customer": map[string]string{"email": "cara@example.com"}}
 		e.do("POST", "/api/sessions", "alex", body).wantField("pin")
 		body["pin"] = "4821"
+		e.do("POST", "/api/sessions", "alex", body).wantField("pin") // too short to resist guessing
+		body["pin"] = "482193"
 		s := e.do("POST", "/api/sessions", "alex", body).want(201).session()
 		if s.Indicator.Authentication != rooms.AuthPending || s.Indicator.Consent != rooms.ConsentPending {
 			t.Fatalf("indicator = %+v", s.Indicator)
 		}
-		if r := e.do("GET", "/api/sessions/"+s.ID, "alex", nil); strings.Contains(string(r.body), "4821") || strings.Contains(string(r.body), "pin_hash") {
+		if r := e.do("GET", "/api/sessions/"+s.ID, "alex", nil); strings.Contains(string(r.body), "482193") || strings.Contains(string(r.body), "pin_hash") {
 			t.Fatalf("the session leaks its PIN: %s", r.body)
 		}
 		var v rooms.CustomerView

@@ -6,13 +6,15 @@ import (
 	"github.com/cohub/cohub/rooms"
 )
 
-// customerToken is the token the customer's gates gave: the cookie, or
-// X-Cohub-Customer for clients that keep it themselves.
-func customerToken(r *http.Request) string {
+// customerToken is the token a browser earned at a session's gates: the
+// header X-Cohub-Customer for clients that keep it themselves, else the
+// cookie of the link's session (one per session, so several gated
+// sessions live side by side in one browser).
+func customerToken(r *http.Request, link string) string {
 	if h := r.Header.Get("X-Cohub-Customer"); h != "" {
 		return h
 	}
-	if c, err := r.Cookie(customerCookie); err == nil {
+	if c, err := r.Cookie(rooms.CustomerCookie(rooms.LinkSessionID(link))); err == nil {
 		return c.Value
 	}
 	return ""
@@ -35,7 +37,7 @@ func (s *Server) customerOTP(w http.ResponseWriter, r *http.Request, link string
 		writeError(w, r, err)
 		return
 	}
-	sent, err := s.svc.SendOTP(r.Context(), link)
+	sent, err := s.svc.SendOTP(r.Context(), link, s.clientIP(r))
 	reply(w, r, http.StatusAccepted, sent, err)
 }
 
@@ -54,7 +56,7 @@ func (s *Server) customerVerify(w http.ResponseWriter, r *http.Request, link str
 		writeError(w, r, &rooms.ValidationError{Fields: map[string]string{"code": "give exactly one of code or pin"}})
 		return
 	}
-	out, err := s.svc.Verify(r.Context(), link, req.Code, req.PIN)
+	out, err := s.svc.Verify(r.Context(), link, customerToken(r, link), req.Code, req.PIN)
 	s.gateReply(w, r, out, err)
 }
 
@@ -72,15 +74,18 @@ func (s *Server) customerConsent(w http.ResponseWriter, r *http.Request, link st
 		writeError(w, r, &rooms.ValidationError{Fields: map[string]string{"accept": "is required"}})
 		return
 	}
-	out, err := s.svc.Consent(r.Context(), link, *req.Accept)
+	out, err := s.svc.Consent(r.Context(), link, customerToken(r, link), *req.Accept)
 	s.gateReply(w, r, out, err)
 }
 
-// gateReply sets the customer cookie once every gate is passed.
+// gateReply keeps what this browser passed in the session's customer
+// cookie: HttpOnly, SameSite=Strict (only the page's own calls carry
+// it), living as long as the link.
 func (s *Server) gateReply(w http.ResponseWriter, r *http.Request, out *rooms.GateReply, err error) {
-	if err == nil && out.CustomerToken != "" {
-		c := s.cookie(customerCookie, out.CustomerToken, int(out.ExpiresAt.Sub(s.svc.Now()).Seconds()))
+	if err == nil {
+		c := s.cookie(rooms.CustomerCookie(out.Session.ID), out.Token(), int(out.ExpiresAt.Sub(s.svc.Now()).Seconds()))
 		c.Secure = c.Secure || r.TLS != nil
+		c.SameSite = http.SameSiteStrictMode
 		http.SetCookie(w, c)
 	}
 	reply(w, r, http.StatusOK, out, err)

@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -48,6 +51,28 @@ func (e *env) customerWith(method, path, link string, body any, token string) *r
 	return e.send(req)
 }
 
+// passOf is the customer token a gate reply kept in the session's
+// cookie (set even before every gate is passed).
+func passOf(r *resp, sessionID string) string {
+	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == rooms.CustomerCookie(sessionID) {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// pinSession starts a PIN-gated session of alex's and returns it with
+// its link.
+func (e *env) pinSession(email, pin string) (*rooms.Session, string) {
+	e.t.Helper()
+	s := e.do("POST", "/api/sessions", "alex", map[string]any{
+		"mode": "start", "customer": map[string]string{"email": email}, "pin": pin,
+	}).want(201).session()
+	e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]string{"kind": "sign", "title": "Sign"}).want(201)
+	return s, e.linkSentTo(email)
+}
+
 type gateView struct {
 	Session struct {
 		Tasks []rooms.Task `json:"tasks"`
@@ -84,18 +109,24 @@ func TestOTPAndConsentGates(t *testing.T) {
 		for range rooms.MaxAuthFail - 1 {
 			e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": wrong}, "").wantError(401, "unauthenticated")
 		}
-		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": code}, "").want(200).into(&v)
-		if v.Gates.Authentication != rooms.AuthVerified || v.CustomerToken != "" {
-			t.Fatalf("after the code: %+v", v)
+		r := e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": code}, "").want(200)
+		r.into(&v)
+		pass := passOf(r, s.ID)
+		if v.Gates.Authentication != rooms.AuthVerified || v.CustomerToken != "" || pass == "" {
+			t.Fatalf("after the code: %+v (cookie %q)", v, r.header.Get("Set-Cookie"))
+		}
+		if c := r.header.Get("Set-Cookie"); !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Strict") {
+			t.Fatalf("customer cookie = %q", c)
 		}
 
-		e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": false}, "").want(200).into(&v)
+		r = e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": false}, pass).want(200)
+		r.into(&v)
 		if v.Gates.Consent != rooms.ConsentDeclined || v.CustomerToken != "" {
 			t.Fatalf("declined: %+v", v)
 		}
-		r := e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": true}, "").want(200)
+		r = e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": true}, passOf(r, s.ID)).want(200)
 		r.into(&v)
-		if v.Gates.Consent != rooms.ConsentAccepted || v.CustomerToken == "" || !strings.Contains(r.header.Get("Set-Cookie"), "cohub_customer=") {
+		if v.Gates.Consent != rooms.ConsentAccepted || v.CustomerToken == "" || passOf(r, s.ID) != v.CustomerToken {
 			t.Fatalf("accepted: %+v (cookie %q)", v, r.header.Get("Set-Cookie"))
 		}
 		token := v.CustomerToken
@@ -103,8 +134,8 @@ func TestOTPAndConsentGates(t *testing.T) {
 		var bare, full gateView
 		e.customer("GET", "/api/customer/session", link).want(200).into(&bare)
 		e.customerWith("GET", "/api/customer/session", link, nil, token).want(200).into(&full)
-		if len(bare.Session.Tasks) != 0 || len(full.Session.Tasks) != 1 {
-			t.Fatalf("tasks without the token %d, with it %d", len(bare.Session.Tasks), len(full.Session.Tasks))
+		if len(bare.Session.Tasks) != 0 || len(full.Session.Tasks) != 1 || bare.Gates.Authentication != rooms.AuthPending {
+			t.Fatalf("without the token %+v, with it %+v", bare, full)
 		}
 
 		var h struct{ Sessions []rooms.Session }
@@ -133,6 +164,9 @@ func TestOTPAndConsentGates(t *testing.T) {
 		if _, _, err := e.svc.CustomerAuth(ctx, link, ""); err == nil {
 			t.Fatal("gated session let in without the customer token")
 		}
+		if _, _, err := e.svc.CustomerAuth(ctx, link, pass); err == nil {
+			t.Fatal("a token without consent was let in")
+		}
 		// Re-engage issues a new link generation: the old token is void.
 		e.do("POST", "/api/sessions/"+s.ID+"/reengage", "alex", map[string]any{
 			"customer": map[string]string{"email": "gated2@example.com"}}).want(200)
@@ -142,32 +176,167 @@ func TestOTPAndConsentGates(t *testing.T) {
 	})
 }
 
-func TestPINLocksAfterFiveWrongAnswers(t *testing.T) {
+// The review's repro: once the customer passed PIN and consent, the same
+// link in another browser got a working token for any PIN. Every call
+// now checks its own answer, and the token is earned per browser.
+func TestForwardedLinkMustPassTheGatesItself(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.gate("pin", true)
+		s, link := e.pinSession("fwd@example.com", "246813")
+		r := e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "246813"}, "").want(200)
+		r = e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": true}, passOf(r, s.ID)).want(200)
+		var mine gateView
+		r.into(&mine)
+		if mine.CustomerToken == "" {
+			t.Fatalf("the real customer got no token: %s", r.body)
+		}
+
+		// Another browser: a wrong PIN is wrong, consent alone is refused.
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "000000"}, "").wantError(401, "unauthenticated")
+		e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": true}, "").wantError(403, "forbidden")
+		var theirs gateView
+		e.customer("GET", "/api/customer/session", link).want(200).into(&theirs)
+		if theirs.Gates.Authentication != rooms.AuthPending || theirs.Gates.Consent != rooms.ConsentPending || len(theirs.Session.Tasks) != 0 {
+			t.Fatalf("a second browser is offered no gates: %+v", theirs)
+		}
+		// Its wrong answers count: five lock the gate for everyone new...
+		for range rooms.MaxAuthFail - 2 {
+			e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "000000"}, "").wantError(401, "unauthenticated")
+		}
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "000000"}, "").wantError(429, "rate_limited")
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "246813"}, "").wantError(429, "rate_limited")
+		if got := e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session(); got.Indicator.Authentication != rooms.AuthLocked {
+			t.Fatalf("agent does not see the lock: %+v", got.Indicator)
+		}
+		// ...but the browser that proved itself keeps its room.
+		if _, _, err := e.svc.CustomerAuth(context.Background(), link, mine.CustomerToken); err != nil {
+			t.Fatalf("the real customer was locked out: %v", err)
+		}
+		// A second browser that knows the PIN earns a token of its own.
+		e.clock.Advance(15*time.Minute + time.Second)
+		r = e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "246813"}, "").want(200)
+		r = e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": true}, passOf(r, s.ID)).want(200)
+		r.into(&theirs)
+		if theirs.CustomerToken == "" || theirs.CustomerToken == mine.CustomerToken || len(theirs.Session.Tasks) != 1 {
+			t.Fatalf("second browser with the PIN: %+v", theirs)
+		}
+		// Forged or foreign tokens prove nothing.
+		for _, forged := range []string{"v1.x.ac.AAAA", mine.CustomerToken + "x", strings.Replace(mine.CustomerToken, ".ac.", ".a.", 1)} {
+			if _, _, err := e.svc.CustomerAuth(context.Background(), link, forged); err == nil {
+				t.Fatalf("forged token %q let in", forged)
+			}
+		}
+	})
+}
+
+// A lockout escalates: 15 minutes, an hour, then until an agent lets the
+// customer try again; the agent sees the lock and when it ends.
+func TestPINLockoutEscalates(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		e.gate("pin", false)
-		s := e.do("POST", "/api/sessions", "alex", map[string]any{
-			"mode": "start", "customer": map[string]string{"email": "pin@example.com"}, "pin": "2468",
-		}).want(201).session()
-		link := e.linkSentTo("pin@example.com")
-		for range rooms.MaxAuthFail - 1 {
-			e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "1357"}, "").wantError(401, "unauthenticated")
+		e.do("POST", "/api/sessions", "alex", map[string]any{"mode": "start",
+			"customer": map[string]string{"email": "short@example.com"}, "pin": "2468"}).wantField("pin")
+		s, link := e.pinSession("pin@example.com", "24681357")
+		lockOut := func() {
+			t.Helper()
+			for range rooms.MaxAuthFail - 1 {
+				e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "13572468"}, "").wantError(401, "unauthenticated")
+			}
+			e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "13572468"}, "").wantError(429, "rate_limited")
 		}
-		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "1357"}, "").wantError(429, "rate_limited")
-		if got := e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session(); got.Indicator.Authentication != rooms.AuthLocked {
-			t.Fatalf("after five wrong PINs: %s", got.Indicator.Authentication)
+		indicator := func() rooms.Indicator {
+			return e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session().Indicator
 		}
-		// Locked: even the right PIN is refused until the lock runs out.
-		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "2468"}, "").wantError(429, "rate_limited")
-		e.clock.Advance(rooms.LockFor + time.Second)
-		if got := e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session(); got.Indicator.Authentication != rooms.AuthPending {
-			t.Fatalf("after the lock: %s", got.Indicator.Authentication)
+		for _, d := range []time.Duration{15 * time.Minute, time.Hour} {
+			lockOut()
+			ind := indicator()
+			if ind.Authentication != rooms.AuthLocked || ind.LockedUntil == nil || !ind.LockedUntil.Equal(e.clock.Now().Add(d)) {
+				t.Fatalf("lock of %s: %+v", d, ind)
+			}
+			// Locked: even the right PIN is refused until the lock runs out.
+			r := e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "24681357"}, "").wantError(429, "rate_limited")
+			if !strings.Contains(string(r.body), "minutes") {
+				t.Fatalf("the refusal does not say when: %s", r.body)
+			}
+			e.clock.Advance(d)
+			if ind := indicator(); ind.Authentication != rooms.AuthPending || ind.LockedUntil != nil {
+				t.Fatalf("after the lock of %s: %+v", d, ind)
+			}
+		}
+		lockOut()
+		e.clock.Advance(24 * time.Hour)
+		if ind := indicator(); ind.Authentication != rooms.AuthLocked || ind.LockedUntil != nil {
+			t.Fatalf("third lock: %+v", ind)
+		}
+		r := e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "24681357"}, "").wantError(429, "rate_limited")
+		if !strings.Contains(string(r.body), "agent") {
+			t.Fatalf("the refusal does not say to ask the agent: %s", r.body)
 		}
 		var v gateView
-		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "2468"}, "").want(200).into(&v)
+		e.customer("GET", "/api/customer/session", link).want(200).into(&v)
+		if v.Gates.Authentication != rooms.AuthLocked || v.Gates.LockedUntil != nil {
+			t.Fatalf("customer's view of the held lock: %+v", v.Gates)
+		}
+
+		e.do("POST", "/api/sessions/"+s.ID+"/unlock", "blake", nil).wantError(403, "forbidden")
+		got := e.do("POST", "/api/sessions/"+s.ID+"/unlock", "alex", nil).want(200).session()
+		if got.Indicator.Authentication != rooms.AuthPending {
+			t.Fatalf("after the agent unlocked: %+v", got.Indicator)
+		}
+		e.do("POST", "/api/sessions/"+s.ID+"/unlock", "alex", nil).wantError(409, "invalid_state")
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "24681357"}, "").want(200).into(&v)
 		if v.Gates.Authentication != rooms.AuthVerified || v.CustomerToken == "" {
-			t.Fatalf("right PIN after the lock: %+v", v)
+			t.Fatalf("right PIN after the unlock: %+v", v)
 		}
 		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"pin": "2468", "code": "123456"}, "").wantError(400, "validation_failed")
+	})
+}
+
+// Codes and new links are bounded per session per day and per network
+// per hour, and the refusal says so.
+func TestCustomerMessagesAreBounded(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		s := e.startSession("alex", "spam@example.com")
+		link := e.linkSentTo("spam@example.com")
+		e.clock.Advance(80 * time.Hour) // the link expired: new links are for this
+		for range rooms.NewLinksPerDay {
+			e.customer("POST", "/api/customer/new-link", link).want(202)
+			e.customer("POST", "/api/customer/new-link", link).wantError(429, "rate_limited")
+			e.clock.Advance(rooms.OTPEvery)
+		}
+		r := e.customer("POST", "/api/customer/new-link", link).wantError(429, "rate_limited")
+		if !strings.Contains(string(r.body), "a day") {
+			t.Fatalf("the refusal does not say why: %s", r.body)
+		}
+		e.clock.Advance(24 * time.Hour)
+		e.customer("POST", "/api/customer/new-link", link).want(202)
+		if n := len(e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session().Invitations); n != 1+rooms.NewLinksPerDay+1 {
+			t.Fatalf("invitations recorded: %d", n)
+		}
+
+		e.gate("otp", false)
+		o := e.startSession("alex", "codes@example.com")
+		link = e.linkSentTo("codes@example.com")
+		for range rooms.OTPsPerDay {
+			e.customer("POST", "/api/customer/otp", link).want(202)
+			e.clock.Advance(rooms.OTPEvery)
+		}
+		e.customer("POST", "/api/customer/otp", link).wantError(429, "rate_limited")
+		_ = o
+
+		// One network, many sessions: the hourly bound (the new links
+		// above came from this network too).
+		n := rooms.NewLinksPerDay + 1
+		for i := 0; n < rooms.PerIPPerHour; i++ {
+			e.startSession("alex", "net"+strconv.Itoa(i)+"@example.com")
+			e.customer("POST", "/api/customer/new-link", e.linkSentTo("net"+strconv.Itoa(i)+"@example.com")).want(202)
+			n++
+		}
+		e.startSession("alex", "last@example.com")
+		r = e.customer("POST", "/api/customer/new-link", e.linkSentTo("last@example.com")).wantError(429, "rate_limited")
+		if !strings.Contains(string(r.body), "network") {
+			t.Fatalf("the refusal does not say why: %s", r.body)
+		}
 	})
 }
 
@@ -227,7 +396,7 @@ func TestGateEdges(t *testing.T) {
 		if locked != 1 {
 			t.Fatalf("authentication.changed locked logged %d times", locked)
 		}
-		e.clock.Advance(rooms.LockFor)
+		e.clock.Advance(15 * time.Minute)
 		e.customer("GET", "/api/customer/session", link).want(200).into(&v)
 		if v.Gates.Authentication != rooms.AuthPending {
 			t.Fatalf("after the lock: %+v", v.Gates)
@@ -235,7 +404,7 @@ func TestGateEdges(t *testing.T) {
 		// The counter starts again: one wrong answer is a 401, not a lock.
 		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": wrong}, "").wantError(401, "unauthenticated")
 
-		// A second session (its own throttle): the right code passes.
+		// A second session: the right code passes, once.
 		s = e.startSession("alex", "otp3@example.com")
 		link = e.linkSentTo("otp3@example.com")
 		e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]string{"kind": "sign", "title": "Sign"}).want(201)
@@ -246,19 +415,24 @@ func TestGateEdges(t *testing.T) {
 			t.Fatalf("the right code: %+v", v)
 		}
 		token := v.CustomerToken
-		e.customer("POST", "/api/customer/otp", link).wantError(409, "invalid_state")
+		e.customerWith("POST", "/api/customer/verify", link, map[string]string{"code": code}, "").wantError(401, "unauthenticated")
+		// Another browser may ask for a code of its own (after the throttle).
+		e.clock.Advance(rooms.OTPEvery)
+		e.customer("POST", "/api/customer/otp", link).want(202)
 
-		// The token is this session's only, and the cookie carries it too.
-		if _, _, err := e.svc.CustomerAuth(ctx, link, rooms.CustomerToken([]byte("test-secret-0123456789"), open.ID, 1)); err == nil {
+		// The token is this session's only, and only its own cookie carries it.
+		if _, _, err := e.svc.CustomerAuth(ctx, e.linkSentTo("otp@example.com"), token); err == nil {
 			t.Fatal("another session's customer token was accepted")
 		}
-		req, err := http.NewRequest("GET", e.srv.URL+"/api/customer/session", nil)
-		e.must(err)
-		req.Header.Set("Authorization", "Link "+link)
-		req.AddCookie(&http.Cookie{Name: "cohub_customer", Value: token})
-		e.send(req).want(200).into(&v)
-		if len(v.Session.Tasks) != 1 {
-			t.Fatalf("the cookie did not show the tasks: %+v", v)
+		for name, want := range map[string]int{rooms.CustomerCookie(s.ID): 1, "cohub_customer": 0, rooms.CustomerCookie(open.ID): 0} {
+			req, err := http.NewRequest("GET", e.srv.URL+"/api/customer/session", nil)
+			e.must(err)
+			req.Header.Set("Authorization", "Link "+link)
+			req.AddCookie(&http.Cookie{Name: name, Value: token})
+			e.send(req).want(200).into(&v)
+			if len(v.Session.Tasks) != want {
+				t.Fatalf("cookie %s showed %d tasks, want %d", name, len(v.Session.Tasks), want)
+			}
 		}
 
 		// Link checks come first on the gate routes.
@@ -270,5 +444,39 @@ func TestGateEdges(t *testing.T) {
 		e.do("POST", "/api/sessions/"+open.ID+"/end", "alex", nil).want(200)
 		e.clock.Advance(100 * 24 * time.Hour)
 		e.customerWith("POST", "/api/customer/consent", openLink, map[string]bool{"accept": true}, "").wantError(410, "session_ended")
+	})
+}
+
+// Several gated sessions live side by side in one browser: each keeps
+// its own customer cookie.
+func TestTwoGatedSessionsInOneBrowser(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		e.gate("pin", false)
+		jar, err := cookiejar.New(nil)
+		e.must(err)
+		browser := &http.Client{Jar: jar}
+		call := func(method, path, link string, body any) *resp {
+			t.Helper()
+			req, err := http.NewRequest(method, e.srv.URL+path, encodeBody(body))
+			e.must(err)
+			req.Header.Set("Authorization", "Link "+link)
+			res, err := browser.Do(req)
+			e.must(err)
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			e.must(err)
+			return &resp{t: t, status: res.StatusCode, header: res.Header, body: b}
+		}
+		_, one := e.pinSession("one@example.com", "111111")
+		_, two := e.pinSession("two@example.com", "222222")
+		call("POST", "/api/customer/verify", one, map[string]string{"pin": "111111"}).want(200)
+		call("POST", "/api/customer/verify", two, map[string]string{"pin": "222222"}).want(200)
+		for _, link := range []string{one, two} {
+			var v gateView
+			call("GET", "/api/customer/session", link, nil).want(200).into(&v)
+			if v.Gates.Authentication != rooms.AuthVerified || len(v.Session.Tasks) != 1 {
+				t.Fatalf("a gated session lost its pass to the other: %+v", v)
+			}
+		}
 	})
 }

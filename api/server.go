@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions/{id}/invite", s.requireAgent(s.action(s.svc.Invite))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/end", s.requireAgent(s.action(s.svc.End))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/renew", s.requireAgent(s.action(s.svc.Renew))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/unlock", s.requireAgent(s.action(s.svc.UnlockGate))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/reengage", s.requireAgent(s.reengage)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/tasks", s.requireAgent(s.addTask)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}", s.requireAgent(s.withdrawTask)).Methods("DELETE")

@@ -19,7 +19,7 @@ import (
 func TestRoomInBrowsers(t *testing.T) {
 	c := newCluster(t, "redis", 2, fast())
 	c.gate()
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "2468"})
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "246813"})
 
 	agent, cust := browsertest.Start(t), browsertest.Start(t)
 	type css = chromedp.CSS
@@ -40,7 +40,7 @@ func TestRoomInBrowsers(t *testing.T) {
 	step(cust, "customer passes the gates",
 		chromedp.Navigate(c.nodes[1].srv.URL+"/c/"+link),
 		chromedp.WaitVisible(css("#verify")),
-		chromedp.SendKeys(css("#answer"), "2468"),
+		chromedp.SendKeys(css("#answer"), "246813"),
 		chromedp.Click(css("#verify-form button")),
 		chromedp.WaitVisible(css("#consent")),
 		chromedp.Click(css("#accept")),
@@ -71,4 +71,66 @@ func TestRoomInBrowsers(t *testing.T) {
 	step(cust, "customer keeps a read-only page",
 		chromedp.Poll[chromedp.Void](`document.querySelector("#messages").textContent.includes("The session has ended.")`),
 		chromedp.WaitNotVisible(css("#chat-form")))
+}
+
+// A customer's pass belongs to the browser that earned it: two gated
+// sessions live side by side in one browser, and the same link opened in
+// another browser is offered the gates again, not the room.
+func TestCustomerPassesArePerBrowser(t *testing.T) {
+	c := newCluster(t, "redis", 1, fast())
+	c.gate()
+	one, linkOne := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "111111"})
+	two, linkTwo := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "222222"})
+	base := c.nodes[0].srv.URL + "/c/"
+	type css = chromedp.CSS
+	tid := func(id string) css { return css(`[data-testid="` + id + `"]`) }
+	pass := func(b context.Context, link, pin string) error {
+		return chromedp.Do(b,
+			chromedp.Navigate(base+link),
+			chromedp.WaitVisible(tid("pin-input")),
+			chromedp.SendKeys(tid("pin-input"), pin),
+			chromedp.Click(tid("gate-submit")),
+			chromedp.WaitVisible(tid("consent-agree")),
+			chromedp.Click(tid("consent-agree")),
+			chromedp.WaitVisible(tid("customer-chat-input")))
+	}
+
+	browser := browsertest.Start(t)
+	tabOne := browser
+	tabTwo, closeTab := chromedp.NewContext(browser)
+	defer closeTab()
+	if err := pass(tabOne, linkOne, "111111"); err != nil {
+		t.Fatalf("first session's gates: %v", err)
+	}
+	if err := pass(tabTwo, linkTwo, "222222"); err != nil {
+		t.Fatalf("second session's gates: %v", err)
+	}
+	// The first tab, reloaded, still has its room: its pass was not
+	// overwritten by the second session's.
+	agent := c.agent(c.nodes[0], one)
+	if err := chromedp.Do(tabOne,
+		chromedp.Reload(),
+		chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.SendKeys(tid("customer-chat-input"), "still here"),
+		chromedp.Click(tid("customer-chat-send"))); err != nil {
+		t.Fatalf("first tab after the second session: %v", err)
+	}
+	agent.await("the first tab's message", func(f frame) bool {
+		return f.Op == "event" && f.Topic == roomTopic(one) && f.data()["text"] == "still here"
+	})
+
+	// Another browser with the first link is offered the gates.
+	other := browsertest.Start(t)
+	if err := chromedp.Do(other, chromedp.Navigate(base+linkOne), chromedp.WaitVisible(tid("pin-input"))); err != nil {
+		t.Fatalf("second browser: %v", err)
+	}
+	visible, err := chromedp.Run(other,
+		chromedp.Evaluate[bool](`!!document.querySelector('[data-testid="customer-chat-input"]')?.offsetParent`))
+	if err != nil {
+		t.Fatalf("second browser: %v", err)
+	}
+	if visible {
+		t.Fatal("a second browser sees the room without passing the gates")
+	}
+	_ = two
 }

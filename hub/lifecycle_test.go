@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -178,7 +179,7 @@ func TestGatesLive(t *testing.T) {
 	ctx := context.Background()
 	c := newCluster(t, "redis", 2, fast())
 	c.gate()
-	id, link := c.session(rooms.CreateRequest{PIN: "2468"})
+	id, link := c.session(rooms.CreateRequest{PIN: "246813"})
 	topic := roomTopic(id)
 	agent := c.agent(c.nodes[0], id)
 
@@ -186,10 +187,10 @@ func TestGatesLive(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("link without its gates: %v %v", err, resp)
 	}
-	_, err = c.svc().Verify(ctx, link, "", "2468")
+	verified, err := c.svc().Verify(ctx, link, "", "", "246813")
 	c.must(err)
 	agent.await("verified", isStatus(topic, func(d map[string]any) bool { return d["authentication"] == rooms.AuthVerified }))
-	out, err := c.svc().Consent(ctx, link, true)
+	out, err := c.svc().Consent(ctx, link, verified.Token(), true)
 	c.must(err)
 	agent.await("accepted", isStatus(topic, func(d map[string]any) bool { return d["consent"] == rooms.ConsentAccepted }))
 	if _, resp, err := c.nodes[1].tryDial(t, "link="+link, nil); err == nil || resp.StatusCode != http.StatusForbidden {
@@ -198,6 +199,26 @@ func TestGatesLive(t *testing.T) {
 	cust := c.nodes[1].dial(t, "link="+link+"&customer_token="+out.CustomerToken)
 	cust.ok(map[string]any{"op": "join", "topic": topic})
 	agent.await("online", isStatus(topic, online(true)))
+	cust.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "only for my agent"}})
+
+	// The review's repro: the same link in another browser, with a wrong
+	// PIN, used to get a working token and replay the transcript.
+	if _, err := c.svc().Verify(ctx, link, "", "", "000000"); !errors.Is(err, rooms.ErrBadCredential) {
+		t.Fatalf("a wrong PIN after the customer passed: %v", err)
+	}
+	if _, err := c.svc().Consent(ctx, link, "", true); !errors.Is(err, rooms.ErrForbidden) {
+		t.Fatalf("consent without authentication after the customer passed: %v", err)
+	}
+	for _, forged := range []string{"", verified.Token(), "v1.x.ac.forged"} {
+		if _, resp, err := c.nodes[0].tryDial(t, "link="+link+"&customer_token="+forged, nil); err == nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("joined with token %q: %v %v", forged, err, resp)
+		}
+	}
+	// The customer's own cookie, named for its session, opens the room.
+	h := http.Header{"Cookie": {rooms.CustomerCookie(id) + "=" + out.CustomerToken}}
+	again, _, err := c.nodes[0].tryDial(t, "link="+link, h)
+	c.must(err)
+	again.ok(map[string]any{"op": "join", "topic": topic})
 }
 
 // Credentials and access are checked again on open connections: a

@@ -294,7 +294,7 @@ func (n *Node) pushInbox(s *rooms.Session) {
 	defer cancel()
 	online, err := n.CustomersOnline(ctx, []string{s.ID})
 	n.noteErr(err, "inbox presence")
-	rooms.Indicate(s, online[s.ID])
+	rooms.Indicate(s, online[s.ID], n.svc.Now())
 	frame := encode(outFrame{Op: "event", Topic: Inbox, Data: map[string]any{"type": "session.updated", "session": s}})
 	n.noteErr(n.bus.Publish(ctx, inboxTopic(s.AgentID), frame), "inbox publish")
 }

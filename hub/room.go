@@ -447,8 +447,7 @@ func (r *room) status() {
 	if r.sess == nil {
 		return
 	}
-	rooms.Unlock(r.sess, r.node.svc.Now())
-	ind := rooms.ComputeIndicator(r.sess, r.view.CustomerOnline)
+	ind := rooms.ComputeIndicator(r.sess, r.view.CustomerOnline, r.node.svc.Now())
 	same := r.haveInd && ind.State == r.ind.State &&
 		ind.Authentication == r.ind.Authentication && ind.Consent == r.ind.Consent
 	r.ind, r.haveInd = ind, true

@@ -80,7 +80,7 @@ func (n *Node) identify(r *http.Request) (*conn, error) {
 	q := r.URL.Query()
 	if link := q.Get("link"); link != "" {
 		cust := q.Get("customer_token")
-		if ck, err := r.Cookie("cohub_customer"); err == nil && cust == "" {
+		if ck, err := r.Cookie(rooms.CustomerCookie(rooms.LinkSessionID(link))); err == nil && cust == "" {
 			cust = ck.Value
 		}
 		_, claims, err := n.svc.CustomerAuth(r.Context(), link, cust)

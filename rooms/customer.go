@@ -35,12 +35,16 @@ type CustomerName struct {
 	Name string `json:"name"`
 }
 
-// Gates says where the customer stands with authentication and consent.
+// Gates says where this browser stands with authentication and consent:
+// each browser passes the gates itself.
 type Gates struct {
 	Authentication string `json:"authentication"`
 	Consent        string `json:"consent"`
 	// Method is how the customer authenticates: "otp" or "pin".
 	Method string `json:"method,omitempty"`
+	// LockedUntil is when a lockout ends; absent while locked means
+	// until the agent lets the customer try again.
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
 }
 
 // Passed reports whether nothing stands between the customer and the room.
@@ -102,24 +106,23 @@ func (s *Service) CheckLink(ctx context.Context, token string) (*Session, LinkCl
 	return sess, c, nil
 }
 
-// CustomerView returns the customer's view of the session behind a link;
-// tasks show once the gates are passed and, when there are gates, with
-// the customer token they gave.
+// CustomerView returns the customer's view of the session behind a link,
+// as this browser stands (its customer token): tasks show once this
+// browser passed every gate.
 func (s *Service) CustomerView(ctx context.Context, link, customerToken string) (*CustomerView, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
 	}
-	return s.customerView(ctx, sess, c, customerToken)
+	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
 }
 
-func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims, customerToken string) (*CustomerView, error) {
+func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims, p pass) (*CustomerView, error) {
 	_, ts, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
 		return nil, err
 	}
-	Unlock(sess, s.now())
-	g := gatesOf(sess)
+	g := browserGates(sess, p, s.now())
 	v := &CustomerView{
 		Session: CustomerSession{ID: sess.ID, State: sess.State, Customer: CustomerName{Name: sess.Customer.Name},
 			Tasks: []Task{}, Access: sess.Access},
@@ -131,7 +134,7 @@ func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims,
 	if g.Authentication != AuthNotRequired {
 		v.Gates.Method = ts.CustomerAuthentication
 	}
-	if g.Passed() && (!gated(sess) || s.tokenOK(sess, customerToken)) && sess.Tasks != nil {
+	if admits(sess, p) && sess.Tasks != nil {
 		v.Session.Tasks = sess.Tasks
 	}
 	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
@@ -150,7 +153,7 @@ type NewLinkSent struct {
 // RequestNewLink re-sends a fresh link to the contact on file when the
 // customer's link expired (or is about to). The link itself is never
 // returned: only the contact on file receives it.
-func (s *Service) RequestNewLink(ctx context.Context, token string) (*NewLinkSent, error) {
+func (s *Service) RequestNewLink(ctx context.Context, token, ip string) (*NewLinkSent, error) {
 	sess, _, err := s.CheckLink(ctx, token)
 	if err != nil && !errors.Is(err, ErrLinkExpired) {
 		return nil, err
@@ -162,13 +165,15 @@ func (s *Service) RequestNewLink(ctx context.Context, token string) (*NewLinkSen
 	if set.InvitationMode == InviteExternal {
 		return nil, fmt.Errorf("%w: your agent sends links; please contact them", ErrInvalidState)
 	}
-	n, err := s.store.Hit(ctx, "new-link:"+sess.ID, 30*time.Second)
-	if err != nil {
+	if err := s.ipAllows(ctx, "new-link-ip:"+ip); err != nil {
 		return nil, err
 	}
-	if n > 1 {
-		return nil, ErrRateLimited
+	if _, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
+		return nil, reserveSend(&cur.Internal.LinksResent, s.now(), NewLinksPerDay, "new links")
+	}); err != nil {
+		return nil, err
 	}
+	s.ipCount(ctx, "new-link-ip:"+ip)
 	agentName := ""
 	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
 		agentName = a.Name

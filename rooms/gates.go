@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -20,61 +21,189 @@ const (
 	OTPEvery    = 30 * time.Second
 	OTPLifetime = 10 * time.Minute
 	MaxAuthFail = 5
-	LockFor     = 15 * time.Minute
+	// OTPsPerDay and NewLinksPerDay bound what one session may send to
+	// its customer; PerIPPerHour bounds one network across sessions.
+	OTPsPerDay     = 10
+	NewLinksPerDay = 5
+	PerIPPerHour   = 30
 )
 
-// CustomerToken binds passed gates to a session and link generation: a
-// forwarded link alone does not skip them, and a re-engage revokes it.
-func CustomerToken(secret []byte, sessionID string, gen int) string {
-	m := hmac.New(sha256.New, secret)
-	fmt.Fprintf(m, "customer.%s.%d", sessionID, gen)
+// lockFor is how long the nth lockout lasts: a quarter of an hour, an
+// hour, then until an agent unlocks (0). With 6-digit PINs that leaves
+// 15 guesses in a million before a person is involved.
+func lockFor(lockouts int) time.Duration {
+	switch lockouts {
+	case 1:
+		return 15 * time.Minute
+	case 2:
+		return time.Hour
+	}
+	return 0
+}
+
+// CustomerCookie names the cookie that carries a session's customer
+// token: one per session, so several gated sessions live side by side
+// in one browser.
+func CustomerCookie(sessionID string) string { return "cohub_customer_" + sessionID }
+
+// LinkSessionID reads the session id a link names, without checking it:
+// enough to pick the customer cookie; the link is checked where it counts.
+func LinkSessionID(link string) string {
+	id, _, _ := strings.Cut(link, ".")
+	for _, r := range id {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return ""
+		}
+	}
+	return id
+}
+
+// pass is what one browser proved at a session's gates. Its token is
+// "v1.{browser}.{gates}.{mac}": browser is a random id minted at the
+// browser's first passed gate, gates is "a" (authenticated) and/or "c"
+// (consented), and the mac binds both to the session and link
+// generation. The token lives only in that browser (an HttpOnly cookie),
+// so a forwarded link must pass the gates again.
+type pass struct {
+	browser string
+	auth    bool
+	consent bool
+}
+
+func (p pass) gates() string {
+	g := ""
+	if p.auth {
+		g += "a"
+	}
+	if p.consent {
+		g += "c"
+	}
+	return g
+}
+
+func (s *Service) passMAC(sess *Session, browser, gates string) string {
+	m := hmac.New(sha256.New, s.cfg.Secret)
+	fmt.Fprintf(m, "customer.v1.%s.%d.%s.%s", sess.ID, sess.Internal.LinkGen, browser, gates)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// gated reports whether a session asks anything of the customer.
-func gated(s *Session) bool {
-	return orDefault(s.Internal.Authentication, AuthNotRequired) != AuthNotRequired ||
-		orDefault(s.Internal.Consent, ConsentNotRequested) != ConsentNotRequested
+func (s *Service) signPass(sess *Session, p pass) string {
+	if p.browser == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		p.browser = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return "v1." + p.browser + "." + p.gates() + "." + s.passMAC(sess, p.browser, p.gates())
 }
 
-// tokenOK checks a customer token in constant time.
-func (s *Service) tokenOK(sess *Session, token string) bool {
-	want := CustomerToken(s.cfg.Secret, sess.ID, sess.Internal.LinkGen)
-	return hmac.Equal([]byte(token), []byte(want))
+// readPass checks a customer token in constant time; a missing, forged
+// or revoked one (another session, an older link generation) proves
+// nothing.
+func (s *Service) readPass(sess *Session, token string) pass {
+	parts := strings.Split(token, ".")
+	if len(parts) != 4 || parts[0] != "v1" || parts[1] == "" {
+		return pass{}
+	}
+	if !hmac.Equal([]byte(parts[3]), []byte(s.passMAC(sess, parts[1], parts[2]))) {
+		return pass{}
+	}
+	return pass{browser: parts[1], auth: strings.Contains(parts[2], "a"), consent: strings.Contains(parts[2], "c")}
+}
+
+func authRequired(s *Session) bool {
+	return orDefault(s.Internal.Authentication, AuthNotRequired) != AuthNotRequired
+}
+
+func consentRequired(s *Session) bool {
+	return orDefault(s.Internal.Consent, ConsentNotRequested) != ConsentNotRequested
+}
+
+// admits reports whether a browser's pass opens the room: every gate
+// the session asks for passed by this browser, and consent still given.
+func admits(sess *Session, p pass) bool {
+	return (!authRequired(sess) || p.auth) &&
+		(!consentRequired(sess) || (p.consent && sess.Internal.Consent == ConsentAccepted))
+}
+
+// lockedNow reports a lockout in force: held until an agent unlocks, or
+// until its time.
+func lockedNow(in *SessionInternal, now time.Time) bool {
+	return in.LockHeld || (in.LockedUntil != nil && now.Before(*in.LockedUntil))
+}
+
+// authState is the session's authentication as agents see it: locked
+// while a lockout is in force, whoever verified before.
+func authState(s *Session, now time.Time) string {
+	if !authRequired(s) {
+		return AuthNotRequired
+	}
+	if lockedNow(&s.Internal, now) {
+		return AuthLocked
+	}
+	return s.Internal.Authentication
+}
+
+// lockedUntil is when a timed lockout ends (nil when none is in force,
+// or when it lasts until an agent unlocks).
+func lockedUntil(s *Session, now time.Time) *time.Time {
+	if in := &s.Internal; !in.LockHeld && in.LockedUntil != nil && now.Before(*in.LockedUntil) {
+		return in.LockedUntil
+	}
+	return nil
+}
+
+// browserGates is where one browser stands at the gates.
+func browserGates(sess *Session, p pass, now time.Time) Gates {
+	g := Gates{Authentication: AuthNotRequired, Consent: ConsentNotRequested}
+	if authRequired(sess) {
+		switch {
+		case p.auth:
+			g.Authentication = AuthVerified
+		case lockedNow(&sess.Internal, now):
+			g.Authentication, g.LockedUntil = AuthLocked, lockedUntil(sess, now)
+		default:
+			g.Authentication = AuthPending
+		}
+	}
+	if consentRequired(sess) {
+		switch {
+		case sess.Internal.Consent == ConsentDeclined:
+			g.Consent = ConsentDeclined
+		case p.consent && sess.Internal.Consent == ConsentAccepted:
+			g.Consent = ConsentAccepted
+		default:
+			g.Consent = ConsentPending
+		}
+	}
+	return g
 }
 
 // CustomerAuth checks a customer's credential for the room and the
-// customer API: the link, every gate passed, and the customer token the
-// gates gave when there are any.
+// customer API: the link, and, when the session has gates, a customer
+// token from a browser that passed every one of them.
 func (s *Service) CustomerAuth(ctx context.Context, link, customerToken string) (*Session, LinkClaims, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, c, err
 	}
-	Unlock(sess, s.now())
-	if !gatesOf(sess).Passed() || (gated(sess) && !s.tokenOK(sess, customerToken)) {
+	if !admits(sess, s.readPass(sess, customerToken)) {
 		return nil, c, fmt.Errorf("%w: pass the session's checks first", ErrForbidden)
 	}
 	return sess, c, nil
 }
 
-// Unlock shows a lock whose time ran out as pending again.
-func Unlock(s *Session, now time.Time) {
-	in := &s.Internal
-	if in.Authentication == AuthLocked && in.LockedUntil != nil && !now.Before(*in.LockedUntil) {
-		in.Authentication, in.AuthFails, in.LockedUntil = AuthPending, 0, nil
+// lockMessage says in plain words when the customer may try again.
+func lockMessage(sess *Session, now time.Time) error {
+	if until := lockedUntil(sess, now); until != nil {
+		mins := int(until.Sub(now).Round(time.Minute) / time.Minute)
+		return fmt.Errorf("%w: too many wrong answers; try again in %d minutes", ErrRateLimited, max(mins, 1))
 	}
+	return fmt.Errorf("%w: too many wrong answers; please ask your agent to let you try again", ErrRateLimited)
 }
 
-func gatesOf(s *Session) Gates {
-	return Gates{
-		Authentication: orDefault(s.Internal.Authentication, AuthNotRequired),
-		Consent:        orDefault(s.Internal.Consent, ConsentNotRequested),
-	}
-}
-
-// SendOTP sends a fresh 6-digit code to the contact on file.
-func (s *Service) SendOTP(ctx context.Context, link string) (*NewLinkSent, error) {
+// SendOTP sends a fresh 6-digit code to the contact on file, to
+// whichever browser asks: each browser must verify for itself.
+func (s *Service) SendOTP(ctx context.Context, link, ip string) (*NewLinkSent, error) {
 	sess, _, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
@@ -83,32 +212,74 @@ func (s *Service) SendOTP(ctx context.Context, link string) (*NewLinkSent, error
 	if err != nil {
 		return nil, err
 	}
-	Unlock(sess, s.now())
 	switch {
-	case ts.CustomerAuthentication != "otp":
+	case ts.CustomerAuthentication != "otp" || !authRequired(sess):
 		return nil, fmt.Errorf("%w: this session does not use one-time codes", ErrInvalidState)
-	case sess.Internal.Authentication == AuthVerified:
-		return nil, fmt.Errorf("%w: already verified", ErrInvalidState)
-	case sess.Internal.Authentication == AuthLocked:
-		return nil, ErrRateLimited
+	case lockedNow(&sess.Internal, s.now()):
+		return nil, lockMessage(sess, s.now())
 	}
-	if n, err := s.store.Hit(ctx, "otp:"+sess.ID, OTPEvery); err != nil {
+	if err := s.ipAllows(ctx, "otp-ip:"+ip); err != nil {
 		return nil, err
-	} else if n > 1 {
-		return nil, ErrRateLimited
 	}
 	code, err := otpCode()
 	if err != nil {
 		return nil, err
 	}
-	expires := s.now().Add(OTPLifetime)
+	now := s.now()
+	expires := now.Add(OTPLifetime)
 	if _, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
+		if err := reserveSend(&cur.Internal.OTPSent, now, OTPsPerDay, "codes"); err != nil {
+			return nil, err
+		}
 		cur.Internal.OTPHash, cur.Internal.OTPExpires = s.otpHash(cur.ID, code), &expires
 		return nil, nil
 	}); err != nil {
 		return nil, err
 	}
+	s.ipCount(ctx, "otp-ip:"+ip)
 	return s.sendCode(ctx, sess, code)
+}
+
+// reserveSend bounds what one session sends its customer: one message
+// per 30 s and perDay a day, so a link (even an expired one) cannot be
+// used to flood them. times holds the sends of the last day; it is kept
+// in the session record, so concurrent requests are counted exactly.
+func reserveSend(times *[]time.Time, now time.Time, perDay int, noun string) error {
+	recent := (*times)[:0]
+	for _, t := range *times {
+		if now.Sub(t) < 24*time.Hour {
+			recent = append(recent, t)
+		}
+	}
+	*times = recent
+	switch {
+	case len(recent) > 0 && now.Sub(recent[len(recent)-1]) < OTPEvery:
+		return fmt.Errorf("%w: one was just sent; please wait 30 seconds before asking again", ErrRateLimited)
+	case len(recent) >= perDay:
+		return fmt.Errorf("%w: at most %d %s a day can be sent for this session; please contact your agent",
+			ErrRateLimited, perDay, noun)
+	}
+	*times = append(recent, now)
+	return nil
+}
+
+// ipAllows bounds what one client network may have sent, across
+// sessions, to PerIPPerHour an hour.
+func (s *Service) ipAllows(ctx context.Context, key string) error {
+	n, err := s.store.Count(ctx, key)
+	if err != nil {
+		return err
+	}
+	if n >= PerIPPerHour {
+		return fmt.Errorf("%w: too many requests from your network; please try again in an hour", ErrRateLimited)
+	}
+	return nil
+}
+
+func (s *Service) ipCount(ctx context.Context, key string) {
+	if _, err := s.store.Hit(ctx, key, time.Hour); err != nil {
+		s.logger(ctx).Warn().Err(err).Msg("per-network send limit not counted")
+	}
 }
 
 func otpCode() (string, error) {
@@ -146,16 +317,24 @@ func (s *Service) sendCode(ctx context.Context, sess *Session, code string) (*Ne
 	return &NewLinkSent{Sent: true, Channel: channel, To: notify.Mask(to)}, nil
 }
 
-// GateReply is the customer's view after a gate, with the customer
-// token once every gate is passed.
+// GateReply is the customer's view after a gate, with this browser's
+// customer token once it passed every gate.
 type GateReply struct {
 	*CustomerView
 	CustomerToken string `json:"customer_token,omitempty"`
+	// token is this browser's pass so far, to keep in its cookie even
+	// before every gate is passed.
+	token string
 }
 
-// Verify checks a one-time code or the session PIN. Five wrong answers
-// lock customer access for 15 minutes.
-func (s *Service) Verify(ctx context.Context, link, code, pin string) (*GateReply, error) {
+// Token is the pass to keep in this browser (its cookie).
+func (g *GateReply) Token() string { return g.token }
+
+// Verify checks a one-time code or the session PIN. Every call checks its
+// own answer, whatever another browser did: a wrong one counts toward
+// the lockout, and five in a row lock the session's gate for 15
+// minutes, then an hour, then until an agent unlocks it.
+func (s *Service) Verify(ctx context.Context, link, customerToken, code, pin string) (*GateReply, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
@@ -168,18 +347,22 @@ func (s *Service) Verify(ctx context.Context, link, code, pin string) (*GateRepl
 	sess, _, err = s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
 		verdict = nil
 		now := s.now()
-		Unlock(cur, now)
 		in := &cur.Internal
-		switch {
-		case in.Authentication == AuthNotRequired || in.Authentication == "":
+		if !authRequired(cur) {
 			return nil, fmt.Errorf("%w: this session asks for no code", ErrInvalidState)
-		case in.Authentication == AuthVerified:
-			return nil, nil
-		case in.Authentication == AuthLocked:
-			return nil, ErrRateLimited
+		}
+		if lockedNow(in, now) {
+			return nil, lockMessage(cur, now)
+		}
+		if in.LockedUntil != nil { // a timed lockout ran out: five more tries
+			in.LockedUntil, in.AuthFails = nil, 0
 		}
 		if s.answerOK(cur, ts.CustomerAuthentication, code, pin, now) {
-			in.Authentication, in.AuthFails, in.OTPHash, in.OTPExpires = AuthVerified, 0, "", nil
+			first := in.Authentication != AuthVerified
+			in.Authentication, in.AuthFails, in.Lockouts, in.OTPHash, in.OTPExpires = AuthVerified, 0, 0, "", nil
+			if !first {
+				return nil, nil
+			}
 			return s.gateEvent(cur, Event{Type: EventAuthChanged, Auth: AuthVerified}), nil
 		}
 		in.AuthFails++
@@ -187,9 +370,8 @@ func (s *Service) Verify(ctx context.Context, link, code, pin string) (*GateRepl
 			verdict = fmt.Errorf("%w: that is not right; %d tries left", ErrBadCredential, MaxAuthFail-in.AuthFails)
 			return nil, nil
 		}
-		until := now.Add(LockFor)
-		in.Authentication, in.LockedUntil = AuthLocked, &until
-		verdict = fmt.Errorf("%w: too many wrong answers; try again in 15 minutes", ErrRateLimited)
+		s.lock(in, now)
+		verdict = lockMessage(cur, now)
 		return s.gateEvent(cur, Event{Type: EventAuthChanged, Auth: AuthLocked}), nil
 	})
 	if err != nil {
@@ -198,7 +380,21 @@ func (s *Service) Verify(ctx context.Context, link, code, pin string) (*GateRepl
 	if verdict != nil {
 		return nil, verdict
 	}
-	return s.gateReply(ctx, sess, c)
+	p := s.readPass(sess, customerToken)
+	p.auth = true
+	return s.gateReply(ctx, sess, c, p)
+}
+
+// lock starts the next lockout of the escalation.
+func (s *Service) lock(in *SessionInternal, now time.Time) {
+	in.Lockouts++
+	in.AuthFails = 0
+	if d := lockFor(in.Lockouts); d > 0 {
+		until := now.Add(d)
+		in.LockedUntil = &until
+		return
+	}
+	in.LockHeld = true
 }
 
 // answerOK compares in constant time (HMAC equality, bcrypt).
@@ -224,25 +420,25 @@ func (s *Service) gateEvent(cur *Session, e Event) []Event {
 }
 
 // Consent records the customer's answer; a declined customer may come
-// back and accept.
-func (s *Service) Consent(ctx context.Context, link string, accept bool) (*GateReply, error) {
+// back and accept. A browser must have passed authentication itself
+// before its consent counts.
+func (s *Service) Consent(ctx context.Context, link, customerToken string, accept bool) (*GateReply, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
 	}
+	p := s.readPass(sess, customerToken)
 	answer := ConsentDeclined
 	if accept {
 		answer = ConsentAccepted
 	}
 	sess, _, err = s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
-		Unlock(cur, s.now())
-		g := gatesOf(cur)
 		switch {
-		case g.Consent == ConsentNotRequested:
+		case !consentRequired(cur):
 			return nil, fmt.Errorf("%w: this session asks for no consent", ErrInvalidState)
-		case g.Authentication != AuthNotRequired && g.Authentication != AuthVerified:
+		case authRequired(cur) && !p.auth:
 			return nil, fmt.Errorf("%w: verify first", ErrForbidden)
-		case g.Consent == answer:
+		case cur.Internal.Consent == answer:
 			return nil, nil
 		}
 		cur.Internal.Consent = answer
@@ -251,20 +447,39 @@ func (s *Service) Consent(ctx context.Context, link string, accept bool) (*GateR
 	if err != nil {
 		return nil, err
 	}
-	return s.gateReply(ctx, sess, c)
+	p.consent = accept
+	return s.gateReply(ctx, sess, c, p)
 }
 
-func (s *Service) gateReply(ctx context.Context, sess *Session, c LinkClaims) (*GateReply, error) {
-	r := &GateReply{}
-	var token string
-	if gatesOf(sess).Passed() {
-		token = CustomerToken(s.cfg.Secret, sess.ID, sess.Internal.LinkGen)
-		r.CustomerToken = token
+func (s *Service) gateReply(ctx context.Context, sess *Session, c LinkClaims, p pass) (*GateReply, error) {
+	r := &GateReply{token: s.signPass(sess, p)}
+	if admits(sess, p) {
+		r.CustomerToken = r.token
 	}
-	v, err := s.customerView(ctx, sess, c, token)
+	v, err := s.customerView(ctx, sess, c, p)
 	if err != nil {
 		return nil, err
 	}
 	r.CustomerView = v
 	return r, nil
+}
+
+// UnlockGate lets the customer try again after a lockout: an agent's
+// action, logged. The escalation is kept, so five more wrong answers
+// lock the gate until an agent unlocks it again.
+func (s *Service) UnlockGate(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		in := &cur.Internal
+		if !lockedNow(in, s.now()) {
+			return nil, fmt.Errorf("%w: the customer is not locked out", ErrInvalidState)
+		}
+		in.LockHeld, in.LockedUntil, in.AuthFails = false, nil, 0
+		in.Lockouts = max(in.Lockouts, 2)
+		return []Event{{Type: EventAuthChanged, At: s.now(), From: agentActor(a), Auth: in.Authentication}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
 }

@@ -1,17 +1,21 @@
 package rooms
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// ComputeIndicator derives the five-state indicator from a session and
-// whether its customer is connected now.
-func ComputeIndicator(s *Session, online bool) Indicator {
+// ComputeIndicator derives the five-state indicator from a session,
+// whether its customer is connected, and the time (a lockout ends).
+func ComputeIndicator(s *Session, online bool, now time.Time) Indicator {
 	in := Indicator{
 		Online:         online,
 		Joined:         s.Internal.Joined,
 		Completed:      tasksCompleted(s.Tasks),
-		Authentication: orDefault(s.Internal.Authentication, AuthNotRequired),
+		Authentication: authState(s, now),
 		Consent:        orDefault(s.Internal.Consent, ConsentNotRequested),
 		LastSeenAt:     s.Internal.LastSeenAt,
+		LockedUntil:    lockedUntil(s, now),
 	}
 	switch {
 	case !in.Joined:
@@ -60,8 +64,7 @@ func (s *Service) withIndicators(ctx context.Context, list ...*Session) {
 		}
 	}
 	for _, sess := range list {
-		Unlock(sess, s.now())
-		sess.Indicator = ComputeIndicator(sess, online[sess.ID])
+		sess.Indicator = ComputeIndicator(sess, online[sess.ID], s.now())
 		if sess.Tasks == nil {
 			sess.Tasks = []Task{}
 		}

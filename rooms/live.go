@@ -51,7 +51,7 @@ func (s *Service) CustomerRoomView(ctx context.Context, id string, c LinkClaims,
 	if err != nil {
 		return nil, err
 	}
-	return s.customerView(ctx, sess, c, customerToken)
+	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
 }
 
 // PostMessage logs a chat message. A customer's message while no agent
@@ -123,8 +123,8 @@ func (s *Service) SeenAt(ctx context.Context, id string, at time.Time) error {
 
 // Indicate fills a session's indicator from a known online flag: the hub
 // knows presence already and need not ask the tracker again.
-func Indicate(s *Session, online bool) *Session {
-	s.Indicator = ComputeIndicator(s, online)
+func Indicate(s *Session, online bool, now time.Time) *Session {
+	s.Indicator = ComputeIndicator(s, online, now)
 	if s.Tasks == nil {
 		s.Tasks = []Task{}
 	}

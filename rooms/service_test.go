@@ -55,7 +55,7 @@ func TestIndicatorStates(t *testing.T) {
 		{true, false, done, OfflineCompleted},
 	} {
 		s := &Session{Tasks: c.tasks, Internal: SessionInternal{Joined: c.joined}}
-		if got := ComputeIndicator(s, c.online); got.State != c.want {
+		if got := ComputeIndicator(s, c.online, time.Now()); got.State != c.want {
 			t.Errorf("joined=%v online=%v tasks=%v: %s, want %s", c.joined, c.online, c.tasks, got.State, c.want)
 		}
 	}
@@ -161,5 +161,29 @@ func TestLoginTokenEncoding(t *testing.T) {
 	}
 	if got := decodeLoginToken(LoginToken{AgentID: "a_2", Gen: 3}.encode()); got != (LoginToken{AgentID: "a_2", Gen: 3}) {
 		t.Errorf("round trip = %+v", got)
+	}
+}
+
+// A record written when "locked" was the authentication itself reads as
+// a timed lockout: locked until its time, then pending again.
+func TestLegacyLockedRecord(t *testing.T) {
+	until := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	b, err := json.Marshal(map[string]any{"id": "s_1", "state": "active",
+		"internal": map[string]any{"authentication": "locked", "auth_fails": 5, "locked_until": until}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := decodeSession(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := authState(s, until.Add(-time.Minute)); got != AuthLocked {
+		t.Fatalf("before the lock ends: %s", got)
+	}
+	if got := authState(s, until); got != AuthPending {
+		t.Fatalf("when the lock ends: %s", got)
+	}
+	if s.Internal.Lockouts != 1 {
+		t.Fatalf("the next lockout must escalate: lockouts %d", s.Internal.Lockouts)
 	}
 }

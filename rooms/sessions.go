@@ -112,7 +112,7 @@ func (s *Service) checkPIN(pin string, ts TeamSettings, f fields) []byte {
 		return nil
 	}
 	if !pinPattern.MatchString(pin) {
-		f.add("pin", "must be 4 to 8 digits")
+		f.add("pin", "must be 6 to 12 digits")
 		return nil
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(pin), s.cfg.BcryptCost)

@@ -173,6 +173,11 @@ func decodeSession(b []byte) (*Session, error) {
 	if err := json.Unmarshal(b, &sessionRecord{Session: s, Internal: &s.Internal}); err != nil {
 		return nil, err
 	}
+	// Records written before lockouts escalated kept "locked" as the
+	// authentication itself.
+	if in := &s.Internal; in.Authentication == AuthLocked {
+		in.Authentication, in.Lockouts = AuthPending, max(in.Lockouts, 1)
+	}
 	return s, nil
 }
 

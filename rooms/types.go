@@ -178,6 +178,9 @@ type Indicator struct {
 	Authentication string     `json:"authentication"`
 	Consent        string     `json:"consent"`
 	LastSeenAt     *time.Time `json:"last_seen_at"`
+	// LockedUntil is when a lockout ends; null while authentication is
+	// locked means until an agent unlocks it.
+	LockedUntil *time.Time `json:"locked_until"`
 }
 
 // Indicator states and gate values.
@@ -235,11 +238,21 @@ type SessionInternal struct {
 	Consent        string     `json:"consent"`
 	PrevState      string     `json:"prev_state,omitempty"`
 	// OTPHash is an HMAC of the customer's current one-time code.
-	OTPHash     string     `json:"otp_hash,omitempty"`
-	OTPExpires  *time.Time `json:"otp_expires,omitempty"`
+	OTPHash    string     `json:"otp_hash,omitempty"`
+	OTPExpires *time.Time `json:"otp_expires,omitempty"`
+	// AuthFails counts wrong answers since the last lockout; Lockouts
+	// counts lockouts since the last right answer (they escalate).
+	// LockedUntil ends a timed lockout; LockHeld lasts until an agent
+	// unlocks. Authentication itself stays pending or verified.
 	AuthFails   int        `json:"auth_fails,omitempty"`
+	Lockouts    int        `json:"lockouts,omitempty"`
 	LockedUntil *time.Time `json:"locked_until,omitempty"`
-	LastAgentAt time.Time  `json:"last_agent_at"`
+	LockHeld    bool       `json:"lock_held,omitempty"`
+	// OTPSent and LinksResent are the last day's sends to the customer,
+	// for their limits.
+	OTPSent     []time.Time `json:"otp_sent,omitempty"`
+	LinksResent []time.Time `json:"links_resent,omitempty"`
+	LastAgentAt time.Time   `json:"last_agent_at"`
 }
 
 // Event is one entry of a room log. Seq is assigned by the store.

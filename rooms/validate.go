@@ -24,7 +24,9 @@ const (
 	maxTemplates   = 50
 )
 
-var pinPattern = regexp.MustCompile(`^[0-9]{4,8}$`)
+// pinPattern is what a new PIN must be: with the escalating lockout a
+// 6-digit PIN leaves 15 guesses in a million before an agent is involved.
+var pinPattern = regexp.MustCompile(`^[0-9]{6,12}$`)
 
 // fields collects validation messages by JSON path.
 type fields map[string]string

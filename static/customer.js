@@ -39,6 +39,7 @@
     $("consent").hidden = $("verify").hidden === false || !(g.consent === "pending" || g.consent === "declined");
     if (!$("verify").hidden) {
       $("otp").hidden = g.method !== "otp";
+      $("answer").dataset.testid = g.method === "pin" ? "pin-input" : "otp-input";
       $("answer-label").textContent = g.method === "pin" ? "The PIN your agent gave you" : "Code";
       if (g.authentication === "locked") { $("verify-error").textContent = "Too many wrong answers. Please try again in 15 minutes."; }
       return;
@@ -81,6 +82,7 @@
         var b = document.createElement("button");
         b.type = "button";
         b.textContent = "Mark done";
+        b.dataset.testid = "task-complete";
         b.addEventListener("click", function () { complete(id, b); });
         li.appendChild(b);
       }
