@@ -103,7 +103,7 @@ func busContract(t *testing.T, setup busSetup) {
 	ra.await(t, "inbox message", has(inboxTopic("a_1")+` {"op":"event"}`))
 
 	s := &rooms.Session{ID: room, State: rooms.StateActive}
-	if _, err := store.Commit(ctx, s, []rooms.Event{{Type: rooms.EventMessage, Text: "hi"}}, 0); err != nil {
+	if _, err := store.Commit(ctx, s, []rooms.Event{{Type: rooms.EventMessage, Text: "hi"}}, rooms.CommitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ra.await(t, "committed event", func(got []string) bool {

@@ -57,6 +57,7 @@ type conn struct {
 	topics     map[string]*room
 	inbox      bool
 	lastTyping time.Time
+	sends      int
 	// the reader only
 	lim     *rate.Limiter
 	window  time.Time

@@ -65,7 +65,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 	cfg := fast()
 	cfg.PingEvery = time.Hour // the stalled reader must fall to its queue, not to a ping
 	cfg.SendQueue, cfg.FrameRate, cfg.FrameBurst = 64, 10000, 10000
-	c := newCluster(t, "memory", 1, cfg)
+	c := newClusterWith(t, "memory", 1, cfg, func(sc *rooms.Config) { sc.MessageRate, sc.MessageBurst = 1e6, 1e6 })
 	id, link := c.session(rooms.CreateRequest{})
 	topic := roomTopic(id)
 	agent := c.agent(c.nodes[0], id)
@@ -198,7 +198,7 @@ func TestLostPublishIsFilled(t *testing.T) {
 	id, _ := c.session(rooms.CreateRequest{})
 	agent := c.agent(c.nodes[0], id)
 	c.dropPublish.Store(true)
-	if _, err := c.svc().PostMessage(context.Background(), id, rooms.Actor{Role: "agent", ID: c.alex.ID}, "lost in transit", true); err != nil {
+	if _, err := c.svc().PostMessage(context.Background(), id, rooms.Message{From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: "lost in transit", AgentsHere: true}); err != nil {
 		t.Fatal(err)
 	}
 	c.dropPublish.Store(false)

@@ -66,6 +66,8 @@ type cluster struct {
 	// dropPublish loses the memory store's publishes, as a lost pub/sub
 	// message would be.
 	dropPublish atomic.Bool
+	// svcCfg, when set, adjusts every node's service settings.
+	svcCfg func(*rooms.Config)
 }
 
 type testNode struct {
@@ -84,7 +86,13 @@ func fast() Config {
 
 func newCluster(t *testing.T, backend string, n int, cfg Config) *cluster {
 	t.Helper()
-	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}}
+	return newClusterWith(t, backend, n, cfg, nil)
+}
+
+// newClusterWith is newCluster with the nodes' service settings adjusted.
+func newClusterWith(t *testing.T, backend string, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
+	t.Helper()
+	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg}
 	if backend == "redis" {
 		c.redis = redistest.Start(t)
 		c.prefix = "cohub:"
@@ -125,9 +133,13 @@ func (c *cluster) addNode() *testNode {
 	} else {
 		store, bus, tracker = c.mem, c.memBus.Node(), c.memPres
 	}
-	tn.svc = rooms.NewService(store, notify.Mux{Email: c.outbox, SMS: c.outbox}, rooms.Config{
+	svcCfg := rooms.Config{
 		Secret: []byte(testSecret), PublicURL: "http://cohub.test", Now: c.clock.Now, BcryptCost: bcrypt.MinCost,
-	}, zerolog.Nop())
+	}
+	if c.svcCfg != nil {
+		c.svcCfg(&svcCfg)
+	}
+	tn.svc = rooms.NewService(store, notify.Mux{Email: c.outbox, SMS: c.outbox}, svcCfg, zerolog.Nop())
 	cfg := c.cfg
 	cfg.Service, cfg.Bus, cfg.Presence, cfg.Node, cfg.Metrics = tn.svc, bus, tracker, nodeID, metrics
 	cfg.WriteError = api.WriteError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,10 +146,19 @@ func (c *conn) post(f inFrame) {
 			Fields: map[string]string{"data": "must be an object with text"}})
 		return
 	}
+	// Every send is named, so a retry after a lost reply is logged once:
+	// by the client's id (which also survives a reconnect), else by this
+	// connection and its count of sends.
+	c.sends++
+	name := f.ID
+	if name == "" {
+		name = "conn:" + c.id + ":" + strconv.Itoa(c.sends)
+	}
+	msg := rooms.Message{From: c.actor(), Text: d.Text, AgentsHere: r.agentsHere.Load(), ID: name}
 	var ev rooms.Event
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error
-		ev, err = c.node.svc.PostMessage(ctx, r.id, c.actor(), d.Text, r.agentsHere.Load())
+		ev, err = c.node.svc.PostMessage(ctx, r.id, msg)
 		return err
 	})
 	if err != nil {

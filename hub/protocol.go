@@ -16,8 +16,11 @@ const Inbox = "inbox"
 
 // inFrame is a client frame (DESIGN.md §6).
 type inFrame struct {
-	Op    string          `json:"op"`
-	Ref   string          `json:"ref"`
+	Op  string `json:"op"`
+	Ref string `json:"ref"`
+	// ID names a send for its sender: a resend with the same id (after a
+	// lost reply or a reconnect) is logged once.
+	ID    string          `json:"id"`
 	Topic string          `json:"topic"`
 	Since *int64          `json:"since"`
 	Epoch string          `json:"epoch"`
@@ -49,6 +52,8 @@ type frameError struct {
 	Code    string            `json:"code"`
 	Message string            `json:"message"`
 	Fields  map[string]string `json:"fields,omitempty"`
+	// RetryAfterMS says when a refused frame may be sent again.
+	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
 }
 
 // replyError turns a domain error into a reply's code and message; the
@@ -61,6 +66,11 @@ func replyError(err error) frameError {
 	var ve *rooms.ValidationError
 	if errors.As(err, &ve) {
 		return frameError{Code: "validation_failed", Message: "some fields are not valid", Fields: ve.Fields}
+	}
+	var rl *rooms.RateLimitError
+	if errors.As(err, &rl) {
+		return frameError{Code: codeRateLimited, Message: "you are sending messages too fast; slow down",
+			RetryAfterMS: max(rl.RetryAfter.Milliseconds(), 1)}
 	}
 	for _, m := range errorCodes {
 		if errors.Is(err, m.err) {

@@ -54,18 +54,38 @@ func (s *Service) CustomerRoomView(ctx context.Context, id string, c LinkClaims,
 	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
 }
 
+// Message is a chat message to log.
+type Message struct {
+	From Actor
+	Text string
+	// AgentsHere says an agent is in the room: a customer's message then
+	// does not mark the session updated.
+	AgentsHere bool
+	// ID names the message for its sender: a message with an ID already
+	// logged (a resend after a lost reply or a reconnect) is logged once,
+	// and answers with the seq it got then.
+	ID string
+}
+
 // PostMessage logs a chat message. A customer's message while no agent
 // is in the room marks the session updated for its agent; an agent's
-// counts as agent activity for auto-end.
-func (s *Service) PostMessage(ctx context.Context, id string, from Actor, text string, agentsHere bool) (Event, error) {
-	text = strings.TrimSpace(text)
+// counts as agent activity for auto-end. Each sender has a message rate
+// per session, across connections and nodes. A full room refuses the
+// customer's messages, not the agent's: only the party who could flood
+// it loses the chat, and the agent can still talk, end and renew.
+func (s *Service) PostMessage(ctx context.Context, id string, m Message) (Event, error) {
+	text := strings.TrimSpace(m.Text)
 	switch {
 	case text == "":
 		return Event{}, &ValidationError{Fields: map[string]string{"data.text": "is required"}}
 	case utf8.RuneCountInString(text) > MaxMessageChars:
 		return Event{}, &ValidationError{Fields: map[string]string{"data.text": fmt.Sprintf("is longer than %d characters", MaxMessageChars)}}
+	case len(m.ID) > 64:
+		return Event{}, &ValidationError{Fields: map[string]string{"id": "must be at most 64 characters"}}
 	}
-	_, evs, err := s.commit(ctx, nil, id, s.cfg.MaxRoomEvents, func(cur *Session) ([]Event, error) {
+	from, agentsHere := m.From, m.AgentsHere
+	opts := s.messageOptions(from, m.ID)
+	_, evs, err := s.commit(ctx, nil, id, opts, func(cur *Session) ([]Event, error) {
 		now := s.now()
 		if err := s.mayWrite(cur, from.Role, now); err != nil {
 			return nil, err
@@ -82,10 +102,29 @@ func (s *Service) PostMessage(ctx context.Context, id string, from Actor, text s
 		}
 		return []Event{{Type: EventMessage, At: now, From: &sender, Text: text}}, nil
 	})
+	var dup *DuplicateError
+	if errors.As(err, &dup) {
+		return Event{Seq: dup.LastSeq, Type: EventMessage, From: &from, Text: text}, nil
+	}
 	if err != nil {
 		return Event{}, err
 	}
 	return evs[0], nil
+}
+
+// messageOptions are a sender's bounds: the room cap (twice as high for
+// agents), the sender's rate, and the message's name.
+func (s *Service) messageOptions(from Actor, msgID string) CommitOptions {
+	sender, max := "customer", s.cfg.MaxRoomEvents
+	if from.Role != "customer" {
+		sender, max = "agent:"+from.ID, 2*s.cfg.MaxRoomEvents
+	}
+	opts := CommitOptions{MaxEvents: max,
+		Rate: &Rate{Key: sender, Every: time.Duration(float64(time.Second) / s.cfg.MessageRate), Burst: s.cfg.MessageBurst}}
+	if msgID != "" {
+		opts.Once = sender + ":" + msgID
+	}
+	return opts
 }
 
 // mayWrite refuses writes the session's state does not allow.

@@ -46,6 +46,12 @@ type memHit struct {
 type memLog struct {
 	epoch  string
 	events [][]byte
+	// once maps commit names to their last seq; names lists them oldest
+	// first, to keep OnceKeep of them.
+	once  map[string]int64
+	names []string
+	// rates maps a rate key to when its next commit is allowed without burst.
+	rates map[string]time.Time
 }
 
 var _ Store = (*MemStore)(nil)
@@ -265,9 +271,9 @@ func (m *MemStore) DeleteToken(_ context.Context, hash string) error {
 }
 
 // Commit writes the session and appends its events atomically.
-func (m *MemStore) Commit(_ context.Context, s *Session, events []Event, maxEvents int64) ([]Event, error) {
+func (m *MemStore) Commit(_ context.Context, s *Session, events []Event, opts CommitOptions) ([]Event, error) {
 	m.mu.Lock()
-	out, err := m.commitLocked(s, events, maxEvents)
+	out, err := m.commitLocked(s, events, opts)
 	publish := m.Published
 	m.mu.Unlock()
 	if err == nil && publish != nil && len(out) > 0 {
@@ -276,7 +282,14 @@ func (m *MemStore) Commit(_ context.Context, s *Session, events []Event, maxEven
 	return out, err
 }
 
-func (m *MemStore) commitLocked(s *Session, events []Event, maxEvents int64) ([]Event, error) {
+func (m *MemStore) commitLocked(s *Session, events []Event, opts CommitOptions) ([]Event, error) {
+	log := m.logs[s.ID]
+	if log == nil {
+		log = &memLog{epoch: newEpoch()}
+	}
+	if seq, ok := log.once[opts.Once]; ok && opts.Once != "" {
+		return nil, &DuplicateError{LastSeq: seq}
+	}
 	cur, ok := m.sessions[s.ID]
 	version := int64(0)
 	if ok {
@@ -289,12 +302,15 @@ func (m *MemStore) commitLocked(s *Session, events []Event, maxEvents int64) ([]
 	if version != s.Internal.Version {
 		return nil, ErrConflict
 	}
-	log := m.logs[s.ID]
-	if log == nil {
-		log = &memLog{epoch: newEpoch()}
-	}
-	if maxEvents > 0 && int64(len(log.events)+len(events)) > maxEvents {
+	if opts.MaxEvents > 0 && int64(len(log.events)+len(events)) > opts.MaxEvents {
 		return nil, ErrRoomFull
+	}
+	tat := time.Time{}
+	if r := opts.Rate; r != nil {
+		var wait time.Duration
+		if tat, wait = gcra(log.rates[r.Key], time.Now(), r); wait > 0 {
+			return nil, &RateLimitError{RetryAfter: wait}
+		}
 	}
 	s.Internal.Version++
 	b, err := encodeSession(s)
@@ -310,8 +326,31 @@ func (m *MemStore) commitLocked(s *Session, events []Event, maxEvents int64) ([]
 	m.sessions[s.ID] = b
 	m.logs[s.ID] = log
 	log.events = append(log.events, encoded...)
+	if opts.Rate != nil {
+		if log.rates == nil {
+			log.rates = map[string]time.Time{}
+		}
+		log.rates[opts.Rate.Key] = tat
+	}
+	log.remember(opts.Once, int64(len(log.events)))
 	m.indexLocked(s)
 	return out, nil
+}
+
+// remember keeps a commit's name, and only the last OnceKeep names.
+func (l *memLog) remember(name string, seq int64) {
+	if name == "" {
+		return
+	}
+	if l.once == nil {
+		l.once = map[string]int64{}
+	}
+	l.once[name] = seq
+	l.names = append(l.names, name)
+	if len(l.names) > OnceKeep {
+		delete(l.once, l.names[0])
+		l.names = l.names[1:]
+	}
 }
 
 func numberEvents(events []Event, last int64) ([]Event, [][]byte, error) {

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 )
 
 //go:embed scripts/commit.lua
@@ -22,6 +24,8 @@ var commitScript = redis.NewScript(commitLua)
 type RedisOptions struct {
 	// Sharded publishes with SPUBLISH, for Redis Cluster. Zero value: PUBLISH.
 	Sharded bool
+	// Log receives the store's own warnings. Zero value: none.
+	Log zerolog.Logger
 }
 
 // RedisStore keeps everything in Redis under one prefix; every key of a
@@ -30,6 +34,11 @@ type RedisStore struct {
 	rdb    redis.UniversalClient
 	prefix string
 	opts   RedisOptions
+	log    zerolog.Logger
+
+	repairMu  sync.Mutex
+	repair    map[string]bool // sessions whose indexes wait for a repair
+	repairing bool
 }
 
 var _ Store = (*RedisStore)(nil)
@@ -39,7 +48,7 @@ func NewRedisStore(rdb redis.UniversalClient, prefix string, opts RedisOptions) 
 	if prefix == "" {
 		prefix = "cohub:"
 	}
-	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts}
+	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log}
 }
 
 func (r *RedisStore) key(parts ...string) string { return r.prefix + strings.Join(parts, ":") }
@@ -315,7 +324,7 @@ func (r *RedisStore) DeleteToken(ctx context.Context, hash string) error {
 }
 
 // Commit runs commit.lua, then moves the session in the history indexes.
-func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, maxEvents int64) ([]Event, error) {
+func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, opts CommitOptions) ([]Event, error) {
 	expected := s.Internal.Version
 	s.Internal.Version = expected + 1
 	rec, err := encodeSession(s)
@@ -323,7 +332,12 @@ func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, max
 	if err != nil {
 		return nil, err
 	}
-	args := []any{expected, rec, newEpoch(), r.Channel(s.ID), boolArg(r.opts.Sharded), maxEvents}
+	rate, every, burst := r.sessionKey(s.ID, "rate"), int64(0), 0
+	if opts.Rate != nil {
+		rate, every, burst = r.sessionKey(s.ID, "rate:"+opts.Rate.Key), max(opts.Rate.Every.Milliseconds(), 1), opts.Rate.Burst
+	}
+	args := []any{expected, rec, newEpoch(), r.Channel(s.ID), boolArg(r.opts.Sharded), opts.MaxEvents,
+		opts.Once, every, burst, OnceKeep, OnceFor.Milliseconds()}
 	for _, e := range events {
 		e.Seq = 0
 		b, err := json.Marshal(e)
@@ -332,10 +346,18 @@ func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, max
 		}
 		args = append(args, b)
 	}
-	keys := []string{r.sessionKey(s.ID, "session"), r.sessionKey(s.ID, "seq"), r.sessionKey(s.ID, "log"), r.sessionKey(s.ID, "meta")}
-	last, err := commitScript.Run(ctx, r.rdb, keys, args...).Int64()
+	keys := []string{r.sessionKey(s.ID, "session"), r.sessionKey(s.ID, "seq"), r.sessionKey(s.ID, "log"),
+		r.sessionKey(s.ID, "meta"), r.sessionKey(s.ID, "once"), rate}
+	res, err := commitScript.Run(ctx, r.rdb, keys, args...).Int64Slice()
 	if err != nil {
 		return nil, scriptError(err)
+	}
+	if len(res) != 2 {
+		return nil, unavailable(fmt.Errorf("commit script answered %v", res))
+	}
+	last := res[1]
+	if res[0] == 1 {
+		return nil, &DuplicateError{LastSeq: last}
 	}
 	s.Internal.Version = expected + 1
 	out := make([]Event, len(events))
@@ -343,17 +365,93 @@ func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, max
 		e.Seq = last - int64(len(events)-1-i)
 		out[i] = e
 	}
-	return out, r.index(ctx, s)
+	if err := r.index(ctx, s); err != nil {
+		r.repairLater(s.ID, err)
+	}
+	return out, nil
 }
 
 func scriptError(err error) error {
+	msg := err.Error()
 	switch {
-	case strings.Contains(err.Error(), "CONFLICT"):
+	case strings.Contains(msg, "CONFLICT"):
 		return ErrConflict
-	case strings.Contains(err.Error(), "ROOM_FULL"):
+	case strings.Contains(msg, "ROOM_FULL"):
 		return ErrRoomFull
+	case strings.Contains(msg, "RATE_LIMITED"):
+		ms, _ := strconv.ParseInt(strings.TrimSpace(msg[strings.Index(msg, "RATE_LIMITED")+len("RATE_LIMITED"):]), 10, 64)
+		return &RateLimitError{RetryAfter: time.Duration(max(ms, 1)) * time.Millisecond}
 	}
 	return unavailable(err)
+}
+
+// repairLater queues a session whose indexes a commit could not update:
+// the commit happened, so it must not report failure (a retry would log
+// its events again). A loop re-indexes queued sessions from their
+// records until the backend takes it.
+func (r *RedisStore) repairLater(id string, cause error) {
+	r.repairMu.Lock()
+	defer r.repairMu.Unlock()
+	if r.repair == nil {
+		r.repair = map[string]bool{}
+	}
+	if len(r.repair) < maxRepairs {
+		r.repair[id] = true
+	}
+	if !r.repairing {
+		r.repairing = true
+		r.log.Warn().Err(cause).Str("session", id).Msg("history index not updated; repairing in the background")
+		go r.repairLoop()
+	}
+}
+
+// maxRepairs bounds the repair queue; sessions past it are indexed again
+// by their next commit.
+const maxRepairs = 10000
+
+func (r *RedisStore) repairLoop() {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		time.Sleep(wait) // a retry pause between repair rounds, not synchronisation
+		r.repairMu.Lock()
+		ids := make([]string, 0, len(r.repair))
+		for id := range r.repair {
+			ids = append(ids, id)
+		}
+		r.repairMu.Unlock()
+		done := r.reindex(ids)
+		r.repairMu.Lock()
+		for _, id := range done {
+			delete(r.repair, id)
+		}
+		if len(r.repair) == 0 {
+			r.repairing = false
+			r.repairMu.Unlock()
+			return
+		}
+		r.repairMu.Unlock()
+	}
+}
+
+// reindex indexes sessions from their records; it returns those done.
+func (r *RedisStore) reindex(ids []string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var done []string
+	for _, id := range ids {
+		s, err := r.Session(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			done = append(done, id)
+			continue
+		}
+		if err == nil {
+			err = r.index(ctx, s)
+		}
+		if err != nil {
+			continue
+		}
+		done = append(done, id)
+	}
+	return done
 }
 
 func boolArg(b bool) string {

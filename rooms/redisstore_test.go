@@ -103,7 +103,7 @@ func TestRedisOutageAndRestart(t *testing.T) {
 	if _, err := st.Session(ctx, "s_1"); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Session with Redis down: %v", err)
 	}
-	if _, err := st.Commit(ctx, s, []Event{{Type: EventMessage}}, 0); !errors.Is(err, ErrUnavailable) {
+	if _, err := st.Commit(ctx, s, []Event{{Type: EventMessage}}, CommitOptions{}); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Commit with Redis down: %v", err)
 	}
 

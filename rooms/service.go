@@ -24,8 +24,14 @@ type Config struct {
 	Secret []byte
 	// PublicURL is where customers reach Cohub, e.g. https://cohub.example.com.
 	PublicURL string
-	// MaxRoomEvents caps a room log for messages. Zero value means 10,000.
+	// MaxRoomEvents caps a room log for customers' messages (agents' at
+	// twice that). Zero value means 10,000.
 	MaxRoomEvents int64
+	// MessageRate is how many messages a second each sender may post in a
+	// session, across connections and nodes, with MessageBurst at once.
+	// Zero values mean 10 and 30.
+	MessageRate  float64
+	MessageBurst int
 	// SendTimeout bounds one invitation delivery. Zero value means 15 seconds.
 	SendTimeout time.Duration
 	// TokenTTL is how long an agent login lasts. Zero value means 12 hours.
@@ -55,6 +61,12 @@ type Service struct {
 func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logger) *Service {
 	if cfg.MaxRoomEvents == 0 {
 		cfg.MaxRoomEvents = 10000
+	}
+	if cfg.MessageRate == 0 {
+		cfg.MessageRate = 10
+	}
+	if cfg.MessageBurst == 0 {
+		cfg.MessageBurst = 30
 	}
 	if cfg.SendTimeout == 0 {
 		cfg.SendTimeout = 15 * time.Second
@@ -121,12 +133,12 @@ func (s *Service) update(ctx context.Context, id string, fn change) (*Session, [
 // updateFrom is update starting from a session already loaded (nil:
 // load it); a conflict reloads it.
 func (s *Service) updateFrom(ctx context.Context, sess *Session, id string, fn change) (*Session, []Event, error) {
-	return s.commit(ctx, sess, id, 0, fn)
+	return s.commit(ctx, sess, id, CommitOptions{}, fn)
 }
 
-// commit applies fn and commits, reloading and retrying on a conflict;
-// maxEvents > 0 caps the room log (ErrRoomFull).
-func (s *Service) commit(ctx context.Context, sess *Session, id string, maxEvents int64, fn change) (*Session, []Event, error) {
+// commit applies fn and commits with opts, reloading and retrying on a
+// conflict.
+func (s *Service) commit(ctx context.Context, sess *Session, id string, opts CommitOptions, fn change) (*Session, []Event, error) {
 	for attempt := 0; ; attempt++ {
 		if sess == nil {
 			var err error
@@ -138,7 +150,7 @@ func (s *Service) commit(ctx context.Context, sess *Session, id string, maxEvent
 		if err != nil {
 			return nil, nil, err
 		}
-		out, err := s.store.Commit(ctx, sess, evs, maxEvents)
+		out, err := s.store.Commit(ctx, sess, evs, opts)
 		if errors.Is(err, ErrConflict) && attempt < 20 {
 			sess = nil
 			continue

@@ -33,7 +33,7 @@ func (s *Service) Create(ctx context.Context, a *Agent, req CreateRequest) (*Ses
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.Commit(ctx, sess, nil, 0); err != nil {
+	if _, err := s.store.Commit(ctx, sess, nil, CommitOptions{}); err != nil {
 		return nil, err
 	}
 	if sess.State == StateActive {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,12 +57,13 @@ type Accounts interface {
 // Sessions keeps session records, their room logs and the history indexes.
 type Sessions interface {
 	// Commit writes s and appends events to its room log in one atomic
-	// step, then updates the history indexes. A new session has Version 0;
-	// otherwise the stored version must equal s.Internal.Version
-	// (ErrConflict if not). On success s.Internal.Version is incremented
-	// and the events come back with their seq. maxEvents > 0 refuses
-	// events past that many in the log (ErrRoomFull).
-	Commit(ctx context.Context, s *Session, events []Event, maxEvents int64) ([]Event, error)
+	// step, then updates the history indexes (an index the backend could
+	// not update is repaired later; it never fails a commit that
+	// happened). A new session has Version 0; otherwise the stored
+	// version must equal s.Internal.Version (ErrConflict if not). On
+	// success s.Internal.Version is incremented and the events come back
+	// with their seq. See CommitOptions for the bounds and names.
+	Commit(ctx context.Context, s *Session, events []Event, opts CommitOptions) ([]Event, error)
 	Session(ctx context.Context, id string) (*Session, error)
 	// Sessions loads many at once; missing ids are left out.
 	SessionsByID(ctx context.Context, ids []string) ([]*Session, error)
@@ -77,6 +79,62 @@ type Sessions interface {
 	History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error)
 	// Idle lists active sessions whose last agent activity is before t.
 	Idle(ctx context.Context, before time.Time, limit int) ([]string, error)
+}
+
+// CommitOptions bound and name one commit.
+type CommitOptions struct {
+	// MaxEvents > 0 refuses events past that many in the log (ErrRoomFull).
+	MaxEvents int64
+	// Once, when set, names the commit so that it happens once: a commit
+	// of a name already committed (a retry whose reply was lost, a
+	// client's resend after a reconnect) changes nothing and fails with a
+	// *DuplicateError carrying the seq the first one got. A room keeps
+	// the names of its last OnceKeep commits, for OnceFor after its last.
+	Once string
+	// Rate, when set, limits how fast commits under its key may come;
+	// past it the commit fails with a *RateLimitError.
+	Rate *Rate
+}
+
+// Names kept for CommitOptions.Once.
+const (
+	OnceKeep = 256
+	OnceFor  = time.Hour
+)
+
+// Rate is a GCRA limit: one commit per Every on average, Burst at once.
+type Rate struct {
+	Key   string
+	Every time.Duration
+	Burst int
+}
+
+// DuplicateError says a named commit already happened, and its seq.
+type DuplicateError struct{ LastSeq int64 }
+
+func (e *DuplicateError) Error() string { return fmt.Sprintf("already committed as seq %d", e.LastSeq) }
+
+// RateLimitError says a commit came too fast, and when to try again.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many messages; try again in %d ms", e.RetryAfter.Milliseconds())
+}
+
+// Unwrap makes it an ErrRateLimited.
+func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
+
+// gcra applies a Rate at now to the time the next commit is allowed
+// without burst (tat): it returns the new tat, or how long to wait.
+func gcra(tat, now time.Time, r *Rate) (time.Time, time.Duration) {
+	if tat.Before(now) {
+		tat = now
+	}
+	tolerance := r.Every * time.Duration(r.Burst-1)
+	if wait := tat.Sub(now) - tolerance; wait > 0 {
+		return tat, wait
+	}
+	return tat.Add(r.Every), 0
 }
 
 // LoginToken is what a stored login token names: its agent, and the

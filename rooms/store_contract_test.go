@@ -18,6 +18,8 @@ func storeContract(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("commit and log", func(t *testing.T) { contractCommit(t, newStore(t)) })
 	t.Run("conflict", func(t *testing.T) { contractConflict(t, newStore(t)) })
 	t.Run("room full", func(t *testing.T) { contractRoomFull(t, newStore(t)) })
+	t.Run("named commits happen once", func(t *testing.T) { contractOnce(t, newStore(t)) })
+	t.Run("rate", func(t *testing.T) { contractRate(t, newStore(t)) })
 	t.Run("history", func(t *testing.T) { contractHistory(t, newStore(t)) })
 	t.Run("idle", func(t *testing.T) { contractIdle(t, newStore(t)) })
 }
@@ -174,7 +176,7 @@ func contractCommit(t *testing.T, st Store) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	s := newTestSession("s_1", "a_1", "t_1", now)
-	evs, err := st.Commit(ctx, s, []Event{{Type: EventMessage, At: now, Text: "one"}, {Type: EventMessage, At: now, Text: "two"}}, 0)
+	evs, err := st.Commit(ctx, s, []Event{{Type: EventMessage, At: now, Text: "one"}, {Type: EventMessage, At: now, Text: "two"}}, CommitOptions{})
 	must(t, err)
 	if len(evs) != 2 || evs[0].Seq != 1 || evs[1].Seq != 2 || s.Internal.Version != 1 {
 		t.Fatalf("first commit: %+v version %d", evs, s.Internal.Version)
@@ -190,7 +192,7 @@ func contractCommit(t *testing.T, st Store) {
 		t.Fatalf("stored session = %+v", got)
 	}
 	got.State = StateEnded
-	evs, err = st.Commit(ctx, got, []Event{{Type: EventSessionEnded, At: now}}, 0)
+	evs, err = st.Commit(ctx, got, []Event{{Type: EventSessionEnded, At: now}}, CommitOptions{})
 	must(t, err)
 	if evs[0].Seq != 3 {
 		t.Fatalf("third event seq %d", evs[0].Seq)
@@ -241,7 +243,7 @@ func contractConflict(t *testing.T, st Store) {
 	now := time.Now().UTC()
 	commit(t, st, newTestSession("s_1", "a_1", "t_1", now), nil, 0)
 	again := newTestSession("s_1", "a_1", "t_1", now)
-	if _, err := st.Commit(ctx, again, nil, 0); !errors.Is(err, ErrConflict) {
+	if _, err := st.Commit(ctx, again, nil, CommitOptions{}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second create: %v", err)
 	}
 	a, err := st.Session(ctx, "s_1")
@@ -249,7 +251,7 @@ func contractConflict(t *testing.T, st Store) {
 	b, err := st.Session(ctx, "s_1")
 	must(t, err)
 	commit(t, st, a, []Event{{Type: EventMessage, At: now}}, 0)
-	if _, err := st.Commit(ctx, b, []Event{{Type: EventMessage, At: now}}, 0); !errors.Is(err, ErrConflict) {
+	if _, err := st.Commit(ctx, b, []Event{{Type: EventMessage, At: now}}, CommitOptions{}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("stale commit: %v", err)
 	}
 	seq, _, err := st.LastSeq(ctx, "s_1")
@@ -270,7 +272,7 @@ func contractConflict(t *testing.T, st Store) {
 						t.Error(err)
 						return
 					}
-					_, err = st.Commit(ctx, s, []Event{{Type: EventMessage, At: now}}, 0)
+					_, err = st.Commit(ctx, s, []Event{{Type: EventMessage, At: now}}, CommitOptions{})
 					if err == nil {
 						break
 					}
@@ -299,7 +301,7 @@ func contractRoomFull(t *testing.T, st Store) {
 	ctx := context.Background()
 	s := newTestSession("s_1", "a_1", "t_1", time.Now())
 	commit(t, st, s, []Event{{Type: EventMessage}, {Type: EventMessage}}, 3)
-	if _, err := st.Commit(ctx, s, []Event{{Type: EventMessage}, {Type: EventMessage}}, 3); !errors.Is(err, ErrRoomFull) {
+	if _, err := st.Commit(ctx, s, []Event{{Type: EventMessage}, {Type: EventMessage}}, CommitOptions{MaxEvents: 3}); !errors.Is(err, ErrRoomFull) {
 		t.Fatalf("past the cap: %v", err)
 	}
 	got, err := st.Session(ctx, "s_1")
@@ -404,9 +406,74 @@ func must(t *testing.T, err error) {
 
 func commit(t *testing.T, st Store, s *Session, events []Event, max int64) []Event {
 	t.Helper()
-	out, err := st.Commit(context.Background(), s, events, max)
+	out, err := st.Commit(context.Background(), s, events, CommitOptions{MaxEvents: max})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// A named commit happens once: a retry after a lost reply (even from a
+// stale copy of the session) answers with the first one's seq and
+// changes nothing.
+func contractOnce(t *testing.T, st Store) {
+	ctx := context.Background()
+	s := newTestSession("s_1", "a_1", "t_1", time.Now())
+	commit(t, st, s, nil, 0)
+	stale := *s
+	first, err := st.Commit(ctx, s, []Event{{Type: EventMessage, Text: "hi"}}, CommitOptions{Once: "customer:m1"})
+	must(t, err)
+	var dup *DuplicateError
+	for _, retry := range []*Session{s, &stale} {
+		_, err := st.Commit(ctx, retry, []Event{{Type: EventMessage, Text: "hi"}}, CommitOptions{Once: "customer:m1"})
+		if !errors.As(err, &dup) || dup.LastSeq != first[0].Seq {
+			t.Fatalf("retry: %v, want a duplicate of seq %d", err, first[0].Seq)
+		}
+	}
+	evs, err := st.Events(ctx, "s_1", 0, 0)
+	must(t, err)
+	got, err := st.Session(ctx, "s_1")
+	must(t, err)
+	if len(evs) != 1 || got.Internal.Version != 2 {
+		t.Fatalf("after the retries: %d events, version %d", len(evs), got.Internal.Version)
+	}
+	// Names are kept for the room's last OnceKeep commits.
+	for i := range OnceKeep {
+		_, err := st.Commit(ctx, got, []Event{{Type: EventMessage}}, CommitOptions{Once: fmt.Sprint("n", i)})
+		must(t, err)
+	}
+	if _, err := st.Commit(ctx, got, []Event{{Type: EventMessage}}, CommitOptions{Once: "customer:m1"}); err != nil {
+		t.Fatalf("a name past the window is new again: %v", err)
+	}
+	if _, err := st.Commit(ctx, got, []Event{{Type: EventMessage}}, CommitOptions{Once: fmt.Sprint("n", OnceKeep-1)}); !errors.As(err, &dup) {
+		t.Fatalf("a recent name committed twice: %v", err)
+	}
+}
+
+// A rate limits one key's commits, not another's, and a refused commit
+// changes nothing.
+func contractRate(t *testing.T, st Store) {
+	ctx := context.Background()
+	s := newTestSession("s_1", "a_1", "t_1", time.Now())
+	commit(t, st, s, nil, 0)
+	rate := func(key string) CommitOptions {
+		return CommitOptions{Rate: &Rate{Key: key, Every: time.Hour, Burst: 2}}
+	}
+	for range 2 {
+		_, err := st.Commit(ctx, s, []Event{{Type: EventMessage}}, rate("customer"))
+		must(t, err)
+	}
+	_, err := st.Commit(ctx, s, []Event{{Type: EventMessage}}, rate("customer"))
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, ErrRateLimited) || rl.RetryAfter < 59*time.Minute || rl.RetryAfter > time.Hour {
+		t.Fatalf("third commit within the hour: %v", err)
+	}
+	if _, err := st.Commit(ctx, s, []Event{{Type: EventMessage}}, rate("agent:a_1")); err != nil {
+		t.Fatalf("another key: %v", err)
+	}
+	evs, err := st.Events(ctx, "s_1", 0, 0)
+	must(t, err)
+	if len(evs) != 3 {
+		t.Fatalf("%d events, want 3", len(evs))
+	}
 }

@@ -2,30 +2,59 @@
 -- log in one atomic step (a lifecycle change and its event land together).
 -- KEYS[1] session hash (v = version, d = JSON)   KEYS[2] seq string
 -- KEYS[3] log stream                              KEYS[4] meta hash (epoch)
+-- KEYS[5] once zset (commit name -> its last seq)  KEYS[6] rate (GCRA: next allowed ms)
 -- ARGV[1] expected version (0: the session must not exist)
 -- ARGV[2] session JSON, written with version ARGV[1]+1
 -- ARGV[3] epoch to set if the log is new   ARGV[4] pub/sub channel
 -- ARGV[5] "1" to SPUBLISH (Redis Cluster)  ARGV[6] max events (0: no cap)
--- ARGV[7..] event JSONs without seq, each starting with '{'
--- Returns the last seq after the commit, or an error reply CONFLICT / ROOM_FULL.
+-- ARGV[7] commit name ("" : none)          ARGV[8] rate interval ms (0: no limit)
+-- ARGV[9] rate burst                       ARGV[10] names kept   ARGV[11] names' life ms
+-- ARGV[12..] event JSONs without seq, each starting with '{'
+-- Returns {0, last seq} once committed, {1, seq} when the name already
+-- committed (nothing changes), or an error reply CONFLICT / ROOM_FULL /
+-- RATE_LIMITED <retry after ms>.
+local name = ARGV[7]
+if name ~= '' then
+  local prev = redis.call('ZSCORE', KEYS[5], name)
+  if prev then
+    return {1, tonumber(prev)}
+  end
+end
 local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if cur ~= tonumber(ARGV[1]) then
   return redis.error_reply('CONFLICT')
 end
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-local n = #ARGV - 6
+local n = #ARGV - 11
 local max = tonumber(ARGV[6])
 if max > 0 and seq + n > max then
   return redis.error_reply('ROOM_FULL')
+end
+local every = tonumber(ARGV[8])
+if every > 0 then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local tat = tonumber(redis.call('GET', KEYS[6]) or '0')
+  if tat < now then tat = now end
+  local tolerance = every * (tonumber(ARGV[9]) - 1)
+  if tat - now > tolerance then
+    return redis.error_reply('RATE_LIMITED ' .. (tat - now - tolerance))
+  end
+  redis.call('SET', KEYS[6], tat + every, 'PX', tat + every - now)
 end
 redis.call('HSET', KEYS[1], 'v', cur + 1, 'd', ARGV[2])
 redis.call('HSETNX', KEYS[4], 'epoch', ARGV[3])
 local publish = 'PUBLISH'
 if ARGV[5] == '1' then publish = 'SPUBLISH' end
-for i = 7, #ARGV do
+for i = 12, #ARGV do
   seq = redis.call('INCR', KEYS[2])
   local event = '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2)
   redis.call('XADD', KEYS[3], seq .. '-0', 'e', event)
   redis.call(publish, ARGV[4], event)
 end
-return seq
+if name ~= '' then
+  redis.call('ZADD', KEYS[5], seq, name)
+  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[10]) + 1))
+  redis.call('PEXPIRE', KEYS[5], ARGV[11])
+end
+return {0, seq}

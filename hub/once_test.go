@@ -1,0 +1,136 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// messages reads the room log's message events.
+func (c *cluster) messages(id string) []rooms.Event {
+	c.t.Helper()
+	evs, err := c.svc().Store().Events(context.Background(), id, 0, 0)
+	c.must(err)
+	var out []rooms.Event
+	for _, e := range evs {
+		if e.Type == rooms.EventMessage {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// The review's repro: with the history index broken, one send used to be
+// committed again by every retry (5 message events). A commit that
+// happened reports success; the index is repaired once Redis takes it.
+func TestSendWithABrokenIndexIsLoggedOnce(t *testing.T) {
+	c := newCluster(t, "redis", 1, fast())
+	l := c.live(0, 0)
+	rdb := c.client()
+	ctx := context.Background()
+	c.must(rdb.Del(ctx, c.prefix+"idx:all").Err())
+	c.must(rdb.Set(ctx, c.prefix+"idx:all", "not a sorted set", 0).Err())
+
+	r := l.cust.call(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "once"}})
+	if r.Status != "ok" {
+		t.Fatalf("send: %s", r.raw)
+	}
+	l.agent.await("the message", isEvent(l.topic, rooms.EventMessage))
+	if n := len(c.messages(l.id)); n != 1 {
+		t.Fatalf("one send logged %d times", n)
+	}
+
+	c.must(rdb.Del(ctx, c.prefix+"idx:all").Err())
+	deadline := time.Now().Add(waitLimit)
+	for rdb.ZScore(ctx, c.prefix+"idx:all", l.id).Err() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the history index was not repaired")
+		}
+		time.Sleep(20 * time.Millisecond) // polling the repair loop: it announces nothing
+	}
+}
+
+// A client that resends a send with the same id after reconnecting, on
+// another node, gets the first seq back and the room logs it once.
+func TestResendAfterReconnectIsLoggedOnce(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			c := newCluster(t, backend, 2, fast())
+			l := c.live(0, 1)
+			send := func(cl *client, id, text string) int64 {
+				t.Helper()
+				return int64(cl.ok(map[string]any{"op": "send", "topic": l.topic, "id": id, "data": map[string]string{"text": text}})["seq"].(float64))
+			}
+			first := send(l.cust, "m-1", "are you there?")
+			agentSeq := send(l.agent, "m-1", "yes") // another sender's id is its own
+			again := c.customer(c.nodes[0], l.id, l.link)
+			if seq := send(again, "m-1", "are you there?"); seq != first {
+				t.Fatalf("the resend got seq %d, the first %d", seq, first)
+			}
+			if seq := send(c.agent(c.nodes[1], l.id), "m-1", "yes"); seq != agentSeq {
+				t.Fatalf("the agent's resend got seq %d, the first %d", seq, agentSeq)
+			}
+			if msgs := c.messages(l.id); len(msgs) != 2 {
+				t.Fatalf("%d messages logged, want 2: %+v", len(msgs), msgs)
+			}
+			bad := again.call(map[string]any{"op": "send", "topic": l.topic, "id": fmt.Sprintf("%065d", 1), "data": map[string]string{"text": "x"}})
+			if bad.Status != "error" || bad.data()["code"] != "validation_failed" {
+				t.Fatalf("an over-long id: %s", bad.raw)
+			}
+		})
+	}
+}
+
+// A sender's message rate holds across its connections and nodes: more
+// connections do not send faster. Refusals say when to try again.
+func TestMessageRateAcrossConnections(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			// One message per 100 s, 5 at once: the test never waits for a refill.
+			c := newClusterWith(t, backend, 2, fast(), func(cfg *rooms.Config) {
+				cfg.MessageRate, cfg.MessageBurst = 0.01, 5
+			})
+			l := c.live(0, 1)
+			conns := []*client{l.cust, c.customer(c.nodes[0], l.id, l.link), c.customer(c.nodes[1], l.id, l.link)}
+			ok, limited := 0, 0
+			for i := range 12 {
+				r := conns[i%len(conns)].call(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("flood ", i)}})
+				switch d := r.data(); {
+				case r.Status == "ok":
+					ok++
+				case d["code"] == "rate_limited" && d["retry_after_ms"].(float64) > 0:
+					limited++
+				default:
+					t.Fatalf("send %d: %s", i, r.raw)
+				}
+			}
+			if ok != 5 || limited != 7 {
+				t.Fatalf("%d sent, %d refused; want 5 and 7", ok, limited)
+			}
+			// The agent's own rate is untouched by the customer's flood.
+			l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "I am still here"}})
+		})
+	}
+}
+
+// A full room refuses the customer's messages, never locks the agent out.
+func TestFullRoomKeepsTheAgent(t *testing.T) {
+	c := newClusterWith(t, "redis", 1, fast(), func(cfg *rooms.Config) { cfg.MaxRoomEvents = 5 })
+	l := c.live(0, 0)
+	for i := 0; ; i++ {
+		r := l.cust.call(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("fill ", i)}})
+		if r.Status == "ok" {
+			continue
+		}
+		if r.data()["code"] != "room_full" || i == 0 {
+			t.Fatalf("send %d: %s", i, r.raw)
+		}
+		break
+	}
+	l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "the agent can still talk"}})
+	_, err := c.svc().End(context.Background(), c.alex, l.id)
+	c.must(err)
+}
