@@ -27,8 +27,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return b, err
 }
 
-// decode reads a JSON object strictly: unknown fields and wrong types are
-// validation errors naming the field, broken JSON is malformed_json.
+// decode reads a JSON object strictly: unknown fields, keys given twice
+// or in another case than the field's, and wrong types are validation
+// errors naming the field; broken JSON is malformed_json.
 func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	b, err := readBody(w, r)
 	if err != nil {
@@ -54,6 +55,9 @@ func decodeBytes(b []byte, v any) error {
 	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
 		return invalid("", "the body must be a JSON object")
 	}
+	if err := checkKeys(b, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -65,51 +69,13 @@ func decodeBytes(b []byte, v any) error {
 	case errors.As(err, &typeErr):
 		return invalid(typeErr.Field, "must be a "+jsonKind(typeErr.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// checkKeys names unknown keys first; this is the backstop.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		var raw any
-		_ = json.Unmarshal(b, &raw)
-		if path := unknownPath(reflect.TypeOf(v), raw, ""); path != "" {
-			name = path
-		}
 		return invalid(name, "unknown field")
 	}
 	// A field's own decoder refused its value (a duration, say): name the
 	// field by finding where that value stands.
 	return invalid(locateBadValue(b), err.Error())
-}
-
-// unknownPath finds the JSON path of the first key that t has no field
-// for: the decoder names only the key, and "customer.foo" says more.
-func unknownPath(t reflect.Type, v any, path string) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		if t.Kind() != reflect.Struct {
-			return ""
-		}
-		fields := jsonFields(t)
-		for k, val := range x {
-			ft, ok := fields[k]
-			if !ok {
-				return joinPath(path, k)
-			}
-			if p := unknownPath(ft, val, joinPath(path, k)); p != "" {
-				return p
-			}
-		}
-	case []any:
-		if t.Kind() != reflect.Slice {
-			return ""
-		}
-		for i, val := range x {
-			if p := unknownPath(t.Elem(), val, fmt.Sprintf("%s[%d]", path, i)); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
 }
 
 // jsonFields maps a struct's JSON names (embedded structs flattened) to
@@ -209,6 +175,11 @@ func joinPath(path, k string) string {
 // (read-only fields such as id and optional ones tagged omitempty aside):
 // a PUT takes the whole object.
 func requireAll(b []byte, v any, readOnly ...string) error {
+	// It reads the body on its own, so it refuses what decode refuses
+	// rather than trusting that decode ran first.
+	if err := checkKeys(b, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return errMalformed
