@@ -142,6 +142,7 @@ func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*
 	if a.Name == "" || utf8.RuneCountInString(a.Name) > maxNameLen {
 		f.add("name", "is required, at most 200 characters")
 	}
+	checkName(a.Name, "name", f)
 	if !slices.Contains([]string{RoleAgent, RoleSupervisor, RoleAdmin}, a.Role) {
 		f.add("role", "must be agent, supervisor or admin")
 	}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/cohub/cohub/notify"
 )
 
 // Limits on what people type.
@@ -51,6 +53,7 @@ func normalizeCustomer(c Customer, set Settings, f fields) Customer {
 	if utf8.RuneCountInString(c.Name) > maxNameLen {
 		f.add("customer.name", "must be at most 200 characters")
 	}
+	checkName(c.Name, "customer.name", f)
 	if c.Email != "" && (!validEmail(c.Email) || len(c.Email) > maxEmailLen) {
 		f.add("customer.email", "must be an email address such as jane@example.com")
 	}
@@ -68,6 +71,16 @@ func normalizeCustomer(c Customer, set Settings, f fields) Customer {
 		f.add("customer", "give an email or a phone, not both: the invitation goes to one")
 	}
 	return c
+}
+
+// checkName refuses a name that could break a line or turn the text
+// around it wherever it is shown: invitations, the console, the customer
+// page. Leading and trailing spaces (line breaks included) are trimmed
+// before, as everywhere.
+func checkName(name, path string, f fields) {
+	if strings.IndexFunc(name, notify.InlineUnsafe) >= 0 {
+		f.add(path, "must not contain line breaks, control characters or text-direction marks")
+	}
 }
 
 func validEmail(s string) bool {
@@ -143,6 +156,7 @@ func ValidateTeam(t *Team) error {
 	if t.Name == "" || utf8.RuneCountInString(t.Name) > maxNameLen {
 		f.add("name", "is required, at most 200 characters")
 	}
+	checkName(t.Name, "name", f)
 	s := &t.Settings
 	if len(s.TaskTemplates) > maxTemplates {
 		f.add("settings.task_templates", "at most 50 templates")
