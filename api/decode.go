@@ -171,9 +171,11 @@ func joinPath(path, k string) string {
 	return path + "." + k
 }
 
-// requireAll refuses a PUT body that leaves out any field of v's type
-// (read-only fields such as id and optional ones tagged omitempty aside):
-// a PUT takes the whole object.
+// requireAll refuses a PUT body that leaves out any field of v's type:
+// a PUT takes the whole object. Read-only fields such as id aside, and
+// fields tagged omitempty or put:"optional": a field that some values of
+// its object ignore (end_session_access.duration for none and full) is
+// tagged so, and the domain's validation requires it where it counts.
 func requireAll(b []byte, v any, readOnly ...string) error {
 	// It reads the body on its own, so it refuses what decode refuses
 	// rather than trusting that decode ran first.
@@ -207,7 +209,7 @@ func walkRequired(t reflect.Type, m map[string]any, path string, readOnly []stri
 			continue
 		}
 		p := joinPath(path, name)
-		if strings.Contains(opts, "omitempty") || slices.Contains(readOnly, p) {
+		if strings.Contains(opts, "omitempty") || f.Tag.Get("put") == "optional" || slices.Contains(readOnly, p) {
 			continue
 		}
 		val, ok := m[name]

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -27,6 +28,23 @@ const (
 )
 
 var pinPattern = regexp.MustCompile(`^[0-9]{4,8}$`)
+
+// Durations a customer's access and auto-end may take. Under a minute a
+// link would lapse before the customer opened it, and a session would
+// end while its agent types; over a year a "for a duration" access is
+// unlimited in all but name.
+const (
+	minDuration = Duration(time.Minute)
+	maxDuration = Duration(8760 * time.Hour)
+)
+
+const durationRange = `must be between 1 minute ("1m") and 1 year ("8760h")`
+
+func checkDuration(d Duration, path string, f fields) {
+	if d < minDuration || d > maxDuration {
+		f.add(path, durationRange)
+	}
+}
 
 // fields collects validation messages by JSON path.
 type fields map[string]string
@@ -119,12 +137,10 @@ func ValidateSettings(s Settings) error {
 		f.add("invitation_mode", "must be builtin or external")
 	}
 	validEndAccess(s.EndSessionAccess, "end_session_access", f)
-	if s.AutoEndAfter < 0 {
-		f.add("auto_end_after", "must not be negative")
+	if s.AutoEndAfter != 0 && (s.AutoEndAfter < minDuration || s.AutoEndAfter > maxDuration) {
+		f.add("auto_end_after", `must be 0s (off) or between 1 minute ("1m") and 1 year ("8760h")`)
 	}
-	if s.CustomerAccessDuration <= 0 {
-		f.add("customer_access_duration", "must be positive")
-	}
+	checkDuration(s.CustomerAccessDuration, "customer_access_duration", f)
 	if s.HistoryDays < 1 || s.HistoryDays > 3650 {
 		f.add("history_days", "must be between 1 and 3650")
 	}
@@ -141,9 +157,10 @@ func validEndAccess(a EndAccess, path string, f fields) {
 	switch a.Mode {
 	case AccessNone, AccessFull:
 	case AccessFullFor, AccessLimitedFor:
-		if a.Duration <= 0 {
+		if a.Duration == 0 {
 			f.add(path+".duration", "is required for full_for and limited_for")
 		}
+		checkDuration(a.Duration, path+".duration", f)
 	default:
 		f.add(path+".mode", "must be none, full, full_for or limited_for")
 	}
@@ -171,8 +188,8 @@ func ValidateTeam(t *Team) error {
 		f.add("settings.consent.text", "is required when consent is required")
 	}
 	validTemplates(s.Templates, f)
-	if s.CustomerAccessDuration != nil && *s.CustomerAccessDuration <= 0 {
-		f.add("settings.customer_access_duration", "must be positive")
+	if s.CustomerAccessDuration != nil {
+		checkDuration(*s.CustomerAccessDuration, "settings.customer_access_duration", f)
 	}
 	if s.EndSessionAccess != nil {
 		validEndAccess(*s.EndSessionAccess, "settings.end_session_access", f)
