@@ -3,6 +3,7 @@ package api
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cohub/cohub/rooms"
 )
@@ -197,5 +198,127 @@ func TestAgentLoginsAreRevocable(t *testing.T) {
 			e.do("GET", "/api/me", "Bearer "+tok, nil).wantError(401, "unauthenticated")
 		}
 		e.do("GET", "/api/me", "riley", nil).want(200)
+	})
+}
+
+// orgSettings is a whole, valid org settings body for PUT.
+func orgSettings() map[string]any {
+	return map[string]any{"sms_enabled": true, "invitation_mode": "builtin",
+		"end_session_access": map[string]any{"mode": "limited_for", "duration": "72h"}, "auto_end_after": "0s",
+		"customer_access_duration": "72h", "history_days": 90, "history_search_space": "team", "phone_default_region": "US"}
+}
+
+// TestDurationBounds: access durations run from one minute to one year;
+// auto-end is off (0s) or within the same bounds. Refusals change nothing.
+func TestDurationBounds(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		put := func(field string, v any) *resp {
+			b := orgSettings()
+			b[field] = v
+			return e.do("PUT", "/api/settings", "admin", b)
+		}
+		for _, d := range []string{"59s", "-1h", "8760h1s", "100000h"} {
+			t.Log(d) // a failure below is about the last one logged
+			put("customer_access_duration", d).wantMessage("customer_access_duration", `1 year ("8760h")`)
+			put("auto_end_after", d).wantMessage("auto_end_after", `0s (off) or between 1 minute`)
+			for _, mode := range []string{"full_for", "limited_for"} {
+				put("end_session_access", map[string]any{"mode": mode, "duration": d}).
+					wantMessage("end_session_access.duration", `1 year ("8760h")`)
+			}
+			e.do("POST", "/api/teams", "admin", map[string]any{"name": "Claims", "settings": map[string]any{
+				"customer_access_duration": d}}).wantMessage("settings.customer_access_duration", `1 year ("8760h")`)
+			e.do("POST", "/api/teams", "admin", map[string]any{"name": "Claims", "settings": map[string]any{
+				"end_session_access": map[string]any{"mode": "full_for", "duration": d}}}).
+				wantMessage("settings.end_session_access.duration", `1 year ("8760h")`)
+		}
+		var got rooms.Settings
+		e.do("GET", "/api/settings", "admin", nil).want(200).into(&got)
+		var teams struct{ Teams []rooms.Team }
+		e.do("GET", "/api/teams", "admin", nil).want(200).into(&teams)
+		if got != rooms.DefaultSettings() || len(teams.Teams) != 2 {
+			t.Fatalf("refused durations changed something: %+v, %d teams", got, len(teams.Teams))
+		}
+
+		// The bounds themselves are fine.
+		for _, d := range []string{"1m", "8760h"} {
+			put("customer_access_duration", d).want(200)
+			put("auto_end_after", d).want(200)
+			put("end_session_access", map[string]any{"mode": "limited_for", "duration": d}).want(200)
+		}
+		put("auto_end_after", "0s").want(200)
+		var sales rooms.Team
+		e.do("GET", "/api/teams/"+e.sales, "admin", nil).want(200).into(&sales)
+		year, minute := rooms.Duration(8760*time.Hour), rooms.Duration(time.Minute)
+		sales.Settings.CustomerAccessDuration = &year
+		sales.Settings.EndSessionAccess = &rooms.EndAccess{Mode: rooms.AccessFullFor, Duration: minute}
+		e.do("PUT", "/api/teams/"+e.sales, "admin", sales).want(200)
+		tooLong := rooms.Duration(8761 * time.Hour)
+		sales.Settings.CustomerAccessDuration = &tooLong
+		e.do("PUT", "/api/teams/"+e.sales, "admin", sales).wantField("settings.customer_access_duration")
+	})
+}
+
+// TestEndAccessPUTLeavesOutIgnoredDuration: duration is ignored for none
+// and full, so a whole-object PUT need not carry it; full_for and
+// limited_for still need it.
+func TestEndAccessPUTLeavesOutIgnoredDuration(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		for _, mode := range []string{"none", "full"} {
+			b := orgSettings()
+			b["end_session_access"] = map[string]any{"mode": mode}
+			var got rooms.Settings
+			e.do("PUT", "/api/settings", "admin", b).want(200).into(&got)
+			if got.EndSessionAccess != (rooms.EndAccess{Mode: mode}) {
+				t.Fatalf("%s: end access = %+v", mode, got.EndSessionAccess)
+			}
+		}
+		for _, mode := range []string{"full_for", "limited_for"} {
+			b := orgSettings()
+			b["end_session_access"] = map[string]any{"mode": mode}
+			e.do("PUT", "/api/settings", "admin", b).wantMessage("end_session_access.duration", "is required")
+		}
+		var got rooms.Settings
+		e.do("GET", "/api/settings", "admin", nil).want(200).into(&got)
+		if got.EndSessionAccess.Mode != "full" {
+			t.Fatalf("refused PUTs changed the end access: %+v", got.EndSessionAccess)
+		}
+	})
+}
+
+// TestTeamNamesUnique: no two teams share a name, ignoring case and
+// surrounding spaces; a team may keep or recase its own.
+func TestTeamNamesUnique(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		for _, name := range []string{"Sales", "sales", "  SALES "} {
+			e.do("POST", "/api/teams", "admin", map[string]string{"name": name}).
+				wantMessage("name", `another team is called "Sales"`)
+		}
+		// The clash is named beside the other bad fields.
+		e.do("POST", "/api/teams", "admin", map[string]any{"name": "sales", "settings": map[string]any{"customer_authentication": "retina"}}).
+			wantMessage("name", "another team").wantField("settings.customer_authentication")
+		var support rooms.Team
+		e.do("GET", "/api/teams/"+e.support, "admin", nil).want(200).into(&support)
+		support.Name = "sALES"
+		e.do("PUT", "/api/teams/"+e.support, "admin", support).wantMessage("name", `another team is called "Sales"`)
+
+		var teams struct{ Teams []rooms.Team }
+		e.do("GET", "/api/teams", "admin", nil).want(200).into(&teams)
+		if len(teams.Teams) != 2 {
+			t.Fatalf("teams = %+v", teams.Teams)
+		}
+		for _, tm := range teams.Teams {
+			if tm.ID == e.support && tm.Name != "Support" {
+				t.Fatalf("refused PUT renamed support to %q", tm.Name)
+			}
+		}
+
+		var sales rooms.Team
+		e.do("GET", "/api/teams/"+e.sales, "admin", nil).want(200).into(&sales)
+		sales.Name = " SALES "
+		var got rooms.Team
+		e.do("PUT", "/api/teams/"+e.sales, "admin", sales).want(200).into(&got)
+		if got.Name != "SALES" {
+			t.Fatalf("recased own name = %q", got.Name)
+		}
 	})
 }

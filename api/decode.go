@@ -27,8 +27,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return b, err
 }
 
-// decode reads a JSON object strictly: unknown fields and wrong types are
-// validation errors naming the field, broken JSON is malformed_json.
+// decode reads a JSON object strictly: unknown fields, keys given twice
+// or in another case than the field's, and wrong types are validation
+// errors naming the field; broken JSON is malformed_json.
 func decode(w http.ResponseWriter, r *http.Request, v any) ([]byte, error) {
 	b, err := readBody(w, r)
 	if err != nil {
@@ -54,6 +55,9 @@ func decodeBytes(b []byte, v any) error {
 	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
 		return invalid("", "the body must be a JSON object")
 	}
+	if err := checkKeys(b, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)
@@ -65,51 +69,13 @@ func decodeBytes(b []byte, v any) error {
 	case errors.As(err, &typeErr):
 		return invalid(typeErr.Field, "must be a "+jsonKind(typeErr.Type))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// checkKeys names unknown keys first; this is the backstop.
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		var raw any
-		_ = json.Unmarshal(b, &raw)
-		if path := unknownPath(reflect.TypeOf(v), raw, ""); path != "" {
-			name = path
-		}
 		return invalid(name, "unknown field")
 	}
 	// A field's own decoder refused its value (a duration, say): name the
 	// field by finding where that value stands.
 	return invalid(locateBadValue(b), err.Error())
-}
-
-// unknownPath finds the JSON path of the first key that t has no field
-// for: the decoder names only the key, and "customer.foo" says more.
-func unknownPath(t reflect.Type, v any, path string) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		if t.Kind() != reflect.Struct {
-			return ""
-		}
-		fields := jsonFields(t)
-		for k, val := range x {
-			ft, ok := fields[k]
-			if !ok {
-				return joinPath(path, k)
-			}
-			if p := unknownPath(ft, val, joinPath(path, k)); p != "" {
-				return p
-			}
-		}
-	case []any:
-		if t.Kind() != reflect.Slice {
-			return ""
-		}
-		for i, val := range x {
-			if p := unknownPath(t.Elem(), val, fmt.Sprintf("%s[%d]", path, i)); p != "" {
-				return p
-			}
-		}
-	}
-	return ""
 }
 
 // jsonFields maps a struct's JSON names (embedded structs flattened) to
@@ -205,10 +171,17 @@ func joinPath(path, k string) string {
 	return path + "." + k
 }
 
-// requireAll refuses a PUT body that leaves out any field of v's type
-// (read-only fields such as id and optional ones tagged omitempty aside):
-// a PUT takes the whole object.
+// requireAll refuses a PUT body that leaves out any field of v's type:
+// a PUT takes the whole object. Read-only fields such as id aside, and
+// fields tagged omitempty or put:"optional": a field that some values of
+// its object ignore (end_session_access.duration for none and full) is
+// tagged so, and the domain's validation requires it where it counts.
 func requireAll(b []byte, v any, readOnly ...string) error {
+	// It reads the body on its own, so it refuses what decode refuses
+	// rather than trusting that decode ran first.
+	if err := checkKeys(b, reflect.TypeOf(v)); err != nil {
+		return err
+	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		return errMalformed
@@ -236,7 +209,7 @@ func walkRequired(t reflect.Type, m map[string]any, path string, readOnly []stri
 			continue
 		}
 		p := joinPath(path, name)
-		if strings.Contains(opts, "omitempty") || slices.Contains(readOnly, p) {
+		if strings.Contains(opts, "omitempty") || f.Tag.Get("put") == "optional" || slices.Contains(readOnly, p) {
 			continue
 		}
 		val, ok := m[name]

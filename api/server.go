@@ -86,6 +86,11 @@ func (s *Server) routes() {
 	}
 
 	a := r.PathPrefix("/api").Subrouter()
+	// /api answers every path under it itself, in JSON: otherwise the
+	// root's GET file server (text/plain) or its 405 takes what no /api
+	// route matched.
+	a.NotFoundHandler = apiFallback(a, r.NotFoundHandler, r.MethodNotAllowedHandler)
+	a.MethodNotAllowedHandler = a.NotFoundHandler
 	a.HandleFunc("/login", s.login).Methods("POST")
 	a.HandleFunc("/logout", s.requireAgent(s.logout)).Methods("POST")
 	a.HandleFunc("/me", s.requireAgent(s.me)).Methods("GET")

@@ -79,6 +79,27 @@ func TestRender(t *testing.T) {
 	}
 }
 
+// TestRenderKeepsNamesOnOneLine: names reach an invitation without a
+// line break, control character or direction mark of their own, whatever
+// was stored; the template's own lines stay in bodies.
+func TestRenderKeepsNamesOnOneLine(t *testing.T) {
+	v := Vars{Link: "https://x/c/t", Agent: "Alex\r\nBcc: eve@example.com", Customer: "\u202ECara\u2028\x1b[2J\tDoe\u0085\u2066"}
+	body := Render("Hello {{customer}},\n{{agent}} invited you: {{link}}", v)
+	if want := "Hello Cara [2J Doe,\nAlex Bcc: eve@example.com invited you: https://x/c/t"; body != want {
+		t.Errorf("body = %q, want %q", body, want)
+	}
+	if got := RenderSubject("{{agent}} invited\n{{customer}} {{link}}", v); got != "Alex Bcc: eve@example.com invited Cara [2J Doe" {
+		t.Errorf("subject = %q", got)
+	}
+	if got := Render("Hello {{customer}}", Vars{Customer: "\r\n\u202E"}); got != "Hello there" {
+		t.Errorf("a name of control characters only: %q", got)
+	}
+	// Joiners used by emoji and scripts are not direction marks.
+	if got := Inline("Mehr\u200Cdad 👩\u200D💻"); got != "Mehr\u200Cdad 👩\u200D💻" {
+		t.Errorf("Inline changed a plain name: %q", got)
+	}
+}
+
 func TestMask(t *testing.T) {
 	for in, want := range map[string]string{
 		"jane.doe@example.com": "j***@example.com",

@@ -1,6 +1,9 @@
 package notify
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // Vars fill an invitation template.
 type Vars struct {
@@ -16,13 +19,14 @@ const (
 
 // Render replaces {{link}}, {{agent}} and {{customer}}. A template
 // without {{link}} gets the link appended, since an invitation without
-// its link is useless.
+// its link is useless. Names are put on one line first (see Inline):
+// names stored before they were checked must not add lines or headers.
 func Render(tpl string, v Vars) string {
-	customer := v.Customer
+	agent, customer := Inline(v.Agent), Inline(v.Customer)
 	if customer == "" {
 		customer = "there"
 	}
-	out := strings.NewReplacer("{{link}}", v.Link, "{{agent}}", v.Agent, "{{customer}}", customer).Replace(tpl)
+	out := strings.NewReplacer("{{link}}", v.Link, "{{agent}}", agent, "{{customer}}", customer).Replace(tpl)
 	if strings.Contains(tpl, "{{link}}") || v.Link == "" {
 		return out
 	}
@@ -30,6 +34,32 @@ func Render(tpl string, v Vars) string {
 		return strings.TrimRight(out, "\n") + "\n\n" + v.Link
 	}
 	return out + " " + v.Link
+}
+
+// RenderSubject renders an email subject: {{agent}} and {{customer}}, no
+// link, and all on one line, as a header must be.
+func RenderSubject(tpl string, v Vars) string {
+	return Inline(strings.NewReplacer("{{agent}}", v.Agent, "{{customer}}", v.Customer, "{{link}}", "").Replace(tpl))
+}
+
+// Inline puts s on one line: each run of spaces and InlineUnsafe
+// characters becomes one space, and the ends are trimmed.
+func Inline(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || InlineUnsafe(r)
+	}), " ")
+}
+
+// InlineUnsafe reports whether r must not stand in text shown on one
+// line, such as a name: control characters (category Cc: line feed,
+// carriage return, tab, escape, NEL…), the line and paragraph separators
+// U+2028 and U+2029, and the bidirectional controls (U+061C, U+200E,
+// U+200F, U+202A–U+202E, U+2066–U+2069), which make text read in another
+// order than it is stored ("gpj.exe" shown as "exe.jpg"). Other format
+// characters are allowed: zero-width joiners and non-joiners belong to
+// emoji and to scripts such as Persian.
+func InlineUnsafe(r rune) bool {
+	return unicode.Is(unicode.Cc, r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)
 }
 
 // Mask hides a customer contact for logs: "jane@example.com" →

@@ -178,6 +178,7 @@ func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*
 	if a.Name == "" || utf8.RuneCountInString(a.Name) > maxNameLen {
 		f.add("name", "is required, at most 200 characters")
 	}
+	checkName(a.Name, "name", f)
 	if !slices.Contains([]string{RoleAgent, RoleSupervisor, RoleAdmin}, a.Role) {
 		f.add("role", "must be agent, supervisor or admin")
 	}
@@ -233,7 +234,7 @@ func (s *Service) CreateTeam(ctx context.Context, name string, set *TeamSettings
 	if set != nil {
 		t.Settings = *set
 	}
-	if err := ValidateTeam(t); err != nil {
+	if err := s.validateTeam(ctx, t); err != nil {
 		return nil, err
 	}
 	return t, s.store.PutTeam(ctx, t)
@@ -244,10 +245,35 @@ func (s *Service) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
 	if _, err := s.store.Team(ctx, t.ID); err != nil {
 		return nil, err
 	}
-	if err := ValidateTeam(t); err != nil {
+	if err := s.validateTeam(ctx, t); err != nil {
 		return nil, err
 	}
 	return t, s.store.PutTeam(ctx, t)
+}
+
+// validateTeam is ValidateTeam plus what needs the store: no other team
+// may have the same name, ignoring case and surrounding spaces, since
+// admins and agents pick teams by name. Two admins creating the same name
+// at the same instant can both pass: there is no name guard in the store.
+func (s *Service) validateTeam(ctx context.Context, t *Team) error {
+	f := fields{}
+	var ve *ValidationError
+	if err := ValidateTeam(t); errors.As(err, &ve) {
+		f = ve.Fields
+	} else if err != nil {
+		return err
+	}
+	teams, err := s.store.ListTeams(ctx)
+	if err != nil {
+		return err
+	}
+	for _, other := range teams {
+		name := strings.TrimSpace(other.Name)
+		if other.ID != t.ID && t.Name != "" && strings.EqualFold(name, t.Name) {
+			f.add("name", fmt.Sprintf("another team is called %q", name))
+		}
+	}
+	return f.err()
 }
 
 // PutSettings replaces the org settings.

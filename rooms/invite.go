@@ -2,7 +2,6 @@ package rooms
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/cohub/cohub/notify"
@@ -62,8 +61,7 @@ func failed(inv Invitation, why string) Invitation {
 func invitationMessage(sess *Session, t Templates, channel, to string, v notify.Vars) notify.Message {
 	m := notify.Message{Channel: channel, To: to, SessionID: sess.ID, At: time.Now().UTC()}
 	if channel == "email" {
-		// A subject never carries the link, so it is not rendered with one.
-		m.Subject = strings.NewReplacer("{{agent}}", v.Agent, "{{customer}}", v.Customer, "{{link}}", "").Replace(t.EmailSubject)
+		m.Subject = notify.RenderSubject(t.EmailSubject, v)
 		m.Body = notify.Render(t.EmailBody, v)
 	} else {
 		m.Body = notify.Render(t.SMSBody, v)

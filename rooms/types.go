@@ -97,8 +97,10 @@ type Settings struct {
 
 // EndAccess is what a customer keeps when a session ends.
 type EndAccess struct {
-	Mode     string   `json:"mode"`
-	Duration Duration `json:"duration"`
+	Mode string `json:"mode"`
+	// Duration is ignored for none and full, so a PUT may leave it out;
+	// ValidateSettings requires it for full_for and limited_for.
+	Duration Duration `json:"duration" put:"optional"`
 }
 
 // End access modes.

@@ -6,9 +6,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
+
+	"github.com/cohub/cohub/notify"
 )
 
 // Limits on what people type.
@@ -27,6 +30,23 @@ const (
 // pinPattern is what a new PIN must be: with the escalating lockout a
 // 6-digit PIN leaves 15 guesses in a million before an agent is involved.
 var pinPattern = regexp.MustCompile(`^[0-9]{6,12}$`)
+
+// Durations a customer's access and auto-end may take. Under a minute a
+// link would lapse before the customer opened it, and a session would
+// end while its agent types; over a year a "for a duration" access is
+// unlimited in all but name.
+const (
+	minDuration = Duration(time.Minute)
+	maxDuration = Duration(8760 * time.Hour)
+)
+
+const durationRange = `must be between 1 minute ("1m") and 1 year ("8760h")`
+
+func checkDuration(d Duration, path string, f fields) {
+	if d < minDuration || d > maxDuration {
+		f.add(path, durationRange)
+	}
+}
 
 // fields collects validation messages by JSON path.
 type fields map[string]string
@@ -53,6 +73,7 @@ func normalizeCustomer(c Customer, set Settings, f fields) Customer {
 	if utf8.RuneCountInString(c.Name) > maxNameLen {
 		f.add("customer.name", "must be at most 200 characters")
 	}
+	checkName(c.Name, "customer.name", f)
 	if c.Email != "" && (!validEmail(c.Email) || len(c.Email) > maxEmailLen) {
 		f.add("customer.email", "must be an email address such as jane@example.com")
 	}
@@ -70,6 +91,16 @@ func normalizeCustomer(c Customer, set Settings, f fields) Customer {
 		f.add("customer", "give an email or a phone, not both: the invitation goes to one")
 	}
 	return c
+}
+
+// checkName refuses a name that could break a line or turn the text
+// around it wherever it is shown: invitations, the console, the customer
+// page. Leading and trailing spaces (line breaks included) are trimmed
+// before, as everywhere.
+func checkName(name, path string, f fields) {
+	if strings.IndexFunc(name, notify.InlineUnsafe) >= 0 {
+		f.add(path, "must not contain line breaks, control characters or text-direction marks")
+	}
 }
 
 func validEmail(s string) bool {
@@ -108,12 +139,10 @@ func ValidateSettings(s Settings) error {
 		f.add("invitation_mode", "must be builtin or external")
 	}
 	validEndAccess(s.EndSessionAccess, "end_session_access", f)
-	if s.AutoEndAfter < 0 {
-		f.add("auto_end_after", "must not be negative")
+	if s.AutoEndAfter != 0 && (s.AutoEndAfter < minDuration || s.AutoEndAfter > maxDuration) {
+		f.add("auto_end_after", `must be 0s (off) or between 1 minute ("1m") and 1 year ("8760h")`)
 	}
-	if s.CustomerAccessDuration <= 0 {
-		f.add("customer_access_duration", "must be positive")
-	}
+	checkDuration(s.CustomerAccessDuration, "customer_access_duration", f)
 	if s.HistoryDays < 1 || s.HistoryDays > 3650 {
 		f.add("history_days", "must be between 1 and 3650")
 	}
@@ -130,9 +159,10 @@ func validEndAccess(a EndAccess, path string, f fields) {
 	switch a.Mode {
 	case AccessNone, AccessFull:
 	case AccessFullFor, AccessLimitedFor:
-		if a.Duration <= 0 {
+		if a.Duration == 0 {
 			f.add(path+".duration", "is required for full_for and limited_for")
 		}
+		checkDuration(a.Duration, path+".duration", f)
 	default:
 		f.add(path+".mode", "must be none, full, full_for or limited_for")
 	}
@@ -145,6 +175,7 @@ func ValidateTeam(t *Team) error {
 	if t.Name == "" || utf8.RuneCountInString(t.Name) > maxNameLen {
 		f.add("name", "is required, at most 200 characters")
 	}
+	checkName(t.Name, "name", f)
 	s := &t.Settings
 	if len(s.TaskTemplates) > maxTemplates {
 		f.add("settings.task_templates", "at most 50 templates")
@@ -159,8 +190,8 @@ func ValidateTeam(t *Team) error {
 		f.add("settings.consent.text", "is required when consent is required")
 	}
 	validTemplates(s.Templates, f)
-	if s.CustomerAccessDuration != nil && *s.CustomerAccessDuration <= 0 {
-		f.add("settings.customer_access_duration", "must be positive")
+	if s.CustomerAccessDuration != nil {
+		checkDuration(*s.CustomerAccessDuration, "settings.customer_access_duration", f)
 	}
 	if s.EndSessionAccess != nil {
 		validEndAccess(*s.EndSessionAccess, "settings.end_session_access", f)

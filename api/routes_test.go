@@ -1,0 +1,56 @@
+package api
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestAPIRouteErrors: under /api/ every answer is the JSON error shape. A
+// path no route has is 404 not_found whatever the method; a known path
+// asked with a method it does not take is 405 method_not_allowed.
+func TestAPIRouteErrors(t *testing.T) {
+	e := newEnv(t, "memory")
+	cases := []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/api/nope", 404, "not_found"},
+		{"POST", "/api/nope", 404, "not_found"},
+		{"PUT", "/api/nope", 404, "not_found"},
+		{"DELETE", "/api/nope", 404, "not_found"},
+		{"PATCH", "/api/nope", 404, "not_found"},
+		{"OPTIONS", "/api/nope", 404, "not_found"},
+		{"GET", "/api", 404, "not_found"},
+		{"GET", "/api/", 404, "not_found"},
+		{"GET", "/api/index.html", 404, "not_found"},
+		{"POST", "/api/me/extra", 404, "not_found"},
+		{"GET", "/api/sessions/s_1/nope", 404, "not_found"},
+		{"DELETE", "/api/sessions/s_1/tasks", 405, "method_not_allowed"},
+		{"DELETE", "/api/me", 405, "method_not_allowed"},
+		{"PUT", "/api/sessions", 405, "method_not_allowed"},
+		{"PATCH", "/api/settings", 405, "method_not_allowed"},
+		{"GET", "/api/login", 405, "method_not_allowed"},
+		{"POST", "/api/teams/t_1", 405, "method_not_allowed"},
+		{"DELETE", "/api/sessions/s_1", 405, "method_not_allowed"},
+		{"GET", "/api/sessions/s_1/tasks/k_1", 405, "method_not_allowed"},
+		{"GET", "/api/customer/otp", 405, "method_not_allowed"},
+	}
+	for _, c := range cases {
+		r := e.do(c.method, c.path, "admin", nil)
+		if r.status != c.status || r.code() != c.code {
+			t.Errorf("%s %s: %d %q, want %d %q: %s", c.method, c.path, r.status, r.code(), c.status, c.code, r.body)
+		}
+		if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s %s: Content-Type %q, want JSON", c.method, c.path, ct)
+		}
+	}
+	// A 405 says which methods the path takes.
+	if got := e.do("POST", "/api/teams/t_1", "admin", nil).header.Get("Allow"); got != "GET, PUT" {
+		t.Errorf("POST /api/teams/t_1: Allow %q, want \"GET, PUT\"", got)
+	}
+	// Outside /api the pages are still served as files.
+	if r := e.do("GET", "/style.css", "", nil).want(200); !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") {
+		t.Errorf("GET /style.css: Content-Type %q", r.header.Get("Content-Type"))
+	}
+}
