@@ -13,6 +13,7 @@ import (
 // config is every flag of DESIGN.md §7; each has a COHUB_* variable.
 type config struct {
 	Addr           string
+	MetricsAddr    string
 	Redis          string
 	RedisCluster   string
 	Secret         string
@@ -41,6 +42,7 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 		fs.StringVar(p, name, envOr(env, name, def), usage+" ("+envName(name)+")")
 	}
 	str(&c.Addr, "addr", ":8080", "listen address")
+	str(&c.MetricsAddr, "metrics-addr", "", "listen address of Prometheus /metrics, such as 127.0.0.1:9090; keep it off the public network (empty: off)")
 	str(&c.Redis, "redis", "", "Redis URL, redis:// or rediss://; empty runs the embedded in-memory backend")
 	str(&c.RedisCluster, "redis-cluster", "", "Redis Cluster nodes, host:port,host:port")
 	str(&c.Secret, "secret", "", "secret that signs customer links; required with Redis, shared by all nodes")

@@ -42,19 +42,40 @@ func main() {
 	log := newLogger(cfg, os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	lns, err := listen(cfg)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot listen")
 		os.Exit(1)
 	}
-	if err := run(ctx, cfg, log, os.Stdout, ln); err != nil {
+	if err := run(ctx, cfg, log, os.Stdout, lns); err != nil {
 		log.Error().Err(err).Msg("cohub stopped")
 		os.Exit(1)
 	}
 }
 
-// run serves on ln until ctx ends, then shuts down gracefully.
-func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln net.Listener) error {
+// listeners are the sockets run serves: the public one and, when
+// --metrics-addr is set, the one for Prometheus.
+type listeners struct {
+	public, metrics net.Listener
+}
+
+func listen(cfg *config) (listeners, error) {
+	var lns listeners
+	var err error
+	if lns.public, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return lns, err
+	}
+	if cfg.MetricsAddr != "" {
+		if lns.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			_ = lns.public.Close()
+			return lns, fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	return lns, nil
+}
+
+// run serves on lns until ctx ends, then shuts down gracefully.
+func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, lns listeners) error {
 	app, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -69,12 +90,19 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln
 		Handler:           app.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", app.backend).Msg("cohub listening")
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(lns.public) }()
+	servers := []*http.Server{srv}
+	if lns.metrics != nil {
+		msrv := metricsServer(app.api.MetricsHandler())
+		go func() { errc <- msrv.Serve(lns.metrics) }()
+		servers = append(servers, msrv)
+		log.Info().Str("addr", lns.metrics.Addr().String()).Msg("metrics listening")
+	}
+	log.Info().Str("addr", lns.public.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", app.backend).Msg("cohub listening")
+	// A listener that fails takes the node down whole, not half-serving.
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down")
@@ -83,11 +111,22 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln
 	// Stop accepting first, then close the WebSockets with 1012: their
 	// presence keeps the leave grace, so customers who reconnect to
 	// another node never show offline.
-	err = srv.Shutdown(sctx)
+	for _, s := range servers {
+		if serr := s.Shutdown(sctx); err == nil {
+			err = serr
+		}
+	}
 	if herr := app.node.Shutdown(sctx); err == nil {
 		err = herr
 	}
 	return err
+}
+
+// metricsServer serves Prometheus at the path scrapers ask by default.
+func metricsServer(h http.Handler) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 
 // app is the wired server.

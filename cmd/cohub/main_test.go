@@ -20,12 +20,14 @@ import (
 )
 
 func TestConfigFlagsAndEnvironment(t *testing.T) {
-	env := map[string]string{"COHUB_ADDR": ":9000", "COHUB_LEAVE_GRACE": "5s", "COHUB_DEMO": "false"}
+	env := map[string]string{"COHUB_ADDR": ":9000", "COHUB_LEAVE_GRACE": "5s", "COHUB_DEMO": "false",
+		"COHUB_METRICS_ADDR": "127.0.0.1:9090"}
 	cfg, err := parseConfig([]string{"--addr", ":9100", "--max-room-events", "50"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != ":9100" || cfg.LeaveGrace.String() != "5s" || cfg.MaxRoomEvents != 50 || cfg.demo() {
+	if cfg.Addr != ":9100" || cfg.LeaveGrace.String() != "5s" || cfg.MaxRoomEvents != 50 || cfg.demo() ||
+		cfg.MetricsAddr != "127.0.0.1:9090" {
 		t.Fatalf("config = %+v", cfg)
 	}
 	if cfg.publicURL() != "http://localhost:9100" {
@@ -40,7 +42,7 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 		t.Fatalf("--demo with Redis: %+v %v", cfg, err)
 	}
 	cfg, err = parseConfig(nil, func(string) string { return "" })
-	if err != nil || !cfg.demo() || !cfg.embedded() || cfg.PresenceTTL.String() != "10s" {
+	if err != nil || !cfg.demo() || !cfg.embedded() || cfg.PresenceTTL.String() != "10s" || cfg.MetricsAddr != "" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
 }
@@ -98,7 +100,7 @@ func TestNewcomerPath(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, zerolog.Nop(), out, ln) }()
+	go func() { done <- run(ctx, cfg, zerolog.Nop(), out, listeners{public: ln}) }()
 	base := "http://" + ln.Addr().String()
 
 	res, err := http.Get(base + "/healthz")
@@ -137,6 +139,61 @@ func TestNewcomerPath(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
+}
+
+// TestMetricsOnTheirOwnListener: the public listener does not serve
+// /metrics; the --metrics-addr one serves the edge's and the hub's series.
+func TestMetricsOnTheirOwnListener(t *testing.T) {
+	public, metrics := localListener(t), localListener(t)
+	cfg, err := parseConfig([]string{"--addr", public.Addr().String(), "--metrics-addr", metrics.Addr().String(), "--demo=false"},
+		func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg, zerolog.Nop(), io.Discard, listeners{public: public, metrics: metrics}) }()
+	base := "http://" + public.Addr().String()
+	if code := call(t, "GET", base+"/healthz", "", "", nil); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	if code, body := get(t, base+"/metrics"); code != 404 || strings.Contains(body, "go_goroutines") {
+		t.Fatalf("public /metrics answered %d:\n%.300s", code, body)
+	}
+	code, body := get(t, "http://"+metrics.Addr().String()+"/metrics")
+	for _, series := range []string{`cohub_http_requests_total{code="200",route="/healthz"} 1`, "cohub_live_rooms 0", "go_goroutines"} {
+		if code != 200 || !strings.Contains(body, series) {
+			t.Fatalf("metrics listener (%d) lacks %s:\n%s", code, series, body)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if _, err := http.Get("http://" + metrics.Addr().String() + "/metrics"); err == nil {
+		t.Fatal("the metrics listener outlived the shutdown")
+	}
+}
+
+func localListener(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	return ln
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
 
 // meet puts the agent (on one node) and the customer (on another) in a
@@ -262,7 +319,7 @@ func TestTwoNodesOnRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := make(chan error, 1)
-		go func() { done <- run(ctx, cfg, zerolog.Nop(), io.Discard, ln) }()
+		go func() { done <- run(ctx, cfg, zerolog.Nop(), io.Discard, listeners{public: ln}) }()
 		bases = append(bases, "http://"+ln.Addr().String())
 		dones = append(dones, done)
 	}
