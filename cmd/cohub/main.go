@@ -40,6 +40,8 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(cfg, os.Stderr)
+	redisLogs.to(log)
+	redis.SetLogger(redisLogs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	lns, err := listen(cfg)

@@ -1,15 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,6 +23,135 @@ import (
 
 	"github.com/cohub/cohub/internal/redistest"
 )
+
+// TestMain lets a test run the binary's main in a child process: this
+// test binary, started again with COHUB_TEST_MAIN set, so exit codes and
+// everything written to stderr (go-redis's own lines too) can be checked.
+func TestMain(m *testing.M) {
+	if os.Getenv("COHUB_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child is cohub's main running in another process.
+type child struct {
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	lines  chan string // stderr, line by line; closed at its end
+	mu     sync.Mutex
+	stderr []string
+}
+
+func startMain(t *testing.T, args ...string) *child {
+	t.Helper()
+	c := &child{cmd: exec.Command(os.Args[0], args...), stdout: &syncBuffer{}, lines: make(chan string, 1000)}
+	// Only the flags given count: a COHUB_* setting of the developer's
+	// shell must not change what the test runs.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "COHUB_") {
+			c.cmd.Env = append(c.cmd.Env, kv)
+		}
+	}
+	c.cmd.Env = append(c.cmd.Env, "COHUB_TEST_MAIN=1", "TMPDIR="+t.TempDir())
+	c.cmd.Stdout = c.stdout
+	stderr, err := c.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.cmd.Process.Kill() })
+	go func() {
+		defer close(c.lines)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			c.mu.Lock()
+			c.stderr = append(c.stderr, sc.Text())
+			c.mu.Unlock()
+			c.lines <- sc.Text()
+		}
+	}()
+	return c
+}
+
+// await returns the first stderr line (from here on) that contains s.
+func (c *child) await(t *testing.T, s string) string {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case line, ok := <-c.lines:
+			if !ok {
+				t.Fatalf("cohub ended before writing %q:\n%s", s, c.allStderr())
+			}
+			if strings.Contains(line, s) {
+				return line
+			}
+		case <-timeout:
+			t.Fatalf("no %q in:\n%s", s, c.allStderr())
+		}
+	}
+}
+
+// wait waits for the process to end and returns its exit code.
+func (c *child) wait(t *testing.T) int {
+	t.Helper()
+	for range c.lines { // stderr is read to its end before Wait closes it
+	}
+	err := c.cmd.Wait()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+func (c *child) allStderr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.stderr, "\n")
+}
+
+// unusedAddr is a loopback address nothing listens on.
+func unusedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+// TestLogIsJSONWhileRedisIsDown: with Redis away, every line the binary
+// writes is JSON, go-redis's own included (it wrote plain
+// "redis: … pool.go:770 …" lines before).
+func TestLogIsJSONWhileRedisIsDown(t *testing.T) {
+	c := startMain(t, "--addr", "127.0.0.1:0", "--redis", "redis://"+unusedAddr(t), "--secret", "0123456789abcdef0123",
+		"--log-format", "json")
+	line := c.await(t, "cohub listening")
+	var listening struct{ Addr string }
+	_ = json.Unmarshal([]byte(line), &listening)
+	if code := call(t, "GET", "http://"+listening.Addr+"/readyz", "", "", nil); code != 503 {
+		t.Fatalf("readyz with Redis down: %d", code)
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	if code := c.wait(t); code != 0 {
+		t.Fatalf("exit %d after SIGTERM:\n%s", code, c.allStderr())
+	}
+	for _, l := range strings.Split(c.allStderr(), "\n") {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("not a JSON line: %s", l)
+		}
+	}
+}
 
 func TestConfigFlagsAndEnvironment(t *testing.T) {
 	env := map[string]string{"COHUB_ADDR": ":9000", "COHUB_LEAVE_GRACE": "5s", "COHUB_DEMO": "false",
