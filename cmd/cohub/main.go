@@ -44,6 +44,14 @@ func main() {
 	redis.SetLogger(redisLogs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// Before listening: a node that cannot start must not take traffic.
+	if err := waitForRedis(ctx, cfg, log); err != nil {
+		if ctx.Err() != nil {
+			return // stopped while waiting
+		}
+		log.Error().Err(err).Msg("cannot start")
+		os.Exit(2)
+	}
 	lns, err := listen(cfg)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot listen")
@@ -152,7 +160,7 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 		mem.Published = mb.PublishEvents
 		live.bus = mb.Node()
 	} else {
-		rdb, err := redisClient(cfg)
+		rdb, err := redisClient(cfg, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -162,8 +170,13 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 		outbox = notify.NewRedisOutbox(rdb, "", 1000)
 		live = liveParts{redis: rdb, channel: rs.Channel, tracker: presence.NewRedis(rdb, "cohub:")}
 		a.backend = "redis"
+		// The line below says Redis is away; go-redis's own lines would
+		// repeat it for every client and retry.
+		redisLogs.quietFor(redisLogWindow)
 		if err := store.Ping(ctx); err != nil {
 			log.Warn().Err(err).Msg("redis unreachable at start; requests answer 503 until it is back")
+		} else {
+			redisLogs.quietFor(0)
 		}
 	}
 	if len(secret) == 0 {
@@ -221,15 +234,68 @@ func originPatterns(cfg *config) []string {
 	return out
 }
 
-func redisClient(cfg *config) (redis.UniversalClient, error) {
+// redisClient connects as cfg says; dialTries bounds the dials one
+// command makes (zero: go-redis's default, 5).
+func redisClient(cfg *config, dialTries int) (redis.UniversalClient, error) {
 	if cfg.RedisCluster != "" {
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(cfg.RedisCluster, ",")}), nil
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(cfg.RedisCluster, ","), DialerRetries: dialTries}), nil
 	}
 	opt, err := redis.ParseURL(cfg.Redis)
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %w", err)
 	}
+	if dialTries > 0 {
+		opt.DialerRetries = dialTries
+	}
 	return redis.NewClient(opt), nil
+}
+
+// waitForRedis holds start-up, with --redis-wait, until Redis answers
+// PING: a node started together with its Redis then begins ready, and a
+// node whose Redis never comes fails where its supervisor sees it.
+func waitForRedis(ctx context.Context, cfg *config, log zerolog.Logger) error {
+	if cfg.RedisWait <= 0 || cfg.embedded() {
+		return nil
+	}
+	rdb, err := redisClient(cfg, 1) // this loop is the retry, and keeps each try's reason
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(ctx, cfg.RedisWait)
+	defer cancel()
+	// Failed tries are expected here, and the error below reports them.
+	redisLogs.quietFor(cfg.RedisWait)
+	defer redisLogs.quietFor(0)
+	log.Info().Str("redis", redisAddr(cfg)).Stringer("wait", cfg.RedisWait).Msg("waiting for Redis")
+	var last error
+	for try, pause := 1, 50*time.Millisecond; ; try, pause = try+1, min(2*pause, 2*time.Second) {
+		err := rdb.Ping(ctx).Err()
+		if err == nil {
+			return nil
+		}
+		if last == nil || ctx.Err() == nil { // keep the reason, not the deadline that cut a try short
+			last = err
+		}
+		log.Debug().Err(err).Int("try", try).Msg("redis not answering yet")
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("--redis-wait: Redis at %s did not answer PING within %s: %w", redisAddr(cfg), cfg.RedisWait, last)
+		case <-time.After(pause):
+		}
+	}
+}
+
+// redisAddr names the Redis server without the credentials its URL may
+// carry.
+func redisAddr(cfg *config) string {
+	if cfg.RedisCluster != "" {
+		return cfg.RedisCluster
+	}
+	if opt, err := redis.ParseURL(cfg.Redis); err == nil {
+		return opt.Addr
+	}
+	return "(unparsable --redis URL)"
 }
 
 // senders route email and SMS to SMTP and the webhook when configured,
@@ -274,10 +340,7 @@ func (a *app) seed(ctx context.Context, cfg *config, out io.Writer) error {
 }
 
 func newLogger(cfg *config, w io.Writer) zerolog.Logger {
-	level, err := zerolog.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		level = zerolog.InfoLevel
-	}
+	level, _ := zerolog.ParseLevel(cfg.LogLevel) // checked when the config was parsed
 	format := cfg.LogFormat
 	if format == "" {
 		format = "json"

@@ -99,9 +99,19 @@ func (c *child) await(t *testing.T, s string) string {
 // wait waits for the process to end and returns its exit code.
 func (c *child) wait(t *testing.T) int {
 	t.Helper()
-	for range c.lines { // stderr is read to its end before Wait closes it
+	done := make(chan error, 1)
+	go func() {
+		for range c.lines { // stderr is read to its end before Wait closes it
+		}
+		done <- c.cmd.Wait()
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(20 * time.Second):
+		_ = c.cmd.Process.Kill()
+		t.Fatalf("cohub did not exit:\n%s", c.allStderr())
 	}
-	err := c.cmd.Wait()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		return exit.ExitCode()
@@ -130,10 +140,11 @@ func unusedAddr(t *testing.T) string {
 	return addr
 }
 
-// TestLogIsJSONWhileRedisIsDown: with Redis away, every line the binary
-// writes is JSON, go-redis's own included (it wrote plain
-// "redis: … pool.go:770 …" lines before).
-func TestLogIsJSONWhileRedisIsDown(t *testing.T) {
+// TestRedisDownAtStart: with Redis away, every line the binary writes
+// is JSON, go-redis's own included (it wrote plain "redis: … pool.go:770 …"
+// lines before), and one line says Redis is unreachable: go-redis does
+// not repeat it within its window.
+func TestRedisDownAtStart(t *testing.T) {
 	c := startMain(t, "--addr", "127.0.0.1:0", "--redis", "redis://"+unusedAddr(t), "--secret", "0123456789abcdef0123",
 		"--log-format", "json")
 	line := c.await(t, "cohub listening")
@@ -146,11 +157,86 @@ func TestLogIsJSONWhileRedisIsDown(t *testing.T) {
 	if code := c.wait(t); code != 0 {
 		t.Fatalf("exit %d after SIGTERM:\n%s", code, c.allStderr())
 	}
+	unreachable := 0
 	for _, l := range strings.Split(c.allStderr(), "\n") {
-		if !json.Valid([]byte(l)) {
+		var line struct{ Message, Component string }
+		if err := json.Unmarshal([]byte(l), &line); err != nil {
 			t.Errorf("not a JSON line: %s", l)
 		}
+		if line.Component == "go-redis" {
+			t.Errorf("go-redis repeats the start-up line: %s", l)
+		}
+		if strings.Contains(line.Message, "redis unreachable at start") {
+			unreachable++
+		}
 	}
+	if unreachable != 1 {
+		t.Errorf("%d lines say Redis is unreachable at start, want 1", unreachable)
+	}
+}
+
+// TestStartupRefusalsExitTwo: a refused setting ends the process with
+// code 2 and a line naming the rule.
+func TestStartupRefusalsExitTwo(t *testing.T) {
+	c := startMain(t, "--addr", "127.0.0.1:0", "--log-level", "verbose")
+	if code := c.wait(t); code != 2 || !strings.Contains(c.allStderr(), "cohub: --log-level must be debug, info, warn or error") {
+		t.Fatalf("exit %d:\n%s", code, c.allStderr())
+	}
+}
+
+// TestRedisWaitGivesUp: with --redis-wait and no Redis, the process
+// exits 2 with the reason, before it listens: its --addr is taken, and
+// "cannot listen" (exit 1) would come first if it listened first.
+func TestRedisWaitGivesUp(t *testing.T) {
+	taken := localListener(t)
+	c := startMain(t, "--addr", taken.Addr().String(), "--redis", "redis://"+unusedAddr(t), "--secret", "0123456789abcdef0123",
+		"--redis-wait", "300ms", "--log-format", "json")
+	code := c.wait(t)
+	out := c.allStderr()
+	if code != 2 || !strings.Contains(out, "did not answer PING within 300ms") || !strings.Contains(out, "connection refused") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if strings.Contains(out, "go-redis") || strings.Contains(out, "cannot listen") {
+		t.Fatalf("more than the one reason:\n%s", out)
+	}
+}
+
+// TestRedisWaitSeesRedisCome: a wait that starts before Redis ends when
+// Redis answers.
+func TestRedisWaitSeesRedisCome(t *testing.T) {
+	srv := redistest.Start(t)
+	srv.Stop() // its port is now free, and Restart brings it back there
+	cfg, err := parseConfig([]string{"--redis", "redis://" + srv.Addr, "--secret", "0123456789abcdef0123", "--redis-wait", "30s"},
+		func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tries := &lineSignal{match: "redis not answering yet", seen: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- waitForRedis(context.Background(), cfg, zerolog.New(tries).Level(zerolog.DebugLevel)) }()
+	select {
+	case <-tries.seen:
+	case err := <-done:
+		t.Fatalf("the wait ended before Redis started: %v", err)
+	}
+	srv.Restart(t)
+	if err := <-done; err != nil {
+		t.Fatalf("the wait did not see Redis come: %v", err)
+	}
+}
+
+// lineSignal closes seen at the first log line that contains match.
+type lineSignal struct {
+	match string
+	once  sync.Once
+	seen  chan struct{}
+}
+
+func (s *lineSignal) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), s.match) {
+		s.once.Do(func() { close(s.seen) })
+	}
+	return len(p), nil
 }
 
 func TestConfigFlagsAndEnvironment(t *testing.T) {
@@ -178,6 +264,35 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 	cfg, err = parseConfig(nil, func(string) string { return "" })
 	if err != nil || !cfg.demo() || !cfg.embedded() || cfg.PresenceTTL.String() != "10s" || cfg.MetricsAddr != "" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
+	}
+}
+
+// TestConfigRefusalsSayTheRule: each refusal names the rule broken, not
+// just that something failed.
+func TestConfigRefusalsSayTheRule(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--log-level", "verbose"}, "--log-level must be debug, info, warn or error"},
+		{[]string{"--public-url", "localhost:18094"}, "--public-url must be an absolute http:// or https:// URL"},
+		{[]string{"--public-url", "/cohub"}, "--public-url must be an absolute http:// or https:// URL"},
+		{[]string{"--public-url", "ftp://cohub.example.com"}, "--public-url must be an absolute http:// or https:// URL"},
+		{[]string{"--admin-email", "a@example.com", "--admin-password", "short"}, "--admin-password must be at least 10 characters"},
+		{[]string{"--admin-email", "a@example.com", "--admin-password", strings.Repeat("x", 73)}, "--admin-password must be at most 72 bytes"},
+		{[]string{"--redis-wait", "-1s"}, "--redis-wait must be a duration"},
+		{[]string{"--redis-wait", "soon"}, "--redis-wait must be a duration"},
+	} {
+		if _, err := parseConfig(c.args, none); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		}
+	}
+	env := map[string]string{"COHUB_REDIS_WAIT": "30s"}
+	cfg, err := parseConfig([]string{"--public-url", "https://cohub.example.com/", "--log-level", "warn",
+		"--admin-email", "a@example.com", "--admin-password", "ten-chars!"}, func(k string) string { return env[k] })
+	if err != nil || cfg.RedisWait != 30*time.Second || cfg.publicURL() != "https://cohub.example.com" {
+		t.Fatalf("good settings: %+v %v", cfg, err)
 	}
 }
 

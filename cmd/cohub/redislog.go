@@ -13,7 +13,10 @@ import (
 // redisLogs takes go-redis's own log lines (failed dials, pool trouble).
 // go-redis keeps one logger per process (redis.SetLogger), so this is one
 // too; main points it at the JSON log.
-var redisLogs = newRedisLog(zerolog.Nop(), 10*time.Second, time.Now)
+var redisLogs = newRedisLog(zerolog.Nop(), redisLogWindow, time.Now)
+
+// redisLogWindow is how often one shape of go-redis line may be written.
+const redisLogWindow = 10 * time.Second
 
 // redisLog writes go-redis's lines into the log at warn level. go-redis
 // logs each failed dial of every client while Redis is away, dozens of
