@@ -57,7 +57,7 @@ func main() {
 		log.Error().Err(err).Msg("cannot listen")
 		os.Exit(1)
 	}
-	if err := run(ctx, cfg, log, os.Stdout, lns); err != nil {
+	if err := run(ctx, cfg, log, terminal(os.Stdout), lns); err != nil {
 		log.Error().Err(err).Msg("cohub stopped")
 		os.Exit(1)
 	}
@@ -84,14 +84,16 @@ func listen(cfg *config) (listeners, error) {
 	return lns, nil
 }
 
-// run serves on lns until ctx ends, then shuts down gracefully.
-func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, lns listeners) error {
+// run serves on lns until ctx ends, then shuts down gracefully. console
+// is a person's terminal, or nil when there is none: demo passwords are
+// printed only there.
+func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer, lns listeners) error {
 	app, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer app.close()
-	if err := app.seed(ctx, cfg, out); err != nil {
+	if err := app.seed(ctx, cfg, console, log); err != nil {
 		return err
 	}
 	go app.svc.RunAutoEnd(ctx, 15*time.Second)
@@ -315,9 +317,10 @@ func senders(cfg *config, outbox notify.Outbox, log zerolog.Logger) (notify.Send
 	return mux, nil
 }
 
-// seed creates the bootstrap admin and the demo accounts, printing the
-// demo logins (passwords are shown once, here, and never logged).
-func (a *app) seed(ctx context.Context, cfg *config, out io.Writer) error {
+// seed creates the bootstrap admin and the demo accounts. Demo passwords
+// are shown once and never logged: logs are collected and kept, a
+// terminal is not, so without one they go to a file only its owner reads.
+func (a *app) seed(ctx context.Context, cfg *config, console io.Writer, log zerolog.Logger) error {
 	if cfg.AdminEmail != "" {
 		if _, err := a.svc.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return fmt.Errorf("bootstrap admin: %w", err)
@@ -330,12 +333,19 @@ func (a *app) seed(ctx context.Context, cfg *config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo seed: %w", err)
 	}
-	if len(logins) > 0 {
-		fmt.Fprintln(out, "Demo logins (shown once):")
-		for _, l := range logins {
-			fmt.Fprintf(out, "  %-10s %-20s %s\n", l.Role, l.Email, l.Password)
-		}
+	if len(logins) == 0 {
+		return nil // another node, or an earlier start, seeded them
 	}
+	if console != nil {
+		printLogins(console, logins)
+		return nil
+	}
+	path, err := writeLogins(logins)
+	if err != nil {
+		return fmt.Errorf("demo logins: %w", err)
+	}
+	// Log, not Info: the path must show at every --log-level.
+	log.Log().Str("path", path).Msg("demo logins written to " + path)
 	return nil
 }
 
@@ -344,7 +354,7 @@ func newLogger(cfg *config, w io.Writer) zerolog.Logger {
 	format := cfg.LogFormat
 	if format == "" {
 		format = "json"
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		if terminal(w) != nil {
 			format = "console"
 		}
 	}
@@ -352,6 +362,14 @@ func newLogger(cfg *config, w io.Writer) zerolog.Logger {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// terminal returns w when it is a terminal, else nil.
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		return w
+	}
+	return nil
 }
 
 func randomSecret() []byte {

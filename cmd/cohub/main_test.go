@@ -361,6 +361,12 @@ func TestNewcomerPath(t *testing.T) {
 	if m == nil || a == nil {
 		t.Fatalf("demo logins not printed:\n%s", out)
 	}
+	// The ready line, run by a shell, holds the printed passwords.
+	export := regexp.MustCompile(`(?m)^export .*$`).FindString(out.String())
+	got, err := exec.Command("sh", "-c", export+"\n"+`printf '%s %s' "$ADMIN_PASSWORD" "$ALEX_PASSWORD"`).Output()
+	if err != nil || string(got) != a[2]+" "+m[2] {
+		t.Fatalf("export line %q gives %q (%v)", export, got, err)
+	}
 	agent := login(t, base, m[1], m[2])
 	admin := login(t, base, a[1], a[2])
 	body := `{"mode":"start","customer":{"name":"Cara","email":"cara@example.com"}}`
@@ -443,6 +449,45 @@ func get(t *testing.T, url string) (int, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
+}
+
+// TestDemoLoginsOffTerminal: when stdout is not a terminal (a service,
+// a container), demo passwords go to a file only the owner reads; stdout
+// and the log carry its path, never a password.
+func TestDemoLoginsOffTerminal(t *testing.T) {
+	c := startMain(t, "--addr", "127.0.0.1:0", "--log-format", "json")
+	var listening struct{ Addr string }
+	_ = json.Unmarshal([]byte(c.await(t, "cohub listening")), &listening)
+	var written struct{ Path, Message string }
+	for _, l := range strings.Split(c.allStderr(), "\n") {
+		if strings.Contains(l, "demo logins written to") {
+			_ = json.Unmarshal([]byte(l), &written)
+		}
+	}
+	if written.Path == "" || written.Message != "demo logins written to "+written.Path {
+		t.Fatalf("no file named in the log:\n%s\nstdout:\n%s", c.allStderr(), c.stdout)
+	}
+	info, err := os.Stat(written.Path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("logins file: %v %v", info, err)
+	}
+	text, _ := os.ReadFile(written.Path)
+	m := regexp.MustCompile(`agent\s+(alex@cohub\.local)\s+(\S+)`).FindStringSubmatch(string(text))
+	if m == nil || !strings.Contains(string(text), "export ADMIN_PASSWORD=") {
+		t.Fatalf("logins file holds:\n%s", text)
+	}
+	login(t, "http://"+listening.Addr, m[1], m[2])
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	c.wait(t)
+	passwords := regexp.MustCompile(`(?m)^  \S+\s+\S+@cohub\.local\s+(\S+)$`).FindAllStringSubmatch(string(text), -1)
+	if len(passwords) != 4 {
+		t.Fatalf("want 4 logins in the file:\n%s", text)
+	}
+	for _, pw := range passwords {
+		if strings.Contains(c.stdout.String(), pw[1]) || strings.Contains(c.allStderr(), pw[1]) {
+			t.Errorf("password %s left the file", pw[1])
+		}
+	}
 }
 
 // meet puts the agent (on one node) and the customer (on another) in a
