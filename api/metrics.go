@@ -38,6 +38,11 @@ func newMetrics() *metrics {
 // Registry lets other parts (the hub) register their series.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.reg }
 
+// MetricsHandler serves the registry in Prometheus's text format. It is
+// not on the public router: the series show traffic and the runtime, so
+// the binary serves them on a listener of their own.
+func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler() }
+
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }

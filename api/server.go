@@ -80,7 +80,6 @@ func (s *Server) routes() {
 	})
 	r.HandleFunc("/healthz", s.healthz).Methods("GET")
 	r.HandleFunc("/readyz", s.readyz).Methods("GET")
-	r.Handle("/metrics", s.metrics.handler()).Methods("GET")
 	if s.opts.Live != nil {
 		r.Handle("/ws", s.opts.Live).Methods("GET")
 	}

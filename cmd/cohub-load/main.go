@@ -4,7 +4,8 @@
 // room, the customer (on --customer-url, another node if given) sends
 // messages and the agent times their delivery; "idle" — hold --conns
 // connections and read the server's memory per connection from its
-// /metrics. --bare serves a bare coder/websocket server to compare
+// Prometheus metrics (--metrics-url: cohub serves them on its
+// --metrics-addr). --bare serves a bare coder/websocket server to compare
 // with. It targets loopback only unless told otherwise.
 package main
 
@@ -39,6 +40,7 @@ type options struct {
 	CustomerURL string
 	Rate        int
 	Conns       int
+	MetricsURL  string
 	Bare        string
 }
 
@@ -101,12 +103,16 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.CustomerURL, "customer-url", "", "chat: the node customers connect to (default --url)")
 	fs.IntVar(&o.Rate, "rate", 5, "chat: messages a second per room (the server allows 20 frames/s per connection)")
 	fs.IntVar(&o.Conns, "conns", 1000, "idle: connections to hold")
+	fs.StringVar(&o.MetricsURL, "metrics-url", "", "idle: the server's Prometheus metrics, such as http://127.0.0.1:9090/metrics for cohub --metrics-addr 127.0.0.1:9090 (default --url + /metrics, which --bare serves)")
 	fs.StringVar(&o.Bare, "bare", "", "serve a bare coder/websocket server on this address instead (the idle baseline)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if o.CustomerURL == "" {
 		o.CustomerURL = o.URL
+	}
+	if o.MetricsURL == "" {
+		o.MetricsURL = strings.TrimRight(o.URL, "/") + "/metrics"
 	}
 	switch {
 	case o.Bare != "":

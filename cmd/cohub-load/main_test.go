@@ -37,8 +37,9 @@ func loadService(t *testing.T, store *rooms.MemStore, outbox notify.Outbox) *roo
 	return svc
 }
 
-// liveServer is an in-process Cohub with the hub, on the memory backend.
-func liveServer(t *testing.T) *httptest.Server {
+// liveServer is an in-process Cohub with the hub, on the memory backend,
+// and the address of its metrics, served apart as cohub --metrics-addr does.
+func liveServer(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
 	outbox := notify.NewMemoryOutbox(100)
 	store := rooms.NewMemStore()
@@ -53,14 +54,15 @@ func liveServer(t *testing.T) *httptest.Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	node.Start(ctx)
 	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() { srv.Close(); cancel() })
-	return srv
+	msrv := httptest.NewServer(a.MetricsHandler())
+	t.Cleanup(func() { srv.Close(); msrv.Close(); cancel() })
+	return srv, msrv.URL + "/metrics"
 }
 
 // TestChatAndIdle runs the WebSocket scenarios against a live server:
 // every delivered message in order, and a memory report per connection.
 func TestChatAndIdle(t *testing.T) {
-	srv := liveServer(t)
+	srv, metricsURL := liveServer(t)
 	ctx := context.Background()
 	o := options{URL: srv.URL, CustomerURL: srv.URL, Email: "load@cohub.test", Password: "load-password",
 		Scenario: "chat", Workers: 3, Rate: 20, Duration: time.Second, Conns: 30}
@@ -78,6 +80,11 @@ func TestChatAndIdle(t *testing.T) {
 	}
 	out.Reset()
 	o.Scenario, o.Duration = "idle", 100*time.Millisecond
+	o.MetricsURL = srv.URL + "/metrics" // the public address serves no metrics
+	if err := runScenario(ctx, o, &out); err == nil || !strings.Contains(err.Error(), "--metrics-url") {
+		t.Fatalf("idle without the metrics address: %v", err)
+	}
+	o.MetricsURL = metricsURL
 	if err := runScenario(ctx, o, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -135,5 +142,8 @@ func TestTargetsStayLocal(t *testing.T) {
 	}
 	if _, err := parseOptions([]string{"--password", "x", "--url", "http://192.168.1.2"}); err == nil {
 		t.Error("a private-range target was accepted")
+	}
+	if o, err := parseOptions([]string{"--scenario", "idle", "--url", "http://127.0.0.1:9100/"}); err != nil || o.MetricsURL != "http://127.0.0.1:9100/metrics" {
+		t.Errorf("default metrics URL: %q %v", o.MetricsURL, err)
 	}
 }

@@ -238,7 +238,7 @@ type idleReport struct {
 }
 
 // runIdle opens --conns connections, each joined to one of a few rooms,
-// holds them, and reads the server's own memory from /metrics before
+// holds them, and reads the server's own memory from its metrics before
 // and after: the per-connection cost.
 func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 	rep := &idleReport{conns: o.Conns}
@@ -253,7 +253,7 @@ func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 		}
 	}
 	var err error
-	if rep.before, err = serverMemory(ctx, o.URL); err != nil {
+	if rep.before, err = serverMemory(ctx, o.MetricsURL); err != nil {
 		return nil, err
 	}
 	hold, cancel := context.WithCancel(ctx)
@@ -285,7 +285,7 @@ func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 	case <-ctx.Done():
 	case <-time.After(o.Duration): // let the server settle: a GC or two
 	}
-	rep.held, err = serverMemory(ctx, o.URL)
+	rep.held, err = serverMemory(ctx, o.MetricsURL)
 	return rep, err
 }
 
@@ -293,13 +293,21 @@ func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 var memorySeries = []string{"go_memstats_heap_inuse_bytes", "go_memstats_stack_inuse_bytes",
 	"go_goroutines", "process_resident_memory_bytes"}
 
-func serverMemory(ctx context.Context, base string) (map[string]float64, error) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(base, "/")+"/metrics", nil)
+func serverMemory(ctx context.Context, metricsURL string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", metricsURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-url: %w", err)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	defer res.Body.Close()
+	// Cohub does not serve metrics on its public address: a 404 there
+	// means the flag is missing, not that the server lacks memory.
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answered %d: give --metrics-url, the address of cohub's --metrics-addr", metricsURL, res.StatusCode)
+	}
 	out := map[string]float64{}
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
@@ -313,7 +321,7 @@ func serverMemory(ctx context.Context, base string) (map[string]float64, error) 
 	}
 	for _, s := range memorySeries {
 		if _, ok := out[s]; !ok {
-			return nil, fmt.Errorf("%s/metrics has no %s", base, s)
+			return nil, fmt.Errorf("%s has no %s", metricsURL, s)
 		}
 	}
 	return out, sc.Err()

@@ -5,16 +5,21 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // config is every flag of DESIGN.md §7; each has a COHUB_* variable.
 type config struct {
 	Addr           string
+	MetricsAddr    string
 	Redis          string
 	RedisCluster   string
+	RedisWait      time.Duration
 	Secret         string
 	PublicURL      string
 	AllowedOrigins string
@@ -41,6 +46,7 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 		fs.StringVar(p, name, envOr(env, name, def), usage+" ("+envName(name)+")")
 	}
 	str(&c.Addr, "addr", ":8080", "listen address")
+	str(&c.MetricsAddr, "metrics-addr", "", "listen address of Prometheus /metrics, such as 127.0.0.1:9090; keep it off the public network (empty: off)")
 	str(&c.Redis, "redis", "", "Redis URL, redis:// or rediss://; empty runs the embedded in-memory backend")
 	str(&c.RedisCluster, "redis-cluster", "", "Redis Cluster nodes, host:port,host:port")
 	str(&c.Secret, "secret", "", "secret that signs customer links; required with Redis, shared by all nodes")
@@ -54,7 +60,8 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.AdminEmail, "admin-email", "", "create this admin at start when no admin exists")
 	str(&c.AdminPassword, "admin-password", "", "password of --admin-email (at least 10 characters)")
 	var err error
-	var ttl, grace, maxEvents string
+	var ttl, grace, maxEvents, redisWait string
+	str(&redisWait, "redis-wait", "0s", "at start, wait this long for Redis to answer PING, then give up (0: don't wait, serve 503 until it is back)")
 	str(&ttl, "presence-ttl", "10s", "how long a node's presence entries live without refresh")
 	str(&grace, "leave-grace", "3s", "how long a closed customer connection still shows online")
 	str(&maxEvents, "max-room-events", "10000", "events a room log holds at most")
@@ -77,6 +84,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	if c.LeaveGrace, err = positiveDuration("leave-grace", grace); err != nil {
 		return nil, err
 	}
+	if c.RedisWait, err = time.ParseDuration(redisWait); err != nil || c.RedisWait < 0 {
+		return nil, fmt.Errorf("--redis-wait must be a duration such as 30s (0: don't wait)")
+	}
 	if c.MaxRoomEvents, err = strconv.ParseInt(maxEvents, 10, 64); err != nil || c.MaxRoomEvents < 1 {
 		return nil, fmt.Errorf("--max-room-events must be a positive whole number")
 	}
@@ -94,11 +104,40 @@ func (c *config) check() error {
 		return fmt.Errorf("--secret must be at least 16 characters")
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):
 		return fmt.Errorf("--admin-email and --admin-password go together")
+	case c.AdminPassword != "" && utf8.RuneCountInString(c.AdminPassword) < minPassword:
+		return fmt.Errorf("--admin-password must be at least %d characters", minPassword)
+	case len(c.AdminPassword) > maxPassword:
+		return fmt.Errorf("--admin-password must be at most %d bytes (bcrypt's limit)", maxPassword)
 	case c.LogFormat != "" && c.LogFormat != "console" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format must be console or json")
+	case !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel):
+		return fmt.Errorf("--log-level must be debug, info, warn or error")
+	}
+	if err := c.checkPublicURL(); err != nil {
+		return err
 	}
 	_, err := c.proxies()
 	return err
+}
+
+// The account rules of rooms (DESIGN.md §5), checked here too so that a
+// bad --admin-password is refused at start with its reason.
+const (
+	minPassword = 10
+	maxPassword = 72
+)
+
+// checkPublicURL refuses what would build broken customer links, such as
+// "localhost:8080" (which parses as a URL of scheme "localhost").
+func (c *config) checkPublicURL() error {
+	if c.PublicURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url must be an absolute http:// or https:// URL, such as https://cohub.example.com (got %q)", c.PublicURL)
+	}
+	return nil
 }
 
 func (c *config) proxies() ([]netip.Prefix, error) {

@@ -40,27 +40,60 @@ func main() {
 		os.Exit(2)
 	}
 	log := newLogger(cfg, os.Stderr)
+	redisLogs.to(log)
+	redis.SetLogger(redisLogs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	// Before listening: a node that cannot start must not take traffic.
+	if err := waitForRedis(ctx, cfg, log); err != nil {
+		if ctx.Err() != nil {
+			return // stopped while waiting
+		}
+		log.Error().Err(err).Msg("cannot start")
+		os.Exit(2)
+	}
+	lns, err := listen(cfg)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot listen")
 		os.Exit(1)
 	}
-	if err := run(ctx, cfg, log, os.Stdout, ln); err != nil {
+	if err := run(ctx, cfg, log, terminal(os.Stdout), lns); err != nil {
 		log.Error().Err(err).Msg("cohub stopped")
 		os.Exit(1)
 	}
 }
 
-// run serves on ln until ctx ends, then shuts down gracefully.
-func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln net.Listener) error {
+// listeners are the sockets run serves: the public one and, when
+// --metrics-addr is set, the one for Prometheus.
+type listeners struct {
+	public, metrics net.Listener
+}
+
+func listen(cfg *config) (listeners, error) {
+	var lns listeners
+	var err error
+	if lns.public, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return lns, err
+	}
+	if cfg.MetricsAddr != "" {
+		if lns.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			_ = lns.public.Close()
+			return lns, fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	return lns, nil
+}
+
+// run serves on lns until ctx ends, then shuts down gracefully. console
+// is a person's terminal, or nil when there is none: demo passwords are
+// printed only there.
+func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer, lns listeners) error {
 	app, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer app.close()
-	if err := app.seed(ctx, cfg, out); err != nil {
+	if err := app.seed(ctx, cfg, console, log); err != nil {
 		return err
 	}
 	go app.svc.RunAutoEnd(ctx, 15*time.Second)
@@ -69,12 +102,19 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln
 		Handler:           app.api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", app.backend).Msg("cohub listening")
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(lns.public) }()
+	servers := []*http.Server{srv}
+	if lns.metrics != nil {
+		msrv := metricsServer(app.api.MetricsHandler())
+		go func() { errc <- msrv.Serve(lns.metrics) }()
+		servers = append(servers, msrv)
+		log.Info().Str("addr", lns.metrics.Addr().String()).Msg("metrics listening")
+	}
+	log.Info().Str("addr", lns.public.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", app.backend).Msg("cohub listening")
+	// A listener that fails takes the node down whole, not half-serving.
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down")
@@ -83,11 +123,22 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, out io.Writer, ln
 	// Stop accepting first, then close the WebSockets with 1012: their
 	// presence keeps the leave grace, so customers who reconnect to
 	// another node never show offline.
-	err = srv.Shutdown(sctx)
+	for _, s := range servers {
+		if serr := s.Shutdown(sctx); err == nil {
+			err = serr
+		}
+	}
 	if herr := app.node.Shutdown(sctx); err == nil {
 		err = herr
 	}
 	return err
+}
+
+// metricsServer serves Prometheus at the path scrapers ask by default.
+func metricsServer(h http.Handler) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 
 // app is the wired server.
@@ -111,7 +162,7 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 		mem.Published = mb.PublishEvents
 		live.bus = mb.Node()
 	} else {
-		rdb, err := redisClient(cfg)
+		rdb, err := redisClient(cfg, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -121,8 +172,13 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 		outbox = notify.NewRedisOutbox(rdb, "", 1000)
 		live = liveParts{redis: rdb, channel: rs.Channel, tracker: presence.NewRedis(rdb, "cohub:")}
 		a.backend = "redis"
+		// The line below says Redis is away; go-redis's own lines would
+		// repeat it for every client and retry.
+		redisLogs.quietFor(redisLogWindow)
 		if err := store.Ping(ctx); err != nil {
 			log.Warn().Err(err).Msg("redis unreachable at start; requests answer 503 until it is back")
+		} else {
+			redisLogs.quietFor(0)
 		}
 	}
 	if len(secret) == 0 {
@@ -180,15 +236,68 @@ func originPatterns(cfg *config) []string {
 	return out
 }
 
-func redisClient(cfg *config) (redis.UniversalClient, error) {
+// redisClient connects as cfg says; dialTries bounds the dials one
+// command makes (zero: go-redis's default, 5).
+func redisClient(cfg *config, dialTries int) (redis.UniversalClient, error) {
 	if cfg.RedisCluster != "" {
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(cfg.RedisCluster, ",")}), nil
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(cfg.RedisCluster, ","), DialerRetries: dialTries}), nil
 	}
 	opt, err := redis.ParseURL(cfg.Redis)
 	if err != nil {
 		return nil, fmt.Errorf("--redis: %w", err)
 	}
+	if dialTries > 0 {
+		opt.DialerRetries = dialTries
+	}
 	return redis.NewClient(opt), nil
+}
+
+// waitForRedis holds start-up, with --redis-wait, until Redis answers
+// PING: a node started together with its Redis then begins ready, and a
+// node whose Redis never comes fails where its supervisor sees it.
+func waitForRedis(ctx context.Context, cfg *config, log zerolog.Logger) error {
+	if cfg.RedisWait <= 0 || cfg.embedded() {
+		return nil
+	}
+	rdb, err := redisClient(cfg, 1) // this loop is the retry, and keeps each try's reason
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeout(ctx, cfg.RedisWait)
+	defer cancel()
+	// Failed tries are expected here, and the error below reports them.
+	redisLogs.quietFor(cfg.RedisWait)
+	defer redisLogs.quietFor(0)
+	log.Info().Str("redis", redisAddr(cfg)).Stringer("wait", cfg.RedisWait).Msg("waiting for Redis")
+	var last error
+	for try, pause := 1, 50*time.Millisecond; ; try, pause = try+1, min(2*pause, 2*time.Second) {
+		err := rdb.Ping(ctx).Err()
+		if err == nil {
+			return nil
+		}
+		if last == nil || ctx.Err() == nil { // keep the reason, not the deadline that cut a try short
+			last = err
+		}
+		log.Debug().Err(err).Int("try", try).Msg("redis not answering yet")
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("--redis-wait: Redis at %s did not answer PING within %s: %w", redisAddr(cfg), cfg.RedisWait, last)
+		case <-time.After(pause):
+		}
+	}
+}
+
+// redisAddr names the Redis server without the credentials its URL may
+// carry.
+func redisAddr(cfg *config) string {
+	if cfg.RedisCluster != "" {
+		return cfg.RedisCluster
+	}
+	if opt, err := redis.ParseURL(cfg.Redis); err == nil {
+		return opt.Addr
+	}
+	return "(unparsable --redis URL)"
 }
 
 // senders route email and SMS to SMTP and the webhook when configured,
@@ -208,9 +317,10 @@ func senders(cfg *config, outbox notify.Outbox, log zerolog.Logger) (notify.Send
 	return mux, nil
 }
 
-// seed creates the bootstrap admin and the demo accounts, printing the
-// demo logins (passwords are shown once, here, and never logged).
-func (a *app) seed(ctx context.Context, cfg *config, out io.Writer) error {
+// seed creates the bootstrap admin and the demo accounts. Demo passwords
+// are shown once and never logged: logs are collected and kept, a
+// terminal is not, so without one they go to a file only its owner reads.
+func (a *app) seed(ctx context.Context, cfg *config, console io.Writer, log zerolog.Logger) error {
 	if cfg.AdminEmail != "" {
 		if _, err := a.svc.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return fmt.Errorf("bootstrap admin: %w", err)
@@ -223,24 +333,28 @@ func (a *app) seed(ctx context.Context, cfg *config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("demo seed: %w", err)
 	}
-	if len(logins) > 0 {
-		fmt.Fprintln(out, "Demo logins (shown once):")
-		for _, l := range logins {
-			fmt.Fprintf(out, "  %-10s %-20s %s\n", l.Role, l.Email, l.Password)
-		}
+	if len(logins) == 0 {
+		return nil // another node, or an earlier start, seeded them
 	}
+	if console != nil {
+		printLogins(console, logins)
+		return nil
+	}
+	path, err := writeLogins(logins)
+	if err != nil {
+		return fmt.Errorf("demo logins: %w", err)
+	}
+	// Log, not Info: the path must show at every --log-level.
+	log.Log().Str("path", path).Msg("demo logins written to " + path)
 	return nil
 }
 
 func newLogger(cfg *config, w io.Writer) zerolog.Logger {
-	level, err := zerolog.ParseLevel(cfg.LogLevel)
-	if err != nil {
-		level = zerolog.InfoLevel
-	}
+	level, _ := zerolog.ParseLevel(cfg.LogLevel) // checked when the config was parsed
 	format := cfg.LogFormat
 	if format == "" {
 		format = "json"
-		if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		if terminal(w) != nil {
 			format = "console"
 		}
 	}
@@ -248,6 +362,14 @@ func newLogger(cfg *config, w io.Writer) zerolog.Logger {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
+}
+
+// terminal returns w when it is a terminal, else nil.
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		return w
+	}
+	return nil
 }
 
 func randomSecret() []byte {
