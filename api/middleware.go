@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -109,15 +110,37 @@ func newRequestID() string {
 
 // securityHeaders are sent on every answer. no-referrer matters most: a
 // customer page's URL is a credential and must not leak to other sites.
-func securityHeaders(next http.Handler) http.Handler {
+// The pages may connect only to this origin (and the public URL's
+// WebSocket origin, when the page is reached by another name), never
+// to any other host; no <base> may redirect relative URLs, and forms
+// post only here.
+func securityHeaders(publicURL string, next http.Handler) http.Handler {
+	csp := "default-src 'self'; connect-src 'self'" + wsOrigin(publicURL) +
+		"; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", csp)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// wsOrigin is " ws://host" (or wss for https) of the public URL, or ""
+// when there is none.
+func wsOrigin(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	switch u.Scheme {
+	case "https":
+		return " wss://" + u.Host
+	case "http":
+		return " ws://" + u.Host
+	}
+	return ""
 }
 
 type ctxKey int

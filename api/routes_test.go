@@ -54,3 +54,24 @@ func TestAPIRouteErrors(t *testing.T) {
 		t.Errorf("GET /style.css: Content-Type %q", r.header.Get("Content-Type"))
 	}
 }
+
+// The pages may connect only to their own origin and the public URL's
+// WebSocket origin; no <base> or foreign form target.
+func TestContentSecurityPolicy(t *testing.T) {
+	e := newEnv(t, "memory")
+	csp := e.do("GET", "/", "", nil).want(200).header.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'self'", "connect-src 'self' ws://cohub.test;", "base-uri 'none'",
+		"form-action 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	for _, bad := range []string{"ws: ", "wss:;", "unsafe-inline", "unsafe-eval", "*"} {
+		if strings.Contains(csp, bad) {
+			t.Errorf("CSP %q allows %q", csp, bad)
+		}
+	}
+	if got := wsOrigin("https://cohub.example.com:8443/base"); got != " wss://cohub.example.com:8443" {
+		t.Errorf("wsOrigin(https) = %q", got)
+	}
+}

@@ -66,7 +66,7 @@ func (s *Server) Origins() []string { return s.origins }
 
 // Handler is the whole HTTP edge, middleware included.
 func (s *Server) Handler() http.Handler {
-	return logRequests(s.log, securityHeaders(s.metrics.wrap(s.router)))
+	return logRequests(s.log, securityHeaders(s.opts.PublicURL, s.metrics.wrap(s.router)))
 }
 
 func (s *Server) routes() {
