@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
@@ -295,9 +296,15 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.node.metrics.FramesIn.Inc()
+		if typ == websocket.MessageText && !utf8.Valid(msg) {
+			c.close(websocket.StatusInvalidFramePayloadData, "text frames must be UTF-8")
+			continue
+		}
 		allowed := c.allow(time.Now())
-		if !c.later(func(context.Context) { c.handle(typ, msg, allowed) }) {
-			// More frames wait than a client within its rate can send.
+		if !c.later(func(context.Context) { c.handle(typ, msg, allowed) }) && !c.backedUp() {
+			// More frames wait than a client within its rate can send. A
+			// client not reading its refusals gets no more of them: its
+			// flood ends in 4029, not in its queue.
 			c.reply(refOf(msg), frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"})
 		}
 	}

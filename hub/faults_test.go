@@ -114,7 +114,8 @@ func TestSlowConsumerResumes(t *testing.T) {
 }
 
 // Refusals: a foreign Origin, no credential, a forged link, an oversized
-// frame (1009), a flood (rate_limited).
+// frame (1009), invalid UTF-8 (1007), a bad since (bad_frame), a flood
+// (rate_limited).
 func TestRefusals(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	tn := c.nodes[0]
@@ -138,6 +139,23 @@ func TestRefusals(t *testing.T) {
 	if code := big.closeStatus(); code != websocket.StatusMessageTooBig {
 		t.Fatalf("oversized frame closed with %d, want 1009", code)
 	}
+
+	// Text frames are UTF-8: anything else closes with 1007.
+	garbled := c.agent(tn, id)
+	_ = garbled.ws.Write(ctx, websocket.MessageText, []byte("{\"op\":\"ping\",\"ref\":\"\xff\xfe\"}"))
+	if code := garbled.closeStatus(); code != websocket.StatusInvalidFramePayloadData {
+		t.Fatalf("invalid UTF-8 closed with %d, want 1007", code)
+	}
+
+	// since is a seq: a whole number, 0 or more.
+	strict := tn.dial(t, "access_token="+c.tokens["alex"])
+	for _, since := range []any{-1, 1.5, "3", true} {
+		r := strict.call(map[string]any{"op": "join", "topic": roomTopic(id), "since": since})
+		if r.Status != "error" || r.data()["code"] != codeBadFrame {
+			t.Fatalf("join with since %v: %s", since, r.raw)
+		}
+	}
+	strict.ok(map[string]any{"op": "join", "topic": roomTopic(id), "since": 0})
 
 	flood := tn.dial(t, "access_token="+c.tokens["alex"])
 	for i := range 60 {

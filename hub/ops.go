@@ -26,6 +26,10 @@ func (c *conn) join(f inFrame) {
 		c.reply(f.Ref, frameError{Code: "invalid_state", Message: "already joined; leave first"})
 		return
 	}
+	if f.Since != nil && *f.Since < 0 {
+		c.reply(f.Ref, frameError{Code: codeBadFrame, Message: "since is a seq: a whole number, 0 or more"})
+		return
+	}
 	if len(c.topics) >= maxTopics {
 		c.reply(f.Ref, frameError{Code: codeTooMany, Message: "at most 100 topics per connection"})
 		return
