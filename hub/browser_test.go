@@ -134,3 +134,26 @@ func TestCustomerPassesArePerBrowser(t *testing.T) {
 	}
 	_ = two
 }
+
+// A transcript longer than a replay page reaches the page whole: the
+// client library follows the pages.
+func TestLongTranscriptInBrowser(t *testing.T) {
+	cfg := fast()
+	cfg.ReplayPage = 40
+	c := newClusterWith(t, "memory", 1, cfg, unlimited)
+	id, link := c.session(rooms.CreateRequest{})
+	c.fill(id, 150, "line-")
+	cust := browsertest.Start(t)
+	if err := chromedp.Do(cust, chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link),
+		chromedp.Poll[chromedp.Void](`document.body.textContent.includes("line-149")`)); err != nil {
+		t.Fatalf("customer page: %v", err)
+	}
+	seen, err := chromedp.Run(cust, chromedp.Evaluate[int](
+		`new Set([...document.body.textContent.matchAll(/line-(\d+)/g)].map(m => m[1])).size`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != 150 {
+		t.Fatalf("%d of 150 messages on the page", seen)
+	}
+}

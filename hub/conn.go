@@ -45,6 +45,8 @@ type conn struct {
 	agent   *rooms.Agent
 	agentID string
 	token   string
+	// slot is the connection's credential slot on this node (see claim).
+	slot string
 	// customers
 	link     string
 	custTok  string
@@ -112,13 +114,19 @@ func (c *conn) backedUp() bool {
 	return len(c.queue) >= c.node.cfg.SendQueue/2
 }
 
-// sendAll queues a replay: it counts against the bound only as it was
-// before, since its size is bounded by the room log, not by a client
-// falling behind.
+// sendAll queues a reply with its replay. It counts against the queue's
+// bound like any frame (a replay is at most a page): a client that does
+// not read what it asked for is closed with 4008, not held in memory.
 func (c *conn) sendAll(frames [][]byte) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		return
+	}
+	if len(c.queue)+len(frames) > c.node.cfg.SendQueue {
+		c.mu.Unlock()
+		c.node.metrics.SlowClosed.Inc()
+		c.close(closeSlow, "slow_consumer")
 		return
 	}
 	c.queue = append(c.queue, frames...)

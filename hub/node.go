@@ -40,8 +40,13 @@ type Config struct {
 	// revoked link or lost access closes it.
 	RecheckEvery int
 	// FrameRate (20/s) and FrameBurst (40) limit a connection's frames;
-	// SendQueue (256) bounds the frames waiting for a slow client.
-	FrameRate, FrameBurst, SendQueue int
+	// SendQueue (256) bounds the frames waiting for a slow client;
+	// ReplayPage (128, at most half the queue) is how many events one
+	// join replays at most.
+	FrameRate, FrameBurst, SendQueue, ReplayPage int
+	// MaxConnsPerLink (5) and MaxConnsPerAgent (20) bound the open
+	// connections of one customer session and of one agent, per node.
+	MaxConnsPerLink, MaxConnsPerAgent int
 	// WriteError answers a refused upgrade (the API's error shape).
 	WriteError func(http.ResponseWriter, *http.Request, error)
 }
@@ -60,10 +65,14 @@ func (c *Config) defaults() {
 	for _, v := range []struct {
 		p   *int
 		def int
-	}{{&c.FrameRate, 20}, {&c.FrameBurst, 40}, {&c.SendQueue, 256}, {&c.RecheckEvery, 6}} {
+	}{{&c.FrameRate, 20}, {&c.FrameBurst, 40}, {&c.SendQueue, 256}, {&c.RecheckEvery, 6},
+		{&c.MaxConnsPerLink, 5}, {&c.MaxConnsPerAgent, 20}} {
 		if *v.p == 0 {
 			*v.p = v.def
 		}
+	}
+	if c.ReplayPage <= 0 || c.ReplayPage > c.SendQueue/2 {
+		c.ReplayPage = max(min(128, c.SendQueue/2), 1)
 	}
 	if c.Node == "" {
 		c.Node = "n_" + ulid.Make().String()
@@ -93,6 +102,7 @@ type Node struct {
 
 	mu      sync.RWMutex
 	conns   map[*conn]struct{}
+	slots   map[string]int // open connections per customer session and per agent
 	rooms   map[string]*room
 	inboxes map[string]map[*conn]struct{}
 	entries map[string]presence.Conn // connID|room -> presence entry
@@ -108,7 +118,7 @@ func NewNode(cfg Config) *Node {
 		cfg: cfg, id: cfg.Node, svc: cfg.Service, store: cfg.Service.Store(), bus: cfg.Bus,
 		pres: cfg.Presence, metrics: cfg.Metrics, log: cfg.Log.With().Str("node", cfg.Node).Logger(),
 		ctx: ctx, stop: stop,
-		conns: map[*conn]struct{}{}, rooms: map[string]*room{},
+		conns: map[*conn]struct{}{}, rooms: map[string]*room{}, slots: map[string]int{},
 		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]presence.Conn{},
 	}
 	cfg.Service.OnCommit(n.onCommit)
@@ -218,7 +228,41 @@ func (n *Node) unregister(c *conn) {
 	n.mu.Lock()
 	delete(n.conns, c)
 	n.mu.Unlock()
+	n.releaseSlot(c)
 	n.metrics.Connections.WithLabelValues(c.role).Dec()
+}
+
+// errTooManyConns refuses a connection past its credential's bound.
+var errTooManyConns = fmt.Errorf("%w: too many open connections; close another tab or window first", rooms.ErrRateLimited)
+
+// claim takes a connection slot of its credential: a customer session or
+// an agent may hold only so many connections on this node, so one link
+// cannot pin the node's memory.
+func (n *Node) claim(c *conn) bool {
+	key, limit := "a:"+c.agentID, n.cfg.MaxConnsPerAgent
+	if c.agentID == "" {
+		key, limit = "c:"+c.claims.SessionID, n.cfg.MaxConnsPerLink
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.slots[key] >= limit {
+		return false
+	}
+	n.slots[key]++
+	c.slot = key
+	return true
+}
+
+// releaseSlot gives a connection's slot back.
+func (n *Node) releaseSlot(c *conn) {
+	if c.slot == "" {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.slots[c.slot]--; n.slots[c.slot] <= 0 {
+		delete(n.slots, c.slot)
+	}
 }
 
 func entryKey(connID, roomID string) string { return connID + "|" + roomID }

@@ -34,7 +34,14 @@ func (c *conn) join(f inFrame) {
 		c.reply(f.Ref, frameError{Code: codeTooMany, Message: "at most 100 topics per connection"})
 		return
 	}
-	snapshot, err := c.admit(id)
+	if err := c.authorize(id); err != nil {
+		c.reply(f.Ref, err)
+		return
+	}
+	if c.servePage(f, id) {
+		return
+	}
+	snapshot, err := c.enter(id)
 	if err != nil {
 		c.reply(f.Ref, err)
 		return
@@ -50,7 +57,9 @@ func (c *conn) join(f inFrame) {
 	if err := <-done; err != nil {
 		c.node.release(r)
 		c.node.presenceLeave(c, id)
-		c.reply(f.Ref, err)
+		if !errors.Is(err, errPaged) { // a page was the answer
+			c.reply(f.Ref, err)
+		}
 		return
 	}
 	if c.topics == nil {
@@ -62,18 +71,63 @@ func (c *conn) join(f inFrame) {
 	}
 }
 
-// admit authorizes a room join and returns how to take the joiner's
-// snapshot: agents who may act on the session, and a customer only into
-// the room of their own link, gates passed.
-func (c *conn) admit(id string) (func(context.Context) (map[string]any, error), error) {
+// authorize allows a room join: agents who may act on the session, and
+// a customer only into the room of their own link, gates passed.
+func (c *conn) authorize(id string) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	if c.agent != nil {
+		return c.node.svc.MayOpen(ctx, c.agent, id)
+	}
+	if id != c.claims.SessionID {
+		return rooms.ErrForbidden
+	}
+	_, _, err := c.node.svc.CustomerAuth(ctx, c.link, c.custTok)
+	return err
+}
+
+// servePage answers a join whose replay is longer than a page with that
+// page alone: the topic is not joined, and the client joins again from
+// where the page ended. No room goroutine and no presence are involved,
+// and a client holds at most a page of replay at a time.
+func (c *conn) servePage(f inFrame, id string) bool {
+	if f.Since == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	store := c.node.store
+	seq, epoch, err := store.LastSeq(ctx, id)
+	if err != nil || (f.Epoch != "" && f.Epoch != epoch) || seq-*f.Since <= int64(c.node.cfg.ReplayPage) {
+		return false
+	}
+	evs, err := store.Events(ctx, id, *f.Since, c.node.cfg.ReplayPage)
+	if err != nil || len(evs) == 0 {
+		return false
+	}
+	frames, next := pageFrames(roomTopic(id), evs)
+	data := map[string]any{"seq": seq, "epoch": epoch, "recovered": true, "more": true, "next": next}
+	c.sendAll(append([][]byte{encode(outFrame{Op: "reply", Ref: f.Ref, Status: "ok", Data: data})}, frames...))
+	return true
+}
+
+// pageFrames are the event frames of a page and the seq it ends at.
+func pageFrames(topic string, evs []rooms.Event) ([][]byte, int64) {
+	out := make([][]byte, 0, len(evs))
+	for _, e := range evs {
+		if b, err := json.Marshal(e); err == nil {
+			out = append(out, eventFrame(topic, e.Seq, b))
+		}
+	}
+	return out, evs[len(evs)-1].Seq
+}
+
+// enter returns how to take the joiner's snapshot; a customer's entry is
+// recorded first (presence, then customer.joined).
+func (c *conn) enter(id string) (func(context.Context) (map[string]any, error), error) {
 	svc := c.node.svc
 	if c.agent != nil {
 		agent := c.agent
-		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-		defer cancel()
-		if err := svc.MayOpen(ctx, agent, id); err != nil {
-			return nil, err
-		}
 		return func(ctx context.Context) (map[string]any, error) {
 			s, err := svc.OpenRoom(ctx, agent, id)
 			if err != nil {
@@ -82,14 +136,8 @@ func (c *conn) admit(id string) (func(context.Context) (map[string]any, error), 
 			return map[string]any{"session": s, "indicator": s.Indicator}, nil
 		}, nil
 	}
-	if id != c.claims.SessionID {
-		return nil, rooms.ErrForbidden
-	}
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()
-	if _, _, err := svc.CustomerAuth(ctx, c.link, c.custTok); err != nil {
-		return nil, err
-	}
 	// Presence first: agents then see the customer arrive online, never
 	// joined-but-offline for a moment.
 	c.node.presenceJoin(c, id)

@@ -484,6 +484,11 @@ func (r *room) join(ctx context.Context, m joinMsg) error {
 		}
 	}
 	r.catchUp(ctx)
+	if m.since != nil && (m.epoch == "" || m.epoch == r.epoch) && r.lastSeq-*m.since > int64(r.node.cfg.ReplayPage) {
+		// The log grew past a page since the connection looked: a page
+		// again, not a join.
+		return r.page(ctx, m)
+	}
 	data, err := m.snapshot(ctx)
 	if err != nil {
 		return err
@@ -497,6 +502,21 @@ func (r *room) join(ctx context.Context, m joinMsg) error {
 	m.c.sendAll(append([][]byte{reply}, replay...))
 	r.subs[m.c] = struct{}{}
 	return nil
+}
+
+// errPaged says a join was answered with a page of its replay, not joined.
+var errPaged = errors.New("answered with a page")
+
+func (r *room) page(ctx context.Context, m joinMsg) error {
+	evs, err := r.node.store.Events(ctx, r.id, *m.since, r.node.cfg.ReplayPage)
+	if err != nil || len(evs) == 0 {
+		r.node.noteErr(err, "room replay")
+		return rooms.ErrUnavailable
+	}
+	frames, next := pageFrames(r.topic, evs)
+	data := map[string]any{"seq": r.lastSeq, "epoch": r.epoch, "recovered": true, "more": true, "next": next}
+	m.c.sendAll(append([][]byte{encode(outFrame{Op: "reply", Ref: m.ref, Status: "ok", Data: data})}, frames...))
+	return errPaged
 }
 
 // replay returns the event frames after since, or false when since

@@ -33,6 +33,10 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n.writeError(w, r, err)
 		return
 	}
+	if !n.claim(c) {
+		n.writeError(w, r, errTooManyConns)
+		return
+	}
 	// The server's read timeout would otherwise cut the connection:
 	// hijacked connections keep the deadlines net/http set.
 	rc := http.NewResponseController(w)
@@ -43,9 +47,11 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		OriginPatterns: n.cfg.Origins,
 	})
 	if err != nil {
+		n.releaseSlot(c)
 		return // Accept answered (403 for a foreign Origin)
 	}
 	if ws.Subprotocol() != Subprotocol {
+		n.releaseSlot(c)
 		_ = ws.Close(websocket.StatusPolicyViolation, "subprotocol "+Subprotocol+" required")
 		return
 	}
@@ -123,6 +129,8 @@ func (n *Node) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusForbidden, "forbidden"
 	case errors.Is(err, rooms.ErrSessionEnded):
 		status, code = http.StatusGone, "session_ended"
+	case errors.Is(err, rooms.ErrRateLimited):
+		status, code = http.StatusTooManyRequests, "rate_limited"
 	case errors.Is(err, rooms.ErrUnavailable):
 		status, code = http.StatusServiceUnavailable, "backend_unavailable"
 	}

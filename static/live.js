@@ -83,11 +83,18 @@
     return Promise.resolve(null);
   };
 
-  Live.prototype.rejoin = function (topic) {
+  // rejoin joins a topic from its last seq (or from since). A long replay
+  // comes a page at a time: a reply with more:true is not a join, and the
+  // client joins again from next until the rest fits.
+  Live.prototype.rejoin = function (topic, since) {
     var self = this, t = this.topics[topic];
     var op = { op: "join", topic: topic };
-    if (topic !== "inbox") { op.since = t.seq; op.epoch = t.epoch; }
+    if (topic !== "inbox") { op.since = since === undefined ? t.seq : since; op.epoch = t.epoch; }
     return this.call(op).then(function (r) {
+      if (r.status === "ok" && r.data && r.data.more) {
+        t.epoch = r.data.epoch || "";
+        return self.rejoin(topic, r.data.next);
+      }
       if (r.status === "ok" && r.data) {
         if (r.data.recovered === false) { t.seq = r.data.seq || 0; }
         t.epoch = r.data.epoch || "";
@@ -102,8 +109,10 @@
     return this.call({ op: "leave", topic: topic });
   };
 
+  // send names each message, so a resend after a lost reply is logged once.
   Live.prototype.send = function (topic, text) {
-    return this.call({ op: "send", topic: topic, data: { text: text } });
+    var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + "-" + Math.random();
+    return this.call({ op: "send", topic: topic, id: id, data: { text: text } });
   };
 
   Live.prototype.typing = function (topic) {

@@ -1,0 +1,152 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// fill logs n messages in a room.
+func (c *cluster) fill(id string, n int, text string) {
+	c.t.Helper()
+	for i := range n {
+		_, err := c.svc().PostMessage(context.Background(), id, rooms.Message{
+			From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: fmt.Sprint(text, i), AgentsHere: true})
+		c.must(err)
+	}
+}
+
+// unlimited lets the tests fill rooms fast.
+func unlimited(cfg *rooms.Config) { cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6 }
+
+// A long replay comes a page at a time: a join whose replay is longer
+// than a page gets that page with more:true and is not joined; the client
+// joins again from next until the rest fits, then it is live. Every event
+// arrives once, in order.
+func TestReplayIsPaged(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			cfg := fast()
+			cfg.ReplayPage = 50
+			c := newClusterWith(t, backend, 1, cfg, unlimited)
+			id, _ := c.session(rooms.CreateRequest{})
+			c.fill(id, 120, "m")
+			topic := roomTopic(id)
+			cl := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
+			since, pages := int64(0), 0
+			for {
+				d := cl.ok(map[string]any{"op": "join", "topic": topic, "since": since})
+				if d["more"] != true {
+					if d["session"] == nil || d["recovered"] != true {
+						t.Fatalf("the last join is a join: %v", d)
+					}
+					break
+				}
+				if pages++; pages > 5 || d["session"] != nil {
+					t.Fatalf("page %d: %v", pages, d)
+				}
+				next := int64(d["next"].(float64))
+				if next-since != 50 {
+					t.Fatalf("a page of %d events, want 50", next-since)
+				}
+				since = next
+				// Not joined: sending needs the join.
+				r := cl.call(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "x"}})
+				if r.Data == nil || r.data()["code"] != codeNotJoined {
+					t.Fatalf("send between pages: %s", r.raw)
+				}
+			}
+			if pages != 2 {
+				t.Fatalf("%d pages, want 2", pages)
+			}
+			cl.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "live now"}})
+			cl.await("the live message", func(f frame) bool { return f.Op == "event" && f.data()["text"] == "live now" })
+			evs := cl.all(func(f frame) bool { return f.Op == "event" && f.Topic == topic })
+			checkContiguous(t, evs)
+			if len(evs) != c.fillCount(id) {
+				t.Fatalf("%d events delivered, the log has %d", len(evs), c.fillCount(id))
+			}
+		})
+	}
+}
+
+func (c *cluster) fillCount(id string) int {
+	evs, err := c.svc().Store().Events(context.Background(), id, 0, 0)
+	c.must(err)
+	return len(evs)
+}
+
+// A client that asks for replays and never reads them is closed with 4008
+// once they pass its queue's bound, instead of being held in memory
+// (the review pinned 120 MB with 20 such connections).
+func TestUnreadReplaysAreBounded(t *testing.T) {
+	cfg := fast()
+	cfg.PingEvery = time.Hour // the stalled reader must fall to its queue, not to a ping
+	c := newClusterWith(t, "memory", 1, cfg, unlimited)
+	id, link := c.session(rooms.CreateRequest{})
+	c.fill(id, 300, strings.Repeat("😀", rooms.MaxMessageChars-3))
+	cl := c.nodes[0].dial(t, "link="+link)
+	cl.pause()
+	for i := range 100 {
+		cl.send(map[string]any{"op": "join", "ref": fmt.Sprint("j", i), "topic": roomTopic(id), "since": 0})
+	}
+	slow := c.nodes[0].node.metrics.SlowClosed
+	deadline := time.Now().Add(waitLimit)
+	for counter(slow) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("100 unread replays and the connection is still held")
+		}
+		time.Sleep(10 * time.Millisecond) // polling a server counter: nothing else shows the close to a stalled reader
+	}
+	cl.resume()
+	if code := cl.closeStatus(); code != closeSlow {
+		t.Fatalf("closed with %d, want 4008", code)
+	}
+}
+
+// One customer session (or one agent) may hold only so many connections
+// on a node; the next is refused with 429 until one closes.
+func TestConnectionsPerCredential(t *testing.T) {
+	cfg := fast()
+	cfg.MaxConnsPerLink, cfg.MaxConnsPerAgent = 3, 2
+	c := newCluster(t, "memory", 1, cfg)
+	tn := c.nodes[0]
+	_, link := c.session(rooms.CreateRequest{})
+	_, other := c.session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
+	refused := func(query string) {
+		t.Helper()
+		_, resp, err := tn.tryDial(t, query, nil)
+		if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+			t.Fatalf("%s past its bound: err %v, resp %v", strings.SplitN(query, "=", 2)[0], err, resp)
+		}
+	}
+	var custs []*client
+	for range 3 {
+		custs = append(custs, tn.dial(t, "link="+link))
+	}
+	refused("link=" + link)
+	tn.dial(t, "link="+other) // another session has its own bound
+	for range 2 {
+		tn.dial(t, "access_token="+c.tokens["alex"])
+	}
+	refused("access_token=" + c.tokens["alex"])
+	tn.dial(t, "access_token="+c.tokens["blake"])
+
+	// A closed connection gives its place back.
+	_ = custs[0].ws.CloseNow()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		if _, _, err := tn.tryDial(t, "link="+link, nil); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a closed connection kept its place")
+		}
+		time.Sleep(10 * time.Millisecond) // the server unregisters a beat after the close; nothing announces it
+	}
+}
