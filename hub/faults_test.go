@@ -102,7 +102,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 	}
 
 	again := c.nodes[0].dial(t, "link="+link)
-	r := again.ok(map[string]any{"op": "join", "topic": topic, "since": last, "epoch": joined["epoch"]})
+	r := again.rejoin(topic, last, joined["epoch"])
 	if r["recovered"] != true {
 		t.Fatalf("resume not recovered: %v", r)
 	}

@@ -379,6 +379,22 @@ func (c *client) call(op map[string]any) frame {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // ok calls and fails the test unless the reply is ok.
+// rejoin joins a topic from since as a client library does: it follows
+// the replay's pages and returns the join's reply.
+func (c *client) rejoin(topic string, since int64, epoch any) map[string]any {
+	c.t.Helper()
+	for pages := 0; ; pages++ {
+		d := c.ok(map[string]any{"op": "join", "topic": topic, "since": since, "epoch": epoch})
+		if d["more"] != true {
+			return d
+		}
+		if pages > 1000 {
+			c.t.Fatalf("a replay of over 1000 pages")
+		}
+		since = int64(d["next"].(float64))
+	}
+}
+
 func (c *client) ok(op map[string]any) map[string]any {
 	c.t.Helper()
 	r := c.call(op)
