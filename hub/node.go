@@ -107,7 +107,8 @@ type Node struct {
 	inboxes map[string]map[*conn]struct{}
 	entries map[string]presence.Conn // connID|room -> presence entry
 	presMu  sync.Mutex               // orders refreshes and leaves
-	subMu   sync.Mutex               // orders a room's bus subscribe and unsubscribe
+	logs    logLimiter
+	subMu   sync.Mutex // orders a room's bus subscribe and unsubscribe
 }
 
 // NewNode builds a node; Run starts its loops.
@@ -355,11 +356,44 @@ func (n *Node) sweep(ctx context.Context) {
 	}
 }
 
+// noteErr counts a backend failure and logs it, at most once per kind
+// every logEvery: while Redis is away the node's loops fail each second,
+// and one line per kind says as much as sixty.
 func (n *Node) noteErr(err error, what string) {
-	if err != nil {
-		n.metrics.RedisErrors.Inc()
-		n.log.Warn().Err(err).Msg(what + " failed")
+	if err == nil {
+		return
 	}
+	n.metrics.RedisErrors.Inc()
+	if held, ok := n.logs.allow(what, time.Now()); ok {
+		n.log.Warn().Err(err).Int("suppressed", held).Msg(what + " failed")
+	}
+}
+
+const logEvery = 10 * time.Second
+
+// logLimiter lets one line per kind through every logEvery and counts
+// the rest.
+type logLimiter struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+	held map[string]int
+}
+
+// allow reports whether a line of this kind may be written now, and how
+// many were held back since the last one.
+func (l *logLimiter) allow(kind string, now time.Time) (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last, l.held = map[string]time.Time{}, map[string]int{}
+	}
+	if t, ok := l.last[kind]; ok && now.Sub(t) < logEvery {
+		l.held[kind]++
+		return 0, false
+	}
+	held := l.held[kind]
+	l.last[kind], l.held[kind] = now, 0
+	return held, true
 }
 
 // pingDue pings the connections whose interval is up; each ping lives
