@@ -56,6 +56,32 @@ type env struct {
 	tokens  map[string]string
 	n       int           // numbers unique contacts
 	sender  notify.Sender // nil: the outbox takes both channels
+	logs    *logBuffer    // nil: logs go nowhere
+}
+
+// logBuffer collects a server's log lines (written from many goroutines).
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (e *env) logger() zerolog.Logger {
+	if e.logs == nil {
+		return zerolog.Nop()
+	}
+	return zerolog.New(e.logs).Level(zerolog.DebugLevel)
 }
 
 const testPassword = "correct-horse-battery"
@@ -100,8 +126,8 @@ func (e *env) start() {
 	e.svc = rooms.NewService(e.store, sender, rooms.Config{
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost,
-	}, zerolog.Nop())
-	e.srv = httptest.NewServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, zerolog.Nop()).Handler())
+	}, e.logger())
+	e.srv = httptest.NewServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, e.logger()).Handler())
 	e.t.Cleanup(e.srv.Close)
 }
 
