@@ -44,9 +44,12 @@ type Config struct {
 	// ReplayPage (128, at most half the queue) is how many events one
 	// join replays at most.
 	FrameRate, FrameBurst, SendQueue, ReplayPage int
-	// MaxConnsPerLink (5) and MaxConnsPerAgent (20) bound the open
-	// connections of one customer session and of one agent, per node.
-	MaxConnsPerLink, MaxConnsPerAgent int
+	// MaxConnsPerLink (5) bounds the open connections of one customer
+	// session, and MaxAgentConnsPerRoom (20) those of one agent joined to
+	// one room, per node. An agent's connections are not bounded as such:
+	// one account may host many rooms (integrations, the load bench), and
+	// what each connection can hold is bounded by paging and its queue.
+	MaxConnsPerLink, MaxAgentConnsPerRoom int
 	// WriteError answers a refused upgrade (the API's error shape).
 	WriteError func(http.ResponseWriter, *http.Request, error)
 }
@@ -66,7 +69,7 @@ func (c *Config) defaults() {
 		p   *int
 		def int
 	}{{&c.FrameRate, 20}, {&c.FrameBurst, 40}, {&c.SendQueue, 256}, {&c.RecheckEvery, 6},
-		{&c.MaxConnsPerLink, 5}, {&c.MaxConnsPerAgent, 20}} {
+		{&c.MaxConnsPerLink, 5}, {&c.MaxAgentConnsPerRoom, 20}} {
 		if *v.p == 0 {
 			*v.p = v.def
 		}
@@ -236,33 +239,50 @@ func (n *Node) unregister(c *conn) {
 // errTooManyConns refuses a connection past its credential's bound.
 var errTooManyConns = fmt.Errorf("%w: too many open connections; close another tab or window first", rooms.ErrRateLimited)
 
-// claim takes a connection slot of its credential: a customer session or
-// an agent may hold only so many connections on this node, so one link
-// cannot pin the node's memory.
+// errTooManyTabs refuses an agent's join past the room's bound.
+var errTooManyTabs = frameError{Code: codeRateLimited, Message: "this room is open in too many of your tabs; close one first"}
+
+// claim takes a customer connection's slot: one customer session may hold
+// only so many connections on this node, so one link cannot pin the
+// node's memory.
 func (n *Node) claim(c *conn) bool {
-	key, limit := "a:"+c.agentID, n.cfg.MaxConnsPerAgent
-	if c.agentID == "" {
-		key, limit = "c:"+c.claims.SessionID, n.cfg.MaxConnsPerLink
+	if c.agentID != "" {
+		return true
 	}
+	key := "c:" + c.claims.SessionID
+	if !n.take(key, n.cfg.MaxConnsPerLink) {
+		return false
+	}
+	c.slot = key
+	return true
+}
+
+// releaseSlot gives a customer connection's slot back.
+func (n *Node) releaseSlot(c *conn) {
+	if c.slot != "" {
+		n.give(c.slot)
+	}
+}
+
+// agentRoomSlot is the slot of an agent's connection joined to a room.
+func agentRoomSlot(agentID, roomID string) string { return "a:" + agentID + ":" + roomID }
+
+// take counts one more under key, unless limit are there already.
+func (n *Node) take(key string, limit int) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.slots[key] >= limit {
 		return false
 	}
 	n.slots[key]++
-	c.slot = key
 	return true
 }
 
-// releaseSlot gives a connection's slot back.
-func (n *Node) releaseSlot(c *conn) {
-	if c.slot == "" {
-		return
-	}
+func (n *Node) give(key string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.slots[c.slot]--; n.slots[c.slot] <= 0 {
-		delete(n.slots, c.slot)
+	if n.slots[key]--; n.slots[key] <= 0 {
+		delete(n.slots, key)
 	}
 }
 

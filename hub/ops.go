@@ -41,34 +41,49 @@ func (c *conn) join(f inFrame) {
 	if c.servePage(f, id) {
 		return
 	}
-	snapshot, err := c.enter(id)
-	if err != nil {
-		c.reply(f.Ref, err)
-		return
-	}
-	r := c.node.acquire(id)
-	done := make(chan error, 1)
-	if !r.call(joinMsg{c: c, ref: f.Ref, since: f.Since, epoch: f.Epoch, snapshot: snapshot, done: done}) {
-		c.node.release(r)
-		c.node.presenceLeave(c, id)
-		c.reply(f.Ref, rooms.ErrUnavailable)
-		return
-	}
-	if err := <-done; err != nil {
-		c.node.release(r)
-		c.node.presenceLeave(c, id)
+	if err := c.joinRoom(f, id); err != nil {
 		if !errors.Is(err, errPaged) { // a page was the answer
 			c.reply(f.Ref, err)
 		}
 		return
 	}
-	if c.topics == nil {
-		c.topics = map[string]*room{}
-	}
-	c.topics[f.Topic] = r
 	if c.agent != nil {
 		c.node.presenceJoin(c, id)
 	}
+}
+
+// joinRoom takes the agent's slot in the room, enters it and hands the
+// room goroutine the join; on failure nothing is left behind.
+func (c *conn) joinRoom(f inFrame, id string) error {
+	slot := ""
+	if c.agent != nil {
+		slot = agentRoomSlot(c.agentID, id)
+		if !c.node.take(slot, c.node.cfg.MaxAgentConnsPerRoom) {
+			return errTooManyTabs
+		}
+	}
+	snapshot, err := c.enter(id)
+	if err == nil {
+		r := c.node.acquire(id)
+		done := make(chan error, 1)
+		err = rooms.ErrUnavailable
+		if r.call(joinMsg{c: c, ref: f.Ref, since: f.Since, epoch: f.Epoch, snapshot: snapshot, done: done}) {
+			err = <-done
+		}
+		if err == nil {
+			if c.topics == nil {
+				c.topics = map[string]*room{}
+			}
+			c.topics[f.Topic] = r
+			return nil
+		}
+		c.node.release(r)
+		c.node.presenceLeave(c, id)
+	}
+	if slot != "" {
+		c.node.give(slot)
+	}
+	return err
 }
 
 // authorize allows a room join: agents who may act on the session, and
@@ -180,6 +195,9 @@ func (n *Node) leaveRoom(c *conn, r *room) {
 	}
 	n.release(r)
 	n.presenceLeave(c, r.id)
+	if c.agentID != "" {
+		n.give(agentRoomSlot(c.agentID, r.id))
+	}
 }
 
 type sendData struct {

@@ -109,33 +109,39 @@ func TestUnreadReplaysAreBounded(t *testing.T) {
 	}
 }
 
-// One customer session (or one agent) may hold only so many connections
-// on a node; the next is refused with 429 until one closes.
+// One customer session may hold only so many connections on a node (the
+// next is refused with 429 until one closes), and one agent only so many
+// connections joined to one room (the next join is refused).
 func TestConnectionsPerCredential(t *testing.T) {
 	cfg := fast()
-	cfg.MaxConnsPerLink, cfg.MaxConnsPerAgent = 3, 2
+	cfg.MaxConnsPerLink, cfg.MaxAgentConnsPerRoom = 3, 2
 	c := newCluster(t, "memory", 1, cfg)
 	tn := c.nodes[0]
-	_, link := c.session(rooms.CreateRequest{})
-	_, other := c.session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
-	refused := func(query string) {
-		t.Helper()
-		_, resp, err := tn.tryDial(t, query, nil)
-		if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
-			t.Fatalf("%s past its bound: err %v, resp %v", strings.SplitN(query, "=", 2)[0], err, resp)
-		}
-	}
+	id, link := c.session(rooms.CreateRequest{})
+	otherID, other := c.session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
 	var custs []*client
 	for range 3 {
 		custs = append(custs, tn.dial(t, "link="+link))
 	}
-	refused("link=" + link)
-	tn.dial(t, "link="+other) // another session has its own bound
-	for range 2 {
-		tn.dial(t, "access_token="+c.tokens["alex"])
+	_, resp, err := tn.tryDial(t, "link="+link, nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a fourth connection of one link: err %v, resp %v", err, resp)
 	}
-	refused("access_token=" + c.tokens["alex"])
-	tn.dial(t, "access_token="+c.tokens["blake"])
+	tn.dial(t, "link="+other) // another session has its own bound
+
+	var tabs []*client
+	for range 2 {
+		tab := tn.dial(t, "access_token="+c.tokens["alex"])
+		tab.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+		tabs = append(tabs, tab)
+	}
+	third := tn.dial(t, "access_token="+c.tokens["alex"])
+	if r := third.call(map[string]any{"op": "join", "topic": roomTopic(id)}); r.Status != "error" || r.data()["code"] != codeRateLimited {
+		t.Fatalf("a third tab in one room: %s", r.raw)
+	}
+	third.ok(map[string]any{"op": "join", "topic": roomTopic(otherID)}) // another room is fine
+	tabs[0].ok(map[string]any{"op": "leave", "topic": roomTopic(id)})
+	third.ok(map[string]any{"op": "join", "topic": roomTopic(id)}) // a leave gives the place back
 
 	// A closed connection gives its place back.
 	_ = custs[0].ws.CloseNow()

@@ -237,14 +237,15 @@ type idleReport struct {
 	before, held map[string]float64
 }
 
-// runIdle opens --conns connections, each joined to one of a few rooms,
-// holds them, and reads the server's own memory from its metrics before
-// and after: the per-connection cost.
+// runIdle opens --conns connections, ten to a room (an agent may have a
+// room open in at most 20 connections), holds them, and reads the
+// server's own memory from its metrics before and after: the
+// per-connection cost.
 func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 	rep := &idleReport{conns: o.Conns}
 	var rooms []room
 	if c != nil {
-		for i := range min(100, o.Conns) {
+		for i := range (o.Conns + 9) / 10 {
 			r, err := c.newRoom(ctx, i)
 			if err != nil {
 				return nil, err
