@@ -83,33 +83,39 @@ func (s *Service) PostMessage(ctx context.Context, id string, m Message) (Event,
 	case len(m.ID) > 64:
 		return Event{}, &ValidationError{Fields: map[string]string{"id": "must be at most 64 characters"}}
 	}
-	from, agentsHere := m.From, m.AgentsHere
-	opts := s.messageOptions(from, m.ID)
-	_, evs, err := s.commit(ctx, nil, id, opts, func(cur *Session) ([]Event, error) {
-		now := s.now()
-		if err := s.mayWrite(cur, from.Role, now); err != nil {
-			return nil, err
-		}
-		cur.UpdatedAt = now
-		if from.Role == "agent" {
-			cur.Internal.LastAgentAt = now
-		} else if !agentsHere {
-			cur.Updated = true
-		}
-		sender := from
-		if sender.Role == "customer" {
-			sender.Name = cur.Customer.Name
-		}
-		return []Event{{Type: EventMessage, At: now, From: &sender, Text: text}}, nil
+	from, now := m.From, s.now()
+	a, err := s.store.Append(ctx, id, MessageAppend{
+		Event: Event{Type: EventMessage, At: now, From: &from, Text: text}, Now: now,
+		MarkUpdated: from.Role == "customer" && !m.AgentsHere, Opts: s.messageOptions(from, m.ID),
 	})
 	var dup *DuplicateError
 	if errors.As(err, &dup) {
-		return Event{Seq: dup.LastSeq, Type: EventMessage, From: &from, Text: text}, nil
+		return a.Event, nil
 	}
 	if err != nil {
 		return Event{}, err
 	}
-	return evs[0], nil
+	if a.MarkedUpdated {
+		go s.announceUpdated(id, a.Event)
+	}
+	return a.Event, nil
+}
+
+// announceUpdated tells the commit hook that a message marked its session
+// updated (the agent's inbox shows it): the session is read for that,
+// off the message's path; it happens only while no agent is in the room.
+func (s *Service) announceUpdated(id string, e Event) {
+	if s.onCommit == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		s.log.Warn().Err(err).Str("session", id).Msg("updated session not announced")
+		return
+	}
+	s.onCommit(sess, []Event{e})
 }
 
 // messageOptions are a sender's bounds: the room cap (twice as high for
@@ -129,22 +135,7 @@ func (s *Service) messageOptions(from Actor, msgID string) CommitOptions {
 
 // mayWrite refuses writes the session's state does not allow.
 func (s *Service) mayWrite(cur *Session, role string, now time.Time) error {
-	if role != "customer" {
-		if cur.State == StateEnded {
-			return fmt.Errorf("%w: the session has ended", ErrReadOnly)
-		}
-		return nil
-	}
-	switch CustomerAccess(cur, now) {
-	case AccessLevelFull:
-		if cur.State == StatePlanned {
-			return ErrForbidden
-		}
-		return nil
-	case AccessLevelLimited:
-		return fmt.Errorf("%w: the session has ended; you can still read it", ErrReadOnly)
-	}
-	return ErrSessionEnded
+	return writeGate(cur, role, now)
 }
 
 // SeenAt records the last moment the customer was connected.

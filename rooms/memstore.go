@@ -298,6 +298,9 @@ func (m *MemStore) commitLocked(s *Session, events []Event, opts CommitOptions) 
 			return nil, err
 		}
 		version = prev.Internal.Version
+		if version == s.Internal.Version {
+			mergeActivity(s, prev, opts.ClearUpdated)
+		}
 	}
 	if version != s.Internal.Version {
 		return nil, ErrConflict
@@ -334,6 +337,85 @@ func (m *MemStore) commitLocked(s *Session, events []Event, opts CommitOptions) 
 	}
 	log.remember(opts.Once, int64(len(log.events)))
 	m.indexLocked(s)
+	return out, nil
+}
+
+// Append logs one chat message; the record changes only in its activity
+// (not its version), like the Redis store's small fields.
+func (m *MemStore) Append(_ context.Context, id string, a MessageAppend) (Appended, error) {
+	m.mu.Lock()
+	out, err := m.appendLocked(id, a)
+	publish := m.Published
+	m.mu.Unlock()
+	if err == nil && publish != nil {
+		publish(id, []Event{out.Event})
+	}
+	return out, err
+}
+
+func (m *MemStore) appendLocked(id string, a MessageAppend) (Appended, error) {
+	b, ok := m.sessions[id]
+	if !ok {
+		return Appended{}, ErrNotFound
+	}
+	s, err := decodeSession(b)
+	if err != nil {
+		return Appended{}, err
+	}
+	out := Appended{AgentID: s.AgentID, TeamID: s.TeamID}
+	log := m.logs[id]
+	if log == nil {
+		log = &memLog{epoch: newEpoch()}
+	}
+	if seq, ok := log.once[a.Opts.Once]; ok && a.Opts.Once != "" {
+		out.Event = a.Event
+		out.Event.Seq = seq
+		return out, &DuplicateError{LastSeq: seq}
+	}
+	role := a.Event.From.Role
+	if err := writeGate(s, role, a.Now); err != nil {
+		return out, err
+	}
+	if a.Opts.MaxEvents > 0 && int64(len(log.events))+1 > a.Opts.MaxEvents {
+		return out, ErrRoomFull
+	}
+	tat := time.Time{}
+	if r := a.Opts.Rate; r != nil {
+		var wait time.Duration
+		if tat, wait = gcra(log.rates[r.Key], time.Now(), r); wait > 0 {
+			return out, &RateLimitError{RetryAfter: wait}
+		}
+	}
+	e := a.Event
+	if role == "customer" {
+		from := *e.From
+		from.Name = s.Customer.Name
+		e.From = &from
+	}
+	evs, enc, err := numberEvents([]Event{e}, int64(len(log.events)))
+	if err != nil {
+		return out, err
+	}
+	out.MarkedUpdated = a.MarkUpdated && !s.Updated
+	touch := &Session{UpdatedAt: a.Now, Updated: a.MarkUpdated}
+	if role != "customer" {
+		touch.Internal.LastAgentAt = a.Now
+	}
+	mergeActivity(s, touch, false)
+	if b, err = encodeSession(s); err != nil {
+		return out, err
+	}
+	m.sessions[id], m.logs[id] = b, log
+	log.events = append(log.events, enc...)
+	if a.Opts.Rate != nil {
+		if log.rates == nil {
+			log.rates = map[string]time.Time{}
+		}
+		log.rates[a.Opts.Rate.Key] = tat
+	}
+	log.remember(a.Opts.Once, evs[0].Seq)
+	m.indexLocked(s)
+	out.Event = evs[0]
 	return out, nil
 }
 

@@ -39,6 +39,10 @@ type RedisStore struct {
 	repairMu  sync.Mutex
 	repair    map[string]bool // sessions whose indexes wait for a repair
 	repairing bool
+
+	pipe    *pipeliner
+	dirtyMu sync.Mutex
+	dirty   map[string]*Session // messages' activity waiting for the indexes
 }
 
 var _ Store = (*RedisStore)(nil)
@@ -48,7 +52,7 @@ func NewRedisStore(rdb redis.UniversalClient, prefix string, opts RedisOptions) 
 	if prefix == "" {
 		prefix = "cohub:"
 	}
-	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log}
+	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log, pipe: &pipeliner{rdb: rdb}}
 }
 
 func (r *RedisStore) key(parts ...string) string { return r.prefix + strings.Join(parts, ":") }
@@ -338,6 +342,7 @@ func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, opt
 	}
 	args := []any{expected, rec, newEpoch(), r.Channel(s.ID), boolArg(r.opts.Sharded), opts.MaxEvents,
 		opts.Once, every, burst, OnceKeep, OnceFor.Milliseconds()}
+	args = append(args, gateArgs(s, opts)...)
 	for _, e := range events {
 		e.Seq = 0
 		b, err := json.Marshal(e)
@@ -348,15 +353,16 @@ func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, opt
 	}
 	keys := []string{r.sessionKey(s.ID, "session"), r.sessionKey(s.ID, "seq"), r.sessionKey(s.ID, "log"),
 		r.sessionKey(s.ID, "meta"), r.sessionKey(s.ID, "once"), rate}
-	res, err := commitScript.Run(ctx, r.rdb, keys, args...).Int64Slice()
+	got, err := r.pipe.run(ctx, commitScript, keys, args)
 	if err != nil {
 		return nil, scriptError(err)
 	}
-	if len(res) != 2 {
-		return nil, unavailable(fmt.Errorf("commit script answered %v", res))
+	res, ok := got.([]any)
+	if !ok || len(res) != 2 {
+		return nil, unavailable(fmt.Errorf("commit script answered %v", got))
 	}
-	last := res[1]
-	if res[0] == 1 {
+	last, _ := res[1].(int64)
+	if res[0] == int64(1) {
 		return nil, &DuplicateError{LastSeq: last}
 	}
 	s.Internal.Version = expected + 1
@@ -463,14 +469,16 @@ func boolArg(b bool) string {
 
 // index updates the history and idle indexes after a commit; they live in
 // other slots than the session, and can be rebuilt from the records.
+// Scores only move forward: the coalescer may have written a message's
+// newer activity already.
 func (r *RedisStore) index(ctx context.Context, s *Session) error {
 	pipe := r.rdb.Pipeline()
 	score := float64(s.UpdatedAt.UnixMilli())
 	for _, name := range sessionIndexes(s) {
-		pipe.ZAdd(ctx, r.key("idx", name), redis.Z{Score: score, Member: s.ID})
+		pipe.ZAddGT(ctx, r.key("idx", name), redis.Z{Score: score, Member: s.ID})
 	}
 	if s.State == StateActive {
-		pipe.ZAdd(ctx, r.key("idx", "idle"), redis.Z{Score: float64(s.Internal.LastAgentAt.UnixMilli()), Member: s.ID})
+		pipe.ZAddGT(ctx, r.key("idx", "idle"), redis.Z{Score: float64(s.Internal.LastAgentAt.UnixMilli()), Member: s.ID})
 	} else {
 		pipe.ZRem(ctx, r.key("idx", "idle"), s.ID)
 	}
@@ -480,37 +488,34 @@ func (r *RedisStore) index(ctx context.Context, s *Session) error {
 
 // Session returns one session.
 func (r *RedisStore) Session(ctx context.Context, id string) (*Session, error) {
-	b, err := r.rdb.HGet(ctx, r.sessionKey(id, "session"), "d").Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, ErrNotFound
-	}
+	vals, err := r.rdb.HMGet(ctx, r.sessionKey(id, "session"), sessionFields...).Result()
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return decodeSession(b)
+	return overlay(vals)
 }
 
 // SessionsByID loads many sessions in one pipeline (one key per slot, so
 // it also works on Redis Cluster).
 func (r *RedisStore) SessionsByID(ctx context.Context, ids []string) ([]*Session, error) {
 	pipe := r.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, len(ids))
+	cmds := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.HGet(ctx, r.sessionKey(id, "session"), "d")
+		cmds[i] = pipe.HMGet(ctx, r.sessionKey(id, "session"), sessionFields...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, unavailable(err)
 	}
 	out := make([]*Session, 0, len(ids))
 	for _, c := range cmds {
-		b, err := c.Bytes()
-		if errors.Is(err, redis.Nil) {
-			continue
-		}
+		vals, err := c.Result()
 		if err != nil {
 			return nil, unavailable(err)
 		}
-		s, err := decodeSession(b)
+		s, err := overlay(vals)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

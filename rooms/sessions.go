@@ -152,7 +152,7 @@ func (s *Service) Get(ctx context.Context, a *Agent, id string) (*Session, error
 		return nil, err
 	}
 	if sess.Updated && sess.AgentID == a.ID {
-		sess, _, err = s.updateFrom(ctx, sess, id, func(cur *Session) ([]Event, error) {
+		sess, _, err = s.commit(ctx, sess, id, CommitOptions{ClearUpdated: true}, func(cur *Session) ([]Event, error) {
 			cur.Updated = false
 			return nil, nil
 		})

@@ -64,6 +64,13 @@ type Sessions interface {
 	// success s.Internal.Version is incremented and the events come back
 	// with their seq. See CommitOptions for the bounds and names.
 	Commit(ctx context.Context, s *Session, events []Event, opts CommitOptions) ([]Event, error)
+	// Append logs one chat message in one atomic step that reads only the
+	// session's small fields (its write gate and activity), never the
+	// whole record, and does not change its version: chat never conflicts
+	// with lifecycle commits. It fails like Commit (ErrRoomFull, a
+	// *RateLimitError, a *DuplicateError with the first seq) and as the
+	// gate says (ErrNotFound, ErrForbidden, ErrReadOnly, ErrSessionEnded).
+	Append(ctx context.Context, sessionID string, m MessageAppend) (Appended, error)
 	Session(ctx context.Context, id string) (*Session, error)
 	// Sessions loads many at once; missing ids are left out.
 	SessionsByID(ctx context.Context, ids []string) ([]*Session, error)
@@ -81,8 +88,71 @@ type Sessions interface {
 	Idle(ctx context.Context, before time.Time, limit int) ([]string, error)
 }
 
+// MessageAppend is a chat message for Sessions.Append.
+type MessageAppend struct {
+	// Event is the message; a customer's sender name is filled from the
+	// session (the name on file now).
+	Event Event
+	// Now is the service's clock: access windows and activity times.
+	Now time.Time
+	// MarkUpdated marks the session updated for its agent (a customer's
+	// message while no agent is in the room).
+	MarkUpdated bool
+	// Opts bound and name the append (MaxEvents, Once, Rate).
+	Opts CommitOptions
+}
+
+// Appended is a logged message and what the hub needs to know of its
+// session without reading it.
+type Appended struct {
+	Event           Event
+	AgentID, TeamID string
+	// MarkedUpdated says this message newly marked the session updated.
+	MarkedUpdated bool
+}
+
+// writeGate is who may post in a session now: anyone while it is open
+// (customers not while it is only planned); after the end, nobody but a
+// customer whose end access still allows it. append.lua keeps the same
+// rule for Redis.
+func writeGate(s *Session, role string, now time.Time) error {
+	if role != "customer" {
+		if s.State == StateEnded {
+			return fmt.Errorf("%w: the session has ended", ErrReadOnly)
+		}
+		return nil
+	}
+	switch CustomerAccess(s, now) {
+	case AccessLevelFull:
+		if s.State == StatePlanned {
+			return ErrForbidden
+		}
+		return nil
+	case AccessLevelLimited:
+		return fmt.Errorf("%w: the session has ended; you can still read it", ErrReadOnly)
+	}
+	return ErrSessionEnded
+}
+
+// activity keeps a session's activity at its latest: a commit built from
+// an older read never moves it back past a message logged meanwhile
+// (messages do not change the version). Updated is cleared only when the
+// commit says so.
+func mergeActivity(s, stored *Session, clear bool) {
+	if stored.UpdatedAt.After(s.UpdatedAt) {
+		s.UpdatedAt = stored.UpdatedAt
+	}
+	if stored.Internal.LastAgentAt.After(s.Internal.LastAgentAt) {
+		s.Internal.LastAgentAt = stored.Internal.LastAgentAt
+	}
+	s.Updated = !clear && (s.Updated || stored.Updated)
+}
+
 // CommitOptions bound and name one commit.
 type CommitOptions struct {
+	// ClearUpdated clears the session's "updated" mark (its agent opened
+	// it); otherwise a commit never clears it.
+	ClearUpdated bool
 	// MaxEvents > 0 refuses events past that many in the log (ErrRoomFull).
 	MaxEvents int64
 	// Once, when set, names the commit so that it happens once: a commit

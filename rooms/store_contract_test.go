@@ -20,6 +20,8 @@ func storeContract(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("room full", func(t *testing.T) { contractRoomFull(t, newStore(t)) })
 	t.Run("named commits happen once", func(t *testing.T) { contractOnce(t, newStore(t)) })
 	t.Run("rate", func(t *testing.T) { contractRate(t, newStore(t)) })
+	t.Run("append", func(t *testing.T) { contractAppend(t, newStore(t)) })
+	t.Run("append gate", func(t *testing.T) { contractAppendGate(t, newStore(t)) })
 	t.Run("history", func(t *testing.T) { contractHistory(t, newStore(t)) })
 	t.Run("idle", func(t *testing.T) { contractIdle(t, newStore(t)) })
 }
@@ -475,5 +477,153 @@ func contractRate(t *testing.T, st Store) {
 	must(t, err)
 	if len(evs) != 3 {
 		t.Fatalf("%d events, want 3", len(evs))
+	}
+}
+
+func message(role, text string, now time.Time) MessageAppend {
+	from := &Actor{Role: role}
+	if role == "agent" {
+		from.ID, from.Name = "a_1", "Ann"
+	}
+	return MessageAppend{Event: Event{Type: EventMessage, At: now, From: from, Text: text}, Now: now}
+}
+
+// Append logs a message from the session's small fields: the version does
+// not move (no conflict with lifecycle commits), the customer's name is
+// the one on file, the activity moves forward and a commit from an older
+// read never moves it back; only the agent's opening clears "updated".
+func contractAppend(t *testing.T, st Store) {
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	if _, err := st.Append(ctx, "s_none", message("agent", "hi", t0)); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("append to no session: %v", err)
+	}
+	s := newTestSession("s_1", "a_1", "t_1", t0)
+	commit(t, st, s, nil, 0)
+	stale, err := st.Session(ctx, "s_1")
+	must(t, err)
+
+	t1 := t0.Add(time.Minute)
+	m := message("customer", "hello", t1)
+	m.MarkUpdated = true
+	got, err := st.Append(ctx, "s_1", m)
+	must(t, err)
+	if got.Event.Seq != 1 || got.Event.From.Name != "Cara" || got.AgentID != "a_1" || got.TeamID != "t_1" || !got.MarkedUpdated {
+		t.Fatalf("customer's append = %+v", got)
+	}
+	if again, err := st.Append(ctx, "s_1", m); err != nil || again.MarkedUpdated {
+		t.Fatalf("a second mark is not new: %+v %v", again, err)
+	}
+	t2 := t1.Add(time.Minute)
+	agent, err := st.Append(ctx, "s_1", message("agent", "welcome", t2))
+	must(t, err)
+	cur, err := st.Session(ctx, "s_1")
+	must(t, err)
+	if agent.Event.Seq != 3 || cur.Internal.Version != 1 || !cur.Updated || !cur.UpdatedAt.Equal(t2) || !cur.Internal.LastAgentAt.Equal(t2) {
+		t.Fatalf("after the messages: seq %d, version %d, updated %v at %v, agent at %v",
+			agent.Event.Seq, cur.Internal.Version, cur.Updated, cur.UpdatedAt, cur.Internal.LastAgentAt)
+	}
+	evs, err := st.Events(ctx, "s_1", 0, 0)
+	must(t, err)
+	if len(evs) != 3 || evs[0].From.Name != "Cara" || evs[2].Text != "welcome" {
+		t.Fatalf("log = %+v", evs)
+	}
+
+	// A lifecycle commit built from the read before the messages keeps
+	// their activity; it does not conflict with them.
+	stale.Tasks = []Task{{ID: "k_1", Kind: "sign", Title: "Sign", Status: TaskPending}}
+	commit(t, st, stale, nil, 0)
+	cur, err = st.Session(ctx, "s_1")
+	must(t, err)
+	if len(cur.Tasks) != 1 || !cur.Updated || !cur.UpdatedAt.Equal(t2) || !cur.Internal.LastAgentAt.Equal(t2) {
+		t.Fatalf("a commit from an older read moved the activity back: %+v", cur)
+	}
+	cur.Updated = false
+	if _, err := st.Commit(ctx, cur, nil, CommitOptions{ClearUpdated: true}); err != nil {
+		t.Fatal(err)
+	}
+	if cur, err = st.Session(ctx, "s_1"); err != nil || cur.Updated {
+		t.Fatalf("the agent's opening did not clear updated: %+v %v", cur, err)
+	}
+
+	// Named, bounded and rate-limited like a commit.
+	named := message("customer", "once", t2)
+	named.Opts.Once = "customer:x"
+	first, err := st.Append(ctx, "s_1", named)
+	must(t, err)
+	var dup *DuplicateError
+	if again, err := st.Append(ctx, "s_1", named); !errors.As(err, &dup) || again.Event.Seq != first.Event.Seq {
+		t.Fatalf("a named append twice: %+v %v", again, err)
+	}
+	full := message("customer", "full", t2)
+	full.Opts.MaxEvents = 4
+	if _, err := st.Append(ctx, "s_1", full); !errors.Is(err, ErrRoomFull) {
+		t.Fatalf("past the cap: %v", err)
+	}
+	rated := message("agent", "fast", t2)
+	rated.Opts.Rate = &Rate{Key: "agent:a_1", Every: time.Hour, Burst: 1}
+	must(t, errOf(st.Append(ctx, "s_1", rated)))
+	var rl *RateLimitError
+	if _, err := st.Append(ctx, "s_1", rated); !errors.As(err, &rl) {
+		t.Fatalf("past the rate: %v", err)
+	}
+	// The history index follows the messages (on Redis within a second
+	// or two, by the coalescer).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		page, err := st.History(ctx, IndexAll, Cursor{}, time.Time{}, 10)
+		must(t, err)
+		if len(page) == 1 && page[0].Score == t2.UnixMilli() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("history index %+v, want the last message's time %d", page, t2.UnixMilli())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the coalescer: it runs on its own clock
+	}
+}
+
+func errOf(_ Appended, err error) error { return err }
+
+// The write gate: who may post in each state, on both stores alike.
+func contractAppendGate(t *testing.T, st Store) {
+	ctx := context.Background()
+	t0 := time.Now().UTC().Truncate(time.Millisecond)
+	ended := func(mode string, d time.Duration) func(*Session) {
+		return func(s *Session) {
+			at := t0
+			s.State, s.EndedAt, s.Access = StateEnded, &at, &EndAccess{Mode: mode, Duration: Duration(d)}
+		}
+	}
+	cases := []struct {
+		name     string
+		set      func(*Session)
+		at       time.Duration
+		customer error
+		agent    error
+	}{
+		{"active", func(*Session) {}, 0, nil, nil},
+		{"planned", func(s *Session) { s.State = StatePlanned }, 0, ErrForbidden, nil},
+		{"ended none", ended(AccessNone, 0), 0, ErrSessionEnded, ErrReadOnly},
+		{"ended full", ended(AccessFull, 0), 0, nil, ErrReadOnly},
+		{"full_for within", ended(AccessFullFor, time.Hour), time.Minute, nil, ErrReadOnly},
+		{"full_for past", ended(AccessFullFor, time.Hour), 2 * time.Hour, ErrSessionEnded, ErrReadOnly},
+		{"limited_for within", ended(AccessLimitedFor, time.Hour), time.Minute, ErrReadOnly, ErrReadOnly},
+		{"limited_for past", ended(AccessLimitedFor, time.Hour), 2 * time.Hour, ErrSessionEnded, ErrReadOnly},
+	}
+	for i, c := range cases {
+		id := fmt.Sprint("s_g", i)
+		s := newTestSession(id, "a_1", "t_1", t0)
+		c.set(s)
+		commit(t, st, s, nil, 0)
+		for role, want := range map[string]error{"customer": c.customer, "agent": c.agent} {
+			_, err := st.Append(ctx, id, message(role, "x", t0.Add(c.at)))
+			if (want == nil) != (err == nil) || (want != nil && !errors.Is(err, want)) {
+				t.Errorf("%s, %s: %v, want %v", c.name, role, err, want)
+			}
+			if want == nil && writeGate(s, role, t0.Add(c.at)) != nil || want != nil && !errors.Is(writeGate(s, role, t0.Add(c.at)), want) {
+				t.Errorf("%s, %s: the Go rule disagrees with the store", c.name, role)
+			}
+		}
 	}
 }

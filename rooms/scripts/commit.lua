@@ -9,7 +9,13 @@
 -- ARGV[5] "1" to SPUBLISH (Redis Cluster)  ARGV[6] max events (0: no cap)
 -- ARGV[7] commit name ("" : none)          ARGV[8] rate interval ms (0: no limit)
 -- ARGV[9] rate burst                       ARGV[10] names kept   ARGV[11] names' life ms
--- ARGV[12..] event JSONs without seq, each starting with '{'
+-- ARGV[12..17] the write gate append.lua reads: state, access mode after
+--          the end, access until (unix ms), customer name, agent, team
+-- ARGV[18] updated flag: "1" set it, "clear" clear it, "" leave it
+-- ARGV[19] updated at, ARGV[20] last agent action (unix ms): kept at the
+--          later of the stored and the given, so a commit built from an
+--          older read never moves them back past a message's
+-- ARGV[21..] event JSONs without seq, each starting with '{'
 -- Returns {0, last seq} once committed, {1, seq} when the name already
 -- committed (nothing changes), or an error reply CONFLICT / ROOM_FULL /
 -- RATE_LIMITED <retry after ms>.
@@ -25,7 +31,7 @@ if cur ~= tonumber(ARGV[1]) then
   return redis.error_reply('CONFLICT')
 end
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-local n = #ARGV - 11
+local n = #ARGV - 20
 local max = tonumber(ARGV[6])
 if max > 0 and seq + n > max then
   return redis.error_reply('ROOM_FULL')
@@ -42,11 +48,22 @@ if every > 0 then
   end
   redis.call('SET', KEYS[6], tat + every, 'PX', tat + every - now)
 end
-redis.call('HSET', KEYS[1], 'v', cur + 1, 'd', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', cur + 1, 'd', ARGV[2], 'st', ARGV[12], 'am', ARGV[13], 'au', ARGV[14],
+  'cn', ARGV[15], 'ag', ARGV[16], 'tm', ARGV[17])
+if ARGV[18] == '1' then
+  redis.call('HSET', KEYS[1], 'up', '1')
+elseif ARGV[18] == 'clear' then
+  redis.call('HSET', KEYS[1], 'up', '0')
+end
+for i, f in ipairs({'ua', 'la'}) do
+  if tonumber(redis.call('HGET', KEYS[1], f) or '0') < tonumber(ARGV[18 + i]) then
+    redis.call('HSET', KEYS[1], f, ARGV[18 + i])
+  end
+end
 redis.call('HSETNX', KEYS[4], 'epoch', ARGV[3])
 local publish = 'PUBLISH'
 if ARGV[5] == '1' then publish = 'SPUBLISH' end
-for i = 12, #ARGV do
+for i = 21, #ARGV do
   seq = redis.call('INCR', KEYS[2])
   local event = '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2)
   redis.call('XADD', KEYS[3], seq .. '-0', 'e', event)

@@ -1,0 +1,306 @@
+package rooms
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The hot path of the Redis store: a chat message is one script over the
+// session's small fields, sent in a pipeline with whatever else is
+// pending, and its history index is updated by a coalescer off the path.
+
+//go:embed scripts/append.lua
+var appendLua string
+
+var appendScript = redis.NewScript(appendLua)
+
+// nameMark stands where a customer's name goes in an appended event:
+// append.lua puts the name on file there. A name cannot contain it
+// (names refuse control characters).
+const nameMark = `"\u0000"`
+
+// Append logs one chat message with append.lua.
+func (r *RedisStore) Append(ctx context.Context, id string, a MessageAppend) (Appended, error) {
+	e, mark := a.Event, ""
+	role := e.From.Role
+	if role == "customer" {
+		from := *e.From
+		from.Name = "\x00"
+		e.From, mark = &from, nameMark
+	}
+	e.Seq = 0
+	body, err := json.Marshal(e)
+	if err != nil {
+		return Appended{}, err
+	}
+	rateKey, every, burst := r.sessionKey(id, "rate"), int64(0), 0
+	if rt := a.Opts.Rate; rt != nil {
+		rateKey, every, burst = r.sessionKey(id, "rate:"+rt.Key), max(rt.Every.Milliseconds(), 1), rt.Burst
+	}
+	keys := []string{r.sessionKey(id, "session"), r.sessionKey(id, "seq"), r.sessionKey(id, "log"),
+		r.sessionKey(id, "meta"), r.sessionKey(id, "once"), rateKey}
+	args := []any{role, a.Now.UnixMilli(), newEpoch(), r.Channel(id), boolArg(r.opts.Sharded), a.Opts.MaxEvents,
+		a.Opts.Once, every, burst, OnceKeep, OnceFor.Milliseconds(), boolArg(a.MarkUpdated), body, mark}
+	res, err := r.pipe.run(ctx, appendScript, keys, args)
+	if err != nil {
+		return Appended{}, appendError(err, role)
+	}
+	vals, ok := res.([]any)
+	if !ok || len(vals) != 6 {
+		return Appended{}, unavailable(fmt.Errorf("append script answered %v", res))
+	}
+	seq, _ := vals[1].(int64)
+	out := Appended{Event: a.Event, AgentID: str(vals[2]), TeamID: str(vals[3])}
+	out.Event.Seq = seq
+	if role == "customer" {
+		from := *a.Event.From
+		from.Name = str(vals[5])
+		out.Event.From = &from
+	}
+	if vals[0] == int64(1) {
+		return out, &DuplicateError{LastSeq: seq}
+	}
+	out.MarkedUpdated = vals[4] == int64(1)
+	r.touch(id, out, a)
+	return out, nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// appendError maps the script's refusals to the domain's errors.
+func appendError(err error, role string) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "NOT_FOUND"):
+		return ErrNotFound
+	case strings.Contains(msg, "FORBIDDEN"):
+		return ErrForbidden
+	case strings.Contains(msg, "READ_ONLY") && role == "customer":
+		return fmt.Errorf("%w: the session has ended; you can still read it", ErrReadOnly)
+	case strings.Contains(msg, "READ_ONLY"):
+		return fmt.Errorf("%w: the session has ended", ErrReadOnly)
+	case strings.Contains(msg, "SESSION_ENDED"):
+		return ErrSessionEnded
+	}
+	return scriptError(err)
+}
+
+// gateArgs are the small fields commit.lua keeps beside the record for
+// append.lua: the write gate (state, end access, customer name, agent,
+// team) and the activity (updated flag, updated at, last agent action).
+func gateArgs(s *Session, opts CommitOptions) []any {
+	mode, until := "", int64(0)
+	if s.Access != nil {
+		mode = s.Access.Mode
+		if s.EndedAt != nil {
+			until = s.EndedAt.Add(s.Access.Duration.Std()).UnixMilli()
+		}
+	}
+	updated := ""
+	switch {
+	case opts.ClearUpdated:
+		updated = "clear"
+	case s.Updated:
+		updated = "1"
+	}
+	return []any{s.State, mode, until, s.Customer.Name, s.AgentID, s.TeamID,
+		updated, s.UpdatedAt.UnixMilli(), s.Internal.LastAgentAt.UnixMilli()}
+}
+
+// sessionFields are what a session read takes: the record and the small
+// fields that are newer than it.
+var sessionFields = []string{"d", "up", "ua", "la"}
+
+// overlay decodes a session from its fields: the record, with the
+// activity messages keep in the small fields.
+func overlay(vals []any) (*Session, error) {
+	d, ok := vals[0].(string)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	s, err := decodeSession([]byte(d))
+	if err != nil {
+		return nil, err
+	}
+	if up, ok := vals[1].(string); ok {
+		s.Updated = up == "1"
+	}
+	if ms := millis(vals[2]); ms > s.UpdatedAt.UnixMilli() {
+		s.UpdatedAt = time.UnixMilli(ms).UTC()
+	}
+	if ms := millis(vals[3]); ms > s.Internal.LastAgentAt.UnixMilli() {
+		s.Internal.LastAgentAt = time.UnixMilli(ms).UTC()
+	}
+	return s, nil
+}
+
+func millis(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
+
+// pipeliner runs scripts in pipelines: whatever is pending goes out in
+// one pipeline as soon as a worker is free. A lone script waits for
+// nothing; a busy node makes one round trip per batch instead of one per
+// message.
+type pipeliner struct {
+	rdb  redis.UniversalClient
+	once sync.Once
+	reqs chan *scriptReq
+}
+
+type scriptReq struct {
+	script *redis.Script
+	keys   []string
+	args   []any
+	res    any
+	err    error
+	done   chan struct{}
+}
+
+const (
+	pipeWorkers = 2   // pipelines in flight at once
+	pipeBatch   = 256 // scripts per pipeline at most
+)
+
+func (p *pipeliner) run(ctx context.Context, s *redis.Script, keys []string, args []any) (any, error) {
+	p.once.Do(func() {
+		p.reqs = make(chan *scriptReq, 4*pipeBatch)
+		for range pipeWorkers {
+			go p.work()
+		}
+	})
+	req := &scriptReq{script: s, keys: keys, args: args, done: make(chan struct{})}
+	select {
+	case p.reqs <- req:
+	case <-ctx.Done():
+		return nil, unavailable(ctx.Err())
+	}
+	select {
+	case <-req.done:
+		return req.res, req.err
+	case <-ctx.Done():
+		// It may still run: named commits make a resend safe.
+		return nil, unavailable(ctx.Err())
+	}
+}
+
+func (p *pipeliner) work() {
+	batch := make([]*scriptReq, 0, pipeBatch)
+	for req := range p.reqs {
+		batch = append(batch[:0], req)
+	more:
+		for len(batch) < pipeBatch {
+			select {
+			case r := <-p.reqs:
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		p.send(batch)
+	}
+}
+
+func (p *pipeliner) send(batch []*scriptReq) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pipe := p.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(batch))
+	for i, r := range batch {
+		cmds[i] = r.script.EvalSha(ctx, pipe, r.keys, r.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, r := range batch {
+		r.res, r.err = cmds[i].Result()
+		if r.err != nil && strings.HasPrefix(r.err.Error(), "NOSCRIPT") {
+			// Redis lost its scripts (a restart): Run loads it again.
+			r.res, r.err = r.script.Run(ctx, p.rdb, r.keys, r.args...).Result()
+		}
+		close(r.done)
+	}
+}
+
+// touch queues a message's activity for the history indexes: the
+// coalescer writes each session at most once a second, off the message's
+// path.
+func (r *RedisStore) touch(id string, a Appended, m MessageAppend) {
+	r.dirtyMu.Lock()
+	defer r.dirtyMu.Unlock()
+	if r.dirty == nil {
+		r.dirty = map[string]*Session{}
+		go r.coalesce()
+	}
+	d := r.dirty[id]
+	if d == nil {
+		d = &Session{ID: id, AgentID: a.AgentID, TeamID: a.TeamID}
+		r.dirty[id] = d
+	}
+	if m.Now.After(d.UpdatedAt) {
+		d.UpdatedAt = m.Now
+	}
+	if m.Event.From.Role != "customer" && m.Now.After(d.Internal.LastAgentAt) {
+		d.Internal.LastAgentAt = m.Now
+	}
+}
+
+// coalesce writes the queued activity to the history and idle indexes
+// once a second, in one pipeline. Scores only move forward (GT), and the
+// idle index only updates sessions still in it (XX): an ended session is
+// never put back. What Redis refuses is kept for the next round.
+func (r *RedisStore) coalesce() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for range t.C {
+		r.dirtyMu.Lock()
+		batch := r.dirty
+		r.dirty = map[string]*Session{}
+		r.dirtyMu.Unlock()
+		if len(batch) == 0 {
+			continue
+		}
+		if err := r.indexActivity(batch); err != nil {
+			r.dirtyMu.Lock()
+			for id, s := range batch {
+				if _, newer := r.dirty[id]; !newer {
+					r.dirty[id] = s
+				}
+			}
+			r.dirtyMu.Unlock()
+		}
+	}
+}
+
+func (r *RedisStore) indexActivity(batch map[string]*Session) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pipe := r.rdb.Pipeline()
+	for _, s := range batch {
+		z := redis.Z{Score: float64(s.UpdatedAt.UnixMilli()), Member: s.ID}
+		for _, name := range sessionIndexes(s) {
+			pipe.ZAddGT(ctx, r.key("idx", name), z)
+		}
+		if !s.Internal.LastAgentAt.IsZero() {
+			pipe.ZAddArgs(ctx, r.key("idx", "idle"), redis.ZAddArgs{XX: true, GT: true,
+				Members: []redis.Z{{Score: float64(s.Internal.LastAgentAt.UnixMilli()), Member: s.ID}}})
+		}
+	}
+	_, err := pipe.Exec(ctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return unavailable(err)
+	}
+	return nil
+}
