@@ -127,6 +127,9 @@ func NewNode(cfg Config) *Node {
 	}
 	cfg.Service.OnCommit(n.onCommit)
 	cfg.Service.OnAgentChanged(n.publishAgentChanged)
+	// What this node logs, its room expects from the bus: if it does not
+	// come, the room reads the log.
+	cfg.Service.OnLogged(func(id string, seq int64) { n.post(id, committedMsg{seq: seq}) })
 	return n
 }
 
@@ -143,11 +146,14 @@ func (n *Node) Start(ctx context.Context) {
 	go n.loop(ctx)
 }
 
-// loop pings, refreshes presence and sweeps rooms on the node's tick.
+// loop pings, refreshes presence, reaps dead nodes and runs the rooms'
+// backstops on the node's tick. Nothing here reads every live room: rooms
+// learn of changes from the bus (events, presence hints), and the
+// backstops look only at rooms that may have changed unannounced.
 func (n *Node) loop(ctx context.Context) {
 	t := time.NewTicker(n.cfg.Tick)
 	defer t.Stop()
-	lastRefresh := time.Time{}
+	var lastRefresh, lastBackstop time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -158,7 +164,12 @@ func (n *Node) loop(ctx context.Context) {
 				n.refresh(ctx)
 				lastRefresh = now
 			}
-			n.sweep(ctx)
+			n.reap(ctx, now)
+			n.checkWindows()
+			if now.Sub(lastBackstop) >= n.cfg.PresenceTTL {
+				n.presenceBackstop(ctx, now)
+				lastBackstop = now
+			}
 		}
 	}
 }
@@ -299,7 +310,7 @@ func (n *Node) presenceJoin(c *conn, roomID string) {
 	err := n.pres.Refresh(n.ctx, n.id, []presence.Conn{e}, time.Now().Add(n.cfg.PresenceTTL))
 	n.presMu.Unlock()
 	n.noteErr(err, "presence join")
-	n.hint(roomID)
+	n.hint(roomID, 0)
 }
 
 // presenceLeave starts an entry's leave grace.
@@ -319,11 +330,18 @@ func (n *Node) presenceLeave(c *conn, roomID string) {
 	err := n.pres.Leave(n.ctx, []presence.Conn{e}, time.Now().Add(n.cfg.LeaveGrace))
 	n.presMu.Unlock()
 	n.noteErr(err, "presence leave")
+	// Every node's room reads again when the grace has run out.
+	n.hint(roomID, n.cfg.LeaveGrace)
 }
 
-// hint asks every node's room to re-read presence now.
-func (n *Node) hint(roomID string) {
-	n.noteErr(n.bus.Publish(n.ctx, roomTopic(roomID), []byte(`{"op":"presence"}`)), "presence hint")
+// hint asks every node's room to re-read presence now and, with after,
+// once more when that much time has passed.
+func (n *Node) hint(roomID string, after time.Duration) {
+	msg := []byte(`{"op":"presence"}`)
+	if after > 0 {
+		msg = fmt.Appendf(nil, `{"op":"presence","after_ms":%d}`, after.Milliseconds())
+	}
+	n.noteErr(n.bus.Publish(n.ctx, roomTopic(roomID), msg), "presence hint")
 }
 
 // refresh renews every local presence entry in one batch.
@@ -342,38 +360,62 @@ func (n *Node) refresh(ctx context.Context) {
 	n.noteErr(err, "presence refresh")
 }
 
-// sweep reaps dead nodes, reads the presence and log position of every
-// live room in one batch each, and hands each room its view (and its
-// once-a-second tick).
-func (n *Node) sweep(ctx context.Context) {
-	now := time.Now()
-	if _, err := n.pres.Reap(ctx, now); err != nil {
+// reap claims nodes whose liveness ran out and removes their presence
+// entries; the rooms that lost one hear it on the bus, on every node.
+func (n *Node) reap(ctx context.Context, now time.Time) {
+	changed, err := n.pres.Reap(ctx, now)
+	if err != nil {
 		n.noteErr(err, "presence reap")
-	}
-	n.mu.RLock()
-	ids := make([]string, 0, len(n.rooms))
-	for id := range n.rooms {
-		ids = append(ids, id)
-	}
-	n.mu.RUnlock()
-	if len(ids) == 0 {
 		return
 	}
-	view, err := n.pres.Rooms(ctx, ids, now)
-	n.noteErr(err, "presence read")
-	logs, lerr := n.store.LastSeqs(ctx, ids)
-	n.noteErr(lerr, "room log positions")
-	for _, id := range ids {
-		msg := tickMsg{}
-		if err == nil {
-			msg.conns, msg.known = view[id], true
-		}
-		if lerr == nil {
-			pos := logs[id]
-			msg.log = &pos
-		}
-		n.post(id, msg)
+	for _, id := range changed {
+		n.hint(id, 0)
 	}
+}
+
+// checkWindows asks rooms whose session ended with an access window to
+// check it: when it runs out, customers are closed with 4010.
+func (n *Node) checkWindows() {
+	for _, r := range n.liveRooms(func(r *room) bool { return r.windowed.Load() }) {
+		r.post(checkMsg{what: "access"})
+	}
+}
+
+// presenceBackstop re-reads, in one batch, the rooms showing a customer
+// online: a hint lost with a pub/sub message must not leave a customer
+// online forever. Rooms showing nobody learn of arrivals from hints.
+func (n *Node) presenceBackstop(ctx context.Context, now time.Time) {
+	list := n.liveRooms(func(r *room) bool { return r.customerOnline.Load() })
+	if len(list) == 0 {
+		return
+	}
+	ids := make([]string, len(list))
+	for i, r := range list {
+		ids[i] = r.id
+	}
+	view, err := n.pres.Rooms(ctx, ids, now)
+	if err != nil {
+		n.noteErr(err, "presence backstop")
+		return
+	}
+	for _, r := range list {
+		if !presence.CustomerOnline(view[r.id]) {
+			r.post(presenceHint{})
+		}
+	}
+}
+
+// liveRooms lists the live rooms that match.
+func (n *Node) liveRooms(match func(*room) bool) []*room {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var out []*room
+	for _, r := range n.rooms {
+		if match(r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // noteErr counts a backend failure and logs it, at most once per kind

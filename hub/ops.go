@@ -42,9 +42,7 @@ func (c *conn) join(f inFrame) {
 		return
 	}
 	if err := c.joinRoom(f, id); err != nil {
-		if !errors.Is(err, errPaged) { // a page was the answer
-			c.reply(f.Ref, err)
-		}
+		c.reply(f.Ref, err)
 		return
 	}
 	if c.agent != nil {
@@ -65,12 +63,7 @@ func (c *conn) joinRoom(f inFrame, id string) error {
 	snapshot, err := c.enter(id)
 	if err == nil {
 		r := c.node.acquire(id)
-		done := make(chan error, 1)
-		err = rooms.ErrUnavailable
-		if r.call(joinMsg{c: c, ref: f.Ref, since: f.Since, epoch: f.Epoch, snapshot: snapshot, done: done}) {
-			err = <-done
-		}
-		if err == nil {
+		if err = c.handOver(r, f, snapshot); err == nil {
 			if c.topics == nil {
 				c.topics = map[string]*room{}
 			}
@@ -84,6 +77,59 @@ func (c *conn) joinRoom(f inFrame, id string) error {
 		c.node.give(slot)
 	}
 	return err
+}
+
+// handOver reads what the joiner needs (after the room's bus
+// subscription is in place, so nothing committed after the read is
+// missed): the log's position, the snapshot and the replay after since;
+// then the room adds the joiner. The room goroutine reads nothing.
+func (c *conn) handOver(r *room, f inFrame, snapshot func(context.Context) (map[string]any, error)) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	select {
+	case <-r.subscribed:
+	case <-ctx.Done():
+		return rooms.ErrUnavailable
+	}
+	for try := 0; ; try++ {
+		m, err := c.readJoin(ctx, r, f, snapshot)
+		if err != nil {
+			return err
+		}
+		if !r.give(m) {
+			return rooms.ErrUnavailable
+		}
+		if err = <-m.done; !errors.Is(err, errStaleJoin) || try == 2 {
+			return err
+		}
+	}
+}
+
+func (c *conn) readJoin(ctx context.Context, r *room, f inFrame, snapshot func(context.Context) (map[string]any, error)) (joinMsg, error) {
+	m := joinMsg{c: c, ref: f.Ref, withSince: f.Since != nil, done: make(chan error, 1)}
+	store := c.node.store
+	var err error
+	if m.head, m.epoch, err = store.LastSeq(ctx, r.id); err != nil {
+		return m, err
+	}
+	if m.data, err = snapshot(ctx); err != nil {
+		return m, err
+	}
+	if f.Since == nil {
+		return m, nil
+	}
+	since := *f.Since
+	recovered := (f.Epoch == "" || f.Epoch == m.epoch) && since <= m.head
+	if recovered && since < m.head {
+		evs, err := store.Events(ctx, r.id, since, int(m.head-since))
+		if err != nil {
+			return m, err
+		}
+		m.replay, _ = pageFrames(r.topic, evs)
+		recovered = int64(len(evs)) == m.head-since
+	}
+	m.data["recovered"] = recovered
+	return m, nil
 }
 
 // authorize allows a room join: agents who may act on the session, and
@@ -128,6 +174,9 @@ func (c *conn) servePage(f inFrame, id string) bool {
 
 // pageFrames are the event frames of a page and the seq it ends at.
 func pageFrames(topic string, evs []rooms.Event) ([][]byte, int64) {
+	if len(evs) == 0 {
+		return nil, 0
+	}
 	out := make([][]byte, 0, len(evs))
 	for _, e := range evs {
 		if b, err := json.Marshal(e); err == nil {
@@ -190,7 +239,7 @@ func (c *conn) leave(f inFrame) {
 // leave grace.
 func (n *Node) leaveRoom(c *conn, r *room) {
 	done := make(chan struct{})
-	if r.call(leaveMsg{c: c, done: done}) {
+	if r.give(leaveMsg{c: c, done: done}) {
 		<-done
 	}
 	n.release(r)

@@ -17,30 +17,46 @@ import (
 )
 
 // room is one live room on this node: a goroutine that owns the room's
-// local subscribers and hands them events in seq order. It never waits
-// on a client (sends are queued, closes happen elsewhere) and exits when
-// its last local subscriber leaves.
+// local subscribers and hands them events in seq order. It never waits:
+// not on a client (sends are queued, closes happen elsewhere) and not on
+// Redis (every read runs aside and hands its result back as a message).
+// It exits when its last local subscriber leaves.
 type room struct {
 	id         string
 	topic      string
 	node       *Node
 	in         chan any
 	done       chan struct{}
-	refs       int // guarded by node.mu
-	lagging    atomic.Bool
+	refs       int           // guarded by node.mu
+	subscribed chan struct{} // closed once the bus subscription is in place
+	lagging    atomic.Bool   // a bus message did not fit in: read the log
 	agentsHere atomic.Bool
+	// customerOnline and windowed let the node's loop pick the rooms its
+	// backstops look at: a customer shown online (presence may have
+	// ended unannounced), an ended session whose access window runs out.
+	customerOnline atomic.Bool
+	windowed       atomic.Bool
 
 	// owned by the goroutine
-	subs    map[*conn]struct{}
+	subs    map[*conn]int64 // subscriber -> the last seq it was sent
 	ready   bool
 	lastSeq int64
 	epoch   string
 	pending map[int64]pendingEvent
+	recent  []sentEvent // the last frames sent, for joins that read the log a moment ago
 	sess    *rooms.Session
 	ind     rooms.Indicator
 	haveInd bool
 	view    presenceView
-	seen    bool // presence was read at least once
+	seen    bool  // presence was read at least once
+	expect  int64 // the highest seq this node committed in the room
+	reads   map[string]*read
+}
+
+// read is one kind of read running aside: at most one at a time, and one
+// more after it when asked again meanwhile.
+type read struct {
+	running, again bool
 }
 
 // presenceView is who is in the room, as the presence frame says.
@@ -54,48 +70,95 @@ type agentRef struct {
 	Name string `json:"name"`
 }
 
-type busMsg struct{ payload []byte }
-
 // pendingEvent is a logged event waiting for its turn, parsed once.
 type pendingEvent struct {
 	payload []byte
 	typ     string
 }
-type resyncMsg struct{}
-type tickMsg struct {
-	conns []presence.Conn
-	known bool
-	log   *rooms.LogPosition // nil: not read
+
+// sentEvent is a delivered event's frame.
+type sentEvent struct {
+	seq   int64
+	frame []byte
 }
-type joinMsg struct {
-	c        *conn
-	ref      string
-	since    *int64
-	epoch    string
-	snapshot func(context.Context) (map[string]any, error)
-	done     chan error
-}
-type leaveMsg struct {
-	c    *conn
-	done chan struct{}
-}
+
+// recentKeep is how many delivered frames a room keeps for joiners.
+const recentKeep = 64
+
+// Messages a room goroutine takes.
+type (
+	busMsg    struct{ payload []byte }
+	resyncMsg struct{}
+	// committedMsg: this node committed up to seq in the room.
+	committedMsg struct{ seq int64 }
+	// checkMsg: a backstop's turn (the log, or the access window).
+	checkMsg struct{ what string }
+	// presenceHint: re-read presence now, and again after `after`.
+	presenceHint struct{ after time.Duration }
+	joinMsg      struct {
+		c         *conn
+		ref       string
+		head      int64 // the log's last seq when the joiner read it
+		epoch     string
+		data      map[string]any // the reply's data: the joiner's snapshot
+		replay    [][]byte       // the events the joiner read after since
+		withSince bool
+		done      chan error
+	}
+	leaveMsg struct {
+		c    *conn
+		done chan struct{}
+	}
+	// results of reads run aside
+	fetched struct {
+		events []rooms.Event
+		err    error
+	}
+	logPos struct {
+		seq   int64
+		epoch string
+		err   error
+	}
+	loaded struct {
+		sess *rooms.Session
+		err  error
+	}
+	presenceRead struct {
+		conns []presence.Conn
+		err   error
+	}
+)
 
 const maxPending = 4096
 
-// acquire returns the room's goroutine, starting it if needed; every
-// acquire is matched by one release.
+// errStaleJoin: the joiner's read of the log is older than what the room
+// still remembers; it reads again.
+var errStaleJoin = errors.New("join read is stale")
+
+// acquire returns the room, starting it if needed; every acquire is
+// matched by one release. The first acquirer subscribes the bus (outside
+// the room goroutine); joiners wait for it before reading the log, so
+// nothing committed after their read can be missed.
 func (n *Node) acquire(id string) *room {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	r := n.rooms[id]
-	if r == nil {
-		r = &room{id: id, topic: roomTopic(id), node: n, in: make(chan any, 256), done: make(chan struct{}),
-			subs: map[*conn]struct{}{}, pending: map[int64]pendingEvent{}}
+	fresh := r == nil
+	if fresh {
+		r = &room{id: id, topic: roomTopic(id), node: n, in: make(chan any, 128), done: make(chan struct{}),
+			subscribed: make(chan struct{}), subs: map[*conn]int64{}, pending: map[int64]pendingEvent{},
+			reads: map[string]*read{}}
 		n.rooms[id] = r
 		n.metrics.Rooms.Inc()
-		go r.run()
 	}
 	r.refs++
+	n.mu.Unlock()
+	if fresh {
+		n.subMu.Lock()
+		n.noteErr(n.bus.Subscribe(n.ctx, r.topic), "bus subscribe")
+		n.subMu.Unlock()
+		close(r.subscribed)
+		go r.run()
+	}
 	return r
 }
 
@@ -111,20 +174,21 @@ func (n *Node) release(r *room) {
 }
 
 // post hands the room a message without blocking; a bus message that
-// does not fit marks the room lagging and its next tick reads the log.
+// does not fit marks the room lagging, and a check soon reads the log.
 func (r *room) post(msg any) {
 	select {
 	case r.in <- msg:
 	case <-r.done:
 	default:
-		if _, ok := msg.(busMsg); ok {
-			r.lagging.Store(true)
+		if _, ok := msg.(busMsg); ok && !r.lagging.Swap(true) {
+			time.AfterFunc(100*time.Millisecond, func() { r.give(checkMsg{what: "log"}) })
 		}
 	}
 }
 
-// call hands the room a message that must arrive (joins, leaves).
-func (r *room) call(msg any) bool {
+// give hands the room a message that must arrive (results, joins,
+// leaves); it waits for room in the queue, never for the room's work.
+func (r *room) give(msg any) bool {
 	select {
 	case r.in <- msg:
 		return true
@@ -134,13 +198,8 @@ func (r *room) call(msg any) bool {
 }
 
 func (r *room) run() {
-	n := r.node
-	n.subMu.Lock()
-	if err := n.bus.Subscribe(n.ctx, r.topic); err != nil {
-		n.noteErr(err, "bus subscribe")
-	}
-	n.subMu.Unlock()
-	r.init()
+	r.load()
+	r.readPresence(0)
 	for {
 		select {
 		case <-r.done:
@@ -165,37 +224,10 @@ func (r *room) exit() {
 	}
 }
 
-func (r *room) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.node.ctx, 5*time.Second)
-}
-
-// init reads the log position, the session and presence; the bus is
-// subscribed first, so nothing published after this read is missed.
-func (r *room) init() {
-	ctx, cancel := r.ctx()
-	defer cancel()
-	seq, epoch, err := r.node.store.LastSeq(ctx, r.id)
-	if err != nil {
-		r.node.noteErr(err, "room log position")
-		return
-	}
-	r.lastSeq, r.epoch, r.ready = seq, epoch, true
-	for s := range r.pending {
-		if s <= seq {
-			delete(r.pending, s)
-		}
-	}
-	r.reload(ctx)
-	r.readPresence(ctx)
-	r.flush(ctx)
-}
-
 func (r *room) handle(m any) {
-	ctx, cancel := r.ctx()
-	defer cancel()
 	defer func() {
 		// A bug must not take the node down: log it, and make the room
-		// catch up from the log on its next tick.
+		// catch up from the log.
 		if p := recover(); p != nil {
 			r.node.log.Error().Interface("panic", p).Str("session", r.id).Bytes("stack", debug.Stack()).Msg("room panicked")
 			r.lagging.Store(true)
@@ -204,32 +236,76 @@ func (r *room) handle(m any) {
 			}
 		}
 	}()
+	if r.lagging.Swap(false) {
+		r.catchUp()
+	}
 	switch m := m.(type) {
 	case busMsg:
-		r.onBus(ctx, m.payload)
+		r.onBus(m.payload)
 	case joinMsg:
-		m.done <- r.join(ctx, m)
+		m.done <- r.join(m)
 	case leaveMsg:
 		delete(r.subs, m.c)
 		close(m.done)
-	case tickMsg:
-		r.tick(ctx, m)
+	case committedMsg:
+		r.committed(m.seq)
+	case checkMsg:
+		r.check(m.what)
+	case presenceHint:
+		r.readPresence(m.after)
 	case resyncMsg:
-		r.catchUp(ctx)
-		r.readPresence(ctx)
+		r.catchUp()
+		r.readPresence(0)
+	case fetched:
+		r.onFetched(m)
+	case logPos:
+		r.onLogPos(m)
+	case loaded:
+		r.onLoaded(m)
+	case presenceRead:
+		r.onPresence(m)
 	}
+}
+
+// aside runs a read off the room goroutine and hands its result back:
+// one of each kind at a time, and once more if asked again meanwhile.
+func (r *room) aside(kind string, fn func(ctx context.Context) any) {
+	rd := r.reads[kind]
+	if rd == nil {
+		rd = &read{}
+		r.reads[kind] = rd
+	}
+	if rd.running {
+		rd.again = true
+		return
+	}
+	rd.running = true
+	go func() {
+		ctx, cancel := context.WithTimeout(r.node.ctx, 5*time.Second)
+		defer cancel()
+		r.give(fn(ctx))
+	}()
+}
+
+// finished marks a read done and reports whether it was asked again.
+func (r *room) finished(kind string) bool {
+	rd := r.reads[kind]
+	again := rd.again
+	rd.running, rd.again = false, false
+	return again
 }
 
 // busHead is enough of a bus message to route it.
 type busHead struct {
-	Seq  int64  `json:"seq"`
-	Type string `json:"type"`
-	Op   string `json:"op"`
-	Role string `json:"role"`
-	Conn string `json:"conn"`
+	Seq     int64  `json:"seq"`
+	Type    string `json:"type"`
+	Op      string `json:"op"`
+	Role    string `json:"role"`
+	Conn    string `json:"conn"`
+	AfterMS int64  `json:"after_ms"`
 }
 
-func (r *room) onBus(ctx context.Context, payload []byte) {
+func (r *room) onBus(payload []byte) {
 	var h busHead
 	if json.Unmarshal(payload, &h) != nil {
 		return
@@ -240,26 +316,24 @@ func (r *room) onBus(ctx context.Context, payload []byte) {
 			r.pending[h.Seq] = pendingEvent{payload: payload, typ: h.Type}
 		}
 		if r.ready {
-			r.flush(ctx)
+			r.flush()
 		}
 	case h.Op == "presence":
-		r.readPresence(ctx)
+		r.readPresence(time.Duration(h.AfterMS) * time.Millisecond)
 	case h.Op == "typing":
 		r.typing(h)
 	}
 }
 
-// flush delivers pending events in seq order; a gap is filled from the
-// log first.
-func (r *room) flush(ctx context.Context) {
-	r.deliverReady(ctx)
+// flush delivers pending events in seq order; a gap is read from the log.
+func (r *room) flush() {
+	r.deliverReady()
 	if len(r.pending) > 0 {
-		r.fill(ctx, r.lowestPending()-1)
-		r.deliverReady(ctx)
+		r.fetch(r.lowestPending() - 1)
 	}
 }
 
-func (r *room) deliverReady(ctx context.Context) {
+func (r *room) deliverReady() {
 	for {
 		p, ok := r.pending[r.lastSeq+1]
 		if !ok {
@@ -267,7 +341,7 @@ func (r *room) deliverReady(ctx context.Context) {
 		}
 		delete(r.pending, r.lastSeq+1)
 		r.lastSeq++
-		r.deliver(ctx, r.lastSeq, p)
+		r.deliver(r.lastSeq, p)
 	}
 }
 
@@ -281,17 +355,26 @@ func (r *room) lowestPending() int64 {
 	return low
 }
 
-// fill reads the log after lastSeq up to seq into pending.
-func (r *room) fill(ctx context.Context, upTo int64) {
-	if upTo <= r.lastSeq {
+// fetch reads the log after lastSeq up to upTo, aside.
+func (r *room) fetch(upTo int64) {
+	from := r.lastSeq
+	if upTo <= from {
 		return
 	}
-	evs, err := r.node.store.Events(ctx, r.id, r.lastSeq, int(upTo-r.lastSeq))
-	if err != nil {
-		r.node.noteErr(err, "room gap fill")
+	r.aside("fetch", func(ctx context.Context) any {
+		evs, err := r.node.store.Events(ctx, r.id, from, int(upTo-from))
+		return fetched{events: evs, err: err}
+	})
+}
+
+func (r *room) onFetched(m fetched) {
+	again := r.finished("fetch")
+	if m.err != nil {
+		r.node.noteErr(m.err, "room gap fill")
+		time.AfterFunc(time.Second, func() { r.give(checkMsg{what: "log"}) })
 		return
 	}
-	for _, e := range evs {
+	for _, e := range m.events {
 		if _, have := r.pending[e.Seq]; have || e.Seq <= r.lastSeq {
 			continue
 		}
@@ -300,71 +383,167 @@ func (r *room) fill(ctx context.Context, upTo int64) {
 			r.node.metrics.GapsFilled.Inc()
 		}
 	}
+	r.deliverReady()
+	if again || len(r.pending) > 0 {
+		r.flush()
+	}
 }
 
-// catchUp re-reads the log's last seq and fills up to it: a lost last
-// event is noticed even when no later one reveals the gap.
-func (r *room) catchUp(ctx context.Context) {
+// catchUp reads the log's position aside and fills up to it: after a
+// resubscribe, a lagging queue or a commit that did not come back.
+func (r *room) catchUp() {
+	r.aside("position", func(ctx context.Context) any {
+		seq, epoch, err := r.node.store.LastSeq(ctx, r.id)
+		return logPos{seq: seq, epoch: epoch, err: err}
+	})
+}
+
+func (r *room) onLogPos(m logPos) {
+	if r.finished("position") {
+		r.catchUp()
+	}
+	if m.err != nil {
+		r.node.noteErr(m.err, "room log position")
+		return
+	}
 	if !r.ready {
-		r.init()
-		return
+		return // the first join sets the position
 	}
-	seq, epoch, err := r.node.store.LastSeq(ctx, r.id)
-	if err != nil {
-		r.node.noteErr(err, "room log position")
-		return
-	}
-	if epoch != r.epoch && epoch != "" && r.epoch != "" {
+	if m.epoch != r.epoch && m.epoch != "" && r.epoch != "" {
 		// The log was lost and begun again; clients rejoin with since
 		// and get recovered:false.
 		r.node.log.Warn().Str("session", r.id).Msg("room log epoch changed")
-		r.epoch, r.lastSeq = epoch, 0
-		clear(r.pending)
+		r.restart(0, m.epoch)
 	}
-	r.epoch = epoch
-	r.fill(ctx, seq)
-	r.deliverReady(ctx)
+	r.epoch = m.epoch
+	r.fetch(m.seq)
+}
+
+// restart takes the room to a log position without delivering what
+// came before it.
+func (r *room) restart(seq int64, epoch string) {
+	r.lastSeq, r.epoch, r.ready, r.recent = seq, epoch, true, nil
+	for s := range r.pending {
+		if s <= seq {
+			delete(r.pending, s)
+		}
+	}
+	for c, at := range r.subs {
+		if at > seq {
+			r.subs[c] = seq
+		}
+	}
+}
+
+// committed notes that this node committed up to seq: if the bus has not
+// brought it within a second (a lost publish with nothing after it), the
+// room reads the log.
+func (r *room) committed(seq int64) {
+	if seq <= r.lastSeq || seq <= r.expect {
+		return
+	}
+	first := r.expect <= r.lastSeq
+	r.expect = seq
+	if first {
+		time.AfterFunc(time.Second, func() { r.give(checkMsg{what: "expected"}) })
+	}
+}
+
+func (r *room) check(what string) {
+	switch what {
+	case "log":
+		r.catchUp()
+	case "expected":
+		if r.expect > r.lastSeq {
+			r.catchUp()
+			time.AfterFunc(time.Second, func() { r.give(checkMsg{what: "expected"}) })
+		}
+	case "access":
+		r.checkAccess()
+		r.status()
+	}
 }
 
 func eventFrame(topic string, seq int64, payload []byte) []byte {
 	return fmt.Appendf(nil, `{"op":"event","topic":%q,"seq":%d,"data":%s}`, topic, seq, payload)
 }
 
-// deliver sends one event to every local subscriber and reacts to
-// events that change the session.
-func (r *room) deliver(ctx context.Context, seq int64, e pendingEvent) {
+// deliver sends one event to every local subscriber that has not had it,
+// and reacts to events that change the session.
+func (r *room) deliver(seq int64, e pendingEvent) {
 	frame := eventFrame(r.topic, seq, e.payload)
-	for c := range r.subs {
-		c.send(frame)
+	r.remember(seq, frame)
+	for c, at := range r.subs {
+		if at < seq {
+			c.send(frame)
+			r.subs[c] = seq
+		}
 	}
 	if e.typ == rooms.EventMessage {
 		return
 	}
-	r.reload(ctx)
-	switch e.typ {
-	case rooms.EventReengaged:
+	if e.typ == rooms.EventReengaged {
 		r.closeCustomers(closeCredential, "link revoked")
-	case rooms.EventSessionEnded:
-		r.checkAccess()
 	}
-	r.status()
+	r.load()
 }
 
-func (r *room) reload(ctx context.Context) {
-	s, err := r.node.store.Session(ctx, r.id)
-	if err != nil {
-		if !errors.Is(err, rooms.ErrNotFound) {
-			r.node.noteErr(err, "room session")
+func (r *room) remember(seq int64, frame []byte) {
+	if len(r.recent) == recentKeep {
+		copy(r.recent, r.recent[1:])
+		r.recent = r.recent[:recentKeep-1]
+	}
+	r.recent = append(r.recent, sentEvent{seq: seq, frame: frame})
+}
+
+// sentAfter returns the frames delivered after seq, or false when the
+// room no longer remembers them all.
+func (r *room) sentAfter(seq int64) ([][]byte, bool) {
+	if seq >= r.lastSeq {
+		return nil, true
+	}
+	if len(r.recent) == 0 || r.recent[0].seq > seq+1 {
+		return nil, false
+	}
+	var out [][]byte
+	for _, e := range r.recent {
+		if e.seq > seq {
+			out = append(out, e.frame)
+		}
+	}
+	return out, true
+}
+
+// load reads the session aside: its state drives the status, the access
+// checks and the close of customers after an end.
+func (r *room) load() {
+	r.aside("session", func(ctx context.Context) any {
+		s, err := r.node.store.Session(ctx, r.id)
+		return loaded{sess: s, err: err}
+	})
+}
+
+func (r *room) onLoaded(m loaded) {
+	if r.finished("session") {
+		r.load()
+	}
+	if m.err != nil {
+		if !errors.Is(m.err, rooms.ErrNotFound) {
+			r.node.noteErr(m.err, "room session")
 		}
 		return
 	}
-	r.sess = s
+	r.sess = m.sess
+	r.windowed.Store(r.sess.State == rooms.StateEnded && rooms.CustomerAccess(r.sess, r.node.svc.Now()) != "")
+	r.checkAccess()
+	r.status()
 }
 
 // checkAccess closes customers who may no longer see the room: an end
 // with access none, or a full_for / limited_for window run out.
 func (r *room) checkAccess() {
 	if r.sess != nil && rooms.CustomerAccess(r.sess, r.node.svc.Now()) == "" {
+		r.windowed.Store(false)
 		r.closeCustomers(closeEnded, "session ended")
 	}
 }
@@ -377,32 +556,32 @@ func (r *room) closeCustomers(code websocket.StatusCode, reason string) {
 	}
 }
 
-func (r *room) tick(ctx context.Context, m tickMsg) {
-	lagging := r.lagging.Swap(false)
-	switch {
-	case !r.ready || lagging || m.log == nil:
-		r.catchUp(ctx)
-	case m.log.Epoch != r.epoch || m.log.Seq > r.lastSeq:
-		r.catchUp(ctx) // the batch saw the log ahead (or begun again)
+// readPresence reads who is in the room aside, now and, for a leave
+// that keeps its grace, once more when the grace has run out.
+func (r *room) readPresence(after time.Duration) {
+	if after > 0 {
+		time.AfterFunc(after+50*time.Millisecond, func() { r.give(presenceHint{}) })
 	}
-	if m.known {
-		r.setPresence(ctx, m.conns)
-	}
-	r.checkAccess()
+	r.aside("presence", func(ctx context.Context) any {
+		view, err := r.node.pres.Rooms(ctx, []string{r.id}, time.Now())
+		return presenceRead{conns: view[r.id], err: err}
+	})
 }
 
-func (r *room) readPresence(ctx context.Context) {
-	view, err := r.node.pres.Rooms(ctx, []string{r.id}, time.Now())
-	if err != nil {
-		r.node.noteErr(err, "presence read")
+func (r *room) onPresence(m presenceRead) {
+	if r.finished("presence") {
+		r.readPresence(0)
+	}
+	if m.err != nil {
+		r.node.noteErr(m.err, "presence read")
 		return
 	}
-	r.setPresence(ctx, view[r.id])
+	r.setPresence(m.conns)
 }
 
 // setPresence pushes presence and status frames when what agents see
 // changed; a customer going offline records last_seen_at.
-func (r *room) setPresence(ctx context.Context, conns []presence.Conn) {
+func (r *room) setPresence(conns []presence.Conn) {
 	v := presenceView{Agents: []agentRef{}, CustomerOnline: presence.CustomerOnline(conns)}
 	ids := map[string]bool{}
 	for _, c := range conns {
@@ -420,6 +599,7 @@ func (r *room) setPresence(ctx context.Context, conns []presence.Conn) {
 	changed := !r.seen || !sameView(r.view, v)
 	r.view, r.seen = v, true
 	r.agentsHere.Store(len(v.Agents) > 0)
+	r.customerOnline.Store(v.CustomerOnline)
 	if changed {
 		frame := encode(outFrame{Op: "presence", Topic: r.topic, Data: v})
 		for c := range r.subs {
@@ -444,7 +624,7 @@ func sameView(a, b presenceView) bool {
 // status pushes the indicator to the room's agents when its state,
 // authentication or consent changed.
 func (r *room) status() {
-	if r.sess == nil {
+	if r.sess == nil || !r.seen {
 		return
 	}
 	ind := rooms.ComputeIndicator(r.sess, r.view.CustomerOnline, r.node.svc.Now())
@@ -474,75 +654,38 @@ func (r *room) typing(h busHead) {
 	}
 }
 
-// join answers a join: the reply first (with the snapshot), then the
-// missed events when since is given, then live ones.
-func (r *room) join(ctx context.Context, m joinMsg) error {
-	if !r.ready {
-		r.init()
-		if !r.ready {
-			return rooms.ErrUnavailable
+// join answers a join whose joiner read the snapshot and the replay from
+// the log: the reply first, then the replay, then the events the room
+// delivered after the joiner's read, then live ones. The first join sets
+// the room's log position.
+func (r *room) join(m joinMsg) error {
+	if !r.ready || (m.epoch != r.epoch && m.epoch != "") {
+		r.restart(m.head, m.epoch)
+		r.flush()
+	}
+	frames, seq := m.replay, max(m.head, r.lastSeq)
+	if m.withSince && r.lastSeq > m.head {
+		more, ok := r.sentAfter(m.head)
+		if !ok {
+			return errStaleJoin
 		}
+		frames = append(frames, more...)
 	}
-	r.catchUp(ctx)
-	if m.since != nil && (m.epoch == "" || m.epoch == r.epoch) && r.lastSeq-*m.since > int64(r.node.cfg.ReplayPage) {
-		// The log grew past a page since the connection looked: a page
-		// again, not a join.
-		return r.page(ctx, m)
+	m.data["seq"], m.data["epoch"] = seq, r.epoch
+	reply := encode(outFrame{Op: "reply", Ref: m.ref, Status: "ok", Data: m.data})
+	m.c.sendAll(append([][]byte{reply}, frames...))
+	r.subs[m.c] = seq
+	if s, ok := m.data["session"].(*rooms.Session); ok && r.sess == nil {
+		r.sess = s
 	}
-	data, err := m.snapshot(ctx)
-	if err != nil {
-		return err
+	if ind, ok := m.data["indicator"].(rooms.Indicator); ok && !r.haveInd {
+		// What the agent's reply said is what agents know: a status
+		// follows only a change.
+		r.ind, r.haveInd = ind, true
 	}
-	data["seq"], data["epoch"] = r.lastSeq, r.epoch
-	var replay [][]byte
-	if m.since != nil {
-		replay, data["recovered"] = r.replay(ctx, *m.since, m.epoch)
+	if r.seen {
+		// The joiner learns who is here at once.
+		m.c.send(encode(outFrame{Op: "presence", Topic: r.topic, Data: r.view}))
 	}
-	reply := encode(outFrame{Op: "reply", Ref: m.ref, Status: "ok", Data: data})
-	m.c.sendAll(append([][]byte{reply}, replay...))
-	r.subs[m.c] = struct{}{}
 	return nil
-}
-
-// errPaged says a join was answered with a page of its replay, not joined.
-var errPaged = errors.New("answered with a page")
-
-func (r *room) page(ctx context.Context, m joinMsg) error {
-	evs, err := r.node.store.Events(ctx, r.id, *m.since, r.node.cfg.ReplayPage)
-	if err != nil || len(evs) == 0 {
-		r.node.noteErr(err, "room replay")
-		return rooms.ErrUnavailable
-	}
-	frames, next := pageFrames(r.topic, evs)
-	data := map[string]any{"seq": r.lastSeq, "epoch": r.epoch, "recovered": true, "more": true, "next": next}
-	m.c.sendAll(append([][]byte{encode(outFrame{Op: "reply", Ref: m.ref, Status: "ok", Data: data})}, frames...))
-	return errPaged
-}
-
-// replay returns the event frames after since, or false when since
-// cannot be served (another epoch, or past the last seq).
-func (r *room) replay(ctx context.Context, since int64, epoch string) ([][]byte, bool) {
-	if (epoch != "" && epoch != r.epoch) || since < 0 || since > r.lastSeq {
-		return nil, false
-	}
-	if since == r.lastSeq {
-		return nil, true
-	}
-	evs, err := r.node.store.Events(ctx, r.id, since, int(r.lastSeq-since))
-	if err != nil {
-		r.node.noteErr(err, "room replay")
-		return nil, false
-	}
-	out := make([][]byte, 0, len(evs))
-	for _, e := range evs {
-		if e.Seq > r.lastSeq {
-			break
-		}
-		b, err := json.Marshal(e)
-		if err != nil {
-			return nil, false
-		}
-		out = append(out, eventFrame(r.topic, e.Seq, b))
-	}
-	return out, int64(len(out)) == r.lastSeq-since
 }

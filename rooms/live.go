@@ -95,6 +95,7 @@ func (s *Service) PostMessage(ctx context.Context, id string, m Message) (Event,
 	if err != nil {
 		return Event{}, err
 	}
+	s.logged(id, []Event{a.Event})
 	if a.MarkedUpdated {
 		go s.announceUpdated(id, a.Event)
 	}

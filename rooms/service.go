@@ -50,6 +50,7 @@ type Service struct {
 	presence Presence
 	onCommit func(*Session, []Event)
 	onAgent  func(agentID string)
+	onLogged func(sessionID string, seq int64)
 	cfg      Config
 	log      zerolog.Logger
 	// dummyHash keeps a login for an unknown email as slow as a wrong
@@ -91,6 +92,17 @@ func (s *Service) SetPresence(p Presence) { s.presence = p }
 // session with the events it logged: the hub pushes inbox updates from
 // it. It must not block.
 func (s *Service) OnCommit(fn func(*Session, []Event)) { s.onCommit = fn }
+
+// OnLogged sets a function called after every commit or message that
+// logged events in a session, with the last seq: the hub's room reads the
+// log if the bus does not bring it. It must not block.
+func (s *Service) OnLogged(fn func(sessionID string, seq int64)) { s.onLogged = fn }
+
+func (s *Service) logged(id string, evs []Event) {
+	if s.onLogged != nil && len(evs) > 0 {
+		s.onLogged(id, evs[len(evs)-1].Seq)
+	}
+}
 
 // OnAgentChanged sets a function called after an agent's account
 // changed (password, role, teams, disabled, signed out everywhere): the
@@ -155,8 +167,11 @@ func (s *Service) commit(ctx context.Context, sess *Session, id string, opts Com
 			sess = nil
 			continue
 		}
-		if err == nil && s.onCommit != nil {
-			s.onCommit(sess, out)
+		if err == nil {
+			s.logged(id, out)
+			if s.onCommit != nil {
+				s.onCommit(sess, out)
+			}
 		}
 		return sess, out, err
 	}

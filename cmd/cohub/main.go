@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -134,10 +135,15 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 	return err
 }
 
-// metricsServer serves Prometheus at the path scrapers ask by default.
+// metricsServer serves Prometheus at the path scrapers ask by default,
+// and Go's profiles under /debug/pprof/ for measuring a node under load:
+// the listener is the operator's own (off unless --metrics-addr is set).
 func metricsServer(h http.Handler) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 

@@ -421,6 +421,13 @@ func TestMetricsOnTheirOwnListener(t *testing.T) {
 			t.Fatalf("metrics listener (%d) lacks %s:\n%s", code, series, body)
 		}
 	}
+	// Profiles are the operator's too: on this listener, not the public one.
+	if code, body := get(t, "http://"+metrics.Addr().String()+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("pprof on the metrics listener: %d %.200s", code, body)
+	}
+	if code, _ := get(t, base+"/debug/pprof/goroutine?debug=1"); code == 200 {
+		t.Fatal("pprof is served on the public port")
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)
