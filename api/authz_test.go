@@ -51,6 +51,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "GET", path: "/api/sessions", want: [7]int{401, 401, 200, 200, 200, 200, 200}},
 		{method: "GET", path: "/api/sessions/{id}", want: [7]int{401, 401, 404, 200, 200, 200, 200}},
 		{method: "GET", path: "/api/sessions/{id}/events", want: [7]int{401, 401, 404, 200, 200, 200, 200}},
+		{method: "GET", path: "/api/sessions/{id}/settings", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/invite", state: "planned", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/tasks", body: func(int) any { return map[string]string{"kind": "sign", "title": "Sign"} },
 			want: [7]int{401, 401, 404, 403, 201, 201, 201}},

@@ -495,7 +495,12 @@ func (r *room) join(ctx context.Context, m joinMsg) error {
 		replay, data["recovered"] = r.replay(ctx, *m.since, m.epoch)
 	}
 	reply := encode(outFrame{Op: "reply", Ref: m.ref, Status: "ok", Data: data})
-	m.c.sendAll(append([][]byte{reply}, replay...))
+	frames := append([][]byte{reply}, replay...)
+	if r.seen {
+		// Who is here now: later presence frames only say what changed.
+		frames = append(frames, encode(outFrame{Op: "presence", Topic: r.topic, Data: r.view}))
+	}
+	m.c.sendAll(frames)
 	r.subs[m.c] = struct{}{}
 	return nil
 }
