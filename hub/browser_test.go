@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/rooms"
@@ -94,6 +97,24 @@ func (b tab) choose(sel chromedp.CSS, value string) {
 	b.t.Helper()
 	b.js(fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.value = %q;
 		el.dispatchEvent(new Event("change", {bubbles: true})); return "ok"; })()`, string(sel), value))
+}
+
+// cookie reads a cookie of the page, HttpOnly ones too.
+func (b tab) cookie(name string) string {
+	b.t.Helper()
+	res, err := chromedp.Run(b.ctx, func(ctx context.Context, t *chromedp.Target) (network.GetCookiesResult, error) {
+		return cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{})
+	})
+	if err != nil {
+		b.t.Fatalf("%s: cookies: %v", b.name, err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	b.t.Fatalf("%s: no cookie %s", b.name, name)
+	return ""
 }
 
 func (b tab) login(base, email string) {
@@ -245,4 +266,362 @@ func TestJourneyInBrowsers(t *testing.T) {
 	agent.menu("renew-session")
 	agent.do("the room is active again", chromedp.WaitNotPresent(tid("ended-banner")), chromedp.WaitVisible(tid("task-form")))
 	cust.do("customer is back", chromedp.WaitVisible(tid("customer-chat-input")), chromedp.WaitNotPresent(tid("ended-notice")))
+}
+
+// sentTo returns the newest message the outbox sent to a contact.
+func (c *cluster) sentTo(to string) string {
+	c.t.Helper()
+	msgs, err := c.outbox.List(context.Background(), 1000)
+	c.must(err)
+	for _, m := range msgs {
+		if m.To == to {
+			return m.Body
+		}
+	}
+	return ""
+}
+
+// linkTo is the /c/… path of the newest link sent to a contact.
+func (c *cluster) linkTo(to string) string {
+	c.t.Helper()
+	body := c.sentTo(to)
+	i := strings.Index(body, "/c/")
+	if i < 0 {
+		c.t.Fatalf("no link sent to %s: %q", to, body)
+	}
+	p := body[i:]
+	if j := strings.IndexAny(p, " \n"); j >= 0 {
+		p = p[:j]
+	}
+	return p
+}
+
+// person adds an account to the cluster's org.
+func (c *cluster) person(email, name, role, team string, settings ...string) *rooms.Agent {
+	c.t.Helper()
+	a, err := c.svc().CreateAgent(context.Background(), rooms.AgentInput{Agent: rooms.Agent{
+		Email: email, Name: name, Role: role, TeamID: team, SettingsTeamIDs: settings}, Password: password})
+	c.must(err)
+	return a
+}
+
+// TestPreplanInviteAndReengage: a pre-planned session opens in the room
+// as planned (no URL yet, and the menu says why); the agent adds a task,
+// corrects the email (nothing is sent), then invites. Before the customer
+// joins, re-engage sends a new invitation and the old link shows "replaced";
+// once the customer joined, re-engage is refused with the reason.
+func TestPreplanInviteAndReengage(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("none", "", rooms.TaskTemplate{Kind: "sign", Title: "Sign the offer"})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+
+	agent.do("pre-plan a session", chromedp.Click(tid("preplan-session")), chromedp.WaitVisible(tid("customer-name")),
+		chromedp.SendKeys(tid("customer-name"), "Noor Haddad"), chromedp.SendKeys(tid("customer-email"), "noor@example.org"),
+		chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("planned-banner")))
+	if disabled, note := agent.menuItem("generate-url"); !disabled || !strings.Contains(note, "Invite first") {
+		t.Fatalf("generate URL while planned: disabled %v, %q", disabled, note)
+	}
+	if disabled, _ := agent.menuItem("renew-session"); !disabled {
+		t.Fatal("renew is offered on a planned session")
+	}
+	agent.choose(tid("task-template"), "adhoc")
+	agent.do("an ad hoc task", chromedp.WaitVisible(tid("task-title")))
+	agent.fill(tid("task-title"), "Upload a photo ID")
+	agent.choose(tid("task-kind"), "upload")
+	agent.do("assign it", chromedp.Click(tid("task-add")))
+	agent.contains(tid("task-list"), "Upload a photo ID")
+
+	agent.menu("reengage")
+	agent.do("the re-engage form", chromedp.WaitVisible(tid("reengage-dialog")))
+	agent.fill(tid("reengage-dialog", ` [data-testid="customer-email"]`), "noor.haddad@example.org")
+	agent.do("save the details", chromedp.Click(tid("reengage-submit")), chromedp.WaitNotPresent(tid("reengage-dialog")))
+	if c.sentTo("noor@example.org") != "" || c.sentTo("noor.haddad@example.org") != "" {
+		t.Fatal("a planned session sent an invitation")
+	}
+	agent.do("invite", chromedp.Click(tid("invite")), chromedp.WaitNotPresent(tid("planned-banner")))
+	agent.contains(tid("invitation-outcome"), "Invitation sent by email to noor.haddad@example.org")
+	old := c.linkTo("noor.haddad@example.org")
+
+	agent.menu("reengage")
+	agent.fill(tid("reengage-dialog", ` [data-testid="customer-email"]`), "noor@example.net")
+	agent.do("send a new invitation", chromedp.Click(tid("reengage-submit")), chromedp.WaitNotPresent(tid("reengage-dialog")))
+	agent.contains(tid("invitation-outcome"), "Invitation sent by email to noor@example.net")
+	agent.contains(tid("chat-log"), "changed the contact details")
+
+	cust.do("the old link was replaced", chromedp.Navigate(base+old), chromedp.WaitVisible(tid("replaced")))
+	cust.do("the new link opens the room", chromedp.Navigate(base+c.linkTo("noor@example.net")), chromedp.WaitVisible(tid("customer-chat-input")))
+	cust.contains(tid("customer-tasks"), "Upload a photo ID")
+	agent.indicator("online_incomplete")
+	if disabled, note := agent.menuItem("reengage"); !disabled || note != "Not available: Noor already joined" {
+		t.Fatalf("re-engage after the join: disabled %v, %q", disabled, note)
+	}
+}
+
+// TestSettingsTeamAndConsentText: an admin changes a team's consent text
+// on the team page; an agent starts a session with that other team's
+// settings, and the customer reads the new text.
+func TestSettingsTeamAndConsentText(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	support, err := c.svc().CreateTeam(ctx, "Support", nil)
+	c.must(err)
+	support.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "Support may read your account notes."}
+	_, err = c.svc().UpdateTeam(ctx, support)
+	c.must(err)
+	c.alex.SettingsTeamIDs = []string{support.ID}
+	_, err = c.svc().UpdateAgent(ctx, c.alex.ID, rooms.AgentInput{Agent: *c.alex})
+	c.must(err)
+	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.nodes[0].srv.URL
+
+	admin := agentTab(t, "admin")
+	admin.login(base, "ada@cohub.test")
+	admin.do("open the team", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
+		chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+support.ID+`"]`)),
+		chromedp.WaitVisible(tid("consent-text")))
+	admin.fill(tid("consent-text"), "Support may read your account notes and open a ticket for you.")
+	admin.contains(tid("template-preview"), "open a ticket for you")
+	admin.do("save the team", chromedp.Click(tid("team-save")))
+	admin.contains(chromedp.CSS(".toast"), "Support saved")
+
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("start with Support's settings", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-name")),
+		chromedp.SendKeys(tid("customer-name"), "Marco Ruiz"), chromedp.SendKeys(tid("customer-email"), "marco@example.com"),
+		chromedp.Click(tid("session-settings")), chromedp.WaitVisible(tid("settings-team")))
+	if opts := agent.js(`[...document.querySelectorAll('[data-testid="settings-team"] option')].map(o => o.textContent).join("|")`); opts != "Sales (your team)|Support" {
+		t.Fatalf("settings teams offered: %q", opts)
+	}
+	agent.choose(tid("settings-team"), support.ID)
+	agent.do("start", chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(chromedp.CSS(".room-meta"), "Support settings")
+	cust.do("the customer reads the new consent", chromedp.Navigate(base+c.linkTo("marco@example.com")), chromedp.WaitVisible(tid("consent-shown")))
+	cust.contains(tid("consent-shown"), "open a ticket for you")
+}
+
+// TestHistoryInBrowser: the scopes the org allows, the completed and
+// incomplete filter, contact search, infinite scroll, and the Updated
+// sessions count rising live when a customer acts and falling when the
+// agent opens the session; a supervisor starts on their team's history
+// and can act in a teammate's room.
+func TestHistoryInBrowser(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	svc := c.svc()
+	mk := func(a *rooms.Agent, name, email string, mode string, tasks ...rooms.TaskTemplate) *rooms.Session {
+		s, err := svc.Create(ctx, a, rooms.CreateRequest{Mode: mode, Customer: rooms.Customer{Name: name, Email: email}, Tasks: tasks})
+		c.must(err)
+		return s
+	}
+	for i := range 32 {
+		mk(c.alex, fmt.Sprintf("Older %02d", i), fmt.Sprintf("older%02d@example.com", i), "start")
+	}
+	done := mk(c.alex, "Zed Done", "zed@example.com", "start", rooms.TaskTemplate{Kind: "sign", Title: "Sign"})
+	_, err := svc.CompleteTask(ctx, done.ID, done.Tasks[0].ID, nil)
+	c.must(err)
+	open := mk(c.alex, "Ann Open", "ann@example.com", "start", rooms.TaskTemplate{Kind: "form", Title: "Form"})
+	mk(c.alex, "Bo Planned", "bo@example.com", "preplan")
+	mk(c.blake, "Cy Teammate", "cy@example.com", "start")
+	c.person("sam@cohub.test", "Sam Supervisor", rooms.RoleSupervisor, c.team.ID)
+	base := c.nodes[0].srv.URL
+
+	agent := agentTab(t, "agent")
+	agent.login(base, "alex@cohub.test")
+	rows := `document.querySelectorAll('[data-testid="history-list"] [data-testid="history-item"]')`
+	names := `[...` + rows + `].map(r => r.querySelector(".row-name").textContent).join("|")`
+	agent.until("the first page", rows+`.length === 30`)
+	if scopes := agent.js(`[...document.querySelectorAll('[data-testid="history-scope"] button')].map(b => b.dataset.scope + ":" + b.getAttribute("aria-pressed")).join(" ")`); scopes != "mine:true team:false" {
+		t.Fatalf("scopes: %q", scopes)
+	}
+	agent.contains(tid("updated-count"), "1")
+	agent.do("scroll to the end", chromedp.ScrollIntoView(chromedp.CSS(".sentinel")))
+	agent.until("the next page", rows+`.length === 35`)
+
+	agent.choose(tid("history-filter"), "completed")
+	agent.until("completed only", names+` === "Zed Done"`)
+	agent.choose(tid("history-filter"), "incomplete")
+	agent.until("incomplete only", rows+`.length === 30 && !`+names+`.includes("Zed")`)
+	agent.choose(tid("history-filter"), "all")
+	agent.do("search", chromedp.SendKeys(tid("history-search"), "ann@"))
+	agent.until("the search result", names+` === "Ann Open"`)
+
+	_, err = svc.CompleteTask(ctx, open.ID, open.Tasks[0].ID, nil)
+	c.must(err)
+	agent.contains(tid("updated-count"), "2")
+	agent.until("Ann's row stays in the search", `!!document.querySelector('[data-testid="history-list"] [data-id="`+open.ID+`"][data-indicator="never_joined"]') && `+names+` === "Ann Open"`)
+	agent.do("open Ann's session", chromedp.Click(tid("history-list", ` [data-id="`+open.ID+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(tid("updated-count"), "1")
+
+	agent.do("the team's history", chromedp.Click(tid("history-scope", ` [data-scope="team"]`)))
+	agent.fill(tid("history-search"), "")
+	agent.until("a teammate's session shows", names+`.includes("Cy Teammate")`)
+
+	sup := agentTab(t, "supervisor")
+	sup.login(base, "sam@cohub.test")
+	sup.do("supervisors start on their team", chromedp.WaitVisible(tid("history-scope", ` [data-scope="team"][aria-pressed="true"]`)))
+	sup.until("the team's sessions", `[...`+rows+`].some(r => r.textContent.includes("Cy Teammate"))`)
+	sup.do("open a teammate's session", chromedp.Click(chromedp.CSS(`[data-testid="history-list"] [data-testid="history-item"][data-id]:not([data-id="`+open.ID+`"])`)),
+		chromedp.WaitVisible(tid("indicator")), chromedp.WaitVisible(tid("task-add")))
+}
+
+// TestKeyboardOnly: sign in, open a session, send a message and use the
+// session menu with the keyboard alone.
+func TestKeyboardOnly(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Kim Keys", Email: "kim@example.com"}})
+	agent := agentTab(t, "agent")
+	// tabTo presses Tab until the focus is on a test id.
+	tabTo := func(testid string) {
+		t.Helper()
+		for range 40 {
+			if agent.js(`(document.activeElement && document.activeElement.dataset.testid) || ""`) == testid {
+				return
+			}
+			agent.do("tab", chromedp.KeyEvent("\t"))
+		}
+		t.Fatalf("Tab never reached %s", testid)
+	}
+	agent.do("open the console", chromedp.Navigate(c.nodes[0].srv.URL+"/"), chromedp.WaitVisible(tid("login-email")))
+	tabTo("login-email")
+	agent.do("type the email", chromedp.KeyEvent("alex@cohub.test"))
+	tabTo("login-password")
+	agent.do("type the password and press Enter", chromedp.KeyEvent(password+"\r"), chromedp.WaitVisible(tid("start-session")))
+	agent.do("history", chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"]`)))
+	tabTo("history-item")
+	agent.do("open it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(tid("indicator")))
+	tabTo("chat-input")
+	agent.do("write and send", chromedp.KeyEvent("Sent with the keyboard\r"))
+	agent.contains(tid("chat-log"), "Sent with the keyboard")
+	tabTo("session-menu")
+	agent.do("open the menu", chromedp.KeyEvent("\r"), chromedp.WaitVisible(tid("generate-url")))
+	if got := agent.js(`document.activeElement.dataset.testid`); got != "generate-url" {
+		t.Fatalf("the menu's first item is not focused: %q", got)
+	}
+	agent.do("move and close", chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(tid("generate-url")))
+	if got := agent.js(`document.activeElement.dataset.testid`); got != "session-menu" {
+		t.Fatalf("focus after Escape: %q", got)
+	}
+	if outline := agent.js(`getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Fatal("the focused button shows no focus outline")
+	}
+}
+
+// TestCustomerGatesInBrowser: a one-time code with its cool-down, a
+// wrong code answered with the tries left, consent declined (a page to
+// come back from) and then given.
+func TestCustomerGatesInBrowser(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("otp", "I agree to share my documents with Sales.")
+	_, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Olu Otp", Email: "olu@example.com"}})
+	cust := customerTab(t)
+	cust.do("open the link", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("otp-send")))
+	cust.contains(tid("gate-auth"), "from Sales invited you")
+	cust.do("ask for a code", chromedp.Click(tid("otp-send")), chromedp.WaitVisible(tid("otp-input")), chromedp.WaitVisible(tid("otp-cooldown")))
+	cust.contains(tid("gate-auth"), "o***@example.com")
+	body := c.sentTo("olu@example.com")
+	i := strings.Index(body, "code is ")
+	if i < 0 {
+		t.Fatalf("no code sent: %q", body)
+	}
+	code := body[i+8 : i+14]
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	cust.do("a wrong code", chromedp.SendKeys(tid("otp-input"), wrong), chromedp.Click(tid("gate-submit")))
+	cust.contains(chromedp.CSS("#gate-err"), "You have 4 tries left")
+	cust.do("the right code", chromedp.SendKeys(tid("otp-input"), code), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("consent-disagree")))
+	cust.do("disagree", chromedp.Click(tid("consent-disagree")), chromedp.WaitVisible(tid("declined")))
+	cust.do("reload: still declined", chromedp.Reload(), chromedp.WaitVisible(tid("declined")))
+	cust.do("come back and agree", chromedp.Click(tid("consent-review")), chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
+}
+
+// TestSignInEndedAndNothingKept: when the agent's login ends (signed out
+// elsewhere) the console says so and offers to sign in again; a session
+// ended with access "none" shows the customer the ended page, and a renew
+// brings them back without a reload.
+func TestSignInEndedAndNothingKept(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.endAccess(rooms.AccessNone, 0)
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tom Becker", Email: "tom@example.net"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_incomplete")
+	agent.menu("end-session")
+	agent.contains(tid("end-access"), "Tom loses access at once")
+	agent.do("end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
+	cust.do("the customer sees the ended page", chromedp.WaitVisible(tid("ended")))
+	agent.do("renew", chromedp.Click(chromedp.CSS(".room-actions .btn:not(.btn-primary)")), chromedp.WaitNotPresent(tid("ended-banner")))
+	cust.do("the customer is back", chromedp.WaitVisible(tid("customer-chat-input")))
+
+	c.must(c.svc().Logout(context.Background(), agent.cookie("cohub_auth")))
+	agent.do("the console says the sign-in ended", chromedp.WaitVisible(tid("login-expired")))
+	agent.do("sign in again", chromedp.SendKeys(tid("login-password"), password), chromedp.Click(tid("login-submit")),
+		chromedp.WaitVisible(tid("start-session")))
+}
+
+// TestSmallScreens: nothing runs off the side of the customer's page at
+// 360 px (gates and room, with a long title and an unbroken message), nor
+// of the console at 768 px with the history open over the room.
+func TestSmallScreens(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("pin", "I agree to share my documents.")
+	id, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Sam Small", Email: "sam@example.com"},
+		Tasks: []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the supplementary agreement on the renegotiated repayment schedule of 2026"}}})
+	long := strings.Repeat("x", 120)
+	fits := `document.documentElement.scrollWidth <= window.innerWidth`
+	cust := tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 360, Height: 740, Mobile: true}), name: "customer"}
+	cust.do("the PIN page", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("pin-input")))
+	cust.until("the PIN page fits", fits)
+	cust.do("into the room", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
+		chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.SendKeys(tid("customer-chat-input"), long), chromedp.Click(tid("customer-chat-send")),
+		chromedp.Click(tid("chat-toggle")), chromedp.WaitVisible(tid("customer-chat-log")))
+	cust.contains(tid("customer-chat-log"), long)
+	cust.until("the room fits", fits)
+
+	agent := tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 768, Height: 1024}), name: "agent"}
+	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(tid("chat-log"), long)
+	agent.until("the console fits", fits+` && document.querySelector('[data-testid="chat-send"]').getBoundingClientRect().right <= window.innerWidth`)
+	agent.do("the history closes over the room once a session is picked", chromedp.WaitNotPresent(chromedp.CSS("#history")),
+		chromedp.WaitVisible(tid("history-toggle", `[aria-expanded="false"]`)))
+}
+
+// TestReconnectResumes: when the server drops both connections (as a
+// restart does), the pages reconnect by themselves and resume: a message
+// the agent sends meanwhile is sent again once the room is joined again,
+// and each side shows it exactly once.
+func TestReconnectResumes(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Rae Connect", Email: "rae@example.com"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.Click(tid("chat-toggle")))
+	agent.indicator("online_incomplete")
+
+	for _, cn := range c.nodes[0].node.snapshot() {
+		cn.close(closeRestarting, "server restarting")
+	}
+	agent.fill(tid("chat-input"), "Written while you were away")
+	agent.do("send while the connection is down", chromedp.Click(tid("chat-send")))
+	once := func(log string) string {
+		return `[...document.querySelectorAll('[data-testid="` + log + `"] .msg-text')].filter(e => e.textContent === "Written while you were away").length === 1 && !document.querySelector('[data-testid="` + log + `"] .msg-pending')`
+	}
+	agent.until("the message is sent once", once("chat-log"))
+	cust.until("the customer gets it once", once("customer-chat-log"))
+	cust.do("and answers", chromedp.SendKeys(tid("customer-chat-input"), "Back again"), chromedp.Click(tid("customer-chat-send")))
+	agent.contains(tid("chat-log"), "Back again")
+	if n := agent.js(`String(document.querySelectorAll('[data-testid="chat-log"] .msg').length)`); n != "2" {
+		t.Fatalf("the agent's log has %s messages, want 2", n)
+	}
 }

@@ -71,7 +71,7 @@ function fail(code) {
   case "session_ended":
     screen.value = "ended";
     // A renewed session brings the link back: look again now and then.
-    pollTimer = setTimeout(load, 15000);
+    pollTimer = setTimeout(load, 10000);
     break;
   default:
     screen.value = "unavailable";
@@ -452,7 +452,7 @@ function Room() {
     <div class="c-agent">
       <span class="avatar avatar-lg" aria-hidden="true">${initials(agent)}</span>
       <span class="c-agent-text"><strong>${agent}</strong><span class="muted">Your agent${v.team ? `, ${v.team}` : ""}</span></span>
-      <span class=${cx("c-here", here && "c-here-yes")} data-testid="agent-here">${here ? "Here now" : "Not here right now"}</span>
+      <span class=${cx("c-here", here && "c-here-yes")} data-testid="agent-here">${here ? "Here now" : "Not here now"}</span>
     </div>
     ${ended && html`<div class=${cx("notice", readOnly ? "notice-info" : "notice-ok")} data-testid="ended-notice">
       ${readOnly

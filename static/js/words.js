@@ -3,11 +3,11 @@
 // words.
 
 export const STATES = {
-  never_joined: { label: "Never joined", short: "Never joined", hint: "has not opened the link yet" },
-  online_incomplete: { label: "Online · tasks to do", short: "Online, to do", hint: "is here, with tasks to do" },
-  offline_incomplete: { label: "Offline · tasks to do", short: "Offline, to do", hint: "has left, with tasks to do" },
-  online_completed: { label: "Online · done", short: "Online, done", hint: "is here, every task done" },
-  offline_completed: { label: "Offline · done", short: "Offline, done", hint: "has left, every task done" },
+  never_joined: { label: "Never joined", hint: "the link was not opened yet" },
+  online_incomplete: { label: "Online · tasks to do", hint: "in the room now, tasks left" },
+  offline_incomplete: { label: "Offline · tasks to do", hint: "left the room, tasks left" },
+  online_completed: { label: "Online · done", hint: "in the room now, every task done" },
+  offline_completed: { label: "Offline · done", hint: "left the room, every task done" },
 };
 
 export function stateLabel(state) {
@@ -228,7 +228,7 @@ export function initials(name) {
 // customerName is how a session's customer is called on screen.
 export function customerName(c) {
   if (!c) { return ""; }
-  return c.name || c.email || c.phone || "Customer";
+  return c.name || c.email || phoneWords(c.phone) || "Customer";
 }
 
 export function firstName(c) {
@@ -236,7 +236,14 @@ export function firstName(c) {
   return n ? n.split(/\s+/)[0] : "The customer";
 }
 
+// phoneWords groups a North American E.164 number as people write it
+// (+1 415 555 0123); other numbers stay as they are.
+export function phoneWords(p) {
+  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(p || "");
+  return m ? `+1 ${m[1]} ${m[2]} ${m[3]}` : p || "";
+}
+
 export function contactOf(c) {
   if (!c) { return ""; }
-  return [c.email, c.phone].filter(Boolean).join(" · ");
+  return [c.email, phoneWords(c.phone)].filter(Boolean).join(" · ");
 }

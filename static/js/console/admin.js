@@ -54,7 +54,7 @@ function fieldErrors(err) {
 function splitDuration(s) {
   const ms = parseDuration(s);
   const min = Math.round(ms / 60e3);
-  if (min > 0 && min % 1440 === 0) { return { n: min / 1440, unit: "d" }; }
+  if (min >= 4 * 1440 && min % 1440 === 0) { return { n: min / 1440, unit: "d" }; }
   if (min > 0 && min % 60 === 0) { return { n: min / 60, unit: "h" }; }
   return { n: min, unit: "m" };
 }
@@ -258,7 +258,7 @@ function TeamEditor({ id }) {
   const setTpl = (k, v) => setS("templates", { ...st.templates, [k]: v });
   const tasks = st.task_templates;
   const setTask = (i, k, v) => setS("task_templates", tasks.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
-  const sample = { link: location.origin + "/c/3f9a…", agent: me.value.name, customer: "Dana Whitfield" };
+  const sample = { link: location.origin + "/c/3f9a…", agent: "Alex Rivera", customer: "Dana Whitfield" };
   const err = (k) => errors["settings." + k];
   const submit = async (e) => {
     e.preventDefault();
@@ -343,7 +343,7 @@ function TeamEditor({ id }) {
           <//>
         </div>
         <div class="preview" aria-label="Preview" data-testid="template-preview">
-          <p class="preview-title">Preview, for Dana Whitfield</p>
+          <p class="preview-title">Preview: Alex Rivera invites Dana Whitfield</p>
           <div class="preview-mail">
             <p class="preview-subject">${renderTemplate(st.templates.email_subject, { ...sample, link: "" })}</p>
             <p class="preview-text">${renderTemplate(st.templates.email_body, sample)}</p>
@@ -353,7 +353,7 @@ function TeamEditor({ id }) {
           <ol class="preview-steps">
             ${st.customer_authentication !== "none" && html`<li>They confirm who they are with ${AUTH_METHOD[st.customer_authentication]}.</li>`}
             ${st.consent.required && html`<li>They read “${st.consent.text || "…"}” and choose I agree or I do not agree.</li>`}
-            <li>They meet ${me.value.name.split(" ")[0]} in the room${tasks.length ? `, with tasks such as “${tasks[0].title || "…"}”` : ""}.</li>
+            <li>They meet their agent in the room${tasks.length ? `, with tasks such as “${tasks[0].title || "…"}”` : ""}.</li>
           </ol>
         </div>
       </div>

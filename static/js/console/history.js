@@ -22,6 +22,12 @@ export function HistoryToggle() {
   </button>`;
 }
 
+// closeIfOverlay hides the history once a session is picked where it
+// covers the room (narrow screens); the preference is kept.
+function closeIfOverlay() {
+  if (window.matchMedia("(max-width: 900px)").matches) { hist.open.value = false; }
+}
+
 function Row({ id, current }) {
   now.value; // re-render as time passes
   const s = cache.value.get(id);
@@ -34,7 +40,7 @@ function Row({ id, current }) {
   return html`<li>
     <a class=${cx("row", current && "row-current", s.updated && !other && "row-updated")} href=${"#/s/" + encodeURIComponent(id)}
       data-testid="history-item" data-id=${id} data-state=${s.state} data-indicator=${ind.state}
-      aria-current=${current ? "page" : undefined}>
+      aria-current=${current ? "page" : undefined} onClick=${closeIfOverlay}>
       <span class="row-ind" title=${label}><${IndicatorIcon} state=${ind.state} /><span class="sr-only">${label}.</span></span>
       <span class="row-main">
         <span class="row-top">
@@ -130,5 +136,11 @@ export function HistoryPanel() {
         </div>
       </section>
     </div>
+    <details class="legend">
+      <summary>What the customer icons mean</summary>
+      <ul>
+        ${Object.entries(STATES).map(([k, v]) => html`<li key=${k}><${IndicatorIcon} state=${k} /> ${v.label}: ${v.hint}</li>`)}
+      </ul>
+    </details>
   </aside>`;
 }
