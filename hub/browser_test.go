@@ -332,6 +332,12 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 	agent.choose(tid("task-kind"), "upload")
 	agent.do("assign it", chromedp.Click(tid("task-add")))
 	agent.contains(tid("task-list"), "Upload a photo ID")
+	agent.choose(tid("task-template"), "0")
+	agent.do("assign a template", chromedp.Click(tid("task-add")))
+	agent.contains(tid("task-list"), "Sign the offer")
+	agent.do("withdraw it", chromedp.Click(chromedp.CSS(`[data-testid="task"]:nth-child(2) [data-testid="task-withdraw"]`)))
+	agent.until("only the first task is left", `document.querySelectorAll('[data-testid="task"]').length === 1`)
+	agent.contains(tid("chat-log"), "withdrew “Sign the offer”")
 
 	agent.menu("reengage")
 	agent.do("the re-engage form", chromedp.WaitVisible(tid("reengage-dialog")))
@@ -385,6 +391,15 @@ func TestSettingsTeamAndConsentText(t *testing.T) {
 	admin.contains(tid("template-preview"), "open a ticket for you")
 	admin.do("save the team", chromedp.Click(tid("team-save")))
 	admin.contains(chromedp.CSS(".toast"), "Support saved")
+	admin.do("add an agent", chromedp.Click(tid("admin-agents")), chromedp.Click(tid("agent-add")), chromedp.WaitVisible(tid("agent-dialog")),
+		chromedp.SendKeys(tid("agent-name"), "Riley Rowe"), chromedp.SendKeys(tid("agent-email"), "riley@cohub.test"),
+		chromedp.SendKeys(tid("agent-password"), "short"))
+	admin.choose(tid("agent-role"), "supervisor")
+	admin.do("save too short a password", chromedp.Click(tid("agent-save")))
+	admin.contains(chromedp.CSS("#ag-password-err"), "at least 10 characters")
+	admin.fill(tid("agent-password"), "a-long-enough-password")
+	admin.do("save", chromedp.Click(tid("agent-save")), chromedp.WaitVisible(tid("agent-row", `[data-email="riley@cohub.test"]`)))
+	admin.contains(tid("agent-row", `[data-email="riley@cohub.test"]`), "Supervisor")
 
 	agent, cust := agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
@@ -624,4 +639,32 @@ func TestReconnectResumes(t *testing.T) {
 	if n := agent.js(`String(document.querySelectorAll('[data-testid="chat-log"] .msg').length)`); n != "2" {
 		t.Fatalf("the agent's log has %s messages, want 2", n)
 	}
+}
+
+// TestInvitationChoices: with SMS off the form offers only email; with
+// external invitations it says no invitation will be sent and takes both
+// contacts, and the room says nothing was sent.
+func TestInvitationChoices(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	set, err := c.svc().Store().Settings(ctx)
+	c.must(err)
+	set.SMSEnabled = false
+	_, err = c.svc().PutSettings(ctx, set)
+	c.must(err)
+	agent := agentTab(t, "agent")
+	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+	agent.do("SMS off: email only", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-email")),
+		chromedp.WaitNotPresent(tid("channel-phone")), chromedp.WaitNotPresent(tid("customer-phone")),
+		chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(tid("session-dialog")))
+
+	set.SMSEnabled, set.InvitationMode = true, rooms.InviteExternal
+	_, err = c.svc().PutSettings(ctx, set)
+	c.must(err)
+	agent.do("external: both contacts", chromedp.Reload(), chromedp.WaitVisible(tid("start-session")), chromedp.Click(tid("start-session")),
+		chromedp.WaitVisible(tid("external-notice")), chromedp.SendKeys(tid("customer-name"), "Phil Ortega"),
+		chromedp.SendKeys(tid("customer-email"), "phil@example.com"), chromedp.SendKeys(tid("customer-phone"), "415 555 0144"),
+		chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(tid("invitation-outcome"), "No invitation was sent")
+	agent.contains(chromedp.CSS(".room-meta"), "phil@example.com · +1 415 555 0144")
 }

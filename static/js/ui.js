@@ -1,15 +1,15 @@
 // Shared view pieces for both pages: htm bound to Preact, icons, the
 // indicator, form fields, dialogs, menus and a polite announcer. Nothing
 // here writes HTML strings: every text goes through Preact as a text node.
-import { h, render, Fragment } from "../vendor/preact.js";
-import { useState, useEffect, useRef, useMemo, useCallback, useLayoutEffect } from "../vendor/hooks.js";
-import { signal, computed, effect, batch, useSignal, useComputed } from "../vendor/signals.js";
+import { h, render } from "../vendor/preact.js";
+import { useState, useEffect, useRef, useMemo, useLayoutEffect } from "../vendor/hooks.js";
+import { signal, batch } from "../vendor/signals.js";
 import htm from "../vendor/htm.js";
 import { STATES, AUTH, CONSENT, clock, when } from "./words.js";
 
 export const html = htm.bind(h);
-export { h, render, Fragment, useState, useEffect, useRef, useMemo, useCallback, useLayoutEffect };
-export { signal, computed, effect, batch, useSignal, useComputed };
+export { h, render, useState, useEffect, useRef, useMemo, useLayoutEffect };
+export { signal, batch };
 
 // now ticks every 20 s so relative times ("2 min ago") stay true.
 export const now = signal(Date.now());

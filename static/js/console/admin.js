@@ -3,7 +3,7 @@
 // the outbox. Every setting says what it does.
 import { html, useState, useEffect, useRef, Field, Dialog, Icon, announce, cx } from "../ui.js";
 import { agentApi } from "../api.js";
-import { END_MODES, TASK_KINDS, AUTH_METHOD, parseDuration, durationWords, endAccessWords, fieldError, plainError, when } from "../words.js";
+import { END_MODES, TASK_KINDS, AUTH_METHOD, parseDuration, endAccessWords, fieldError, plainError, when } from "../words.js";
 import { me, go, route } from "./state.js";
 
 const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["outbox", "Outbox"]];
@@ -543,5 +543,3 @@ function Outbox() {
     </ul>
   </div>`;
 }
-
-export { durationWords };

@@ -4,14 +4,14 @@
 // active, ended): nothing offers what the server would refuse.
 import {
   html, useState, useEffect, useRef, useLayoutEffect, Icon, IndicatorPill, Dialog, Field, Menu, MenuItem,
-  announce, copyText, cx, now,
+  announce, copyText, cx,
 } from "../ui.js";
 import { agentApi } from "../api.js";
 import {
   SESSION_STATE, TASK_KINDS, clock, dayKey, dayLabel, when, durationWords, endAccessWords, endAccessShort,
   plainError, customerName, firstName, contactOf,
 } from "../words.js";
-import { me, room, conn, tasksDone, live } from "./state.js";
+import { me, room, conn, live } from "./state.js";
 import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError } from "./newsession.js";
 
 export function RoomView({ id }) {
@@ -453,6 +453,3 @@ export function Home() {
     </div>
   </section>`;
 }
-
-// tasksDone is re-exported for views that show progress.
-export { tasksDone, now };
