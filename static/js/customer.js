@@ -384,6 +384,14 @@ function taskAction(kind) {
   return { sign: "Read and sign", form: "I have filled it in", consent: "I agree", upload: "I have sent it", custom: "Mark as done" }[kind] || "Mark as done";
 }
 
+const TASK_HINTS = {
+  sign: "Read it, then sign by typing your name.",
+  form: "Fill it in as your agent explains, then tell us it is done.",
+  consent: "Read what your agent shares, and agree if you do.",
+  upload: "Send the document the way your agent asked, then tell us it is sent.",
+  custom: "Your agent explains what to do in the conversation below.",
+};
+
 function TaskCard({ t, readOnly }) {
   const v = view.value;
   const [open, setOpen] = useState(false);
@@ -414,6 +422,7 @@ function TaskCard({ t, readOnly }) {
       <span class="c-task-icon" aria-hidden="true"><${Icon} name=${done ? "check" : "pencil"} /></span>
       <h3>${t.title}</h3>
     </div>
+    ${!done && !readOnly && !open && html`<p class="c-task-hint">${TASK_HINTS[t.kind] || TASK_HINTS.custom}</p>`}
     ${done
       ? html`<p class="c-task-meta">Done at ${clock(t.completed_at)}</p>`
       : readOnly
@@ -512,7 +521,8 @@ function ChatSheet({ agent, readOnly }) {
       }
     });
   };
-  const last = [...list].reverse().find((i) => !i.note);
+  // The peek shows what the agent wrote last while it is unread.
+  const last = [...list].reverse().find((i) => !i.note && (unread === 0 || !i.mine));
   const rows = [];
   let day = "";
   for (const it of list) {
