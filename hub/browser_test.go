@@ -616,6 +616,7 @@ func TestSmallScreens(t *testing.T) {
 func TestReconnectResumes(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Rae Connect", Email: "rae@example.com"}})
+	other, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Otto Other", Email: "otto@example.com"}})
 	base := c.nodes[0].srv.URL
 	agent, cust := agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
@@ -638,6 +639,20 @@ func TestReconnectResumes(t *testing.T) {
 	agent.contains(tid("chat-log"), "Back again")
 	if n := agent.js(`String(document.querySelectorAll('[data-testid="chat-log"] .msg').length)`); n != "2" {
 		t.Fatalf("the agent's log has %s messages, want 2", n)
+	}
+
+	// Away to another room and back: the first room resumes from what it
+	// held, with what was said meanwhile, nothing twice.
+	agent.do("open another room", chromedp.Click(tid("history-list", ` [data-id="`+other+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.room[data-session="`+other+`"]`)))
+	cust.do("the customer writes meanwhile", chromedp.SendKeys(tid("customer-chat-input"), "Are you still there?"),
+		chromedp.Click(tid("customer-chat-send")))
+	cust.contains(tid("customer-chat-log"), "Are you still there?")
+	agent.do("back to the first room", chromedp.Click(tid("history-list", ` [data-id="`+id+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.room[data-session="`+id+`"]`)))
+	agent.contains(tid("chat-log"), "Are you still there?")
+	if n := agent.js(`String(document.querySelectorAll('[data-testid="chat-log"] .msg').length)`); n != "3" {
+		t.Fatalf("the agent's log has %s messages after coming back, want 3", n)
 	}
 }
 

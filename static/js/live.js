@@ -166,7 +166,6 @@ export class Live {
       if (!t || f.seq <= t.seq) { return; } // left, or seen before a resume
       t.seq = f.seq;
     }
-    if (t && t.leaving) { return; }
     if (this.on.frame) { this.on.frame(f); }
   }
 
@@ -186,13 +185,14 @@ export class Live {
 
   // join follows a topic. replay: join with since (0 at first: the whole
   // transcript), so a resume gets exactly what was missed; the inbox
-  // joins without.
-  join(topic, replay = topic !== "inbox") {
+  // joins without. from ({seq, epoch}) starts after what a page already
+  // holds of the topic.
+  join(topic, replay = topic !== "inbox", from = null) {
     let t = this.topics.get(topic);
     if (t && t.leaving) {
-      t.leaving = false;
+      t.leaving = false; // still joined: frames kept flowing meanwhile
     } else if (!t) {
-      t = { seq: 0, epoch: "", replay, joined: false, joining: null, leaving: false };
+      t = { seq: from ? from.seq : 0, epoch: from ? from.epoch || "" : "", replay, joined: false, joining: null, leaving: false };
       this.topics.set(topic, t);
     }
     if (t.joined) { return Promise.resolve({ status: "ok", data: {} }); }

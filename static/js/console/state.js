@@ -226,6 +226,8 @@ export function markSeen(id) {
 // Live ----------------------------------------------------------------------
 
 export let live = null;
+// rooms keeps the model of every room opened in this page: a room opened
+// again resumes from what it holds.
 const rooms = new Map(); // topic -> RoomModel
 export let openRoom = null;
 
@@ -292,24 +294,25 @@ function onInbox(s) {
   noteActivity(s.id);
 }
 
-// room returns the model of a session's room, joining it once.
+// room returns the model of a session's room, following it live.
 export function room(id) {
   const topic = "room:" + id;
   let m = rooms.get(topic);
   if (!m) {
     m = new RoomModel(id);
     rooms.set(topic, m);
-    m.start();
   }
+  if (!m.following) { m.start(); }
   openRoom = m;
   return m;
 }
 
-// leaveRoomsBut leaves every room except the one shown.
+// leaveRoomsBut stops following every room except the one shown (a send
+// still on its way finishes first).
 export function leaveRoomsBut(id) {
   for (const [topic, m] of rooms) {
-    if (m.id !== id) {
-      rooms.delete(topic);
+    if (m.id !== id && m.following) {
+      m.following = false;
       if (live) { live.leave(topic); }
     }
   }
@@ -340,10 +343,14 @@ export class RoomModel {
     this.titles = new Map();
     this.buffer = [];
     this.flushTimer = 0;
+    this.lastSeq = 0; // the newest event held
+    this.epoch = "";
+    this.following = false;
   }
 
   start() {
-    live.join(this.topic);
+    this.following = true;
+    live.join(this.topic, true, { seq: this.lastSeq, epoch: this.epoch });
     this.loadSettings();
   }
 
@@ -363,6 +370,7 @@ export class RoomModel {
   }
 
   onJoined(d) {
+    if (d.epoch) { this.epoch = d.epoch; }
     this.state.value = "ready";
     this.error.value = "";
     if (d.session) {
@@ -381,6 +389,7 @@ export class RoomModel {
   onReset() {
     this.items.value = [];
     this.buffer = [];
+    this.lastSeq = 0;
   }
 
   onFrame(f) {
@@ -416,6 +425,10 @@ export class RoomModel {
   }
 
   onEvent(seq, e) {
+    if (seq) {
+      if (seq <= this.lastSeq) { return; } // held already
+      this.lastSeq = seq;
+    }
     const item = { seq, at: e.at, type: e.type };
     const cust = this.customer();
     switch (e.type) {
