@@ -45,8 +45,12 @@ func customerTab(t *testing.T) tab {
 
 func (b tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
+	start := time.Now()
 	if err := chromedp.Do(b.ctx, actions...); err != nil {
 		b.t.Fatalf("%s: %s: %v", b.name, what, err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		b.t.Logf("%s: %s took %s", b.name, what, took.Round(time.Millisecond))
 	}
 }
 
