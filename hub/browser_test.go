@@ -687,3 +687,27 @@ func TestInvitationChoices(t *testing.T) {
 	agent.contains(tid("invitation-outcome"), "No invitation was sent")
 	agent.contains(chromedp.CSS(".room-meta"), "phil@example.com · +1 415 555 0144")
 }
+
+// TestSecondBrowserPassesTheGates: the same link opened in a second
+// browser is refused by the live room until that browser passes the gates
+// itself; the page shows the gates again instead of reconnecting for ever.
+func TestSecondBrowserPassesTheGates(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("pin", "I agree to share my documents.")
+	_, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Gil Gates", Email: "gil@example.com"}})
+	url := c.nodes[0].srv.URL + "/c/" + link
+	first, second := customerTab(t), customerTab(t)
+	first.do("the first browser passes the gates", chromedp.Navigate(url), chromedp.SendKeys(tid("pin-input"), "246813"),
+		chromedp.Click(tid("gate-submit")), chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
+	second.do("the second browser is asked again", chromedp.Navigate(url), chromedp.WaitVisible(tid("pin-input")),
+		chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")))
+	// Consent is asked again where the server keeps gate answers per
+	// browser; where it keeps them per session, the PIN is enough.
+	second.until("consent or the room", `!!document.querySelector('[data-testid="consent-agree"], [data-testid="customer-chat-input"]')`)
+	if second.js(`document.querySelector('[data-testid="consent-agree"]') ? "consent" : ""`) == "consent" {
+		second.do("agree", chromedp.Click(tid("consent-agree")))
+	}
+	second.do("gets in and writes", chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.SendKeys(tid("customer-chat-input"), "Hello from my phone"), chromedp.Click(tid("customer-chat-send")))
+	first.contains(tid("customer-chat-peek"), "Hello from my phone")
+}

@@ -92,8 +92,12 @@ function enterRoom(v) {
   screen.value = "room";
   if (live) { return; }
   items.value = [];
+  let refused = 0;
   live = new Live("link=" + encodeURIComponent(token), {
-    state(name) { conn.value = name; },
+    state(name) {
+      conn.value = name;
+      if (name === "open") { refused = 0; }
+    },
     joined(t, d) {
       if (d.session) { tasks.value = d.session.tasks || []; endAccess.value = d.session.end_access || null; }
       if (d.access) { access.value = d.access; }
@@ -106,12 +110,21 @@ function enterRoom(v) {
     final() { live = null; load(); },
     async failedOpen() {
       // An upgrade refused before it opened: the link may have gone, or
-      // this browser must pass the gates again.
+      // this browser must pass the gates again (its customer token is
+      // missing or old, even when the session's gates were passed
+      // elsewhere). Never "reconnecting" for ever.
+      refused++;
       try {
         const v = await api.get("/api/customer/session");
-        if (!passed(v.gates)) {
+        const g = v.gates;
+        const gated = g.authentication !== "not_required" || g.consent !== "not_requested";
+        if (!passed(g)) {
           stopLive();
           route(v);
+        } else if (gated && refused >= 2) {
+          stopLive();
+          view.value = v;
+          screen.value = g.authentication !== "not_required" ? "auth" : "consent";
         }
       } catch (e) {
         if (e.status === 401 || e.status === 410) { fail(e.code); }
