@@ -186,16 +186,22 @@ func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
 		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.opts.PublicURL, "https://")}
 }
 
+// teamRef is a team whose settings the agent may use, with what the new
+// session form needs to know of it.
 type teamRef struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID                     string `json:"id"`
+	Name                   string `json:"name"`
+	CustomerAuthentication string `json:"customer_authentication"`
+	ConsentRequired        bool   `json:"consent_required"`
 }
 
 type meReply struct {
 	*rooms.Agent
-	SettingsTeams  []teamRef `json:"settings_teams"`
-	SMSEnabled     bool      `json:"sms_enabled"`
-	InvitationMode string    `json:"invitation_mode"`
+	SettingsTeams      []teamRef `json:"settings_teams"`
+	SMSEnabled         bool      `json:"sms_enabled"`
+	InvitationMode     string    `json:"invitation_mode"`
+	HistorySearchSpace string    `json:"history_search_space"`
+	PhoneDefaultRegion string    `json:"phone_default_region"`
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -211,9 +217,11 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	reply := meReply{Agent: a, SettingsTeams: []teamRef{}, SMSEnabled: set.SMSEnabled, InvitationMode: set.InvitationMode}
+	reply := meReply{Agent: a, SettingsTeams: []teamRef{}, SMSEnabled: set.SMSEnabled, InvitationMode: set.InvitationMode,
+		HistorySearchSpace: set.HistorySearchSpace, PhoneDefaultRegion: set.PhoneDefaultRegion}
 	for _, t := range teams {
-		reply.SettingsTeams = append(reply.SettingsTeams, teamRef{ID: t.ID, Name: t.Name})
+		reply.SettingsTeams = append(reply.SettingsTeams, teamRef{ID: t.ID, Name: t.Name,
+			CustomerAuthentication: t.Settings.CustomerAuthentication, ConsentRequired: t.Settings.Consent.Required})
 	}
 	writeJSON(w, http.StatusOK, reply)
 }

@@ -50,8 +50,8 @@ func TestAPIRouteErrors(t *testing.T) {
 		t.Errorf("POST /api/teams/t_1: Allow %q, want \"GET, PUT\"", got)
 	}
 	// Outside /api the pages are still served as files.
-	if r := e.do("GET", "/style.css", "", nil).want(200); !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") {
-		t.Errorf("GET /style.css: Content-Type %q", r.header.Get("Content-Type"))
+	if r := e.do("GET", "/css/base.css", "", nil).want(200); !strings.HasPrefix(r.header.Get("Content-Type"), "text/css") {
+		t.Errorf("GET /css/base.css: Content-Type %q", r.header.Get("Content-Type"))
 	}
 }
 

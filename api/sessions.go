@@ -96,6 +96,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	reply(w, r, http.StatusOK, map[string][]rooms.Event{"events": evs}, err)
 }
 
+// sessionSettings answers with the settings a session runs under: the
+// console's room assigns from their templates and says in words what
+// the customer keeps after an end.
+func (s *Server) sessionSettings(w http.ResponseWriter, r *http.Request) {
+	set, err := s.svc.SessionSettings(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	reply(w, r, http.StatusOK, set, err)
+}
+
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, err := intParam(q.Get("limit"), 50)

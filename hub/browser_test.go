@@ -2,75 +2,729 @@ package hub
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/rooms"
 )
 
-// TestRoomInBrowsers: the agent's console on node 1 and the customer's
-// page on node 2, each in its own Chromium. The customer passes the PIN
-// and consent gates; both chat; the agent assigns a task, the customer
-// completes it; the agent ends the session and the customer keeps a
-// read-only page. The indicator follows along in the console.
-func TestRoomInBrowsers(t *testing.T) {
-	c := newCluster(t, "redis", 2, fast())
-	c.gate()
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "246813"})
+// The browser tests walk the console and the customer page as people do,
+// each person in a Chromium of their own (own profile, own cookies): the
+// agent at 1366×900, the customer on a 390×844 phone. They wait on the
+// page (an element, a data-state, a condition), never on time.
 
-	agent, cust := browsertest.Start(t), browsertest.Start(t)
-	type css = chromedp.CSS
-	step := func(b context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(b, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
+const password = "correct-horse-battery"
+
+// tid selects by data-testid, the attribute tests rely on.
+func tid(id string, more ...string) chromedp.CSS {
+	return chromedp.CSS(`[data-testid="` + id + `"]` + strings.Join(more, ""))
+}
+
+// tab is one person's browser.
+type tab struct {
+	t    *testing.T
+	ctx  context.Context
+	name string
+}
+
+func agentTab(t *testing.T, name string) tab {
+	return tab{t: t, ctx: browsertest.Start(t), name: name}
+}
+
+func customerTab(t *testing.T) tab {
+	return tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 390, Height: 844, Mobile: true}), name: "customer"}
+}
+
+func (b tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(b.ctx, stepLimit)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %s: %v\npage: %s", b.name, what, err, b.page())
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		b.t.Logf("%s: %s took %s", b.name, what, took.Round(time.Millisecond))
+	}
+}
+
+// stepLimit bounds one step: a step that fails says so (with what the
+// page shows) long before the browser's own bound.
+const stepLimit = 45 * time.Second
+
+// page is what the page shows, for a failing step's message.
+func (b tab) page() string {
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 1500) : ""`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return strings.Join(strings.Fields(v), " ")
+}
+
+// until waits for a JavaScript condition on the page.
+func (b tab) until(what, cond string) {
+	b.t.Helper()
+	b.do(what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// js evaluates an expression to a string.
+func (b tab) js(expr string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.t.Fatalf("%s: %s: %v", b.name, expr, err)
+	}
+	return v
+}
+
+func (b tab) text(sel chromedp.CSS) string {
+	b.t.Helper()
+	return browsertest.Text(b.t, b.ctx, string(sel))
+}
+
+// attr reads an attribute of the first match.
+func (b tab) attr(sel chromedp.CSS, name string) string {
+	return b.js(fmt.Sprintf(`(document.querySelector(%q) || {getAttribute: () => "(none)"}).getAttribute(%q) || ""`, string(sel), name))
+}
+
+// contains waits until an element's text contains a string.
+func (b tab) contains(sel chromedp.CSS, text string) {
+	b.t.Helper()
+	b.until(fmt.Sprintf("%s shows %q", sel, text),
+		fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.textContent.includes(%q); })()`, string(sel), text))
+}
+
+// fill replaces a field's value as typing would (an input event).
+func (b tab) fill(sel chromedp.CSS, value string) {
+	b.t.Helper()
+	b.js(fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.focus();
+		const proto = el.tagName === "TEXTAREA" ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+		Object.getOwnPropertyDescriptor(proto, "value").set.call(el, %q);
+		el.dispatchEvent(new Event("input", {bubbles: true})); return "ok"; })()`, string(sel), value))
+}
+
+// choose picks an option of a select.
+func (b tab) choose(sel chromedp.CSS, value string) {
+	b.t.Helper()
+	b.js(fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.value = %q;
+		el.dispatchEvent(new Event("change", {bubbles: true})); return "ok"; })()`, string(sel), value))
+}
+
+// cookie reads a cookie of the page, HttpOnly ones too.
+func (b tab) cookie(name string) string {
+	b.t.Helper()
+	res, err := chromedp.Run(b.ctx, func(ctx context.Context, t *chromedp.Target) (network.GetCookiesResult, error) {
+		return cdp.Call(ctx, t, network.GetCookies, network.GetCookiesParams{})
+	})
+	if err != nil {
+		b.t.Fatalf("%s: cookies: %v", b.name, err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == name {
+			return c.Value
 		}
 	}
-	step(agent, "agent opens the room",
-		chromedp.Navigate(c.nodes[0].srv.URL+"/"),
-		chromedp.SendKeys(css("#email"), "alex@cohub.test"),
-		chromedp.SendKeys(css("#password"), "correct-horse-battery"),
-		chromedp.Click(css("#login-form button")),
-		chromedp.Click(css(`#history tr[data-id="`+id+`"]`)),
-		chromedp.WaitVisible(css("#room-dot.never_joined")))
+	b.t.Fatalf("%s: no cookie %s", b.name, name)
+	return ""
+}
 
-	step(cust, "customer passes the gates",
-		chromedp.Navigate(c.nodes[1].srv.URL+"/c/"+link),
-		chromedp.WaitVisible(css("#verify")),
-		chromedp.SendKeys(css("#answer"), "246813"),
-		chromedp.Click(css("#verify-form button")),
-		chromedp.WaitVisible(css("#consent")),
-		chromedp.Click(css("#accept")),
-		chromedp.WaitVisible(css("#room")))
-	step(agent, "agent sees the customer online",
-		chromedp.WaitVisible(css("#room-dot.online_incomplete")))
-	if hover := browsertest.Text(t, agent, "#room-status"); !strings.Contains(hover, "Authentication: verified") || !strings.Contains(hover, "Consent: accepted") {
-		t.Fatalf("indicator hover: %q", hover)
+func (b tab) login(base, email string) {
+	b.t.Helper()
+	b.do("sign in", chromedp.Navigate(base+"/"), chromedp.WaitVisible(tid("login-email")),
+		chromedp.SendKeys(tid("login-email"), email), chromedp.SendKeys(tid("login-password"), password),
+		chromedp.Click(tid("login-submit")), chromedp.WaitVisible(tid("start-session")))
+}
+
+// menu opens the session menu and picks an item.
+func (b tab) menu(item string) {
+	b.t.Helper()
+	b.do("session menu: "+item, chromedp.Click(tid("session-menu")), chromedp.WaitVisible(tid(item)), chromedp.Click(tid(item)))
+}
+
+// menuItemDisabled opens the menu, reads whether an item is disabled and
+// its note, and closes the menu again.
+func (b tab) menuItem(item string) (disabled bool, note string) {
+	b.t.Helper()
+	b.do("open the session menu", chromedp.Click(tid("session-menu")), chromedp.WaitVisible(tid(item)))
+	disabled = b.attr(tid(item), "aria-disabled") == "true"
+	note = b.text(tid(item, " .menu-note"))
+	b.do("close the session menu", chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(tid(item)))
+	return disabled, note
+}
+
+func (b tab) indicator(state string) {
+	b.t.Helper()
+	b.do("indicator "+state, chromedp.WaitVisible(tid("indicator", `[data-state="`+state+`"]`)))
+}
+
+// linkPath is the /c/… path of a customer URL (links carry the public
+// URL; the test servers listen elsewhere).
+func linkPath(t *testing.T, url string) string {
+	t.Helper()
+	i := strings.Index(url, "/c/")
+	if i < 0 {
+		t.Fatalf("not a customer link: %q", url)
+	}
+	return url[i:]
+}
+
+// teamWith gives the cluster's Sales team a PIN, consent and templates.
+func (c *cluster) teamWith(auth string, consent string, templates ...rooms.TaskTemplate) {
+	c.t.Helper()
+	c.team.Settings.CustomerAuthentication = auth
+	c.team.Settings.Consent = rooms.ConsentSetting{Required: consent != "", Text: consent}
+	c.team.Settings.TaskTemplates = templates
+	_, err := c.svc().UpdateTeam(context.Background(), c.team)
+	c.must(err)
+}
+
+// TestJourneyInBrowsers walks the whole "manage sessions" journey across
+// two nodes: the agent's console on node 1, the customer's phone on node
+// 2. A bad email is explained next to its field; the started session's
+// room opens at once; the agent generates and copies the URL; the
+// customer passes the PIN and consent gates; the indicator goes never
+// joined → online, to do; both chat (with typing); a template task is
+// completed → online, done; the customer closes the tab → offline, done
+// after the grace; the customer comes back, the agent ends the session
+// and the customer keeps a read-only page; a renew gives it back.
+func TestJourneyInBrowsers(t *testing.T) {
+	c := newCluster(t, "redis", 2, fast())
+	c.teamWith("pin", "I agree that Sales may see the documents I share here.",
+		rooms.TaskTemplate{Kind: "consent", Title: "Agree to the terms"}, rooms.TaskTemplate{Kind: "form", Title: "Fill in your details"})
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+
+	agent.do("open the start form", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-name")),
+		chromedp.SendKeys(tid("customer-name"), "Dana Whitfield"),
+		chromedp.SendKeys(tid("customer-email"), "dana.example.com"),
+		chromedp.SendKeys(tid("session-pin"), "246813"),
+		chromedp.Click(tid("session-submit")))
+	agent.contains(chromedp.CSS("#ns-email-err"), "no @")
+	agent.fill(tid("customer-email"), "dana@example")
+	agent.do("submit a second time", chromedp.Click(tid("session-submit")))
+	agent.contains(chromedp.CSS("#ns-email-err"), "does not look like a full email address")
+	if got := agent.attr(tid("customer-email"), "aria-invalid"); got != "true" {
+		t.Fatalf("the email field is not marked invalid: %q", got)
+	}
+	agent.fill(tid("customer-email"), "dana@example.com")
+	agent.do("start the session", chromedp.Click(tid("session-submit")), chromedp.WaitNotPresent(tid("session-dialog")))
+	agent.indicator("never_joined")
+	agent.contains(tid("invitation-outcome"), "Invitation sent by email to dana@example.com")
+	id := strings.TrimPrefix(agent.js(`location.hash`), "#/s/")
+	if !strings.HasPrefix(id, "s_") {
+		t.Fatalf("the room did not open: hash %q", id)
+	}
+	agent.do("the new session is in history", chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"]`)))
+
+	agent.menu("generate-url")
+	agent.do("the link shows", chromedp.WaitVisible(tid("session-url")), chromedp.Click(tid("copy-url")))
+	agent.contains(tid("copy-status"), "Copied")
+	url := agent.js(`document.querySelector('[data-testid="session-url"]').value`)
+
+	cust.do("customer opens the link and gives the PIN", chromedp.Navigate(c.nodes[1].srv.URL+linkPath(t, url)),
+		chromedp.WaitVisible(tid("pin-input")), chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
+		chromedp.WaitVisible(tid("consent-agree")))
+	cust.contains(tid("consent-shown"), "Sales may see the documents")
+	cust.do("customer agrees", chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
+	cust.contains(chromedp.CSS(".c-agent"), "alex")
+	agent.indicator("online_incomplete")
+	agent.do("the hover card shows the gates", chromedp.Focus(tid("indicator")), chromedp.WaitVisible(chromedp.CSS(".ind-card")))
+	if card := agent.text(chromedp.CSS(".ind-card")); !strings.Contains(card, "Verified (PIN)") || !strings.Contains(card, "Accepted") || strings.Contains(card, "Last seen") {
+		t.Fatalf("hover card: %q", card)
+	}
+	cust.contains(tid("agent-here"), "Here now")
+
+	cust.do("customer types and writes", chromedp.SendKeys(tid("customer-chat-input"), "Hello, I am here"))
+	agent.contains(tid("typing"), "Dana is typing")
+	cust.do("customer sends", chromedp.Click(tid("customer-chat-send")))
+	agent.contains(tid("chat-log"), "Hello, I am here")
+	agent.do("agent answers", chromedp.SendKeys(tid("chat-input"), "Welcome Dana! One thing to agree to."), chromedp.Click(tid("chat-send")))
+	cust.contains(tid("customer-chat-peek"), "Welcome Dana!")
+	agent.contains(tid("chat-log", " .msg-out"), "Delivered")
+
+	agent.choose(tid("task-template"), "0")
+	agent.do("assign from a template", chromedp.Click(tid("task-add")))
+	agent.contains(tid("task-list"), "Agree to the terms")
+	cust.do("customer completes the task", chromedp.WaitVisible(tid("task-complete")), chromedp.Click(tid("task-complete")),
+		chromedp.WaitVisible(tid("all-done")))
+	cust.contains(tid("customer-progress"), "1 of 1 done")
+	agent.indicator("online_completed")
+	agent.do("the task shows done", chromedp.WaitVisible(tid("task", `[data-status="completed"]`)))
+
+	cust.do("customer closes the tab", chromedp.Navigate("about:blank"))
+	agent.indicator("offline_completed")
+	agent.do("the history row follows", chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"][data-indicator="offline_completed"]`)))
+	agent.do("last seen shows while offline", chromedp.Focus(tid("indicator")))
+	agent.contains(chromedp.CSS(".ind-card"), "Last seen")
+
+	cust.do("customer comes back", chromedp.Navigate(c.nodes[1].srv.URL+linkPath(t, url)), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_completed")
+	if disabled, note := agent.menuItem("renew-session"); !disabled || !strings.Contains(note, "after the session ends") {
+		t.Fatalf("renew on an active session: disabled %v, %q", disabled, note)
+	}
+	agent.menu("end-session")
+	agent.contains(tid("end-access"), "Dana keeps read-only access for 72 hours")
+	agent.do("confirm the end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
+	if got := agent.text(tid("session-state")); got != "Ended" {
+		t.Fatalf("state badge: %q", got)
+	}
+	agent.do("nothing to write or assign", chromedp.WaitNotPresent(tid("task-add")),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chat-input"]:disabled`)),
+		chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"][data-state="ended"]`)))
+	cust.do("customer keeps a read-only page", chromedp.WaitVisible(tid("ended-notice")), chromedp.WaitNotPresent(tid("customer-chat-input")))
+	cust.contains(tid("ended-notice"), "read it")
+
+	agent.menu("renew-session")
+	agent.do("the room is active again", chromedp.WaitNotPresent(tid("ended-banner")), chromedp.WaitVisible(tid("task-form")))
+	cust.do("customer is back", chromedp.WaitVisible(tid("customer-chat-input")), chromedp.WaitNotPresent(tid("ended-notice")))
+}
+
+// sentTo returns the newest message the outbox sent to a contact.
+func (c *cluster) sentTo(to string) string {
+	c.t.Helper()
+	msgs, err := c.outbox.List(context.Background(), 1000)
+	c.must(err)
+	for _, m := range msgs {
+		if m.To == to {
+			return m.Body
+		}
+	}
+	return ""
+}
+
+// linkTo is the /c/… path of the newest link sent to a contact.
+func (c *cluster) linkTo(to string) string {
+	c.t.Helper()
+	body := c.sentTo(to)
+	i := strings.Index(body, "/c/")
+	if i < 0 {
+		c.t.Fatalf("no link sent to %s: %q", to, body)
+	}
+	p := body[i:]
+	if j := strings.IndexAny(p, " \n"); j >= 0 {
+		p = p[:j]
+	}
+	return p
+}
+
+// person adds an account to the cluster's org.
+func (c *cluster) person(email, name, role, team string, settings ...string) *rooms.Agent {
+	c.t.Helper()
+	a, err := c.svc().CreateAgent(context.Background(), rooms.AgentInput{Agent: rooms.Agent{
+		Email: email, Name: name, Role: role, TeamID: team, SettingsTeamIDs: settings}, Password: password})
+	c.must(err)
+	return a
+}
+
+// TestPreplanInviteAndReengage: a pre-planned session opens in the room
+// as planned (no URL yet, and the menu says why); the agent adds a task,
+// corrects the email (nothing is sent), then invites. Before the customer
+// joins, re-engage sends a new invitation and the old link shows "replaced";
+// once the customer joined, re-engage is refused with the reason.
+func TestPreplanInviteAndReengage(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("none", "", rooms.TaskTemplate{Kind: "sign", Title: "Sign the offer"})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+
+	agent.do("pre-plan a session", chromedp.Click(tid("preplan-session")), chromedp.WaitVisible(tid("customer-name")),
+		chromedp.SendKeys(tid("customer-name"), "Noor Haddad"), chromedp.SendKeys(tid("customer-email"), "noor@example.org"),
+		chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("planned-banner")))
+	if disabled, note := agent.menuItem("generate-url"); !disabled || !strings.Contains(note, "Invite first") {
+		t.Fatalf("generate URL while planned: disabled %v, %q", disabled, note)
+	}
+	if disabled, _ := agent.menuItem("renew-session"); !disabled {
+		t.Fatal("renew is offered on a planned session")
+	}
+	agent.choose(tid("task-template"), "adhoc")
+	agent.do("an ad hoc task", chromedp.WaitVisible(tid("task-title")))
+	agent.fill(tid("task-title"), "Upload a photo ID")
+	agent.choose(tid("task-kind"), "upload")
+	agent.do("assign it", chromedp.Click(tid("task-add")))
+	agent.contains(tid("task-list"), "Upload a photo ID")
+	agent.choose(tid("task-template"), "0")
+	agent.do("assign a template", chromedp.Click(tid("task-add")))
+	agent.contains(tid("task-list"), "Sign the offer")
+	agent.do("withdraw it", chromedp.Click(chromedp.CSS(`[data-testid="task"]:nth-child(2) [data-testid="task-withdraw"]`)))
+	agent.until("only the first task is left", `document.querySelectorAll('[data-testid="task"]').length === 1`)
+	agent.contains(tid("chat-log"), "withdrew “Sign the offer”")
+
+	agent.menu("reengage")
+	agent.do("the re-engage form", chromedp.WaitVisible(tid("reengage-dialog")))
+	agent.fill(tid("reengage-dialog", ` [data-testid="customer-email"]`), "noor.haddad@example.org")
+	agent.do("save the details", chromedp.Click(tid("reengage-submit")), chromedp.WaitNotPresent(tid("reengage-dialog")))
+	if c.sentTo("noor@example.org") != "" || c.sentTo("noor.haddad@example.org") != "" {
+		t.Fatal("a planned session sent an invitation")
+	}
+	agent.do("invite", chromedp.Click(tid("invite")), chromedp.WaitNotPresent(tid("planned-banner")))
+	agent.contains(tid("invitation-outcome"), "Invitation sent by email to noor.haddad@example.org")
+	old := c.linkTo("noor.haddad@example.org")
+
+	agent.menu("reengage")
+	agent.fill(tid("reengage-dialog", ` [data-testid="customer-email"]`), "noor@example.net")
+	agent.do("send a new invitation", chromedp.Click(tid("reengage-submit")), chromedp.WaitNotPresent(tid("reengage-dialog")))
+	agent.contains(tid("invitation-outcome"), "Invitation sent by email to noor@example.net")
+	agent.contains(tid("chat-log"), "changed the contact details")
+
+	cust.do("the old link was replaced", chromedp.Navigate(base+old), chromedp.WaitVisible(tid("replaced")))
+	cust.do("the new link opens the room", chromedp.Navigate(base+c.linkTo("noor@example.net")), chromedp.WaitVisible(tid("customer-chat-input")))
+	cust.contains(tid("customer-tasks"), "Upload a photo ID")
+	agent.indicator("online_incomplete")
+	if disabled, note := agent.menuItem("reengage"); !disabled || note != "Not available: Noor already joined" {
+		t.Fatalf("re-engage after the join: disabled %v, %q", disabled, note)
+	}
+}
+
+// TestSettingsTeamAndConsentText: an admin changes a team's consent text
+// on the team page; an agent starts a session with that other team's
+// settings, and the customer reads the new text.
+func TestSettingsTeamAndConsentText(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	support, err := c.svc().CreateTeam(ctx, "Support", nil)
+	c.must(err)
+	support.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "Support may read your account notes."}
+	_, err = c.svc().UpdateTeam(ctx, support)
+	c.must(err)
+	c.alex.SettingsTeamIDs = []string{support.ID}
+	_, err = c.svc().UpdateAgent(ctx, c.alex.ID, rooms.AgentInput{Agent: *c.alex})
+	c.must(err)
+	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.nodes[0].srv.URL
+
+	admin := agentTab(t, "admin")
+	admin.login(base, "ada@cohub.test")
+	admin.do("open the team", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
+		chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+support.ID+`"]`)),
+		chromedp.WaitVisible(tid("consent-text")))
+	admin.fill(tid("consent-text"), "Support may read your account notes and open a ticket for you.")
+	admin.contains(tid("template-preview"), "open a ticket for you")
+	admin.do("save the team", chromedp.Click(tid("team-save")))
+	admin.contains(chromedp.CSS(".toast"), "Support saved")
+	admin.do("add an agent", chromedp.Click(tid("admin-agents")), chromedp.Click(tid("agent-add")), chromedp.WaitVisible(tid("agent-dialog")),
+		chromedp.SendKeys(tid("agent-name"), "Riley Rowe"), chromedp.SendKeys(tid("agent-email"), "riley@cohub.test"),
+		chromedp.SendKeys(tid("agent-password"), "short"))
+	admin.choose(tid("agent-role"), "supervisor")
+	admin.do("save too short a password", chromedp.Click(tid("agent-save")))
+	admin.contains(chromedp.CSS("#ag-password-err"), "at least 10 characters")
+	admin.fill(tid("agent-password"), "a-long-enough-password")
+	admin.do("save", chromedp.Click(tid("agent-save")), chromedp.WaitVisible(tid("agent-row", `[data-email="riley@cohub.test"]`)))
+	admin.contains(tid("agent-row", `[data-email="riley@cohub.test"]`), "Supervisor")
+
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("start with Support's settings", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-name")),
+		chromedp.SendKeys(tid("customer-name"), "Marco Ruiz"), chromedp.SendKeys(tid("customer-email"), "marco@example.com"),
+		chromedp.Click(tid("session-settings")), chromedp.WaitVisible(tid("settings-team")))
+	if opts := agent.js(`[...document.querySelectorAll('[data-testid="settings-team"] option')].map(o => o.textContent).join("|")`); opts != "Sales (your team)|Support" {
+		t.Fatalf("settings teams offered: %q", opts)
+	}
+	agent.choose(tid("settings-team"), support.ID)
+	agent.do("start", chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(chromedp.CSS(".room-meta"), "Support settings")
+	cust.do("the customer reads the new consent", chromedp.Navigate(base+c.linkTo("marco@example.com")), chromedp.WaitVisible(tid("consent-shown")))
+	cust.contains(tid("consent-shown"), "open a ticket for you")
+}
+
+// TestHistoryInBrowser: the scopes the org allows, the completed and
+// incomplete filter, contact search, infinite scroll, and the Updated
+// sessions count rising live when a customer acts and falling when the
+// agent opens the session; a supervisor starts on their team's history
+// and can act in a teammate's room.
+func TestHistoryInBrowser(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	svc := c.svc()
+	mk := func(a *rooms.Agent, name, email string, mode string, tasks ...rooms.TaskTemplate) *rooms.Session {
+		s, err := svc.Create(ctx, a, rooms.CreateRequest{Mode: mode, Customer: rooms.Customer{Name: name, Email: email}, Tasks: tasks})
+		c.must(err)
+		return s
+	}
+	for i := range 32 {
+		mk(c.alex, fmt.Sprintf("Older %02d", i), fmt.Sprintf("older%02d@example.com", i), "start")
+	}
+	done := mk(c.alex, "Zed Done", "zed@example.com", "start", rooms.TaskTemplate{Kind: "sign", Title: "Sign"})
+	_, err := svc.CompleteTask(ctx, done.ID, done.Tasks[0].ID, nil)
+	c.must(err)
+	open := mk(c.alex, "Ann Open", "ann@example.com", "start", rooms.TaskTemplate{Kind: "form", Title: "Form"})
+	mk(c.alex, "Bo Planned", "bo@example.com", "preplan")
+	mk(c.blake, "Cy Teammate", "cy@example.com", "start")
+	c.person("sam@cohub.test", "Sam Supervisor", rooms.RoleSupervisor, c.team.ID)
+	base := c.nodes[0].srv.URL
+
+	agent := agentTab(t, "agent")
+	agent.login(base, "alex@cohub.test")
+	rows := `document.querySelectorAll('[data-testid="history-list"] [data-testid="history-item"]')`
+	names := `[...` + rows + `].map(r => r.querySelector(".row-name").textContent).join("|")`
+	agent.until("the first page", rows+`.length === 30`)
+	if scopes := agent.js(`[...document.querySelectorAll('[data-testid="history-scope"] button')].map(b => b.dataset.scope + ":" + b.getAttribute("aria-pressed")).join(" ")`); scopes != "mine:true team:false" {
+		t.Fatalf("scopes: %q", scopes)
+	}
+	agent.contains(tid("updated-count"), "1")
+	agent.do("scroll to the end", chromedp.ScrollIntoView(chromedp.CSS(".sentinel")))
+	agent.until("the next page", rows+`.length === 35`)
+
+	agent.choose(tid("history-filter"), "completed")
+	agent.until("completed only", names+` === "Zed Done"`)
+	agent.choose(tid("history-filter"), "incomplete")
+	agent.until("incomplete only", rows+`.length === 30 && !`+names+`.includes("Zed")`)
+	agent.choose(tid("history-filter"), "all")
+	agent.do("search", chromedp.SendKeys(tid("history-search"), "ann@"))
+	agent.until("the search result", names+` === "Ann Open"`)
+
+	_, err = svc.CompleteTask(ctx, open.ID, open.Tasks[0].ID, nil)
+	c.must(err)
+	agent.contains(tid("updated-count"), "2")
+	agent.until("Ann's row stays in the search", `!!document.querySelector('[data-testid="history-list"] [data-id="`+open.ID+`"][data-indicator="never_joined"]') && `+names+` === "Ann Open"`)
+	agent.do("open Ann's session", chromedp.Click(tid("history-list", ` [data-id="`+open.ID+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(tid("updated-count"), "1")
+
+	agent.do("the team's history", chromedp.Click(tid("history-scope", ` [data-scope="team"]`)))
+	agent.fill(tid("history-search"), "")
+	agent.until("a teammate's session shows", names+`.includes("Cy Teammate")`)
+
+	sup := agentTab(t, "supervisor")
+	sup.login(base, "sam@cohub.test")
+	sup.do("supervisors start on their team", chromedp.WaitVisible(tid("history-scope", ` [data-scope="team"][aria-pressed="true"]`)))
+	sup.until("the team's sessions", `[...`+rows+`].some(r => r.textContent.includes("Cy Teammate"))`)
+	sup.do("open a teammate's session", chromedp.Click(chromedp.CSS(`[data-testid="history-list"] [data-testid="history-item"][data-id]:not([data-id="`+open.ID+`"])`)),
+		chromedp.WaitVisible(tid("indicator")), chromedp.WaitVisible(tid("task-add")))
+}
+
+// TestKeyboardOnly: sign in, open a session, send a message and use the
+// session menu with the keyboard alone.
+func TestKeyboardOnly(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Kim Keys", Email: "kim@example.com"}})
+	agent := agentTab(t, "agent")
+	// tabTo presses Tab until the focus is on a test id.
+	tabTo := func(testid string) {
+		t.Helper()
+		for range 40 {
+			if agent.js(`(document.activeElement && document.activeElement.dataset.testid) || ""`) == testid {
+				return
+			}
+			agent.do("tab", chromedp.KeyEvent("\t"))
+		}
+		t.Fatalf("Tab never reached %s", testid)
+	}
+	agent.do("open the console", chromedp.Navigate(c.nodes[0].srv.URL+"/"), chromedp.WaitVisible(tid("login-email")))
+	tabTo("login-email")
+	agent.do("type the email", chromedp.KeyEvent("alex@cohub.test"))
+	tabTo("login-password")
+	agent.do("type the password and press Enter", chromedp.KeyEvent(password+"\r"), chromedp.WaitVisible(tid("start-session")))
+	agent.do("history", chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"]`)))
+	tabTo("history-item")
+	agent.do("open it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(tid("indicator")))
+	tabTo("chat-input")
+	agent.do("write and send", chromedp.KeyEvent("Sent with the keyboard\r"))
+	agent.contains(tid("chat-log"), "Sent with the keyboard")
+	tabTo("session-menu")
+	agent.do("open the menu", chromedp.KeyEvent("\r"), chromedp.WaitVisible(tid("generate-url")))
+	if got := agent.js(`document.activeElement.dataset.testid`); got != "generate-url" {
+		t.Fatalf("the menu's first item is not focused: %q", got)
+	}
+	agent.do("move and close", chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(tid("generate-url")))
+	if got := agent.js(`document.activeElement.dataset.testid`); got != "session-menu" {
+		t.Fatalf("focus after Escape: %q", got)
+	}
+	if outline := agent.js(`getComputedStyle(document.activeElement).outlineStyle`); outline == "none" {
+		t.Fatal("the focused button shows no focus outline")
+	}
+}
+
+// TestCustomerGatesInBrowser: a one-time code with its cool-down, a
+// wrong code answered with the tries left, consent declined (a page to
+// come back from) and then given.
+func TestCustomerGatesInBrowser(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("otp", "I agree to share my documents with Sales.")
+	_, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Olu Otp", Email: "olu@example.com"}})
+	cust := customerTab(t)
+	cust.do("open the link", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("otp-send")))
+	cust.contains(tid("gate-auth"), "from Sales invited you")
+	cust.do("ask for a code", chromedp.Click(tid("otp-send")), chromedp.WaitVisible(tid("otp-input")), chromedp.WaitVisible(tid("otp-cooldown")))
+	cust.contains(tid("gate-auth"), "o***@example.com")
+	body := c.sentTo("olu@example.com")
+	i := strings.Index(body, "code is ")
+	if i < 0 {
+		t.Fatalf("no code sent: %q", body)
+	}
+	code := body[i+8 : i+14]
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	cust.do("a wrong code", chromedp.SendKeys(tid("otp-input"), wrong), chromedp.Click(tid("gate-submit")))
+	cust.contains(chromedp.CSS("#gate-err"), "You have 4 tries left")
+	cust.do("the right code", chromedp.SendKeys(tid("otp-input"), code), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("consent-disagree")))
+	cust.do("disagree", chromedp.Click(tid("consent-disagree")), chromedp.WaitVisible(tid("declined")))
+	cust.do("reload: still declined", chromedp.Reload(), chromedp.WaitVisible(tid("declined")))
+	cust.do("come back and agree", chromedp.Click(tid("consent-review")), chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
+}
+
+// TestSignInEndedAndNothingKept: when the agent's login ends (signed out
+// elsewhere) the console says so and offers to sign in again; a session
+// ended with access "none" shows the customer the ended page, and a renew
+// brings them back without a reload.
+func TestSignInEndedAndNothingKept(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.endAccess(rooms.AccessNone, 0)
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tom Becker", Email: "tom@example.net"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_incomplete")
+	agent.menu("end-session")
+	agent.contains(tid("end-access"), "Tom loses access at once")
+	agent.do("end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
+	cust.do("the customer sees the ended page", chromedp.WaitVisible(tid("ended")))
+	agent.do("renew", chromedp.Click(chromedp.CSS(".room-actions .btn:not(.btn-primary)")), chromedp.WaitNotPresent(tid("ended-banner")))
+	cust.do("the customer is back", chromedp.WaitVisible(tid("customer-chat-input")))
+
+	c.must(c.svc().Logout(context.Background(), agent.cookie("cohub_auth")))
+	agent.do("the console says the sign-in ended", chromedp.WaitVisible(tid("login-expired")))
+	agent.do("sign in again", chromedp.SendKeys(tid("login-password"), password), chromedp.Click(tid("login-submit")),
+		chromedp.WaitVisible(tid("start-session")))
+}
+
+// TestSmallScreens: nothing runs off the side of the customer's page at
+// 360 px (gates and room, with a long title and an unbroken message), nor
+// of the console at 768 px with the history open over the room.
+func TestSmallScreens(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("pin", "I agree to share my documents.")
+	id, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Sam Small", Email: "sam@example.com"},
+		Tasks: []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the supplementary agreement on the renegotiated repayment schedule of 2026"}}})
+	long := strings.Repeat("x", 120)
+	fits := `document.documentElement.scrollWidth <= window.innerWidth`
+	cust := tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 360, Height: 740, Mobile: true}), name: "customer"}
+	cust.do("the PIN page", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("pin-input")))
+	cust.until("the PIN page fits", fits)
+	cust.do("into the room", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
+		chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.SendKeys(tid("customer-chat-input"), long), chromedp.Click(tid("customer-chat-send")),
+		chromedp.Click(tid("chat-toggle")), chromedp.WaitVisible(tid("customer-chat-log")))
+	cust.contains(tid("customer-chat-log"), long)
+	cust.until("the room fits", fits)
+
+	agent := tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 768, Height: 1024}), name: "agent"}
+	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(tid("chat-log"), long)
+	agent.until("the console fits", fits+` && document.querySelector('[data-testid="chat-send"]').getBoundingClientRect().right <= window.innerWidth`)
+	agent.do("the history closes over the room once a session is picked", chromedp.WaitNotPresent(chromedp.CSS("#history")),
+		chromedp.WaitVisible(tid("history-toggle", `[aria-expanded="false"]`)))
+}
+
+// TestReconnectResumes: when the server drops both connections (as a
+// restart does), the pages reconnect by themselves and resume: a message
+// the agent sends meanwhile is sent again once the room is joined again,
+// and each side shows it exactly once.
+func TestReconnectResumes(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Rae Connect", Email: "rae@example.com"}})
+	other, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Otto Other", Email: "otto@example.com"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.Click(tid("chat-toggle")))
+	agent.indicator("online_incomplete")
+
+	for _, cn := range c.nodes[0].node.snapshot() {
+		cn.close(closeRestarting, "server restarting")
+	}
+	agent.fill(tid("chat-input"), "Written while you were away")
+	agent.do("send while the connection is down", chromedp.Click(tid("chat-send")))
+	once := func(log string) string {
+		return `[...document.querySelectorAll('[data-testid="` + log + `"] .msg-text')].filter(e => e.textContent === "Written while you were away").length === 1 && !document.querySelector('[data-testid="` + log + `"] .msg-pending')`
+	}
+	agent.until("the message is sent once", once("chat-log"))
+	cust.until("the customer gets it once", once("customer-chat-log"))
+	cust.do("and answers", chromedp.SendKeys(tid("customer-chat-input"), "Back again"), chromedp.Click(tid("customer-chat-send")))
+	agent.contains(tid("chat-log"), "Back again")
+	if n := agent.js(`String(document.querySelectorAll('[data-testid="chat-log"] .msg').length)`); n != "2" {
+		t.Fatalf("the agent's log has %s messages, want 2", n)
 	}
 
-	step(cust, "customer writes",
-		chromedp.SendKeys(css("#text"), "Hello, I am here"),
-		chromedp.Click(css("#chat-form button")))
-	step(agent, "agent reads and answers",
-		chromedp.WaitVisible(css("#messages li:last-child")),
-		chromedp.Poll[chromedp.Void](`document.querySelector("#messages").textContent.includes("Hello, I am here")`),
-		chromedp.SendKeys(css("#text"), "Welcome, Casey"),
-		chromedp.Click(css("#chat-form button")),
-		chromedp.SendKeys(css("#task-title"), "Sign the contract"),
-		chromedp.Click(css("#task-form button")))
-	step(cust, "customer reads, sees the task and completes it",
-		chromedp.Poll[chromedp.Void](`document.querySelector("#messages").textContent.includes("Welcome, Casey")`),
-		chromedp.Click(css("#tasks button")),
-		chromedp.WaitVisible(css("#tasks .pill")))
-	step(agent, "agent sees the task done",
-		chromedp.WaitVisible(css("#room-dot.online_completed")),
-		chromedp.Click(css("#end")))
-	step(cust, "customer keeps a read-only page",
-		chromedp.Poll[chromedp.Void](`document.querySelector("#messages").textContent.includes("The session has ended.")`),
-		chromedp.WaitNotVisible(css("#chat-form")))
+	// Away to another room and back: the first room resumes from what it
+	// held, with what was said meanwhile, nothing twice.
+	agent.do("open another room", chromedp.Click(tid("history-list", ` [data-id="`+other+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.room[data-session="`+other+`"]`)))
+	cust.do("the customer writes meanwhile", chromedp.SendKeys(tid("customer-chat-input"), "Are you still there?"),
+		chromedp.Click(tid("customer-chat-send")))
+	cust.contains(tid("customer-chat-log"), "Are you still there?")
+	agent.do("back to the first room", chromedp.Click(tid("history-list", ` [data-id="`+id+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`section.room[data-session="`+id+`"]`)))
+	agent.contains(tid("chat-log"), "Are you still there?")
+	if n := agent.js(`String(document.querySelectorAll('[data-testid="chat-log"] .msg').length)`); n != "3" {
+		t.Fatalf("the agent's log has %s messages after coming back, want 3", n)
+	}
+}
+
+// TestInvitationChoices: with SMS off the form offers only email; with
+// external invitations it says no invitation will be sent and takes both
+// contacts, and the room says nothing was sent.
+func TestInvitationChoices(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	set, err := c.svc().Store().Settings(ctx)
+	c.must(err)
+	set.SMSEnabled = false
+	_, err = c.svc().PutSettings(ctx, set)
+	c.must(err)
+	agent := agentTab(t, "agent")
+	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+	agent.do("SMS off: email only", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-email")),
+		chromedp.WaitNotPresent(tid("channel-phone")), chromedp.WaitNotPresent(tid("customer-phone")),
+		chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(tid("session-dialog")))
+
+	set.SMSEnabled, set.InvitationMode = true, rooms.InviteExternal
+	_, err = c.svc().PutSettings(ctx, set)
+	c.must(err)
+	agent.do("external: both contacts", chromedp.Reload(), chromedp.WaitVisible(tid("start-session")), chromedp.Click(tid("start-session")),
+		chromedp.WaitVisible(tid("external-notice")), chromedp.SendKeys(tid("customer-name"), "Phil Ortega"),
+		chromedp.SendKeys(tid("customer-email"), "phil@example.com"), chromedp.SendKeys(tid("customer-phone"), "415 555 0144"),
+		chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(tid("invitation-outcome"), "No invitation was sent")
+	agent.contains(chromedp.CSS(".room-meta"), "phil@example.com · +1 415 555 0144")
+}
+
+// TestSecondBrowserPassesTheGates: the same link opened in a second
+// browser is refused by the live room until that browser passes the gates
+// itself; the page shows the gates again instead of reconnecting for ever.
+func TestSecondBrowserPassesTheGates(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("pin", "I agree to share my documents.")
+	_, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Gil Gates", Email: "gil@example.com"}})
+	url := c.nodes[0].srv.URL + "/c/" + link
+	first, second := customerTab(t), customerTab(t)
+	first.do("the first browser passes the gates", chromedp.Navigate(url), chromedp.SendKeys(tid("pin-input"), "246813"),
+		chromedp.Click(tid("gate-submit")), chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
+	second.do("the second browser is asked again", chromedp.Navigate(url), chromedp.WaitVisible(tid("pin-input")),
+		chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")))
+	// Consent is asked again where the server keeps gate answers per
+	// browser; where it keeps them per session, the PIN is enough.
+	second.until("consent or the room", `!!document.querySelector('[data-testid="consent-agree"], [data-testid="customer-chat-input"]')`)
+	if second.js(`document.querySelector('[data-testid="consent-agree"]') ? "consent" : ""`) == "consent" {
+		second.do("agree", chromedp.Click(tid("consent-agree")))
+	}
+	second.do("gets in and writes", chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.SendKeys(tid("customer-chat-input"), "Hello from my phone"), chromedp.Click(tid("customer-chat-send")))
+	first.contains(tid("customer-chat-peek"), "Hello from my phone")
 }
 
 // A customer's pass belongs to the browser that earned it: two gated
@@ -144,16 +798,78 @@ func TestLongTranscriptInBrowser(t *testing.T) {
 	id, link := c.session(rooms.CreateRequest{})
 	c.fill(id, 150, "line-")
 	cust := browsertest.Start(t)
+	// The conversation is a sheet: opened, it shows the whole transcript.
 	if err := chromedp.Do(cust, chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link),
-		chromedp.Poll[chromedp.Void](`document.body.textContent.includes("line-149")`)); err != nil {
+		chromedp.WaitVisible(tid("chat-toggle")), chromedp.Click(tid("chat-toggle")),
+		chromedp.WaitVisible(tid("customer-chat-log")),
+		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="customer-chat-log"]').textContent.includes("line-149")`)); err != nil {
 		t.Fatalf("customer page: %v", err)
 	}
 	seen, err := chromedp.Run(cust, chromedp.Evaluate[int](
-		`new Set([...document.body.textContent.matchAll(/line-(\d+)/g)].map(m => m[1])).size`))
+		`new Set([...document.querySelector('[data-testid="customer-chat-log"]').textContent.matchAll(/line-(\d+)/g)].map(m => m[1])).size`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if seen != 150 {
 		t.Fatalf("%d of 150 messages on the page", seen)
 	}
+}
+
+// TestLockoutAndUnlockInBrowser: five wrong PINs lock the customer out
+// and the page says until when; the agent's indicator says locked, and
+// Unlock in the session menu lets the customer try again.
+func TestLockoutAndUnlockInBrowser(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.teamWith("pin", "")
+	id, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Lee Locked", Email: "lee@example.com"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+
+	cust.do("the PIN page", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("pin-input")))
+	for i := range rooms.MaxAuthFail {
+		cust.do(fmt.Sprint("wrong PIN ", i+1), chromedp.SendKeys(tid("pin-input"), "000000"), chromedp.Click(tid("gate-submit")))
+		if i < rooms.MaxAuthFail-1 {
+			cust.contains(chromedp.CSS("#gate-err"), fmt.Sprintf("%d tr", rooms.MaxAuthFail-1-i))
+		}
+	}
+	cust.do("locked", chromedp.WaitVisible(tid("gate-locked")))
+	cust.contains(tid("gate-locked"), "locked until about")
+
+	agent.until("the indicator says locked", `document.querySelector('[data-testid="indicator"]').textContent.includes("Locked") ||
+		document.querySelector('[data-testid="indicator"]').getAttribute("aria-label")?.includes("ocked")`)
+	agent.menu("unlock")
+	cust.do("the customer tries again", chromedp.Click(tid("gate-retry")), chromedp.WaitVisible(tid("pin-input")),
+		chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_incomplete")
+}
+
+// TestSignOutEverywhereAndDisable: "Sign out everywhere" ends the agent's
+// sign-in in every browser at once; an admin who disables an agent ends
+// theirs, and the agent's sign-in page says the account is disabled.
+func TestSignOutEverywhereAndDisable(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.nodes[0].srv.URL
+	one, two := agentTab(t, "alex at work"), agentTab(t, "alex at home")
+	one.login(base, "alex@cohub.test")
+	two.login(base, "alex@cohub.test")
+	one.do("sign out everywhere", chromedp.Click(tid("account-menu")), chromedp.WaitVisible(tid("sign-out-all")),
+		chromedp.Click(tid("sign-out-all")), chromedp.WaitVisible(tid("login-email")))
+	two.do("the other browser's sign-in ended at once", chromedp.WaitVisible(tid("login-expired")))
+
+	blake, ada := agentTab(t, "blake"), agentTab(t, "ada")
+	blake.login(base, "blake@cohub.test")
+	ada.login(base, "ada@cohub.test")
+	ada.do("blake's account", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("admin-agents")),
+		chromedp.Click(tid("admin-agents")), chromedp.WaitVisible(tid("agent-row", `[data-email="blake@cohub.test"]`)),
+		chromedp.Click(tid("agent-row", `[data-email="blake@cohub.test"] button`)),
+		chromedp.WaitVisible(tid("agent-disabled")), chromedp.Click(tid("agent-disabled")), chromedp.Click(tid("agent-save")),
+		chromedp.WaitNotPresent(tid("agent-disabled")))
+	ada.contains(tid("agent-row", `[data-email="blake@cohub.test"]`), "Disabled")
+	blake.do("blake's sign-in ended at once", chromedp.WaitVisible(tid("login-expired")))
+	blake.do("blake cannot sign in", chromedp.SendKeys(tid("login-password"), password), chromedp.Click(tid("login-submit")),
+		chromedp.WaitVisible(tid("login-error")))
+	blake.contains(tid("login-error"), "disabled")
 }

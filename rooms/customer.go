@@ -17,6 +17,8 @@ type CustomerView struct {
 	Gates     Gates           `json:"gates"`
 	Agent     string          `json:"agent"`
 	ExpiresAt time.Time       `json:"expires_at"`
+	// Team names the agent's team, for the customer's opening page.
+	Team string `json:"team"`
 }
 
 // CustomerSession is the customer's part of a session: no contacts, no
@@ -139,6 +141,9 @@ func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims,
 	}
 	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
 		v.Agent = a.Name
+	}
+	if t, err := s.store.Team(ctx, orDefault(sess.TeamID, sess.SettingsTeamID)); err == nil {
+		v.Team = t.Name
 	}
 	return v, nil
 }

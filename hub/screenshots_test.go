@@ -1,0 +1,115 @@
+package hub
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cohub/cohub/internal/browsertest"
+	"github.com/cohub/cohub/rooms"
+)
+
+// TestScreenshots writes the README's screenshots, with demo content,
+// when COHUB_SCREENSHOTS names a directory:
+//
+//	COHUB_SCREENSHOTS=$PWD/docs/screenshots go test -run TestScreenshots ./hub/
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("COHUB_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set COHUB_SCREENSHOTS to a directory to write the screenshots")
+	}
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	svc := c.svc()
+	c.team.Settings.CustomerAuthentication = "pin"
+	c.team.Settings.Consent = rooms.ConsentSetting{Required: true,
+		Text: "I agree that Acme Bank may see the documents I share in this session and keep them with my loan file."}
+	c.team.Settings.TaskTemplates = []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the loan agreement"},
+		{Kind: "upload", Title: "Upload a photo ID"}, {Kind: "form", Title: "Confirm your address"}}
+	_, err := svc.UpdateTeam(ctx, c.team)
+	c.must(err)
+	support, err := svc.CreateTeam(ctx, "Support", nil)
+	c.must(err)
+	alex := c.person("alex.rivera@acme.test", "Alex Rivera", rooms.RoleAgent, c.team.ID, support.ID)
+	c.person("ada@acme.test", "Ada Admin", rooms.RoleAdmin, "")
+	mk := func(name, email, phone, mode string) *rooms.Session {
+		s, err := svc.Create(ctx, alex, rooms.CreateRequest{Mode: mode, PIN: "246813",
+			Customer: rooms.Customer{Name: name, Email: email, Phone: phone}})
+		c.must(err)
+		return s
+	}
+	// The history spans a day: the service's clock goes back, then forward.
+	at := func(d time.Duration) { c.clock.Advance(d) }
+	at(-26 * time.Hour)
+	tom := mk("Tom Becker", "tom.b@example.net", "", "start")
+	_, err = svc.End(ctx, alex, tom.ID)
+	c.must(err)
+	at(22 * time.Hour)
+	noor := mk("Noor Haddad", "noor@example.org", "", "start")
+	_, err = svc.AddTask(ctx, alex, noor.ID, rooms.TaskRequest{Template: new(0)})
+	c.must(err)
+	at(40 * time.Minute)
+	_, err = svc.End(ctx, alex, noor.ID)
+	c.must(err)
+	at(80 * time.Minute)
+	mk("Cara Lee", "cara@example.com", "", "preplan")
+	at(70 * time.Minute)
+	mk("Phil Ortega", "", "+14155550144", "start")
+	at(25 * time.Minute)
+	marco := mk("Marco Ruiz", "", "+14155550100", "start")
+	task, err := svc.AddTask(ctx, alex, marco.ID, rooms.TaskRequest{Template: new(2)})
+	c.must(err)
+	at(2 * time.Minute)
+	_, err = svc.CompleteTask(ctx, marco.ID, task.ID, nil)
+	c.must(err)
+	at(10 * time.Minute)
+	dana := mk("Dana Whitfield", "dana@example.com", "", "start")
+	for _, i := range []int{0, 1} {
+		_, err = svc.AddTask(ctx, alex, dana.ID, rooms.TaskRequest{Template: new(i)})
+		c.must(err)
+	}
+	at(time.Until(c.clock.Now()) * -1) // back to now
+	link, err := svc.NewLink(ctx, alex, dana.ID)
+	c.must(err)
+	base := c.nodes[0].srv.URL
+
+	cust := customerTab(t)
+	cust.do("the PIN page", chromedp.Navigate(base+"/c/"+link.Token), chromedp.WaitVisible(tid("pin-input")))
+	cust.do("the consent page", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
+		chromedp.WaitVisible(tid("consent-agree")))
+	browsertest.Screenshot(t, cust.ctx, filepath.Join(dir, "customer-consent.png"))
+	cust.do("agree", chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")),
+		chromedp.SendKeys(tid("customer-chat-input"), "Hi, I'm here. What do I need to do?"), chromedp.Click(tid("customer-chat-send")))
+
+	agent := agentTab(t, "agent")
+	agent.login(base, "alex.rivera@acme.test")
+	agent.do("open Dana's room", chromedp.Click(tid("history-list", ` [data-id="`+dana.ID+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	agent.contains(tid("chat-log"), "What do I need to do?")
+	agent.do("answer", chromedp.SendKeys(tid("chat-input"), "Welcome Dana! Please sign the loan agreement, and send a photo of your ID."),
+		chromedp.Click(tid("chat-send")))
+	cust.do("the customer uploads the ID", chromedp.WaitVisible(tid("task-complete")),
+		chromedp.Click(`[data-testid="customer-task"]:nth-child(2) [data-testid="task-complete"]`))
+	cust.contains(tid("customer-progress"), "1 of 2 done")
+	cust.do("and writes", chromedp.SendKeys(tid("customer-chat-input"), "Done with the ID. Reading the agreement now."),
+		chromedp.Click(tid("customer-chat-send")))
+	agent.contains(tid("chat-log"), "Reading the agreement now")
+	agent.contains(tid("task-progress"), "1 of 2 done")
+	agent.do("a draft", chromedp.SendKeys(tid("chat-input"), "Take your time, I'm here if anything is unclear."))
+	browsertest.Screenshot(t, agent.ctx, filepath.Join(dir, "console-room.png"))
+	agent.do("generate a URL", chromedp.Click(tid("session-menu")), chromedp.Click(tid("generate-url")), chromedp.WaitVisible(tid("session-url")),
+		chromedp.Click(tid("session-menu")), chromedp.WaitVisible(tid("end-session")))
+	browsertest.Screenshot(t, agent.ctx, filepath.Join(dir, "console-menu.png"))
+	browsertest.Screenshot(t, cust.ctx, filepath.Join(dir, "customer-room.png"))
+
+	admin := agentTab(t, "admin")
+	admin.login(base, "ada@acme.test")
+	admin.do("org settings", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")))
+	browsertest.Screenshot(t, admin.ctx, filepath.Join(dir, "console-admin-settings.png"))
+	admin.do("a team", chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+c.team.ID+`"]`)),
+		chromedp.WaitVisible(tid("template-preview")), chromedp.ScrollIntoView(tid("template-preview")))
+	browsertest.Screenshot(t, admin.ctx, filepath.Join(dir, "console-admin-team.png"))
+}

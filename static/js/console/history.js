@@ -1,0 +1,146 @@
+// The history panel: scopes, the Updated sessions section with its live
+// count, the completed / incomplete filter, contact search, and rows that
+// follow the cache (so they change the moment a room or the inbox does).
+import { html, useEffect, useRef, Icon, IndicatorIcon, cx, now } from "../ui.js";
+import { STATES, SESSION_STATE, ago, when, customerName, contactOf } from "../words.js";
+import { hist, me, cache, route, scopesFor, reloadHistory, loadMore, loadUpdated } from "./state.js";
+
+const SCOPE_LABEL = { mine: "My history", team: "My team", all: "All" };
+
+function persistOpen(open) {
+  hist.open.value = open;
+  localStorage.setItem("cohub.history", open ? "open" : "closed");
+}
+
+export function HistoryToggle() {
+  const open = hist.open.value;
+  return html`<button type="button" class="icon-btn history-toggle" data-testid="history-toggle"
+    aria-expanded=${open ? "true" : "false"} aria-controls="history"
+    aria-label=${open ? "Hide history" : "Show history"} title=${open ? "Hide history" : "Show history"}
+    onClick=${() => persistOpen(!open)}>
+    <${Icon} name=${open ? "chevronLeft" : "chevronRight"} /><${Icon} name=${open ? "chevronLeft" : "chevronRight"} cls="icon-second" />
+  </button>`;
+}
+
+// closeIfOverlay hides the history once a session is picked where it
+// covers the room (narrow screens); the preference is kept.
+function closeIfOverlay() {
+  if (window.matchMedia("(max-width: 900px)").matches) { hist.open.value = false; }
+}
+
+function Row({ id, current }) {
+  now.value; // re-render as time passes
+  const s = cache.value.get(id);
+  if (!s) { return null; }
+  const ind = s.indicator || { state: "never_joined" };
+  const label = STATES[ind.state] ? STATES[ind.state].label : "";
+  const contact = contactOf(s.customer);
+  const a = me.value;
+  const other = a && s.agent_id !== a.id;
+  return html`<li>
+    <a class=${cx("row", current && "row-current", s.updated && !other && "row-updated")} href=${"#/s/" + encodeURIComponent(id)}
+      data-testid="history-item" data-id=${id} data-state=${s.state} data-indicator=${ind.state}
+      aria-current=${current ? "page" : undefined} onClick=${closeIfOverlay}>
+      <span class="row-ind" title=${label}><${IndicatorIcon} state=${ind.state} /><span class="sr-only">${label}.</span></span>
+      <span class="row-main">
+        <span class="row-top">
+          <span class="row-name">${customerName(s.customer)}</span>
+          ${s.updated && !other && html`<span class="dot-new" title="New activity"><span class="sr-only">New activity.</span></span>`}
+          <time class="row-time" datetime=${s.updated_at} title=${when(s.updated_at)}>${ago(s.updated_at, now.value)}</time>
+        </span>
+        <span class="row-bottom">
+          <span class="row-contact">${s.customer && s.customer.name ? contact : label}</span>
+          <span class=${cx("badge", "badge-" + s.state)}>${SESSION_STATE[s.state] || s.state}</span>
+        </span>
+      </span>
+    </a>
+  </li>`;
+}
+
+let searchTimer;
+
+export function HistoryPanel() {
+  const a = me.value;
+  const scopes = scopesFor(a);
+  const sentinel = useRef(null);
+  const current = route.value.name === "room" ? route.value.id : "";
+
+  useEffect(() => {
+    reloadHistory();
+    loadUpdated();
+  }, []);
+
+  // Infinite scroll: the sentinel at the list's end asks for the next page.
+  useEffect(() => {
+    if (!sentinel.current || !("IntersectionObserver" in window)) { return undefined; }
+    const io = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) { loadMore(); }
+    }, { rootMargin: "200px" });
+    io.observe(sentinel.current);
+    return () => io.disconnect();
+  }, [sentinel.current, hist.open.value]);
+
+  if (!hist.open.value) { return null; }
+
+  const setScope = (s) => { hist.scope.value = s; reloadHistory(); };
+  const setFilter = (e) => { hist.filter.value = e.currentTarget.value; reloadHistory(); };
+  const search = (e) => {
+    hist.q.value = e.currentTarget.value;
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(reloadHistory, 300);
+  };
+  const updated = hist.updated.value.filter((id) => cache.value.has(id));
+  const ids = hist.ids.value;
+  return html`<aside class="history" id="history" aria-label="History">
+    <div class="history-controls">
+      ${scopes.length > 1 && html`<div class="seg" role="group" aria-label="Whose sessions" data-testid="history-scope">
+        ${scopes.map((s) => html`<button type="button" key=${s} data-scope=${s} aria-pressed=${hist.scope.value === s ? "true" : "false"}
+          onClick=${() => setScope(s)}>${SCOPE_LABEL[s]}</button>`)}
+      </div>`}
+      <div class="history-tools">
+        <div class="search">
+          <label class="sr-only" for="history-search">Search for contact</label>
+          <${Icon} name="search" />
+          <input id="history-search" type="search" placeholder="Search contacts" data-testid="history-search"
+            value=${hist.q.value} onInput=${search} autocomplete="off" />
+        </div>
+        <label class="sr-only" for="history-filter">Show</label>
+        <select id="history-filter" data-testid="history-filter" value=${hist.filter.value} onChange=${setFilter}>
+          <option value="all">All</option>
+          <option value="completed">Completed</option>
+          <option value="incomplete">Incomplete</option>
+        </select>
+      </div>
+    </div>
+    <div class="history-lists">
+      <section aria-labelledby="updated-h" class="history-section">
+        <h2 id="updated-h" class="section-title">Updated sessions
+          <span class=${cx("count", updated.length === 0 && "count-zero")} data-testid="updated-count"
+            aria-label=${updated.length + " updated"}>${updated.length}</span></h2>
+        ${updated.length === 0
+          ? html`<p class="history-empty">Nothing new from your customers.</p>`
+          : html`<ul class="rows" data-testid="updated-list">${updated.map((id) => html`<${Row} key=${"u" + id} id=${id} current=${id === current} />`)}</ul>`}
+      </section>
+      <section aria-labelledby="all-h" class="history-section">
+        <h2 id="all-h" class="section-title">${SCOPE_LABEL[hist.scope.value] === "All" ? "All sessions" : SCOPE_LABEL[hist.scope.value]}</h2>
+        ${hist.error.value && html`<p class="history-empty error-text" role="alert">${hist.error.value}
+          <button type="button" class="link-btn" onClick=${reloadHistory}>Try again</button></p>`}
+        ${!hist.error.value && ids.length === 0 && !hist.loading.value && html`<p class="history-empty">
+          ${hist.q.value ? "No session matches this search." : "No sessions yet. Start one with “Start session”."}</p>`}
+        <ul class="rows" data-testid="history-list" aria-busy=${hist.loading.value ? "true" : "false"}>
+          ${ids.map((id) => html`<${Row} key=${id} id=${id} current=${id === current} />`)}
+        </ul>
+        <div ref=${sentinel} class="sentinel">
+          ${hist.loading.value && html`<span class="history-empty">Loading…</span>`}
+          ${!hist.loading.value && !hist.done.value && ids.length > 0 && html`<button type="button" class="link-btn" onClick=${loadMore}>Load more</button>`}
+        </div>
+      </section>
+    </div>
+    <details class="legend">
+      <summary>What the customer icons mean</summary>
+      <ul>
+        ${Object.entries(STATES).map(([k, v]) => html`<li key=${k}><${IndicatorIcon} state=${k} /> ${v.label}: ${v.hint}</li>`)}
+      </ul>
+    </details>
+  </aside>`;
+}

@@ -1,0 +1,177 @@
+// Start or pre-plan a session: the customer's name and contact, the
+// settings to use, and a PIN when those settings ask for one. Field
+// errors come back from the API and are shown next to their field in
+// plain words.
+import { html, useState, useRef, Dialog, Field, cx } from "../ui.js";
+import { agentApi } from "../api.js";
+import { fieldError, plainError, AUTH_METHOD } from "../words.js";
+import { me, go, putSession, noteActivity, room } from "./state.js";
+
+const PATHS = {
+  "customer.name": "name", "customer.email": "email", "customer.phone": "phone", "customer": "contact",
+  "pin": "pin", "settings_team_id": "team",
+};
+
+export function NewSession({ mode, onClose }) {
+  const a = me.value;
+  const teams = [...(a.settings_teams || [])].sort((x, y) => (x.id === a.team_id ? -1 : y.id === a.team_id ? 1 : x.name.localeCompare(y.name)));
+  const [f, setF] = useState({ name: "", channel: "email", email: "", phone: "", team: teams[0] ? teams[0].id : "", pin: "" });
+  const [errors, setErrors] = useState({});
+  const [busy, setBusy] = useState(false);
+  const [general, setGeneral] = useState("");
+  const form = useRef(null);
+  const team = teams.find((t) => t.id === f.team);
+  const needsPIN = team && team.customer_authentication === "pin";
+  const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
+  const plan = mode === "preplan";
+
+  const check = () => {
+    const errs = contactErrors(f, a);
+    if (needsPIN && !/^\d+$/.test(f.pin)) { errs.pin = "Enter a PIN of digits only, and tell it to the customer yourself."; }
+    return errs;
+  };
+
+  const submit = async (e) => {
+    e.preventDefault();
+    setGeneral("");
+    const errs = check();
+    setErrors(errs);
+    if (Object.keys(errs).length) {
+      focusFirstError(form);
+      return;
+    }
+    const body = { mode: plan ? "preplan" : "start", customer: customerBody(f, a), settings_team_id: f.team || undefined };
+    if (needsPIN) { body.pin = f.pin; }
+    setBusy(true);
+    try {
+      const s = await agentApi.post("/api/sessions", body);
+      putSession(s);
+      noteActivity(s.id);
+      const m = room(s.id);
+      m.setSession(s);
+      if (!plan) { m.noteInvitation(s); }
+      onClose();
+      go("#/s/" + encodeURIComponent(s.id));
+    } catch (err) {
+      const [errs, rest] = apiErrors(err, f);
+      setGeneral(rest);
+      setErrors(errs);
+      setBusy(false);
+      focusFirstError(form);
+    }
+  };
+
+  return html`<${Dialog} title=${plan ? "Pre-plan a session" : "Start a session"} onClose=${onClose} cls="dialog-form" testid="session-dialog">
+    <form ref=${form} onSubmit=${submit} novalidate>
+      <p class="lead">${plan
+        ? "Prepare the session first: you add the tasks in the room, then send the invitation."
+        : "The customer gets an invitation with their personal link at once, and the room opens."}</p>
+      <${Field} id="ns-name" label="Customer name" optional=${true} error=${errors.name}>
+        ${(p) => html`<input ...${p} data-testid="customer-name" value=${f.name} onInput=${set("name")} autocomplete="off" maxlength="200" />`}
+      <//>
+      <${ContactFields} f=${f} setF=${setF} errors=${errors} />
+      <details class="settings-picker">
+        <summary data-testid="session-settings">Enter session settings <span class="muted">· ${team ? team.name : "none"}</span></summary>
+        <${Field} id="ns-team" label="Use the settings of" error=${errors.team}
+            hint="Settings decide the task templates, how the customer confirms who they are, and the consent asked.">
+          ${(p) => html`<select ...${p} data-testid="settings-team" value=${f.team} onChange=${set("team")}>
+            ${teams.map((t) => html`<option key=${t.id} value=${t.id}>${t.name}${t.id === a.team_id ? " (your team)" : ""}</option>`)}
+          </select>`}
+        <//>
+        ${team && html`<p class="hint">${team.name}: customers confirm who they are with ${AUTH_METHOD[team.customer_authentication] || "nothing"}${team.consent_required ? ", and are asked for consent" : ""}.</p>`}
+      </details>
+      ${needsPIN && html`<${Field} id="ns-pin" label="PIN for the customer" error=${errors.pin}
+          hint="These settings ask the customer for a PIN: choose one (at least 6 digits) and give it to them yourself, not in the invitation.">
+        ${(p) => html`<input ...${p} inputmode="numeric" autocomplete="off" data-testid="session-pin" value=${f.pin} onInput=${set("pin")} maxlength="12" />`}
+      <//>`}
+      ${general && html`<p class="notice notice-bad" role="alert">${general}</p>`}
+      <div class="dialog-actions">
+        <button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="submit" class=${cx("btn", "btn-primary")} data-testid="session-submit" disabled=${busy}>
+          ${busy ? "Working…" : plan ? "Create the plan" : "Start and invite"}</button>
+      </div>
+    </form>
+  <//>`;
+}
+
+// focusFirstError moves focus to the first field with an error, once the
+// errors are drawn.
+export function focusFirstError(form) {
+  requestAnimationFrame(() => {
+    const first = form.current && form.current.querySelector("[aria-invalid=true]");
+    if (first) { first.focus(); }
+  });
+}
+
+// contactErrors checks the contact before it goes to the API: an address
+// without @ is a typo in an email, whatever else it looks like.
+export function contactErrors(f, a) {
+  const external = a.invitation_mode === "external";
+  const sms = a.sms_enabled || external;
+  const errs = {};
+  const wantEmail = external || f.channel === "email" || !sms;
+  const wantPhone = external || (f.channel === "phone" && sms);
+  if (external && !f.email.trim() && !f.phone.trim()) { errs.contact = "Enter an email address, a phone number, or both."; }
+  if (!external && wantEmail && !f.email.trim()) { errs.email = "Enter the customer's email address."; }
+  if (!external && wantPhone && !f.phone.trim()) { errs.phone = "Enter the customer's phone number."; }
+  if (wantEmail && f.email.trim() && !f.email.includes("@")) { errs.email = fieldError("customer.email", "", f.email); }
+  return errs;
+}
+
+// customerBody is the customer object the API takes.
+export function customerBody(f, a) {
+  const external = a.invitation_mode === "external";
+  const sms = a.sms_enabled || external;
+  const customer = { name: f.name.trim() };
+  if ((external || f.channel === "email" || !sms) && f.email.trim()) { customer.email = f.email.trim(); }
+  if ((external || (f.channel === "phone" && sms)) && f.phone.trim()) { customer.phone = f.phone.trim(); }
+  return customer;
+}
+
+// apiErrors sorts an API error into field messages and one general one.
+export function apiErrors(err, f) {
+  const errs = {};
+  let rest = "";
+  if (err.code === "validation_failed") {
+    for (const [path, msg] of Object.entries(err.fields)) {
+      const key = PATHS[path] || "general";
+      const value = key === "email" ? f.email : key === "phone" ? f.phone : "";
+      if (key === "general") { rest = fieldError(path, msg); } else { errs[key] = fieldError(path, msg, value); }
+    }
+  } else if (err.code === "sms_disabled") {
+    errs.phone = plainError(err);
+  } else {
+    rest = plainError(err);
+  }
+  return [errs, rest];
+}
+
+// ContactFields are the customer's email or phone: a choice of channel
+// with built-in invitations (no phone when SMS is off), both fields with
+// external ones.
+export function ContactFields({ f, setF, errors, idPrefix = "ns" }) {
+  const a = me.value;
+  const external = a.invitation_mode === "external";
+  const sms = a.sms_enabled || external;
+  const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
+  const channelChoice = !external && sms;
+  return html`
+    ${external && html`<p class="notice notice-info" data-testid="external-notice">Your organisation sends invitations itself: Cohub will not send one.
+      Enter an email address, a phone number, or both; then share the session URL.</p>`}
+    ${channelChoice && html`<fieldset class="choice">
+      <legend>Send the invitation by</legend>
+      <label><input type="radio" name=${idPrefix + "-channel"} value="email" checked=${f.channel === "email"} onChange=${set("channel")} data-testid="channel-email" /> Email</label>
+      <label><input type="radio" name=${idPrefix + "-channel"} value="phone" checked=${f.channel === "phone"} onChange=${set("channel")} data-testid="channel-phone" /> Text message</label>
+    </fieldset>`}
+    ${(external || !channelChoice || f.channel === "email") && html`<${Field} id=${idPrefix + "-email"} label="Email address" error=${errors.email}
+        optional=${external} hint=${external ? "" : "The invitation goes to this address."}>
+      ${(p) => html`<input ...${p} type="email" inputmode="email" data-testid="customer-email" value=${f.email}
+        onInput=${set("email")} autocomplete="off" spellcheck="false" />`}
+    <//>`}
+    ${(external || (channelChoice && f.channel === "phone")) && html`<${Field} id=${idPrefix + "-phone"} label="Phone number" error=${errors.phone}
+        optional=${external} hint=${`With its country code, such as +1 415 555 0123${a.phone_default_region ? `; without one, a ${a.phone_default_region} number is assumed` : ""}.`}>
+      ${(p) => html`<input ...${p} type="tel" inputmode="tel" data-testid="customer-phone" value=${f.phone}
+        onInput=${set("phone")} autocomplete="off" />`}
+    <//>`}
+    ${errors.contact && html`<p class="field-error" role="alert">${errors.contact}</p>`}`;
+}

@@ -1,0 +1,455 @@
+// The collaboration room: the customer indicator and the session menu at
+// the top, the conversation with its delivery states and what happened,
+// and the tasks. Every control follows the session's state (planned,
+// active, ended): nothing offers what the server would refuse.
+import {
+  html, useState, useEffect, useRef, useLayoutEffect, Icon, IndicatorPill, Dialog, Field, Menu, MenuItem,
+  announce, copyText, cx,
+} from "../ui.js";
+import { agentApi } from "../api.js";
+import {
+  SESSION_STATE, TASK_KINDS, clock, dayKey, dayLabel, when, durationWords, endAccessWords, endAccessShort,
+  plainError, customerName, firstName, contactOf,
+} from "../words.js";
+import { me, room, conn, live } from "./state.js";
+import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError } from "./newsession.js";
+
+export function RoomView({ id }) {
+  const m = room(id);
+  const s = m.session.value;
+  const settings = m.settings.value;
+  const [dialog, setDialog] = useState(null); // "end" | "reengage"
+  if (!s) {
+    return html`<section class="room room-empty" aria-busy=${m.state.value === "joining" ? "true" : "false"}>
+      ${m.state.value === "failed"
+        ? html`<div class="empty"><h1>This session cannot be opened</h1><p>${m.error.value}</p><a class="btn" href="#/">Back</a></div>`
+        : html`<div class="empty"><p>Opening the room…</p></div>`}
+    </section>`;
+  }
+  const first = firstName(s.customer);
+  const canAct = s.state !== "ended";
+  return html`<section class="room" aria-labelledby="room-title" data-session=${s.id} data-state=${s.state}>
+    <header class="room-head">
+      <${IndicatorPill} ind=${s.indicator} method=${settings && settings.customer_authentication} />
+      <div class="room-title">
+        <h1 id="room-title">${customerName(s.customer)}</h1>
+        <p class="room-meta">
+          ${contactOf(s.customer) && html`<span>${contactOf(s.customer)}</span>`}
+          ${settings && settings.team && settings.team.name && html`<span>${settings.team.name} settings</span>`}
+          <span title=${when(s.created_at)}>${s.state === "planned" ? "planned" : "started"} ${when(s.created_at)}</span>
+          <span class=${cx("badge", "badge-" + s.state)} data-testid="session-state">${SESSION_STATE[s.state]}</span>
+        </p>
+      </div>
+      <div class="room-actions">
+        ${s.state === "planned" && html`<button type="button" class="btn btn-primary" data-testid="invite"
+          onClick=${() => invite(m)}>Invite ${first}</button>`}
+        ${s.state === "ended" && html`<button type="button" class="btn" onClick=${() => renew(m)}>Renew</button>`}
+        <${SessionMenu} m=${m} s=${s} settings=${settings} open=${setDialog} />
+      </div>
+    </header>
+    <${Banners} m=${m} s=${s} settings=${settings} />
+    <div class="room-body">
+      <${Chat} m=${m} s=${s} />
+      <${Tasks} m=${m} s=${s} settings=${settings} canAct=${canAct} />
+    </div>
+    ${dialog === "end" && html`<${EndDialog} m=${m} s=${s} settings=${settings} onClose=${() => setDialog(null)} />`}
+    ${dialog === "reengage" && html`<${ReengageDialog} m=${m} s=${s} onClose=${() => setDialog(null)} />`}
+  </section>`;
+}
+
+async function invite(m) {
+  try {
+    const s = await m.act("invite");
+    m.noteInvitation(s);
+  } catch (e) {
+    announce(plainError(e), "bad");
+  }
+}
+
+async function renew(m) {
+  try {
+    await m.act("renew");
+    announce("The session is open again, as it was.");
+  } catch (e) {
+    announce(plainError(e), "bad");
+  }
+}
+
+async function generate(m) {
+  try {
+    const link = await agentApi.post(`/api/sessions/${m.id}/link`);
+    m.link.value = link;
+    announce("A new session URL is ready.");
+    requestAnimationFrame(() => {
+      const el = document.querySelector("[data-testid=session-url]");
+      if (el) { el.focus(); el.select(); }
+    });
+  } catch (e) {
+    announce(plainError(e), "bad");
+  }
+}
+
+async function copyLink(m, input) {
+  const link = m.link.value;
+  if (!link) { return; }
+  const ok = await copyText(link.url, input || document.querySelector("[data-testid=session-url]"));
+  m.link.value = { ...link, copied: ok ? Date.now() : 0, copyFailed: !ok };
+  announce(ok ? "Copied the session URL." : "Select the URL and copy it with Ctrl+C.", ok ? "ok" : "bad");
+}
+
+async function unlock(m) {
+  try {
+    await agentApi.post(`/api/sessions/${m.id}/unlock`);
+    await m.refetch();
+    announce("The customer may try again.");
+  } catch (e) {
+    announce(e.status === 404 || e.status === 405 ? "Unlocking is not available on this server yet." : plainError(e), "bad");
+  }
+}
+
+function SessionMenu({ m, s, settings, open }) {
+  const first = firstName(s.customer);
+  const joined = s.indicator && s.indicator.joined;
+  const access = settings && settings.end_session_access;
+  const life = settings && settings.customer_access_duration ? durationWords(settings.customer_access_duration) : "";
+  const ind = s.indicator || {};
+  const locked = ind.authentication === "locked" && "locked_until" in ind;
+  return html`<${Menu} label="Session" testid="session-menu">
+    ${(close) => html`
+      <${MenuItem} testid="generate-url" label="Generate session URL" disabled=${s.state !== "active"}
+        note=${s.state === "active" ? `A new link${life ? `, valid ${life}` : ""}; earlier links keep working`
+          : s.state === "planned" ? "Invite first: links are for active sessions" : "Not available: the session has ended"}
+        onClick=${() => { close(); generate(m); }} />
+      <${MenuItem} testid="menu-copy-url" label="Copy URL" disabled=${!m.link.value}
+        note=${m.link.value ? "Copy the link generated last" : "Generate a session URL first"}
+        onClick=${() => { close(); copyLink(m); }} />
+      <div class="menu-sep" role="separator"></div>
+      <${MenuItem} testid="reengage" label="Re-engage" disabled=${s.state === "ended" || joined}
+        note=${s.state === "ended" ? "Not available: the session has ended"
+          : joined ? `Not available: ${first} already joined`
+            : s.state === "planned" ? "Change the contact details; nothing is sent until you invite"
+              : "Change the contact details and send a new invitation"}
+        onClick=${() => { close(); open("reengage"); }} />
+      ${locked && html`<${MenuItem} testid="unlock" label="Unlock"
+        note=${ind.locked_until ? `Locked after wrong answers until ${clock(ind.locked_until)}: let ${first} try again now` : `Let ${first} try again`}
+        onClick=${() => { close(); unlock(m); }} />`}
+      <div class="menu-sep" role="separator"></div>
+      <${MenuItem} testid="end-session" danger=${true} label=${s.state === "planned" ? "Cancel the plan" : "End session"}
+        disabled=${s.state === "ended"}
+        note=${s.state === "ended" ? "Already ended" : s.state === "planned" ? `${first} was never invited` : endAccessShort(access, first)}
+        onClick=${() => { close(); open("end"); }} />
+      <${MenuItem} testid="renew-session" label="Renew session" disabled=${s.state !== "ended"}
+        note=${s.state === "ended" ? "Reopen it as it was: tasks, conversation and links" : "Available after the session ends"}
+        onClick=${() => { close(); renew(m); }} />`}
+  <//>`;
+}
+
+function Banners({ m, s, settings }) {
+  const outcome = m.outcome.value;
+  const link = m.link.value;
+  const first = firstName(s.customer);
+  const input = useRef(null);
+  return html`
+    ${outcome && html`<div class=${cx("banner", "banner-" + outcome.kind)} role="status" data-testid="invitation-outcome">
+      <span>${outcome.text}</span>
+      <button type="button" class="icon-btn" aria-label="Dismiss" onClick=${() => { m.outcome.value = null; }}><${Icon} name="x" /></button>
+    </div>`}
+    ${link && html`<div class="banner banner-link" data-testid="link-bar">
+      <label for="session-url" class="link-label"><${Icon} name="link" /> Session URL</label>
+      <input id="session-url" ref=${input} class="link-url" readonly value=${link.url} data-testid="session-url"
+        onFocus=${(e) => e.currentTarget.select()} />
+      <button type="button" class="btn btn-primary" data-testid="copy-url" onClick=${() => copyLink(m, input.current)}>
+        <${Icon} name="copy" /> Copy URL</button>
+      <span class="link-note" role="status" data-testid="copy-status">${link.copied ? "Copied" : link.copyFailed ? "Press Ctrl+C to copy" : `Valid until ${when(link.expires_at)}`}</span>
+      <button type="button" class="icon-btn" aria-label="Hide the URL" onClick=${() => { m.link.value = null; }}><${Icon} name="x" /></button>
+    </div>`}
+    ${s.state === "planned" && html`<div class="banner banner-plan" data-testid="planned-banner">
+      <span><strong>Planned.</strong> Add what ${first} should do, then send the invitation: nothing reaches them before.</span>
+    </div>`}
+    ${s.state === "ended" && html`<div class="banner banner-ended" data-testid="ended-banner">
+      <span><strong>Ended ${when(s.ended_at)}.</strong> ${endAccessWords(s.end_access, first)} Renew the session to carry on.</span>
+    </div>`}
+    ${m.state.value === "failed" && html`<div class="banner banner-bad" role="alert">${m.error.value}</div>`}`;
+}
+
+// Chat -----------------------------------------------------------------
+
+function deliveredAt(s, presence, at) {
+  const ind = s.indicator || {};
+  if (presence.customer_online || ind.online) { return true; }
+  return !!(ind.last_seen_at && new Date(ind.last_seen_at) >= new Date(at));
+}
+
+function Chat({ m, s }) {
+  const items = m.items.value;
+  const sends = m.sends.value;
+  const presence = m.presence.value;
+  const log = useRef(null);
+  const [text, setText] = useState("");
+  const first = firstName(s.customer);
+  const ended = s.state === "ended";
+  const seqs = new Set(items.map((i) => i.seq));
+  const waiting = sends.filter((p) => !(p.seq && seqs.has(p.seq)));
+
+  useEffect(() => {
+    // Sends whose message arrived are done with.
+    const done = sends.filter((p) => p.seq && seqs.has(p.seq));
+    if (done.length) { done.forEach((p) => m.dropSend(p.id)); }
+  }, [items.length, sends]);
+
+  useLayoutEffect(() => {
+    const el = log.current;
+    if (el) { el.scrollTop = el.scrollHeight; }
+  }, [items.length, waiting.length, m.typing.value]);
+
+  const submit = (e) => {
+    e.preventDefault();
+    const t = text.trim();
+    if (!t || ended) { return; }
+    m.send(t);
+    setText("");
+  };
+  const onKey = (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { submit(e); }
+  };
+
+  const rows = [];
+  let lastDay = "";
+  const day = (at) => {
+    const k = dayKey(at);
+    if (k !== lastDay) {
+      lastDay = k;
+      rows.push(html`<li class="day" key=${"d" + k}><span>${dayLabel(at)}</span></li>`);
+    }
+  };
+  for (const it of items) {
+    day(it.at);
+    if (it.k === "note") {
+      rows.push(html`<li class=${cx("note", it.tone && "note-" + it.tone)} key=${"e" + it.seq}>
+        <span>${it.text}</span> <time datetime=${it.at}>${clock(it.at)}</time></li>`);
+      continue;
+    }
+    const agent = it.role === "agent";
+    const state = agent ? (deliveredAt(s, presence, it.at) ? "Delivered" : "Sent") : "";
+    rows.push(html`<li class=${cx("msg", agent ? "msg-out" : "msg-in")} key=${"e" + it.seq} data-seq=${it.seq}>
+      <div class="bubble">
+        ${agent && !it.mine && html`<p class="msg-who">${it.name}</p>`}
+        <p class="msg-text">${it.text}</p>
+        <p class="msg-meta"><time datetime=${it.at}>${clock(it.at)}</time>${state && html` · <span data-testid="msg-state">${state}</span>`}</p>
+      </div>
+    </li>`);
+  }
+  for (const p of waiting) {
+    day(p.at);
+    rows.push(html`<li class=${cx("msg", "msg-out", "msg-pending", p.state === "failed" && "msg-failed")} key=${"p" + p.id}>
+      <div class="bubble">
+        <p class="msg-text">${p.text}</p>
+        <p class="msg-meta">${p.state === "failed"
+          ? html`<span class="error-text">Not sent: ${p.error}</span>
+              <button type="button" class="link-btn" onClick=${() => { m.dropSend(p.id); m.send(p.text); }}>Try again</button>
+              <button type="button" class="link-btn" onClick=${() => m.dropSend(p.id)}>Discard</button>`
+          : conn.value.state === "open" ? html`<span data-testid="msg-state">Sending…</span>` : html`<span data-testid="msg-state">Waiting for the connection…</span>`}</p>
+      </div>
+    </li>`);
+  }
+
+  return html`<section class="chat" aria-label="Conversation">
+    <ol class="timeline" ref=${log} role="log" aria-label="Conversation with ${first}" data-testid="chat-log" tabindex="0">
+      ${rows.length === 0 && html`<li class="timeline-empty">${s.state === "planned"
+        ? `Nothing yet. Messages you write now wait for ${first} in the room.`
+        : `No messages yet. ${first} sees what you write here.`}</li>`}
+      ${rows}
+    </ol>
+    <p class="typing" aria-live="polite" data-testid="typing">${m.typing.value ? `${first} is typing…` : ""}</p>
+    <form class="composer" onSubmit=${submit}>
+      <label for="chat-input" class="sr-only">Message to ${first}</label>
+      <textarea id="chat-input" data-testid="chat-input" rows="1" maxlength="4000" disabled=${ended}
+        placeholder=${ended ? "The session has ended: renew it to write again" : `Write to ${first}`} value=${text}
+        onInput=${(e) => { setText(e.currentTarget.value); live && live.typing(m.topic); }} onKeyDown=${onKey}></textarea>
+      <button type="submit" class="btn btn-primary" data-testid="chat-send" disabled=${ended || !text.trim()}>
+        <${Icon} name="send" /> Send</button>
+    </form>
+  </section>`;
+}
+
+// Tasks -----------------------------------------------------------------
+
+function Tasks({ m, s, settings, canAct }) {
+  const tasks = s.tasks || [];
+  const done = tasks.filter((t) => t.status === "completed").length;
+  const templates = (settings && settings.task_templates) || [];
+  const [choice, setChoice] = useState("");
+  const [kind, setKind] = useState("custom");
+  const [title, setTitle] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const pick = choice || (templates.length ? "0" : "adhoc");
+  const first = firstName(s.customer);
+
+  const add = async (e) => {
+    e.preventDefault();
+    setError("");
+    const body = pick === "adhoc" ? { kind, title: title.trim() } : { template: Number(pick) };
+    if (pick === "adhoc" && !body.title) { setError("Give the task a title the customer will understand."); return; }
+    setBusy(true);
+    try {
+      const t = await agentApi.post(`/api/sessions/${m.id}/tasks`, body);
+      m.patch((cur) => ({ ...cur, tasks: cur.tasks.filter((x) => x.id !== t.id).concat([t]) }));
+      setTitle("");
+      announce(`Assigned “${t.title}”.`);
+    } catch (err) {
+      setError(err.code === "validation_failed" ? Object.values(err.fields).join(" ") : plainError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const withdraw = async (t) => {
+    try {
+      await agentApi.del(`/api/sessions/${m.id}/tasks/${t.id}`);
+      m.patch((cur) => ({ ...cur, tasks: cur.tasks.filter((x) => x.id !== t.id) }));
+      announce(`Withdrew “${t.title}”.`);
+    } catch (err) {
+      announce(plainError(err), "bad");
+    }
+  };
+
+  return html`<aside class="tasks-panel" aria-labelledby="tasks-h">
+    <div class="tasks-head">
+      <h2 id="tasks-h">Tasks</h2>
+      <span class="tasks-progress" data-testid="task-progress">${tasks.length ? `${done} of ${tasks.length} done` : "None yet"}</span>
+    </div>
+    ${tasks.length > 0 && html`<div class="bar" aria-hidden="true"><span class="bar-fill" style=${{ width: Math.round((done / tasks.length) * 100) + "%" }}></span></div>`}
+    <ul class="task-list" data-testid="task-list">
+      ${tasks.map((t) => {
+        const ok = t.status === "completed";
+        return html`<li key=${t.id} class=${cx("task", ok ? "task-done" : "task-pending")} data-status=${t.status} data-testid="task">
+          <span class="task-icon" title=${ok ? "Done" : "To do"}><${Icon} name=${ok ? "check" : "pencil"} /><span class="sr-only">${ok ? "Done:" : "To do:"}</span></span>
+          <span class="task-body">
+            <span class="task-title">${t.title}</span>
+            <span class="task-meta">${TASK_KINDS[t.kind] || t.kind} · ${ok ? `done ${clock(t.completed_at)}` : `assigned ${clock(t.assigned_at)}`}</span>
+          </span>
+          ${!ok && canAct && html`<button type="button" class="icon-btn" data-testid="task-withdraw"
+            aria-label=${`Withdraw “${t.title}”`} title="Withdraw" onClick=${() => withdraw(t)}><${Icon} name="trash" /></button>`}
+        </li>`;
+      })}
+    </ul>
+    ${tasks.length === 0 && html`<p class="muted small">${canAct ? `Tasks you assign appear on ${first}'s page at once.` : "No tasks were assigned."}</p>`}
+    ${canAct && html`<form class="task-form" onSubmit=${add} data-testid="task-form">
+      <label for=${templates.length ? "task-template" : "task-title"}>Assign a task</label>
+      ${templates.length > 0 && html`<select id="task-template" data-testid="task-template" value=${pick}
+          onChange=${(e) => setChoice(e.currentTarget.value)}>
+        <optgroup label=${`${(settings && settings.team && settings.team.name) || "Team"} templates`}>
+          ${templates.map((t, i) => html`<option key=${i} value=${String(i)}>${t.title}</option>`)}
+        </optgroup>
+        <option value="adhoc">Something else…</option>
+      </select>`}
+      ${pick === "adhoc" && html`
+        <input id="task-title" data-testid="task-title" placeholder="What should ${first} do?" value=${title}
+          aria-label=${templates.length ? "Task title" : undefined} maxlength="200" onInput=${(e) => setTitle(e.currentTarget.value)} />
+        <div class="task-kind">
+          <label for="task-kind">Kind</label>
+          <select id="task-kind" data-testid="task-kind" value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
+            ${Object.entries(TASK_KINDS).map(([k, v]) => html`<option key=${k} value=${k}>${v}</option>`)}
+          </select>
+        </div>`}
+      ${error && html`<p class="field-error" role="alert">${error}</p>`}
+      <button type="submit" class="btn" data-testid="task-add" disabled=${busy}><${Icon} name="plus" /> Assign</button>
+    </form>`}
+  </aside>`;
+}
+
+// Dialogs ------------------------------------------------------------------
+
+function EndDialog({ m, s, settings, onClose }) {
+  const first = firstName(s.customer);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const planned = s.state === "planned";
+  const access = settings && settings.end_session_access;
+  const end = async () => {
+    setBusy(true);
+    try {
+      await m.act("end");
+      onClose();
+      announce(planned ? "The plan is cancelled." : "The session has ended.");
+    } catch (e) {
+      setError(plainError(e));
+      setBusy(false);
+    }
+  };
+  return html`<${Dialog} title=${planned ? "Cancel this plan?" : `End the session with ${first}?`} onClose=${onClose}
+      describedBy="end-what" testid="end-dialog">
+    <div id="end-what">
+      ${planned
+        ? html`<p>${first} was never invited, so nothing reaches them.</p>`
+        : html`<p data-testid="end-access">${access ? endAccessWords(access, first) : "Loading what the customer keeps…"}</p>`}
+      <p class="muted">You can renew it later: tasks, conversation and links come back as they were.</p>
+    </div>
+    ${error && html`<p class="notice notice-bad" role="alert">${error}</p>`}
+    <div class="dialog-actions">
+      <button type="button" class="btn" onClick=${onClose}>Keep it open</button>
+      <button type="button" class="btn btn-danger" data-testid="end-confirm" disabled=${busy} onClick=${end}>
+        ${planned ? "Cancel the plan" : "End session"}</button>
+    </div>
+  <//>`;
+}
+
+function ReengageDialog({ m, s, onClose }) {
+  const a = me.value;
+  const c = s.customer || {};
+  const [f, setF] = useState({ name: c.name || "", channel: c.phone && !c.email ? "phone" : "email", email: c.email || "", phone: c.phone || "" });
+  const [errors, setErrors] = useState({});
+  const [general, setGeneral] = useState("");
+  const [busy, setBusy] = useState(false);
+  const form = useRef(null);
+  const first = firstName(c);
+  const submit = async (e) => {
+    e.preventDefault();
+    const errs = contactErrors(f, a);
+    setErrors(errs);
+    setGeneral("");
+    if (Object.keys(errs).length) { focusFirstError(form); return; }
+    setBusy(true);
+    try {
+      const out = await m.act("reengage", { customer: customerBody(f, a) });
+      if (out.state === "active") { m.noteInvitation(out); }
+      m.link.value = null;
+      onClose();
+      announce("Contact details changed. Earlier links no longer work.");
+    } catch (err) {
+      const [fe, rest] = apiErrors(err, f);
+      setErrors(fe);
+      setGeneral(rest);
+      setBusy(false);
+      focusFirstError(form);
+    }
+  };
+  return html`<${Dialog} title=${`Re-engage ${first}`} onClose=${onClose} cls="dialog-form" testid="reengage-dialog">
+    <form ref=${form} onSubmit=${submit} novalidate>
+      <p class="lead">${s.state === "planned"
+        ? "Correct the contact details. Nothing is sent until you invite."
+        : "Correct the contact details: a new invitation goes out, and the links sent before stop working."}</p>
+      <${Field} id="re-name" label="Customer name" optional=${true} error=${errors.name}>
+        ${(p) => html`<input ...${p} data-testid="customer-name" value=${f.name} onInput=${(e) => setF({ ...f, name: e.currentTarget.value })} maxlength="200" />`}
+      <//>
+      <${ContactFields} f=${f} setF=${setF} errors=${errors} idPrefix="re" />
+      ${general && html`<p class="notice notice-bad" role="alert">${general}</p>`}
+      <div class="dialog-actions">
+        <button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="submit" class="btn btn-primary" data-testid="reengage-submit" disabled=${busy}>
+          ${s.state === "planned" ? "Save the details" : "Send a new invitation"}</button>
+      </div>
+    </form>
+  <//>`;
+}
+
+// Home is the main area with no room open.
+export function Home() {
+  const a = me.value;
+  return html`<section class="room room-empty">
+    <div class="empty">
+      <h1>Hello, ${a.name.split(" ")[0]}</h1>
+      <p>Pick a session in your history, or start a new one: the room opens at once.</p>
+    </div>
+  </section>`;
+}

@@ -1,0 +1,618 @@
+// The customer's page at /c/{token}: who invited them, the gates (a PIN or
+// one-time code, consent), then the room: tasks as cards and the
+// conversation as a sheet at the bottom. The link token goes to the API
+// in the Authorization header and to the live connection in its query
+// (browsers cannot set WebSocket headers); the gates' customer token is
+// an HttpOnly cookie.
+import { html, render, signal, useState, useEffect, useRef, useLayoutEffect, Icon, Notice, announce, cx } from "./ui.js";
+import { customerApi } from "./api.js";
+import { Live } from "./live.js";
+import { clock, dayKey, dayLabel, durationWords, plainError, initials } from "./words.js";
+
+const token = decodeURIComponent(location.pathname.replace(/^\/c\//, "").replace(/\/+$/, ""));
+const api = customerApi(token);
+
+// screen: loading | invalid | expired | replaced | ended | unavailable |
+//         auth | consent | declined | room
+const screen = signal("loading");
+const view = signal(null);
+
+// The room's state.
+const items = signal([]);
+const tasks = signal([]);
+const sends = signal([]);
+const presence = signal({ agents: [], customer_online: true });
+const agentTyping = signal(false);
+const access = signal("full");
+const endAccess = signal(null);
+const conn = signal("connecting");
+const seenUpTo = signal(0); // highest seq logged while an agent was in the room
+
+let live = null;
+let topic = "";
+let typingTimer = 0;
+let pollTimer = 0;
+
+function passed(g) {
+  return (g.authentication === "not_required" || g.authentication === "verified") &&
+    (g.consent === "not_requested" || g.consent === "accepted");
+}
+
+async function load() {
+  clearTimeout(pollTimer);
+  try {
+    route(await api.get("/api/customer/session"));
+  } catch (e) {
+    fail(e.code, e);
+  }
+}
+
+// route shows the next gate, or the room once every gate is passed.
+function route(v) {
+  view.value = v;
+  const g = v.gates;
+  if (g.authentication === "pending" || g.authentication === "locked") {
+    screen.value = "auth";
+  } else if (g.consent === "pending") {
+    screen.value = "consent";
+  } else if (g.consent === "declined") {
+    screen.value = "declined";
+  } else if (passed(g)) {
+    enterRoom(v);
+  }
+}
+
+function fail(code) {
+  stopLive();
+  switch (code) {
+  case "unauthenticated": screen.value = "invalid"; break;
+  case "link_expired": screen.value = "expired"; break;
+  case "link_revoked": screen.value = "replaced"; break;
+  case "session_ended":
+    screen.value = "ended";
+    // A renewed session brings the link back: look again now and then.
+    pollTimer = setTimeout(load, 10000);
+    break;
+  default:
+    screen.value = "unavailable";
+    pollTimer = setTimeout(load, 10000);
+  }
+}
+
+function stopLive() {
+  if (live) { live.stop(); }
+  live = null;
+}
+
+function enterRoom(v) {
+  topic = "room:" + v.session.id;
+  tasks.value = v.session.tasks || [];
+  access.value = v.access || "full";
+  endAccess.value = v.session.end_access || null;
+  screen.value = "room";
+  if (live) { return; }
+  items.value = [];
+  let refused = 0;
+  live = new Live("link=" + encodeURIComponent(token), {
+    state(name) {
+      conn.value = name;
+      if (name === "open") { refused = 0; }
+    },
+    joined(t, d) {
+      if (d.session) { tasks.value = d.session.tasks || []; endAccess.value = d.session.end_access || null; }
+      if (d.access) { access.value = d.access; }
+      if (d.agent) { view.value = { ...view.value, agent: d.agent }; }
+    },
+    reset() { items.value = []; },
+    frame: onFrame,
+    // 4010 (ended with nothing kept), 4001 (link revoked or expired),
+    // 4003: the API says which page to show.
+    final() { live = null; load(); },
+    async failedOpen() {
+      // An upgrade refused before it opened: the link may have gone, or
+      // this browser must pass the gates again (its customer token is
+      // missing or old, even when the session's gates were passed
+      // elsewhere). Never "reconnecting" for ever.
+      refused++;
+      try {
+        const v = await api.get("/api/customer/session");
+        const g = v.gates;
+        const gated = g.authentication !== "not_required" || g.consent !== "not_requested";
+        if (!passed(g)) {
+          stopLive();
+          route(v);
+        } else if (gated && refused >= 2) {
+          stopLive();
+          view.value = v;
+          screen.value = g.authentication !== "not_required" ? "auth" : "consent";
+        }
+      } catch (e) {
+        if (e.status === 401 || e.status === 410) { fail(e.code); }
+      }
+    },
+  });
+  live.join(topic);
+}
+
+function onFrame(f) {
+  if (f.op === "presence") {
+    presence.value = f.data;
+    if (f.data.agents.length) { seenUpTo.value = lastSeq(); }
+    return;
+  }
+  if (f.op === "typing") {
+    agentTyping.value = true;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(() => { agentTyping.value = false; }, 3500);
+    return;
+  }
+  if (f.op !== "event") { return; }
+  const e = f.data;
+  switch (e.type) {
+  case "message":
+    items.value = [...items.value, { seq: f.seq, at: e.at, mine: e.from && e.from.role === "customer", name: e.from && e.from.name, text: e.text }];
+    if (e.from && e.from.role === "agent") { agentTyping.value = false; }
+    if (presence.value.agents.length) { seenUpTo.value = f.seq; }
+    break;
+  case "task.assigned":
+  case "task.completed":
+    tasks.value = tasks.value.some((t) => t.id === e.task.id)
+      ? tasks.value.map((t) => (t.id === e.task.id ? e.task : t))
+      : [...tasks.value, e.task];
+    break;
+  case "task.withdrawn":
+    tasks.value = tasks.value.filter((t) => t.id !== e.task_id);
+    break;
+  case "session.ended":
+    endAccess.value = e.access || null;
+    if (e.access && e.access.mode === "limited_for") { access.value = "limited"; }
+    if (e.access && e.access.mode === "none") { access.value = ""; }
+    items.value = [...items.value, { seq: f.seq, at: e.at, note: true, text: "Your agent ended the session." }];
+    break;
+  case "session.renewed":
+    items.value = [...items.value, { seq: f.seq, at: e.at, note: true, text: "Your agent reopened the session." }];
+    access.value = "full";
+    endAccess.value = null;
+    api.get("/api/customer/session").then((v) => { view.value = v; tasks.value = v.session.tasks || []; }).catch(() => {});
+    break;
+  }
+}
+
+function lastSeq() {
+  const it = items.value;
+  return it.length ? it[it.length - 1].seq : 0;
+}
+
+// Pieces ----------------------------------------------------------------
+
+function Top() {
+  const v = view.value;
+  return html`<header class="c-top">
+    <span class="brand" aria-label="Cohub">co<span>hub</span></span>
+    ${v && v.team && html`<span class="c-team">${v.team}</span>`}
+  </header>`;
+}
+
+function Page({ title, children, tone, testid }) {
+  return html`<main class="c-main">
+    <section class=${cx("c-page", tone && "c-page-" + tone)} data-testid=${testid} aria-labelledby="page-h">
+      <h1 id="page-h">${title}</h1>
+      ${children}
+    </section>
+  </main>`;
+}
+
+function agentName() {
+  const v = view.value;
+  return (v && v.agent) || "your agent";
+}
+
+function Intro() {
+  const v = view.value;
+  if (!v) { return null; }
+  const name = v.session.customer.name;
+  return html`<div class="c-intro">
+    <p class="c-hello">${name ? `Hello ${name.split(" ")[0]},` : "Hello,"}</p>
+    <p>${v.agent ? html`<strong>${v.agent}</strong>` : "Your agent"}${v.team ? ` from ${v.team}` : ""} invited you to a secure session.</p>
+  </div>`;
+}
+
+// Gates -----------------------------------------------------------------
+
+function triesLeft(message) {
+  const m = /(\d+) tries? left/.exec(message || "");
+  return m ? Number(m[1]) : null;
+}
+
+function AuthGate() {
+  const v = view.value;
+  const method = v.gates.method === "pin" ? "pin" : "otp";
+  const [answer, setAnswer] = useState("");
+  const [error, setError] = useState("");
+  const [sent, setSent] = useState(null);
+  const [cooldown, setCooldown] = useState(0);
+  const [busy, setBusy] = useState(false);
+  const input = useRef(null);
+  useEffect(() => {
+    if (cooldown <= 0) { return undefined; }
+    const t = setTimeout(() => setCooldown(cooldown - 1), 1000);
+    return () => clearTimeout(t);
+  }, [cooldown]);
+  // The server says how long a lockout lasts: a time, or until the agent
+  // lets the customer try again (lockouts grow: 15 minutes, an hour, then
+  // the agent).
+  const locked = v.gates.authentication === "locked";
+  const until = locked && v.gates.locked_until ? clock(v.gates.locked_until) : "";
+
+  const sendCode = async () => {
+    setError("");
+    try {
+      const r = await api.post("/api/customer/otp");
+      setSent(r);
+      setCooldown(30);
+      announce(`We sent a code to ${r.to}.`);
+      requestAnimationFrame(() => input.current && input.current.focus());
+    } catch (e) {
+      if (e.code === "rate_limited") {
+        setCooldown(30);
+        setError(locked ? "" : "A code was sent a moment ago. Please use it, or wait to ask for another.");
+      } else {
+        setError(plainError(e));
+      }
+    }
+  };
+  const submit = async (e) => {
+    e.preventDefault();
+    const a = answer.replace(/\s+/g, "");
+    if (!/^\d+$/.test(a)) {
+      setError(method === "pin" ? "Enter the PIN: digits only." : "Enter the 6-digit code: digits only.");
+      return;
+    }
+    setBusy(true);
+    setError("");
+    try {
+      route(await api.post("/api/customer/verify", method === "pin" ? { pin: a } : { code: a }));
+    } catch (err) {
+      setAnswer("");
+      if (err.code === "rate_limited") {
+        await load(); // the view says how long the lockout lasts
+      } else if (err.code === "unauthenticated") {
+        const n = triesLeft(err.message);
+        setError(`That ${method === "pin" ? "PIN" : "code"} is not right.${n !== null ? ` You have ${n} ${n === 1 ? "try" : "tries"} left.` : ""}`);
+      } else if (err.code === "validation_failed") {
+        setError(method === "pin" ? "Enter the PIN your agent gave you." : "Enter the code we sent you.");
+      } else {
+        fail(err.code);
+      }
+      setBusy(false);
+      requestAnimationFrame(() => input.current && input.current.focus());
+    }
+  };
+  return html`<main class="c-main">
+    <section class="c-page" aria-labelledby="page-h" data-testid="gate-auth">
+      <${Intro} />
+      <h1 id="page-h">Confirm it is you</h1>
+      ${locked
+        ? html`<div class="notice notice-bad" role="alert" data-testid="gate-locked">
+            ${until
+              ? html`<p><strong>Too many wrong tries.</strong> For your safety, this session is locked until about ${until}.</p>
+                  <p>Try again then, or ask ${agentName()} to unlock it.</p>`
+              : html`<p><strong>Too many wrong tries.</strong> For your safety, this session stays locked until ${agentName()} lets you try again.</p>
+                  <p>Please contact ${agentName()}.</p>`}
+            <button type="button" class="btn" data-testid="gate-retry" onClick=${() => load()}>Try again</button>
+          </div>`
+        : html`
+          ${method === "pin"
+            ? html`<p class="lead">Enter the PIN ${agentName()} gave you. It is not in the message with your link, for your safety.</p>`
+            : html`<p class="lead">${sent
+              ? html`We sent a 6-digit code by ${sent.channel === "sms" ? "text message" : "email"} to <strong>${sent.to}</strong>. It works for 10 minutes.`
+              : `We will send a 6-digit code to the email or phone number ${agentName()} has for you.`}</p>`}
+          ${method === "otp" && !sent && html`<button type="button" class="btn btn-primary btn-block" data-testid="otp-send" onClick=${sendCode}>Send me a code</button>`}
+          ${(method === "pin" || sent) && html`<form onSubmit=${submit} novalidate class="gate-form">
+            <label for="gate-answer">${method === "pin" ? "PIN" : "Code"}</label>
+            <input id="gate-answer" ref=${input} class="code-input" inputmode="numeric" pattern="[0-9]*"
+              autocomplete=${method === "otp" ? "one-time-code" : "off"} maxlength=${method === "otp" ? 6 : 12}
+              data-testid=${method === "pin" ? "pin-input" : "otp-input"} value=${answer} autofocus
+              aria-invalid=${error ? "true" : undefined} aria-describedby=${error ? "gate-err" : undefined}
+              onInput=${(e) => setAnswer(e.currentTarget.value)} />
+            ${error && html`<p class="field-error" id="gate-err" role="alert">${error}</p>`}
+            <button type="submit" class="btn btn-primary btn-block" data-testid="gate-submit" disabled=${busy}>Continue</button>
+          </form>`}
+          ${method === "otp" && sent && html`<p class="resend">
+            ${cooldown > 0
+              ? html`<span data-testid="otp-cooldown">You can ask for a new code in ${cooldown} s.</span>`
+              : html`<button type="button" class="link-btn" data-testid="otp-resend" onClick=${sendCode}>Send me a new code</button>`}
+          </p>`}
+          ${method === "otp" && !sent && error && html`<p class="field-error" role="alert">${error}</p>`}`}
+    </section>
+  </main>`;
+}
+
+function ConsentGate() {
+  const v = view.value;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const answer = async (accept) => {
+    setBusy(true);
+    setError("");
+    try {
+      route(await api.post("/api/customer/consent", { accept }));
+    } catch (e) {
+      if (e.code === "forbidden") { load(); } else { setError(plainError(e)); }
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<main class="c-main">
+    <section class="c-page" aria-labelledby="page-h" data-testid="gate-consent">
+      <${Intro} />
+      <h1 id="page-h">Before we start</h1>
+      <p class="lead">Please read this and tell us if you agree.</p>
+      <blockquote class="consent-text" data-testid="consent-shown">${v.session.consent && v.session.consent.text}</blockquote>
+      ${error && html`<p class="notice notice-bad" role="alert">${error}</p>`}
+      <div class="stack">
+        <button type="button" class="btn btn-primary btn-block" data-testid="consent-agree" disabled=${busy} onClick=${() => answer(true)}>I agree</button>
+        <button type="button" class="btn btn-block" data-testid="consent-disagree" disabled=${busy} onClick=${() => answer(false)}>I do not agree</button>
+      </div>
+    </section>
+  </main>`;
+}
+
+function Declined() {
+  return html`<${Page} title="You did not agree" testid="declined">
+    <p class="lead">That is your choice to make. Without your agreement, ${agentName()} cannot carry on this session with you here.</p>
+    <p>If you change your mind, you can read the text again and agree. You can also simply close this page.</p>
+    <button type="button" class="btn btn-primary btn-block" data-testid="consent-review" onClick=${() => { screen.value = "consent"; }}>Read it again</button>
+  <//>`;
+}
+
+// Pages for links that no longer open the room ------------------------------
+
+function Expired() {
+  const [state, setState] = useState({ busy: false, text: "", ok: false });
+  const ask = async () => {
+    setState({ busy: true, text: "", ok: false });
+    try {
+      const r = await api.post("/api/customer/new-link");
+      setState({ busy: false, ok: true, text: `A new link is on its way to ${r.to}. Open it from that ${r.channel === "sms" ? "text message" : "email"}.` });
+    } catch (e) {
+      setState({ busy: false, ok: false, text: e.code === "rate_limited" ? "A new link was sent a moment ago. Please check your messages, or wait a minute before asking again."
+        : e.code === "invalid_state" ? "Your agent sends the links themselves. Please ask them for a new one."
+          : e.code === "session_ended" ? "This session has ended, so there is no new link to send."
+            : "We could not send a new link right now. Please try again in a moment." });
+    }
+  };
+  return html`<${Page} title="This link has expired" testid="expired">
+    <p class="lead">For your safety, links stop working after a while. We can send a new one to the email or phone number your agent has for you.</p>
+    ${!state.ok && html`<button type="button" class="btn btn-primary btn-block" data-testid="new-link" disabled=${state.busy} onClick=${ask}>Send me a new link</button>`}
+    ${state.text && html`<p class=${cx("notice", state.ok ? "notice-ok" : "notice-bad")} role="status" data-testid="new-link-result">${state.text}</p>`}
+  <//>`;
+}
+
+function Ended() {
+  return html`<${Page} title="This session has ended" testid="ended">
+    <p class="lead">Thank you. Your agent closed this session, and nothing more is needed from you.</p>
+    <p>If your agent reopens it, this page will open it again by itself.</p>
+  <//>`;
+}
+
+// The room -----------------------------------------------------------------
+
+function taskAction(kind) {
+  return { sign: "Read and sign", form: "I have filled it in", consent: "I agree", upload: "I have sent it", custom: "Mark as done" }[kind] || "Mark as done";
+}
+
+const TASK_HINTS = {
+  sign: "Read it, then sign by typing your name.",
+  form: "Fill it in as your agent explains, then tell us it is done.",
+  consent: "Read what your agent shares, and agree if you do.",
+  upload: "Send the document the way your agent asked, then tell us it is sent.",
+  custom: "Your agent explains what to do in the conversation below.",
+};
+
+function TaskCard({ t, readOnly }) {
+  const v = view.value;
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState(v.session.customer.name || "");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const done = t.status === "completed";
+  const complete = async (result) => {
+    setBusy(true);
+    setError("");
+    const r = await live.completeTask(topic, t.id, result).done;
+    setBusy(false);
+    if (r.status === "ok" || (r.data && r.data.code === "invalid_state")) {
+      const task = (r.data && r.data.task) || { ...t, status: "completed", completed_at: new Date().toISOString() };
+      tasks.value = tasks.value.map((x) => (x.id === t.id ? task : x));
+      announce(`Done: ${t.title}.`);
+      setOpen(false);
+    } else {
+      setError(plainError(r.data));
+    }
+  };
+  const primary = () => {
+    if (t.kind === "sign") { setOpen(true); return; }
+    complete({ done: true });
+  };
+  return html`<li class=${cx("c-task", done && "c-task-done")} data-testid="customer-task" data-status=${t.status}>
+    <div class="c-task-head">
+      <span class="c-task-icon" aria-hidden="true"><${Icon} name=${done ? "check" : "pencil"} /></span>
+      <h3>${t.title}</h3>
+    </div>
+    ${!done && !readOnly && !open && html`<p class="c-task-hint">${TASK_HINTS[t.kind] || TASK_HINTS.custom}</p>`}
+    ${done
+      ? html`<p class="c-task-meta">Done at ${clock(t.completed_at)}</p>`
+      : readOnly
+        ? html`<p class="c-task-meta">Not done</p>`
+        : open
+          ? html`<form class="sign-form" onSubmit=${(e) => { e.preventDefault(); if (name.trim()) { complete({ signed_by: name.trim() }); } }}>
+              <label for=${"sign-" + t.id}>Type your full name to sign</label>
+              <input id=${"sign-" + t.id} value=${name} autocomplete="name" onInput=${(e) => setName(e.currentTarget.value)} />
+              <div class="row-actions">
+                <button type="submit" class="btn btn-primary" data-testid="task-sign" disabled=${busy || !name.trim()}>Sign</button>
+                <button type="button" class="btn" onClick=${() => setOpen(false)}>Not now</button>
+              </div>
+            </form>`
+          : html`<button type="button" class="btn btn-primary btn-block" data-testid="task-complete" disabled=${busy || conn.value !== "open"}
+              onClick=${primary}>${busy ? "Saving…" : taskAction(t.kind)}</button>`}
+    ${error && html`<p class="field-error" role="alert">${error}</p>`}
+  </li>`;
+}
+
+function Room() {
+  const v = view.value;
+  const list = tasks.value;
+  const done = list.filter((t) => t.status === "completed").length;
+  const here = presence.value.agents.length > 0;
+  const readOnly = access.value !== "full";
+  const ended = !!endAccess.value;
+  const name = v.session.customer.name;
+  const agent = v.agent || "Your agent";
+  const left = list.length - done;
+  return html`<main class="c-main c-room">
+    ${conn.value === "down" && html`<div class="c-offline" role="status" data-testid="reconnecting"><${Icon} name="wifiOff" /> Connection lost. Reconnecting…</div>`}
+    <h1 class="c-welcome">${name ? `Welcome, ${name.split(" ")[0]}` : "Welcome"}</h1>
+    <p class="c-sub">${list.length === 0
+      ? `${agent} will guide you here.`
+      : left === 0 ? `You have done everything ${agent.split(" ")[0]} asked.` : `${agent.split(" ")[0]} asked you to complete ${list.length === 1 ? "one step" : `${list.length} steps`}.`}</p>
+    <div class="c-agent">
+      <span class="avatar avatar-lg" aria-hidden="true">${initials(agent)}</span>
+      <span class="c-agent-text"><strong>${agent}</strong><span class="muted">Your agent${v.team ? `, ${v.team}` : ""}</span></span>
+      <span class=${cx("c-here", here && "c-here-yes")} data-testid="agent-here">${here ? "Here now" : "Not here now"}</span>
+    </div>
+    ${ended && html`<div class=${cx("notice", readOnly ? "notice-info" : "notice-ok")} data-testid="ended-notice">
+      ${readOnly
+        ? html`<strong>This session has ended.</strong> You can still read it${endAccess.value.duration && endAccess.value.duration !== "0s" ? ` for up to ${durationWords(endAccess.value.duration)} after it ended` : ""}, but not write or complete steps.`
+        : html`<strong>Your agent ended this session,</strong> but you can still use it.`}
+    </div>`}
+    ${list.length > 0 && html`<div class="c-progress">
+      <div class="c-progress-text"><span>Your tasks</span><span data-testid="customer-progress">${done} of ${list.length} done</span></div>
+      <div class="bar" role="progressbar" aria-label="Tasks done" aria-valuemin="0" aria-valuemax=${list.length} aria-valuenow=${done}>
+        <span class="bar-fill" style=${{ width: Math.round((done / list.length) * 100) + "%" }}></span></div>
+    </div>`}
+    ${list.length > 0 && left === 0 && html`<div class="c-done" data-testid="all-done">
+      <span class="c-done-icon" aria-hidden="true"><${Icon} name="check" /></span>
+      <div><p class="c-done-title">All done. Thank you!</p><p>${agent.split(" ")[0]} has everything needed.${readOnly ? "" : " You can still write below."}</p></div>
+    </div>`}
+    <ul class="c-tasks" data-testid="customer-tasks">
+      ${list.filter((t) => t.status !== "completed").map((t) => html`<${TaskCard} key=${t.id} t=${t} readOnly=${readOnly} />`)}
+      ${list.filter((t) => t.status === "completed").map((t) => html`<${TaskCard} key=${t.id} t=${t} readOnly=${readOnly} />`)}
+    </ul>
+    ${list.length === 0 && html`<p class="muted c-empty">Nothing to do yet. ${agent.split(" ")[0]} may add steps here, or talk with you below.</p>`}
+    <${ChatSheet} agent=${agent} readOnly=${readOnly} />
+  </main>`;
+}
+
+function ChatSheet({ agent, readOnly }) {
+  const [open, setOpen] = useState(false);
+  const [text, setText] = useState("");
+  const seenKey = "cohub.seen." + topic;
+  const [seen, setSeen] = useState(() => Number(sessionStorage.getItem(seenKey)) || 0);
+  const log = useRef(null);
+  const list = items.value;
+  const mine = sends.value;
+  const seqs = new Set(list.map((i) => i.seq));
+  const waiting = mine.filter((p) => !(p.seq && seqs.has(p.seq)));
+  const short = agent.split(" ")[0];
+  const unread = open ? 0 : list.filter((i) => !i.mine && !i.note && i.seq > seen).length;
+  useEffect(() => {
+    if (open) {
+      setSeen(lastSeq());
+      sessionStorage.setItem(seenKey, String(lastSeq()));
+    }
+  }, [open, list.length]);
+  useLayoutEffect(() => {
+    if (log.current) { log.current.scrollTop = log.current.scrollHeight; }
+  }, [list.length, waiting.length, open, agentTyping.value]);
+  const submit = (e) => {
+    e.preventDefault();
+    const t = text.trim();
+    if (!t || readOnly || !live) { return; }
+    const { id, done } = live.send(topic, t);
+    sends.value = [...sends.value, { id, text: t, at: new Date().toISOString(), state: "sending" }];
+    setText("");
+    done.then((r) => {
+      sends.value = sends.value.map((s) => (s.id === id ? (r.status === "ok" ? { ...s, state: "sent", seq: r.data.seq } : { ...s, state: "failed", error: plainError(r.data) }) : s));
+      if (r.status === "ok") {
+        setTimeout(() => { sends.value = sends.value.filter((s) => !(s.seq && new Set(items.value.map((i) => i.seq)).has(s.seq))); }, 0);
+      }
+    });
+  };
+  // The peek shows what the agent wrote last while it is unread.
+  const last = [...list].reverse().find((i) => !i.note && (unread === 0 || !i.mine));
+  const rows = [];
+  let day = "";
+  for (const it of list) {
+    const k = dayKey(it.at);
+    if (k !== day) {
+      day = k;
+      rows.push(html`<li class="day" key=${"d" + k}><span>${dayLabel(it.at)}</span></li>`);
+    }
+    if (it.note) {
+      rows.push(html`<li class="note" key=${"e" + it.seq}><span>${it.text}</span> <time>${clock(it.at)}</time></li>`);
+      continue;
+    }
+    rows.push(html`<li class=${cx("msg", it.mine ? "msg-out" : "msg-in")} key=${"e" + it.seq}>
+      <div class="bubble"><p class="msg-text">${it.text}</p>
+        <p class="msg-meta">${!it.mine && `${it.name || short} · `}<time>${clock(it.at)}</time>${it.mine && (it.seq <= seenUpTo.value ? " · Delivered" : " · Sent")}</p></div>
+    </li>`);
+  }
+  for (const p of waiting) {
+    rows.push(html`<li class=${cx("msg", "msg-out", "msg-pending")} key=${"p" + p.id}>
+      <div class="bubble"><p class="msg-text">${p.text}</p>
+        <p class="msg-meta">${p.state === "failed"
+          ? html`<span class="error-text">Not sent: ${p.error}</span>`
+          : conn.value === "open" ? "Sending…" : "Waiting for the connection…"}</p></div>
+    </li>`);
+  }
+  return html`<section class=${cx("sheet", open && "sheet-open")} aria-label="Conversation with ${short}">
+    <button type="button" class="sheet-handle" aria-expanded=${open ? "true" : "false"} aria-controls="c-log"
+      data-testid="chat-toggle" onClick=${() => setOpen(!open)}>
+      <span class="sheet-grip" aria-hidden="true"></span>
+      <span class="sheet-title">Conversation with ${short}${unread > 0 && html` <span class="count" aria-label=${unread + " new"}>${unread}</span>`}</span>
+      <${Icon} name=${open ? "chevronDown" : "chevronDown"} cls=${open ? "" : "flip"} />
+    </button>
+    ${open
+      ? html`<ol class="timeline c-log" id="c-log" ref=${log} role="log" data-testid="customer-chat-log" tabindex="0">
+          ${rows.length === 0 && html`<li class="timeline-empty">Write to ${short} here.</li>`}
+          ${rows}
+        </ol>`
+      : html`<p class="sheet-peek" id="c-log" data-testid="customer-chat-peek">${last
+          ? html`<strong>${last.mine ? "You" : last.name || short}:</strong> ${last.text}`
+          : html`<span class="muted">Write to ${short} here.</span>`}</p>`}
+    <p class="typing" aria-live="polite">${agentTyping.value ? `${short} is typing…` : ""}</p>
+    ${readOnly
+      ? html`<p class="muted small sheet-ro">This session has ended: you can read it, not write.</p>`
+      : html`<form class="composer" onSubmit=${submit}>
+          <label for="c-input" class="sr-only">Message to ${short}</label>
+          <input id="c-input" data-testid="customer-chat-input" placeholder=${`Message ${short}`} value=${text} maxlength="4000"
+            autocomplete="off" enterkeyhint="send" onInput=${(e) => { setText(e.currentTarget.value); if (live) { live.typing(topic); } }} />
+          <button type="submit" class="btn btn-primary" data-testid="customer-chat-send" disabled=${!text.trim()}>Send</button>
+        </form>`}
+  </section>`;
+}
+
+function App() {
+  let body;
+  switch (screen.value) {
+  case "loading": body = html`<main class="c-main"><p class="muted">Opening your session…</p></main>`; break;
+  case "auth": body = html`<${AuthGate} />`; break;
+  case "consent": body = html`<${ConsentGate} />`; break;
+  case "declined": body = html`<${Declined} />`; break;
+  case "room": body = html`<${Room} />`; break;
+  case "expired": body = html`<${Expired} />`; break;
+  case "ended": body = html`<${Ended} />`; break;
+  case "replaced": body = html`<${Page} title="This link was replaced" testid="replaced">
+      <p class="lead">Your agent sent you a newer link. Please open the most recent message you received from them.</p><//>`; break;
+  case "invalid": body = html`<${Page} title="This link does not work" testid="invalid">
+      <p class="lead">It may be incomplete. Open it again from the message you received, or copy the whole link.</p><//>`; break;
+  default: body = html`<${Page} title="We cannot reach the service" testid="unavailable">
+      <p class="lead">Your connection or our service is having trouble. We will try again by ourselves in a moment.</p>
+      <button type="button" class="btn btn-primary btn-block" onClick=${load}>Try again now</button><//>`;
+  }
+  return html`<${Top} />${body}<${Notice} />`;
+}
+
+render(html`<${App} />`, document.getElementById("app"));
+load();

@@ -1,0 +1,101 @@
+package static
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// importRe finds static imports and re-exports ("import {a} from './x.js'",
+// minified or not) and dynamic ones ("import('./x.js')").
+var importRe = regexp.MustCompile(`\b(?:import|export)\s*(?:[\w*{}\s,$]+?\s*from\s*|\(\s*)?["']([^"']+)["']`)
+
+// TestModulesResolve: every ES module imports by relative path (browsers
+// load them with no import map or bundler), and every import is embedded.
+func TestModulesResolve(t *testing.T) {
+	n, imports := 0, 0
+	for name, a := range assets {
+		if path.Ext(name) != ".js" {
+			continue
+		}
+		n++
+		for _, m := range importRe.FindAllStringSubmatch(string(a.body), -1) {
+			imports++
+			spec := m[1]
+			if !strings.HasPrefix(spec, "./") && !strings.HasPrefix(spec, "../") {
+				t.Errorf("%s imports %q: a bare or absolute specifier", name, spec)
+				continue
+			}
+			if _, ok := assets[path.Join(path.Dir(name), spec)]; !ok {
+				t.Errorf("%s imports %q, which is not embedded", name, spec)
+			}
+		}
+	}
+	if n < 10 || imports < 25 {
+		t.Fatalf("only %d modules embedded, %d imports found", n, imports)
+	}
+}
+
+var (
+	assetRe  = regexp.MustCompile(`(?:src|href)="(/[^"]*)"`)
+	inlineRe = regexp.MustCompile(`(?i)<script(?:\s+type="module")?\s*>|<style|\son[a-z]+=|style="`)
+)
+
+// TestPagesKeepCSP: the pages load only embedded files, with no inline
+// script, style or event handler (the Content-Security-Policy refuses
+// them), and the code never writes HTML strings or evaluates code.
+func TestPagesKeepCSP(t *testing.T) {
+	for _, page := range []string{"index.html", "customer.html"} {
+		body := string(assets[page].body)
+		if inlineRe.MatchString(body) {
+			t.Errorf("%s has inline script, style or handler: %q", page, inlineRe.FindString(body))
+		}
+		for _, m := range assetRe.FindAllStringSubmatch(body, -1) {
+			if _, ok := assets[strings.TrimPrefix(m[1], "/")]; !ok {
+				t.Errorf("%s refers to %s, which is not embedded", page, m[1])
+			}
+		}
+	}
+	banned := regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|dangerouslySetInnerHTML|document\.write|\beval\(|new Function|setAttribute\(\s*["']style`)
+	for name, a := range assets {
+		if strings.HasPrefix(name, "js/") && banned.Match(a.body) {
+			t.Errorf("%s uses %q", name, banned.Find(a.body))
+		}
+	}
+}
+
+// TestServing: content types, revalidation, and the console at "/".
+func TestServing(t *testing.T) {
+	h := Handler()
+	get := func(p string, hdr ...string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", p, nil)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			r.Header.Set(hdr[i], hdr[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for p, want := range map[string]string{
+		"/": "text/html; charset=utf-8", "/js/console.js": "text/javascript; charset=utf-8",
+		"/vendor/preact.js": "text/javascript; charset=utf-8", "/css/base.css": "text/css; charset=utf-8",
+		"/favicon.svg": "image/svg+xml", "/vendor/LICENSE.preact": "text/plain; charset=utf-8",
+	} {
+		w := get(p)
+		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != want {
+			t.Errorf("GET %s: %d %q, want 200 %q", p, w.Code, w.Header().Get("Content-Type"), want)
+		}
+	}
+	w := get("/js/live.js")
+	if etag := w.Header().Get("ETag"); etag == "" || get("/js/live.js", "If-None-Match", etag).Code != http.StatusNotModified {
+		t.Errorf("no revalidation: ETag %q", etag)
+	}
+	for _, p := range []string{"/nope.js", "/vendor/revendor.sh", "/static.go", "/js/"} {
+		if c := get(p).Code; c != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, c)
+		}
+	}
+}
