@@ -13,6 +13,9 @@ func TestLeaveGrace(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
 			cfg := fast()
+			// The reload must fit in the grace even on a loaded machine
+			// (a -race run beside Chromium): the default grace is 3 s.
+			cfg.LeaveGrace, cfg.PresenceTTL = 2*time.Second, 4*time.Second
 			c := newCluster(t, backend, 2, cfg)
 			l := c.live(0, 1)
 			id, link, topic, agent, cust := l.id, l.link, l.topic, l.agent, l.cust
@@ -74,5 +77,37 @@ func TestSilentCustomerGoesOffline(t *testing.T) {
 	limit := cfg.PingEvery + cfg.PongWait + cfg.LeaveGrace + 2*cfg.Tick
 	if took := time.Since(silent); took > limit+3*time.Second {
 		t.Fatalf("offline after %s; the limit is %s", took, limit)
+	}
+}
+
+// A customer who joins a room an agent is already in learns it with the
+// join: a presence frame follows the reply (later frames only say what
+// changed), so the customer page shows "your agent is here" at once.
+func TestJoinerGetsPresence(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			c := newCluster(t, backend, 2, fast())
+			id, link := c.session(rooms.CreateRequest{})
+			agent := c.agent(c.nodes[0], id)
+			deadline := time.Now().Add(waitLimit)
+			for {
+				view, err := c.nodes[1].node.pres.Rooms(t.Context(), []string{id}, time.Now())
+				c.must(err)
+				if len(view[id]) > 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the agent's presence never showed")
+				}
+				time.Sleep(10 * time.Millisecond) // polling the tracker, not waiting on the room
+			}
+			cust := c.customer(c.nodes[1], id, link)
+			f := cust.await("presence", func(f frame) bool { return f.Op == "presence" && f.Topic == roomTopic(id) })
+			agents, _ := f.data()["agents"].([]any)
+			if len(agents) != 1 || agents[0].(map[string]any)["id"] != c.alex.ID {
+				t.Fatalf("the first presence frame: %s", f.raw)
+			}
+			_ = agent
+		})
 	}
 }

@@ -627,6 +627,13 @@ func (r *room) status() {
 	if r.sess == nil || !r.seen {
 		return
 	}
+	if rd := r.reads["presence"]; rd != nil && rd.running {
+		// A presence read is on its way (a hint came before this
+		// change, as a customer's join writes presence before it logs
+		// customer.joined): its result decides, so agents never see a
+		// joined customer offline for a moment.
+		return
+	}
 	ind := rooms.ComputeIndicator(r.sess, r.view.CustomerOnline, r.node.svc.Now())
 	same := r.haveInd && ind.State == r.ind.State &&
 		ind.Authentication == r.ind.Authentication && ind.Consent == r.ind.Consent
