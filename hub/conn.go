@@ -177,20 +177,52 @@ func (c *conn) writeLoop() {
 			return
 		}
 		c.mu.Unlock()
-		buf.Reset()
-		for i, f := range batch {
-			if i > 0 {
-				buf.WriteByte('\n')
-			}
-			buf.Write(f)
-		}
-		ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-		err := c.ws.Write(ctx, websocket.MessageText, buf.Bytes())
-		cancel()
-		if err != nil {
-			c.close(websocket.StatusGoingAway, "write failed")
-		}
+		c.write(&buf, batch)
 	}
+}
+
+// write sends frames as one message.
+func (c *conn) write(buf *bytes.Buffer, batch [][]byte) {
+	buf.Reset()
+	for i, f := range batch {
+		if i > 0 {
+			buf.WriteByte('\n')
+		}
+		buf.Write(f)
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+	err := c.ws.Write(ctx, websocket.MessageText, buf.Bytes())
+	cancel()
+	if err != nil {
+		c.close(websocket.StatusGoingAway, "write failed")
+	}
+}
+
+// sendOwn sends a frame from the connection's own op runner: when nothing
+// waits and no writer runs, it writes at once on this goroutine (a reply
+// then starts and wakes no writer); otherwise it queues like send. Only
+// the op runner may call it: it may block for the write.
+func (c *conn) sendOwn(frame []byte) {
+	c.mu.Lock()
+	if c.closed || c.writing || len(c.queue) > 0 {
+		c.mu.Unlock()
+		c.send(frame)
+		return
+	}
+	c.writing = true
+	c.mu.Unlock()
+	c.node.metrics.FramesOut.Inc()
+	var buf bytes.Buffer
+	c.write(&buf, [][]byte{frame})
+	c.mu.Lock()
+	if len(c.queue) > 0 && !c.closed {
+		// Frames came while this one was written: a writer takes them.
+		c.mu.Unlock()
+		go c.writeLoop()
+		return
+	}
+	c.writing = false
+	c.mu.Unlock()
 }
 
 // close starts the closing handshake off the caller's goroutine: a room
@@ -313,7 +345,8 @@ func (c *conn) readLoop() {
 			// More frames wait than a client within its rate can send. A
 			// client not reading its refusals gets no more of them: its
 			// flood ends in 4029, not in its queue.
-			c.reply(refOf(msg), frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"})
+			c.send(encode(outFrame{Op: "reply", Ref: refOf(msg), Status: "error",
+				Data: frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"}}))
 		}
 	}
 }
@@ -356,8 +389,9 @@ func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
 	}
 }
 
+// ok and reply answer a frame; only the op runner calls them.
 func (c *conn) ok(ref string, data any) {
-	c.send(encode(outFrame{Op: "reply", Ref: ref, Status: "ok", Data: data}))
+	c.sendOwn(encode(outFrame{Op: "reply", Ref: ref, Status: "ok", Data: data}))
 }
 
 func (c *conn) reply(ref string, err error) {
@@ -365,7 +399,7 @@ func (c *conn) reply(ref string, err error) {
 	if fe.Code == "internal" {
 		c.node.log.Error().Err(err).Str("conn", c.id).Msg("frame failed")
 	}
-	c.send(encode(outFrame{Op: "reply", Ref: ref, Status: "error", Data: fe}))
+	c.sendOwn(encode(outFrame{Op: "reply", Ref: ref, Status: "error", Data: fe}))
 }
 
 // actor is who this connection speaks as in the room log.

@@ -108,8 +108,8 @@ type Node struct {
 	slots   map[string]int // open connections per customer session and per agent
 	rooms   map[string]*room
 	inboxes map[string]map[*conn]struct{}
-	entries map[string]presence.Conn // connID|room -> presence entry
-	presMu  sync.Mutex               // orders refreshes and leaves
+	entries map[string]*heldEntry // connID|room -> presence entry
+	presMu  sync.Mutex            // orders refreshes and leaves
 	logs    logLimiter
 	subMu   sync.Mutex // orders a room's bus subscribe and unsubscribe
 }
@@ -123,7 +123,7 @@ func NewNode(cfg Config) *Node {
 		pres: cfg.Presence, metrics: cfg.Metrics, log: cfg.Log.With().Str("node", cfg.Node).Logger(),
 		ctx: ctx, stop: stop,
 		conns: map[*conn]struct{}{}, rooms: map[string]*room{}, slots: map[string]int{},
-		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]presence.Conn{},
+		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]*heldEntry{},
 	}
 	cfg.Service.OnCommit(n.onCommit)
 	cfg.Service.OnAgentChanged(n.publishAgentChanged)
@@ -143,6 +143,8 @@ func (n *Node) Start(ctx context.Context) {
 	context.AfterFunc(n.ctx, cancel)
 	n.noteErr(n.bus.Subscribe(ctx, agentsTopic), "agents subscribe")
 	n.bus.Start(ctx, n)
+	// Alive before any entry: a node that dies at once is still reaped.
+	n.refresh(ctx, false)
 	go n.loop(ctx)
 }
 
@@ -161,7 +163,7 @@ func (n *Node) loop(ctx context.Context) {
 		case now := <-t.C:
 			n.pingDue(now)
 			if now.Sub(lastRefresh) >= n.cfg.PresenceTTL/3 {
-				n.refresh(ctx)
+				n.refresh(ctx, false)
 				lastRefresh = now
 			}
 			n.reap(ctx, now)
@@ -303,11 +305,12 @@ func entryKey(connID, roomID string) string { return connID + "|" + roomID }
 // nodes, so agents elsewhere see a customer online within the second.
 func (n *Node) presenceJoin(c *conn, roomID string) {
 	e := c.entry(roomID)
+	now := time.Now()
 	n.mu.Lock()
-	n.entries[entryKey(c.id, roomID)] = e
+	n.entries[entryKey(c.id, roomID)] = &heldEntry{conn: e, at: now}
 	n.mu.Unlock()
 	n.presMu.Lock()
-	err := n.pres.Refresh(n.ctx, n.id, []presence.Conn{e}, time.Now().Add(n.cfg.PresenceTTL))
+	err := n.pres.Refresh(n.ctx, n.id, []presence.Conn{e}, now.Add(n.entryLife()))
 	n.presMu.Unlock()
 	n.noteErr(err, "presence join")
 	n.hint(roomID, 0)
@@ -327,7 +330,7 @@ func (n *Node) presenceLeave(c *conn, roomID string) {
 		return
 	}
 	n.presMu.Lock()
-	err := n.pres.Leave(n.ctx, []presence.Conn{e}, time.Now().Add(n.cfg.LeaveGrace))
+	err := n.pres.Leave(n.ctx, []presence.Conn{e.conn}, time.Now().Add(n.cfg.LeaveGrace))
 	n.presMu.Unlock()
 	n.noteErr(err, "presence leave")
 	// Every node's room reads again when the grace has run out.
@@ -345,19 +348,50 @@ func (n *Node) hint(roomID string, after time.Duration) {
 }
 
 // refresh renews every local presence entry in one batch.
-func (n *Node) refresh(ctx context.Context) {
-	n.mu.RLock()
-	list := make([]presence.Conn, 0, len(n.entries))
-	for _, e := range n.entries {
-		list = append(list, e)
-	}
-	n.mu.RUnlock()
+// heldEntry is a presence entry of this node and when it was last written.
+type heldEntry struct {
+	conn presence.Conn
+	at   time.Time
+}
+
+// entryLife is how long an entry lives without being written again. An
+// open connection's entry is kept present by its node's liveness (Alive
+// every TTL/3, reaped once it runs out), so entries need only a long
+// life of their own: they are written again a few at a time, not all of
+// them every TTL/3.
+func (n *Node) entryLife() time.Duration { return 60 * n.cfg.PresenceTTL }
+
+// maxRewrite bounds the entries written again in one tick, so a crowd
+// that connected at once is spread over the following ticks.
+const maxRewrite = 1000
+
+// refresh renews the node's liveness and writes again the entries due
+// (all of them with all set: after a resubscribe, Redis may have lost
+// them), in one batch.
+func (n *Node) refresh(ctx context.Context, all bool) {
 	start := time.Now()
 	n.presMu.Lock()
-	err := n.pres.Refresh(ctx, n.id, list, start.Add(n.cfg.PresenceTTL))
-	n.presMu.Unlock()
+	defer n.presMu.Unlock()
+	n.noteErr(n.pres.Alive(ctx, n.id, start.Add(n.cfg.PresenceTTL)), "presence liveness")
+	due := n.dueEntries(start, all)
+	if len(due) > 0 {
+		n.noteErr(n.pres.Refresh(ctx, n.id, due, start.Add(n.entryLife())), "presence refresh")
+	}
 	n.metrics.PresenceTook.Observe(time.Since(start).Seconds())
-	n.noteErr(err, "presence refresh")
+}
+
+// dueEntries lists the entries to write again and marks them written.
+func (n *Node) dueEntries(now time.Time, all bool) []presence.Conn {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var due []presence.Conn
+	for _, e := range n.entries {
+		if all || (now.Sub(e.at) >= n.entryLife()/3 && len(due) < maxRewrite) {
+			e.at = now
+			due = append(due, e.conn)
+		}
+	}
+	return due
 }
 
 // reap claims nodes whose liveness ran out and removes their presence
@@ -518,7 +552,7 @@ func (n *Node) Deliver(topic string, msg []byte) {
 // Resync asks every live room to catch up from the log, and renews
 // presence at once: a Redis restart may have lost the entries.
 func (n *Node) Resync() {
-	go n.refresh(n.ctx)
+	go n.refresh(n.ctx, true)
 	n.mu.RLock()
 	ids := make([]string, 0, len(n.rooms))
 	for id := range n.rooms {

@@ -1,12 +1,14 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -305,9 +307,37 @@ type busHead struct {
 	AfterMS int64  `json:"after_ms"`
 }
 
+// eventHead reads the seq and type of a logged event from the head the
+// commit scripts give it (`{"seq":N,"type":"…",`) without decoding the
+// rest: a room routes every message, and a chat text need not be parsed
+// for that. Anything else (ephemeral frames) is decoded in full.
+func eventHead(b []byte) (busHead, bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"seq":`))
+	if !ok {
+		return busHead{}, false
+	}
+	i := bytes.IndexByte(rest, ',')
+	if i <= 0 {
+		return busHead{}, false
+	}
+	seq, err := strconv.ParseInt(string(rest[:i]), 10, 64)
+	if err != nil || seq <= 0 {
+		return busHead{}, false
+	}
+	typ, ok := bytes.CutPrefix(rest[i+1:], []byte(`"type":"`))
+	if !ok {
+		return busHead{}, false
+	}
+	j := bytes.IndexByte(typ, '"')
+	if j < 0 {
+		return busHead{}, false
+	}
+	return busHead{Seq: seq, Type: string(typ[:j])}, true
+}
+
 func (r *room) onBus(payload []byte) {
-	var h busHead
-	if json.Unmarshal(payload, &h) != nil {
+	h, ok := eventHead(payload)
+	if !ok && json.Unmarshal(payload, &h) != nil {
 		return
 	}
 	switch {

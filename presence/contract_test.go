@@ -206,6 +206,28 @@ func trackerContract(t *testing.T, newTracker func(t *testing.T) Tracker) {
 		// The live node was not claimed: it is reaped once it dies.
 		same(t, reap(t, p, at(50_000)), "r1", "r4")
 	})
+	t.Run("entries live while their node does", func(t *testing.T) {
+		p := newTracker(t)
+		// Entries that would live long; the node's liveness is what ends
+		// them if it dies: a node refreshes one key, not every entry.
+		if err := p.Refresh(context.Background(), "n1", []Conn{cust("c1", "r1", "n1"), agent("a1", "r2", "n1")}, at(600_000)); err != nil {
+			t.Fatal(err)
+		}
+		alive(t, p, "n1", at(5_000))
+		alive(t, p, "n1", at(8_000)) // a later liveness moves it on
+		same(t, ids(t, p, "r1", at(7_000)), "c1")
+		if got := reap(t, p, at(7_000)); got != nil {
+			t.Fatalf("a live node was reaped: %v", got)
+		}
+		same(t, reap(t, p, at(8_000)), "r1", "r2")
+		same(t, ids(t, p, "r1", at(8_000)))
+		same(t, ids(t, p, "r2", at(8_000)))
+		// A node that only says it is alive has nothing to reap.
+		alive(t, p, "n2", at(1_000))
+		if got := reap(t, p, at(9_000)); got != nil {
+			t.Fatalf("a node without entries reaped %v", got)
+		}
+	})
 	t.Run("a refreshed node is not reaped", func(t *testing.T) {
 		p := newTracker(t)
 		refresh(t, p, "n1", at(5_000), cust("c1", "r1", "n1"))
@@ -217,9 +239,19 @@ func trackerContract(t *testing.T, newTracker func(t *testing.T) Tracker) {
 	})
 }
 
+// refresh upserts a node's entries and its liveness with one time, as a
+// node that refreshed both would.
 func refresh(t *testing.T, p Tracker, node string, until time.Time, conns ...Conn) {
 	t.Helper()
 	if err := p.Refresh(context.Background(), node, conns, until); err != nil {
+		t.Fatal(err)
+	}
+	alive(t, p, node, until)
+}
+
+func alive(t *testing.T, p Tracker, node string, until time.Time) {
+	t.Helper()
+	if err := p.Alive(context.Background(), node, until); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -40,6 +40,13 @@ func (m *Memory) Refresh(_ context.Context, node string, conns []Conn, until tim
 		}
 		r[c.ID] = memEntry{conn: c, expiry: until}
 	}
+	return nil
+}
+
+// Alive marks a node alive until then.
+func (m *Memory) Alive(_ context.Context, node string, until time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.nodes[node] = until
 	return nil
 }

@@ -28,8 +28,13 @@ type Conn struct {
 // An entry is live while its expiry is after now.
 type Tracker interface {
 	// Refresh upserts conns (all of one node) with expiry until, in one
-	// batch, and marks the node alive until then.
+	// batch.
 	Refresh(ctx context.Context, node string, conns []Conn, until time.Time) error
+	// Alive marks a node alive until then: once that passes, Reap removes
+	// the node's entries, however long their own expiry. A node keeps its
+	// connections present by refreshing its liveness (one write), not
+	// every entry.
+	Alive(ctx context.Context, node string, until time.Time) error
 	// Leave sets the expiry of conns that are still tracked to at (the
 	// leave grace); conns no longer tracked are left alone.
 	Leave(ctx context.Context, conns []Conn, at time.Time) error

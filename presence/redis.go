@@ -75,11 +75,15 @@ func (r *Redis) Refresh(ctx context.Context, node string, conns []Conn, until ti
 	}
 	if len(rooms) > 0 {
 		pipe.SAdd(ctx, r.nodeRooms(node), toAny(rooms)...)
+		pipe.PExpire(ctx, r.nodeRooms(node), ttl)
 	}
-	pipe.PExpire(ctx, r.nodeRooms(node), ttl)
-	pipe.ZAdd(ctx, r.nodes(), redis.Z{Score: score, Member: node})
 	_, err := pipe.Exec(ctx)
 	return wrap(err)
+}
+
+// Alive marks the node alive until then.
+func (r *Redis) Alive(ctx context.Context, node string, until time.Time) error {
+	return wrap(r.rdb.ZAdd(ctx, r.nodes(), redis.Z{Score: float64(until.UnixMilli()), Member: node}).Err())
 }
 
 // Leave shortens tracked entries to at. ZADD XX never adds a member, so

@@ -42,14 +42,16 @@ func (r *RedisStore) Append(ctx context.Context, id string, a MessageAppend) (Ap
 	if err != nil {
 		return Appended{}, err
 	}
-	rateKey, every, burst := r.sessionKey(id, "rate"), int64(0), 0
+	// A sender's rate state is a field of the session hash ("rt:…"), read
+	// and written with the gate: no key of its own, no extra command.
+	rateField, every, burst := "rt:", int64(0), 0
 	if rt := a.Opts.Rate; rt != nil {
-		rateKey, every, burst = r.sessionKey(id, "rate:"+rt.Key), max(rt.Every.Milliseconds(), 1), rt.Burst
+		rateField, every, burst = "rt:"+rt.Key, max(rt.Every.Milliseconds(), 1), rt.Burst
 	}
 	keys := []string{r.sessionKey(id, "session"), r.sessionKey(id, "seq"), r.sessionKey(id, "log"),
-		r.sessionKey(id, "meta"), r.sessionKey(id, "once"), rateKey}
+		r.sessionKey(id, "meta"), r.sessionKey(id, "once")}
 	args := []any{role, a.Now.UnixMilli(), newEpoch(), r.Channel(id), boolArg(r.opts.Sharded), a.Opts.MaxEvents,
-		a.Opts.Once, every, burst, OnceKeep, OnceFor.Milliseconds(), boolArg(a.MarkUpdated), body, mark}
+		a.Opts.Once, every, burst, OnceKeep, OnceFor.Milliseconds(), boolArg(a.MarkUpdated), body, mark, rateField}
 	res, err := r.pipe.run(ctx, appendScript, keys, args)
 	if err != nil {
 		return Appended{}, appendError(err, role)
@@ -153,13 +155,15 @@ func millis(v any) int64 {
 }
 
 // pipeliner runs scripts in pipelines: whatever is pending goes out in
-// one pipeline as soon as a worker is free. A lone script waits for
-// nothing; a busy node makes one round trip per batch instead of one per
-// message.
+// one pipeline as soon as fewer than pipeSenders are in flight. The
+// caller that finds room sends the pipeline itself, so a lone script
+// waits for nothing and passes through no other goroutine; a busy node
+// makes one round trip per batch instead of one per message.
 type pipeliner struct {
-	rdb  redis.UniversalClient
-	once sync.Once
-	reqs chan *scriptReq
+	rdb     redis.UniversalClient
+	mu      sync.Mutex
+	pending []*scriptReq
+	senders int // pipelines in flight
 }
 
 type scriptReq struct {
@@ -172,22 +176,23 @@ type scriptReq struct {
 }
 
 const (
-	pipeWorkers = 2   // pipelines in flight at once
+	pipeSenders = 2   // pipelines in flight at once
 	pipeBatch   = 256 // scripts per pipeline at most
 )
 
 func (p *pipeliner) run(ctx context.Context, s *redis.Script, keys []string, args []any) (any, error) {
-	p.once.Do(func() {
-		p.reqs = make(chan *scriptReq, 4*pipeBatch)
-		for range pipeWorkers {
-			go p.work()
-		}
-	})
 	req := &scriptReq{script: s, keys: keys, args: args, done: make(chan struct{})}
-	select {
-	case p.reqs <- req:
-	case <-ctx.Done():
-		return nil, unavailable(ctx.Err())
+	p.mu.Lock()
+	p.pending = append(p.pending, req)
+	var batch []*scriptReq
+	if p.senders < pipeSenders {
+		p.senders++
+		batch = p.take()
+	}
+	p.mu.Unlock()
+	if batch != nil {
+		p.send(batch)
+		p.handOn()
 	}
 	select {
 	case <-req.done:
@@ -198,21 +203,32 @@ func (p *pipeliner) run(ctx context.Context, s *redis.Script, keys []string, arg
 	}
 }
 
-func (p *pipeliner) work() {
-	batch := make([]*scriptReq, 0, pipeBatch)
-	for req := range p.reqs {
-		batch = append(batch[:0], req)
-	more:
-		for len(batch) < pipeBatch {
-			select {
-			case r := <-p.reqs:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		p.send(batch)
+// take removes the next batch from the pending scripts (p.mu held).
+func (p *pipeliner) take() []*scriptReq {
+	n := min(len(p.pending), pipeBatch)
+	batch := p.pending[:n:n]
+	p.pending = p.pending[n:]
+	if len(p.pending) == 0 {
+		p.pending = nil
 	}
+	return batch
+}
+
+// handOn goes on with what queued while a pipeline was in flight, on a
+// goroutine of its own so that the caller who sent it returns now.
+func (p *pipeliner) handOn() {
+	p.mu.Lock()
+	if len(p.pending) == 0 {
+		p.senders--
+		p.mu.Unlock()
+		return
+	}
+	batch := p.take()
+	p.mu.Unlock()
+	go func() {
+		p.send(batch)
+		p.handOn()
+	}()
 }
 
 func (p *pipeliner) send(batch []*scriptReq) {

@@ -159,7 +159,8 @@ type CommitOptions struct {
 	// of a name already committed (a retry whose reply was lost, a
 	// client's resend after a reconnect) changes nothing and fails with a
 	// *DuplicateError carrying the seq the first one got. A room keeps
-	// the names of its last OnceKeep commits, for OnceFor after its last.
+	// the names of at least its last OnceKeep commits (trimmed every 32
+	// messages), for OnceFor after its last.
 	Once string
 	// Rate, when set, limits how fast commits under its key may come;
 	// past it the commit fails with a *RateLimitError.

@@ -439,8 +439,9 @@ func contractOnce(t *testing.T, st Store) {
 	if len(evs) != 1 || got.Internal.Version != 2 {
 		t.Fatalf("after the retries: %d events, version %d", len(evs), got.Internal.Version)
 	}
-	// Names are kept for the room's last OnceKeep commits.
-	for i := range OnceKeep {
+	// Names are kept for at least the room's last OnceKeep commits, and
+	// trimmed (every 32 messages) past that.
+	for i := range OnceKeep + 32 {
 		_, err := st.Commit(ctx, got, []Event{{Type: EventMessage}}, CommitOptions{Once: fmt.Sprint("n", i)})
 		must(t, err)
 	}

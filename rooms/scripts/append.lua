@@ -1,7 +1,9 @@
 -- append.lua: log one chat message in one step, from the session's small
--- fields (its write gate and activity), never its whole record.
+-- fields (its write gate and activity), never its whole record. It reads
+-- the session hash once and writes it once: the fewer commands a
+-- message costs, the more messages one Redis carries.
 -- KEYS[1] session hash   KEYS[2] seq string   KEYS[3] log stream
--- KEYS[4] meta hash      KEYS[5] once zset    KEYS[6] rate (GCRA)
+-- KEYS[4] meta hash      KEYS[5] once zset
 -- ARGV[1] role: "agent" or "customer"     ARGV[2] now (unix ms, the service's clock)
 -- ARGV[3] epoch to set if the log is new  ARGV[4] pub/sub channel
 -- ARGV[5] "1" to SPUBLISH                 ARGV[6] max events (0: no cap)
@@ -11,16 +13,16 @@
 -- ARGV[13] event JSON without seq; for a customer, its sender's name is
 --          the customer's on file, put where ARGV[14] splits it
 -- ARGV[14] the placeholder of the name in ARGV[13] ("": none)
+-- ARGV[15] the rate's field in the session hash (its sender's GCRA state)
 -- The gate (written by commit.lua): st state, am access mode after the
 -- end, au access until (unix ms), cn customer name, ag agent, tm team;
 -- activity: up updated flag, ua updated at (ms), la last agent action (ms).
 -- Returns {0, seq, agent, team, newly updated (0/1), customer name} once
 -- logged, {1, seq, agent, team, 0, customer name} when the name was
--- logged before, or an error
--- reply NOT_FOUND / FORBIDDEN / READ_ONLY / SESSION_ENDED / ROOM_FULL /
--- RATE_LIMITED <retry after ms>.
+-- logged before, or an error reply NOT_FOUND / FORBIDDEN / READ_ONLY /
+-- SESSION_ENDED / ROOM_FULL / RATE_LIMITED <retry after ms>.
 local name = ARGV[7]
-local g = redis.call('HMGET', KEYS[1], 'st', 'am', 'au', 'cn', 'ag', 'tm', 'up')
+local g = redis.call('HMGET', KEYS[1], 'st', 'am', 'au', 'cn', 'ag', 'tm', 'up', 'ua', 'la', ARGV[15])
 local state, mode, untilms = g[1], g[2], tonumber(g[3] or '0')
 if not state then
   return redis.error_reply('NOT_FOUND')
@@ -44,49 +46,61 @@ elseif state == 'ended' then
     return redis.error_reply('SESSION_ENDED')
   end
 end
-local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
-local max = tonumber(ARGV[6])
-if max > 0 and seq + 1 > max then
-  return redis.error_reply('ROOM_FULL')
-end
+local set = {}
 local every = tonumber(ARGV[8])
 if every > 0 then
   local t = redis.call('TIME')
   local clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local tat = tonumber(redis.call('GET', KEYS[6]) or '0')
+  local tat = tonumber(g[10] or '0')
   if tat < clock then tat = clock end
   local tolerance = every * (tonumber(ARGV[9]) - 1)
   if tat - clock > tolerance then
     return redis.error_reply('RATE_LIMITED ' .. (tat - clock - tolerance))
   end
-  redis.call('SET', KEYS[6], tat + every, 'PX', tat + every - clock)
+  set[#set + 1] = ARGV[15]
+  set[#set + 1] = tat + every
+end
+local seq = redis.call('INCR', KEYS[2])
+local max = tonumber(ARGV[6])
+if max > 0 and seq > max then
+  redis.call('DECR', KEYS[2])
+  return redis.error_reply('ROOM_FULL')
+end
+if seq == 1 then
+  redis.call('HSETNX', KEYS[4], 'epoch', ARGV[3])
 end
 local body = ARGV[13]
 if ARGV[14] ~= '' then
   local at = string.find(body, ARGV[14], 1, true)
   body = string.sub(body, 1, at - 1) .. cjson.encode(g[4] or '') .. string.sub(body, at + #ARGV[14])
 end
-redis.call('HSETNX', KEYS[4], 'epoch', ARGV[3])
-seq = redis.call('INCR', KEYS[2])
 local event = '{"seq":' .. seq .. ',' .. string.sub(body, 2)
 redis.call('XADD', KEYS[3], seq .. '-0', 'e', event)
 local publish = 'PUBLISH'
 if ARGV[5] == '1' then publish = 'SPUBLISH' end
 redis.call(publish, ARGV[4], event)
-if tonumber(redis.call('HGET', KEYS[1], 'ua') or '0') < now then
-  redis.call('HSET', KEYS[1], 'ua', now)
+if tonumber(g[8] or '0') < now then
+  set[#set + 1] = 'ua'
+  set[#set + 1] = now
 end
-if not customer and tonumber(redis.call('HGET', KEYS[1], 'la') or '0') < now then
-  redis.call('HSET', KEYS[1], 'la', now)
+if not customer and tonumber(g[9] or '0') < now then
+  set[#set + 1] = 'la'
+  set[#set + 1] = now
 end
 local newly = 0
 if ARGV[12] == '1' and g[7] ~= '1' then
-  redis.call('HSET', KEYS[1], 'up', '1')
+  set[#set + 1] = 'up'
+  set[#set + 1] = '1'
   newly = 1
+end
+if #set > 0 then
+  redis.call('HSET', KEYS[1], unpack(set))
 end
 if name ~= '' then
   redis.call('ZADD', KEYS[5], seq, name)
-  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[10]) + 1))
   redis.call('PEXPIRE', KEYS[5], ARGV[11])
+  if seq % 32 == 0 then
+    redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[10]) + 1))
+  end
 end
 return {0, seq, g[5] or '', g[6] or '', newly, g[4] or ''}
