@@ -9,6 +9,7 @@ type Metrics struct {
 	FramesIn     prometheus.Counter
 	FramesOut    prometheus.Counter
 	SlowClosed   prometheus.Counter
+	Overloaded   prometheus.Counter
 	GapsFilled   prometheus.Counter
 	RedisErrors  prometheus.Counter
 	PresenceTook prometheus.Histogram
@@ -32,6 +33,9 @@ func NewMetrics() *Metrics {
 		SlowClosed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cohub_ws_slow_consumer_closes_total", Help: "Connections closed because their send queue was full.",
 		}),
+		Overloaded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cohub_ws_overloaded_total", Help: "Sends and completions refused because the node had too many in flight.",
+		}),
 		GapsFilled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cohub_room_gap_events_filled_total", Help: "Room events read from the log because pub/sub did not bring them.",
 		}),
@@ -48,6 +52,6 @@ func NewMetrics() *Metrics {
 
 // Register adds the series to a registry (the one /metrics serves).
 func (m *Metrics) Register(reg prometheus.Registerer) {
-	reg.MustRegister(m.Connections, m.Rooms, m.FramesIn, m.FramesOut, m.SlowClosed,
+	reg.MustRegister(m.Connections, m.Rooms, m.FramesIn, m.FramesOut, m.SlowClosed, m.Overloaded,
 		m.GapsFilled, m.RedisErrors, m.PresenceTook)
 }

@@ -6,6 +6,7 @@ package hub
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -44,6 +45,11 @@ type Config struct {
 	// ReplayPage (128, at most half the queue) is how many events one
 	// join replays at most.
 	FrameRate, FrameBurst, SendQueue, ReplayPage int
+	// MaxInflight (512) bounds the sends and task completions a node has
+	// in flight to the backend: past it they are refused at once with
+	// "overloaded", so what is admitted keeps a bounded latency instead
+	// of every message waiting longer and longer.
+	MaxInflight int
 	// MaxConnsPerLink (5) bounds the open connections of one customer
 	// session, and MaxAgentConnsPerRoom (20) those of one agent joined to
 	// one room, per node. An agent's connections are not bounded as such:
@@ -69,7 +75,7 @@ func (c *Config) defaults() {
 		p   *int
 		def int
 	}{{&c.FrameRate, 20}, {&c.FrameBurst, 40}, {&c.SendQueue, 256}, {&c.RecheckEvery, 6},
-		{&c.MaxConnsPerLink, 5}, {&c.MaxAgentConnsPerRoom, 20}} {
+		{&c.MaxConnsPerLink, 5}, {&c.MaxAgentConnsPerRoom, 20}, {&c.MaxInflight, 512}} {
 		if *v.p == 0 {
 			*v.p = v.def
 		}
@@ -97,6 +103,7 @@ type Node struct {
 	log     zerolog.Logger
 
 	seq      atomic.Uint64
+	inflight atomic.Int64 // sends and completions waiting on the backend
 	closing  atomic.Bool
 	killed   atomic.Bool
 	ctx      context.Context
@@ -247,6 +254,26 @@ func (n *Node) unregister(c *conn) {
 	n.mu.Unlock()
 	n.releaseSlot(c)
 	n.metrics.Connections.WithLabelValues(c.role).Dec()
+}
+
+// admit takes an in-flight slot for a send or a completion; false when
+// the node is at its bound.
+func (n *Node) admit() bool {
+	if n.inflight.Add(1) > int64(n.cfg.MaxInflight) {
+		n.inflight.Add(-1)
+		n.metrics.Overloaded.Inc()
+		return false
+	}
+	return true
+}
+
+func (n *Node) done() { n.inflight.Add(-1) }
+
+// overloaded is the refusal past the bound: try again after a short,
+// spread-out pause (clients resend with the same id, so nothing doubles).
+func (n *Node) overloaded() frameError {
+	return frameError{Code: codeOverloaded, Message: "the service is busy; try again in a moment",
+		RetryAfterMS: 100 + rand.Int64N(200)}
 }
 
 // errTooManyConns refuses a connection past its credential's bound.

@@ -134,3 +134,46 @@ func TestFullRoomKeepsTheAgent(t *testing.T) {
 	_, err := c.svc().End(context.Background(), c.alex, l.id)
 	c.must(err)
 }
+
+// Past its bound of sends in flight a node refuses at once with
+// "overloaded" and when to try again, instead of queueing: here the one
+// slot is held by a send waiting for a paused Redis. A resend with the
+// same id once the slot is free is logged once.
+func TestOverloadedRefusesAtOnce(t *testing.T) {
+	cfg := fast()
+	cfg.MaxInflight = 1
+	c := newCluster(t, "redis", 1, cfg)
+	l := c.live(0, 0)
+	rdb := c.client()
+	ctx := context.Background()
+	c.must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
+	unpaused := false
+	unpause := func() {
+		if !unpaused {
+			unpaused = true
+			c.must(rdb.Do(ctx, "CLIENT", "UNPAUSE").Err())
+		}
+	}
+	defer unpause()
+	l.cust.send(map[string]any{"op": "send", "ref": "held", "topic": l.topic, "id": "m-held", "data": map[string]string{"text": "held"}})
+	deadline := time.Now().Add(waitLimit)
+	for c.nodes[0].node.inflight.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first send never went in flight")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the node's counter: the frame travels on its own
+	}
+	r := l.agent.call(map[string]any{"op": "send", "topic": l.topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
+	if r.Status != "error" || r.data()["code"] != codeOverloaded || r.data()["retry_after_ms"].(float64) <= 0 {
+		t.Fatalf("a send past the bound: %s", r.raw)
+	}
+	unpause()
+	l.cust.await("the held send's reply", func(f frame) bool { return f.Op == "reply" && f.Ref == "held" && f.Status == "ok" })
+	l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
+	if n := len(c.messages(l.id)); n != 2 {
+		t.Fatalf("%d messages logged, want 2", n)
+	}
+	if n := counter(c.nodes[0].node.metrics.Overloaded); n != 1 {
+		t.Fatalf("overloaded counted %v times", n)
+	}
+}

@@ -265,6 +265,11 @@ func (c *conn) post(f inFrame) {
 			Fields: map[string]string{"data": "must be an object with text"}})
 		return
 	}
+	if !c.node.admit() {
+		c.reply(f.Ref, c.node.overloaded())
+		return
+	}
+	defer c.node.done()
 	// Every send is named, so a retry after a lost reply is logged once:
 	// by the client's id (which also survives a reconnect), else by this
 	// connection and its count of sends.
@@ -308,6 +313,11 @@ func (c *conn) completeTask(f inFrame) {
 			Fields: map[string]string{"data.task_id": "is required"}})
 		return
 	}
+	if !c.node.admit() {
+		c.reply(f.Ref, c.node.overloaded())
+		return
+	}
+	defer c.node.done()
 	var sess *rooms.Session
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error

@@ -45,6 +45,7 @@ const (
 	codeBadFrame    = "bad_frame"
 	codeUnknownOp   = "unknown_op"
 	codeTooMany     = "too_many_topics"
+	codeOverloaded  = "overloaded"
 )
 
 // frameError is an error reply's data.
