@@ -341,7 +341,11 @@ func (c *conn) readLoop() {
 			continue
 		}
 		allowed := c.allow(time.Now())
-		if !c.later(func(context.Context) { c.handle(typ, msg, allowed) }) && !c.backedUp() {
+		read := time.Now()
+		if !c.later(func(context.Context) {
+			c.node.waited(time.Since(read))
+			c.handle(typ, msg, allowed)
+		}) && !c.backedUp() {
 			// More frames wait than a client within its rate can send. A
 			// client not reading its refusals gets no more of them: its
 			// flood ends in 4029, not in its queue.

@@ -104,6 +104,7 @@ type Node struct {
 
 	seq      atomic.Uint64
 	inflight atomic.Int64 // sends and completions waiting on the backend
+	lateTill atomic.Int64 // unix ns: until then the node counts as running late
 	closing  atomic.Bool
 	killed   atomic.Bool
 	ctx      context.Context
@@ -256,9 +257,29 @@ func (n *Node) unregister(c *conn) {
 	n.metrics.Connections.WithLabelValues(c.role).Dec()
 }
 
+// Overload by lateness: work that waited longer than lateAfter (a frame
+// for its op, a bus message for its room) says the node is past what it
+// can do in time; for lateFor after such a wait it refuses new sends, so
+// the backlog drains and what is admitted stays prompt.
+const (
+	lateAfter = 150 * time.Millisecond
+	lateFor   = 250 * time.Millisecond
+)
+
+// waited notes how long a piece of work waited before it ran.
+func (n *Node) waited(d time.Duration) {
+	if d > lateAfter {
+		n.lateTill.Store(time.Now().Add(lateFor).UnixNano())
+	}
+}
+
 // admit takes an in-flight slot for a send or a completion; false when
-// the node is at its bound.
+// the node is at its bound or running late.
 func (n *Node) admit() bool {
+	if time.Now().UnixNano() < n.lateTill.Load() {
+		n.metrics.Overloaded.Inc()
+		return false
+	}
 	if n.inflight.Add(1) > int64(n.cfg.MaxInflight) {
 		n.inflight.Add(-1)
 		n.metrics.Overloaded.Inc()
@@ -554,7 +575,7 @@ func (n *Node) ping(c *conn, recheck bool) {
 // inbox topics straight to the agent's connections.
 func (n *Node) Deliver(topic string, msg []byte) {
 	if id, ok := topicRoom(topic); ok {
-		n.post(id, busMsg{payload: msg})
+		n.post(id, busMsg{payload: msg, at: time.Now()})
 		return
 	}
 	if topic == agentsTopic {

@@ -177,3 +177,28 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 		t.Fatalf("overloaded counted %v times", n)
 	}
 }
+
+// Work that waited past lateAfter makes the node refuse new sends for a
+// moment, then admit again: overload is judged by lateness too, since a
+// saturated node builds its backlog where nothing is in flight.
+func TestLateNodeRefusesForAMoment(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	n := c.nodes[0].node
+	n.waited(lateAfter / 2)
+	if !n.admit() {
+		t.Fatal("a prompt node refused")
+	}
+	n.done()
+	n.waited(2 * lateAfter)
+	if n.admit() {
+		t.Fatal("a late node admitted")
+	}
+	deadline := time.Now().Add(waitLimit)
+	for !n.admit() {
+		if time.Now().After(deadline) {
+			t.Fatal("the node never admitted again")
+		}
+		time.Sleep(10 * time.Millisecond) // the window runs on the clock
+	}
+	n.done()
+}

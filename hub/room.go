@@ -89,7 +89,10 @@ const recentKeep = 64
 
 // Messages a room goroutine takes.
 type (
-	busMsg    struct{ payload []byte }
+	busMsg struct {
+		payload []byte
+		at      time.Time // when it came off the bus
+	}
 	resyncMsg struct{}
 	// committedMsg: this node committed up to seq in the room.
 	committedMsg struct{ seq int64 }
@@ -243,6 +246,7 @@ func (r *room) handle(m any) {
 	}
 	switch m := m.(type) {
 	case busMsg:
+		r.node.waited(time.Since(m.at))
 		r.onBus(m.payload)
 	case joinMsg:
 		m.done <- r.join(m)
