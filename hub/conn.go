@@ -38,8 +38,12 @@ type conn struct {
 	// nextPing is when the node's ticker pings next (unix ns): a
 	// connection is first pinged one interval after it opens.
 	nextPing atomic.Int64
-	pings    int // the node's ticker only
-	role     string
+	// pingAt and pongAt are when the last ping went out and the last
+	// pong came back (unix ns): the node's ticker drops a connection
+	// whose pong is late.
+	pingAt, pongAt atomic.Int64
+	pings          int // the node's ticker only
+	role           string
 	// agents: agent is the op runner's (a re-check replaces it); agentID
 	// never changes, so other goroutines may read it.
 	agent   *rooms.Agent
@@ -331,7 +335,10 @@ func (c *conn) allow(now time.Time) bool {
 // in order, to the connection's op runner.
 func (c *conn) readLoop() {
 	for {
-		typ, msg, err := c.ws.Read(c.ctx)
+		// A read ends when the socket closes (close, abort); a context
+		// that can be cancelled would cost every idle connection a
+		// registration for its pending read.
+		typ, msg, err := c.ws.Read(context.Background())
 		if err != nil {
 			return
 		}

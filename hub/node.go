@@ -540,18 +540,28 @@ func (l *logLimiter) allow(kind string, now time.Time) (int, bool) {
 	return held, true
 }
 
-// pingDue pings the connections whose interval is up; each ping lives
-// at most PongWait in its own short goroutine.
+// pingDue drops the connections whose last ping went unanswered past
+// PongWait (nobody is there to hear a close frame), and pings those whose
+// interval is up. A ping waits for its pong in a short goroutine with no
+// timer of its own: this tick is its timeout, so an idle connection costs
+// little more than the ping's write.
 func (n *Node) pingDue(now time.Time) {
 	n.mu.RLock()
-	var due []*conn
+	var due, dead []*conn
 	for c := range n.conns {
-		if next := c.nextPing.Load(); next <= now.UnixNano() {
+		switch sent := c.pingAt.Load(); {
+		case sent > c.pongAt.Load() && now.UnixNano()-sent > int64(n.cfg.PongWait):
+			dead = append(dead, c)
+		case c.nextPing.Load() <= now.UnixNano():
 			c.nextPing.Store(now.Add(n.cfg.PingEvery).UnixNano())
+			c.pingAt.Store(now.UnixNano())
 			due = append(due, c)
 		}
 	}
 	n.mu.RUnlock()
+	for _, c := range dead {
+		c.abort()
+	}
 	for _, c := range due {
 		c.pings++
 		go n.ping(c, c.pings%n.cfg.RecheckEvery == 0)
@@ -559,14 +569,7 @@ func (n *Node) pingDue(now time.Time) {
 }
 
 func (n *Node) ping(c *conn, recheck bool) {
-	ctx, cancel := context.WithTimeout(c.ctx, n.cfg.PongWait)
-	err := c.ws.Ping(ctx)
-	cancel()
-	if err != nil {
-		c.abort() // no pong: nobody is there to hear a close frame
-		return
-	}
-	if recheck {
+	if c.ws.Ping(c.ctx) == nil && recheck {
 		n.recheck(c)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,17 +19,18 @@ import (
 	"github.com/cohub/cohub/rooms"
 )
 
-// room is one live room on this node: a goroutine that owns the room's
-// local subscribers and hands them events in seq order. It never waits:
-// not on a client (sends are queued, closes happen elsewhere) and not on
-// Redis (every read runs aside and hands its result back as a message).
-// It exits when its last local subscriber leaves.
+// room is one live room on this node: it owns the room's local
+// subscribers and hands them events in seq order, on a goroutine of its
+// own that runs while the room has messages to handle (one at a time, in
+// order) and ends when it has none, so an idle room costs no parked
+// goroutine. It never waits: not on a client (sends are queued, closes
+// happen elsewhere) and not on Redis (every read runs aside and hands its
+// result back as a message). It is gone when its last local subscriber
+// leaves.
 type room struct {
 	id         string
 	topic      string
 	node       *Node
-	in         chan any
-	done       chan struct{}
 	refs       int           // guarded by node.mu
 	subscribed chan struct{} // closed once the bus subscription is in place
 	lagging    atomic.Bool   // a bus message did not fit in: read the log
@@ -39,7 +41,12 @@ type room struct {
 	customerOnline atomic.Bool
 	windowed       atomic.Bool
 
-	// owned by the goroutine
+	mu      sync.Mutex // guards queue, running and gone
+	queue   []any      // messages waiting for the room, in order
+	running bool       // a goroutine is handling the queue
+	gone    bool       // released: messages are dropped
+
+	// owned by whichever goroutine handles the queue (one at a time)
 	subs    map[*conn]int64 // subscriber -> the last seq it was sent
 	ready   bool
 	lastSeq int64
@@ -89,7 +96,8 @@ const recentKeep = 64
 
 // Messages a room goroutine takes.
 type (
-	busMsg struct {
+	startMsg struct{}
+	busMsg   struct {
 		payload []byte
 		at      time.Time // when it came off the bus
 	}
@@ -136,6 +144,10 @@ type (
 
 const maxPending = 4096
 
+// maxQueued bounds the bus messages waiting for a room: past it the room
+// is lagging and reads the log instead.
+const maxQueued = 128
+
 // errStaleJoin: the joiner's read of the log is older than what the room
 // still remembers; it reads again.
 var errStaleJoin = errors.New("join read is stale")
@@ -149,7 +161,7 @@ func (n *Node) acquire(id string) *room {
 	r := n.rooms[id]
 	fresh := r == nil
 	if fresh {
-		r = &room{id: id, topic: roomTopic(id), node: n, in: make(chan any, 128), done: make(chan struct{}),
+		r = &room{id: id, topic: roomTopic(id), node: n,
 			subscribed: make(chan struct{}), subs: map[*conn]int64{}, pending: map[int64]pendingEvent{},
 			reads: map[string]*read{}}
 		n.rooms[id] = r
@@ -162,7 +174,7 @@ func (n *Node) acquire(id string) *room {
 		n.noteErr(n.bus.Subscribe(n.ctx, r.topic), "bus subscribe")
 		n.subMu.Unlock()
 		close(r.subscribed)
-		go r.run()
+		r.give(startMsg{})
 	}
 	return r
 }
@@ -173,50 +185,70 @@ func (n *Node) release(r *room) {
 	r.refs--
 	if r.refs == 0 {
 		delete(n.rooms, r.id)
-		close(r.done)
+		r.mu.Lock()
+		r.gone, r.queue = true, nil
+		r.mu.Unlock()
 		n.metrics.Rooms.Dec()
+		go r.exit()
 	}
 }
 
 // post hands the room a message without blocking; a bus message that
-// does not fit marks the room lagging, and a check soon reads the log.
+// finds the queue full marks the room lagging, and a check soon reads the
+// log.
 func (r *room) post(msg any) {
-	select {
-	case r.in <- msg:
-	case <-r.done:
-	default:
-		if _, ok := msg.(busMsg); ok && !r.lagging.Swap(true) {
-			time.AfterFunc(100*time.Millisecond, func() { r.give(checkMsg{what: "log"}) })
+	if _, bus := msg.(busMsg); bus {
+		r.mu.Lock()
+		full := len(r.queue) >= maxQueued
+		r.mu.Unlock()
+		if full {
+			if !r.lagging.Swap(true) {
+				time.AfterFunc(100*time.Millisecond, func() { r.give(checkMsg{what: "log"}) })
+			}
+			return
 		}
 	}
+	r.give(msg)
 }
 
 // give hands the room a message that must arrive (results, joins,
-// leaves); it waits for room in the queue, never for the room's work.
+// leaves), starting its goroutine if none runs; false once the room is
+// gone.
 func (r *room) give(msg any) bool {
-	select {
-	case r.in <- msg:
-		return true
-	case <-r.done:
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gone {
 		return false
 	}
+	r.queue = append(r.queue, msg)
+	if !r.running {
+		r.running = true
+		go r.run()
+	}
+	return true
 }
 
+// run handles the queued messages in order and ends when there are none.
 func (r *room) run() {
-	r.load()
-	r.readPresence(0)
 	for {
-		select {
-		case <-r.done:
-			r.exit()
+		r.mu.Lock()
+		if len(r.queue) == 0 || r.gone {
+			r.running = false
+			r.mu.Unlock()
 			return
-		case m := <-r.in:
-			r.handle(m)
 		}
+		m := r.queue[0]
+		r.queue[0] = nil
+		r.queue = r.queue[1:]
+		if len(r.queue) == 0 {
+			r.queue = nil // let an idle room hold no buffer
+		}
+		r.mu.Unlock()
+		r.handle(m)
 	}
 }
 
-// exit unsubscribes unless a new goroutine for the room took over.
+// exit unsubscribes unless a new room for the session took over.
 func (r *room) exit() {
 	n := r.node
 	n.subMu.Lock()
@@ -245,6 +277,9 @@ func (r *room) handle(m any) {
 		r.catchUp()
 	}
 	switch m := m.(type) {
+	case startMsg:
+		r.load()
+		r.readPresence(0)
 	case busMsg:
 		r.node.waited(time.Since(m.at))
 		r.onBus(m.payload)

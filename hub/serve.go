@@ -45,6 +45,7 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{Subprotocol},
 		OriginPatterns: n.cfg.Origins,
+		OnPongReceived: func(context.Context, []byte) { c.pongAt.Store(time.Now().UnixNano()) },
 	})
 	if err != nil {
 		n.releaseSlot(c)
@@ -57,7 +58,10 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(readLimit)
 	c.ws = ws
-	c.ctx, c.cancel = context.WithCancel(n.ctx)
+	// Not a child of the node's context: ten thousand children cost the
+	// node a map entry each, and Shutdown and kill end every connection
+	// themselves.
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	n.handlers.Add(1)
 	n.register(c)
 	// The connection lives in a goroutine of its own: the handler's
