@@ -434,6 +434,11 @@ function AgentDialog({ agent, teams, canDisable, onClose, onSaved }) {
   const [errors, setErrors] = useState({});
   const [general, setGeneral] = useState("");
   const [busy, setBusy] = useState(false);
+  // The teams may arrive after the dialog opened: a new agent's home team
+  // is then the first of them, as if they had been there from the start.
+  useEffect(() => {
+    if (isNew && !f.team_id && teams[0]) { setF((cur) => (cur.team_id ? cur : { ...cur, team_id: teams[0].id })); }
+  }, [teams]);
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
   const toggleTeam = (id) => setF({ ...f, settings_team_ids: f.settings_team_ids.includes(id)
     ? f.settings_team_ids.filter((x) => x !== id) : [...f.settings_team_ids, id] });
