@@ -48,7 +48,7 @@ func (c *clock) Advance(d time.Duration) {
 // cluster is several Cohub nodes sharing one backend, each behind its
 // own HTTP server, as behind a load balancer.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	backend string
 	redis   *redistest.Server
 	prefix  string
@@ -84,13 +84,13 @@ func fast() Config {
 		PingEvery: time.Second, PongWait: 500 * time.Millisecond, Tick: 100 * time.Millisecond}
 }
 
-func newCluster(t *testing.T, backend string, n int, cfg Config) *cluster {
+func newCluster(t testing.TB, backend string, n int, cfg Config) *cluster {
 	t.Helper()
 	return newClusterWith(t, backend, n, cfg, nil)
 }
 
 // newClusterWith is newCluster with the nodes' service settings adjusted.
-func newClusterWith(t *testing.T, backend string, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
+func newClusterWith(t testing.TB, backend string, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
 	t.Helper()
 	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg}
 	if backend == "redis" {
@@ -232,7 +232,7 @@ func (tn *testNode) wsURL(query string) string {
 
 // client is a test WebSocket client that records every frame it gets.
 type client struct {
-	t      *testing.T
+	t      testing.TB
 	ws     *websocket.Conn
 	mu     sync.Mutex
 	frames []frame
@@ -264,7 +264,7 @@ func (f frame) data() map[string]any {
 	return m
 }
 
-func (tn *testNode) dial(t *testing.T, query string) *client {
+func (tn *testNode) dial(t testing.TB, query string) *client {
 	t.Helper()
 	c, resp, err := tn.tryDial(t, query, nil)
 	if err != nil {
@@ -277,11 +277,11 @@ func (tn *testNode) dial(t *testing.T, query string) *client {
 	return c
 }
 
-func (tn *testNode) tryDial(t *testing.T, query string, header http.Header) (*client, *http.Response, error) {
+func (tn *testNode) tryDial(t testing.TB, query string, header http.Header) (*client, *http.Response, error) {
 	return tn.dialWith(t, query, header, nil)
 }
 
-func (tn *testNode) dialWith(t *testing.T, query string, header http.Header, hc *http.Client) (*client, *http.Response, error) {
+func (tn *testNode) dialWith(t testing.TB, query string, header http.Header, hc *http.Client) (*client, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ws, resp, err := websocket.Dial(ctx, tn.wsURL(query), &websocket.DialOptions{
