@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -100,7 +101,8 @@ func TestRedisOutageAnswers503(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	defer rdb.Close()
 	e := &env{t: t, backend: "redis", clock: &clock{now: e0()}, agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
-	e.store, e.outbox = rooms.NewRedisStore(rdb, "", rooms.RedisOptions{}), notify.NewRedisOutbox(rdb, "", 100)
+	b := hub.RedisBackend(rdb, hub.RedisBackendOptions{})
+	e.store, e.outbox = b.Store, b.Outbox
 	e.start()
 	e.seed()
 	e.do("GET", "/readyz", "", nil).want(200)

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -106,12 +107,15 @@ func newEnv(t *testing.T, backend string) *env {
 	return e
 }
 
+// newBackend is a backend set's store and outbox (the API serves no
+// live rooms here).
 func newBackend(t *testing.T, backend string) (rooms.Store, notify.Outbox) {
-	if backend == "memory" {
-		return rooms.NewMemStore(), notify.NewMemoryOutbox(1000)
+	b := hub.MemoryBackend()
+	if backend != "memory" {
+		rdb, prefix := redistest.Client(t)
+		b = hub.RedisBackend(rdb, hub.RedisBackendOptions{Prefix: prefix})
 	}
-	rdb, prefix := redistest.Client(t)
-	return rooms.NewRedisStore(rdb, prefix, rooms.RedisOptions{}), notify.NewRedisOutbox(rdb, prefix, 1000)
+	return b.Store, b.Outbox
 }
 
 // start serves a fresh server over the env's store, as a restart would.

@@ -20,7 +20,6 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
-	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -52,9 +51,7 @@ type cluster struct {
 	backend string
 	redis   *redistest.Server
 	prefix  string
-	mem     *rooms.MemStore
-	memBus  *MemoryBus
-	memPres *presence.Memory
+	mem     *Backend // the memory backend every node shares
 	outbox  notify.Outbox
 	clock   *clock
 	cfg     Config
@@ -95,19 +92,18 @@ func newClusterWith(t testing.TB, backend string, n int, cfg Config, svcCfg func
 	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg}
 	if backend == "redis" {
 		c.redis = redistest.Start(t)
-		c.prefix = "cohub:"
-		rdb := c.client()
-		c.outbox = notify.NewRedisOutbox(rdb, c.prefix, 1000)
+		c.prefix = rooms.KeyPrefix
+		c.outbox = c.redisBackend(c.client()).Outbox
 	} else {
-		c.mem = rooms.NewMemStore()
-		c.memBus = NewMemoryBus()
-		c.mem.Published = func(id string, evs []rooms.Event) {
+		c.mem = MemoryBackend()
+		store := c.mem.Store.(*rooms.MemStore)
+		publish := store.Published
+		store.Published = func(id string, evs []rooms.Event) {
 			if !c.dropPublish.Load() {
-				c.memBus.PublishEvents(id, evs)
+				publish(id, evs)
 			}
 		}
-		c.memPres = presence.NewMemory()
-		c.outbox = notify.NewMemoryOutbox(1000)
+		c.outbox = c.mem.Outbox
 	}
 	for range n {
 		c.addNode()
@@ -116,22 +112,17 @@ func newClusterWith(t testing.TB, backend string, n int, cfg Config, svcCfg func
 	return c
 }
 
+// redisBackend is a node's backend on its own client, as each process has.
+func (c *cluster) redisBackend(rdb redis.UniversalClient) *Backend {
+	return RedisBackend(rdb, RedisBackendOptions{Prefix: c.prefix, ProbeEvery: 500 * time.Millisecond})
+}
+
 func (c *cluster) addNode() *testNode {
 	tn := &testNode{}
-	var store rooms.Store
-	var bus Bus
-	var tracker presence.Tracker
-	nodeID := "node" + string(rune('1'+len(c.nodes)))
-	metrics := NewMetrics()
+	b := c.mem
 	if c.backend == "redis" {
 		tn.rdb = c.client()
-		rs := rooms.NewRedisStore(tn.rdb, c.prefix, rooms.RedisOptions{})
-		store = rs
-		bus = NewRedisBus(tn.rdb, RedisBusOptions{Prefix: c.prefix, Channel: rs.Channel, Node: nodeID,
-			ProbeEvery: 500 * time.Millisecond, Metrics: metrics}, zerolog.Nop())
-		tracker = presence.NewRedis(tn.rdb, c.prefix)
-	} else {
-		store, bus, tracker = c.mem, c.memBus.Node(), c.memPres
+		b = c.redisBackend(tn.rdb)
 	}
 	svcCfg := rooms.Config{
 		Secret: []byte(testSecret), PublicURL: "http://cohub.test", Now: c.clock.Now, BcryptCost: bcrypt.MinCost,
@@ -139,14 +130,13 @@ func (c *cluster) addNode() *testNode {
 	if c.svcCfg != nil {
 		c.svcCfg(&svcCfg)
 	}
-	tn.svc = rooms.NewService(store, notify.Mux{Email: c.outbox, SMS: c.outbox}, svcCfg, zerolog.Nop())
+	tn.svc = rooms.NewService(b.Store, notify.Mux{Email: c.outbox, SMS: c.outbox}, svcCfg, zerolog.Nop())
 	cfg := c.cfg
-	cfg.Service, cfg.Bus, cfg.Presence, cfg.Node, cfg.Metrics = tn.svc, bus, tracker, nodeID, metrics
+	cfg.Service, cfg.Node, cfg.Metrics = tn.svc, "node"+string(rune('1'+len(c.nodes))), NewMetrics()
 	cfg.WriteError = api.WriteError
-	tn.node = NewNode(cfg)
-	tn.svc.SetPresence(tn.node)
+	tn.node = b.Node(cfg)
 	srv := api.New(tn.svc, c.outbox, api.Options{PublicURL: "http://cohub.test", Live: tn.node, Ready: tn.node.Ready}, zerolog.Nop())
-	metrics.Register(srv.Registry())
+	cfg.Metrics.Register(srv.Registry())
 	tn.srv = httptest.NewServer(srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.cancel = cancel

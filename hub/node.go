@@ -96,7 +96,7 @@ type Node struct {
 	cfg     Config
 	id      string
 	svc     *rooms.Service
-	store   rooms.Store
+	store   rooms.RoomReader
 	bus     Bus
 	pres    presence.Tracker
 	metrics *Metrics

@@ -20,11 +20,9 @@ type RedisOutbox struct {
 var _ Outbox = (*RedisOutbox)(nil)
 
 // NewRedisOutbox keeps the newest max messages (zero: 1000) at
-// prefix+"outbox" (prefix "cohub:" when empty).
+// prefix+"outbox" (prefix: the deployment's, rooms.KeyPrefix, as the
+// backend set passes it).
 func NewRedisOutbox(rdb redis.UniversalClient, prefix string, max int) *RedisOutbox {
-	if prefix == "" {
-		prefix = "cohub:"
-	}
 	if max <= 0 {
 		max = defaultOutboxSize
 	}

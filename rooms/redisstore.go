@@ -47,10 +47,10 @@ type RedisStore struct {
 
 var _ Store = (*RedisStore)(nil)
 
-// NewRedisStore keeps its keys under prefix ("cohub:" when empty).
+// NewRedisStore keeps its keys under prefix (KeyPrefix when empty).
 func NewRedisStore(rdb redis.UniversalClient, prefix string, opts RedisOptions) *RedisStore {
 	if prefix == "" {
-		prefix = "cohub:"
+		prefix = KeyPrefix
 	}
 	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log, pipe: &pipeliner{rdb: rdb}}
 }

@@ -11,22 +11,38 @@ import (
 	"time"
 )
 
+// KeyPrefix is where every Cohub key and channel lives in Redis (the
+// layout of DESIGN.md §2); tests give each their own.
+const KeyPrefix = "cohub:"
+
 // Store is the system of record: accounts, settings, sessions and their
-// room logs. Memory and Redis implement it; storeContract tests both.
+// room logs. Memory and Redis implement it whole and storeContract tests
+// both; callers take the roles below that they use (the hub reads rooms
+// with a RoomReader, readiness needs a Pinger), the Service all of them.
 type Store interface {
 	Accounts
 	Sessions
-	// Hit counts one event under key within a window starting at its first
-	// hit, and returns the count so far (login limits, OTP throttles).
-	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
-	// Count reads a Hit counter without counting.
-	Count(ctx context.Context, key string) (int64, error)
-	// Ping reports whether the backend is reachable.
-	Ping(ctx context.Context) error
+	Counters
+	Pinger
 }
 
 // Accounts keeps agents, teams, org settings and login tokens.
 type Accounts interface {
+	Agents
+	Teams
+	OrgSettings
+	Tokens
+}
+
+// Sessions keeps session records, their room logs and the history indexes.
+type Sessions interface {
+	RoomWriter
+	RoomReader
+	HistoryIndex
+}
+
+// Agents keeps agent accounts.
+type Agents interface {
 	// CreateAgent fails with ErrEmailTaken when the email is in use.
 	CreateAgent(ctx context.Context, a *Agent) error
 	// UpdateAgent replaces an agent; ErrEmailTaken when its new email is used.
@@ -34,28 +50,51 @@ type Accounts interface {
 	Agent(ctx context.Context, id string) (*Agent, error)
 	AgentByEmail(ctx context.Context, email string) (*Agent, error)
 	ListAgents(ctx context.Context) ([]*Agent, error)
+}
 
+// Teams keeps teams and their settings.
+type Teams interface {
 	PutTeam(ctx context.Context, t *Team) error
 	Team(ctx context.Context, id string) (*Team, error)
 	ListTeams(ctx context.Context) ([]*Team, error)
+}
 
+// OrgSettings keeps the one org's settings.
+type OrgSettings interface {
 	// Settings returns the org settings, or DefaultSettings when none were saved.
 	Settings(ctx context.Context) (Settings, error)
 	PutSettings(ctx context.Context, s Settings) error
+}
 
+// Tokens keeps agents' login tokens.
+type Tokens interface {
 	// PutToken stores a login token's hash until ttl passes.
 	PutToken(ctx context.Context, hash string, t LoginToken, ttl time.Duration) error
 	// Token returns what a live token hash names, ErrNotFound otherwise.
 	Token(ctx context.Context, hash string) (LoginToken, error)
 	DeleteToken(ctx context.Context, hash string) error
+}
 
+// Counters are what nodes agree on without a record: counts in a window
+// and names taken once.
+type Counters interface {
+	// Hit counts one event under key within a window starting at its first
+	// hit, and returns the count so far (login limits, OTP throttles).
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Count reads a Hit counter without counting.
+	Count(ctx context.Context, key string) (int64, error)
 	// Once reports true to exactly one caller of a name, across nodes:
 	// seeding and bootstrap run once however many nodes start together.
 	Once(ctx context.Context, name string) (bool, error)
 }
 
-// Sessions keeps session records, their room logs and the history indexes.
-type Sessions interface {
+// Pinger reports whether the backend is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// RoomWriter commits to sessions and their room logs.
+type RoomWriter interface {
 	// Commit writes s and appends events to its room log in one atomic
 	// step, then updates the history indexes (an index the backend could
 	// not update is repaired later; it never fails a commit that
@@ -71,9 +110,12 @@ type Sessions interface {
 	// *RateLimitError, a *DuplicateError with the first seq) and as the
 	// gate says (ErrNotFound, ErrForbidden, ErrReadOnly, ErrSessionEnded).
 	Append(ctx context.Context, sessionID string, m MessageAppend) (Appended, error)
+}
+
+// RoomReader reads a session and its room log: what a live room needs
+// to fill a gap or serve a replay.
+type RoomReader interface {
 	Session(ctx context.Context, id string) (*Session, error)
-	// Sessions loads many at once; missing ids are left out.
-	SessionsByID(ctx context.Context, ids []string) ([]*Session, error)
 	// Events returns up to limit events with seq > since, in seq order.
 	Events(ctx context.Context, id string, since int64, limit int) ([]Event, error)
 	// LastSeq returns the room log's last seq and its epoch ("" when the
@@ -81,6 +123,12 @@ type Sessions interface {
 	LastSeq(ctx context.Context, id string) (int64, string, error)
 	// LastSeqs is LastSeq for many rooms in one round trip.
 	LastSeqs(ctx context.Context, ids []string) (map[string]LogPosition, error)
+}
+
+// HistoryIndex lists sessions by activity.
+type HistoryIndex interface {
+	// SessionsByID loads many at once; missing ids are left out.
+	SessionsByID(ctx context.Context, ids []string) ([]*Session, error)
 	// History lists session ids of an index, newest activity first,
 	// strictly after cursor, not older than since.
 	History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error)

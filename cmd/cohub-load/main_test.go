@@ -12,49 +12,39 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/hub"
-	"github.com/cohub/cohub/notify"
-	"github.com/cohub/cohub/presence"
+	"github.com/cohub/cohub/internal/app"
 	"github.com/cohub/cohub/rooms"
 )
 
-// loadService is the domain with one agent, load@cohub.test.
-func loadService(t *testing.T, store *rooms.MemStore, outbox notify.Outbox) *rooms.Service {
+// loadServer is an in-process Cohub on the memory backend with one
+// agent, load@cohub.test; Start runs its hub.
+func loadServer(t *testing.T) *app.App {
 	t.Helper()
-	svc := rooms.NewService(store, outbox, rooms.Config{
+	a := app.New(hub.MemoryBackend(), app.Config{Rooms: rooms.Config{
 		Secret: []byte("load-test-secret-0123"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
-	}, zerolog.Nop())
+	}, Log: zerolog.Nop()})
 	ctx := context.Background()
-	team, err := svc.CreateTeam(ctx, "Load", nil)
+	team, err := a.Service.CreateTeam(ctx, "Load", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "load@cohub.test", Name: "Load",
+	if _, err := a.Service.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "load@cohub.test", Name: "Load",
 		Role: rooms.RoleAgent, TeamID: team.ID}, Password: "load-password"}); err != nil {
 		t.Fatal(err)
 	}
-	return svc
+	return a
 }
 
-// liveServer is an in-process Cohub with the hub, on the memory backend,
-// and the address of its metrics, served apart as cohub --metrics-addr does.
+// liveServer is loadServer with its hub running, and the address of its
+// metrics, served apart as cohub --metrics-addr does.
 func liveServer(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
-	outbox := notify.NewMemoryOutbox(100)
-	store := rooms.NewMemStore()
-	bus := hub.NewMemoryBus()
-	store.Published = bus.PublishEvents
-	svc := loadService(t, store, outbox)
-	metrics := hub.NewMetrics()
-	node := hub.NewNode(hub.Config{Service: svc, Bus: bus.Node(), Presence: presence.NewMemory(), Metrics: metrics})
-	svc.SetPresence(node)
-	a := api.New(svc, outbox, api.Options{Live: node}, zerolog.Nop())
-	metrics.Register(a.Registry())
+	a := loadServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	node.Start(ctx)
+	a.Start(ctx)
 	srv := httptest.NewServer(a.Handler())
-	msrv := httptest.NewServer(a.MetricsHandler())
+	msrv := httptest.NewServer(a.API.MetricsHandler())
 	t.Cleanup(func() { srv.Close(); msrv.Close(); cancel() })
 	return srv, msrv.URL + "/metrics"
 }
@@ -96,10 +86,10 @@ func TestChatAndIdle(t *testing.T) {
 // TestRunCountsRounds drives a real in-process server for a bounded
 // number of rounds and checks the report adds up.
 func TestRunCountsRounds(t *testing.T) {
-	outbox := notify.NewMemoryOutbox(100)
-	svc := loadService(t, rooms.NewMemStore(), outbox)
+	a := loadServer(t)
+	svc := a.Service
 	ctx := context.Background()
-	srv := httptest.NewServer(api.New(svc, outbox, api.Options{}, zerolog.Nop()).Handler())
+	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 
 	rep, err := run(ctx, options{URL: srv.URL, Email: "load@cohub.test", Password: "load-password",

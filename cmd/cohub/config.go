@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cohub/cohub/internal/app"
 )
 
 // config is every flag of DESIGN.md §7; each has a COHUB_* variable.
@@ -161,7 +163,10 @@ func (c *config) proxies() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func (c *config) embedded() bool { return c.Redis == "" && c.RedisCluster == "" }
+func (c *config) embedded() bool { return c.redis().Embedded() }
+
+// redis names the backend's Redis, if any.
+func (c *config) redis() app.Redis { return app.Redis{URL: c.Redis, Cluster: c.RedisCluster} }
 
 // demo is on by default in embedded mode only.
 func (c *config) demo() bool {

@@ -1,5 +1,6 @@
-// Command cohub runs the Cohub server: it wires config → stores → domain
-// → HTTP edge, and nothing else.
+// Command cohub runs the Cohub server: it turns flags into a backend set
+// and internal/app's wiring (stores → domain → hub → HTTP edge), and
+// nothing else.
 package main
 
 import (
@@ -15,19 +16,17 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mattn/go-isatty"
-	"github.com/oklog/ulid/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/app"
 	"github.com/cohub/cohub/notify"
-	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -89,30 +88,30 @@ func listen(cfg *config) (listeners, error) {
 // is a person's terminal, or nil when there is none: demo passwords are
 // printed only there.
 func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer, lns listeners) error {
-	app, err := build(ctx, cfg, log)
+	a, err := build(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer app.close()
-	if err := app.seed(ctx, cfg, console, log); err != nil {
+	defer a.close()
+	if err := a.seed(ctx, cfg, console, log); err != nil {
 		return err
 	}
-	go app.svc.RunAutoEnd(ctx, 15*time.Second)
-	app.node.Start(context.WithoutCancel(ctx))
+	go a.Service.RunAutoEnd(ctx, 15*time.Second)
+	a.Start(context.WithoutCancel(ctx))
 	srv := &http.Server{
-		Handler:           app.api.Handler(),
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(lns.public) }()
 	servers := []*http.Server{srv}
 	if lns.metrics != nil {
-		msrv := metricsServer(app.api.MetricsHandler())
+		msrv := metricsServer(a.API.MetricsHandler())
 		go func() { errc <- msrv.Serve(lns.metrics) }()
 		servers = append(servers, msrv)
 		log.Info().Str("addr", lns.metrics.Addr().String()).Msg("metrics listening")
 	}
-	log.Info().Str("addr", lns.public.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", app.backend).Msg("cohub listening")
+	log.Info().Str("addr", lns.public.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", a.Backend.Name).Msg("cohub listening")
 	// A listener that fails takes the node down whole, not half-serving.
 	select {
 	case err = <-errc:
@@ -129,7 +128,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 			err = serr
 		}
 	}
-	if herr := app.node.Shutdown(sctx); err == nil {
+	if herr := a.Node.Shutdown(sctx); err == nil {
 		err = herr
 	}
 	return err
@@ -147,87 +146,44 @@ func metricsServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 
-// app is the wired server.
-type app struct {
-	svc     *rooms.Service
-	node    *hub.Node
-	api     *api.Server
-	backend string
-	close   func()
+// server is the wired server and what closes its backend.
+type server struct {
+	*app.App
+	close func()
 }
 
-func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
-	a := &app{backend: "memory", close: func() {}}
-	mem := rooms.NewMemStore()
-	var store rooms.Store = mem
-	var outbox notify.Outbox = notify.NewMemoryOutbox(1000)
-	secret := []byte(cfg.Secret)
-	live := liveParts{bus: nil, tracker: presence.NewMemory()}
-	if cfg.embedded() {
-		mb := hub.NewMemoryBus()
-		mem.Published = mb.PublishEvents
-		live.bus = mb.Node()
-	} else {
-		rdb, err := redisClient(cfg, 0)
-		if err != nil {
-			return nil, err
-		}
-		a.close = func() { _ = rdb.Close() }
-		rs := rooms.NewRedisStore(rdb, "", rooms.RedisOptions{Sharded: cfg.RedisCluster != ""})
-		store = rs
-		outbox = notify.NewRedisOutbox(rdb, "", 1000)
-		live = liveParts{redis: rdb, channel: rs.Channel, tracker: presence.NewRedis(rdb, "cohub:")}
-		a.backend = "redis"
+func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error) {
+	b, closeBackend, err := app.Open(cfg.redis(), log)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.embedded() {
 		// The line below says Redis is away; go-redis's own lines would
 		// repeat it for every client and retry.
 		redisLogs.quietFor(redisLogWindow)
-		if err := store.Ping(ctx); err != nil {
+		if err := b.Store.Ping(ctx); err != nil {
 			log.Warn().Err(err).Msg("redis unreachable at start; requests answer 503 until it is back")
 		} else {
 			redisLogs.quietFor(0)
 		}
 	}
+	secret := []byte(cfg.Secret)
 	if len(secret) == 0 {
 		secret = randomSecret()
 	}
-	sender, err := senders(cfg, outbox, log)
+	sender, err := senders(cfg, b.Outbox, log)
 	if err != nil {
+		closeBackend()
 		return nil, err
 	}
-	a.svc = rooms.NewService(store, sender, rooms.Config{
-		Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
-	}, log)
-	metrics := hub.NewMetrics()
-	a.node = live.node(cfg, a.svc, metrics, log)
-	a.svc.SetPresence(a.node)
 	proxies, _ := cfg.proxies() // checked when the config was parsed
-	a.api = api.New(a.svc, outbox, api.Options{PublicURL: cfg.publicURL(), AllowedOrigins: cfg.origins(),
-		TrustedProxies: proxies, Live: a.node, Ready: a.node.Ready}, log)
-	metrics.Register(a.api.Registry())
-	return a, nil
-}
-
-// liveParts are the hub's backends: a memory bus and tracker embedded,
-// Redis pub/sub and presence otherwise.
-type liveParts struct {
-	bus     hub.Bus
-	tracker presence.Tracker
-	redis   redis.UniversalClient
-	channel func(string) string
-}
-
-func (l liveParts) node(cfg *config, svc *rooms.Service, metrics *hub.Metrics, log zerolog.Logger) *hub.Node {
-	id := "n_" + ulid.Make().String()
-	bus := l.bus
-	if l.redis != nil {
-		bus = hub.NewRedisBus(l.redis, hub.RedisBusOptions{Prefix: "cohub:", Sharded: cfg.RedisCluster != "",
-			Channel: l.channel, Node: id, Metrics: metrics}, log)
-	}
-	return hub.NewNode(hub.Config{
-		Service: svc, Bus: bus, Presence: l.tracker, Node: id, Origins: originPatterns(cfg),
-		PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace, Metrics: metrics, Log: log,
-		WriteError: api.WriteError,
+	a := app.New(b, app.Config{
+		Rooms:  rooms.Config{Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents},
+		Hub:    hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace},
+		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies},
+		Sender: sender, Log: log,
 	})
+	return &server{App: a, close: closeBackend}, nil
 }
 
 // originPatterns are the allowed origins as the WebSocket upgrade
@@ -242,30 +198,6 @@ func originPatterns(cfg *config) []string {
 	return out
 }
 
-// redisClient connects as cfg says; dialTries bounds the dials one
-// command makes (zero: go-redis's default, 5).
-// redisClient speaks RESP2 unless the URL asks for another protocol:
-// Cohub uses no RESP3 feature, and go-redis looks for RESP3 push
-// notifications on every pipeline and pub/sub read (measured: about 8%
-// of a node's CPU at 1,000 messages a second).
-func redisClient(cfg *config, dialTries int) (redis.UniversalClient, error) {
-	if cfg.RedisCluster != "" {
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(cfg.RedisCluster, ","),
-			DialerRetries: dialTries, Protocol: 2}), nil
-	}
-	opt, err := redis.ParseURL(cfg.Redis)
-	if err != nil {
-		return nil, fmt.Errorf("--redis: %w", err)
-	}
-	if u, err := url.Parse(cfg.Redis); err == nil && !u.Query().Has("protocol") {
-		opt.Protocol = 2
-	}
-	if dialTries > 0 {
-		opt.DialerRetries = dialTries
-	}
-	return redis.NewClient(opt), nil
-}
-
 // waitForRedis holds start-up, with --redis-wait, until Redis answers
 // PING: a node started together with its Redis then begins ready, and a
 // node whose Redis never comes fails where its supervisor sees it.
@@ -273,7 +205,7 @@ func waitForRedis(ctx context.Context, cfg *config, log zerolog.Logger) error {
 	if cfg.RedisWait <= 0 || cfg.embedded() {
 		return nil
 	}
-	rdb, err := redisClient(cfg, 1) // this loop is the retry, and keeps each try's reason
+	rdb, err := app.RedisClient(cfg.redis(), 1) // this loop is the retry, and keeps each try's reason
 	if err != nil {
 		return err
 	}
@@ -334,16 +266,16 @@ func senders(cfg *config, outbox notify.Outbox, log zerolog.Logger) (notify.Send
 // seed creates the bootstrap admin and the demo accounts. Demo passwords
 // are shown once and never logged: logs are collected and kept, a
 // terminal is not, so without one they go to a file only its owner reads.
-func (a *app) seed(ctx context.Context, cfg *config, console io.Writer, log zerolog.Logger) error {
+func (a *server) seed(ctx context.Context, cfg *config, console io.Writer, log zerolog.Logger) error {
 	if cfg.AdminEmail != "" {
-		if _, err := a.svc.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		if _, err := a.Service.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return fmt.Errorf("bootstrap admin: %w", err)
 		}
 	}
 	if !cfg.demo() {
 		return nil
 	}
-	logins, err := a.svc.SeedDemo(ctx)
+	logins, err := a.Service.SeedDemo(ctx)
 	if err != nil {
 		return fmt.Errorf("demo seed: %w", err)
 	}

@@ -1,0 +1,72 @@
+// Package app builds a Cohub server on a backend set (hub.Backend): the
+// domain (rooms.Service), the live hub (hub.Node) and the HTTP edge
+// (api.Server), wired to each other once. The server's main, the tests
+// that run whole servers and the load tool's tests all build theirs here.
+package app
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/rs/zerolog"
+
+	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/rooms"
+)
+
+// Config is what a server needs beyond its backend. New fills in the
+// parts it wires (the hub's service, bus, presence, metrics and error
+// writer; the API's live endpoint and readiness).
+type Config struct {
+	// Rooms is the domain's: Secret and PublicURL at least.
+	Rooms rooms.Config
+	// Hub is the node's: its id, timings and allowed origins.
+	Hub hub.Config
+	// API is the HTTP edge's: origins and trusted proxies. Its PublicURL
+	// defaults to the domain's.
+	API api.Options
+	// Sender delivers invitations. Zero value: the backend's outbox takes
+	// email and SMS.
+	Sender notify.Sender
+	Log    zerolog.Logger
+}
+
+// App is one wired server.
+type App struct {
+	Backend *hub.Backend
+	Service *rooms.Service
+	Node    *hub.Node
+	API     *api.Server
+	Metrics *hub.Metrics
+}
+
+// New wires a server on b: Service → Node → API.
+func New(b *hub.Backend, cfg Config) *App {
+	sender := cfg.Sender
+	if sender == nil {
+		sender = notify.Mux{Email: b.Outbox, SMS: b.Outbox}
+	}
+	svc := rooms.NewService(b.Store, sender, cfg.Rooms, cfg.Log)
+	hc := cfg.Hub
+	hc.Service, hc.Log, hc.WriteError = svc, cfg.Log, api.WriteError
+	if hc.Metrics == nil {
+		hc.Metrics = hub.NewMetrics()
+	}
+	node := b.Node(hc)
+	opts := cfg.API
+	if opts.PublicURL == "" {
+		opts.PublicURL = cfg.Rooms.PublicURL
+	}
+	opts.Live, opts.Ready = node, node.Ready
+	srv := api.New(svc, b.Outbox, opts, cfg.Log)
+	hc.Metrics.Register(srv.Registry())
+	return &App{Backend: b, Service: svc, Node: node, API: srv, Metrics: hc.Metrics}
+}
+
+// Start runs the node's loops until ctx ends or the node shuts down.
+func (a *App) Start(ctx context.Context) { a.Node.Start(ctx) }
+
+// Handler is the whole public HTTP edge, /ws included.
+func (a *App) Handler() http.Handler { return a.API.Handler() }
