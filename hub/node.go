@@ -60,6 +60,10 @@ type Config struct {
 	WriteError func(http.ResponseWriter, *http.Request, error)
 }
 
+// DefaultPingEvery is how often a node pings each connection: a proxy in
+// front must let a WebSocket be quiet longer than that (deploy/nginx.conf).
+const DefaultPingEvery = 10 * time.Second
+
 func (c *Config) defaults() {
 	set := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -68,7 +72,7 @@ func (c *Config) defaults() {
 	}
 	set(&c.PresenceTTL, 10*time.Second)
 	set(&c.LeaveGrace, 3*time.Second)
-	set(&c.PingEvery, 10*time.Second)
+	set(&c.PingEvery, DefaultPingEvery)
 	set(&c.PongWait, 5*time.Second)
 	set(&c.Tick, time.Second)
 	for _, v := range []struct {
