@@ -31,12 +31,39 @@ type peer struct {
 	pending string           // the id sent and not yet answered ok
 	sentAt  time.Time        // when pending last went out
 	refused bool             // pending's last reply was an error
+	lastAck time.Time        // when the last message was answered
+	maxGap  time.Duration    // the longest wait between two answered messages: the outage this peer saw
 	epoch   string
 	conns   int      // connections opened
 	faults  []string // broken promises: order, epochs, the customer shown offline
 	seenOn  bool     // the agent has seen the customer online
+	wasOn   bool     // what the agent was shown last
+	armed   bool     // from now on the customer must never show offline
 	stop    bool     // make no new messages (pending ones still go)
 	changed chan struct{}
+	tl      *timeline
+}
+
+// timeline is what happened when, across peers and nodes, shown when a
+// test fails.
+type timeline struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (tl *timeline) add(format string, args ...any) {
+	if tl == nil {
+		return
+	}
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.events = append(tl.events, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
+}
+
+func (tl *timeline) String() string {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	return strings.Join(tl.events, "\n")
 }
 
 type frame struct {
@@ -94,6 +121,7 @@ func (p *peer) dial(ctx context.Context) *websocket.Conn {
 			p.mu.Lock()
 			p.conns++
 			p.mu.Unlock()
+			p.tl.add("%s connected", p.name)
 			return ws
 		}
 		select {
@@ -108,7 +136,8 @@ func (p *peer) dial(ctx context.Context) *websocket.Conn {
 func (p *peer) session(ctx context.Context, ws *websocket.Conn, period time.Duration) {
 	defer ws.CloseNow()
 	frames := make(chan frame, 256)
-	go read(ws, frames)
+	var ended error
+	go read(ws, frames, &ended)
 	p.mu.Lock()
 	since, epoch := p.last(), p.epoch
 	p.mu.Unlock()
@@ -122,6 +151,7 @@ func (p *peer) session(ctx context.Context, ws *websocket.Conn, period time.Dura
 			return
 		case f, ok := <-frames:
 			if !ok {
+				p.tl.add("%s: connection ended: %v", p.name, ended)
 				return // the node went away: connect again
 			}
 			switch p.handle(f) {
@@ -192,6 +222,10 @@ func (p *peer) handle(f frame) string {
 		case id != p.pending: // a late reply to a resend
 		case f.Status == "ok":
 			p.acked[id], p.pending = d.Seq, ""
+			if now := time.Now(); !p.lastAck.IsZero() && now.Sub(p.lastAck) > p.maxGap {
+				p.maxGap = now.Sub(p.lastAck)
+			}
+			p.lastAck = time.Now()
 		default: // rate_limited, overloaded, backend_unavailable: the next tick sends it again
 			p.refused = true
 		}
@@ -245,25 +279,34 @@ func (p *peer) joinReply(f frame) string {
 	return "joined"
 }
 
-// online notes what the agent was shown of the customer: once seen
-// online, the customer must never show offline (the test's customers
-// never leave).
+// online notes what the agent was shown of the customer: once armed,
+// the customer must never show offline (the test's customers never
+// leave).
 func (p *peer) online(on bool, where string) {
 	if !p.agent {
 		return
 	}
+	if on != p.wasOn {
+		p.tl.add("%s: customer online=%v (%s)", p.name, on, where)
+		p.wasOn = on
+	}
 	if on {
 		p.seenOn = true
-	} else if p.seenOn {
+	} else if p.armed {
 		p.fault("%s: the customer was shown offline (%s) at %s", p.name, where, time.Now().Format("15:04:05.000"))
 	}
 }
 
-func read(ws *websocket.Conn, out chan<- frame) {
+// read hands every frame to out until the connection ends, then sets
+// *end (when given) to why and closes out.
+func read(ws *websocket.Conn, out chan<- frame, end *error) {
 	defer close(out)
 	for {
 		_, msg, err := ws.Read(context.Background())
 		if err != nil {
+			if end != nil {
+				*end = err
+			}
 			return
 		}
 		for _, line := range bytes.Split(msg, []byte("\n")) {
@@ -291,13 +334,16 @@ type snapshot struct {
 	conns   int
 	faults  []string
 	seenOn  bool
+	wasOn   bool
+	maxGap  time.Duration
 }
 
 func (p *peer) snapshot() snapshot {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := snapshot{seqs: append([]int64(nil), p.seqs...), texts: map[int64]string{}, acked: map[string]int64{},
-		pending: p.pending, conns: p.conns, faults: append([]string(nil), p.faults...), seenOn: p.seenOn}
+		pending: p.pending, conns: p.conns, faults: append([]string(nil), p.faults...), seenOn: p.seenOn,
+		wasOn: p.wasOn, maxGap: p.maxGap}
 	for k, v := range p.texts {
 		s.texts[k] = v
 	}
@@ -320,6 +366,13 @@ func (p *peer) await(d time.Duration, cond func(snapshot) bool) bool {
 			return cond(p.snapshot())
 		}
 	}
+}
+
+// arm makes the customer showing offline a fault from now on.
+func (p *peer) arm() {
+	p.mu.Lock()
+	p.armed = true
+	p.mu.Unlock()
 }
 
 // quiet stops new messages; the pending one still goes.
