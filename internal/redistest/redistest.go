@@ -23,9 +23,10 @@ import (
 
 // Server is a redis-server process owned by a test.
 type Server struct {
-	Addr string
-	dir  string
-	cmd  *exec.Cmd
+	Addr  string
+	dir   string
+	cmd   *exec.Cmd
+	extra []string // the arguments it was started with, for Restart
 }
 
 var (
@@ -122,7 +123,7 @@ func (s *Server) Stop() {
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
-	ns, err := start(s.dir, s.Addr, true)
+	ns, err := start(s.dir, s.Addr, true, s.extra...)
 	if err != nil {
 		t.Fatalf("restart redis: %v", err)
 	}
@@ -147,7 +148,9 @@ func start(dir, addr string, persist bool, extra ...string) (*Server, error) {
 		aof = "yes"
 	}
 	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", aof, "--appendfsync", "always"}, extra...)
+		"--save", "", "--appendonly", aof, "--appendfsync", "always",
+		// A replica syncs at once, not after Redis's 5 s wait for others.
+		"--repl-diskless-sync-delay", "0"}, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
@@ -163,7 +166,7 @@ func start(dir, addr string, persist bool, extra ...string) (*Server, error) {
 		return nil, err
 	}
 	go drain(out)
-	return &Server{Addr: addr, dir: dir, cmd: cmd}, nil
+	return &Server{Addr: addr, dir: dir, cmd: cmd, extra: extra}, nil
 }
 
 func waitReady(out interface{ Read([]byte) (int, error) }) error {
