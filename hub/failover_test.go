@@ -67,7 +67,7 @@ func (tk *talk) run(name string, cl *client) {
 			return
 		case <-time.After(20 * time.Millisecond): // the conversation's pace
 		}
-		text := fmt.Sprintf("%s %d", name, i)
+		text := fmt.Sprintf("%s says %d", name, i)
 		ref := "talk-" + text
 		sent := time.Now()
 		cl.send(map[string]any{"op": "send", "ref": ref, "id": text, "topic": tk.topic, "data": map[string]string{"text": text}})

@@ -13,10 +13,13 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// RedisBus is the bus across nodes: Redis pub/sub (sharded pub/sub on
-// Redis Cluster, one subscriber connection per room there because a
-// shard channel lives on its slot's node). The node's own probe channel
-// proves the subscriber still delivers.
+// RedisBus is the bus across nodes: Redis pub/sub on one subscriber
+// connection; on Redis Cluster, sharded pub/sub on one subscriber
+// connection per master, carrying every room whose slot that master
+// serves (a shard channel lives on its slot's master), so a node holds as
+// many subscriber connections as the cluster has masters, however many
+// rooms it serves. The node's own probe channel proves the subscriber
+// still delivers.
 type RedisBus struct {
 	rdb     redis.UniversalClient
 	prefix  string
@@ -32,7 +35,11 @@ type RedisBus struct {
 	h      Handler
 	topics map[string]string // channel -> topic
 	shared *redis.PubSub
-	shards map[string]*redis.PubSub // channel -> its own subscriber (sharded)
+	// sharded: the subscriber connection of each master, by address, and
+	// where each channel is subscribed (none while it waits for a place)
+	shards map[string]*shard
+	where  map[string]*shard
+	kick   chan struct{} // wakes placeLoop: channels wait for a place
 	// waiters are Subscribe calls waiting for Redis to confirm a channel
 	waiters map[string][]chan struct{}
 
@@ -63,7 +70,8 @@ func NewRedisBus(rdb redis.UniversalClient, opts RedisBusOptions, log zerolog.Lo
 	return &RedisBus{
 		rdb: rdb, prefix: opts.Prefix, sharded: opts.Sharded, channel: opts.Channel,
 		probeCh: opts.Prefix + "probe:" + opts.Node, every: opts.ProbeEvery, log: log, metrics: opts.Metrics,
-		topics: map[string]string{}, shards: map[string]*redis.PubSub{}, waiters: map[string][]chan struct{}{},
+		topics: map[string]string{}, waiters: map[string][]chan struct{}{},
+		shards: map[string]*shard{}, where: map[string]*shard{}, kick: make(chan struct{}, 1),
 	}
 }
 
@@ -82,6 +90,9 @@ func (b *RedisBus) Start(ctx context.Context, h Handler) {
 	b.connectLocked(ctx, false)
 	b.mu.Unlock()
 	go b.probeLoop(ctx)
+	if b.sharded {
+		go b.placeLoop(ctx)
+	}
 }
 
 func (b *RedisBus) probeLoop(ctx context.Context) {
@@ -111,28 +122,14 @@ func (b *RedisBus) connectLocked(ctx context.Context, again bool) {
 		return
 	}
 	for ch := range b.topics {
-		b.openShardLocked(ctx, ch, again)
+		b.placeLocked(ctx, ch, again)
 	}
-}
-
-func (b *RedisBus) openShardLocked(ctx context.Context, ch string, again bool) {
-	ps := b.rdb.SSubscribe(ctx)
-	b.noteErr(ps.SSubscribe(ctx, ch))
-	b.shards[ch] = ps
-	go b.receive(ps, again)
 }
 
 func (b *RedisBus) closeAll() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.shared != nil {
-		_ = b.shared.Close()
-		b.shared = nil
-	}
-	for ch, ps := range b.shards {
-		_ = ps.Close()
-		delete(b.shards, ch)
-	}
+	b.closeLocked()
 }
 
 // receive delivers one subscriber's messages. After an error go-redis
@@ -223,6 +220,9 @@ func (b *RedisBus) probe(ctx context.Context) {
 		b.connectLocked(ctx, true)
 		b.mu.Unlock()
 	}
+	if b.sharded {
+		b.checkPlaces(ctx)
+	}
 	// Sent aside: a publish stuck on a stalled server must not stop the
 	// next check from noticing.
 	go func() {
@@ -235,10 +235,10 @@ func (b *RedisBus) probe(ctx context.Context) {
 func (b *RedisBus) closeLocked() {
 	if b.shared != nil {
 		_ = b.shared.Close()
+		b.shared = nil
 	}
-	for ch, ps := range b.shards {
-		_ = ps.Close()
-		delete(b.shards, ch)
+	for _, sh := range b.shards {
+		b.dropShardLocked(sh)
 	}
 }
 
@@ -248,11 +248,21 @@ func nonce() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Ready is an error while the probe is not coming back.
+// Ready is an error while the probe is not coming back, or (sharded)
+// while a channel waits for its master's subscriber.
 func (b *RedisBus) Ready() error {
 	b.probeMu.Lock()
-	defer b.probeMu.Unlock()
-	return b.unhealthy
+	err := b.unhealthy
+	b.probeMu.Unlock()
+	if err == nil && b.sharded {
+		b.mu.Lock()
+		waiting := len(b.topics) - len(b.where)
+		b.mu.Unlock()
+		if waiting > 0 {
+			err = fmt.Errorf("bus: %d channels wait for their master's subscriber", waiting)
+		}
+	}
+	return err
 }
 
 // Subscribe adds a topic to this node's subscriber and waits (briefly)
@@ -268,7 +278,7 @@ func (b *RedisBus) Subscribe(ctx context.Context, topic string) error {
 	running := true
 	switch {
 	case b.sharded && b.ctx != nil:
-		b.openShardLocked(b.ctx, ch, false)
+		b.placeLocked(b.ctx, ch, false)
 	case b.shared != nil:
 		err = b.shared.Subscribe(ctx, ch)
 	default:
@@ -311,9 +321,10 @@ func (b *RedisBus) Unsubscribe(ctx context.Context, topic string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.topics, ch)
-	if ps := b.shards[ch]; ps != nil {
-		_ = ps.Close()
-		delete(b.shards, ch)
+	if sh := b.where[ch]; sh != nil {
+		delete(sh.chans, ch)
+		delete(b.where, ch)
+		b.noteErr(sh.ps.SUnsubscribe(ctx, ch))
 	}
 	if b.shared != nil {
 		b.noteErr(b.shared.Unsubscribe(ctx, ch))
