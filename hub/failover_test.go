@@ -285,6 +285,14 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	t.Logf("sentinels promoted the replica %s after the kill", promoted.Round(time.Millisecond))
 	checkTalk(t, c, l.id, acked, []*client{l.agent, l.cust}, killed)
+	// The nodes wrote to the promoted replica: it holds the whole log.
+	rep := redis.NewClient(&redis.Options{Addr: replica.Addr})
+	defer rep.Close()
+	last, _, err := c.svc().Store().LastSeq(context.Background(), l.id)
+	c.must(err)
+	if n, err := rep.Get(context.Background(), c.prefix+"{"+l.id+"}:seq").Int64(); err != nil || n != last || len(acked) == 0 {
+		t.Fatalf("the promoted replica holds seq %d (%v), the log %d", n, err, last)
+	}
 }
 
 // A log that went backwards (a failover to a replica that lacked the
