@@ -87,8 +87,9 @@ func (b *RedisBus) Start(ctx context.Context, h Handler) {
 	b.mu.Lock()
 	b.ctx, b.h = ctx, h
 	b.topics[b.probeCh] = ""
-	b.connectLocked(ctx, false)
+	subs := b.connectLocked(ctx, false)
 	b.mu.Unlock()
+	sendAll(subs)
 	go b.probeLoop(ctx)
 	if b.sharded {
 		go b.placeLoop(ctx)
@@ -109,8 +110,9 @@ func (b *RedisBus) probeLoop(ctx context.Context) {
 	}
 }
 
-// connectLocked opens fresh subscribers for every topic.
-func (b *RedisBus) connectLocked(ctx context.Context, again bool) {
+// connectLocked opens fresh subscribers for every topic; sharded, it
+// returns the subscribes to send once b.mu is released.
+func (b *RedisBus) connectLocked(ctx context.Context, again bool) []subscribe {
 	if !b.sharded {
 		b.shared = b.rdb.Subscribe(ctx)
 		chans := make([]string, 0, len(b.topics))
@@ -119,11 +121,13 @@ func (b *RedisBus) connectLocked(ctx context.Context, again bool) {
 		}
 		b.noteErr(b.shared.Subscribe(ctx, chans...))
 		go b.receive(b.shared, again)
-		return
+		return nil
 	}
+	subs := make([]subscribe, 0, len(b.topics))
 	for ch := range b.topics {
-		b.placeLocked(ctx, ch, again)
+		subs = append(subs, b.placeLocked(ctx, ch, again))
 	}
+	return subs
 }
 
 func (b *RedisBus) closeAll() {
@@ -217,8 +221,9 @@ func (b *RedisBus) probe(ctx context.Context) {
 		b.log.Warn().Msg("bus probe did not come back; reconnecting the subscriber")
 		b.mu.Lock()
 		b.closeLocked()
-		b.connectLocked(ctx, true)
+		subs := b.connectLocked(ctx, true)
 		b.mu.Unlock()
+		sendAll(subs)
 	}
 	if b.sharded {
 		b.checkPlaces(ctx)
@@ -275,16 +280,20 @@ func (b *RedisBus) Subscribe(ctx context.Context, topic string) error {
 	b.topics[ch] = topic
 	b.waiters[ch] = append(b.waiters[ch], confirmed)
 	var err error
+	var sub subscribe
 	running := true
 	switch {
 	case b.sharded && b.ctx != nil:
-		b.placeLocked(b.ctx, ch, false)
+		sub = b.placeLocked(b.ctx, ch, false)
 	case b.shared != nil:
 		err = b.shared.Subscribe(ctx, ch)
 	default:
 		running = false // Run subscribes every topic when it starts
 	}
 	b.mu.Unlock()
+	if sub != nil {
+		sub() // a failure waits for placeLoop, which the confirmation follows
+	}
 	if err != nil {
 		b.noteErr(err)
 		// go-redis keeps the channel and subscribes it on reconnect.
@@ -319,15 +328,18 @@ var errBus = errors.New("bus unavailable")
 func (b *RedisBus) Unsubscribe(ctx context.Context, topic string) {
 	ch := b.channelOf(topic)
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	delete(b.topics, ch)
-	if sh := b.where[ch]; sh != nil {
+	sh := b.where[ch]
+	if sh != nil {
 		delete(sh.chans, ch)
 		delete(b.where, ch)
-		b.noteErr(sh.ps.SUnsubscribe(ctx, ch))
 	}
 	if b.shared != nil {
 		b.noteErr(b.shared.Unsubscribe(ctx, ch))
+	}
+	b.mu.Unlock()
+	if sh != nil {
+		b.noteErr(sh.ps.SUnsubscribe(ctx, ch))
 	}
 }
 

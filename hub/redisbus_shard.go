@@ -44,16 +44,18 @@ func (b *RedisBus) masterFor(ctx context.Context, ch string) (redis.UniversalCli
 	return m, m.Options().Addr, nil
 }
 
-// placeLocked subscribes ch on its master's connection, opening it when
-// this node has none; false when that failed (placeLoop tries again).
+// placeLocked assigns ch to the connection of the master serving it,
+// opening one when this node has none, and returns the SSUBSCRIBE to send
+// once b.mu is released (a dial to a master that is down must not hold
+// the bus); nil when the master is not known yet (placeLoop tries again).
 // again: the channel may have missed messages, so rooms catch up once
 // the shard confirms it.
-func (b *RedisBus) placeLocked(ctx context.Context, ch string, again bool) bool {
+func (b *RedisBus) placeLocked(ctx context.Context, ch string, again bool) subscribe {
 	m, addr, err := b.masterFor(ctx, ch)
 	if err != nil {
 		b.noteErr(err)
 		b.wake()
-		return false
+		return nil
 	}
 	sh := b.shards[addr]
 	if sh == nil {
@@ -63,20 +65,39 @@ func (b *RedisBus) placeLocked(ctx context.Context, ch string, again bool) bool 
 	}
 	if old := b.where[ch]; old != nil && old != sh {
 		delete(old.chans, ch) // its slot moved: leave the old master's connection
-		b.noteErr(old.ps.SUnsubscribe(ctx, ch))
+		go func() { b.noteErr(old.ps.SUnsubscribe(ctx, ch)) }()
 	}
 	sh.lost = sh.lost || again
 	sh.chans[ch] = false
 	b.where[ch] = sh
 	// Sent again when already there: Redis confirms it again, and a
 	// Subscribe waiting for that confirmation gets it.
-	if err := sh.ps.SSubscribe(ctx, ch); err != nil {
-		b.noteErr(err)
-		b.dropShardLocked(sh)
-		b.wake()
-		return false
+	return func() bool {
+		if err := sh.ps.SSubscribe(ctx, ch); err != nil {
+			b.noteErr(err)
+			b.mu.Lock()
+			b.dropShardLocked(sh)
+			b.mu.Unlock()
+			b.wake()
+			return false
+		}
+		return true
 	}
-	return true
+}
+
+// subscribe sends one placed channel's SSUBSCRIBE; false when it failed.
+type subscribe func() bool
+
+// sendAll sends subscribes (b.mu not held); false when one failed or
+// was not placed.
+func sendAll(subs []subscribe) bool {
+	ok := true
+	for _, s := range subs {
+		if s == nil || !s() {
+			ok = false
+		}
+	}
+	return ok
 }
 
 // dropShardLocked closes a shard; its channels wait for a place.
@@ -234,13 +255,14 @@ func (b *RedisBus) placeLoop(ctx context.Context) {
 // placeWaiting places every channel without a shard; true when all are.
 func (b *RedisBus) placeWaiting(ctx context.Context) bool {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	ok := true
+	var subs []subscribe
 	for ch := range b.topics {
-		if b.where[ch] == nil && !b.placeLocked(ctx, ch, true) {
-			ok = false
+		if b.where[ch] == nil {
+			subs = append(subs, b.placeLocked(ctx, ch, true))
 		}
 	}
+	b.mu.Unlock()
+	ok := sendAll(subs)
 	// What a failed place woke is this loop's own retry.
 	select {
 	case <-b.kick:
@@ -258,7 +280,7 @@ func (b *RedisBus) checkPlaces(ctx context.Context) {
 	defer b.mu.Unlock()
 	for ch, sh := range b.where {
 		if _, addr, err := b.masterFor(ctx, ch); err == nil && addr != sh.addr {
-			b.noteErr(sh.ps.SUnsubscribe(ctx, ch))
+			go func() { b.noteErr(sh.ps.SUnsubscribe(ctx, ch)) }()
 			b.unplaceLocked(sh, ch)
 		}
 	}
