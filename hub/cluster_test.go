@@ -75,7 +75,7 @@ func TestRedisCluster(t *testing.T) {
 	waitUntil(t, "the conversation to go on after the move", 20*time.Second, func() bool { _, n := tk.count(moved); return n >= 20 })
 
 	killed := time.Now()
-	rc.Server(to).Stop()
+	rc.Kill(to)
 	waitUntil(t, "a replica to take the slot over", 30*time.Second, func() bool {
 		owner := ownerSeen(rc, to, slot)
 		return owner != "" && owner != to

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cohub/cohub/internal/redisproc"
 )
 
 // The topologies a deployment outgrows one Redis with: a master with a
@@ -28,6 +30,12 @@ const NodeTimeout = time.Second
 func StartReplica(t testing.TB, master *Server) *Server {
 	t.Helper()
 	host, port, _ := strings.Cut(master.Addr, ":")
+	// The master syncs a replica at once, not after Redis's 5 s wait for
+	// others to join the transfer.
+	mrdb := redis.NewClient(&redis.Options{Addr: master.Addr})
+	err := mrdb.ConfigSet(context.Background(), "repl-diskless-sync-delay", "0").Err()
+	_ = mrdb.Close()
+	must(t, err)
 	s, err := start(t.TempDir(), "", false, "--replicaof", host, port)
 	if err != nil {
 		unavailable(t, err)
@@ -47,7 +55,6 @@ func StartReplica(t testing.TB, master *Server) *Server {
 type Sentinels struct {
 	Name  string
 	Addrs []string
-	procs []*Server
 }
 
 // StartSentinels runs n sentinels (quorum n/2+1) watching master, and
@@ -62,7 +69,7 @@ func StartSentinels(t testing.TB, master *Server, replicas, n int) *Sentinels {
 	host, port, _ := strings.Cut(master.Addr, ":")
 	ss := &Sentinels{Name: "cohub"}
 	for range n {
-		addr, err := freeAddr()
+		addr, err := redisproc.FreeAddr()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,9 +90,10 @@ func StartSentinels(t testing.TB, master *Server, replicas, n int) *Sentinels {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		s := &Server{Addr: addr, dir: dir, cmd: cmd}
-		t.Cleanup(s.Stop)
-		ss.procs = append(ss.procs, s)
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
 		ss.Addrs = append(ss.Addrs, addr)
 	}
 	for _, addr := range ss.Addrs {
@@ -116,6 +124,7 @@ func (ss *Sentinels) Master(ctx context.Context) (string, error) {
 type Cluster struct {
 	Addrs []string
 	nodes map[string]*Server
+	down  map[string]bool // killed by Kill
 }
 
 // StartShardedCluster runs a Redis Cluster of masters×(1+replicas)
@@ -128,11 +137,11 @@ func StartShardedCluster(t testing.TB, masters, replicas int) *Cluster {
 	if err != nil {
 		unavailable(t, err)
 	}
-	c := &Cluster{nodes: map[string]*Server{}}
+	c := &Cluster{nodes: map[string]*Server{}, down: map[string]bool{}}
 	for range masters * (1 + replicas) {
 		s, err := start(t.TempDir(), "", false, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", strconv.FormatInt(NodeTimeout.Milliseconds(), 10),
-			"--cluster-require-full-coverage", "no")
+			"--cluster-require-full-coverage", "no", "--repl-diskless-sync-delay", "0")
 		if err != nil {
 			unavailable(t, err)
 		}
@@ -155,8 +164,8 @@ func (c *Cluster) WaitHealthy(t testing.TB) {
 	t.Helper()
 	eventually(t, "the cluster to be whole", func() bool {
 		var first string
-		for addr, s := range c.nodes {
-			if s.cmd == nil {
+		for addr := range c.nodes {
+			if c.down[addr] {
 				continue
 			}
 			rdb := redis.NewClient(&redis.Options{Addr: addr})
@@ -204,8 +213,8 @@ func (c *Cluster) Masters(t testing.TB) []string {
 
 func (c *Cluster) nodesLine(t testing.TB) string {
 	t.Helper()
-	for addr, s := range c.nodes {
-		if s.cmd == nil {
+	for addr := range c.nodes {
+		if c.down[addr] {
 			continue
 		}
 		rdb := redis.NewClient(&redis.Options{Addr: addr})
@@ -219,8 +228,11 @@ func (c *Cluster) nodesLine(t testing.TB) string {
 	return ""
 }
 
-// Server returns the process at addr.
-func (c *Cluster) Server(addr string) *Server { return c.nodes[addr] }
+// Kill kills the server at addr, as a crash would.
+func (c *Cluster) Kill(addr string) {
+	c.down[addr] = true
+	c.nodes[addr].Stop()
+}
 
 // Slot is the hash slot of key.
 func (c *Cluster) Slot(t testing.TB, key string) int {
@@ -314,13 +326,32 @@ func eventually(t testing.TB, what string, cond func() bool) {
 // replica as online, but it acknowledges nothing. Thaw resumes it.
 func (s *Server) Freeze(t testing.TB) {
 	t.Helper()
-	proc := s.cmd.Process
-	must(t, proc.Signal(syscall.SIGSTOP))
-	t.Cleanup(func() { _ = proc.Signal(syscall.SIGCONT) })
+	pid := s.pid(t)
+	must(t, syscall.Kill(pid, syscall.SIGSTOP))
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	s.frozen = pid
 }
 
 // Thaw resumes a frozen server.
 func (s *Server) Thaw(t testing.TB) {
 	t.Helper()
-	must(t, s.cmd.Process.Signal(syscall.SIGCONT))
+	must(t, syscall.Kill(s.frozen, syscall.SIGCONT))
+}
+
+// pid asks the server for its process id.
+func (s *Server) pid(t testing.TB) int {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer rdb.Close()
+	info, err := rdb.Info(context.Background(), "server").Result()
+	must(t, err)
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, err := strconv.Atoi(v)
+			must(t, err)
+			return pid
+		}
+	}
+	t.Fatal("redis INFO has no process_id")
+	return 0
 }
