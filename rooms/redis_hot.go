@@ -431,10 +431,20 @@ func (p *pipeliner) sendByShard(ctx context.Context, cc *redis.ClusterClient, ba
 		}
 		wg.Wait()
 		var again []*scriptReq
+		lostMaster := false
 		for _, r := range todo {
-			if redirected(r.err) {
+			var reply redis.Error
+			switch {
+			case redirected(r.err):
 				again = append(again, r)
+			case r.err != nil && !errors.As(r.err, &reply):
+				lostMaster = true
 			}
+		}
+		if lostMaster {
+			// A master that does not answer may have failed over: the
+			// retry (the caller's) must find its replica, not it again.
+			cc.ReloadState(ctx)
 		}
 		todo = again
 	}
