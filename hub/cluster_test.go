@@ -89,6 +89,12 @@ func TestRedisCluster(t *testing.T) {
 	// Every other room still works across the nodes after the failover.
 	for i, l := range lives[1:] {
 		ref := fmt.Sprint("after-", i)
+		select {
+		case <-l.agent.closed:
+			t.Fatalf("room %d: the agent's connection was closed (%d); rooms moved to a new epoch: %v, %v", i+1,
+				l.agent.status, counter(c.nodes[0].node.metrics.EpochMoves), counter(c.nodes[1].node.metrics.EpochMoves))
+		default:
+		}
 		l.agent.send(map[string]any{"op": "send", "ref": ref, "topic": l.topic, "data": map[string]string{"text": ref}})
 		for _, cl := range []*client{l.agent, l.cust} {
 			if _, ok := cl.within(30*time.Second, func(f frame) bool { return f.Op == "event" && f.data()["text"] == ref }); !ok {

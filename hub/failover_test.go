@@ -43,10 +43,13 @@ type ack struct {
 }
 
 // talkConfig lets a conversation go at its pace: a message every 20 ms
-// from each side is past a connection's default frame rate.
+// from each side is past a connection's default frame rate. Pings are
+// rare: a failover test on a loaded machine must not lose a client to a
+// late pong, which is not what it tests.
 func talkConfig() Config {
 	cfg := fast()
 	cfg.FrameRate, cfg.FrameBurst = 10000, 10000
+	cfg.PingEvery, cfg.PongWait = 30*time.Second, 10*time.Second
 	return cfg
 }
 
