@@ -301,7 +301,11 @@ func (p *pipeliner) execOnce(ctx context.Context, c redis.Cmdable, batch []*scri
 	if w == nil {
 		return
 	}
-	if n, err := w.Int64(); err != nil || n < int64(replicas) {
+	n, err := w.Int64()
+	if err == nil && n < int64(replicas) && p.heldByAllOnline(ctx, c, n) {
+		return
+	}
+	if err != nil || n < int64(replicas) {
 		p.online.refresh() // a replica may have gone: count them again
 		short := fmt.Errorf("%w: %d of %d replicas hold the commit after %s", errNotReplicated, n, replicas, p.wait)
 		if err != nil {
@@ -313,6 +317,15 @@ func (p *pipeliner) execOnce(ctx context.Context, c redis.Cmdable, batch []*scri
 			}
 		}
 	}
+}
+
+// heldByAllOnline: a WAIT came back short, but as many replicas hold the
+// commit as its master has online now (fewer than counted a moment ago:
+// a replica went away, or the master is a replica just promoted, with
+// none yet). That is what a commit waits for.
+func (p *pipeliner) heldByAllOnline(ctx context.Context, c redis.Cmdable, n int64) bool {
+	online, err := replicasOnline(ctx, c)
+	return err == nil && n >= int64(online)
 }
 
 // errNotReplicated: a commit fewer replicas hold than asked for. It may
