@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,8 +26,8 @@ type Proc struct {
 	cmd *exec.Cmd
 }
 
-// Start runs redis-server with its data in dir, on addr (empty: a free
-// port). With persist, every write goes to an append-only file fsynced
+// Start runs redis-server with its data and its log (redis.log) in dir,
+// on addr (empty: a free port). With persist, every write goes to an append-only file fsynced
 // at once, so a restart, even after a kill, finds every acknowledged
 // write. extra are more redis-server arguments.
 func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
@@ -51,10 +53,15 @@ func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	logf, err := os.OpenFile(filepath.Join(dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
 		return nil, err
 	}
-	if err := waitReady(out); err != nil {
+	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
+		return nil, err
+	}
+	if err := waitReady(out, logf); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return nil, err
@@ -91,26 +98,31 @@ func (p *Proc) Restart(sig syscall.Signal, pause time.Duration, persist bool, ex
 	return nil
 }
 
-// waitReady reads the server's log until it accepts connections, then
-// keeps draining it so the server never blocks on a full pipe.
-func waitReady(out io.Reader) error {
+// waitReady copies the server's output to its log until it accepts
+// connections, and after, so the server never blocks on a full pipe. A
+// server loading a long append-only file on a busy machine takes a while.
+func waitReady(out io.Reader, log io.WriteCloser) error {
 	done := make(chan error, 1)
 	go func() {
+		defer log.Close()
 		sc := bufio.NewScanner(out)
+		ready := false
 		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
+			_, _ = fmt.Fprintln(log, sc.Text())
+			if !ready && strings.Contains(sc.Text(), "Ready to accept connections") {
+				ready = true
 				done <- nil
-				_, _ = io.Copy(io.Discard, out)
-				return
 			}
 		}
-		done <- fmt.Errorf("redis-server exited before it was ready")
+		if !ready {
+			done <- fmt.Errorf("redis-server exited before it was ready")
+		}
 	}()
 	select {
 	case err := <-done:
 		return err
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("redis-server not ready after 10s")
+	case <-time.After(60 * time.Second):
+		return fmt.Errorf("redis-server not ready after 60s")
 	}
 }
 

@@ -125,7 +125,7 @@ func (c *Cluster) Start(ctx context.Context, n *Node) error {
 	n.mu.Lock()
 	n.cmd, n.log = cmd, logf
 	n.mu.Unlock()
-	return waitReady(ctx, n.URL()+"/readyz", 20*time.Second)
+	return waitReady(ctx, n.URL()+"/readyz", time.Minute)
 }
 
 // Stop signals the node (SIGKILL or SIGTERM) and waits for it to exit.
