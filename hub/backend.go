@@ -58,6 +58,9 @@ type RedisBackendOptions struct {
 	// Sharded says the client is a Redis Cluster's: sharded pub/sub, and
 	// no command crosses slots.
 	Sharded bool
+	// MinReplicas is how many replicas must hold a room commit before it
+	// is acknowledged (rooms.RedisOptions). Zero value: no wait.
+	MinReplicas int
 	// ProbeEvery paces the bus's probe of its own subscriber. Zero value: 2 s.
 	ProbeEvery time.Duration
 	// Log receives the store's background repairs. Zero value: none.
@@ -75,7 +78,7 @@ func RedisBackend(rdb redis.UniversalClient, opts RedisBackendOptions) *Backend 
 	if opts.Sharded {
 		name = "redis-cluster"
 	}
-	store := rooms.NewRedisStore(rdb, opts.Prefix, rooms.RedisOptions{Sharded: opts.Sharded, Log: opts.Log})
+	store := rooms.NewRedisStore(rdb, opts.Prefix, rooms.RedisOptions{Sharded: opts.Sharded, MinReplicas: opts.MinReplicas, Log: opts.Log})
 	return &Backend{Name: name, Store: store, Outbox: notify.NewRedisOutbox(rdb, opts.Prefix, outboxSize),
 		Presence: presence.NewRedis(rdb, opts.Prefix), rdb: rdb, opts: opts, channel: store.Channel}
 }

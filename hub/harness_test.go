@@ -65,6 +65,16 @@ type cluster struct {
 	dropPublish atomic.Bool
 	// svcCfg, when set, adjusts every node's service settings.
 	svcCfg func(*rooms.Config)
+	// topo, when set, is the Redis the nodes use instead of one server.
+	topo *redisTopo
+}
+
+// redisTopo is a Redis topology other than one server: Sentinel, Cluster.
+type redisTopo struct {
+	// dial connects a node (named, so tests can find its connections).
+	dial     func(name string) redis.UniversalClient
+	sharded  bool
+	replicas int // a commit waits for this many replicas
 }
 
 type testNode struct {
@@ -89,9 +99,18 @@ func newCluster(t testing.TB, backend string, n int, cfg Config) *cluster {
 // newClusterWith is newCluster with the nodes' service settings adjusted.
 func newClusterWith(t testing.TB, backend string, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
 	t.Helper()
-	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg}
+	return newClusterOn(t, backend, nil, n, cfg, svcCfg)
+}
+
+// newClusterOn is newClusterWith on a Redis topology (topo nil: one
+// server started for the test).
+func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
+	t.Helper()
+	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg, topo: topo}
 	if backend == "redis" {
-		c.redis = redistest.Start(t)
+		if topo == nil {
+			c.redis = redistest.Start(t)
+		}
 		c.prefix = rooms.KeyPrefix
 		c.outbox = c.redisBackend(c.client()).Outbox
 	} else {
@@ -112,16 +131,23 @@ func newClusterWith(t testing.TB, backend string, n int, cfg Config, svcCfg func
 	return c
 }
 
-// redisBackend is a node's backend on its own client, as each process has.
+// redisBackend is a node's backend on its own client, as each process
+// has, on the cluster's topology.
 func (c *cluster) redisBackend(rdb redis.UniversalClient) *Backend {
-	return RedisBackend(rdb, RedisBackendOptions{Prefix: c.prefix, ProbeEvery: 500 * time.Millisecond})
+	var topo redisTopo
+	if c.topo != nil {
+		topo = *c.topo
+	}
+	return RedisBackend(rdb, RedisBackendOptions{Prefix: c.prefix, Sharded: topo.sharded, MinReplicas: topo.replicas,
+		ProbeEvery: 500 * time.Millisecond})
 }
 
 func (c *cluster) addNode() *testNode {
 	tn := &testNode{}
+	nodeID := "node" + string(rune('1'+len(c.nodes)))
 	b := c.mem
 	if c.backend == "redis" {
-		tn.rdb = c.client()
+		tn.rdb = c.clientNamed(nodeID)
 		b = c.redisBackend(tn.rdb)
 	}
 	svcCfg := rooms.Config{
@@ -132,7 +158,7 @@ func (c *cluster) addNode() *testNode {
 	}
 	tn.svc = rooms.NewService(b.Store, notify.Mux{Email: c.outbox, SMS: c.outbox}, svcCfg, zerolog.Nop())
 	cfg := c.cfg
-	cfg.Service, cfg.Node, cfg.Metrics = tn.svc, "node"+string(rune('1'+len(c.nodes))), NewMetrics()
+	cfg.Service, cfg.Node, cfg.Metrics = tn.svc, nodeID, NewMetrics()
 	cfg.WriteError = api.WriteError
 	tn.node = b.Node(cfg)
 	srv := api.New(tn.svc, c.outbox, api.Options{PublicURL: "http://cohub.test", Live: tn.node, Ready: tn.node.Ready}, zerolog.Nop())
@@ -160,7 +186,14 @@ func (c *cluster) gate() {
 }
 
 // client is a new connection pool to the cluster's Redis.
-func (c *cluster) client() redis.UniversalClient {
+func (c *cluster) client() redis.UniversalClient { return c.clientNamed("") }
+
+func (c *cluster) clientNamed(name string) redis.UniversalClient {
+	if c.topo != nil {
+		rdb := c.topo.dial(name)
+		c.t.Cleanup(func() { _ = rdb.Close() })
+		return rdb
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr})
 	c.t.Cleanup(func() { _ = rdb.Close() })
 	return rdb

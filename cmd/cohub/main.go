@@ -26,6 +26,7 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/app"
+	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
 )
@@ -153,7 +154,7 @@ type server struct {
 }
 
 func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error) {
-	b, closeBackend, err := app.Open(cfg.redis(), log)
+	b, closeBackend, err := app.Open(cfg.redisOptions(0), log)
 	if err != nil {
 		return nil, err
 	}
@@ -198,6 +199,12 @@ func originPatterns(cfg *config) []string {
 	return out
 }
 
+// redisClient connects to the topology cfg names; dialTries bounds the
+// dials one command makes (zero: go-redis's default, 5).
+func redisClient(cfg *config, dialTries int) (redis.UniversalClient, error) {
+	return redisconn.New(cfg.redisOptions(dialTries))
+}
+
 // waitForRedis holds start-up, with --redis-wait, until Redis answers
 // PING: a node started together with its Redis then begins ready, and a
 // node whose Redis never comes fails where its supervisor sees it.
@@ -205,7 +212,7 @@ func waitForRedis(ctx context.Context, cfg *config, log zerolog.Logger) error {
 	if cfg.RedisWait <= 0 || cfg.embedded() {
 		return nil
 	}
-	rdb, err := app.RedisClient(cfg.redis(), 1) // this loop is the retry, and keeps each try's reason
+	rdb, err := redisClient(cfg, 1) // this loop is the retry, and keeps each try's reason
 	if err != nil {
 		return err
 	}
@@ -236,15 +243,7 @@ func waitForRedis(ctx context.Context, cfg *config, log zerolog.Logger) error {
 
 // redisAddr names the Redis server without the credentials its URL may
 // carry.
-func redisAddr(cfg *config) string {
-	if cfg.RedisCluster != "" {
-		return cfg.RedisCluster
-	}
-	if opt, err := redis.ParseURL(cfg.Redis); err == nil {
-		return opt.Addr
-	}
-	return "(unparsable --redis URL)"
-}
+func redisAddr(cfg *config) string { return cfg.redisOptions(0).Addr() }
 
 // senders route email and SMS to SMTP and the webhook when configured,
 // else to the outbox.
