@@ -48,8 +48,16 @@ func TestComposeMatchesTheBinary(t *testing.T) {
 			continue
 		}
 		nodes = append(nodes, name)
-		if svc.Environment["COHUB_REDIS"] == "" && svc.Environment["COHUB_REDIS_CLUSTER"] == "" {
+		env := svc.Environment
+		if env["COHUB_REDIS"] == "" && env["COHUB_REDIS_CLUSTER"] == "" && env["COHUB_REDIS_SENTINEL"] == "" {
 			t.Errorf("%s names no Redis: it would run the embedded backend alone", name)
+		}
+		for _, addr := range strings.Split(env["COHUB_REDIS_SENTINEL"], ",") {
+			if host, _, ok := strings.Cut(addr, ":"); ok {
+				if _, ok := cf.Services[host]; !ok {
+					t.Errorf("%s names sentinel %s, which is not a service", name, host)
+				}
+			}
 		}
 		for env := range svc.Environment {
 			if !strings.HasPrefix(env, "COHUB_") {
