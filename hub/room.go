@@ -374,15 +374,25 @@ func eventHead(b []byte) (busHead, bool) {
 		return busHead{}, false
 	}
 	j := bytes.IndexByte(typ, '"')
-	if j < 0 {
-		return busHead{}, false
+	if j < 0 || bytes.IndexByte(typ[:j], '\\') >= 0 {
+		return busHead{}, false // an escaped type is read in full
 	}
 	return busHead{Seq: seq, Type: string(typ[:j])}, true
 }
 
+// readHead reads what routes a bus message: the head of a logged event
+// when it has one, else the whole message.
+func readHead(payload []byte) (busHead, bool) {
+	if h, ok := eventHead(payload); ok {
+		return h, true
+	}
+	var h busHead
+	return h, json.Unmarshal(payload, &h) == nil
+}
+
 func (r *room) onBus(payload []byte) {
-	h, ok := eventHead(payload)
-	if !ok && json.Unmarshal(payload, &h) != nil {
+	h, ok := readHead(payload)
+	if !ok {
 		return
 	}
 	switch {
@@ -596,7 +606,9 @@ func (r *room) check(what string) {
 }
 
 func eventFrame(topic string, seq int64, payload []byte) []byte {
-	return fmt.Appendf(nil, `{"op":"event","topic":%q,"seq":%d,"data":%s}`, topic, seq, payload)
+	// %q quotes the Go way (\x7f, \a), which is not JSON.
+	t, _ := json.Marshal(topic)
+	return fmt.Appendf(nil, `{"op":"event","topic":%s,"seq":%d,"data":%s}`, t, seq, payload)
 }
 
 // deliver sends one event to every local subscriber that has not had it,
