@@ -656,3 +656,25 @@ func TestTwoNodesOnRedis(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigFiles(t *testing.T) {
+	none := func(string) string { return "" }
+	cfg, err := parseConfig(nil, none)
+	if err != nil || cfg.blobURL() != "mem://" || cfg.MaxUpload != 10<<20 {
+		t.Fatalf("defaults: %q %d %v", cfg.blobURL(), cfg.MaxUpload, err)
+	}
+	cfg, err = parseConfig([]string{"--blob-url", "file:///var/lib/cohub/blobs", "--max-upload", "512KiB"}, none)
+	if err != nil || cfg.blobURL() != "file:///var/lib/cohub/blobs" || cfg.MaxUpload != 512<<10 {
+		t.Fatalf("flags: %q %d %v", cfg.blobURL(), cfg.MaxUpload, err)
+	}
+	for _, bad := range []string{"0", "10 MB", "-1MiB", "2GiB", "100"} {
+		if _, err := parseConfig([]string{"--max-upload", bad}, none); err == nil || !strings.Contains(err.Error(), "--max-upload") {
+			t.Errorf("--max-upload %q: %v", bad, err)
+		}
+	}
+	// A blob URL Cohub cannot open stops it at start, naming the flag.
+	cfg, _ = parseConfig([]string{"--blob-url", "ftp://files"}, none)
+	if _, err := openBlobs(t.Context(), cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "--blob-url") {
+		t.Fatalf("ftp:// opened: %v", err)
+	}
+}
