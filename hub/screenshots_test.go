@@ -114,9 +114,14 @@ func TestScreenshots(t *testing.T) {
 
 	cust.do("read the agreement", chromedp.Click(tid("task-open")), chromedp.WaitVisible(tid("pdf", `[data-rendered="1"]`)))
 	cust.draw(tid("sig-pad"))
-	cust.do("show the signature", chromedp.ScrollIntoView(tid("task-sign")))
+	cust.js(`(document.querySelector('[data-testid="pdf"]').scrollIntoView({block: "start"}), window.scrollBy(0, -56), "ok")`)
 	browsertest.Screenshot(t, cust.ctx, filepath.Join(dir, "customer-sign.png"))
-	cust.do("sign", chromedp.Click(tid("task-sign")), chromedp.WaitVisible(tid("download-signed")))
+	cust.tap(tid("task-sign"))
+	cust.do("signed", chromedp.WaitVisible(tid("download-signed")))
+	cust.tap(tid("show-signed"))
+	cust.do("the signed copy's last page", chromedp.WaitVisible(tid("pdf", `[data-rendered="3"]`)))
+	cust.js(`(document.querySelector('[data-testid="pdf"] .pdf-nav').scrollIntoView({block: "center"}), "ok")`)
+	browsertest.Screenshot(t, cust.ctx, filepath.Join(dir, "customer-signed.png"))
 	agent.do("the files", chromedp.KeyEvent("\x1b"), chromedp.WaitVisible(tid("asset", `[data-kind="signed"]`)),
 		chromedp.Click(tid("audit", " summary")), chromedp.ScrollIntoView(tid("assets")))
 	browsertest.Screenshot(t, agent.ctx, filepath.Join(dir, "console-files.png"))

@@ -56,7 +56,7 @@ export function DownloadButton({ link, sid, asset, name, label, testid }) {
 }
 
 // Pdf shows a PDF page by page, sized to the page's width.
-function Pdf({ link, sid, asset, title }) {
+function Pdf({ link, sid, asset, title, last }) {
   const [doc, setDoc] = useState(null);
   const [page, setPage] = useState(1);
   const [error, setError] = useState("");
@@ -70,7 +70,10 @@ function Pdf({ link, sid, asset, title }) {
         pdfjs.GlobalWorkerOptions.workerSrc = "/vendor/pdf.worker.js";
         const data = new Uint8Array(await (await fetchAsset(link, sid, asset)).arrayBuffer());
         const d = await pdfjs.getDocument({ data, verbosity: 0, enableXfa: false }).promise;
-        if (!stop) { setDoc(d); }
+        if (!stop) {
+          if (last) { setPage(d.numPages); }
+          setDoc(d);
+        }
       } catch (e) {
         if (!stop) { setError(e instanceof ApiError ? plainError(e) : "The document could not be opened. Please tell your agent."); }
       }
@@ -364,6 +367,21 @@ export function TaskWork({ t, link, sid, name, max, onDone }) {
   return null;
 }
 
+// SignedCopy offers the signed copy: shown in the page (its last page,
+// where the signature is) and as a download.
+function SignedCopy({ t, link, sid, asset, by }) {
+  const [show, setShow] = useState(false);
+  return html`<div class="c-outcome"><p>Signed by ${by || "you"}.</p>
+    ${asset && html`<div class="row-actions">
+      <button type="button" class="btn" data-testid="show-signed" aria-expanded=${show ? "true" : "false"}
+        onClick=${() => setShow(!show)}>${show ? "Hide the signed copy" : "Show the signed copy"}</button>
+      <${DownloadButton} link=${link} sid=${sid} asset=${asset} name=${"signed-" + t.title + ".pdf"}
+        label="Download" testid="download-signed" />
+    </div>`}
+    ${show && html`<${Pdf} link=${link} sid=${sid} asset=${asset} title=${"Signed copy of " + t.title} last=${true} />`}
+  </div>`;
+}
+
 // TaskOutcome says what a completed task kept, with its download.
 export function TaskOutcome({ t, link, sid }) {
   let result = {};
@@ -371,9 +389,7 @@ export function TaskOutcome({ t, link, sid }) {
   const asset = (t.assets || [])[0];
   switch (t.kind) {
   case "sign":
-    return html`<div class="c-outcome"><p>Signed by ${result.signed_by || "you"}.</p>
-      ${asset && html`<${DownloadButton} link=${link} sid=${sid} asset=${asset} name=${"signed-" + t.title + ".pdf"}
-        label="Download the signed copy" testid="download-signed" />`}</div>`;
+    return html`<${SignedCopy} t=${t} link=${link} sid=${sid} asset=${asset} by=${result.signed_by} />`;
   case "upload":
     return html`<p class="c-outcome">Sent: ${result.file || "your file"}.</p>`;
   case "form":
