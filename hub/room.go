@@ -397,6 +397,10 @@ func (r *room) onBus(payload []byte) {
 // flush delivers pending events in seq order; a gap is read from the log.
 func (r *room) flush() {
 	r.deliverReady()
+	if len(r.pending) > 0 && skipGaps {
+		r.lastSeq = r.lowestPending() - 1
+		r.deliverReady()
+	}
 	if len(r.pending) > 0 {
 		r.fetch(r.lowestPending() - 1)
 	}
@@ -427,7 +431,7 @@ func (r *room) lowestPending() int64 {
 // fetch reads the log after lastSeq up to upTo, aside.
 func (r *room) fetch(upTo int64) {
 	from := r.lastSeq
-	if upTo <= from {
+	if upTo <= from || skipGaps {
 		return
 	}
 	r.aside("fetch", func(ctx context.Context) any {

@@ -4,12 +4,9 @@
 package redistest
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,14 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/internal/redisproc"
 	"github.com/redis/go-redis/v9"
 )
 
 // Server is a redis-server process owned by a test.
 type Server struct {
-	Addr string
-	dir  string
-	cmd  *exec.Cmd
+	Addr    string
+	proc    *redisproc.Proc
+	persist bool
+	extra   []string
 }
 
 var (
@@ -109,99 +108,24 @@ func StartCluster(t testing.TB) *Server {
 }
 
 // Stop kills the server; its data survives in its folder for Restart.
-func (s *Server) Stop() {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
-	s.cmd = nil
-}
+func (s *Server) Stop() { s.proc.Stop(syscall.SIGKILL) }
 
 // Restart starts the server again on the same port and folder.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
-	s.Stop()
-	ns, err := start(s.dir, s.Addr, true)
-	if err != nil {
+	if err := s.proc.Restart(syscall.SIGKILL, 0, s.persist, s.extra...); err != nil {
 		t.Fatalf("restart redis: %v", err)
 	}
-	s.cmd = ns.cmd
 }
 
 // start runs redis-server in dir; persist keeps an fsynced append-only
 // file so that a restart finds every write.
 func start(dir, addr string, persist bool, extra ...string) (*Server, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return nil, fmt.Errorf("redis-server not found: %w", err)
-	}
-	if addr == "" {
-		if addr, err = freeAddr(); err != nil {
-			return nil, err
-		}
-	}
-	_, port, _ := net.SplitHostPort(addr)
-	aof := "no"
-	if persist {
-		aof = "yes"
-	}
-	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", aof, "--appendfsync", "always"}, extra...)
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
+	p, err := redisproc.Start(dir, addr, persist, extra...)
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	if err := waitReady(out); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, err
-	}
-	go drain(out)
-	return &Server{Addr: addr, dir: dir, cmd: cmd}, nil
-}
-
-func waitReady(out interface{ Read([]byte) (int, error) }) error {
-	done := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "Ready to accept connections") {
-				done <- nil
-				return
-			}
-		}
-		done <- fmt.Errorf("redis-server exited before it was ready")
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("redis-server not ready after 10s")
-	}
-}
-
-func drain(out interface{ Read([]byte) (int, error) }) {
-	buf := make([]byte, 4096)
-	for {
-		if _, err := out.Read(buf); err != nil {
-			return
-		}
-	}
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return &Server{Addr: p.Addr, proc: p, persist: persist, extra: extra}, nil
 }
 
 func unavailable(t testing.TB, err error) {

@@ -1,0 +1,137 @@
+// Package redisproc runs a redis-server process on loopback: for tests
+// (internal/redistest) and the soak (internal/soak), which stop and start
+// it on purpose.
+package redisproc
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Proc is one redis-server.
+type Proc struct {
+	Addr string
+	Dir  string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// Start runs redis-server with its data and its log (redis.log) in dir,
+// on addr (empty: a free port). With persist, every write goes to an append-only file fsynced
+// at once, so a restart, even after a kill, finds every acknowledged
+// write. extra are more redis-server arguments.
+func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redis-server not found: %w", err)
+	}
+	if addr == "" {
+		if addr, err = FreeAddr(); err != nil {
+			return nil, err
+		}
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	aof := "no"
+	if persist {
+		aof = "yes"
+	}
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", dir,
+		"--save", "", "--appendonly", aof, "--appendfsync", "always"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "redis.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
+		return nil, err
+	}
+	if err := waitReady(out, logf); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, err
+	}
+	return &Proc{Addr: addr, Dir: dir, cmd: cmd}, nil
+}
+
+// Stop signals the server (SIGTERM shuts it down cleanly, SIGKILL does
+// not) and waits for it to exit.
+func (p *Proc) Stop(sig syscall.Signal) {
+	p.mu.Lock()
+	cmd := p.cmd
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	_ = cmd.Wait()
+}
+
+// Restart stops the server with sig, waits pause, and starts it again on
+// the same address and data.
+func (p *Proc) Restart(sig syscall.Signal, pause time.Duration, persist bool, extra ...string) error {
+	p.Stop(sig)
+	time.Sleep(pause) // the outage itself
+	n, err := Start(p.Dir, p.Addr, persist, extra...)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.cmd = n.cmd
+	p.mu.Unlock()
+	return nil
+}
+
+// waitReady copies the server's output to its log until it accepts
+// connections, and after, so the server never blocks on a full pipe. A
+// server loading a long append-only file on a busy machine takes a while.
+func waitReady(out io.Reader, log io.WriteCloser) error {
+	done := make(chan error, 1)
+	go func() {
+		defer log.Close()
+		sc := bufio.NewScanner(out)
+		ready := false
+		for sc.Scan() {
+			_, _ = fmt.Fprintln(log, sc.Text())
+			if !ready && strings.Contains(sc.Text(), "Ready to accept connections") {
+				ready = true
+				done <- nil
+			}
+		}
+		if !ready {
+			done <- fmt.Errorf("redis-server exited before it was ready")
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(60 * time.Second):
+		return fmt.Errorf("redis-server not ready after 60s")
+	}
+}
+
+// FreeAddr is a loopback address with a port free at the time of asking.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}

@@ -1,0 +1,122 @@
+package soak
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"time"
+)
+
+// Fault kinds the nemesis can use.
+var FaultKinds = []string{"cut", "delay", "blackhole", "half-open", "kill", "term", "redis-restart", "redis-kill", "away"}
+
+// nemesis breaks things one at a time on a seeded schedule: the same
+// seed gives the same faults in the same order, with the same gaps.
+type nemesis struct {
+	c       *Cluster
+	rng     *rand.Rand
+	kinds   []string
+	rooms   []*Room
+	clients map[*Participant]*client
+	ttl     time.Duration
+	grace   time.Duration
+	faults  []Fault
+	logf    func(format string, args ...any)
+}
+
+// run applies faults until the deadline, leaving everything healed.
+func (n *nemesis) run(ctx context.Context, until time.Time) error {
+	for {
+		sleep(ctx, n.between(2*time.Second, 5*time.Second))
+		if ctx.Err() != nil || time.Now().Add(n.longest()).After(until) {
+			return ctx.Err()
+		}
+		kind := n.kinds[n.rng.IntN(len(n.kinds))]
+		f, err := n.apply(ctx, kind)
+		if err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		n.faults = append(n.faults, f)
+		n.logf("fault %-13s %-24s %s", f.Kind, f.Target, f.To.Sub(f.From).Round(time.Millisecond))
+	}
+}
+
+// longest bounds a fault's length, so none outlasts the schedule.
+func (n *nemesis) longest() time.Duration { return n.ttl + n.grace + 5*time.Second }
+
+func (n *nemesis) between(a, b time.Duration) time.Duration {
+	return a + time.Duration(n.rng.Int64N(int64(b-a)+1))
+}
+
+func (n *nemesis) apply(ctx context.Context, kind string) (Fault, error) {
+	f := Fault{Kind: kind, From: time.Now()}
+	var err error
+	switch kind {
+	case "cut", "blackhole", "half-open", "delay":
+		err = n.link(ctx, &f)
+	case "kill", "term":
+		err = n.restartNode(ctx, &f)
+	case "redis-restart", "redis-kill":
+		err = n.restartRedis(&f)
+	case "away":
+		n.away(ctx, &f)
+	}
+	f.To = time.Now()
+	return f, err
+}
+
+// link troubles one node's link to Redis for at most half the presence
+// TTL. A node refreshes its liveness every third of the TTL and is taken
+// for dead a TTL after its last refresh, so a node cut off for more than
+// two thirds of it may rightly be reaped, its customers shown offline:
+// that is the promise for a dead node, judged by the away fault.
+func (n *nemesis) link(ctx context.Context, f *Fault) error {
+	node := n.c.Nodes[n.rng.IntN(len(n.c.Nodes))]
+	f.Target = fmt.Sprintf("node %d", node.Index)
+	mode, delay := f.Kind, time.Duration(0)
+	if f.Kind == "delay" {
+		mode, delay = ModeForward, n.between(50*time.Millisecond, 400*time.Millisecond)
+		f.Target += fmt.Sprintf(" +%s", delay)
+	}
+	node.Proxy.Set(mode, delay)
+	sleep(ctx, n.between(time.Second, n.ttl/2))
+	node.Proxy.Set(ModeForward, 0)
+	return nil
+}
+
+// restartNode kills (or terminates) a node and starts it again after a
+// moment; its clients move to other nodes meanwhile.
+func (n *nemesis) restartNode(ctx context.Context, f *Fault) error {
+	node := n.c.Nodes[n.rng.IntN(len(n.c.Nodes))]
+	f.Target = fmt.Sprintf("node %d", node.Index)
+	sig := syscall.SIGKILL
+	if f.Kind == "term" {
+		sig = syscall.SIGTERM
+	}
+	n.c.Stop(node, sig)
+	sleep(ctx, n.between(500*time.Millisecond, 3*time.Second))
+	return n.c.Start(ctx, node)
+}
+
+// restartRedis stops Redis (cleanly, or killed: its fsynced log keeps
+// every acknowledged write either way) and starts it on the same data
+// after a moment.
+func (n *nemesis) restartRedis(f *Fault) error {
+	f.Target = "redis"
+	sig := syscall.SIGTERM
+	if f.Kind == "redis-kill" {
+		sig = syscall.SIGKILL
+	}
+	return n.c.Redis.Restart(sig, n.between(200*time.Millisecond, 2*time.Second), true)
+}
+
+// away sends one room's customer away for longer than the TTL and the
+// grace: the agent must be told, within them.
+func (n *nemesis) away(ctx context.Context, f *Fault) {
+	r := n.rooms[n.rng.IntN(len(n.rooms))]
+	f.Room, f.Target = r.ID, "customer of "+r.ID
+	gone := n.ttl + n.grace + 3*time.Second
+	n.clients[r.Customer].leave(gone)
+	sleep(ctx, gone)
+}

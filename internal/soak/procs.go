@@ -1,0 +1,185 @@
+package soak
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/cohub/cohub/internal/redisproc"
+)
+
+// Build compiles the cohub binary from the module at root into dir; with
+// broken, gap filling is compiled out (the soakbroken tag), the build the
+// checker must catch.
+func Build(ctx context.Context, root, dir string, broken bool) (string, error) {
+	bin := filepath.Join(dir, "cohub")
+	args := []string{"build", "-o", bin}
+	if broken {
+		args = append(args, "-tags", "soakbroken")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/cohub")...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build cohub: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// Options shape a cluster.
+type Options struct {
+	Bin         string // the cohub binary
+	Dir         string // working folder: Redis data and node logs
+	Nodes       int
+	PresenceTTL time.Duration
+	LeaveGrace  time.Duration
+}
+
+// Soak identity: one admin who creates the sessions and is every room's
+// agent.
+const (
+	AdminEmail    = "soak@example.org"
+	adminPassword = "soak-password-2026"
+	secret        = "soak-link-secret-0123456789"
+)
+
+// Cluster is a Redis (an fsynced append-only file: a restart, even after
+// a kill, loses nothing acknowledged) and N cohub nodes, each talking to
+// Redis through its own fault proxy.
+type Cluster struct {
+	opt   Options
+	Redis *redisproc.Proc
+	Nodes []*Node
+}
+
+// Node is one cohub process.
+type Node struct {
+	Index int
+	Addr  string
+	Proxy *Proxy
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	log *os.File
+}
+
+// URL is the node's base URL.
+func (n *Node) URL() string { return "http://" + n.Addr }
+
+// StartCluster starts Redis and the nodes and waits until every node is
+// ready.
+func StartCluster(ctx context.Context, opt Options) (*Cluster, error) {
+	r, err := redisproc.Start(opt.Dir, "", true)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{opt: opt, Redis: r}
+	for i := range opt.Nodes {
+		n, err := c.newNode(i)
+		if err == nil {
+			err = c.Start(ctx, n)
+		}
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	return c, nil
+}
+
+func (c *Cluster) newNode(i int) (*Node, error) {
+	addr, err := redisproc.FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p, err := NewProxy(c.Redis.Addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Node{Index: i, Addr: addr, Proxy: p}, nil
+}
+
+// Start runs the node's process and waits for /readyz.
+func (c *Cluster) Start(ctx context.Context, n *Node) error {
+	logf, err := os.OpenFile(filepath.Join(c.opt.Dir, fmt.Sprintf("node-%d.log", n.Index)), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(c.opt.Bin, "--addr", n.Addr, "--redis", "redis://"+n.Proxy.Addr(),
+		"--secret", secret, "--public-url", n.URL(), "--admin-email", AdminEmail, "--admin-password", adminPassword,
+		"--demo=false", "--log-format", "json", "--log-level", "warn",
+		"--presence-ttl", c.opt.PresenceTTL.String(), "--leave-grace", c.opt.LeaveGrace.String())
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		_ = logf.Close()
+		return err
+	}
+	n.mu.Lock()
+	n.cmd, n.log = cmd, logf
+	n.mu.Unlock()
+	return waitReady(ctx, n.URL()+"/readyz", time.Minute)
+}
+
+// Stop signals the node (SIGKILL or SIGTERM) and waits for it to exit.
+func (c *Cluster) Stop(n *Node, sig syscall.Signal) {
+	n.mu.Lock()
+	cmd, logf := n.cmd, n.log
+	n.cmd, n.log = nil, nil
+	n.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(sig)
+	_ = cmd.Wait()
+	_ = logf.Close()
+}
+
+// Close stops everything.
+func (c *Cluster) Close() {
+	for _, n := range c.Nodes {
+		c.Stop(n, syscall.SIGKILL)
+		n.Proxy.Close()
+	}
+	c.Redis.Stop(syscall.SIGKILL)
+}
+
+// URLs lists the nodes' base URLs in node order.
+func (c *Cluster) URLs() []string {
+	var out []string
+	for _, n := range c.Nodes {
+		out = append(out, n.URL())
+	}
+	return out
+}
+
+// waitReady polls a readiness URL: a process that just started has no
+// event to await but its port.
+func waitReady(ctx context.Context, url string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		res, err := http.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s: %v", url, limit, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
