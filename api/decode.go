@@ -164,7 +164,12 @@ func validDuration(v any) bool {
 	return d.UnmarshalJSON(b) == nil
 }
 
+// joinPath names key k of the object at path. The empty key is named
+// `""`, so that no field is named by an empty path.
 func joinPath(path, k string) string {
+	if k == "" {
+		k = `""`
+	}
 	if path == "" {
 		return k
 	}

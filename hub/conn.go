@@ -371,9 +371,9 @@ func refOf(msg []byte) string {
 }
 
 func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
-	var f inFrame
-	if typ != websocket.MessageText || json.Unmarshal(msg, &f) != nil {
-		c.reply(refOf(msg), frameError{Code: codeBadFrame, Message: "a frame is one JSON object in a text message"})
+	f, err := decodeFrame(typ, msg)
+	if err != nil {
+		c.reply(refOf(msg), err)
 		return
 	}
 	if !allowed {

@@ -68,6 +68,16 @@ type cluster struct {
 	dropPublish atomic.Bool
 	// svcCfg, when set, adjusts every node's service settings.
 	svcCfg func(*rooms.Config)
+	// topo, when set, is the Redis the nodes use instead of one server.
+	topo *redisTopo
+}
+
+// redisTopo is a Redis topology other than one server: Sentinel, Cluster.
+type redisTopo struct {
+	// dial connects a node (named, so tests can find its connections).
+	dial     func(name string) redis.UniversalClient
+	sharded  bool
+	replicas int // a commit waits for this many replicas
 }
 
 type testNode struct {
@@ -92,9 +102,18 @@ func newCluster(t testing.TB, backend string, n int, cfg Config) *cluster {
 // newClusterWith is newCluster with the nodes' service settings adjusted.
 func newClusterWith(t testing.TB, backend string, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
 	t.Helper()
-	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg}
+	return newClusterOn(t, backend, nil, n, cfg, svcCfg)
+}
+
+// newClusterOn is newClusterWith on a Redis topology (topo nil: one
+// server started for the test).
+func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
+	t.Helper()
+	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg, topo: topo}
 	if backend == "redis" {
-		c.redis = redistest.Start(t)
+		if topo == nil {
+			c.redis = redistest.Start(t)
+		}
 		c.prefix = "cohub:"
 		rdb := c.client()
 		c.outbox = notify.NewRedisOutbox(rdb, c.prefix, 1000)
@@ -124,10 +143,14 @@ func (c *cluster) addNode() *testNode {
 	nodeID := "node" + string(rune('1'+len(c.nodes)))
 	metrics := NewMetrics()
 	if c.backend == "redis" {
-		tn.rdb = c.client()
-		rs := rooms.NewRedisStore(tn.rdb, c.prefix, rooms.RedisOptions{})
+		tn.rdb = c.clientNamed(nodeID)
+		var topo redisTopo
+		if c.topo != nil {
+			topo = *c.topo
+		}
+		rs := rooms.NewRedisStore(tn.rdb, c.prefix, rooms.RedisOptions{Sharded: topo.sharded, MinReplicas: topo.replicas})
 		store = rs
-		bus = NewRedisBus(tn.rdb, RedisBusOptions{Prefix: c.prefix, Channel: rs.Channel, Node: nodeID,
+		bus = NewRedisBus(tn.rdb, RedisBusOptions{Prefix: c.prefix, Sharded: topo.sharded, Channel: rs.Channel, Node: nodeID,
 			ProbeEvery: 500 * time.Millisecond, Metrics: metrics}, zerolog.Nop())
 		tracker = presence.NewRedis(tn.rdb, c.prefix)
 	} else {
@@ -170,7 +193,14 @@ func (c *cluster) gate() {
 }
 
 // client is a new connection pool to the cluster's Redis.
-func (c *cluster) client() redis.UniversalClient {
+func (c *cluster) client() redis.UniversalClient { return c.clientNamed("") }
+
+func (c *cluster) clientNamed(name string) redis.UniversalClient {
+	if c.topo != nil {
+		rdb := c.topo.dial(name)
+		c.t.Cleanup(func() { _ = rdb.Close() })
+		return rdb
+	}
 	rdb := redis.NewClient(&redis.Options{Addr: c.redis.Addr})
 	c.t.Cleanup(func() { _ = rdb.Close() })
 	return rdb

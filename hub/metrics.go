@@ -11,6 +11,7 @@ type Metrics struct {
 	SlowClosed   prometheus.Counter
 	Overloaded   prometheus.Counter
 	GapsFilled   prometheus.Counter
+	EpochMoves   prometheus.Counter
 	RedisErrors  prometheus.Counter
 	PresenceTook prometheus.Histogram
 }
@@ -39,6 +40,9 @@ func NewMetrics() *Metrics {
 		GapsFilled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cohub_room_gap_events_filled_total", Help: "Room events read from the log because pub/sub did not bring them.",
 		}),
+		EpochMoves: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cohub_room_epoch_moves_total", Help: "Rooms whose log began a new epoch (lost or gone backwards) while live here.",
+		}),
 		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cohub_hub_redis_errors_total", Help: "Redis errors seen by the bus and presence.",
 		}),
@@ -53,5 +57,5 @@ func NewMetrics() *Metrics {
 // Register adds the series to a registry (the one /metrics serves).
 func (m *Metrics) Register(reg prometheus.Registerer) {
 	reg.MustRegister(m.Connections, m.Rooms, m.FramesIn, m.FramesOut, m.SlowClosed, m.Overloaded,
-		m.GapsFilled, m.RedisErrors, m.PresenceTook)
+		m.GapsFilled, m.EpochMoves, m.RedisErrors, m.PresenceTook)
 }

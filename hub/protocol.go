@@ -1,9 +1,12 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/coder/websocket"
 
 	"github.com/cohub/cohub/rooms"
 )
@@ -25,6 +28,20 @@ type inFrame struct {
 	Since *int64          `json:"since"`
 	Epoch string          `json:"epoch"`
 	Data  json.RawMessage `json:"data"`
+}
+
+// errBadFrame answers what is not a client frame.
+var errBadFrame = frameError{Code: codeBadFrame, Message: "a frame is one JSON object in a text message"}
+
+// decodeFrame reads a client frame. encoding/json takes null for an
+// empty struct; a frame is an object.
+func decodeFrame(typ websocket.MessageType, msg []byte) (inFrame, error) {
+	var f inFrame
+	if typ != websocket.MessageText || !bytes.HasPrefix(bytes.TrimLeft(msg, " \t\r\n"), []byte("{")) ||
+		json.Unmarshal(msg, &f) != nil {
+		return inFrame{}, errBadFrame
+	}
+	return f, nil
 }
 
 // outFrame is a server frame.

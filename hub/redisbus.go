@@ -13,10 +13,13 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// RedisBus is the bus across nodes: Redis pub/sub (sharded pub/sub on
-// Redis Cluster, one subscriber connection per room there because a
-// shard channel lives on its slot's node). The node's own probe channel
-// proves the subscriber still delivers.
+// RedisBus is the bus across nodes: Redis pub/sub on one subscriber
+// connection; on Redis Cluster, sharded pub/sub on one subscriber
+// connection per master, carrying every room whose slot that master
+// serves (a shard channel lives on its slot's master), so a node holds as
+// many subscriber connections as the cluster has masters, however many
+// rooms it serves. The node's own probe channel proves the subscriber
+// still delivers.
 type RedisBus struct {
 	rdb     redis.UniversalClient
 	prefix  string
@@ -32,7 +35,11 @@ type RedisBus struct {
 	h      Handler
 	topics map[string]string // channel -> topic
 	shared *redis.PubSub
-	shards map[string]*redis.PubSub // channel -> its own subscriber (sharded)
+	// sharded: the subscriber connection of each master, by address, and
+	// where each channel is subscribed (none while it waits for a place)
+	shards map[string]*shard
+	where  map[string]*shard
+	kick   chan struct{} // wakes placeLoop: channels wait for a place
 	// waiters are Subscribe calls waiting for Redis to confirm a channel
 	waiters map[string][]chan struct{}
 
@@ -63,7 +70,8 @@ func NewRedisBus(rdb redis.UniversalClient, opts RedisBusOptions, log zerolog.Lo
 	return &RedisBus{
 		rdb: rdb, prefix: opts.Prefix, sharded: opts.Sharded, channel: opts.Channel,
 		probeCh: opts.Prefix + "probe:" + opts.Node, every: opts.ProbeEvery, log: log, metrics: opts.Metrics,
-		topics: map[string]string{}, shards: map[string]*redis.PubSub{}, waiters: map[string][]chan struct{}{},
+		topics: map[string]string{}, waiters: map[string][]chan struct{}{},
+		shards: map[string]*shard{}, where: map[string]*shard{}, kick: make(chan struct{}, 1),
 	}
 }
 
@@ -79,9 +87,13 @@ func (b *RedisBus) Start(ctx context.Context, h Handler) {
 	b.mu.Lock()
 	b.ctx, b.h = ctx, h
 	b.topics[b.probeCh] = ""
-	b.connectLocked(ctx, false)
+	subs := b.connectLocked(ctx, false)
 	b.mu.Unlock()
+	sendAll(subs)
 	go b.probeLoop(ctx)
+	if b.sharded {
+		go b.placeLoop(ctx)
+	}
 }
 
 func (b *RedisBus) probeLoop(ctx context.Context) {
@@ -98,8 +110,9 @@ func (b *RedisBus) probeLoop(ctx context.Context) {
 	}
 }
 
-// connectLocked opens fresh subscribers for every topic.
-func (b *RedisBus) connectLocked(ctx context.Context, again bool) {
+// connectLocked opens fresh subscribers for every topic; sharded, it
+// returns the subscribes to send once b.mu is released.
+func (b *RedisBus) connectLocked(ctx context.Context, again bool) []subscribe {
 	if !b.sharded {
 		b.shared = b.rdb.Subscribe(ctx)
 		chans := make([]string, 0, len(b.topics))
@@ -108,31 +121,19 @@ func (b *RedisBus) connectLocked(ctx context.Context, again bool) {
 		}
 		b.noteErr(b.shared.Subscribe(ctx, chans...))
 		go b.receive(b.shared, again)
-		return
+		return nil
 	}
+	subs := make([]subscribe, 0, len(b.topics))
 	for ch := range b.topics {
-		b.openShardLocked(ctx, ch, again)
+		subs = append(subs, b.placeLocked(ctx, ch, again))
 	}
-}
-
-func (b *RedisBus) openShardLocked(ctx context.Context, ch string, again bool) {
-	ps := b.rdb.SSubscribe(ctx)
-	b.noteErr(ps.SSubscribe(ctx, ch))
-	b.shards[ch] = ps
-	go b.receive(ps, again)
+	return subs
 }
 
 func (b *RedisBus) closeAll() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.shared != nil {
-		_ = b.shared.Close()
-		b.shared = nil
-	}
-	for ch, ps := range b.shards {
-		_ = ps.Close()
-		delete(b.shards, ch)
-	}
+	b.closeLocked()
 }
 
 // receive delivers one subscriber's messages. After an error go-redis
@@ -220,8 +221,12 @@ func (b *RedisBus) probe(ctx context.Context) {
 		b.log.Warn().Msg("bus probe did not come back; reconnecting the subscriber")
 		b.mu.Lock()
 		b.closeLocked()
-		b.connectLocked(ctx, true)
+		subs := b.connectLocked(ctx, true)
 		b.mu.Unlock()
+		sendAll(subs)
+	}
+	if b.sharded {
+		b.checkPlaces(ctx)
 	}
 	// Sent aside: a publish stuck on a stalled server must not stop the
 	// next check from noticing.
@@ -235,10 +240,10 @@ func (b *RedisBus) probe(ctx context.Context) {
 func (b *RedisBus) closeLocked() {
 	if b.shared != nil {
 		_ = b.shared.Close()
+		b.shared = nil
 	}
-	for ch, ps := range b.shards {
-		_ = ps.Close()
-		delete(b.shards, ch)
+	for _, sh := range b.shards {
+		b.dropShardLocked(sh)
 	}
 }
 
@@ -248,11 +253,21 @@ func nonce() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Ready is an error while the probe is not coming back.
+// Ready is an error while the probe is not coming back, or (sharded)
+// while a channel waits for its master's subscriber.
 func (b *RedisBus) Ready() error {
 	b.probeMu.Lock()
-	defer b.probeMu.Unlock()
-	return b.unhealthy
+	err := b.unhealthy
+	b.probeMu.Unlock()
+	if err == nil && b.sharded {
+		b.mu.Lock()
+		waiting := len(b.topics) - len(b.where)
+		b.mu.Unlock()
+		if waiting > 0 {
+			err = fmt.Errorf("bus: %d channels wait for their master's subscriber", waiting)
+		}
+	}
+	return err
 }
 
 // Subscribe adds a topic to this node's subscriber and waits (briefly)
@@ -265,16 +280,20 @@ func (b *RedisBus) Subscribe(ctx context.Context, topic string) error {
 	b.topics[ch] = topic
 	b.waiters[ch] = append(b.waiters[ch], confirmed)
 	var err error
+	var sub subscribe
 	running := true
 	switch {
 	case b.sharded && b.ctx != nil:
-		b.openShardLocked(b.ctx, ch, false)
+		sub = b.placeLocked(b.ctx, ch, false)
 	case b.shared != nil:
 		err = b.shared.Subscribe(ctx, ch)
 	default:
 		running = false // Run subscribes every topic when it starts
 	}
 	b.mu.Unlock()
+	if sub != nil {
+		sub() // a failure waits for placeLoop, which the confirmation follows
+	}
 	if err != nil {
 		b.noteErr(err)
 		// go-redis keeps the channel and subscribes it on reconnect.
@@ -309,14 +328,18 @@ var errBus = errors.New("bus unavailable")
 func (b *RedisBus) Unsubscribe(ctx context.Context, topic string) {
 	ch := b.channelOf(topic)
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	delete(b.topics, ch)
-	if ps := b.shards[ch]; ps != nil {
-		_ = ps.Close()
-		delete(b.shards, ch)
+	sh := b.where[ch]
+	if sh != nil {
+		delete(sh.chans, ch)
+		delete(b.where, ch)
 	}
 	if b.shared != nil {
 		b.noteErr(b.shared.Unsubscribe(ctx, ch))
+	}
+	b.mu.Unlock()
+	if sh != nil {
+		b.noteErr(sh.ps.SUnsubscribe(ctx, ch))
 	}
 }
 

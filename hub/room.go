@@ -132,6 +132,10 @@ type (
 		epoch string
 		err   error
 	}
+	rebased struct {
+		pos rooms.LogPosition
+		err error
+	}
 	loaded struct {
 		sess *rooms.Session
 		err  error
@@ -301,6 +305,8 @@ func (r *room) handle(m any) {
 		r.onFetched(m)
 	case logPos:
 		r.onLogPos(m)
+	case rebased:
+		r.onRebased(m)
 	case loaded:
 		r.onLoaded(m)
 	case presenceRead:
@@ -368,15 +374,25 @@ func eventHead(b []byte) (busHead, bool) {
 		return busHead{}, false
 	}
 	j := bytes.IndexByte(typ, '"')
-	if j < 0 {
-		return busHead{}, false
+	if j < 0 || bytes.IndexByte(typ[:j], '\\') >= 0 {
+		return busHead{}, false // an escaped type is read in full
 	}
 	return busHead{Seq: seq, Type: string(typ[:j])}, true
 }
 
+// readHead reads what routes a bus message: the head of a logged event
+// when it has one, else the whole message.
+func readHead(payload []byte) (busHead, bool) {
+	if h, ok := eventHead(payload); ok {
+		return h, true
+	}
+	var h busHead
+	return h, json.Unmarshal(payload, &h) == nil
+}
+
 func (r *room) onBus(payload []byte) {
-	h, ok := eventHead(payload)
-	if !ok && json.Unmarshal(payload, &h) != nil {
+	h, ok := readHead(payload)
+	if !ok {
 		return
 	}
 	switch {
@@ -482,14 +498,66 @@ func (r *room) onLogPos(m logPos) {
 	if !r.ready {
 		return // the first join sets the position
 	}
-	if m.epoch != r.epoch && m.epoch != "" && r.epoch != "" {
-		// The log was lost and begun again; clients rejoin with since
-		// and get recovered:false.
-		r.node.log.Warn().Str("session", r.id).Msg("room log epoch changed")
-		r.restart(0, m.epoch)
+	switch {
+	case r.epoch == "" && m.epoch != "":
+		r.epoch = m.epoch // the log began after the room did
+	case m.epoch != r.epoch && m.epoch != "":
+		// Another node began a new epoch (or the log was lost and begun
+		// again): what the room's clients hold is numbered in the old one.
+		r.moveTo(m.seq, m.epoch)
+		return
+	case m.seq < r.lastSeq:
+		// The log went backwards (a failover lost its last writes): its
+		// next commits would reuse numbers clients hold for other events.
+		r.rebase()
+		return
 	}
-	r.epoch = m.epoch
 	r.fetch(m.seq)
+}
+
+// rebase begins a new epoch of a log that went backwards, aside; the
+// first node to ask wins, and the others adopt its epoch.
+func (r *room) rebase() {
+	rb, ok := r.node.store.(rooms.LogRebaser)
+	if !ok {
+		return
+	}
+	epoch, seen := r.epoch, r.lastSeq
+	r.aside("rebase", func(ctx context.Context) any {
+		pos, err := rb.RebaseLog(ctx, r.id, epoch, seen)
+		return rebased{pos: pos, err: err}
+	})
+}
+
+func (r *room) onRebased(m rebased) {
+	r.finished("rebase")
+	if m.err != nil {
+		r.node.noteErr(m.err, "room log rebase")
+		time.AfterFunc(time.Second, func() { r.give(checkMsg{what: "log"}) })
+		return
+	}
+	if m.pos.Epoch != r.epoch {
+		r.moveTo(m.pos.Seq, m.pos.Epoch)
+		return
+	}
+	r.fetch(m.pos.Seq)
+}
+
+// moveTo takes the room to a new epoch of its log. Its clients hold
+// events numbered in the old one, so they are closed with 1012: they
+// rejoin with the since and epoch they hold, which the new epoch answers
+// with recovered:false (the transcript starts over), never with events
+// that reuse the numbers of others.
+func (r *room) moveTo(seq int64, epoch string) {
+	r.node.log.Warn().Str("session", r.id).Int64("log_seq", seq).Int64("room_seq", r.lastSeq).
+		Msg("room log began a new epoch; its clients rejoin")
+	r.node.metrics.EpochMoves.Inc()
+	r.restart(seq, epoch)
+	clear(r.pending) // numbered in the old epoch
+	r.expect = seq
+	for c := range r.subs {
+		c.close(closeRestarting, "room log epoch changed")
+	}
 }
 
 // restart takes the room to a log position without delivering what
@@ -538,7 +606,9 @@ func (r *room) check(what string) {
 }
 
 func eventFrame(topic string, seq int64, payload []byte) []byte {
-	return fmt.Appendf(nil, `{"op":"event","topic":%q,"seq":%d,"data":%s}`, topic, seq, payload)
+	// %q quotes the Go way (\x7f, \a), which is not JSON.
+	t, _ := json.Marshal(topic)
+	return fmt.Appendf(nil, `{"op":"event","topic":%s,"seq":%d,"data":%s}`, t, seq, payload)
 }
 
 // deliver sends one event to every local subscriber that has not had it,
@@ -739,7 +809,10 @@ func (r *room) typing(h busHead) {
 // delivered after the joiner's read, then live ones. The first join sets
 // the room's log position.
 func (r *room) join(m joinMsg) error {
-	if !r.ready || (m.epoch != r.epoch && m.epoch != "") {
+	switch {
+	case r.ready && r.epoch != "" && m.epoch != "" && m.epoch != r.epoch:
+		r.moveTo(m.head, m.epoch) // the joiner saw a new epoch first
+	case !r.ready || (m.epoch != r.epoch && m.epoch != ""):
 		r.restart(m.head, m.epoch)
 		r.flush()
 	}

@@ -3,6 +3,7 @@ package notify
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Vars fill an invitation template.
@@ -63,13 +64,16 @@ func InlineUnsafe(r rune) bool {
 }
 
 // Mask hides a customer contact for logs: "jane@example.com" →
-// "j***@example.com", "+14155550123" → "+1******0123".
+// "j***@example.com", "+14155550123" → "+1******0123". It counts
+// characters, not bytes: an address may start with "é".
 func Mask(contact string) string {
 	if at := strings.LastIndexByte(contact, '@'); at > 0 {
-		return contact[:1] + "***" + contact[at:]
+		_, first := utf8.DecodeRuneInString(contact)
+		return contact[:first] + "***" + contact[at:]
 	}
-	if len(contact) < 8 {
+	r := []rune(contact)
+	if len(r) < 8 {
 		return "***"
 	}
-	return contact[:2] + strings.Repeat("*", len(contact)-6) + contact[len(contact)-4:]
+	return string(r[:2]) + strings.Repeat("*", len(r)-6) + string(r[len(r)-4:])
 }

@@ -24,7 +24,7 @@ const (
 
 // Login checks a password and returns a new opaque login token.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (string, *Agent, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = agentEmail(email)
 	if len(email) > maxEmailLen || len(password) > maxPasswordLen {
 		return "", nil, ErrBadCredential
 	}
@@ -56,6 +56,10 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 	}
 	return token, a, nil
 }
+
+// agentEmail is the form an agent's email is kept and looked up in:
+// the sign-in finds the account whatever case the admin typed.
+func agentEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func (s *Service) countFailure(ctx context.Context, email, ip string) {
 	for _, key := range []string{"login:acct:" + email, "login:ip:" + ip} {
@@ -170,9 +174,9 @@ func (s *Service) UpdateAgent(ctx context.Context, id string, in AgentInput) (*A
 func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*Agent, error) {
 	f := fields{}
 	a := in.Agent
-	a.Email = strings.ToLower(strings.TrimSpace(a.Email))
+	a.Email = agentEmail(a.Email)
 	a.Name = strings.TrimSpace(a.Name)
-	if !validEmail(a.Email) || len(a.Email) > maxEmailLen {
+	if !validEmail(a.Email) {
 		f.add("email", "must be an email address")
 	}
 	if a.Name == "" || utf8.RuneCountInString(a.Name) > maxNameLen {

@@ -50,12 +50,18 @@ func CustomerCookie(sessionID string) string { return "cohub_customer_" + sessio
 // enough to pick the customer cookie; the link is checked where it counts.
 func LinkSessionID(link string) string {
 	id, _, _ := strings.Cut(link, ".")
-	for _, r := range id {
-		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return ""
-		}
+	if !validID(id) {
+		return ""
 	}
 	return id
+}
+
+// validID reports whether s can be an id the server gave: letters,
+// digits and underscores, as newID makes them.
+func validID(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
+	})
 }
 
 // pass is what one browser proved at a session's gates. Its token is
@@ -98,7 +104,8 @@ func (s *Service) signPass(sess *Session, p pass) string {
 
 // readPass checks a customer token in constant time; a missing, forged
 // or revoked one (another session, an older link generation) proves
-// nothing.
+// nothing. Only the spelling signPass writes counts: gates "ca" or "aa"
+// are not a pass the server gave.
 func (s *Service) readPass(sess *Session, token string) pass {
 	parts := strings.Split(token, ".")
 	if len(parts) != 4 || parts[0] != "v1" || parts[1] == "" {
@@ -107,7 +114,11 @@ func (s *Service) readPass(sess *Session, token string) pass {
 	if !hmac.Equal([]byte(parts[3]), []byte(s.passMAC(sess, parts[1], parts[2]))) {
 		return pass{}
 	}
-	return pass{browser: parts[1], auth: strings.Contains(parts[2], "a"), consent: strings.Contains(parts[2], "c")}
+	p := pass{browser: parts[1], auth: strings.Contains(parts[2], "a"), consent: strings.Contains(parts[2], "c")}
+	if p.gates() != parts[2] {
+		return pass{}
+	}
+	return p
 }
 
 func authRequired(s *Session) bool {

@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -194,18 +195,26 @@ func encodeCursor(c Cursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.Score, 10) + ":" + c.ID))
 }
 
+// errBadCursor is any cursor the server did not give.
+var errBadCursor = errors.New("bad cursor")
+
+// decodeCursor reads a cursor only in the form encodeCursor writes it:
+// base64 and integers have other spellings of the same value ("+5",
+// "05", line breaks, padding bits), and each would be a cursor this
+// server never gave.
 func decodeCursor(s string) (Cursor, error) {
 	if s == "" {
 		return Cursor{}, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return Cursor{}, err
+		return Cursor{}, errBadCursor
 	}
 	score, id, ok := strings.Cut(string(b), ":")
 	n, err := strconv.ParseInt(score, 10, 64)
-	if !ok || err != nil || id == "" {
-		return Cursor{}, fmt.Errorf("bad cursor")
+	c := Cursor{Score: n, ID: id}
+	if !ok || err != nil || id == "" || encodeCursor(c) != s {
+		return Cursor{}, errBadCursor
 	}
-	return Cursor{Score: n, ID: id}, nil
+	return c, nil
 }

@@ -27,8 +27,12 @@ type Link struct {
 // signLink makes the token "ID.GEN.EXP.SIG": readable claims and an
 // HMAC-SHA256 over them, so no lookup is needed to reject a forgery.
 func signLink(secret []byte, c LinkClaims) string {
-	body := fmt.Sprintf("%s.%d.%d", c.SessionID, c.Gen, c.Expires.Unix())
+	body := linkBody(c)
 	return body + "." + linkMAC(secret, body)
+}
+
+func linkBody(c LinkClaims) string {
+	return fmt.Sprintf("%s.%d.%d", c.SessionID, c.Gen, c.Expires.Unix())
 }
 
 func linkMAC(secret []byte, body string) string {
@@ -37,7 +41,10 @@ func linkMAC(secret []byte, body string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// parseLink checks the signature in constant time and returns the claims.
+// parseLink checks the signature in constant time and returns the
+// claims. A link has one spelling, the one signLink writes ("+1" or
+// "01" for 1 would be another link with the same claims), and names a
+// session id, the one LinkSessionID picks the customer cookie by.
 func parseLink(secret []byte, token string) (LinkClaims, error) {
 	i := strings.LastIndexByte(token, '.')
 	if i < 0 {
@@ -48,13 +55,14 @@ func parseLink(secret []byte, token string) (LinkClaims, error) {
 		return LinkClaims{}, ErrLinkInvalid
 	}
 	parts := strings.Split(body, ".")
-	if len(parts) != 3 {
+	if len(parts) != 3 || !validID(parts[0]) {
 		return LinkClaims{}, ErrLinkInvalid
 	}
 	gen, err1 := strconv.Atoi(parts[1])
 	exp, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil {
+	c := LinkClaims{SessionID: parts[0], Gen: gen, Expires: time.Unix(exp, 0).UTC()}
+	if err1 != nil || err2 != nil || linkBody(c) != body {
 		return LinkClaims{}, ErrLinkInvalid
 	}
-	return LinkClaims{SessionID: parts[0], Gen: gen, Expires: time.Unix(exp, 0).UTC()}, nil
+	return c, nil
 }

@@ -160,10 +160,13 @@ func millis(v any) int64 {
 // waits for nothing and passes through no other goroutine; a busy node
 // makes one round trip per batch instead of one per message.
 type pipeliner struct {
-	rdb     redis.UniversalClient
-	mu      sync.Mutex
-	pending []*scriptReq
-	senders int // pipelines in flight
+	rdb      redis.UniversalClient
+	replicas int           // replicas a pipeline's scripts must reach (WAIT); 0: no wait
+	wait     time.Duration // how long WAIT waits for them
+	online   onlineReplicas
+	mu       sync.Mutex
+	pending  []*scriptReq
+	senders  int // pipelines in flight
 }
 
 type scriptReq struct {
@@ -234,20 +237,248 @@ func (p *pipeliner) handOn() {
 func (p *pipeliner) send(batch []*scriptReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pipe := p.rdb.Pipeline()
+	if cc, ok := p.rdb.(*redis.ClusterClient); ok && p.replicas > 0 {
+		p.sendByShard(ctx, cc, batch)
+	} else {
+		p.exec(ctx, p.rdb, batch, p.waitFor(""))
+	}
+	for _, r := range batch {
+		close(r.done)
+	}
+}
+
+// waitFor is how many replicas a master's commits wait for: the
+// replicas asked for, or as many as it has online when fewer.
+func (p *pipeliner) waitFor(master string) int {
+	if p.replicas == 0 {
+		return 0
+	}
+	p.online.once.Do(func() {
+		p.online.rdb, p.online.kick = p.rdb, make(chan struct{}, 1)
+		go p.online.loop()
+	})
+	return p.online.get(master, p.replicas)
+}
+
+// exec runs scripts in one pipeline on c. With replicas, a WAIT follows
+// them on the same connection (WAIT counts the replicas holding its own
+// connection's writes): scripts it finds short of replicas fail as
+// unavailable. Replication is one ordered stream, so a replica holding a
+// later write holds the earlier ones too: a repeat of a named commit
+// writes (the names' expiry) so that its WAIT also covers the first.
+func (p *pipeliner) exec(ctx context.Context, c redis.Cmdable, batch []*scriptReq, replicas int) {
+	p.execOnce(ctx, c, batch, replicas, false)
+	var lost []*scriptReq
+	for _, r := range batch {
+		if r.err != nil && strings.HasPrefix(r.err.Error(), "NOSCRIPT") {
+			lost = append(lost, r)
+		}
+	}
+	if len(lost) > 0 {
+		// Redis lost its scripts (a restart, a failover): send them whole.
+		p.execOnce(ctx, c, lost, replicas, true)
+	}
+}
+
+func (p *pipeliner) execOnce(ctx context.Context, c redis.Cmdable, batch []*scriptReq, replicas int, whole bool) {
+	pipe := c.Pipeline()
 	cmds := make([]*redis.Cmd, len(batch))
 	for i, r := range batch {
-		cmds[i] = r.script.EvalSha(ctx, pipe, r.keys, r.args...)
+		if whole {
+			cmds[i] = r.script.Eval(ctx, pipe, r.keys, r.args...)
+		} else {
+			cmds[i] = r.script.EvalSha(ctx, pipe, r.keys, r.args...)
+		}
+	}
+	var w *redis.Cmd
+	if replicas > 0 {
+		w = pipe.Do(ctx, "WAIT", replicas, p.wait.Milliseconds())
 	}
 	_, _ = pipe.Exec(ctx)
 	for i, r := range batch {
 		r.res, r.err = cmds[i].Result()
-		if r.err != nil && strings.HasPrefix(r.err.Error(), "NOSCRIPT") {
-			// Redis lost its scripts (a restart): Run loads it again.
-			r.res, r.err = r.script.Run(ctx, p.rdb, r.keys, r.args...).Result()
-		}
-		close(r.done)
 	}
+	if w == nil {
+		return
+	}
+	n, err := w.Int64()
+	if err == nil && n < int64(replicas) && p.heldByAllOnline(ctx, c, n) {
+		return
+	}
+	if err != nil || n < int64(replicas) {
+		p.online.refresh() // a replica may have gone: count them again
+		short := fmt.Errorf("%w: %d of %d replicas hold the commit after %s", errNotReplicated, n, replicas, p.wait)
+		if err != nil {
+			short = fmt.Errorf("%w: WAIT: %v", errNotReplicated, err)
+		}
+		for _, r := range batch {
+			if r.err == nil {
+				r.res, r.err = nil, short
+			}
+		}
+	}
+}
+
+// heldByAllOnline: a WAIT came back short, but as many replicas hold the
+// commit as its master has online now (fewer than counted a moment ago:
+// a replica went away, or the master is a replica just promoted, with
+// none yet). That is what a commit waits for.
+func (p *pipeliner) heldByAllOnline(ctx context.Context, c redis.Cmdable, n int64) bool {
+	online, err := replicasOnline(ctx, c)
+	return err == nil && n >= int64(online)
+}
+
+// errNotReplicated: a commit fewer replicas hold than asked for. It may
+// survive, or be lost if its master fails now; the caller retries it
+// under the same name.
+var errNotReplicated = errors.New("commit not confirmed by a replica")
+
+// onlineReplicas counts, once a second, the replicas each master has
+// online ("" names the one master of a non-cluster client). A commit
+// waits for at most that many: a master whose replicas are all down (or
+// a replica promoted after its master died) goes on writing, and a
+// master not counted yet gets the full number.
+type onlineReplicas struct {
+	once sync.Once
+	rdb  redis.UniversalClient
+	kick chan struct{}
+	mu   sync.Mutex
+	n    map[string]int
+}
+
+func (o *onlineReplicas) get(master string, want int) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if n, ok := o.n[master]; ok {
+		return min(n, want)
+	}
+	return want
+}
+
+func (o *onlineReplicas) refresh() {
+	if o.kick == nil {
+		return
+	}
+	select {
+	case o.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (o *onlineReplicas) loop() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		o.read()
+		select {
+		case <-t.C:
+		case <-o.kick:
+		}
+	}
+}
+
+func (o *onlineReplicas) read() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	counts := map[string]int{}
+	if cc, ok := o.rdb.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			if n, err := replicasOnline(ctx, m); err == nil {
+				mu.Lock()
+				counts[m.Options().Addr] = n
+				mu.Unlock()
+			}
+			return nil
+		})
+	} else if n, err := replicasOnline(ctx, o.rdb); err == nil {
+		counts[""] = n
+	}
+	o.mu.Lock()
+	o.n = counts
+	o.mu.Unlock()
+}
+
+// replicasOnline reads INFO replication: its "slaveN:…,state=online,…"
+// lines.
+func replicasOnline(ctx context.Context, c redis.Cmdable) (int, error) {
+	info, err := c.Info(ctx, "replication").Result()
+	n := 0
+	for _, line := range strings.Split(info, "\n") {
+		if strings.HasPrefix(line, "slave") && strings.Contains(line, "state=online") {
+			n++
+		}
+	}
+	return n, err
+}
+
+// sendByShard sends each master's share of a batch in a pipeline of its
+// own, with its WAIT, on Redis Cluster: a WAIT must follow its writes on
+// their connection. A script sent to a master that no longer owns its
+// slot (MOVED, ASK, TRYAGAIN: a reshard or a failover) did not run; it
+// goes again after the slot map is read again, and in the end through
+// the cluster client, which follows redirections but cannot wait.
+func (p *pipeliner) sendByShard(ctx context.Context, cc *redis.ClusterClient, batch []*scriptReq) {
+	todo := batch
+	for round := 0; len(todo) > 0 && round < 3; round++ {
+		if round > 0 {
+			cc.ReloadState(ctx)
+			time.Sleep(time.Duration(round) * 100 * time.Millisecond) // a retry pause while the cluster moves the slot
+		}
+		groups := map[*redis.Client][]*scriptReq{}
+		for _, r := range todo {
+			m, err := cc.MasterForKey(ctx, r.keys[0])
+			if err != nil {
+				r.res, r.err = nil, err
+				continue
+			}
+			groups[m] = append(groups[m], r)
+		}
+		var wg sync.WaitGroup
+		for m, reqs := range groups {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p.exec(ctx, m, reqs, p.waitFor(m.Options().Addr))
+			}()
+		}
+		wg.Wait()
+		var again []*scriptReq
+		lostMaster := false
+		for _, r := range todo {
+			var reply redis.Error
+			switch {
+			case redirected(r.err):
+				again = append(again, r)
+			case r.err != nil && !errors.As(r.err, &reply):
+				lostMaster = true
+			}
+		}
+		if lostMaster {
+			// A master that does not answer may have failed over: the
+			// retry (the caller's) must find its replica, not it again.
+			cc.ReloadState(ctx)
+		}
+		todo = again
+	}
+	if len(todo) > 0 {
+		p.exec(ctx, cc, todo, 0)
+	}
+}
+
+// redirected: Redis Cluster refused a command that must go elsewhere (or
+// later), without running it.
+func redirected(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	for _, p := range []string{"MOVED ", "ASK ", "TRYAGAIN", "CLUSTERDOWN"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // touch queues a message's activity for the history indexes: the

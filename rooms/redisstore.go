@@ -24,6 +24,13 @@ var commitScript = redis.NewScript(commitLua)
 type RedisOptions struct {
 	// Sharded publishes with SPUBLISH, for Redis Cluster. Zero value: PUBLISH.
 	Sharded bool
+	// MinReplicas is how many replicas must hold a room commit (WAIT)
+	// before it is acknowledged; one that fewer replicas hold within
+	// ReplicaWait fails as unavailable (it may have happened: a retry
+	// with the same name is logged once). Zero value: no wait.
+	MinReplicas int
+	// ReplicaWait bounds that wait. Zero value: 1 s.
+	ReplicaWait time.Duration
 	// Log receives the store's own warnings. Zero value: none.
 	Log zerolog.Logger
 }
@@ -52,7 +59,11 @@ func NewRedisStore(rdb redis.UniversalClient, prefix string, opts RedisOptions) 
 	if prefix == "" {
 		prefix = "cohub:"
 	}
-	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log, pipe: &pipeliner{rdb: rdb}}
+	if opts.ReplicaWait <= 0 {
+		opts.ReplicaWait = time.Second
+	}
+	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log,
+		pipe: &pipeliner{rdb: rdb, replicas: opts.MinReplicas, wait: opts.ReplicaWait}}
 }
 
 func (r *RedisStore) key(parts ...string) string { return r.prefix + strings.Join(parts, ":") }

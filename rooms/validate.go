@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -74,7 +75,7 @@ func normalizeCustomer(c Customer, set Settings, f fields) Customer {
 		f.add("customer.name", "must be at most 200 characters")
 	}
 	checkName(c.Name, "customer.name", f)
-	if c.Email != "" && (!validEmail(c.Email) || len(c.Email) > maxEmailLen) {
+	if c.Email != "" && !validEmail(c.Email) {
 		f.add("customer.email", "must be an email address such as jane@example.com")
 	}
 	if c.Phone != "" {
@@ -103,18 +104,41 @@ func checkName(name, path string, f fields) {
 	}
 }
 
+// validEmail takes a bare address a mail server would too. net/mail
+// lets any non-ASCII character through, so spaces (a no-break space
+// looks like a plain one), control characters and text-direction marks
+// are refused here: an address shown to an agent reads as it is.
 func validEmail(s string) bool {
+	if len(s) > maxEmailLen || strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || notify.InlineUnsafe(r) }) >= 0 {
+		return false
+	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s && a.Name == "" && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
 }
 
+// normalizePhone turns a phone to E.164. Some numbers (runs of leading
+// zeros, say) give an E.164 string that reads back as another number:
+// such a phone would change each time it is saved, and is refused. So is
+// one over E.164's 15 digits, which the library deems possible in some
+// regions but no SMS provider takes.
 func normalizePhone(s, region string) (string, bool) {
 	if region == "" {
 		region = "US"
 	}
+	out, ok := toE164(s, region)
+	if !ok || len(out) > len("+")+15 {
+		return s, false
+	}
+	if again, ok := toE164(out, region); !ok || again != out {
+		return s, false
+	}
+	return out, true
+}
+
+func toE164(s, region string) (string, bool) {
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsPossibleNumber(n) {
-		return s, false
+		return "", false
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), true
 }

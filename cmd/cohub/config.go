@@ -11,14 +11,20 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cohub/cohub/internal/redisconn"
 )
 
 // config is every flag of DESIGN.md §7; each has a COHUB_* variable.
 type config struct {
-	Addr           string
-	MetricsAddr    string
-	Redis          string
-	RedisCluster   string
+	Addr          string
+	MetricsAddr   string
+	Redis         string
+	RedisCluster  string
+	RedisSentinel string
+	RedisMaster   string
+	// RedisReplicas: -1 for the topology's default (redisconn.Options).
+	RedisReplicas  int
 	RedisWait      time.Duration
 	Secret         string
 	PublicURL      string
@@ -51,6 +57,8 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.MetricsAddr, "metrics-addr", "", "listen address of Prometheus /metrics, such as 127.0.0.1:9090; keep it off the public network (empty: off)")
 	str(&c.Redis, "redis", "", "Redis URL, redis:// or rediss://; empty runs the embedded in-memory backend")
 	str(&c.RedisCluster, "redis-cluster", "", "Redis Cluster nodes, host:port,host:port")
+	str(&c.RedisSentinel, "redis-sentinel", "", "Redis Sentinels, host:port,host:port (with --redis-master; --redis then only gives credentials)")
+	str(&c.RedisMaster, "redis-master", "", "the master name the sentinels of --redis-sentinel monitor")
 	str(&c.Secret, "secret", "", "secret that signs customer links; required with Redis, shared by all nodes")
 	str(&c.PublicURL, "public-url", "", "URL customers and agents reach Cohub at (default http://localhost:PORT)")
 	str(&c.AllowedOrigins, "allowed-origins", "", "comma-separated origins allowed besides the public URL's")
@@ -63,12 +71,13 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.AdminPassword, "admin-password", "", "password of --admin-email (at least 10 characters)")
 	var err error
 	str(&c.BlobURL, "blob-url", "", "where files are kept: mem:// (default), file:///var/lib/cohub/blobs for one node, s3://bucket?region=… (any S3-compatible store, add &endpoint=…) for many")
-	var ttl, grace, maxEvents, redisWait, maxUpload string
+	var ttl, grace, maxEvents, redisWait, replicas, maxUpload string
 	str(&maxUpload, "max-upload", "10MiB", "largest file a customer or agent may send, in bytes or with KiB/MiB")
 	str(&redisWait, "redis-wait", "0s", "at start, wait this long for Redis to answer PING, then give up (0: don't wait, serve 503 until it is back)")
 	str(&ttl, "presence-ttl", "10s", "how long a node's presence entries live without refresh")
 	str(&grace, "leave-grace", "3s", "how long a closed customer connection still shows online")
 	str(&maxEvents, "max-room-events", "10000", "events a room log holds at most")
+	str(&replicas, "redis-min-replicas", "", "replicas that must hold a room commit before it is acknowledged (default 1 with Sentinel or Cluster, 0 with one Redis; 0 turns it off)")
 	demo := &optionalBool{}
 	if v := env(envName("demo")); v != "" {
 		if err := demo.Set(v); err != nil {
@@ -96,6 +105,12 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	}
 	if c.MaxUpload, err = parseSize(maxUpload); err != nil {
 		return nil, fmt.Errorf("--max-upload must be a size such as 10MiB, 512KiB or 1048576 (at most 1GiB)")
+	}
+	c.RedisReplicas = -1
+	if replicas != "" {
+		if c.RedisReplicas, err = strconv.Atoi(replicas); err != nil || c.RedisReplicas < 0 {
+			return nil, fmt.Errorf("--redis-min-replicas must be a whole number, 0 or more")
+		}
 	}
 	c.Demo, c.demoSet = demo.value, demo.set
 	return c, c.check()
@@ -125,9 +140,10 @@ func (c *config) blobURL() string {
 }
 
 func (c *config) check() error {
+	if err := c.redisOptions(0).Check(); err != nil {
+		return err
+	}
 	switch {
-	case c.Redis != "" && c.RedisCluster != "":
-		return fmt.Errorf("give --redis or --redis-cluster, not both")
 	case c.Secret == "" && !c.embedded():
 		return fmt.Errorf("--secret is required with Redis: every node must sign links alike")
 	case c.Secret != "" && len(c.Secret) < 16:
@@ -191,7 +207,17 @@ func (c *config) proxies() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func (c *config) embedded() bool { return c.Redis == "" && c.RedisCluster == "" }
+func (c *config) embedded() bool {
+	return c.Redis == "" && c.RedisCluster == "" && c.RedisSentinel == ""
+}
+
+// redisOptions name the Redis topology; dialTries bounds the dials one
+// command makes (zero: go-redis's default, 5).
+func (c *config) redisOptions(dialTries int) redisconn.Options {
+	return redisconn.Options{URL: c.Redis, Cluster: redisconn.List(c.RedisCluster),
+		Sentinel: redisconn.List(c.RedisSentinel), Master: c.RedisMaster,
+		MinReplicas: c.RedisReplicas, DialTries: dialTries}
+}
 
 // demo is on by default in embedded mode only.
 func (c *config) demo() bool {

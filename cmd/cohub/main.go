@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/blobs"
+	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
@@ -175,7 +175,8 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 			return nil, err
 		}
 		a.close = func() { _ = rdb.Close() }
-		rs := rooms.NewRedisStore(rdb, "", rooms.RedisOptions{Sharded: cfg.RedisCluster != ""})
+		ro := cfg.redisOptions(0)
+		rs := rooms.NewRedisStore(rdb, "", rooms.RedisOptions{Sharded: ro.Sharded(), MinReplicas: ro.Replicas()})
 		store = rs
 		outbox = notify.NewRedisOutbox(rdb, "", 1000)
 		live = liveParts{redis: rdb, channel: rs.Channel, tracker: presence.NewRedis(rdb, "cohub:")}
@@ -240,7 +241,7 @@ func (l liveParts) node(cfg *config, svc *rooms.Service, metrics *hub.Metrics, l
 	id := "n_" + ulid.Make().String()
 	bus := l.bus
 	if l.redis != nil {
-		bus = hub.NewRedisBus(l.redis, hub.RedisBusOptions{Prefix: "cohub:", Sharded: cfg.RedisCluster != "",
+		bus = hub.NewRedisBus(l.redis, hub.RedisBusOptions{Prefix: "cohub:", Sharded: cfg.redisOptions(0).Sharded(),
 			Channel: l.channel, Node: id, Metrics: metrics}, log)
 	}
 	return hub.NewNode(hub.Config{
@@ -262,28 +263,10 @@ func originPatterns(cfg *config) []string {
 	return out
 }
 
-// redisClient connects as cfg says; dialTries bounds the dials one
-// command makes (zero: go-redis's default, 5).
-// redisClient speaks RESP2 unless the URL asks for another protocol:
-// Cohub uses no RESP3 feature, and go-redis looks for RESP3 push
-// notifications on every pipeline and pub/sub read (measured: about 8%
-// of a node's CPU at 1,000 messages a second).
+// redisClient connects to the topology cfg names; dialTries bounds the
+// dials one command makes (zero: go-redis's default, 5).
 func redisClient(cfg *config, dialTries int) (redis.UniversalClient, error) {
-	if cfg.RedisCluster != "" {
-		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(cfg.RedisCluster, ","),
-			DialerRetries: dialTries, Protocol: 2}), nil
-	}
-	opt, err := redis.ParseURL(cfg.Redis)
-	if err != nil {
-		return nil, fmt.Errorf("--redis: %w", err)
-	}
-	if u, err := url.Parse(cfg.Redis); err == nil && !u.Query().Has("protocol") {
-		opt.Protocol = 2
-	}
-	if dialTries > 0 {
-		opt.DialerRetries = dialTries
-	}
-	return redis.NewClient(opt), nil
+	return redisconn.New(cfg.redisOptions(dialTries))
 }
 
 // waitForRedis holds start-up, with --redis-wait, until Redis answers
@@ -324,15 +307,7 @@ func waitForRedis(ctx context.Context, cfg *config, log zerolog.Logger) error {
 
 // redisAddr names the Redis server without the credentials its URL may
 // carry.
-func redisAddr(cfg *config) string {
-	if cfg.RedisCluster != "" {
-		return cfg.RedisCluster
-	}
-	if opt, err := redis.ParseURL(cfg.Redis); err == nil {
-		return opt.Addr
-	}
-	return "(unparsable --redis URL)"
-}
+func redisAddr(cfg *config) string { return cfg.redisOptions(0).Addr() }
 
 // senders route email and SMS to SMTP and the webhook when configured,
 // else to the outbox.

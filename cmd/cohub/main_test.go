@@ -283,6 +283,10 @@ func TestConfigRefusalsSayTheRule(t *testing.T) {
 		{[]string{"--admin-email", "a@example.com", "--admin-password", strings.Repeat("x", 73)}, "--admin-password must be at most 72 bytes"},
 		{[]string{"--redis-wait", "-1s"}, "--redis-wait must be a duration"},
 		{[]string{"--redis-wait", "soon"}, "--redis-wait must be a duration"},
+		{[]string{"--redis-sentinel", "127.0.0.1:26379"}, "--redis-sentinel needs --redis-master"},
+		{[]string{"--redis-master", "mymaster"}, "--redis-master goes with --redis-sentinel"},
+		{[]string{"--redis-cluster", "a:1", "--redis-sentinel", "b:2", "--redis-master", "m"}, "give --redis-cluster alone"},
+		{[]string{"--redis-min-replicas", "-1"}, "--redis-min-replicas must be a whole number"},
 	} {
 		if _, err := parseConfig(c.args, none); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)
@@ -301,6 +305,7 @@ func TestConfigRefusals(t *testing.T) {
 	for _, args := range [][]string{
 		{"--redis", "redis://x:6379"},
 		{"--redis", "redis://x", "--redis-cluster", "a:1", "--secret", "0123456789abcdef"},
+		{"--redis-sentinel", "s:26379", "--redis-master", "m"},
 		{"--secret", "short"},
 		{"--admin-email", "a@example.com"},
 		{"--presence-ttl", "-1s"},

@@ -25,6 +25,7 @@ type Server struct {
 	proc    *redisproc.Proc
 	persist bool
 	extra   []string
+	frozen  int // the process Freeze stopped
 }
 
 var (

@@ -2,6 +2,7 @@ package soak
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"syscall"
@@ -96,7 +97,14 @@ func (n *nemesis) restartNode(ctx context.Context, f *Fault) error {
 	}
 	n.c.Stop(node, sig)
 	sleep(ctx, n.between(500*time.Millisecond, 3*time.Second))
-	return n.c.Start(ctx, node)
+	err := n.c.Start(ctx, node)
+	if errors.Is(err, errNotReady) {
+		// A slow start is not a broken promise: clients find the node
+		// once it is ready, and the others serve them meanwhile.
+		n.logf("node %d: %v", node.Index, err)
+		return nil
+	}
+	return err
 }
 
 // restartRedis stops Redis (cleanly, or killed: its fsynced log keeps

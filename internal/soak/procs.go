@@ -2,6 +2,7 @@ package soak
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -160,6 +161,8 @@ func (c *Cluster) URLs() []string {
 	return out
 }
 
+var errNotReady = errors.New("not ready")
+
 // waitReady polls a readiness URL: a process that just started has no
 // event to await but its port.
 func waitReady(ctx context.Context, url string, limit time.Duration) error {
@@ -174,7 +177,7 @@ func waitReady(ctx context.Context, url string, limit time.Duration) error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %s: %v", url, limit, err)
+			return fmt.Errorf("%w: %s after %s (%v)", errNotReady, url, limit, err)
 		}
 		select {
 		case <-ctx.Done():

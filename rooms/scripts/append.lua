@@ -30,6 +30,8 @@ end
 if name ~= '' then
   local prev = redis.call('ZSCORE', KEYS[5], name)
   if prev then
+    -- A write, so that a WAIT after this repeat also covers the first.
+    redis.call('PEXPIRE', KEYS[5], ARGV[11])
     return {1, tonumber(prev), g[5] or '', g[6] or '', 0, g[4] or ''}
   end
 end

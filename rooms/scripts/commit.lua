@@ -23,6 +23,8 @@ local name = ARGV[7]
 if name ~= '' then
   local prev = redis.call('ZSCORE', KEYS[5], name)
   if prev then
+    -- A write, so that a WAIT after this repeat also covers the first.
+    redis.call('PEXPIRE', KEYS[5], ARGV[11])
     return {1, tonumber(prev)}
   end
 end

@@ -1,0 +1,127 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/rooms"
+)
+
+// Redis Cluster of three masters, each with a replica, and two nodes
+// with rooms spread over every shard: messages go both ways across the
+// nodes; each node holds one subscriber connection per master however
+// many rooms it serves; a busy room's slot moves to another master
+// during traffic, and then that master is killed (its replica takes
+// over). Every acknowledged message reaches both sides once.
+func TestRedisCluster(t *testing.T) {
+	rc := redistest.StartShardedCluster(t, 3, 1)
+	topo := &redisTopo{sharded: true, replicas: 1, dial: func(name string) redis.UniversalClient {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.Addrs, ClientName: name, Protocol: 2})
+	}}
+	c := newClusterOn(t, "redis", topo, 2, talkConfig(), func(sc *rooms.Config) { sc.MessageRate, sc.MessageBurst = 1e6, 1e6 })
+	const rooms_ = 24
+	var lives []live
+	for range rooms_ {
+		lives = append(lives, c.live(0, 1))
+	}
+	for i, l := range lives {
+		l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("agent ", i)}})
+		l.cust.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("customer ", i)}})
+	}
+	for _, l := range lives {
+		for _, cl := range []*client{l.agent, l.cust} {
+			checkContiguous(t, collect(t, cl, l.topic, rooms.EventMessage, 2))
+		}
+	}
+	names := []string{"node1", "node2"}
+	countConns := func(when string) {
+		total, subs, chans := clientLists(t, rc, names)
+		masters := len(rc.Masters(t))
+		for _, n := range names {
+			t.Logf("%s: %s: %d connections to the masters, %d of them subscribers carrying %d shard channels (%d rooms, %d masters)",
+				when, n, total[n], subs[n], chans[n], rooms_, masters)
+			if subs[n] < 1 || subs[n] > masters {
+				t.Errorf("%s: %s holds %d subscriber connections for %d rooms; want one per master (%d) at most", when, n, subs[n], rooms_, masters)
+			}
+			if chans[n] < rooms_ {
+				t.Errorf("%s: %s subscribes %d shard channels, want at least its %d rooms", when, n, chans[n], rooms_)
+			}
+		}
+	}
+	countConns("rooms spread over the shards")
+
+	busy := lives[0]
+	tk := startTalk(t, busy.topic, map[string]*client{"agent": busy.agent, "customer": busy.cust})
+	waitUntil(t, "a conversation", 10*time.Second, func() bool { n, _ := tk.count(time.Time{}); return n >= 20 })
+
+	slot := rc.Slot(t, "{"+busy.id+"}")
+	from := rc.Owner(t, slot)
+	to := ""
+	for _, m := range rc.Masters(t) {
+		if m != from {
+			to = m
+			break
+		}
+	}
+	moved := time.Now()
+	rc.MigrateSlot(t, slot, from, to)
+	t.Logf("slot %d of the busy room moved from %s to %s in %s", slot, from, to, time.Since(moved).Round(time.Millisecond))
+	rc.WaitHealthy(t)
+	waitUntil(t, "the conversation to go on after the move", 20*time.Second, func() bool { _, n := tk.count(moved); return n >= 20 })
+
+	killed := time.Now()
+	rc.Kill(to)
+	waitUntil(t, "a replica to take the slot over", 30*time.Second, func() bool {
+		owner := ownerSeen(rc, to, slot)
+		return owner != "" && owner != to
+	})
+	promoted := time.Since(killed)
+	waitUntil(t, "the conversation to go on after the failover", 30*time.Second, func() bool { _, n := tk.count(killed); return n >= 20 })
+	acked := tk.end()
+	t.Logf("a replica took slot %d over %s after its master was killed", slot, promoted.Round(time.Millisecond))
+	checkTalk(t, c, busy.id, acked, []*client{busy.agent, busy.cust}, killed)
+
+	// Every other room still works across the nodes after the failover.
+	for i, l := range lives[1:] {
+		ref := fmt.Sprint("after-", i)
+		select {
+		case <-l.agent.closed:
+			t.Fatalf("room %d: the agent's connection was closed (%d); rooms moved to a new epoch: %v, %v", i+1,
+				l.agent.status, counter(c.nodes[0].node.metrics.EpochMoves), counter(c.nodes[1].node.metrics.EpochMoves))
+		default:
+		}
+		l.agent.send(map[string]any{"op": "send", "ref": ref, "topic": l.topic, "data": map[string]string{"text": ref}})
+		for _, cl := range []*client{l.agent, l.cust} {
+			if _, ok := cl.within(30*time.Second, func(f frame) bool { return f.Op == "event" && f.data()["text"] == ref }); !ok {
+				t.Fatalf("room %d: %q did not arrive after the failover: %s", i+1, ref, cl.dump())
+			}
+		}
+	}
+	countConns("after the move and the failover")
+}
+
+// ownerSeen is slot's master as a running node other than dead sees it.
+func ownerSeen(rc *redistest.Cluster, dead string, slot int) string {
+	for _, addr := range rc.Addrs {
+		if addr == dead {
+			continue
+		}
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		slots, err := rdb.ClusterSlots(context.Background()).Result()
+		_ = rdb.Close()
+		if err != nil {
+			continue
+		}
+		for _, s := range slots {
+			if int(s.Start) <= slot && slot <= int(s.End) {
+				return s.Nodes[0].Addr
+			}
+		}
+	}
+	return ""
+}
