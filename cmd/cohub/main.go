@@ -25,6 +25,7 @@ import (
 
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/blobs"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/presence"
@@ -98,6 +99,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 		return err
 	}
 	go app.svc.RunAutoEnd(ctx, 15*time.Second)
+	go app.svc.RunAssetSweep(ctx, time.Hour)
 	app.node.Start(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:           app.api.Handler(),
@@ -195,8 +197,13 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	files, err := openBlobs(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	a.svc = rooms.NewService(store, sender, rooms.Config{
 		Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
+		Blobs: files, MaxUpload: cfg.MaxUpload,
 	}, log)
 	metrics := hub.NewMetrics()
 	a.node = live.node(cfg, a.svc, metrics, log)
@@ -206,6 +213,19 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*app, error) {
 		TrustedProxies: proxies, Live: a.node, Ready: a.node.Ready}, log)
 	metrics.Register(a.api.Registry())
 	return a, nil
+}
+
+// openBlobs opens --blob-url. With Redis, files in this process's memory
+// are seen by this node only: start-up says so.
+func openBlobs(ctx context.Context, cfg *config, log zerolog.Logger) (blobs.Store, error) {
+	if cfg.BlobURL == "" && !cfg.embedded() {
+		log.Warn().Msg("files (signed copies, uploads) are kept in this node's memory: with more than one node, or to keep them over a restart, set --blob-url to a shared store (s3://…) or, for one node, a directory (file://…)")
+	}
+	b, err := blobs.Open(ctx, cfg.blobURL())
+	if err != nil {
+		return nil, fmt.Errorf("--blob-url: %w", err)
+	}
+	return b, nil
 }
 
 // liveParts are the hub's backends: a memory bus and tracker embedded,
