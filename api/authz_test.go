@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cohub/cohub/internal/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -20,6 +21,9 @@ type authzRow struct {
 	state        string // the session's state before the call: active (default), planned, ended
 	want         [7]int
 	relogin      bool // the call ends the caller's logins: sign in again after it
+	// kind is the kind of the session's task {task} (default form); a
+	// sign task gets a document, {asset}.
+	kind string
 }
 
 func adminOnly(ok int) [7]int { return [7]int{401, 401, 403, 403, 403, 403, ok} }
@@ -77,6 +81,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 			want: [7]int{401, 409, 401, 401, 401, 401, 401}},
 		{method: "POST", path: "/api/customer/consent", body: func(int) any { return map[string]bool{"accept": true} },
 			want: [7]int{401, 409, 401, 401, 401, 401, 401}},
+
+		// Tasks that keep files, and the files.
+		{method: "POST", path: "/api/sessions/{id}/tasks/{task}/document", kind: "sign", body: func(int) any {
+			return fileUpload(t, "offer.pdf", pdfsign.Sample("Offer", 1))
+		}, want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "GET", path: "/api/sessions/{id}/assets", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		// The customer reads their session's files with their link.
+		{method: "GET", path: "/api/sessions/{id}/assets/{asset}", kind: "sign", want: [7]int{401, 200, 404, 403, 200, 200, 200}},
+		{method: "GET", path: "/api/customer/assets", want: [7]int{401, 200, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/tasks/{task}/sign", kind: "sign", body: func(int) any { return map[string]string{"name": "Cara"} },
+			want: [7]int{401, 200, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/tasks/{task}/form", body: func(int) any { return map[string]any{"answers": map[string]any{}} },
+			want: [7]int{401, 200, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/tasks/{task}/upload", kind: "upload", body: func(int) any {
+			return fileUpload(t, "id.png", pngImage(t, 20, 20))
+		}, want: [7]int{401, 200, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/tasks/{task}/consent", kind: "consent", body: func(int) any { return map[string]bool{"agree": true} },
+			want: [7]int{401, 200, 401, 401, 401, 401, 401}},
 	}
 	backends(t, func(t *testing.T, e *env) {
 		n := 0
@@ -120,11 +142,19 @@ func (e *env) prepare(row authzRow, who string) (string, string) {
 		s = e.startSession("alex", email)
 	}
 	var task rooms.Task
-	e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]string{"kind": "form", "title": "Form"}).want(201).into(&task)
+	kind := row.kind
+	if kind == "" {
+		kind = "form"
+	}
+	e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]string{"kind": kind, "title": "Task"}).want(201).into(&task)
+	if kind == "sign" && row.state != "planned" {
+		e.do("POST", "/api/sessions/"+s.ID+"/tasks/"+task.ID+"/document", "alex",
+			fileUpload(e.t, "offer.pdf", pdfsign.Sample("Offer", 1))).want(200).into(&task)
+	}
 	if row.state == "ended" {
 		e.do("POST", "/api/sessions/"+s.ID+"/end", "alex", nil).want(200)
 	}
-	path := strings.NewReplacer("{id}", s.ID, "{task}", task.ID, "{sales}", e.sales, "{alex}", e.agents["alex"].ID).Replace(row.path)
+	path := strings.NewReplacer("{id}", s.ID, "{task}", task.ID, "{asset}", task.DocumentID, "{sales}", e.sales, "{alex}", e.agents["alex"].ID).Replace(row.path)
 	switch who {
 	case "none":
 		return path, ""

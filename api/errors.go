@@ -35,6 +35,12 @@ var errorCodes = []struct {
 	{errTooLarge, http.StatusRequestEntityTooLarge, "body_too_large"},
 	{errUnauth, http.StatusUnauthorized, "unauthenticated"},
 	{errCrossOrigin, http.StatusForbidden, "forbidden"},
+	{errMalformedUpload, http.StatusBadRequest, "malformed_upload"},
+	{rooms.ErrFileTooLarge, http.StatusRequestEntityTooLarge, "file_too_large"},
+	{rooms.ErrUnsupportedType, http.StatusUnsupportedMediaType, "unsupported_type"},
+	{rooms.ErrNotPDF, http.StatusBadRequest, "invalid_document"},
+	{rooms.ErrAssetDeleted, http.StatusGone, "asset_deleted"},
+	{rooms.ErrReadOnly, http.StatusConflict, "read_only"},
 	{rooms.ErrSMSDisabled, http.StatusBadRequest, "sms_disabled"},
 	{rooms.ErrBadCredential, http.StatusUnauthorized, "unauthenticated"},
 	{rooms.ErrLinkInvalid, http.StatusUnauthorized, "unauthenticated"},
@@ -70,6 +76,7 @@ var messages = map[string]string{
 	"room_full":               "this session has reached its event limit",
 	"conflict":                "the session changed meanwhile; try again",
 	"validation_failed":       "some fields are not valid",
+	"malformed_upload":        "the upload is not a complete multipart body with a \"file\" part",
 }
 
 // WriteError answers with the status and code an error maps to: the

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/blobs"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -58,6 +59,7 @@ type env struct {
 	n       int           // numbers unique contacts
 	sender  notify.Sender // nil: the outbox takes both channels
 	logs    *logBuffer    // nil: logs go nowhere
+	blobs   blobs.Store   // kept over restarts; mem:// unless a test sets it
 }
 
 // logBuffer collects a server's log lines (written from many goroutines).
@@ -123,13 +125,18 @@ func (e *env) start() {
 	if e.srv != nil {
 		e.srv.Close()
 	}
+	if e.blobs == nil {
+		var err error
+		e.blobs, err = blobs.Open(context.Background(), "mem://")
+		e.must(err)
+	}
 	var sender notify.Sender = notify.Mux{Email: e.outbox, SMS: e.outbox}
 	if e.sender != nil {
 		sender = e.sender
 	}
 	e.svc = rooms.NewService(e.store, sender, rooms.Config{
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
-		Now: e.clock.Now, BcryptCost: bcrypt.MinCost,
+		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs,
 	}, e.logger())
 	e.srv = httptest.NewServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, e.logger()).Handler())
 	e.t.Cleanup(e.srv.Close)
@@ -189,6 +196,9 @@ func (e *env) do(method, path, who string, body any) *resp {
 	e.t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, encodeBody(body))
 	e.must(err)
+	if f, ok := body.(*upload); ok {
+		req.Header.Set("Content-Type", f.contentType)
+	}
 	if tok, ok := e.tokens[who]; ok {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	} else if who != "" {
@@ -215,6 +225,8 @@ func encodeBody(body any) io.Reader {
 		return strings.NewReader(b)
 	case []byte:
 		return bytes.NewReader(b)
+	case *upload:
+		return bytes.NewReader(b.body)
 	default:
 		j, _ := json.Marshal(b)
 		return bytes.NewReader(j)

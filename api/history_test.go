@@ -35,7 +35,7 @@ func TestHistoryScopesAndFilters(t *testing.T) {
 
 		// Completed: a1 gets a task that the customer completes.
 		var task rooms.Task
-		e.do("POST", "/api/sessions/"+a1.ID+"/tasks", "alex", map[string]string{"kind": "sign", "title": "Sign"}).want(201).into(&task)
+		e.do("POST", "/api/sessions/"+a1.ID+"/tasks", "alex", map[string]string{"kind": "custom", "title": "Call back"}).want(201).into(&task)
 		_, err := e.svc.CompleteTask(context.Background(), a1.ID, task.ID, nil)
 		e.must(err)
 

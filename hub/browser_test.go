@@ -452,10 +452,10 @@ func TestHistoryInBrowser(t *testing.T) {
 	for i := range 32 {
 		mk(c.alex, fmt.Sprintf("Older %02d", i), fmt.Sprintf("older%02d@example.com", i), "start")
 	}
-	done := mk(c.alex, "Zed Done", "zed@example.com", "start", rooms.TaskTemplate{Kind: "sign", Title: "Sign"})
+	done := mk(c.alex, "Zed Done", "zed@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
 	_, err := svc.CompleteTask(ctx, done.ID, done.Tasks[0].ID, nil)
 	c.must(err)
-	open := mk(c.alex, "Ann Open", "ann@example.com", "start", rooms.TaskTemplate{Kind: "form", Title: "Form"})
+	open := mk(c.alex, "Ann Open", "ann@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
 	mk(c.alex, "Bo Planned", "bo@example.com", "preplan")
 	mk(c.blake, "Cy Teammate", "cy@example.com", "start")
 	c.person("sam@cohub.test", "Sam Supervisor", rooms.RoleSupervisor, c.team.ID)

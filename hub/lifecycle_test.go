@@ -114,7 +114,7 @@ func TestTasksAndInboxLive(t *testing.T) {
 	cust := c.customer(c.nodes[1], id, link)
 	agent.await("online", isStatus(topic, online(true)))
 
-	task, err := c.svc().AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign the form"})
+	task, err := c.svc().AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "custom", Title: "Call us back"})
 	c.must(err)
 	cust.await("task.assigned", isEvent(topic, rooms.EventTaskAssigned))
 	cust.ok(map[string]any{"op": "complete_task", "topic": topic, "data": map[string]any{"task_id": task.ID, "result": map[string]bool{"signed": true}}})

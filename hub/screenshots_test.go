@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cohub/cohub/internal/browsertest"
+	"github.com/cohub/cohub/internal/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -61,17 +62,23 @@ func TestScreenshots(t *testing.T) {
 	mk("Phil Ortega", "", "+14155550144", "start")
 	at(25 * time.Minute)
 	marco := mk("Marco Ruiz", "", "+14155550100", "start")
-	task, err := svc.AddTask(ctx, alex, marco.ID, rooms.TaskRequest{Template: new(2)})
+	task, err := svc.AddTask(ctx, alex, marco.ID, rooms.TaskRequest{Kind: "custom", Title: "Call the branch back"})
 	c.must(err)
 	at(2 * time.Minute)
 	_, err = svc.CompleteTask(ctx, marco.ID, task.ID, nil)
 	c.must(err)
 	at(10 * time.Minute)
 	dana := mk("Dana Whitfield", "dana@example.com", "", "start")
+	var sign *rooms.Task
 	for _, i := range []int{0, 1} {
-		_, err = svc.AddTask(ctx, alex, dana.ID, rooms.TaskRequest{Template: new(i)})
+		task, err := svc.AddTask(ctx, alex, dana.ID, rooms.TaskRequest{Template: new(i)})
 		c.must(err)
+		if i == 0 {
+			sign = task
+		}
 	}
+	_, err = svc.AttachDocument(ctx, alex, dana.ID, sign.ID, "loan-agreement.pdf", pdfsign.Sample("Loan agreement", 3))
+	c.must(err)
 	at(time.Until(c.clock.Now()) * -1) // back to now
 	link, err := svc.NewLink(ctx, alex, dana.ID)
 	c.must(err)
@@ -91,8 +98,8 @@ func TestScreenshots(t *testing.T) {
 	agent.contains(tid("chat-log"), "What do I need to do?")
 	agent.do("answer", chromedp.SendKeys(tid("chat-input"), "Welcome Dana! Please sign the loan agreement, and send a photo of your ID."),
 		chromedp.Click(tid("chat-send")))
-	cust.do("the customer uploads the ID", chromedp.WaitVisible(tid("task-complete")),
-		chromedp.Click(`[data-testid="customer-task"]:nth-child(2) [data-testid="task-complete"]`))
+	cust.do("the customer uploads the ID", chromedp.WaitVisible(tid("upload-work")),
+		chromedp.SetUploadFiles(tid("upload-file"), []string{writeFile(t, "id.jpg", gpsPhoto(t))}), chromedp.WaitNotPresent(tid("upload-work")))
 	cust.contains(tid("customer-progress"), "1 of 2 done")
 	cust.do("and writes", chromedp.SendKeys(tid("customer-chat-input"), "Done with the ID. Reading the agreement now."),
 		chromedp.Click(tid("customer-chat-send")))
@@ -104,6 +111,20 @@ func TestScreenshots(t *testing.T) {
 		chromedp.Click(tid("session-menu")), chromedp.WaitVisible(tid("end-session")))
 	browsertest.Screenshot(t, agent.ctx, filepath.Join(dir, "console-menu.png"))
 	browsertest.Screenshot(t, cust.ctx, filepath.Join(dir, "customer-room.png"))
+
+	cust.do("read the agreement", chromedp.Click(tid("task-open")), chromedp.WaitVisible(tid("pdf", `[data-rendered="1"]`)))
+	cust.draw(tid("sig-pad"))
+	cust.js(`(document.querySelector('[data-testid="pdf"]').scrollIntoView({block: "start"}), window.scrollBy(0, -56), "ok")`)
+	browsertest.Screenshot(t, cust.ctx, filepath.Join(dir, "customer-sign.png"))
+	cust.tap(tid("task-sign"))
+	cust.do("signed", chromedp.WaitVisible(tid("download-signed")))
+	cust.tap(tid("show-signed"))
+	cust.do("the signed copy's last page", chromedp.WaitVisible(tid("pdf", `[data-rendered="3"]`)))
+	cust.js(`(document.querySelector('[data-testid="pdf"] .pdf-nav').scrollIntoView({block: "center"}), "ok")`)
+	browsertest.Screenshot(t, cust.ctx, filepath.Join(dir, "customer-signed.png"))
+	agent.do("the files", chromedp.KeyEvent("\x1b"), chromedp.WaitVisible(tid("asset", `[data-kind="signed"]`)),
+		chromedp.Click(tid("audit", " summary")), chromedp.ScrollIntoView(tid("assets")))
+	browsertest.Screenshot(t, agent.ctx, filepath.Join(dir, "console-files.png"))
 
 	admin := agentTab(t, "admin")
 	admin.login(base, "ada@acme.test")

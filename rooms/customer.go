@@ -19,6 +19,8 @@ type CustomerView struct {
 	ExpiresAt time.Time       `json:"expires_at"`
 	// Team names the agent's team, for the customer's opening page.
 	Team string `json:"team"`
+	// MaxUpload is the largest file the customer may send, in bytes.
+	MaxUpload int64 `json:"max_upload"`
 }
 
 // CustomerSession is the customer's part of a session: no contacts, no
@@ -128,7 +130,7 @@ func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims,
 	v := &CustomerView{
 		Session: CustomerSession{ID: sess.ID, State: sess.State, Customer: CustomerName{Name: sess.Customer.Name},
 			Tasks: []Task{}, Access: sess.Access},
-		Access: CustomerAccess(sess, s.now()), Gates: g, ExpiresAt: c.Expires,
+		Access: CustomerAccess(sess, s.now()), Gates: g, ExpiresAt: c.Expires, MaxUpload: s.cfg.MaxUpload,
 	}
 	if g.Consent != ConsentNotRequested {
 		v.Session.Consent = ts.Consent
@@ -213,8 +215,8 @@ func (s *Service) CustomerJoined(ctx context.Context, id string) (*Session, erro
 	return sess, err
 }
 
-// CompleteTask records a customer's completed task; it marks the session
-// updated for its agent.
+// CompleteTask records a customer's completed custom task (one they
+// mark done); it marks the session updated for its agent.
 func (s *Service) CompleteTask(ctx context.Context, id, taskID string, result json.RawMessage) (*Session, error) {
 	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
 		if err := s.mayWrite(cur, "customer", s.now()); err != nil {
@@ -226,6 +228,11 @@ func (s *Service) CompleteTask(ctx context.Context, id, taskID string, result js
 		}
 		if cur.Tasks[i].Status == TaskCompleted {
 			return nil, fmt.Errorf("%w: the task is already completed", ErrInvalidState)
+		}
+		if cur.Tasks[i].Kind != "custom" {
+			// Signing, forms, uploads and consents complete through their
+			// own routes, which keep what the customer produced.
+			return nil, fmt.Errorf("%w: a %s task is completed by doing it, not marked done", ErrInvalidState, cur.Tasks[i].Kind)
 		}
 		now := s.now()
 		cur.Tasks[i].Status, cur.Tasks[i].CompletedAt, cur.Tasks[i].Result = TaskCompleted, &now, result

@@ -28,6 +28,8 @@ type MemStore struct {
 	indexes  map[string]map[string]int64
 	idle     map[string]int64
 
+	am memAssets
+
 	// Published, when set, receives each commit's events in seq order
 	// after the commit; it must not block (the hub's bus hands them on).
 	Published func(sessionID string, events []Event)

@@ -29,7 +29,8 @@ type RedisOptions struct {
 	// ReplicaWait fails as unavailable (it may have happened: a retry
 	// with the same name is logged once). Zero value: no wait.
 	MinReplicas int
-	// ReplicaWait bounds that wait. Zero value: 1 s.
+	// ReplicaWait bounds that wait. Zero value: 1 s; at most 2 s, for
+	// WAIT blocks its connection and go-redis stops reading one after 3 s.
 	ReplicaWait time.Duration
 	// Log receives the store's own warnings. Zero value: none.
 	Log zerolog.Logger
@@ -62,6 +63,7 @@ func NewRedisStore(rdb redis.UniversalClient, prefix string, opts RedisOptions) 
 	if opts.ReplicaWait <= 0 {
 		opts.ReplicaWait = time.Second
 	}
+	opts.ReplicaWait = min(opts.ReplicaWait, 2*time.Second)
 	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log,
 		pipe: &pipeliner{rdb: rdb, replicas: opts.MinReplicas, wait: opts.ReplicaWait}}
 }

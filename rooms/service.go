@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cohub/cohub/internal/blobs"
 	"github.com/cohub/cohub/notify"
 )
 
@@ -40,12 +41,18 @@ type Config struct {
 	Now func() time.Time
 	// BcryptCost hashes passwords and PINs. Zero value means bcrypt.DefaultCost.
 	BcryptCost int
+	// Blobs keeps the bytes of assets. Zero value: a bucket in this
+	// process's memory (one node only).
+	Blobs blobs.Store
+	// MaxUpload bounds one file. Zero value means DefaultMaxUpload.
+	MaxUpload int64
 }
 
 // Service is the session domain: accounts, settings, sessions and their
 // lifecycle, history and customer links.
 type Service struct {
 	store    Store
+	assets   AssetStore
 	sender   notify.Sender
 	presence Presence
 	onCommit func(*Session, []Event)
@@ -81,8 +88,16 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 	if cfg.BcryptCost == 0 {
 		cfg.BcryptCost = bcrypt.DefaultCost
 	}
+	if cfg.Blobs == nil {
+		cfg.Blobs, _ = blobs.Open(context.Background(), "mem://")
+	}
+	if cfg.MaxUpload == 0 {
+		cfg.MaxUpload = DefaultMaxUpload
+	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("cohub-no-such-agent"), cfg.BcryptCost)
-	return &Service{store: store, sender: sender, cfg: cfg, log: log, dummyHash: dummy}
+	// Both stores keep asset records beside their sessions.
+	assets, _ := store.(AssetStore)
+	return &Service{store: store, assets: assets, sender: sender, cfg: cfg, log: log, dummyHash: dummy}
 }
 
 // SetPresence plugs in the live presence tracker.

@@ -25,6 +25,7 @@ type TaskRequest struct {
 	Kind     string `json:"kind"`
 	Title    string `json:"title"`
 	Template *int   `json:"template"`
+	TaskContent
 }
 
 // Create starts a session (the invitation goes out at once) or pre-plans one.
@@ -66,7 +67,7 @@ func (s *Service) newSession(ctx context.Context, a *Agent, req CreateRequest) (
 	tasks := make([]Task, 0, len(req.Tasks))
 	for i, t := range req.Tasks {
 		t = validTask(t, fmt.Sprintf("tasks[%d]", i), f)
-		tasks = append(tasks, Task{ID: newID("k_"), Kind: t.Kind, Title: t.Title, Status: TaskPending, AssignedAt: now})
+		tasks = append(tasks, newTask(t, now))
 	}
 	pinHash := s.checkPIN(req.PIN, ts, f)
 	if err := f.err(); err != nil {
@@ -245,7 +246,7 @@ func (s *Service) AddTask(ctx context.Context, a *Agent, id string, req TaskRequ
 		if len(cur.Tasks) >= maxTasks {
 			return nil, &ValidationError{Fields: map[string]string{"tasks": "at most 100 tasks in a session"}}
 		}
-		task = Task{ID: newID("k_"), Kind: tt.Kind, Title: tt.Title, Status: TaskPending, AssignedAt: s.now()}
+		task = newTask(tt, s.now())
 		cur.Tasks = append(cur.Tasks, task)
 		return []Event{{Type: EventTaskAssigned, At: s.now(), From: agentActor(a), Task: &task}}, nil
 	})
@@ -258,10 +259,10 @@ func (s *Service) AddTask(ctx context.Context, a *Agent, id string, req TaskRequ
 func (s *Service) taskFromRequest(ctx context.Context, cur *Session, req TaskRequest) (TaskTemplate, error) {
 	f := fields{}
 	if req.Template == nil {
-		t := validTask(TaskTemplate{Kind: req.Kind, Title: req.Title}, "task", f)
+		t := validTask(TaskTemplate{Kind: req.Kind, Title: req.Title, TaskContent: req.TaskContent}, "task", f)
 		return trimPath(t, f)
 	}
-	if req.Kind != "" || req.Title != "" {
+	if req.Kind != "" || req.Title != "" || req.Fields != nil || req.Instructions != "" || req.Text != "" {
 		f.add("template", "give a template or a kind and title, not both")
 		return TaskTemplate{}, f.err()
 	}
@@ -274,6 +275,10 @@ func (s *Service) taskFromRequest(ctx context.Context, cur *Session, req TaskReq
 		return TaskTemplate{}, f.err()
 	}
 	return ts.TaskTemplates[*req.Template], nil
+}
+
+func newTask(t TaskTemplate, now time.Time) Task {
+	return Task{ID: newID("k_"), Kind: t.Kind, Title: t.Title, Status: TaskPending, AssignedAt: now, TaskContent: t.TaskContent}
 }
 
 // trimPath reports a single task's errors as "kind" and "title".

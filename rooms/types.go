@@ -67,6 +67,16 @@ type TeamSettings struct {
 type TaskTemplate struct {
 	Kind  string `json:"kind"`
 	Title string `json:"title"`
+	TaskContent
+}
+
+// TaskContent is what a task of a kind needs beyond its title: a form's
+// fields, an upload's instructions, a consent's text. A sign task's
+// document is attached to the task itself (Task.DocumentID).
+type TaskContent struct {
+	Fields       []FormField `json:"fields,omitempty"`
+	Instructions string      `json:"instructions,omitempty"`
+	Text         string      `json:"text,omitempty"`
 }
 
 // ConsentSetting says whether the customer must consent, and to what.
@@ -93,6 +103,9 @@ type Settings struct {
 	HistoryDays            int       `json:"history_days"`
 	HistorySearchSpace     string    `json:"history_search_space"`
 	PhoneDefaultRegion     string    `json:"phone_default_region"`
+	// AssetRetentionDays deletes the blobs of sessions ended longer ago
+	// (0: keep them).
+	AssetRetentionDays int `json:"asset_retention_days" put:"optional"`
 }
 
 // EndAccess is what a customer keeps when a session ends.
@@ -169,6 +182,12 @@ type Task struct {
 	AssignedAt  time.Time       `json:"assigned_at"`
 	CompletedAt *time.Time      `json:"completed_at,omitempty"`
 	Result      json.RawMessage `json:"result,omitempty"`
+	TaskContent
+	// DocumentID is a sign task's PDF, an asset of the session.
+	DocumentID string `json:"document_id,omitempty"`
+	// Assets are what completing the task kept: a signed copy, an
+	// upload, a form's answers.
+	Assets []string `json:"assets,omitempty"`
 }
 
 // Indicator is the five-state customer status shown to agents.
@@ -270,6 +289,8 @@ type Event struct {
 	Consent string     `json:"consent,omitempty"`
 	Auth    string     `json:"authentication,omitempty"`
 	State   string     `json:"state,omitempty"`
+	// Assets are the asset ids a task.completed kept.
+	Assets []string `json:"assets,omitempty"`
 }
 
 // Actor says who caused an event.
@@ -285,6 +306,7 @@ const (
 	EventTaskAssigned   = "task.assigned"
 	EventTaskWithdrawn  = "task.withdrawn"
 	EventTaskCompleted  = "task.completed"
+	EventTaskUpdated    = "task.updated"
 	EventCustomerJoined = "customer.joined"
 	EventReengaged      = "customer.reengaged"
 	EventConsentChanged = "consent.changed"

@@ -153,6 +153,7 @@ func validTask(t TaskTemplate, path string, f fields) TaskTemplate {
 	} else if utf8.RuneCountInString(t.Title) > maxTitleLen {
 		f.add(path+".title", "must be at most 200 characters")
 	}
+	t.TaskContent = validContent(t.Kind, t.TaskContent, path, f)
 	return t
 }
 
@@ -167,6 +168,9 @@ func ValidateSettings(s Settings) error {
 		f.add("auto_end_after", `must be 0s (off) or between 1 minute ("1m") and 1 year ("8760h")`)
 	}
 	checkDuration(s.CustomerAccessDuration, "customer_access_duration", f)
+	if s.AssetRetentionDays < 0 || s.AssetRetentionDays > 3650 {
+		f.add("asset_retention_days", "must be between 0 (keep) and 3650")
+	}
 	if s.HistoryDays < 1 || s.HistoryDays > 3650 {
 		f.add("history_days", "must be between 1 and 3650")
 	}

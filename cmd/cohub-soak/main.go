@@ -32,6 +32,7 @@ type options struct {
 	report       string
 	dir          string
 	ttl, grace   time.Duration
+	sentinel     bool
 }
 
 func main() {
@@ -60,7 +61,8 @@ func parse(args []string) (options, error) {
 	fs.DurationVar(&o.every, "every", 500*time.Millisecond, "time between two messages of one participant")
 	fs.DurationVar(&o.duration, "duration", 5*time.Minute, "how long the faults and traffic last (a drain follows)")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "the nemesis schedule's seed (printed; give it again to repeat a run)")
-	fs.StringVar(&o.faults, "faults", strings.Join(soak.FaultKinds, ","), "fault kinds to use, comma separated; \"none\" for a calm run")
+	fs.StringVar(&o.faults, "faults", "", "fault kinds to use, comma separated (default: every kind of the topology); \"none\" for a calm run")
+	fs.BoolVar(&o.sentinel, "sentinel", false, "Redis as a master and a replica watched by three sentinels (faults: "+strings.Join(soak.SentinelFaultKinds, ",")+")")
 	fs.BoolVar(&o.broken, "broken", false, "soak a build with gap filling compiled out (the checker must fail it)")
 	fs.StringVar(&o.bin, "cohub-bin", "", "a cohub binary to soak instead of building this checkout")
 	fs.StringVar(&o.report, "report", "", "also write the report to this file")
@@ -69,6 +71,12 @@ func parse(args []string) (options, error) {
 	fs.DurationVar(&o.grace, "leave-grace", 3*time.Second, "the nodes' --leave-grace")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if o.faults == "" {
+		o.faults = strings.Join(soak.FaultKinds, ",")
+		if o.sentinel {
+			o.faults = strings.Join(soak.SentinelFaultKinds, ",")
+		}
 	}
 	switch {
 	case o.nodes < 2:
@@ -89,13 +97,13 @@ func faultKinds(s string) ([]string, error) {
 		return nil, nil
 	}
 	known := map[string]bool{}
-	for _, k := range soak.FaultKinds {
+	for _, k := range append(soak.FaultKinds, soak.SentinelFaultKinds...) {
 		known[k] = true
 	}
 	var out []string
 	for _, k := range strings.Split(s, ",") {
 		if k = strings.TrimSpace(k); !known[k] {
-			return nil, fmt.Errorf("unknown fault %q (known: %s)", k, strings.Join(soak.FaultKinds, ", "))
+			return nil, fmt.Errorf("unknown fault %q", k)
 		}
 		out = append(out, k)
 	}
@@ -119,10 +127,10 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 		}
 	}
 	kinds, _ := faultKinds(o.faults)
-	fmt.Fprintf(out, "cohub-soak: %d nodes, %d rooms, a message every %s per participant, %s, seed %d, faults %s, broken=%v, logs in %s\n",
-		o.nodes, o.rooms, o.every, o.duration, o.seed, o.faults, o.broken, dir)
+	fmt.Fprintf(out, "cohub-soak: %d nodes, %d rooms, a message every %s per participant, %s, seed %d, faults %s, sentinel=%v, broken=%v, logs in %s\n",
+		o.nodes, o.rooms, o.every, o.duration, o.seed, o.faults, o.sentinel, o.broken, dir)
 	rec, err := soak.Run(ctx, soak.Config{Bin: bin, Dir: dir, Nodes: o.nodes, Rooms: o.rooms, Every: o.every,
-		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Log: out})
+		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Sentinel: o.sentinel, Log: out})
 	if err != nil {
 		return false, err
 	}

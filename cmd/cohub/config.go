@@ -33,6 +33,8 @@ type config struct {
 	PresenceTTL    time.Duration
 	LeaveGrace     time.Duration
 	MaxRoomEvents  int64
+	BlobURL        string
+	MaxUpload      int64
 	LogFormat      string
 	LogLevel       string
 	SMTPURL        string
@@ -68,7 +70,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.AdminEmail, "admin-email", "", "create this admin at start when no admin exists")
 	str(&c.AdminPassword, "admin-password", "", "password of --admin-email (at least 10 characters)")
 	var err error
-	var ttl, grace, maxEvents, redisWait, replicas string
+	str(&c.BlobURL, "blob-url", "", "where files are kept: mem:// (default), file:///var/lib/cohub/blobs for one node, s3://bucket?region=… (any S3-compatible store, add &endpoint=…) for many")
+	var ttl, grace, maxEvents, redisWait, replicas, maxUpload string
+	str(&maxUpload, "max-upload", "10MiB", "largest file a customer or agent may send, in bytes or with KiB/MiB")
 	str(&redisWait, "redis-wait", "0s", "at start, wait this long for Redis to answer PING, then give up (0: don't wait, serve 503 until it is back)")
 	str(&ttl, "presence-ttl", "10s", "how long a node's presence entries live without refresh")
 	str(&grace, "leave-grace", "3s", "how long a closed customer connection still shows online")
@@ -99,6 +103,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	if c.MaxRoomEvents, err = strconv.ParseInt(maxEvents, 10, 64); err != nil || c.MaxRoomEvents < 1 {
 		return nil, fmt.Errorf("--max-room-events must be a positive whole number")
 	}
+	if c.MaxUpload, err = parseSize(maxUpload); err != nil {
+		return nil, fmt.Errorf("--max-upload must be a size such as 10MiB, 512KiB or 1048576 (at most 1GiB)")
+	}
 	c.RedisReplicas = -1
 	if replicas != "" {
 		if c.RedisReplicas, err = strconv.Atoi(replicas); err != nil || c.RedisReplicas < 0 {
@@ -107,6 +114,29 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	}
 	c.Demo, c.demoSet = demo.value, demo.set
 	return c, c.check()
+}
+
+// parseSize reads bytes, or KiB, MiB, GiB; between 1 KiB and 1 GiB.
+func parseSize(v string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(v, suffix); ok {
+			v, mult = n, m
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 1 || n > (1<<30)/mult || n*mult < 1<<10 {
+		return 0, errors.New("bad size")
+	}
+	return n * mult, nil
+}
+
+// blobURL is --blob-url, mem:// when not given.
+func (c *config) blobURL() string {
+	if c.BlobURL == "" {
+		return "mem://"
+	}
+	return c.BlobURL
 }
 
 func (c *config) check() error {

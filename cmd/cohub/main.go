@@ -26,6 +26,7 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/app"
+	"github.com/cohub/cohub/internal/blobs"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -98,6 +99,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 		return err
 	}
 	go a.Service.RunAutoEnd(ctx, 15*time.Second)
+	go a.Service.RunAssetSweep(ctx, time.Hour)
 	a.Start(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:           a.Handler(),
@@ -177,14 +179,33 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 		closeBackend()
 		return nil, err
 	}
+	files, err := openBlobs(ctx, cfg, log)
+	if err != nil {
+		closeBackend()
+		return nil, err
+	}
 	proxies, _ := cfg.proxies() // checked when the config was parsed
 	a := app.New(b, app.Config{
-		Rooms:  rooms.Config{Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents},
+		Rooms: rooms.Config{Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
+			Blobs: files, MaxUpload: cfg.MaxUpload},
 		Hub:    hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace},
 		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies},
 		Sender: sender, Log: log,
 	})
 	return &server{App: a, close: closeBackend}, nil
+}
+
+// openBlobs opens --blob-url. With Redis, files in this process's memory
+// are seen by this node only: start-up says so.
+func openBlobs(ctx context.Context, cfg *config, log zerolog.Logger) (blobs.Store, error) {
+	if cfg.BlobURL == "" && !cfg.embedded() {
+		log.Warn().Msg("files (signed copies, uploads) are kept in this node's memory: with more than one node, or to keep them over a restart, set --blob-url to a shared store (s3://…) or, for one node, a directory (file://…)")
+	}
+	b, err := blobs.Open(ctx, cfg.blobURL())
+	if err != nil {
+		return nil, fmt.Errorf("--blob-url: %w", err)
+	}
+	return b, nil
 }
 
 // originPatterns are the allowed origins as the WebSocket upgrade

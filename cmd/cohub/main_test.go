@@ -661,3 +661,47 @@ func TestTwoNodesOnRedis(t *testing.T) {
 		}
 	}
 }
+
+func noErr(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigFiles(t *testing.T) {
+	none := func(string) string { return "" }
+	cfg, err := parseConfig(nil, none)
+	if err != nil || cfg.blobURL() != "mem://" || cfg.MaxUpload != 10<<20 {
+		t.Fatalf("defaults: %q %d %v", cfg.blobURL(), cfg.MaxUpload, err)
+	}
+	cfg, err = parseConfig([]string{"--blob-url", "file:///var/lib/cohub/blobs", "--max-upload", "512KiB"}, none)
+	if err != nil || cfg.blobURL() != "file:///var/lib/cohub/blobs" || cfg.MaxUpload != 512<<10 {
+		t.Fatalf("flags: %q %d %v", cfg.blobURL(), cfg.MaxUpload, err)
+	}
+	for _, bad := range []string{"0", "10 MB", "-1MiB", "2GiB", "100"} {
+		if _, err := parseConfig([]string{"--max-upload", bad}, none); err == nil || !strings.Contains(err.Error(), "--max-upload") {
+			t.Errorf("--max-upload %q: %v", bad, err)
+		}
+	}
+	// With Redis and files in memory, start-up says so; with a store, not.
+	var logs bytes.Buffer
+	cfg, err = parseConfig([]string{"--redis", "redis://x", "--secret", "0123456789abcdef"}, none)
+	noErr(t, err)
+	_, err = openBlobs(t.Context(), cfg, zerolog.New(&logs))
+	noErr(t, err)
+	if !strings.Contains(logs.String(), "set --blob-url") {
+		t.Fatalf("no warning: %q", logs.String())
+	}
+	logs.Reset()
+	cfg.BlobURL = "file://" + t.TempDir()
+	_, err = openBlobs(t.Context(), cfg, zerolog.New(&logs))
+	if err != nil || logs.Len() != 0 {
+		t.Fatalf("with a file store: %v %q", err, logs.String())
+	}
+	// A blob URL Cohub cannot open stops it at start, naming the flag.
+	cfg, _ = parseConfig([]string{"--blob-url", "ftp://files"}, none)
+	if _, err := openBlobs(t.Context(), cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "--blob-url") {
+		t.Fatalf("ftp:// opened: %v", err)
+	}
+}

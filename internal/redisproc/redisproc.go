@@ -31,11 +31,8 @@ type Proc struct {
 // at once, so a restart, even after a kill, finds every acknowledged
 // write. extra are more redis-server arguments.
 func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		return nil, fmt.Errorf("redis-server not found: %w", err)
-	}
 	if addr == "" {
+		var err error
 		if addr, err = FreeAddr(); err != nil {
 			return nil, err
 		}
@@ -47,6 +44,38 @@ func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
 	}
 	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--dir", dir,
 		"--save", "", "--appendonly", aof, "--appendfsync", "always"}, extra...)
+	return launch(dir, addr, "Ready to accept connections", args...)
+}
+
+// StartSentinel runs a sentinel with its configuration in dir, watching
+// master under name; it calls a server down after downAfter, and a
+// failover needs quorum sentinels to agree.
+func StartSentinel(dir, master, name string, quorum int, downAfter time.Duration) (*Proc, error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(master)
+	_, sport, _ := net.SplitHostPort(addr)
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %s\nbind 127.0.0.1\ndir %s\n"+
+		"sentinel monitor %s %s %s %d\n"+
+		"sentinel down-after-milliseconds %[3]s %[7]d\n"+
+		"sentinel failover-timeout %[3]s %[8]d\n"+
+		"sentinel parallel-syncs %[3]s 1\n",
+		sport, dir, name, host, port, quorum, downAfter.Milliseconds(), 3*downAfter.Milliseconds())
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		return nil, err
+	}
+	return launch(dir, addr, "+monitor master", conf, "--sentinel")
+}
+
+// launch runs redis-server with args and waits for ready in its output.
+func launch(dir, addr, ready string, args ...string) (*Proc, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redis-server not found: %w", err)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
@@ -61,7 +90,7 @@ func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
 		_ = logf.Close()
 		return nil, err
 	}
-	if err := waitReady(out, logf); err != nil {
+	if err := waitReady(out, logf, ready); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return nil, err
@@ -98,10 +127,10 @@ func (p *Proc) Restart(sig syscall.Signal, pause time.Duration, persist bool, ex
 	return nil
 }
 
-// waitReady copies the server's output to its log until it accepts
-// connections, and after, so the server never blocks on a full pipe. A
+// waitReady copies the server's output to its log until marker shows it
+// ready, and after, so the server never blocks on a full pipe. A
 // server loading a long append-only file on a busy machine takes a while.
-func waitReady(out io.Reader, log io.WriteCloser) error {
+func waitReady(out io.Reader, log io.WriteCloser, marker string) error {
 	done := make(chan error, 1)
 	go func() {
 		defer log.Close()
@@ -109,7 +138,7 @@ func waitReady(out io.Reader, log io.WriteCloser) error {
 		ready := false
 		for sc.Scan() {
 			_, _ = fmt.Fprintln(log, sc.Text())
-			if !ready && strings.Contains(sc.Text(), "Ready to accept connections") {
+			if !ready && strings.Contains(sc.Text(), marker) {
 				ready = true
 				done <- nil
 			}

@@ -3,9 +3,7 @@ package redistest
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,39 +60,14 @@ type Sentinels struct {
 // so that a failover can start at once.
 func StartSentinels(t testing.TB, master *Server, replicas, n int) *Sentinels {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		unavailable(t, err)
-	}
-	host, port, _ := strings.Cut(master.Addr, ":")
 	ss := &Sentinels{Name: "cohub"}
 	for range n {
-		addr, err := redisproc.FreeAddr()
+		p, err := redisproc.StartSentinel(t.TempDir(), master.Addr, ss.Name, n/2+1, NodeTimeout)
 		if err != nil {
-			t.Fatal(err)
+			unavailable(t, err)
 		}
-		_, sport, _ := strings.Cut(addr, ":")
-		dir := t.TempDir()
-		conf := filepath.Join(dir, "sentinel.conf")
-		body := fmt.Sprintf("port %s\nbind 127.0.0.1\ndir %s\n"+
-			"sentinel monitor %s %s %s %d\n"+
-			"sentinel down-after-milliseconds %[3]s %[7]d\n"+
-			"sentinel failover-timeout %[3]s %[8]d\n"+
-			"sentinel parallel-syncs %[3]s 1\n",
-			sport, dir, ss.Name, host, port, n/2+1, NodeTimeout.Milliseconds(), 3*NodeTimeout.Milliseconds())
-		if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, conf, "--sentinel")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-		ss.Addrs = append(ss.Addrs, addr)
+		t.Cleanup(func() { p.Stop(syscall.SIGKILL) })
+		ss.Addrs = append(ss.Addrs, p.Addr)
 	}
 	for _, addr := range ss.Addrs {
 		rdb := redis.NewSentinelClient(&redis.Options{Addr: addr})

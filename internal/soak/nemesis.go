@@ -9,8 +9,13 @@ import (
 	"time"
 )
 
-// Fault kinds the nemesis can use.
+// FaultKinds are the faults the nemesis can use on one Redis.
 var FaultKinds = []string{"cut", "delay", "blackhole", "half-open", "kill", "term", "redis-restart", "redis-kill", "away"}
+
+// SentinelFaultKinds are those it can use with Sentinel: the nodes reach
+// the servers directly (no fault proxy), and the master is killed for a
+// failover rather than restarted.
+var SentinelFaultKinds = []string{"kill", "term", "failover", "away"}
 
 // nemesis breaks things one at a time on a seeded schedule: the same
 // seed gives the same faults in the same order, with the same gaps.
@@ -62,6 +67,8 @@ func (n *nemesis) apply(ctx context.Context, kind string) (Fault, error) {
 		err = n.restartRedis(&f)
 	case "away":
 		n.away(ctx, &f)
+	case "failover":
+		f.Target, err = n.c.failover(ctx, n.between(500*time.Millisecond, 3*time.Second))
 	}
 	f.To = time.Now()
 	return f, err

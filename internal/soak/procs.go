@@ -40,6 +40,10 @@ type Options struct {
 	Nodes       int
 	PresenceTTL time.Duration
 	LeaveGrace  time.Duration
+	// Sentinel runs Redis as a master and a replica watched by three
+	// sentinels, and the nodes find the master through them (no fault
+	// proxy: the sentinels hand out the servers' own addresses).
+	Sentinel bool
 }
 
 // Soak identity: one admin who creates the sessions and is every room's
@@ -57,6 +61,9 @@ type Cluster struct {
 	opt   Options
 	Redis *redisproc.Proc
 	Nodes []*Node
+	// With Options.Sentinel: the second server and the sentinels.
+	Replica   *redisproc.Proc
+	Sentinels []*redisproc.Proc
 }
 
 // Node is one cohub process.
@@ -76,11 +83,17 @@ func (n *Node) URL() string { return "http://" + n.Addr }
 // StartCluster starts Redis and the nodes and waits until every node is
 // ready.
 func StartCluster(ctx context.Context, opt Options) (*Cluster, error) {
-	r, err := redisproc.Start(opt.Dir, "", true)
+	c := &Cluster{opt: opt}
+	var err error
+	if opt.Sentinel {
+		err = c.startSentinel(ctx)
+	} else {
+		c.Redis, err = redisproc.Start(opt.Dir, "", true)
+	}
 	if err != nil {
+		c.Close()
 		return nil, err
 	}
-	c := &Cluster{opt: opt, Redis: r}
 	for i := range opt.Nodes {
 		n, err := c.newNode(i)
 		if err == nil {
@@ -100,6 +113,9 @@ func (c *Cluster) newNode(i int) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.opt.Sentinel {
+		return &Node{Index: i, Addr: addr}, nil
+	}
 	p, err := NewProxy(c.Redis.Addr)
 	if err != nil {
 		return nil, err
@@ -113,10 +129,10 @@ func (c *Cluster) Start(ctx context.Context, n *Node) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(c.opt.Bin, "--addr", n.Addr, "--redis", "redis://"+n.Proxy.Addr(),
+	cmd := exec.Command(c.opt.Bin, append(c.redisArgs(n), "--addr", n.Addr,
 		"--secret", secret, "--public-url", n.URL(), "--admin-email", AdminEmail, "--admin-password", adminPassword,
 		"--demo=false", "--log-format", "json", "--log-level", "warn",
-		"--presence-ttl", c.opt.PresenceTTL.String(), "--leave-grace", c.opt.LeaveGrace.String())
+		"--presence-ttl", c.opt.PresenceTTL.String(), "--leave-grace", c.opt.LeaveGrace.String())...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -147,9 +163,15 @@ func (c *Cluster) Stop(n *Node, sig syscall.Signal) {
 func (c *Cluster) Close() {
 	for _, n := range c.Nodes {
 		c.Stop(n, syscall.SIGKILL)
-		n.Proxy.Close()
+		if n.Proxy != nil {
+			n.Proxy.Close()
+		}
 	}
-	c.Redis.Stop(syscall.SIGKILL)
+	for _, p := range append([]*redisproc.Proc{c.Redis, c.Replica}, c.Sentinels...) {
+		if p != nil {
+			p.Stop(syscall.SIGKILL)
+		}
+	}
 }
 
 // URLs lists the nodes' base URLs in node order.

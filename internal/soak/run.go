@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,7 +27,22 @@ type Config struct {
 	Faults   []string // kinds the nemesis uses (none: a calm run)
 	TTL      time.Duration
 	Grace    time.Duration
+	Sentinel bool      // Redis as master, replica and sentinels (see Options)
 	Log      io.Writer // progress lines
+}
+
+// checkKinds refuses a fault the topology cannot have.
+func checkKinds(cfg Config) error {
+	allowed := FaultKinds
+	if cfg.Sentinel {
+		allowed = SentinelFaultKinds
+	}
+	for _, k := range cfg.Faults {
+		if !slices.Contains(allowed, k) {
+			return fmt.Errorf("fault %q is not one of %s", k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
 }
 
 // Run starts a cluster, runs traffic under the nemesis for the duration,
@@ -38,7 +54,11 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 			fmt.Fprintf(cfg.Log, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
 		}
 	}
-	c, err := StartCluster(ctx, Options{Bin: cfg.Bin, Dir: cfg.Dir, Nodes: cfg.Nodes, PresenceTTL: cfg.TTL, LeaveGrace: cfg.Grace})
+	if err := checkKinds(cfg); err != nil {
+		return nil, err
+	}
+	c, err := StartCluster(ctx, Options{Bin: cfg.Bin, Dir: cfg.Dir, Nodes: cfg.Nodes, PresenceTTL: cfg.TTL,
+		LeaveGrace: cfg.Grace, Sentinel: cfg.Sentinel})
 	if err != nil {
 		return nil, err
 	}

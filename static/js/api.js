@@ -49,6 +49,24 @@ export const agentApi = {
   post(path, body) { return this.call("POST", path, body === undefined ? {} : body); },
   put(path, body) { return this.call("PUT", path, body); },
   del(path) { return this.call("DELETE", path); },
+  // upload posts one file as the multipart part "file".
+  async upload(path, file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    let r;
+    try {
+      r = await fetch(path, { method: "POST", credentials: "same-origin", body: form });
+    } catch (e) {
+      throw new ApiError(0, null);
+    }
+    let data = null;
+    try { data = await r.json(); } catch (e) { /* not JSON */ }
+    if (!r.ok) {
+      if (r.status === 401 && this.onSignedOut) { this.onSignedOut(); }
+      throw new ApiError(r.status, data);
+    }
+    return data;
+  },
 };
 
 // customerApi calls the customer API with the link token.

@@ -7,6 +7,7 @@
 import { html, render, signal, useState, useEffect, useRef, useLayoutEffect, Icon, Notice, announce, cx } from "./ui.js";
 import { customerApi } from "./api.js";
 import { Live } from "./live.js";
+import { TaskWork, TaskOutcome } from "./tasks.js";
 import { clock, dayKey, dayLabel, durationWords, plainError, initials } from "./words.js";
 
 const token = decodeURIComponent(location.pathname.replace(/^\/c\//, "").replace(/\/+$/, ""));
@@ -155,6 +156,7 @@ function onFrame(f) {
     if (presence.value.agents.length) { seenUpTo.value = f.seq; }
     break;
   case "task.assigned":
+  case "task.updated":
   case "task.completed":
     tasks.value = tasks.value.some((t) => t.id === e.task.id)
       ? tasks.value.map((t) => (t.id === e.task.id ? e.task : t))
@@ -398,64 +400,49 @@ function Ended() {
 
 // The room -----------------------------------------------------------------
 
-function taskAction(kind) {
-  return { sign: "Read and sign", form: "I have filled it in", consent: "I agree", upload: "I have sent it", custom: "Mark as done" }[kind] || "Mark as done";
-}
-
 const TASK_HINTS = {
-  sign: "Read it, then sign by typing your name.",
-  form: "Fill it in as your agent explains, then tell us it is done.",
-  consent: "Read what your agent shares, and agree if you do.",
-  upload: "Send the document the way your agent asked, then tell us it is sent.",
+  sign: "Read the document, then sign it by drawing or typing your name.",
+  form: "Fill in the fields below, then send them.",
+  consent: "Read this, then say whether you agree.",
+  upload: "Send a photo or a document, as your agent asked.",
   custom: "Your agent explains what to do in the conversation below.",
 };
 
+// TaskCard is one task: its work (sign, form, upload, consent) while
+// pending, what it kept once done; a custom task is marked done live.
 function TaskCard({ t, readOnly }) {
   const v = view.value;
-  const [open, setOpen] = useState(false);
-  const [name, setName] = useState(v.session.customer.name || "");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const done = t.status === "completed";
-  const complete = async (result) => {
+  const finished = (task) => { tasks.value = tasks.value.map((x) => (x.id === t.id ? task : x)); };
+  const markDone = async () => {
     setBusy(true);
     setError("");
-    const r = await live.completeTask(topic, t.id, result).done;
+    const r = await live.completeTask(topic, t.id, { done: true }).done;
     setBusy(false);
     if (r.status === "ok" || (r.data && r.data.code === "invalid_state")) {
-      const task = (r.data && r.data.task) || { ...t, status: "completed", completed_at: new Date().toISOString() };
-      tasks.value = tasks.value.map((x) => (x.id === t.id ? task : x));
+      finished((r.data && r.data.task) || { ...t, status: "completed", completed_at: new Date().toISOString() });
       announce(`Done: ${t.title}.`);
-      setOpen(false);
     } else {
       setError(plainError(r.data));
     }
   };
-  const primary = () => {
-    if (t.kind === "sign") { setOpen(true); return; }
-    complete({ done: true });
-  };
-  return html`<li class=${cx("c-task", done && "c-task-done")} data-testid="customer-task" data-status=${t.status}>
+  return html`<li class=${cx("c-task", done && "c-task-done")} data-testid="customer-task" data-status=${t.status} data-kind=${t.kind}>
     <div class="c-task-head">
       <span class="c-task-icon" aria-hidden="true"><${Icon} name=${done ? "check" : "pencil"} /></span>
       <h3>${t.title}</h3>
     </div>
-    ${!done && !readOnly && !open && html`<p class="c-task-hint">${TASK_HINTS[t.kind] || TASK_HINTS.custom}</p>`}
+    ${!done && !readOnly && html`<p class="c-task-hint">${TASK_HINTS[t.kind] || TASK_HINTS.custom}</p>`}
     ${done
-      ? html`<p class="c-task-meta">Done at ${clock(t.completed_at)}</p>`
+      ? html`<p class="c-task-meta">Done at ${clock(t.completed_at)}</p>
+          <${TaskOutcome} t=${t} link=${token} sid=${v.session.id} />`
       : readOnly
         ? html`<p class="c-task-meta">Not done</p>`
-        : open
-          ? html`<form class="sign-form" onSubmit=${(e) => { e.preventDefault(); if (name.trim()) { complete({ signed_by: name.trim() }); } }}>
-              <label for=${"sign-" + t.id}>Type your full name to sign</label>
-              <input id=${"sign-" + t.id} value=${name} autocomplete="name" onInput=${(e) => setName(e.currentTarget.value)} />
-              <div class="row-actions">
-                <button type="submit" class="btn btn-primary" data-testid="task-sign" disabled=${busy || !name.trim()}>Sign</button>
-                <button type="button" class="btn" onClick=${() => setOpen(false)}>Not now</button>
-              </div>
-            </form>`
-          : html`<button type="button" class="btn btn-primary btn-block" data-testid="task-complete" disabled=${busy || conn.value !== "open"}
-              onClick=${primary}>${busy ? "Saving…" : taskAction(t.kind)}</button>`}
+        : t.kind === "custom" || !TASK_HINTS[t.kind]
+          ? html`<button type="button" class="btn btn-primary btn-block" data-testid="task-complete" disabled=${busy || conn.value !== "open"}
+              onClick=${markDone}>${busy ? "Saving…" : "Mark as done"}</button>`
+          : html`<${TaskWork} t=${t} link=${token} sid=${v.session.id} name=${v.session.customer.name || ""} max=${v.max_upload} onDone=${finished} />`}
     ${error && html`<p class="field-error" role="alert">${error}</p>`}
   </li>`;
 }

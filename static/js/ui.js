@@ -25,6 +25,9 @@ export function cx(...names) {
 const ICONS = {
   pencil: () => html`<path d="M4 13.8 4.7 11l6.6-6.6 2.3 2.3L7 13.3z" /><path d="M10.3 5.4l2.3 2.3" />`,
   check: () => html`<path d="M4.2 9.4l3 3 6.6-6.8" />`,
+  download: () => html`<path d="M9 3v8M5.5 7.8 9 11.3l3.5-3.5M4 14.5h10" />`,
+  camera: () => html`<path d="M3 6.5h2.5L7 4.5h4l1.5 2H15v7.5H3z" /><circle cx="9" cy="10" r="2.3" />`,
+  file: () => html`<path d="M5 2.5h5.5L13.5 5.5v10h-8.5z" /><path d="M10.5 2.5v3h3" />`,
   x: () => html`<path d="M5 5l8 8M13 5l-8 8" />`,
   chevronLeft: () => html`<path d="M11 4 6 9l5 5" />`,
   chevronRight: () => html`<path d="M7 4l5 5-5 5" />`,

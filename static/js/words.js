@@ -177,6 +177,11 @@ const PLAIN = {
   body_too_large: "That is too long to send.",
   internal: "Something went wrong on our side. Please try again.",
   validation_failed: "Please check the highlighted fields.",
+  file_too_large: "That file is too large. Please send a smaller one, such as a photo instead of a scan.",
+  unsupported_type: "That file is not a JPEG or PNG photo or a PDF. Please choose another.",
+  invalid_document: "That file is not a PDF that can be opened. It may be damaged or protected by a password.",
+  malformed_upload: "The file did not arrive whole. Please try again.",
+  asset_deleted: "This file was deleted after the time your organisation keeps files.",
 };
 
 function sentence(s) {

@@ -16,14 +16,18 @@ HOOKS_OF_PREACT=$PREACT
 HTM=3.1.1
 SIGNALS=2.11.4
 SIGNALS_CORE=1.14.5
+PDFJS=6.5.438
+SIGNATURE_PAD=5.1.4
 
 dir=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-npm pack --silent "preact@$PREACT" "htm@$HTM" "@preact/signals@$SIGNALS" "@preact/signals-core@$SIGNALS_CORE" >/dev/null
-for pkg in "preact-$PREACT" "htm-$HTM" "preact-signals-$SIGNALS" "preact-signals-core-$SIGNALS_CORE"; do
+npm pack --silent "preact@$PREACT" "htm@$HTM" "@preact/signals@$SIGNALS" "@preact/signals-core@$SIGNALS_CORE" \
+	"pdfjs-dist@$PDFJS" "signature_pad@$SIGNATURE_PAD" >/dev/null
+for pkg in "preact-$PREACT" "htm-$HTM" "preact-signals-$SIGNALS" "preact-signals-core-$SIGNALS_CORE" \
+	"pdfjs-dist-$PDFJS" "signature_pad-$SIGNATURE_PAD"; do
 	mkdir "$pkg"
 	tar -xzf "$pkg.tgz" -C "$pkg"
 done
@@ -46,16 +50,25 @@ copy "preact-$PREACT/package/hooks/dist/hooks.mjs" hooks.js
 copy "htm-$HTM/package/dist/htm.mjs" htm.js
 copy "preact-signals-core-$SIGNALS_CORE/package/dist/signals-core.mjs" signals-core.js
 copy "preact-signals-$SIGNALS/package/dist/signals.mjs" signals.js
+# PDF.js renders the documents customers sign; its worker is a module
+# served from this origin (the pages' CSP allows no other).
+copy "pdfjs-dist-$PDFJS/package/build/pdf.min.mjs" pdf.js
+copy "pdfjs-dist-$PDFJS/package/build/pdf.worker.min.mjs" pdf.worker.js
+copy "signature_pad-$SIGNATURE_PAD/package/dist/signature_pad.js" signature_pad.js
 
 cp "preact-$PREACT/package/LICENSE" "$dir/LICENSE.preact"
 cp "htm-$HTM/package/LICENSE" "$dir/LICENSE.htm"
 cp "preact-signals-$SIGNALS/package/LICENSE" "$dir/LICENSE.preact-signals"
+cp "pdfjs-dist-$PDFJS/package/LICENSE" "$dir/LICENSE.pdfjs"
+cp "signature_pad-$SIGNATURE_PAD/package/LICENSE" "$dir/LICENSE.signature_pad"
 
 cat >"$dir/VERSIONS" <<VERSIONS
 preact $PREACT (preact.js, hooks.js; MIT, LICENSE.preact)
 htm $HTM (htm.js; Apache-2.0, LICENSE.htm)
 @preact/signals-core $SIGNALS_CORE (signals-core.js; MIT, LICENSE.preact-signals)
 @preact/signals $SIGNALS (signals.js; MIT, LICENSE.preact-signals)
+pdfjs-dist $PDFJS (pdf.js, pdf.worker.js; Apache-2.0, LICENSE.pdfjs)
+signature_pad $SIGNATURE_PAD (signature_pad.js; MIT, LICENSE.signature_pad)
 VERSIONS
 echo "vendored into $dir:"
 cat "$dir/VERSIONS"

@@ -234,6 +234,48 @@ function Teams() {
   </div>`;
 }
 
+const FIELD_TYPES = { text: "Text", email: "Email", phone: "Phone", date: "Date", number: "Number", select: "Choice", checkbox: "Tick box" };
+
+// TemplateContent edits what a template's kind needs: an upload's
+// instructions, a consent's text, a form's fields. A sign task's PDF is
+// attached in the room.
+function TemplateContent({ x, i, setTask, err }) {
+  const id = (k) => `tt-${k}-${i}`;
+  if (x.kind === "upload" || x.kind === "consent") {
+    const k = x.kind === "upload" ? "instructions" : "text";
+    return html`<div class="template-content">
+      <label for=${id(k)}>${x.kind === "upload" ? "What to send" : "Text the customer agrees to"}</label>
+      <textarea id=${id(k)} rows="2" maxlength="10000" value=${x[k] || ""} onInput=${(e) => setTask(i, k, e.currentTarget.value)}></textarea>
+      ${err(`task_templates[${i}].${k}`) && html`<p class="field-error">${err(`task_templates[${i}].${k}`)}</p>`}
+    </div>`;
+  }
+  if (x.kind !== "form") { return null; }
+  const fields = x.fields || [];
+  const setField = (j, k, v) => setTask(i, "fields", fields.map((f, n) => (n === j ? { ...f, [k]: v } : f)));
+  const path = (j, k) => `task_templates[${i}].fields[${j}].${k}`;
+  return html`<div class="template-content">
+    <p class="hint">Fields the customer fills in. A pattern is a regular expression the whole answer must match.</p>
+    ${fields.map((f, j) => html`<fieldset class="form-field-edit" key=${j}>
+      <legend>Field ${j + 1}</legend>
+      <label>Label <input value=${f.label} maxlength="200" onInput=${(e) => setField(j, "label", e.currentTarget.value)} /></label>
+      <label>Key <input value=${f.name} maxlength="40" placeholder="policy_number" onInput=${(e) => setField(j, "name", e.currentTarget.value)} /></label>
+      <label>Type <select value=${f.type} onChange=${(e) => setField(j, "type", e.currentTarget.value)}>
+        ${Object.entries(FIELD_TYPES).map(([k, v]) => html`<option key=${k} value=${k}>${v}</option>`)}</select></label>
+      <label class="check"><input type="checkbox" checked=${!!f.required} onChange=${(e) => setField(j, "required", e.currentTarget.checked)} /> Required</label>
+      ${(f.type === "text" || f.type === "phone") && html`<label>Pattern <input value=${f.pattern || ""} onInput=${(e) => setField(j, "pattern", e.currentTarget.value)} /></label>`}
+      ${(f.type === "number" || f.type === "date") && html`<label>Min <input value=${f.min || ""} onInput=${(e) => setField(j, "min", e.currentTarget.value)} /></label>
+        <label>Max <input value=${f.max || ""} onInput=${(e) => setField(j, "max", e.currentTarget.value)} /></label>`}
+      ${f.type === "select" && html`<label>Choices (one per line) <textarea rows="3" value=${(f.options || []).join("\n")}
+        onInput=${(e) => setField(j, "options", e.currentTarget.value.split("\n").map((o) => o.trim()).filter(Boolean))}></textarea></label>`}
+      <label>Help <input value=${f.help || ""} maxlength="500" onInput=${(e) => setField(j, "help", e.currentTarget.value)} /></label>
+      <button type="button" class="btn btn-small" onClick=${() => setTask(i, "fields", fields.filter((_, n) => n !== j))}>Remove field</button>
+      ${["name", "label", "type", "pattern", "min", "max", "options"].map((k) => err(path(j, k)) && html`<p class="field-error" key=${k}>${err(path(j, k))}</p>`)}
+    </fieldset>`)}
+    <button type="button" class="btn btn-small" onClick=${() => setTask(i, "fields", [...fields, { name: "", label: "", type: "text" }])}>
+      <${Icon} name="plus" /> Add a field</button>
+  </div>`;
+}
+
 // renderTemplate is the server's template rule (notify.Render): {{link}},
 // {{agent}} and {{customer}} replaced, the link appended when missing.
 export function renderTemplate(tpl, v) {
@@ -257,7 +299,9 @@ function TeamEditor({ id }) {
   const setS = (k, v) => setT({ ...t, settings: { ...st, [k]: v } });
   const setTpl = (k, v) => setS("templates", { ...st.templates, [k]: v });
   const tasks = st.task_templates;
-  const setTask = (i, k, v) => setS("task_templates", tasks.map((x, j) => (j === i ? { ...x, [k]: v } : x)));
+  // A new kind starts without the old kind's content (only a form has fields).
+  const setTask = (i, k, v) => setS("task_templates", tasks.map((x, j) => (j !== i ? x
+    : k === "kind" ? { kind: v, title: x.title } : { ...x, [k]: v })));
   const sample = { link: location.origin + "/c/3f9a…", agent: "Alex Rivera", customer: "Dana Whitfield" };
   const err = (k) => errors["settings." + k];
   const submit = async (e) => {
@@ -320,6 +364,7 @@ function TeamEditor({ id }) {
           <button type="button" class="icon-btn" aria-label=${`Remove “${x.title || "template " + (i + 1)}”`}
             onClick=${() => setS("task_templates", tasks.filter((_, j) => j !== i))}><${Icon} name="trash" /></button>
           ${err(`task_templates[${i}].title`) && html`<p class="field-error">${err(`task_templates[${i}].title`)}</p>`}
+          <${TemplateContent} x=${x} i=${i} setTask=${setTask} err=${err} />
         </li>`)}
       </ol>
       <button type="button" class="btn" data-testid="template-add"

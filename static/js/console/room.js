@@ -281,9 +281,12 @@ function Tasks({ m, s, settings, canAct }) {
   const [choice, setChoice] = useState("");
   const [kind, setKind] = useState("custom");
   const [title, setTitle] = useState("");
+  const [text, setText] = useState("");
+  const [pdf, setPdf] = useState(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const pick = choice || (templates.length ? "0" : "adhoc");
+  const pdfInput = useRef(null);
   const first = firstName(s.customer);
 
   const add = async (e) => {
@@ -291,11 +294,20 @@ function Tasks({ m, s, settings, canAct }) {
     setError("");
     const body = pick === "adhoc" ? { kind, title: title.trim() } : { template: Number(pick) };
     if (pick === "adhoc" && !body.title) { setError("Give the task a title the customer will understand."); return; }
+    if (pick === "adhoc" && text.trim() && kind === "consent") { body.text = text.trim(); }
+    if (pick === "adhoc" && text.trim() && kind === "upload") { body.instructions = text.trim(); }
     setBusy(true);
     try {
-      const t = await agentApi.post(`/api/sessions/${m.id}/tasks`, body);
+      let t = await agentApi.post(`/api/sessions/${m.id}/tasks`, body);
       m.patch((cur) => ({ ...cur, tasks: cur.tasks.filter((x) => x.id !== t.id).concat([t]) }));
+      if (t.kind === "sign" && pdf) {
+        t = await agentApi.upload(`/api/sessions/${m.id}/tasks/${t.id}/document`, pdf);
+        m.patch((cur) => ({ ...cur, tasks: cur.tasks.map((x) => (x.id === t.id ? t : x)) }));
+      }
       setTitle("");
+      setText("");
+      setPdf(null);
+      if (pdfInput.current) { pdfInput.current.value = ""; }
       announce(`Assigned “${t.title}”.`);
     } catch (err) {
       setError(err.code === "validation_failed" ? Object.values(err.fields).join(" ") : plainError(err));
@@ -330,6 +342,9 @@ function Tasks({ m, s, settings, canAct }) {
           </span>
           ${!ok && canAct && html`<button type="button" class="icon-btn" data-testid="task-withdraw"
             aria-label=${`Withdraw “${t.title}”`} title="Withdraw" onClick=${() => withdraw(t)}><${Icon} name="trash" /></button>`}
+          ${!ok && canAct && t.kind === "sign" && html`<${AttachPdf} m=${m} t=${t} />`}
+          ${ok && t.kind === "form" && html`<${Answers} t=${t} />`}
+          ${ok && t.kind === "consent" && html`<span class="task-answer" data-testid="consent-answer">${resultOf(t).agreed ? "Agreed" : "Did not agree"}</span>`}
         </li>`;
       })}
     </ul>
@@ -351,11 +366,113 @@ function Tasks({ m, s, settings, canAct }) {
           <select id="task-kind" data-testid="task-kind" value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
             ${Object.entries(TASK_KINDS).map(([k, v]) => html`<option key=${k} value=${k}>${v}</option>`)}
           </select>
+        </div>
+        ${kind === "sign" && html`<div class="task-kind">
+          <label for="task-pdf">PDF to sign</label>
+          <input id="task-pdf" type="file" accept="application/pdf" data-testid="task-pdf" ref=${pdfInput}
+            onChange=${(e) => setPdf(e.currentTarget.files[0] || null)} />
         </div>`}
+        ${(kind === "consent" || kind === "upload") && html`<div class="task-kind">
+          <label for="task-text">${kind === "consent" ? "What the customer agrees to" : "What to send (optional)"}</label>
+          <textarea id="task-text" data-testid="task-text" rows="3" maxlength="10000" value=${text}
+            onInput=${(e) => setText(e.currentTarget.value)}></textarea>
+        </div>`}`}
       ${error && html`<p class="field-error" role="alert">${error}</p>`}
       <button type="submit" class="btn" data-testid="task-add" disabled=${busy}><${Icon} name="plus" /> Assign</button>
     </form>`}
+    <${Assets} m=${m} s=${s} />
   </aside>`;
+}
+
+function resultOf(t) {
+  try { return typeof t.result === "string" ? JSON.parse(t.result) : (t.result || {}); } catch (e) { return {}; }
+}
+
+// AttachPdf attaches (or replaces) a pending sign task's document.
+function AttachPdf({ m, t }) {
+  const input = useRef(null);
+  const [busy, setBusy] = useState(false);
+  const attach = async (file) => {
+    if (!file) { return; }
+    setBusy(true);
+    try {
+      const task = await agentApi.upload(`/api/sessions/${m.id}/tasks/${t.id}/document`, file);
+      m.patch((cur) => ({ ...cur, tasks: cur.tasks.map((x) => (x.id === task.id ? task : x)) }));
+      announce(`Attached ${file.name} to “${t.title}”.`);
+    } catch (err) {
+      announce(plainError(err), "bad");
+    } finally {
+      setBusy(false);
+      input.current.value = "";
+    }
+  };
+  return html`<span class="task-attach">
+    <input type="file" class="sr-only" accept="application/pdf" ref=${input} tabindex="-1" aria-hidden="true"
+      data-testid="task-attach-input" onChange=${(e) => attach(e.currentTarget.files[0])} />
+    <button type="button" class="btn btn-small" disabled=${busy} onClick=${() => input.current.click()}
+      data-testid="task-attach">${t.document_id ? "Replace PDF" : "Attach PDF"}</button>
+  </span>`;
+}
+
+// Answers lists a completed form's answers.
+function Answers({ t }) {
+  const answers = resultOf(t).answers || {};
+  const labels = Object.fromEntries((t.fields || []).map((d) => [d.name, d.label]));
+  const rows = Object.entries(answers);
+  if (!rows.length) { return null; }
+  return html`<dl class="answers" data-testid="form-answers">
+    ${rows.map(([k, v]) => html`<div key=${k}><dt>${labels[k] || k}</dt><dd>${v === true ? "Yes" : v === false ? "No" : v || "—"}</dd></div>`)}
+  </dl>`;
+}
+
+const ASSET_KINDS = { document: "Document to sign", signed: "Signed copy", upload: "Upload", form: "Form answers" };
+
+function size(n) {
+  return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
+}
+
+// Assets lists the session's files: signed copies with their audit
+// record, uploads, form answers, documents sent to sign.
+function Assets({ m, s }) {
+  const [list, setList] = useState(null);
+  const [error, setError] = useState("");
+  // Reload when a task gains a document or completes.
+  const key = (s.tasks || []).map((t) => t.id + t.status + (t.document_id || "")).join(",");
+  useEffect(() => {
+    let stop = false;
+    agentApi.get(`/api/sessions/${m.id}/assets`).then((r) => { if (!stop) { setList(r.assets || []); } })
+      .catch((e) => { if (!stop) { setError(plainError(e)); } });
+    return () => { stop = true; };
+  }, [key]);
+  if (error) { return html`<section class="assets-panel"><h2>Files</h2><p class="field-error">${error}</p></section>`; }
+  if (!list || list.length === 0) { return null; }
+  return html`<section class="assets-panel" aria-labelledby="assets-h" data-testid="assets">
+    <h2 id="assets-h">Files</h2>
+    <ul class="asset-list">
+      ${list.map((a) => html`<li key=${a.id} class="asset" data-testid="asset" data-kind=${a.kind} data-id=${a.id} data-sha256=${a.sha256}>
+        <span class="asset-icon" aria-hidden="true"><${Icon} name="file" /></span>
+        <span class="asset-body">
+          <span class="asset-name">${a.name}</span>
+          <span class="asset-meta">${ASSET_KINDS[a.kind] || a.kind} · ${size(a.size)} · ${clock(a.at)}</span>
+          ${a.audit && html`<details class="audit" data-testid="audit">
+            <summary>Signature record</summary>
+            <dl>
+              <div><dt>Signed by</dt><dd>${a.audit.signer} (${a.audit.method === "drawn" ? "drawn signature" : "typed name"})</dd></div>
+              <div><dt>When</dt><dd>${when(a.audit.at)}</dd></div>
+              <div><dt>From</dt><dd>${a.audit.ip} · ${a.audit.user_agent}</dd></div>
+              <div><dt>Checks passed</dt><dd>identity ${a.audit.gates.authentication.replace("_", " ")}, consent ${a.audit.gates.consent.replace("_", " ")}</dd></div>
+              <div><dt>Original SHA-256</dt><dd class="hash">${a.audit.original_sha256}</dd></div>
+              <div><dt>Signed copy SHA-256</dt><dd class="hash" data-testid="audit-sha256">${a.audit.signed_sha256}</dd></div>
+            </dl>
+          </details>`}
+        </span>
+        ${a.deleted_at
+          ? html`<span class="muted small">Deleted ${clock(a.deleted_at)}</span>`
+          : html`<a class="btn btn-small" href=${`/api/sessions/${encodeURIComponent(m.id)}/assets/${encodeURIComponent(a.id)}`}
+              download=${a.name} data-testid="asset-download" aria-label=${`Download ${a.name}`}><${Icon} name="download" /></a>`}
+      </li>`)}
+    </ul>
+  </section>`;
 }
 
 // Dialogs ------------------------------------------------------------------

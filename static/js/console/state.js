@@ -446,6 +446,10 @@ export class RoomModel {
       this.patch((s) => ({ ...s, tasks: s.tasks.map((t) => (t.id === e.task.id ? e.task : t)) }));
       Object.assign(item, { k: "note", tone: "ok", text: `${cust} completed “${e.task.title}”` });
       break;
+    case "task.updated":
+      this.patch((s) => ({ ...s, tasks: s.tasks.map((t) => (t.id === e.task.id ? e.task : t)) }));
+      Object.assign(item, { k: "note", text: `${this.actor(e.from)} attached the document to “${e.task.title}”` });
+      break;
     case "task.withdrawn":
       this.patch((s) => ({ ...s, tasks: s.tasks.filter((t) => t.id !== e.task_id) }));
       Object.assign(item, { k: "note", text: `${this.actor(e.from)} withdrew “${this.titles.get(e.task_id) || "a task"}”` });

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/cohub/cohub/rooms"
+)
+
+// errMalformedUpload is a multipart body that is cut short or has no
+// "file" part.
+var errMalformedUpload = errors.New("malformed upload")
+
+// readFile reads the one "file" part of a multipart body, at most the
+// service's upload limit. Anything else in the body is ignored.
+func (s *Server) readFile(w http.ResponseWriter, r *http.Request) (name string, data []byte, err error) {
+	limit := s.svc.MaxUpload()
+	// The envelope (boundaries, part headers) gets 64 KiB beyond the file.
+	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", nil, errMalformedUpload
+	}
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			return "", nil, uploadError(err)
+		}
+		if p.FormName() != "file" {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(p, limit+1))
+		if err != nil {
+			return "", nil, uploadError(err)
+		}
+		if int64(len(data)) > limit {
+			return "", nil, rooms.ErrFileTooLarge
+		}
+		// The part must end properly: a body cut off mid-file is refused
+		// rather than kept truncated.
+		if _, err := mr.NextPart(); err != nil && !errors.Is(err, io.EOF) {
+			return "", nil, uploadError(err)
+		}
+		return p.FileName(), data, nil
+	}
+}
+
+func uploadError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return rooms.ErrFileTooLarge
+	}
+	return errMalformedUpload
+}
+
+// attachDocument attaches the PDF a sign task asks to sign.
+func (s *Server) attachDocument(w http.ResponseWriter, r *http.Request) {
+	name, data, err := s.readFile(w, r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v := mux.Vars(r)
+	t, err := s.svc.AttachDocument(r.Context(), agentFrom(r), v["id"], v["taskID"], name, data)
+	reply(w, r, http.StatusOK, t, err)
+}
+
+func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
+	list, err := s.svc.SessionAssets(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	reply(w, r, http.StatusOK, map[string]any{"assets": list}, err)
+}
+
+// asset downloads a file: for a customer with their link, for an agent
+// who may open the room otherwise.
+func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	if link := linkToken(r); link != "" {
+		a, body, err := s.svc.CustomerAsset(r.Context(), link, customerToken(r, link), v["id"], v["asset"])
+		serveAsset(w, r, a, body, err)
+		return
+	}
+	s.requireAgent(func(w http.ResponseWriter, r *http.Request) {
+		a, body, err := s.svc.AgentAsset(r.Context(), agentFrom(r), v["id"], v["asset"])
+		serveAsset(w, r, a, body, err)
+	})(w, r)
+}
+
+// serveAsset sends a file as a download, never shown in the page: its
+// exact stored type, attachment, no sniffing, and a sandbox should a
+// browser render it anyway.
+func serveAsset(w http.ResponseWriter, r *http.Request, a *rooms.Asset, body io.ReadCloser, err error) {
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	defer body.Close()
+	h := w.Header()
+	h.Set("Content-Type", a.Type)
+	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	h.Set("Content-Disposition", `attachment; filename="`+asciiName(a.Name)+`"; filename*=UTF-8''`+url.PathEscape(a.Name))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("X-Cohub-SHA256", a.SHA256)
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.Copy(w, body)
+}
+
+// asciiName is the fallback filename for old browsers: printable ASCII
+// without quotes or backslashes.
+func asciiName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+}
+
+func (s *Server) customerAssets(w http.ResponseWriter, r *http.Request, link string) {
+	list, err := s.svc.CustomerAssets(r.Context(), link, customerToken(r, link))
+	reply(w, r, http.StatusOK, map[string]any{"assets": list}, err)
+}
+
+func (s *Server) client(r *http.Request) rooms.Client {
+	ua := r.UserAgent()
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	return rooms.Client{IP: s.clientIP(r), UserAgent: ua}
+}
+
+type signRequest struct {
+	Name string `json:"name"`
+	// Image is the drawn signature: a PNG, base64 or as a data: URL;
+	// empty when the name was typed.
+	Image string `json:"image,omitempty"`
+}
+
+func (s *Server) customerSign(w http.ResponseWriter, r *http.Request, link string) {
+	var req signRequest
+	if _, err := decode(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	img, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(req.Image, "data:image/png;base64,"))
+	if err != nil {
+		writeError(w, r, invalid("image", "must be a base64 PNG"))
+		return
+	}
+	t, err := s.svc.Sign(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"],
+		rooms.SignInput{Name: req.Name, Image: img}, s.client(r))
+	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
+}
+
+type formRequest struct {
+	Answers map[string]any `json:"answers"`
+}
+
+func (s *Server) customerForm(w http.ResponseWriter, r *http.Request, link string) {
+	var req formRequest
+	if _, err := decode(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.svc.SubmitForm(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], req.Answers)
+	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
+}
+
+func (s *Server) customerUpload(w http.ResponseWriter, r *http.Request, link string) {
+	name, data, err := s.readFile(w, r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.svc.Upload(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], name, data)
+	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
+}
+
+type taskConsentRequest struct {
+	Agree *bool `json:"agree"`
+}
+
+func (s *Server) customerTaskConsent(w http.ResponseWriter, r *http.Request, link string) {
+	var req taskConsentRequest
+	if _, err := decode(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if req.Agree == nil {
+		writeError(w, r, invalid("agree", "is required"))
+		return
+	}
+	t, err := s.svc.AnswerConsent(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], *req.Agree)
+	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
+}

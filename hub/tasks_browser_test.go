@@ -1,0 +1,227 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cohub/cohub/internal/blobs"
+	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/rooms"
+)
+
+// draw drags a stroke across a canvas as a finger or mouse would.
+func (b tab) draw(sel chromedp.CSS) {
+	b.t.Helper()
+	r, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q); el.scrollIntoView({block: "center"});
+		const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()`, string(sel))))
+	if err != nil || len(r) != 4 {
+		b.t.Fatalf("canvas box: %v %v", r, err)
+	}
+	box := struct{ X, Y, W, H float64 }{r[0], r[1], r[2], r[3]}
+	left := chromedp.ButtonType("left")
+	steps := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(chromedp.MousePressed, box.X+20, box.Y+box.H/2, left, chromedp.ClickCount(1))}
+	for i := 1; i <= 20; i++ {
+		x := box.X + 20 + float64(i)*(box.W-40)/20
+		y := box.Y + box.H/2 + float64((i%4)-2)*box.H/8
+		steps = append(steps, chromedp.MouseEvent(chromedp.MouseMoved, x, y, left))
+	}
+	steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, box.X+box.W-20, box.Y+box.H/2, left, chromedp.ClickCount(1)))
+	b.do("draw a signature", steps...)
+}
+
+// tap brings an element to the middle of the screen (clear of the
+// phone page's conversation sheet) and clicks it.
+func (b tab) tap(sel chromedp.CSS) {
+	b.t.Helper()
+	b.js(fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: "center"}), "ok")`, string(sel)))
+	b.do("tap "+string(sel), chromedp.Click(sel))
+}
+
+// fetchInto starts a fetch in the page and keeps what check makes of
+// its answer in window[name]; wait for it with until.
+func (b tab) fetchInto(name, url, init, check string) {
+	b.t.Helper()
+	b.js(fmt.Sprintf(`(() => { window[%q] = null; fetch(%q, %s).then(async (r) => { window[%q] = await (%s)(r); })
+		.catch((e) => { window[%q] = "error " + e; }); return "ok"; })()`, name, url, init, name, check, name))
+}
+
+const sha256Hex = `async (r) => r.ok ? Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", await r.arrayBuffer())))
+	.map((x) => x.toString(16).padStart(2, "0")).join("") : "status " + r.status`
+
+// gpsPhoto is a JPEG with an EXIF segment naming a GPS position.
+func gpsPhoto(t *testing.T) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 120, 80))
+	for x := range 120 {
+		img.Set(x, x%80, color.RGBA{20, 90, 200, 255})
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	plain := b.Bytes()
+	payload := []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08GPSLatitude 51.5007 N GPSLongitude 0.1246 W")
+	seg := append([]byte{0xFF, 0xE1, byte((len(payload) + 2) >> 8), byte(len(payload) + 2)}, payload...)
+	return append(append(append([]byte{}, plain[:2]...), seg...), plain[2:]...)
+}
+
+func writeFile(t *testing.T, name string, b []byte) string {
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTaskKindsInBrowsers: the agent assigns a sign task with a PDF; the
+// customer on a phone reads it page by page and draws a signature; the
+// agent sees the indicator go to completed and the session under
+// Updated sessions, and downloads a signed copy whose hash is the audit
+// record's. A form's pattern is refused in the browser and by the
+// server, then the answer reaches the agent. An upload is checked by
+// content (an .exe named .jpg is refused) and a photo's GPS is gone.
+// After the end, access "full" still downloads the signed copy.
+func TestTaskKindsInBrowsers(t *testing.T) {
+	files, err := blobs.Open(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
+	c.teamWith("none", "",
+		rooms.TaskTemplate{Kind: "form", Title: "Your policy", TaskContent: rooms.TaskContent{Fields: []rooms.FormField{{
+			Name: "policy", Label: "Policy number", Type: "text", Required: true, Pattern: `[A-Z]{2}-[0-9]{6}`,
+			Help: "Two capital letters, a dash and six digits, as on your card"}}}},
+		rooms.TaskTemplate{Kind: "upload", Title: "Photo of your ID", TaskContent: rooms.TaskContent{Instructions: "The page with your photo."}})
+	c.endAccess(rooms.AccessFull, 0)
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana Whitfield", Email: "dana@example.com"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("task-form")))
+	cust.do("the customer opens the link", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+
+	// Sign.
+	pdfPath := writeFile(t, "loan-offer.pdf", pdfsign.Sample("Loan offer", 2))
+	agent.choose(tid("task-template"), "adhoc")
+	agent.fill(tid("task-title"), "Sign the loan offer")
+	agent.choose(tid("task-kind"), "sign")
+	agent.do("assign it with its PDF", chromedp.SetUploadFiles(tid("task-pdf"), []string{pdfPath}), chromedp.Click(tid("task-add")),
+		chromedp.WaitVisible(tid("asset", `[data-kind="document"]`)))
+	agent.js(`(location.hash = "#/", "ok")`)
+	cust.do("read the first page", chromedp.WaitVisible(tid("task-open")), chromedp.Click(tid("task-open")),
+		chromedp.WaitVisible(tid("pdf", `[data-pages="2"][data-rendered="1"]`)))
+	cust.do("read the last page", chromedp.Click(tid("pdf-next")), chromedp.WaitVisible(tid("pdf", `[data-rendered="2"]`)))
+	cust.contains(tid("pdf-page"), "Page 2 of 2")
+	cust.draw(tid("sig-pad"))
+	cust.tap(tid("task-sign"))
+	cust.do("signed", chromedp.WaitVisible(tid("download-signed")))
+	agent.do("the session is under Updated sessions", chromedp.WaitVisible(tid("updated-list", ` [data-id="`+id+`"]`)))
+	agent.do("open it", chromedp.Click(tid("updated-list", ` [data-id="`+id+`"]`)), chromedp.WaitVisible(tid("asset", `[data-kind="signed"]`)))
+	agent.indicator("online_completed")
+	signedID := agent.attr(tid("asset", `[data-kind="signed"]`), "data-id")
+	agent.do("open the signature record", chromedp.Click(tid("audit", " summary")))
+	audit := strings.TrimSpace(agent.text(tid("audit-sha256")))
+	agent.fetchInto("signed", "/api/sessions/"+id+"/assets/"+signedID, `{credentials: "same-origin"}`, sha256Hex)
+	agent.until("the signed copy downloads", `window.signed !== null`)
+	if got := agent.js(`window.signed`); got != audit || len(audit) != 64 {
+		t.Fatalf("the signed copy hashes to %q, the audit record says %q", got, audit)
+	}
+
+	// A form: refused in the browser, refused by the server, then sent.
+	agent.choose(tid("task-template"), "0")
+	agent.do("assign the form", chromedp.Click(tid("task-add")))
+	cust.do("the form shows", chromedp.WaitVisible(tid("task-form-work")))
+	formTask := cust.attr(chromedp.CSS(`[data-kind="form"][data-testid="customer-task"] [data-field="policy"]`), "id")
+	formTask = strings.TrimSuffix(strings.TrimPrefix(formTask, "f-"), "-policy")
+	cust.fill(chromedp.CSS(`[data-field="policy"]`), "ab-12")
+	cust.tap(tid("form-submit"))
+	cust.contains(tid("field-error"), "Policy number is not in the expected format")
+	if got := cust.attr(chromedp.CSS(`[data-field="policy"]`), "aria-invalid"); got != "true" {
+		t.Fatalf("the field is not marked invalid: %q", got)
+	}
+	cust.fetchInto("server", "/api/customer/tasks/"+formTask+"/form",
+		fmt.Sprintf(`{method: "POST", headers: {"Authorization": "Link %s", "Content-Type": "application/json"}, body: JSON.stringify({answers: {policy: "ab-12"}})}`, link),
+		`async (r) => r.status + " " + (await r.json()).error.fields["answers.policy"]`)
+	cust.until("the server refuses it too", `window.server !== null`)
+	if got := cust.js(`window.server`); got != "400 is not in the expected format" {
+		t.Fatalf("server answer %q", got)
+	}
+	cust.fill(chromedp.CSS(`[data-field="policy"]`), "AB-123456")
+	cust.tap(tid("form-submit"))
+	cust.do("the answer is sent", chromedp.WaitNotPresent(tid("task-form-work")))
+	agent.contains(tid("form-answers"), "AB-123456")
+
+	// An upload from the phone: checked by content, its EXIF gone.
+	agent.choose(tid("task-template"), "1")
+	agent.do("assign the upload", chromedp.Click(tid("task-add")))
+	cust.do("the upload shows", chromedp.WaitVisible(tid("upload-work")))
+	if accept, capture := cust.attr(tid("upload-camera"), "accept"), cust.attr(tid("upload-camera"), "capture"); accept != "image/*" || capture == "(none)" {
+		t.Fatalf("the camera input: accept %q capture %q", accept, capture)
+	}
+	exe := writeFile(t, "passport.jpg", append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00"), bytes.Repeat([]byte{0x4d, 0x5a}, 3000)...))
+	cust.do("send a program named .jpg", chromedp.SetUploadFiles(tid("upload-file"), []string{exe}))
+	cust.contains(tid("upload-error"), "not a JPEG or PNG photo or a PDF")
+	photo := gpsPhoto(t)
+	if !bytes.Contains(photo, []byte("GPSLatitude")) {
+		t.Fatal("the test photo has no GPS")
+	}
+	cust.do("send a photo", chromedp.SetUploadFiles(tid("upload-file"), []string{writeFile(t, "passport.jpg", photo)}),
+		chromedp.WaitNotPresent(tid("upload-work")))
+	agent.do("the upload reaches the agent", chromedp.WaitVisible(tid("asset", `[data-kind="upload"]`)))
+	upID := agent.attr(tid("asset", `[data-kind="upload"]`), "data-id")
+	agent.fetchInto("photo", "/api/sessions/"+id+"/assets/"+upID, `{credentials: "same-origin"}`,
+		`async (r) => { const s = new TextDecoder("latin1").decode(await r.arrayBuffer());
+			return r.headers.get("Content-Type") + (s.includes("GPS") || s.includes("Exif") ? " with EXIF" : " clean"); }`)
+	agent.until("the photo downloads", `window.photo !== null`)
+	if got := agent.js(`window.photo`); got != "image/jpeg clean" {
+		t.Fatalf("the stored photo: %q", got)
+	}
+
+	// Ended with access full: the customer still downloads the signed copy.
+	_, err = c.svc().End(context.Background(), c.alex, id)
+	c.must(err)
+	cust.do("the session ends", chromedp.WaitVisible(tid("ended-notice")))
+	cust.tap(tid("download-signed"))
+	cust.do("the signed copy downloads", chromedp.WaitVisible(tid("downloaded")))
+}
+
+// With end access "none", the customer's link opens nothing, and the
+// signed copy cannot be downloaded with it.
+func TestSignedCopyAfterEndWithNoAccess(t *testing.T) {
+	ctx := context.Background()
+	files, err := blobs.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
+	c.endAccess(rooms.AccessNone, 0)
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana", Email: "dana@example.com"}})
+	task, err := c.svc().AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign"})
+	c.must(err)
+	_, err = c.svc().AttachDocument(ctx, c.alex, id, task.ID, "offer.pdf", pdfsign.Sample("Offer", 1))
+	c.must(err)
+	done, err := c.svc().Sign(ctx, link, "", task.ID, rooms.SignInput{Name: "Dana"}, rooms.Client{IP: "192.0.2.1"})
+	c.must(err)
+	base := c.nodes[0].srv.URL
+	cust := customerTab(t)
+	cust.do("the customer's page", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("download-signed")))
+	_, err = c.svc().End(ctx, c.alex, id)
+	c.must(err)
+	cust.do("the session ends with nothing kept", chromedp.WaitVisible(tid("ended")))
+	cust.fetchInto("copy", "/api/sessions/"+id+"/assets/"+done.Assets[0],
+		fmt.Sprintf(`{headers: {"Authorization": "Link %s"}}`, link), `async (r) => r.status + " " + (await r.json()).error.code`)
+	cust.until("the download is refused", `window.copy !== null`)
+	if got := cust.js(`window.copy`); got != "410 session_ended" {
+		t.Fatalf("download after the end: %q", got)
+	}
+}

@@ -1,0 +1,682 @@
+package rooms
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cohub/cohub/internal/blobs"
+	"github.com/cohub/cohub/internal/pdfsign"
+)
+
+// Asset kinds: the PDF a sign task asks to sign, its signed copy, a
+// customer's upload, a form's answers.
+const (
+	AssetDocument = "document"
+	AssetSigned   = "signed"
+	AssetUpload   = "upload"
+	AssetForm     = "form"
+)
+
+// Asset is a file a session keeps. Its bytes are in the blob store
+// under a random key that never leaves the server.
+type Asset struct {
+	ID        string    `json:"id"`
+	SessionID string    `json:"session_id"`
+	TaskID    string    `json:"task_id"`
+	Kind      string    `json:"kind"`
+	Name      string    `json:"name"`
+	Type      string    `json:"type"`
+	Size      int64     `json:"size"`
+	SHA256    string    `json:"sha256"`
+	By        Actor     `json:"by"`
+	At        time.Time `json:"at"`
+	// Audit is a signed copy's record of how it was signed.
+	Audit *SignatureAudit `json:"audit,omitempty"`
+	// DeletedAt is when the retention sweep deleted the bytes.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	BlobKey   string     `json:"-"`
+}
+
+// SignatureAudit records a signature: who, when, from where, the hashes
+// of what was signed and of the signed copy, and the gates the signing
+// browser had passed.
+type SignatureAudit struct {
+	Signer         string    `json:"signer"`
+	Method         string    `json:"method"` // drawn or typed
+	At             time.Time `json:"at"`
+	IP             string    `json:"ip"`
+	UserAgent      string    `json:"user_agent"`
+	SessionID      string    `json:"session_id"`
+	DocumentID     string    `json:"document_id"`
+	OriginalSHA256 string    `json:"original_sha256"`
+	SignedSHA256   string    `json:"signed_sha256"`
+	Gates          Gates     `json:"gates"`
+}
+
+// Client is where a customer's request came from, for the audit record.
+type Client struct {
+	IP, UserAgent string
+}
+
+// Errors of files.
+var (
+	ErrFileTooLarge    = errors.New("file too large")
+	ErrUnsupportedType = errors.New("unsupported file type")
+	ErrNotPDF          = errors.New("not a pdf")
+	ErrAssetDeleted    = errors.New("asset deleted")
+)
+
+// errNotPDF is what a customer or agent is told: pdfcpu's own words
+// name PDF internals.
+var errNotPDF = fmt.Errorf("%w: the file is not a PDF that can be read (it may be damaged, cut short or encrypted)", ErrNotPDF)
+
+// DefaultMaxUpload bounds a file (DESIGN.md §8).
+const DefaultMaxUpload = 10 << 20
+
+// maxPixels bounds an image's size before it is decoded: a small file
+// may claim a huge picture.
+const maxPixels = 50_000_000
+
+// Types a customer may upload, by their content.
+const (
+	TypeJPEG = "image/jpeg"
+	TypePNG  = "image/png"
+	TypePDF  = "application/pdf"
+	typeJSON = "application/json"
+)
+
+func (s *Service) assetStore() (AssetStore, error) {
+	if s.assets == nil {
+		return nil, fmt.Errorf("%w: this store keeps no assets", ErrUnavailable)
+	}
+	return s.assets, nil
+}
+
+// MaxUpload is the largest file accepted.
+func (s *Service) MaxUpload() int64 { return s.cfg.MaxUpload }
+
+func (s *Service) checkSize(data []byte) error {
+	if int64(len(data)) > s.cfg.MaxUpload {
+		return fmt.Errorf("%w: files may be at most %d MiB", ErrFileTooLarge, s.cfg.MaxUpload>>20)
+	}
+	if len(data) == 0 {
+		return &ValidationError{Fields: map[string]string{"file": "is empty"}}
+	}
+	return nil
+}
+
+// keep stores bytes as a new asset of a session.
+func (s *Service) keep(ctx context.Context, a *Asset, data []byte) error {
+	as, err := s.assetStore()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	a.ID, a.BlobKey = newID("f_"), blobs.NewKey()
+	a.Size, a.SHA256, a.At = int64(len(data)), hex.EncodeToString(sum[:]), assetTime(s.now())
+	if err := s.cfg.Blobs.Put(ctx, a.BlobKey, a.Type, bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("%w: storing the file: %v", ErrUnavailable, err)
+	}
+	if err := as.PutAsset(ctx, a); err != nil {
+		s.discard(a)
+		return err
+	}
+	return nil
+}
+
+// discard removes what keep stored when the change it belonged to did
+// not happen: nothing is kept for a task that was not completed.
+func (s *Service) discard(assets ...*Asset) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, a := range assets {
+		if a == nil {
+			continue
+		}
+		if err := s.cfg.Blobs.Delete(ctx, a.BlobKey); err != nil {
+			s.log.Warn().Err(err).Str("asset", a.ID).Msg("blob of an undone change not deleted")
+		}
+		if s.assets != nil {
+			_ = s.assets.DeleteAsset(ctx, a.SessionID, a.ID)
+		}
+	}
+}
+
+// AttachDocument attaches the PDF a pending sign task asks the customer
+// to sign (replacing an earlier one).
+func (s *Service) AttachDocument(ctx context.Context, a *Agent, id, taskID, name string, data []byte) (*Task, error) {
+	if err := s.checkSize(data); err != nil {
+		return nil, err
+	}
+	if _, err := pdfsign.Check(data); err != nil {
+		return nil, errNotPDF
+	}
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanAct(a, sess) {
+		return nil, ErrForbidden
+	}
+	if _, err := signable(sess, taskID); err != nil {
+		return nil, err
+	}
+	doc := &Asset{SessionID: id, TaskID: taskID, Kind: AssetDocument, Name: fileName(name, ".pdf"), Type: TypePDF,
+		By: Actor{Role: "agent", ID: a.ID, Name: a.Name}}
+	if err := s.keep(ctx, doc, data); err != nil {
+		return nil, err
+	}
+	var task Task
+	_, _, err = s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+		i, err := signable(cur, taskID)
+		if err != nil {
+			return nil, err
+		}
+		cur.Tasks[i].DocumentID = doc.ID
+		task = cur.Tasks[i]
+		return []Event{{Type: EventTaskUpdated, At: s.now(), From: agentActor(a), Task: &task}}, nil
+	})
+	if err != nil {
+		s.discard(doc)
+		return nil, err
+	}
+	return &task, nil
+}
+
+// signable finds a pending sign task of an open session.
+func signable(cur *Session, taskID string) (int, error) {
+	if cur.State == StateEnded {
+		return -1, fmt.Errorf("%w: the session has ended", ErrInvalidState)
+	}
+	i := taskIndex(cur.Tasks, taskID)
+	switch {
+	case i < 0:
+		return -1, ErrNotFound
+	case cur.Tasks[i].Kind != "sign":
+		return -1, fmt.Errorf("%w: only a sign task takes a document", ErrInvalidState)
+	case cur.Tasks[i].Status == TaskCompleted:
+		return -1, fmt.Errorf("%w: the task is already completed", ErrInvalidState)
+	}
+	return i, nil
+}
+
+// customerTask admits a customer to one of their pending tasks of a kind.
+func (s *Service) customerTask(ctx context.Context, link, token, taskID, kind string) (*Session, Task, error) {
+	sess, _, err := s.CustomerAuth(ctx, link, token)
+	if err != nil {
+		return nil, Task{}, err
+	}
+	if err := s.mayWrite(sess, "customer", s.now()); err != nil {
+		return nil, Task{}, err
+	}
+	t, err := pendingTask(sess, taskID, kind)
+	return sess, t, err
+}
+
+func pendingTask(cur *Session, taskID, kind string) (Task, error) {
+	i := taskIndex(cur.Tasks, taskID)
+	switch {
+	case i < 0:
+		return Task{}, ErrNotFound
+	case cur.Tasks[i].Kind != kind:
+		return Task{}, fmt.Errorf("%w: this is not a %s task", ErrInvalidState, kind)
+	case cur.Tasks[i].Status == TaskCompleted:
+		return Task{}, fmt.Errorf("%w: the task is already completed", ErrInvalidState)
+	}
+	return cur.Tasks[i], nil
+}
+
+// complete records a task the customer did, with what it kept: one
+// task.completed event carrying the asset ids. It marks the session
+// updated for its agent. A task completed meanwhile (a second tab)
+// fails, and the caller discards what it stored.
+func (s *Service) complete(ctx context.Context, id, taskID, kind string, result any, assets []string) (*Task, error) {
+	res, err := json.Marshal(result)
+	if err != nil {
+		return nil, err
+	}
+	var done Task
+	_, _, err = s.update(ctx, id, func(cur *Session) ([]Event, error) {
+		now := s.now()
+		if err := s.mayWrite(cur, "customer", now); err != nil {
+			return nil, err
+		}
+		if _, err := pendingTask(cur, taskID, kind); err != nil {
+			return nil, err
+		}
+		i := taskIndex(cur.Tasks, taskID)
+		cur.Tasks[i].Status, cur.Tasks[i].CompletedAt, cur.Tasks[i].Result = TaskCompleted, &now, res
+		cur.Tasks[i].Assets = assets
+		cur.Updated, cur.UpdatedAt = true, now
+		done = cur.Tasks[i]
+		return []Event{{Type: EventTaskCompleted, At: now, From: &Actor{Role: "customer", Name: cur.Customer.Name},
+			Task: &done, Assets: assets}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &done, nil
+}
+
+// SignInput is a customer's signature: their name, and the drawn
+// signature as a PNG (none when they typed their name).
+type SignInput struct {
+	Name  string
+	Image []byte
+}
+
+// Sign signs a sign task's document: the signed copy (the original with
+// a signature block on its last page) and its audit record are kept as
+// an asset, and the task is completed.
+func (s *Service) Sign(ctx context.Context, link, token, taskID string, in SignInput, from Client) (*Task, error) {
+	name := strings.TrimSpace(in.Name)
+	f := fields{}
+	if name == "" || utf8.RuneCountInString(name) > maxNameLen {
+		f.add("name", "is required, at most 200 characters")
+	}
+	checkName(name, "name", f)
+	sig, err := signatureImage(in.Image)
+	if err != nil {
+		f.add("image", err.Error())
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	sess, t, err := s.customerTask(ctx, link, token, taskID, "sign")
+	if err != nil {
+		return nil, err
+	}
+	if t.DocumentID == "" {
+		return nil, fmt.Errorf("%w: your agent has not attached the document yet", ErrInvalidState)
+	}
+	doc, orig, err := s.read(ctx, sess.ID, t.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	signed, err := pdfsign.Sign(orig, pdfsign.Stamp{Name: name, Signature: sig, At: now, SessionID: sess.ID})
+	if err != nil {
+		return nil, errNotPDF
+	}
+	method := "typed"
+	if sig != nil {
+		method = "drawn"
+	}
+	signedSum := sha256.Sum256(signed)
+	copyOf := &Asset{SessionID: sess.ID, TaskID: taskID, Kind: AssetSigned, Name: "signed-" + doc.Name, Type: TypePDF,
+		By: Actor{Role: "customer", Name: name},
+		Audit: &SignatureAudit{Signer: name, Method: method, At: assetTime(now), IP: from.IP, UserAgent: from.UserAgent,
+			SessionID: sess.ID, DocumentID: doc.ID, OriginalSHA256: doc.SHA256,
+			SignedSHA256: hex.EncodeToString(signedSum[:]), Gates: browserGates(sess, s.readPass(sess, token), now)}}
+	if err := s.keep(ctx, copyOf, signed); err != nil {
+		return nil, err
+	}
+	done, err := s.complete(ctx, sess.ID, taskID, "sign", map[string]string{"signed_by": name, "method": method}, []string{copyOf.ID})
+	if err != nil {
+		s.discard(copyOf)
+	}
+	return done, err
+}
+
+// signatureImage checks a drawn signature is a PNG of sane size and
+// re-encodes it, so only pixels reach the signed copy.
+func signatureImage(b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	if len(b) > 512<<10 || http.DetectContentType(b) != TypePNG {
+		return nil, errors.New("must be a PNG of at most 512 KiB")
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(b))
+	if err != nil || cfg.Width < 10 || cfg.Height < 10 || cfg.Width > 4000 || cfg.Height > 2000 {
+		return nil, errors.New("must be a PNG between 10×10 and 4000×2000 pixels")
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return nil, errors.New("is not a readable PNG")
+	}
+	var out bytes.Buffer
+	if err := png.Encode(&out, img); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// Upload keeps a customer's file for an upload task and completes it.
+// The type is read from the content, never the name: JPEG, PNG or PDF.
+// Images are decoded and encoded again, which drops their metadata (a
+// photo's EXIF, with its GPS position, never reaches storage).
+func (s *Service) Upload(ctx context.Context, link, token, taskID, name string, data []byte) (*Task, error) {
+	if err := s.checkSize(data); err != nil {
+		return nil, err
+	}
+	clean, typ, err := cleanFile(data)
+	if err != nil {
+		return nil, err
+	}
+	sess, _, err := s.customerTask(ctx, link, token, taskID, "upload")
+	if err != nil {
+		return nil, err
+	}
+	up := &Asset{SessionID: sess.ID, TaskID: taskID, Kind: AssetUpload, Name: fileName(name, extension(typ)), Type: typ,
+		By: Actor{Role: "customer", Name: sess.Customer.Name}}
+	if err := s.keep(ctx, up, clean); err != nil {
+		return nil, err
+	}
+	done, err := s.complete(ctx, sess.ID, taskID, "upload", map[string]any{"file": up.Name, "type": typ, "size": up.Size}, []string{up.ID})
+	if err != nil {
+		s.discard(up)
+	}
+	return done, err
+}
+
+// cleanFile sniffs a file's type from its content and returns what is
+// kept: images re-encoded, PDFs as sent once they read as PDFs.
+func cleanFile(data []byte) ([]byte, string, error) {
+	typ := http.DetectContentType(data)
+	switch typ {
+	case TypePDF:
+		if _, err := pdfsign.Check(data); err != nil {
+			return nil, "", errNotPDF
+		}
+		return data, typ, nil
+	case TypeJPEG, TypePNG:
+		out, err := reencode(data, typ)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w: the image could not be read (%v)", ErrUnsupportedType, err)
+		}
+		return out, typ, nil
+	}
+	return nil, "", fmt.Errorf("%w: send a JPEG or PNG photo, or a PDF", ErrUnsupportedType)
+}
+
+func reencode(data []byte, typ string) ([]byte, error) {
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Width*cfg.Height > maxPixels {
+		return nil, errors.New("more than 50 million pixels")
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if typ == TypePNG {
+		err = png.Encode(&out, img)
+	} else {
+		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 90})
+	}
+	return out.Bytes(), err
+}
+
+func extension(typ string) string {
+	switch typ {
+	case TypeJPEG:
+		return ".jpg"
+	case TypePNG:
+		return ".png"
+	case typeJSON:
+		return ".json"
+	}
+	return ".pdf"
+}
+
+// fileName is a safe name for a download: the base of what was sent,
+// plain characters only, with the extension of its real type.
+func fileName(name, ext string) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	name = strings.TrimSuffix(name, path.Ext(name))
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(`"/\:*?<>|;`, r) {
+			return '_'
+		}
+		return r
+	}, strings.TrimSpace(name))
+	if utf8.RuneCountInString(name) > 100 {
+		name = string([]rune(name)[:100])
+	}
+	if name == "" || name == "." {
+		name = "file"
+	}
+	return name + ext
+}
+
+// SubmitForm checks a form's answers with its fields' rules, keeps them
+// with the task and as a JSON asset, and completes it.
+func (s *Service) SubmitForm(ctx context.Context, link, token, taskID string, answers map[string]any) (*Task, error) {
+	sess, t, err := s.customerTask(ctx, link, token, taskID, "form")
+	if err != nil {
+		return nil, err
+	}
+	clean, err := ValidateAnswers(t.Fields, answers)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.MarshalIndent(map[string]any{"task": t.Title, "answers": clean, "fields": t.Fields}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	a := &Asset{SessionID: sess.ID, TaskID: taskID, Kind: AssetForm, Name: fileName(t.Title, ".json"), Type: typeJSON,
+		By: Actor{Role: "customer", Name: sess.Customer.Name}}
+	if err := s.keep(ctx, a, body); err != nil {
+		return nil, err
+	}
+	done, err := s.complete(ctx, sess.ID, taskID, "form", map[string]any{"answers": clean}, []string{a.ID})
+	if err != nil {
+		s.discard(a)
+	}
+	return done, err
+}
+
+// AnswerConsent records a consent task's Agree or Disagree, with its
+// time (the task's completion).
+func (s *Service) AnswerConsent(ctx context.Context, link, token, taskID string, agree bool) (*Task, error) {
+	sess, _, err := s.customerTask(ctx, link, token, taskID, "consent")
+	if err != nil {
+		return nil, err
+	}
+	return s.complete(ctx, sess.ID, taskID, "consent", map[string]bool{"agreed": agree}, nil)
+}
+
+// read loads an asset's bytes, checking them against the hash recorded
+// when they were stored.
+func (s *Service) read(ctx context.Context, sessionID, id string) (*Asset, []byte, error) {
+	a, rc, err := s.open(ctx, sessionID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, a.Size+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: reading the file: %v", ErrUnavailable, err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != a.SHA256 {
+		return nil, nil, fmt.Errorf("stored file %s does not match its hash", a.ID)
+	}
+	return a, b, nil
+}
+
+// open finds an asset of a session and opens its bytes.
+func (s *Service) open(ctx context.Context, sessionID, id string) (*Asset, io.ReadCloser, error) {
+	as, err := s.assetStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := as.Asset(ctx, sessionID, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.DeletedAt != nil {
+		return nil, nil, fmt.Errorf("%w: files of this session were deleted after the retention period", ErrAssetDeleted)
+	}
+	rc, err := s.cfg.Blobs.Get(ctx, a.BlobKey)
+	if errors.Is(err, blobs.ErrNotFound) {
+		return nil, nil, fmt.Errorf("%w: the file is missing from storage", ErrAssetDeleted)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return a, rc, nil
+}
+
+// SessionAssets lists a session's assets for an agent who may open its
+// room.
+func (s *Service) SessionAssets(ctx context.Context, a *Agent, id string) ([]*Asset, error) {
+	if err := s.MayOpen(ctx, a, id); err != nil {
+		return nil, err
+	}
+	as, err := s.assetStore()
+	if err != nil {
+		return nil, err
+	}
+	return as.Assets(ctx, id)
+}
+
+// AgentAsset opens an asset for an agent who may open the session's room.
+func (s *Service) AgentAsset(ctx context.Context, a *Agent, id, assetID string) (*Asset, io.ReadCloser, error) {
+	if err := s.MayOpen(ctx, a, id); err != nil {
+		return nil, nil, err
+	}
+	return s.open(ctx, id, assetID)
+}
+
+// CustomerAsset opens an asset of the customer's own session: while
+// they may read it (an ended session's access mode decides), and once
+// past its gates.
+func (s *Service) CustomerAsset(ctx context.Context, link, token, id, assetID string) (*Asset, io.ReadCloser, error) {
+	sess, _, err := s.CustomerAuth(ctx, link, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sess.ID != id {
+		return nil, nil, ErrNotFound
+	}
+	return s.open(ctx, id, assetID)
+}
+
+// CustomerAssets lists the assets of the customer's own session.
+func (s *Service) CustomerAssets(ctx context.Context, link, token string) ([]*Asset, error) {
+	sess, _, err := s.CustomerAuth(ctx, link, token)
+	if err != nil {
+		return nil, err
+	}
+	as, err := s.assetStore()
+	if err != nil {
+		return nil, err
+	}
+	list, err := as.Assets(ctx, sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The customer sees their files, not the audit's network details.
+	for _, a := range list {
+		if a.Audit != nil {
+			audit := *a.Audit
+			audit.IP, audit.UserAgent = "", ""
+			a.Audit = &audit
+		}
+	}
+	return list, nil
+}
+
+// SweepAssets deletes the blobs of sessions ended more than the org's
+// asset_retention_days ago, and returns how many it deleted. Running it
+// on several nodes at once is safe: deleting a blob twice is not an
+// error, and a record already marked deleted is left alone.
+func (s *Service) SweepAssets(ctx context.Context) (int, error) {
+	as, err := s.assetStore()
+	if err != nil {
+		return 0, err
+	}
+	set, err := s.store.Settings(ctx)
+	if err != nil || set.AssetRetentionDays <= 0 {
+		return 0, err
+	}
+	cutoff := s.now().Add(-time.Duration(set.AssetRetentionDays) * 24 * time.Hour)
+	deleted, after := 0, ""
+	for {
+		ids, err := as.AssetSessions(ctx, after, 100)
+		if err != nil || len(ids) == 0 {
+			return deleted, err
+		}
+		after = ids[len(ids)-1]
+		for _, id := range ids {
+			n, err := s.sweepSession(ctx, as, id, cutoff)
+			deleted += n
+			if err != nil {
+				return deleted, err
+			}
+		}
+	}
+}
+
+func (s *Service) sweepSession(ctx context.Context, as AssetStore, id string, cutoff time.Time) (int, error) {
+	sess, err := s.store.Session(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return 0, as.ForgetAssetSession(ctx, id)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if sess.State != StateEnded || sess.EndedAt == nil || !sess.EndedAt.Before(cutoff) {
+		return 0, nil
+	}
+	list, err := as.Assets(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, a := range list {
+		if a.DeletedAt != nil {
+			continue
+		}
+		if err := s.cfg.Blobs.Delete(ctx, a.BlobKey); err != nil {
+			return n, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		now := s.now()
+		a.DeletedAt = &now
+		if err := as.PutAsset(ctx, a); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, as.ForgetAssetSession(ctx, id)
+}
+
+// RunAssetSweep sweeps every interval until ctx ends. Of many nodes,
+// the first to count the interval's hit sweeps; the others skip it.
+func (s *Service) RunAssetSweep(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.store.Hit(ctx, "asset-sweep", every/2); err != nil || n > 1 {
+			continue
+		}
+		if n, err := s.SweepAssets(ctx); err != nil {
+			s.log.Warn().Err(err).Int("deleted", n).Msg("asset sweep stopped early")
+		} else if n > 0 {
+			s.log.Info().Int("deleted", n).Msg("asset sweep deleted blobs past retention")
+		}
+	}
+}

@@ -1,0 +1,235 @@
+package rooms
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// FormField is one field of a form task. The same definition goes to the
+// customer's page, which checks answers with the same rules before
+// sending; ValidateAnswers checks them again here.
+type FormField struct {
+	// Name keys the answer: lower-case letters, digits and "_".
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	// Type is one of FieldTypes.
+	Type     string `json:"type"`
+	Required bool   `json:"required,omitempty"`
+	// Pattern, for text and phone, is a regular expression the whole
+	// answer must match (the common subset of Go's and JavaScript's).
+	Pattern string `json:"pattern,omitempty"`
+	// Min and Max bound a number (as numbers) or a date (YYYY-MM-DD).
+	Min string `json:"min,omitempty"`
+	Max string `json:"max,omitempty"`
+	// Options are a select's choices.
+	Options []string `json:"options,omitempty"`
+	Help    string   `json:"help,omitempty"`
+}
+
+// FieldTypes are the kinds of form fields.
+var FieldTypes = []string{"text", "email", "phone", "date", "number", "select", "checkbox"}
+
+// Form limits.
+const (
+	maxFields      = 50
+	maxOptions     = 50
+	maxAnswerChars = 1000
+	maxPattern     = 200
+	maxHelpChars   = 500
+	maxContentText = 10000
+)
+
+var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
+
+// patternSyntax refuses what JavaScript and Go read differently or not
+// at all: look-arounds, back-references, named groups and flags.
+var patternSyntax = regexp.MustCompile(`\(\?|\\[0-9pPkbB]`)
+
+const dateLayout = "2006-01-02"
+
+// validContent checks a task's content for its kind, at path.
+func validContent(kind string, c TaskContent, path string, f fields) TaskContent {
+	c.Instructions = strings.TrimSpace(c.Instructions)
+	c.Text = strings.TrimSpace(c.Text)
+	if utf8.RuneCountInString(c.Instructions) > maxContentText {
+		f.add(path+".instructions", "must be at most 10000 characters")
+	}
+	if utf8.RuneCountInString(c.Text) > maxContentText {
+		f.add(path+".text", "must be at most 10000 characters")
+	}
+	// A form without fields asks only for confirmation, and a consent
+	// without text asks for agreement to its title.
+	if kind != "form" && len(c.Fields) > 0 {
+		f.add(path+".fields", "only a form has fields")
+	}
+	if len(c.Fields) > maxFields {
+		f.add(path+".fields", "at most 50 fields")
+		return c
+	}
+	seen := map[string]bool{}
+	for i := range c.Fields {
+		p := fmt.Sprintf("%s.fields[%d]", path, i)
+		c.Fields[i] = validField(c.Fields[i], p, f)
+		if seen[c.Fields[i].Name] {
+			f.add(p+".name", "is used by another field")
+		}
+		seen[c.Fields[i].Name] = true
+	}
+	return c
+}
+
+func validField(d FormField, p string, f fields) FormField {
+	d.Label = strings.TrimSpace(d.Label)
+	d.Help = strings.TrimSpace(d.Help)
+	if !fieldName.MatchString(d.Name) {
+		f.add(p+".name", "must be 1 to 40 lower-case letters, digits or _, starting with a letter")
+	}
+	if d.Label == "" || utf8.RuneCountInString(d.Label) > maxTitleLen {
+		f.add(p+".label", "is required, at most 200 characters")
+	}
+	checkName(d.Label, p+".label", f)
+	if utf8.RuneCountInString(d.Help) > maxHelpChars {
+		f.add(p+".help", "must be at most 500 characters")
+	}
+	if !slices.Contains(FieldTypes, d.Type) {
+		f.add(p+".type", "must be one of "+strings.Join(FieldTypes, ", "))
+	}
+	if d.Pattern != "" {
+		_, err := regexp.Compile(d.Pattern)
+		switch {
+		case d.Type != "text" && d.Type != "phone":
+			f.add(p+".pattern", "only text and phone fields have a pattern")
+		case err != nil || len(d.Pattern) > maxPattern || patternSyntax.MatchString(d.Pattern):
+			f.add(p+".pattern", "must be a simple regular expression (no look-arounds, back-references, named groups or flags), at most 200 characters")
+		}
+	}
+	if d.Min != "" || d.Max != "" {
+		if d.Type != "number" && d.Type != "date" {
+			f.add(p+".min", "only number and date fields have min and max")
+		} else {
+			for name, v := range map[string]string{"min": d.Min, "max": d.Max} {
+				if v != "" && !bound(d.Type, v) {
+					f.add(p+"."+name, "must be a number, or a date as YYYY-MM-DD, as the field's type")
+				}
+			}
+		}
+	}
+	if d.Type == "select" && (len(d.Options) == 0 || len(d.Options) > maxOptions) {
+		f.add(p+".options", "a select needs 1 to 50 options")
+	}
+	if d.Type != "select" && len(d.Options) > 0 {
+		f.add(p+".options", "only a select has options")
+	}
+	return d
+}
+
+func bound(typ, v string) bool {
+	if typ == "number" {
+		_, err := strconv.ParseFloat(v, 64)
+		return err == nil
+	}
+	_, err := time.Parse(dateLayout, v)
+	return err == nil
+}
+
+// ValidateAnswers checks a form's answers against its fields and returns
+// them normalized (trimmed strings, checkboxes as booleans, every field
+// present). Errors name "answers.{field}".
+func ValidateAnswers(defs []FormField, answers map[string]any) (map[string]any, error) {
+	f := fields{}
+	out := map[string]any{}
+	for k := range answers {
+		if !slices.ContainsFunc(defs, func(d FormField) bool { return d.Name == k }) {
+			f.add("answers."+k, "is not a field of this form")
+		}
+	}
+	for _, d := range defs {
+		if msg := checkAnswer(d, answers[d.Name], out); msg != "" {
+			f.add("answers."+d.Name, msg)
+		}
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkAnswer returns what is wrong with one answer ("" when nothing),
+// storing the normalized answer in out. The customer's page
+// (static/js/forms.js) applies the same rules in the same order.
+func checkAnswer(d FormField, v any, out map[string]any) string {
+	if d.Type == "checkbox" {
+		b, ok := v.(bool)
+		if v != nil && !ok {
+			return "must be true or false"
+		}
+		if d.Required && !b {
+			return "must be ticked"
+		}
+		out[d.Name] = b
+		return ""
+	}
+	s, ok := v.(string)
+	if v != nil && !ok {
+		return "must be text"
+	}
+	s = strings.TrimSpace(s)
+	out[d.Name] = s
+	if s == "" {
+		if d.Required {
+			return "is required"
+		}
+		return ""
+	}
+	if utf8.RuneCountInString(s) > maxAnswerChars || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' }) >= 0 {
+		return "must be at most 1000 characters, without control characters"
+	}
+	switch d.Type {
+	case "email":
+		if !validEmail(s) {
+			return "must be an email address such as jane@example.com"
+		}
+	case "phone":
+		if !phoneShape.MatchString(s) {
+			return "must be a phone number such as +44 20 7946 0958"
+		}
+	case "number":
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return "must be a number"
+		}
+		if lo, err := strconv.ParseFloat(d.Min, 64); err == nil && n < lo {
+			return "must be at least " + d.Min
+		}
+		if hi, err := strconv.ParseFloat(d.Max, 64); err == nil && n > hi {
+			return "must be at most " + d.Max
+		}
+	case "date":
+		if _, err := time.Parse(dateLayout, s); err != nil {
+			return "must be a date as YYYY-MM-DD"
+		}
+		if d.Min != "" && s < d.Min {
+			return "must be on or after " + d.Min
+		}
+		if d.Max != "" && s > d.Max {
+			return "must be on or before " + d.Max
+		}
+	case "select":
+		if !slices.Contains(d.Options, s) {
+			return "must be one of the choices"
+		}
+	}
+	if d.Pattern != "" && !regexp.MustCompile(`^(?:`+d.Pattern+`)$`).MatchString(s) {
+		return "is not in the expected format"
+	}
+	return ""
+}
+
+// phoneShape is what a phone answer looks like: digits with the usual
+// separators, an optional leading +.
+var phoneShape = regexp.MustCompile(`^\+?[0-9][0-9 ().-]{5,30}$`)

@@ -1,0 +1,401 @@
+// The work of a customer's task: read and sign a PDF, fill in a form,
+// send a photo or document, agree or disagree. Each completes through
+// its own API route, which keeps what the customer produced; a custom
+// task is only marked done. PDF.js and signature_pad load only when a
+// document is opened.
+import { html, useState, useEffect, useRef, Icon, announce, cx } from "./ui.js";
+import { ApiError, request } from "./api.js";
+import { checkForm, answersOf } from "./forms.js";
+import { plainError } from "./words.js";
+
+// assetURL is where an asset of a session downloads.
+export const assetURL = (sid, asset) => `/api/sessions/${encodeURIComponent(sid)}/assets/${encodeURIComponent(asset)}`;
+
+// fetchAsset reads an asset with the customer's link.
+async function fetchAsset(link, sid, asset) {
+  let r;
+  try {
+    r = await fetch(assetURL(sid, asset), { headers: { Authorization: "Link " + link }, credentials: "same-origin" });
+  } catch (e) {
+    throw new ApiError(0, null);
+  }
+  if (!r.ok) {
+    let body = null;
+    try { body = await r.json(); } catch (e) { /* not JSON */ }
+    throw new ApiError(r.status, body);
+  }
+  return r;
+}
+
+// DownloadButton saves an asset as a file.
+export function DownloadButton({ link, sid, asset, name, label, testid }) {
+  const [state, setState] = useState("");
+  const save = async () => {
+    setState("busy");
+    try {
+      const blob = await (await fetchAsset(link, sid, asset)).blob();
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = name;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30000);
+      setState("done");
+    } catch (e) {
+      setState(plainError(e));
+    }
+  };
+  return html`<div class="download">
+    <button type="button" class="btn" data-testid=${testid || "download"} disabled=${state === "busy"} onClick=${save}>
+      <${Icon} name="download" /> ${label}</button>
+    ${state === "done" && html`<span class="muted small" role="status" data-testid="downloaded">Downloaded</span>`}
+    ${state && state !== "busy" && state !== "done" && html`<p class="field-error" role="alert">${state}</p>`}
+  </div>`;
+}
+
+// Pdf shows a PDF page by page, sized to the page's width.
+function Pdf({ link, sid, asset, title, last }) {
+  const [doc, setDoc] = useState(null);
+  const [page, setPage] = useState(1);
+  const [error, setError] = useState("");
+  const [rendered, setRendered] = useState(0);
+  const canvas = useRef(null);
+  useEffect(() => {
+    let stop = false;
+    (async () => {
+      try {
+        const pdfjs = await import("../vendor/pdf.js");
+        pdfjs.GlobalWorkerOptions.workerSrc = "/vendor/pdf.worker.js";
+        const data = new Uint8Array(await (await fetchAsset(link, sid, asset)).arrayBuffer());
+        const d = await pdfjs.getDocument({ data, verbosity: 0, enableXfa: false }).promise;
+        if (!stop) {
+          if (last) { setPage(d.numPages); }
+          setDoc(d);
+        }
+      } catch (e) {
+        if (!stop) { setError(e instanceof ApiError ? plainError(e) : "The document could not be opened. Please tell your agent."); }
+      }
+    })();
+    return () => { stop = true; };
+  }, [asset]);
+  useEffect(() => {
+    if (!doc || !canvas.current) { return; }
+    let task = null;
+    (async () => {
+      const p = await doc.getPage(page);
+      const el = canvas.current;
+      const width = el.parentElement.clientWidth || 340;
+      const base = p.getViewport({ scale: 1 });
+      const ratio = window.devicePixelRatio || 1;
+      const vp = p.getViewport({ scale: (width / base.width) * ratio });
+      el.width = Math.floor(vp.width);
+      el.height = Math.floor(vp.height);
+      el.style.width = width + "px";
+      el.style.height = Math.floor(vp.height / ratio) + "px";
+      task = p.render({ canvas: el, canvasContext: el.getContext("2d"), viewport: vp });
+      await task.promise;
+      setRendered(page);
+    })().catch(() => {});
+    return () => { if (task) { task.cancel(); } };
+  }, [doc, page]);
+  if (error) { return html`<p class="field-error" role="alert">${error}</p>`; }
+  const n = doc ? doc.numPages : 0;
+  return html`<div class="pdf" data-testid="pdf" data-pages=${n} data-rendered=${rendered}>
+    <div class="pdf-page"><canvas ref=${canvas} role="img" aria-label=${`${title}, page ${page} of ${n || "…"}`}></canvas></div>
+    <div class="pdf-nav">
+      <button type="button" class="btn" data-testid="pdf-prev" disabled=${page <= 1} onClick=${() => setPage(page - 1)}
+        aria-label="Previous page"><${Icon} name="chevronLeft" /></button>
+      <span aria-live="polite" data-testid="pdf-page">${n ? `Page ${page} of ${n}` : "Opening…"}</span>
+      <button type="button" class="btn" data-testid="pdf-next" disabled=${!n || page >= n} onClick=${() => setPage(page + 1)}
+        aria-label="Next page"><${Icon} name="chevronRight" /></button>
+    </div>
+  </div>`;
+}
+
+// SignWork reads the document, then signs it by drawing or typing.
+function SignWork({ t, link, sid, name0, onDone, onCancel }) {
+  const [mode, setMode] = useState("draw");
+  const [name, setName] = useState(name0 || "");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const canvas = useRef(null);
+  const pad = useRef(null);
+  useEffect(() => {
+    if (mode !== "draw") { return undefined; }
+    let p = null;
+    import("../vendor/signature_pad.js").then(({ default: SignaturePad }) => {
+      const el = canvas.current;
+      if (!el) { return; }
+      const ratio = Math.max(window.devicePixelRatio || 1, 1);
+      el.width = el.offsetWidth * ratio;
+      el.height = el.offsetHeight * ratio;
+      el.getContext("2d").scale(ratio, ratio);
+      p = new SignaturePad(el, { penColor: "#1a1a40" });
+      pad.current = p;
+    });
+    return () => { if (p) { p.off(); } pad.current = null; };
+  }, [mode]);
+  const submit = async (e) => {
+    e.preventDefault();
+    setError("");
+    const body = { name: name.trim() };
+    if (!body.name) { setError("Type your full name."); return; }
+    if (mode === "draw") {
+      if (!pad.current || pad.current.isEmpty()) { setError("Draw your signature in the box, or choose to type your name instead."); return; }
+      body.image = pad.current.toDataURL("image/png");
+    }
+    setBusy(true);
+    try {
+      const r = await request("POST", `/api/customer/tasks/${t.id}/sign`, body, { Authorization: "Link " + link });
+      onDone(r.task);
+    } catch (err) {
+      setError(plainError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<form class="sign-work" onSubmit=${submit} novalidate>
+    <${Pdf} link=${link} sid=${sid} asset=${t.document_id} title=${t.title} />
+    <fieldset class="sign-mode">
+      <legend>How do you want to sign?</legend>
+      <label><input type="radio" name=${"mode-" + t.id} checked=${mode === "draw"} data-testid="sign-draw"
+        onChange=${() => setMode("draw")} /> Draw my signature</label>
+      <label><input type="radio" name=${"mode-" + t.id} checked=${mode === "type"} data-testid="sign-type"
+        onChange=${() => setMode("type")} /> Type my name</label>
+    </fieldset>
+    ${mode === "draw" && html`<div class="sig-box">
+      <canvas ref=${canvas} class="sig-pad" data-testid="sig-pad" role="img" aria-label="Signature box: draw your signature here with a finger or the mouse"></canvas>
+      <button type="button" class="btn btn-small" onClick=${() => pad.current && pad.current.clear()}>Clear</button>
+    </div>`}
+    <label for=${"sign-name-" + t.id}>Your full name</label>
+    <input id=${"sign-name-" + t.id} data-testid="sign-name" value=${name} autocomplete="name" maxlength="200"
+      onInput=${(e) => setName(e.currentTarget.value)} />
+    <p class="muted small">Signing adds your signature, your name, the time and this session's number to the last page. Your agent keeps the signed copy with a record of when and from which device you signed.</p>
+    ${error && html`<p class="field-error" role="alert">${error}</p>`}
+    <div class="row-actions">
+      <button type="submit" class="btn btn-primary" data-testid="task-sign" disabled=${busy}>${busy ? "Signing…" : "Sign"}</button>
+      <button type="button" class="btn" onClick=${onCancel}>Not now</button>
+    </div>
+  </form>`;
+}
+
+// FormWork renders a form's fields and checks them before sending.
+function FormWork({ t, link, onDone }) {
+  const fields = t.fields || [];
+  const [values, setValues] = useState({});
+  const [errors, setErrors] = useState({});
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const set = (name, v) => setValues({ ...values, [name]: v });
+  const submit = async (e) => {
+    e.preventDefault();
+    setError("");
+    const errs = checkForm(fields, answersOf(fields, values));
+    setErrors(errs);
+    if (Object.keys(errs).length) {
+      const first = fields.find((d) => errs[d.name]);
+      const el = document.getElementById(`f-${t.id}-${first.name}`);
+      if (el) { el.focus(); }
+      return;
+    }
+    setBusy(true);
+    try {
+      const r = await request("POST", `/api/customer/tasks/${t.id}/form`, { answers: answersOf(fields, values) }, { Authorization: "Link " + link });
+      onDone(r.task);
+    } catch (err) {
+      const server = {};
+      for (const [k, v] of Object.entries(err.fields || {})) { server[k.replace(/^answers\./, "")] = v; }
+      setErrors(server);
+      setError(plainError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<form class="form-work" onSubmit=${submit} novalidate data-testid="task-form-work">
+    ${fields.map((d) => {
+      const id = `f-${t.id}-${d.name}`;
+      const err = errors[d.name];
+      const described = [d.help && id + "-help", err && id + "-err"].filter(Boolean).join(" ") || undefined;
+      const common = { id, "aria-invalid": err ? "true" : undefined, "aria-describedby": described, "data-field": d.name };
+      let input;
+      if (d.type === "checkbox") {
+        input = html`<label class="check"><input type="checkbox" ...${common} checked=${values[d.name] === true}
+          onChange=${(e) => set(d.name, e.currentTarget.checked)} /> ${d.label}${d.required ? "" : " (optional)"}</label>`;
+      } else if (d.type === "select") {
+        input = html`<select ...${common} value=${values[d.name] || ""} onChange=${(e) => set(d.name, e.currentTarget.value)}>
+          <option value="">Choose…</option>
+          ${(d.options || []).map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
+        </select>`;
+      } else {
+        const type = { email: "email", phone: "tel", date: "date", number: "number" }[d.type] || "text";
+        input = html`<input type=${type} ...${common} value=${values[d.name] || ""} step=${d.type === "number" ? "any" : undefined}
+          min=${d.min || undefined} max=${d.max || undefined}
+          autocomplete=${d.type === "email" ? "email" : d.type === "phone" ? "tel" : "off"}
+          onInput=${(e) => set(d.name, e.currentTarget.value)} />`;
+      }
+      return html`<div class=${cx("field", err && "field-bad")} key=${d.name}>
+        ${d.type !== "checkbox" && html`<label for=${id}>${d.label}${d.required ? "" : html` <span class="muted">(optional)</span>`}</label>`}
+        ${input}
+        ${d.help && html`<p class="hint" id=${id + "-help"}>${d.help}</p>`}
+        ${err && html`<p class="field-error" id=${id + "-err"} data-testid="field-error">${d.label} ${err}.</p>`}
+      </div>`;
+    })}
+    ${error && html`<p class="field-error" role="alert">${error}</p>`}
+    <button type="submit" class="btn btn-primary btn-block" data-testid="form-submit" disabled=${busy}>${busy ? "Sending…" : "Send"}</button>
+  </form>`;
+}
+
+// sendFile posts a file with progress (fetch cannot report it).
+function sendFile(url, file, link, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("Authorization", "Link " + link);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) { onProgress(e.loaded / e.total); } };
+    xhr.onerror = () => reject(new ApiError(0, null));
+    xhr.onload = () => {
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) { resolve(body); } else { reject(new ApiError(xhr.status, body)); }
+    };
+    const form = new FormData();
+    form.append("file", file, file.name);
+    xhr.send(form);
+  });
+}
+
+const phone = () => window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+
+// UploadWork sends one photo or document: the camera or the files on a
+// phone, a picker or drag and drop on a desktop.
+function UploadWork({ t, link, max, onDone }) {
+  const [progress, setProgress] = useState(null);
+  const [error, setError] = useState("");
+  const [over, setOver] = useState(false);
+  const camera = useRef(null);
+  const picker = useRef(null);
+  const send = async (file) => {
+    if (!file) { return; }
+    if (max && file.size > max) {
+      setError(`That file is larger than ${Math.floor(max / 1048576)} MB. Please send a smaller one, such as a photo instead of a scan.`);
+      return;
+    }
+    setError("");
+    setProgress(0);
+    try {
+      const r = await sendFile(`/api/customer/tasks/${t.id}/upload`, file, link, setProgress);
+      onDone(r.task);
+    } catch (err) {
+      setError(plainError(err));
+    } finally {
+      setProgress(null);
+      if (camera.current) { camera.current.value = ""; }
+      if (picker.current) { picker.current.value = ""; }
+    }
+  };
+  const busy = progress !== null;
+  return html`<div class=${cx("upload-work", over && "drop-over")} data-testid="upload-work"
+      onDragOver=${(e) => { e.preventDefault(); setOver(true); }} onDragLeave=${() => setOver(false)}
+      onDrop=${(e) => { e.preventDefault(); setOver(false); send(e.dataTransfer.files[0]); }}>
+    ${t.instructions && html`<p class="upload-help">${t.instructions}</p>`}
+    <p class="muted small">${phone() ? "Take a photo, or choose a file. " : "Drag a file here, or choose one. "}A JPEG or PNG photo, or a PDF.</p>
+    <input type="file" class="sr-only" ref=${camera} accept="image/*" capture="environment" data-testid="upload-camera"
+      tabindex="-1" aria-hidden="true" onChange=${(e) => send(e.currentTarget.files[0])} />
+    <input type="file" class="sr-only" ref=${picker} accept="image/jpeg,image/png,application/pdf" data-testid="upload-file"
+      tabindex="-1" aria-hidden="true" onChange=${(e) => send(e.currentTarget.files[0])} />
+    <div class="row-actions">
+      ${phone() && html`<button type="button" class="btn btn-primary" disabled=${busy} onClick=${() => camera.current.click()}>
+        <${Icon} name="camera" /> Take a photo</button>`}
+      <button type="button" class=${cx("btn", !phone() && "btn-primary")} disabled=${busy} onClick=${() => picker.current.click()}>
+        Choose a file</button>
+    </div>
+    ${busy && html`<div class="upload-progress"><progress max="100" value=${Math.round(progress * 100)} aria-label="Sending the file"></progress>
+      <span>${Math.round(progress * 100)}%</span></div>`}
+    ${error && html`<p class="field-error" role="alert" data-testid="upload-error">${error}</p>`}
+  </div>`;
+}
+
+// ConsentWork asks for Agree or Disagree.
+function ConsentWork({ t, link, onDone }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const answer = async (agree) => {
+    setBusy(true);
+    setError("");
+    try {
+      const r = await request("POST", `/api/customer/tasks/${t.id}/consent`, { agree }, { Authorization: "Link " + link });
+      onDone(r.task);
+    } catch (err) {
+      setError(plainError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<div class="consent-work">
+    <p class="consent-text">${t.text || t.title}</p>
+    <div class="row-actions">
+      <button type="button" class="btn btn-primary" data-testid="task-complete" disabled=${busy} onClick=${() => answer(true)}>I agree</button>
+      <button type="button" class="btn" data-testid="task-disagree" disabled=${busy} onClick=${() => answer(false)}>I do not agree</button>
+    </div>
+    ${error && html`<p class="field-error" role="alert">${error}</p>`}
+  </div>`;
+}
+
+// TaskWork is a pending task's work area, for the kinds that do work.
+export function TaskWork({ t, link, sid, name, max, onDone }) {
+  const [open, setOpen] = useState(false);
+  const done = (task) => {
+    announce(`Done: ${t.title}.`);
+    setOpen(false);
+    onDone(task);
+  };
+  switch (t.kind) {
+  case "sign":
+    if (!t.document_id) { return html`<p class="c-task-meta">Your agent will add the document here.</p>`; }
+    return open
+      ? html`<${SignWork} t=${t} link=${link} sid=${sid} name0=${name} onDone=${done} onCancel=${() => setOpen(false)} />`
+      : html`<button type="button" class="btn btn-primary btn-block" data-testid="task-open" onClick=${() => setOpen(true)}>Read and sign</button>`;
+  case "form":
+    return html`<${FormWork} t=${t} link=${link} onDone=${done} />`;
+  case "upload":
+    return html`<${UploadWork} t=${t} link=${link} max=${max} onDone=${done} />`;
+  case "consent":
+    return html`<${ConsentWork} t=${t} link=${link} onDone=${done} />`;
+  }
+  return null;
+}
+
+// SignedCopy offers the signed copy: shown in the page (its last page,
+// where the signature is) and as a download.
+function SignedCopy({ t, link, sid, asset, by }) {
+  const [show, setShow] = useState(false);
+  return html`<div class="c-outcome"><p>Signed by ${by || "you"}.</p>
+    ${asset && html`<div class="row-actions">
+      <button type="button" class="btn" data-testid="show-signed" aria-expanded=${show ? "true" : "false"}
+        onClick=${() => setShow(!show)}>${show ? "Hide the signed copy" : "Show the signed copy"}</button>
+      <${DownloadButton} link=${link} sid=${sid} asset=${asset} name=${"signed-" + t.title + ".pdf"}
+        label="Download" testid="download-signed" />
+    </div>`}
+    ${show && html`<${Pdf} link=${link} sid=${sid} asset=${asset} title=${"Signed copy of " + t.title} last=${true} />`}
+  </div>`;
+}
+
+// TaskOutcome says what a completed task kept, with its download.
+export function TaskOutcome({ t, link, sid }) {
+  let result = {};
+  try { result = typeof t.result === "string" ? JSON.parse(t.result) : (t.result || {}); } catch (e) { /* none */ }
+  const asset = (t.assets || [])[0];
+  switch (t.kind) {
+  case "sign":
+    return html`<${SignedCopy} t=${t} link=${link} sid=${sid} asset=${asset} by=${result.signed_by} />`;
+  case "upload":
+    return html`<p class="c-outcome">Sent: ${result.file || "your file"}.</p>`;
+  case "form":
+    return html`<p class="c-outcome">Your answers were sent.</p>`;
+  case "consent":
+    return html`<p class="c-outcome">${result.agreed ? "You agreed." : "You did not agree."}</p>`;
+  }
+  return null;
+}
