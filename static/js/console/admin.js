@@ -292,13 +292,14 @@ function fileSize(n) {
 
 // TemplatePdf shows a saved sign template's PDF with Upload, Replace and
 // Remove. The file goes to the server at once, by the template's place
-// in the saved team: a template not saved yet asks to save first.
+// in the saved team: a template not saved as it reads (added, moved,
+// renamed) asks to save first, so the PDF never lands on another one.
 function TemplatePdf({ teamId, i, x, saved, onSaved }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const input = useRef(null);
   const stored = saved.settings.task_templates[i];
-  if (!stored || stored.kind !== "sign") {
+  if (!stored || stored.kind !== "sign" || stored.title !== x.title) {
     return html`<p class="hint template-content">Save the team, then give this template the PDF its customers sign.</p>`;
   }
   const path = `/api/teams/${encodeURIComponent(teamId)}/templates/${i}/document`;
