@@ -141,5 +141,20 @@ func TestTemplateDocument(t *testing.T) {
 		if got := e.download("/api/sessions/"+s1.ID+"/assets/"+task1.DocumentID, cust1).want(200); !bytes.Equal(got.body, first) {
 			t.Fatal("removing the template's PDF changed a session's copy")
 		}
+
+		// Templates reordered by a PUT keep their documents.
+		e.do("POST", doc, "admin", fileUpload(t, "offer.pdf", first)).want(200)
+		team, _ = e.salesTeam()
+		tts := team.Settings.TaskTemplates
+		team.Settings.TaskTemplates = []rooms.TaskTemplate{tts[1], tts[0]}
+		var moved rooms.Team
+		e.do("PUT", "/api/teams/"+e.sales, "admin", rooms.Team{Name: "Sales", Settings: team.Settings}).want(200).into(&moved)
+		if d := moved.Settings.TaskTemplates[1].Document; d == nil || d.SHA256 != tts[0].Document.SHA256 || moved.Settings.TaskTemplates[0].Document != nil {
+			t.Fatalf("reordered templates: %+v", moved.Settings.TaskTemplates)
+		}
+		s4, task4, link4 := e.taskSession(map[string]any{"template": 1})
+		if got := e.download("/api/sessions/"+s4.ID+"/assets/"+task4.DocumentID, "Link "+link4).want(200); !bytes.Equal(got.body, first) {
+			t.Fatal("the moved template's task lost its PDF")
+		}
 	})
 }
