@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/gorilla/mux"
 
@@ -31,6 +32,9 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) {
 	teams, err := s.svc.Store().ListTeams(r.Context())
+	for i, t := range teams {
+		teams[i] = t.Public()
+	}
 	reply(w, r, http.StatusOK, map[string][]*rooms.Team{"teams": teams}, err)
 }
 
@@ -54,6 +58,41 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
 	t, err := s.svc.Store().Team(r.Context(), mux.Vars(r)["id"])
+	reply(w, r, http.StatusOK, t.Public(), err)
+}
+
+// templateIndex reads a task template's place in its team's list.
+func templateIndex(r *http.Request) (int, error) {
+	i, err := strconv.Atoi(mux.Vars(r)["index"])
+	if err != nil || i < 0 {
+		return 0, rooms.ErrNotFound
+	}
+	return i, nil
+}
+
+// putTemplateDocument gives a sign template the PDF its tasks carry.
+func (s *Server) putTemplateDocument(w http.ResponseWriter, r *http.Request) {
+	i, err := templateIndex(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	name, data, err := s.readFile(w, r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.svc.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)
+	reply(w, r, http.StatusOK, t, err)
+}
+
+func (s *Server) deleteTemplateDocument(w http.ResponseWriter, r *http.Request) {
+	i, err := templateIndex(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.svc.RemoveTemplateDocument(r.Context(), mux.Vars(r)["id"], i)
 	reply(w, r, http.StatusOK, t, err)
 }
 

@@ -40,6 +40,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "PUT", path: "/api/teams/{sales}", body: func(int) any {
 			return rooms.Team{Name: "Sales", Settings: rooms.DefaultTeamSettings()}
 		}, want: adminOnly(200)},
+		{method: "POST", path: "/api/teams/{signteam}/templates/0/document", body: func(int) any {
+			return fileUpload(t, "offer.pdf", pdfsign.Sample("Offer", 1))
+		}, want: adminOnly(200)},
+		{method: "DELETE", path: "/api/teams/{signteam}/templates/0/document", want: adminOnly(200)},
 		{method: "GET", path: "/api/agents", want: adminOnly(200)},
 		{method: "POST", path: "/api/agents", body: func(n int) any {
 			return map[string]any{"email": fmt.Sprintf("new%d@cohub.test", n), "name": "New", "role": "agent",
@@ -154,7 +158,14 @@ func (e *env) prepare(row authzRow, who string) (string, string) {
 	if row.state == "ended" {
 		e.do("POST", "/api/sessions/"+s.ID+"/end", "alex", nil).want(200)
 	}
-	path := strings.NewReplacer("{id}", s.ID, "{task}", task.ID, "{asset}", task.DocumentID, "{sales}", e.sales, "{alex}", e.agents["alex"].ID).Replace(row.path)
+	if strings.Contains(row.path, "{signteam}") && e.signTeam == "" {
+		ts := rooms.DefaultTeamSettings()
+		ts.TaskTemplates = []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the offer"}}
+		team, err := e.svc.CreateTeam(e.t.Context(), "Signing", &ts)
+		e.must(err)
+		e.signTeam = team.ID
+	}
+	path := strings.NewReplacer("{signteam}", e.signTeam, "{id}", s.ID, "{task}", task.ID, "{asset}", task.DocumentID, "{sales}", e.sales, "{alex}", e.agents["alex"].ID).Replace(row.path)
 	switch who {
 	case "none":
 		return path, ""

@@ -54,12 +54,14 @@ type env struct {
 	clock   *clock
 	sales   string
 	support string
-	agents  map[string]*rooms.Agent
-	tokens  map[string]string
-	n       int           // numbers unique contacts
-	sender  notify.Sender // nil: the outbox takes both channels
-	logs    *logBuffer    // nil: logs go nowhere
-	blobs   blobs.Store   // kept over restarts; mem:// unless a test sets it
+	// signTeam is a team with a sign template, made when a test needs it.
+	signTeam string
+	agents   map[string]*rooms.Agent
+	tokens   map[string]string
+	n        int           // numbers unique contacts
+	sender   notify.Sender // nil: the outbox takes both channels
+	logs     *logBuffer    // nil: logs go nowhere
+	blobs    blobs.Store   // kept over restarts; mem:// unless a test sets it
 }
 
 // logBuffer collects a server's log lines (written from many goroutines).

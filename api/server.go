@@ -100,6 +100,8 @@ func (s *Server) routes() {
 	a.HandleFunc("/teams", s.requireAdmin(s.createTeam)).Methods("POST")
 	a.HandleFunc("/teams/{id}", s.requireAdmin(s.getTeam)).Methods("GET")
 	a.HandleFunc("/teams/{id}", s.requireAdmin(s.putTeam)).Methods("PUT")
+	a.HandleFunc("/teams/{id}/templates/{index}/document", s.requireAdmin(s.putTemplateDocument)).Methods("POST")
+	a.HandleFunc("/teams/{id}/templates/{index}/document", s.requireAdmin(s.deleteTemplateDocument)).Methods("DELETE")
 	a.HandleFunc("/agents", s.requireAdmin(s.listAgents)).Methods("GET")
 	a.HandleFunc("/agents", s.requireAdmin(s.createAgent)).Methods("POST")
 	a.HandleFunc("/agents/{id}", s.requireAdmin(s.putAgent)).Methods("PUT")

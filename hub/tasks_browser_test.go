@@ -225,3 +225,41 @@ func TestSignedCopyAfterEndWithNoAccess(t *testing.T) {
 		t.Fatalf("download after the end: %q", got)
 	}
 }
+
+// TestTemplatePdfInBrowsers: an admin gives the team's sign template its
+// PDF in the admin screen; the agent assigns the template, and the
+// customer reads that PDF without the agent attaching one.
+func TestTemplatePdfInBrowsers(t *testing.T) {
+	ctx := context.Background()
+	files, err := blobs.Open(ctx, "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
+	c.teamWith("none", "", rooms.TaskTemplate{Kind: "sign", Title: "Sign the loan offer"})
+	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.nodes[0].srv.URL
+
+	admin := agentTab(t, "admin")
+	admin.login(base, "ada@cohub.test")
+	admin.do("open the team", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
+		chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+c.team.ID+`"]`)),
+		chromedp.WaitVisible(tid("tt-pdf-0")))
+	pdf := writeFile(t, "loan-offer.pdf", pdfsign.Sample("Loan offer", 2))
+	admin.do("upload the template's PDF", chromedp.SetUploadFiles(tid("tt-pdf-file"), []string{pdf}))
+	admin.contains(tid("tt-pdf-name"), "loan-offer.pdf")
+	team, err := c.svc().Store().Team(ctx, c.team.ID)
+	c.must(err)
+	if d := team.Settings.TaskTemplates[0].Document; d == nil || d.Name != "loan-offer.pdf" {
+		t.Fatalf("the template's document was not stored: %+v", d)
+	}
+
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana Whitfield", Email: "dana@example.com"}})
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("task-form")))
+	agent.contains(tid("task-template-doc"), "loan-offer.pdf")
+	agent.do("assign the template", chromedp.Click(tid("task-add")), chromedp.WaitVisible(tid("asset", `[data-kind="document"]`)))
+	cust.do("the customer reads the template's PDF", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("task-open")),
+		chromedp.Click(tid("task-open")), chromedp.WaitVisible(tid("pdf", `[data-pages="2"][data-rendered="1"]`)))
+}

@@ -238,6 +238,7 @@ func (s *Service) CreateTeam(ctx context.Context, name string, set *TeamSettings
 	if set != nil {
 		t.Settings = *set
 	}
+	dropDocuments(&t.Settings)
 	if err := s.validateTeam(ctx, t); err != nil {
 		return nil, err
 	}
@@ -246,13 +247,19 @@ func (s *Service) CreateTeam(ctx context.Context, name string, set *TeamSettings
 
 // UpdateTeam replaces a team's name and settings.
 func (s *Service) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
-	if _, err := s.store.Team(ctx, t.ID); err != nil {
+	old, err := s.store.Team(ctx, t.ID)
+	if err != nil {
 		return nil, err
 	}
+	keepDocuments(old, t)
 	if err := s.validateTeam(ctx, t); err != nil {
 		return nil, err
 	}
-	return t, s.store.PutTeam(ctx, t)
+	if err := s.store.PutTeam(ctx, t); err != nil {
+		return nil, err
+	}
+	s.dropUnheld(old, t)
+	return t.Public(), nil
 }
 
 // validateTeam is ValidateTeam plus what needs the store: no other team

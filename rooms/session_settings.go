@@ -39,7 +39,7 @@ func (s *Service) SessionSettings(ctx context.Context, a *Agent, id string) (*Se
 	}
 	out := &SessionSettings{
 		Team:          TeamRef{ID: sess.SettingsTeamID},
-		TaskTemplates: ts.TaskTemplates, CustomerAuthentication: ts.CustomerAuthentication, Consent: ts.Consent,
+		TaskTemplates: PublicTemplates(ts.TaskTemplates), CustomerAuthentication: ts.CustomerAuthentication, Consent: ts.Consent,
 		EndSessionAccess: set.EndSessionAccess, CustomerAccessDuration: set.CustomerAccessDuration,
 		InvitationMode: set.InvitationMode, SMSEnabled: set.SMSEnabled,
 	}

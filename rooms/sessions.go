@@ -233,9 +233,16 @@ func (s *Service) Invite(ctx context.Context, a *Agent, id string) (*Session, er
 }
 
 // AddTask assigns a task to the customer.
+// A task from a sign template that carries a PDF gets its own copy of
+// it, stored before the task is assigned, so later changes to the
+// template leave the session as it was.
 func (s *Service) AddTask(ctx context.Context, a *Agent, id string, req TaskRequest) (*Task, error) {
+	doc, err := s.templateCopy(ctx, a, id, req)
+	if err != nil {
+		return nil, err
+	}
 	var task Task
-	_, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
+	_, _, err = s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State == StateEnded {
 			return nil, fmt.Errorf("%w: the session has ended", ErrInvalidState)
 		}
@@ -247,11 +254,18 @@ func (s *Service) AddTask(ctx context.Context, a *Agent, id string, req TaskRequ
 			return nil, &ValidationError{Fields: map[string]string{"tasks": "at most 100 tasks in a session"}}
 		}
 		task = newTask(tt, s.now())
+		if doc != nil && tt.Kind == "sign" {
+			task.ID, task.DocumentID = doc.TaskID, doc.ID
+		}
 		cur.Tasks = append(cur.Tasks, task)
 		return []Event{{Type: EventTaskAssigned, At: s.now(), From: agentActor(a), Task: &task}}, nil
 	})
 	if err != nil {
+		s.discard(doc)
 		return nil, err
+	}
+	if doc != nil && task.DocumentID == "" {
+		s.discard(doc) // the template changed kind meanwhile
 	}
 	return &task, nil
 }

@@ -68,6 +68,20 @@ type TaskTemplate struct {
 	Kind  string `json:"kind"`
 	Title string `json:"title"`
 	TaskContent
+	// Document is the PDF a sign template carries: each task assigned
+	// from the template gets its own copy. Only the template's document
+	// route sets it; a team's PUT keeps it as stored.
+	Document *TemplateDocument `json:"document,omitempty"`
+}
+
+// TemplateDocument describes a sign template's PDF. Key, its place in
+// the blob store, is kept in the team record but left out of replies
+// (Team.Public).
+type TemplateDocument struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Key    string `json:"key,omitempty"`
 }
 
 // TaskContent is what a task of a kind needs beyond its title: a form's

@@ -154,6 +154,9 @@ func validTask(t TaskTemplate, path string, f fields) TaskTemplate {
 		f.add(path+".title", "must be at most 200 characters")
 	}
 	t.TaskContent = validContent(t.Kind, t.TaskContent, path, f)
+	if t.Kind != "sign" {
+		t.Document = nil
+	}
 	return t
 }
 

@@ -237,10 +237,10 @@ function Teams() {
 const FIELD_TYPES = { text: "Text", email: "Email", phone: "Phone", date: "Date", number: "Number", select: "Choice", checkbox: "Tick box" };
 
 // TemplateContent edits what a template's kind needs: an upload's
-// instructions, a consent's text, a form's fields. A sign task's PDF is
-// attached in the room.
-function TemplateContent({ x, i, setTask, err }) {
+// instructions, a consent's text, a form's fields, a sign task's PDF.
+function TemplateContent({ x, i, setTask, err, doc }) {
   const id = (k) => `tt-${k}-${i}`;
+  if (x.kind === "sign") { return doc; }
   if (x.kind === "upload" || x.kind === "consent") {
     const k = x.kind === "upload" ? "instructions" : "text";
     return html`<div class="template-content">
@@ -286,13 +286,64 @@ export function renderTemplate(tpl, v) {
   return out + " " + v.link;
 }
 
+function fileSize(n) {
+  return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
+}
+
+// TemplatePdf shows a saved sign template's PDF with Upload, Replace and
+// Remove. The file goes to the server at once, by the template's place
+// in the saved team: a template not saved as it reads (added, moved,
+// renamed) asks to save first, so the PDF never lands on another one.
+function TemplatePdf({ teamId, i, x, saved, onSaved }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const input = useRef(null);
+  const stored = saved.settings.task_templates[i];
+  if (!stored || stored.kind !== "sign" || stored.title !== x.title) {
+    return html`<p class="hint template-content">Save the team, then give this template the PDF its customers sign.</p>`;
+  }
+  const path = `/api/teams/${encodeURIComponent(teamId)}/templates/${i}/document`;
+  const run = async (call, said) => {
+    setBusy(true);
+    setError("");
+    try {
+      const team = await call();
+      onSaved(team, i);
+      announce(said);
+    } catch (ex) {
+      setError(ex.code === "invalid_document" ? "That file is not a PDF that can be read. It may be damaged or protected by a password." : plainError(ex));
+    } finally {
+      setBusy(false);
+      if (input.current) { input.current.value = ""; }
+    }
+  };
+  const pick = (e) => {
+    const f = e.currentTarget.files[0];
+    if (f) { run(() => agentApi.upload(path, f), `“${f.name}” is now the PDF of “${x.title}”.`); }
+  };
+  const d = x.document;
+  return html`<div class="template-content" data-testid=${"tt-pdf-" + i}>
+    ${d ? html`<p data-testid="tt-pdf-name">PDF to sign: “${d.name}” (${fileSize(d.size)}). Each task assigned from this template gets its own copy.</p>`
+      : html`<p class="hint">No PDF yet: the agent attaches one in the room after assigning the task.</p>`}
+    <button type="button" class="btn btn-small" disabled=${busy} data-testid="tt-pdf-pick" aria-label=${`${d ? "Replace the PDF" : "Upload a PDF"} of “${x.title || "template " + (i + 1)}”`}
+      onClick=${() => input.current && input.current.click()}>${d ? "Replace the PDF" : "Upload a PDF"}</button>
+    <input class="sr-only" type="file" accept="application/pdf" tabindex="-1" aria-hidden="true" ref=${input} data-testid="tt-pdf-file" onChange=${pick} />
+    ${d && html` <button type="button" class="btn btn-small" disabled=${busy} data-testid="tt-pdf-remove"
+      aria-label=${`Remove the PDF of “${x.title || "template " + (i + 1)}”`}
+      onClick=${() => run(() => agentApi.del(path), `The PDF of “${x.title}” was removed.`)}>Remove the PDF</button>`}
+    ${busy && html`<p class="muted small" role="status">Sending…</p>`}
+    ${error && html`<p class="field-error" role="alert">${error}</p>`}
+  </div>`;
+}
+
 function TeamEditor({ id }) {
   const [data, loadError] = useLoad("/api/teams/" + encodeURIComponent(id));
   const [t, setT] = useState(null);
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
   const [general, setGeneral] = useState("");
-  useEffect(() => { if (data) { setT(data); } }, [data]);
+  const [saved, setSaved] = useState(null);
+  useEffect(() => { if (data) { setT(data); setSaved(data); } }, [data]);
   if (loadError) { return html`<p class="notice notice-bad">${loadError}</p>`; }
   if (!t) { return html`<p class="muted">Loading…</p>`; }
   const st = t.settings;
@@ -302,6 +353,12 @@ function TeamEditor({ id }) {
   // A new kind starts without the old kind's content (only a form has fields).
   const setTask = (i, k, v) => setS("task_templates", tasks.map((x, j) => (j !== i ? x
     : k === "kind" ? { kind: v, title: x.title } : { ...x, [k]: v })));
+  // A template's PDF is stored at once: the editor keeps its other,
+  // unsaved changes and takes only that template's document.
+  const pdfSaved = (team, i) => {
+    setSaved({ ...saved, settings: { ...saved.settings, task_templates: team.settings.task_templates } });
+    setS("task_templates", tasks.map((x, j) => (j !== i ? x : { ...x, document: team.settings.task_templates[i].document })));
+  };
   const sample = { link: location.origin + "/c/3f9a…", agent: "Alex Rivera", customer: "Dana Whitfield" };
   const err = (k) => errors["settings." + k];
   const submit = async (e) => {
@@ -309,10 +366,11 @@ function TeamEditor({ id }) {
     setBusy(true);
     setGeneral("");
     try {
-      const saved = await agentApi.put("/api/teams/" + encodeURIComponent(id), t);
-      setT(saved);
+      const out = await agentApi.put("/api/teams/" + encodeURIComponent(id), t);
+      setT(out);
+      setSaved(out);
       setErrors({});
-      announce(`${saved.name} saved. New sessions and customers see the change at once.`);
+      announce(`${out.name} saved. New sessions and customers see the change at once.`);
     } catch (ex) {
       setErrors(fieldErrors(ex));
       setGeneral(ex.code === "validation_failed" ? "Some settings need a look: see the messages next to them." : plainError(ex));
@@ -364,7 +422,8 @@ function TeamEditor({ id }) {
           <button type="button" class="icon-btn" aria-label=${`Remove “${x.title || "template " + (i + 1)}”`}
             onClick=${() => setS("task_templates", tasks.filter((_, j) => j !== i))}><${Icon} name="trash" /></button>
           ${err(`task_templates[${i}].title`) && html`<p class="field-error">${err(`task_templates[${i}].title`)}</p>`}
-          <${TemplateContent} x=${x} i=${i} setTask=${setTask} err=${err} />
+          <${TemplateContent} x=${x} i=${i} setTask=${setTask} err=${err}
+            doc=${html`<${TemplatePdf} teamId=${id} i=${i} x=${x} saved=${saved} onSaved=${pdfSaved} />`} />
         </li>`)}
       </ol>
       <button type="button" class="btn" data-testid="template-add"

@@ -358,6 +358,8 @@ function Tasks({ m, s, settings, canAct }) {
         </optgroup>
         <option value="adhoc">Something else…</option>
       </select>`}
+      ${pick !== "adhoc" && templates[Number(pick)] && templates[Number(pick)].document && html`<p class="hint small"
+        data-testid="task-template-doc">Comes with the PDF “${templates[Number(pick)].document.name}” (${size(templates[Number(pick)].document.size)}).</p>`}
       ${pick === "adhoc" && html`
         <input id="task-title" data-testid="task-title" placeholder="What should ${first} do?" value=${title}
           aria-label=${templates.length ? "Task title" : undefined} maxlength="200" onInput=${(e) => setTitle(e.currentTarget.value)} />
