@@ -74,24 +74,32 @@ func (n *nemesis) apply(ctx context.Context, kind string) (Fault, error) {
 	return f, err
 }
 
-// link troubles one node's link to Redis for at most half the presence
-// TTL. A node refreshes its liveness every third of the TTL and is taken
-// for dead a TTL after its last refresh, so a node cut off for more than
-// two thirds of it may rightly be reaped, its customers shown offline:
-// that is the promise for a dead node, judged by the away fault.
+// link troubles one node's link to Redis for less than a node may miss
+// its liveness. A node refreshes its liveness every third of the TTL and
+// is taken for dead a TTL after its last refresh, so a node cut off for
+// over two thirds of it may rightly be reaped, its customers shown
+// offline: that is the promise for a dead node, judged by the away
+// fault. A cut is seen at once; a blackholed or half-open link only when
+// the client's read times out (3 s), so those last less.
 func (n *nemesis) link(ctx context.Context, f *Fault) error {
 	node := n.c.Nodes[n.rng.IntN(len(n.c.Nodes))]
 	f.Target = fmt.Sprintf("node %d", node.Index)
-	mode, delay := f.Kind, time.Duration(0)
-	if f.Kind == "delay" {
+	mode, delay, longest := f.Kind, time.Duration(0), n.ttl/2
+	switch f.Kind {
+	case "delay":
 		mode, delay = ModeForward, n.between(50*time.Millisecond, 400*time.Millisecond)
 		f.Target += fmt.Sprintf(" +%s", delay)
+	case ModeBlackhole, ModeHalfOpen:
+		longest = max(n.ttl/2-readTimeout, time.Second)
 	}
 	node.Proxy.Set(mode, delay)
-	sleep(ctx, n.between(time.Second, n.ttl/2))
+	sleep(ctx, n.between(time.Second, longest))
 	node.Proxy.Set(ModeForward, 0)
 	return nil
 }
+
+// readTimeout is how long the nodes' Redis client waits for a reply.
+const readTimeout = 3 * time.Second
 
 // restartNode kills (or terminates) a node and starts it again after a
 // moment; its clients move to other nodes meanwhile.
