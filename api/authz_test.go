@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
 

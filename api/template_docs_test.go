@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/cohub/cohub/internal/blobs"
-	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/blobs"
+	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cohub/cohub/internal/browsertest"
-	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
 

@@ -14,8 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cohub/cohub/internal/blobs"
-	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/blobs"
+	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
 

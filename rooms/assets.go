@@ -18,8 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/cohub/cohub/internal/blobs"
-	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/blobs"
+	"github.com/cohub/cohub/pdfsign"
 )
 
 // Asset kinds: the PDF a sign task asks to sign, its signed copy, a

@@ -14,9 +14,9 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/cohub/cohub/internal/blobs"
-	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/pdfsign"
 )
 
 // assetContract is the suite every AssetStore passes.

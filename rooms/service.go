@@ -9,7 +9,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/cohub/cohub/internal/blobs"
+	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/notify"
 )
 

@@ -9,8 +9,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/cohub/cohub/internal/blobs"
-	"github.com/cohub/cohub/internal/pdfsign"
+	"github.com/cohub/cohub/blobs"
+	"github.com/cohub/cohub/pdfsign"
 )
 
 // Public is a copy of the team fit for a reply: its template documents

@@ -24,9 +24,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/app"
-	"github.com/cohub/cohub/internal/blobs"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
