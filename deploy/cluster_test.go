@@ -96,15 +96,26 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// freePort is a loopback port nothing listens on now.
+// handedOut are the ports freePort gave: a port is closed again before
+// its process binds it, so the kernel may offer it twice (once it gave
+// nginx's port to a node as well).
+var handedOut sync.Map
+
+// freePort is a loopback port nothing listens on now and that this test
+// binary has not handed out before.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		_ = ln.Close()
+		if _, taken := handedOut.LoadOrStore(port, true); !taken {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // node is one cohub process; it may be stopped and started again on
