@@ -29,6 +29,8 @@ type nemesis struct {
 	grace   time.Duration
 	faults  []Fault
 	logf    func(format string, args ...any)
+	// linked is when each node's last link fault ended.
+	linked map[int]time.Time
 }
 
 // run applies faults until the deadline, leaving everything healed.
@@ -83,6 +85,12 @@ func (n *nemesis) apply(ctx context.Context, kind string) (Fault, error) {
 // the client's read times out (3 s), so those last less.
 func (n *nemesis) link(ctx context.Context, f *Fault) error {
 	node := n.c.Nodes[n.rng.IntN(len(n.c.Nodes))]
+	// Two link faults on one node within a TTL add up to one long
+	// outage for its liveness (the second soak found that): keep them
+	// a TTL apart.
+	sleep(ctx, time.Until(n.linked[node.Index].Add(n.ttl)))
+	defer func() { n.linked[node.Index] = time.Now() }()
+	f.From = time.Now()
 	f.Target = fmt.Sprintf("node %d", node.Index)
 	mode, delay, longest := f.Kind, time.Duration(0), n.ttl/2
 	switch f.Kind {

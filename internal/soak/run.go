@@ -82,7 +82,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	}
 	rec.Start = time.Now()
 	n := &nemesis{c: c, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), kinds: cfg.Faults,
-		rooms: rec.Rooms, clients: clients, ttl: cfg.TTL, grace: cfg.Grace, logf: logf}
+		rooms: rec.Rooms, clients: clients, ttl: cfg.TTL, grace: cfg.Grace, logf: logf, linked: map[int]time.Time{}}
 	if len(cfg.Faults) > 0 {
 		err = n.run(ctx, rec.Start.Add(cfg.Duration))
 	}
