@@ -604,22 +604,17 @@ func call(t *testing.T, method, url, auth, body string, into any) int {
 	return res.StatusCode
 }
 
-// TestTwoNodesOnRedis starts two nodes on one Redis at once, both told to
-// bootstrap the same admin: exactly one admin exists, either node logs it
-// in, and a session started on one is read on the other.
-func TestTwoNodesOnRedis(t *testing.T) {
-	srv := redistest.Start(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var bases []string
-	var dones []chan error
+// startNodes runs two nodes sharing a Redis named by redis (flags) and a
+// bootstrap admin, and waits until both are ready.
+func startNodes(t *testing.T, ctx context.Context, redis ...string) (bases []string, dones []chan error) {
+	t.Helper()
 	for range 2 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := parseConfig([]string{"--addr", ln.Addr().String(), "--redis", "redis://" + srv.Addr,
-			"--secret", "shared-secret-0123456789", "--admin-email", "root@bank.example", "--admin-password", "root-password-1"},
+		cfg, err := parseConfig(append([]string{"--addr", ln.Addr().String(), "--secret", "shared-secret-0123456789",
+			"--admin-email", "root@bank.example", "--admin-password", "root-password-1"}, redis...),
 			func(string) string { return "" })
 		if err != nil {
 			t.Fatal(err)
@@ -634,6 +629,17 @@ func TestTwoNodesOnRedis(t *testing.T) {
 			t.Fatalf("%s not ready: %d", b, code)
 		}
 	}
+	return bases, dones
+}
+
+// TestTwoNodesOnRedis starts two nodes on one Redis at once, both told to
+// bootstrap the same admin: exactly one admin exists, either node logs it
+// in, and a session started on one is read on the other.
+func TestTwoNodesOnRedis(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	bases, dones := startNodes(t, ctx, "--redis", "redis://"+srv.Addr)
 	admin := login(t, bases[0], "root@bank.example", "root-password-1")
 	var agents struct{ Agents []struct{ Role string } }
 	call(t, "GET", bases[1]+"/api/agents", admin, "", &agents)

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"io"
-	"net"
 	"strings"
 	"testing"
-
-	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/internal/redistest"
 )
@@ -35,29 +31,7 @@ func TestTwoNodesOnTopologies(t *testing.T) {
 			redis := topo.args(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var bases []string
-			var dones []chan error
-			for range 2 {
-				ln, err := net.Listen("tcp", "127.0.0.1:0")
-				if err != nil {
-					t.Fatal(err)
-				}
-				cfg, err := parseConfig(append([]string{"--addr", ln.Addr().String(), "--secret", "shared-secret-0123456789",
-					"--admin-email", "root@bank.example", "--admin-password", "root-password-1"}, redis...),
-					func(string) string { return "" })
-				if err != nil {
-					t.Fatal(err)
-				}
-				done := make(chan error, 1)
-				go func() { done <- run(ctx, cfg, zerolog.Nop(), io.Discard, listeners{public: ln}) }()
-				bases = append(bases, "http://"+ln.Addr().String())
-				dones = append(dones, done)
-			}
-			for _, b := range bases {
-				if code := call(t, "GET", b+"/readyz", "", "", nil); code != 200 {
-					t.Fatalf("%s not ready: %d", b, code)
-				}
-			}
+			bases, dones := startNodes(t, ctx, redis...)
 			admin := login(t, bases[0], "root@bank.example", "root-password-1")
 			var s struct{ ID string }
 			call(t, "POST", bases[0]+"/api/sessions", admin, `{"mode":"start","customer":{"email":"cara@example.com"}}`, &s)
