@@ -614,8 +614,11 @@ func TestSmallScreens(t *testing.T) {
 	cust.until("the PIN page fits", fits)
 	cust.do("into the room", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
 		chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")),
-		chromedp.SendKeys(tid("customer-chat-input"), long), chromedp.Click(tid("customer-chat-send")),
-		chromedp.Click(tid("chat-toggle")), chromedp.WaitVisible(tid("customer-chat-log")))
+		chromedp.SendKeys(tid("customer-chat-input"), long), chromedp.Click(tid("customer-chat-send")))
+	// The sheet's handle moves while the message goes from pending to sent:
+	// open it once the room has the message, or the tap can land beside it.
+	cust.contains(tid("customer-chat-peek"), long)
+	cust.do("open the conversation", chromedp.Click(tid("chat-toggle")), chromedp.WaitVisible(tid("customer-chat-log")))
 	cust.contains(tid("customer-chat-log"), long)
 	cust.until("the room fits", fits)
 
