@@ -11,9 +11,10 @@
 # not the client, picks each connection's node: deploy/nginx.conf names no
 # balancing method, so that is nginx's default round robin, kept per worker
 # process. A room's two clients therefore land on one node or on two, as the
-# order of arrival falls; with three nodes about two in three rooms cross
-# nodes, and the client's "cross-node" latency here is "from the other client
-# of the room", through nginx, whichever node(s) carried it.
+# order of arrival falls (were it random, about two rooms in three would cross
+# nodes; which ones did is not recorded), and the client's "cross-node"
+# latency here is "from the other client of the room", through nginx,
+# whichever node(s) carried it. conns.txt says how many WebSockets each node got.
 #
 # Needs: go, nginx, redis-server, redis-cli, jq, ss. Loopback and private ports
 # only (18480-18496); every process it starts is stopped on exit.
