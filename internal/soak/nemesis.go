@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"syscall"
 	"time"
+
+	"github.com/cohub/cohub/internal/faultproxy"
 )
 
 // FaultKinds are the faults the nemesis can use on one Redis.
@@ -95,14 +97,14 @@ func (n *nemesis) link(ctx context.Context, f *Fault) error {
 	mode, delay, longest := f.Kind, time.Duration(0), n.ttl/2
 	switch f.Kind {
 	case "delay":
-		mode, delay = ModeForward, n.between(50*time.Millisecond, 400*time.Millisecond)
+		mode, delay = faultproxy.ModeForward, n.between(50*time.Millisecond, 400*time.Millisecond)
 		f.Target += fmt.Sprintf(" +%s", delay)
-	case ModeBlackhole, ModeHalfOpen:
+	case faultproxy.ModeBlackhole, faultproxy.ModeHalfOpen:
 		longest = max(n.ttl/2-readTimeout, time.Second)
 	}
 	node.Proxy.Set(mode, delay)
 	sleep(ctx, n.between(time.Second, longest))
-	node.Proxy.Set(ModeForward, 0)
+	node.Proxy.Set(faultproxy.ModeForward, 0)
 	return nil
 }
 

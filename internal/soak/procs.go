@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cohub/cohub/internal/faultproxy"
 	"github.com/cohub/cohub/internal/redisproc"
 )
 
@@ -70,7 +71,7 @@ type Cluster struct {
 type Node struct {
 	Index int
 	Addr  string
-	Proxy *Proxy
+	Proxy *faultproxy.Proxy
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -116,7 +117,7 @@ func (c *Cluster) newNode(i int) (*Node, error) {
 	if c.opt.Sentinel {
 		return &Node{Index: i, Addr: addr}, nil
 	}
-	p, err := NewProxy(c.Redis.Addr)
+	p, err := faultproxy.New(c.Redis.Addr)
 	if err != nil {
 		return nil, err
 	}
