@@ -117,7 +117,7 @@ func StartShardedCluster(t testing.TB, masters, replicas int) *Cluster {
 }
 
 // WaitHealthy waits until every running node says the cluster is ok and
-// agrees on who serves every slot.
+// agrees on who serves every slot, and every master has its replicas.
 func (c *Cluster) WaitHealthy(t testing.TB) {
 	t.Helper()
 	must(t, c.proc.WaitHealthy(context.Background(), 30*time.Second))
