@@ -19,6 +19,12 @@ var FaultKinds = []string{"cut", "delay", "blackhole", "half-open", "kill", "ter
 // failover rather than restarted.
 var SentinelFaultKinds = []string{"kill", "term", "failover", "away"}
 
+// ClusterFaultKinds are those it can use with Redis Cluster: as with
+// Sentinel, no fault proxy; one master at a time is killed for its
+// replica to take its slots over. (In this order the CI's seed draws a
+// master failover first.)
+var ClusterFaultKinds = []string{"kill", "term", "master-failover", "away"}
+
 // nemesis breaks things one at a time on a seeded schedule: the same
 // seed gives the same faults in the same order, with the same gaps.
 type nemesis struct {
@@ -73,6 +79,8 @@ func (n *nemesis) apply(ctx context.Context, kind string) (Fault, error) {
 		n.away(ctx, &f)
 	case "failover":
 		f.Target, err = n.c.failover(ctx, n.between(500*time.Millisecond, 3*time.Second))
+	case "master-failover":
+		f.Target, err = n.c.masterFailover(ctx, n.rng, n.between(500*time.Millisecond, 3*time.Second))
 	}
 	f.To = time.Now()
 	return f, err
