@@ -108,6 +108,7 @@ type Node struct {
 
 	seq      atomic.Uint64
 	inflight atomic.Int64 // sends and completions waiting on the backend
+	troubled atomic.Int64 // unix ns of the node's last failed presence call
 	lateTill atomic.Int64 // unix ns: until then the node counts as running late
 	closing  atomic.Bool
 	killed   atomic.Bool
@@ -174,7 +175,9 @@ func (n *Node) loop(ctx context.Context) {
 			return
 		case now := <-t.C:
 			n.pingDue(now)
-			if now.Sub(lastRefresh) >= n.cfg.PresenceTTL/3 {
+			// A failed liveness write is tried again on the next tick, so
+			// a node back from an outage renews before others judge it.
+			if now.Sub(lastRefresh) >= n.cfg.PresenceTTL/3 || n.troubledSince(lastRefresh) {
 				n.refresh(ctx, false)
 				lastRefresh = now
 			}
@@ -364,7 +367,7 @@ func (n *Node) presenceJoin(c *conn, roomID string) {
 	n.presMu.Lock()
 	err := n.pres.Refresh(n.ctx, n.id, []presence.Conn{e}, now.Add(n.entryLife()))
 	n.presMu.Unlock()
-	n.noteErr(err, "presence join")
+	n.notePresence(err, "presence join")
 	n.hint(roomID, 0)
 }
 
@@ -384,7 +387,7 @@ func (n *Node) presenceLeave(c *conn, roomID string) {
 	n.presMu.Lock()
 	err := n.pres.Leave(n.ctx, []presence.Conn{e.conn}, time.Now().Add(n.cfg.LeaveGrace))
 	n.presMu.Unlock()
-	n.noteErr(err, "presence leave")
+	n.notePresence(err, "presence leave")
 	// Every node's room reads again when the grace has run out.
 	n.hint(roomID, n.cfg.LeaveGrace)
 }
@@ -424,10 +427,10 @@ func (n *Node) refresh(ctx context.Context, all bool) {
 	start := time.Now()
 	n.presMu.Lock()
 	defer n.presMu.Unlock()
-	n.noteErr(n.pres.Alive(ctx, n.id, start.Add(n.cfg.PresenceTTL)), "presence liveness")
+	n.notePresence(n.pres.Alive(ctx, n.id, start.Add(n.cfg.PresenceTTL)), "presence liveness")
 	due := n.dueEntries(start, all)
 	if len(due) > 0 {
-		n.noteErr(n.pres.Refresh(ctx, n.id, due, start.Add(n.entryLife())), "presence refresh")
+		n.notePresence(n.pres.Refresh(ctx, n.id, due, start.Add(n.entryLife())), "presence refresh")
 	}
 	n.metrics.PresenceTook.Observe(time.Since(start).Seconds())
 }
@@ -448,10 +451,15 @@ func (n *Node) dueEntries(now time.Time, all bool) []presence.Conn {
 
 // reap claims nodes whose liveness ran out and removes their presence
 // entries; the rooms that lost one hear it on the bus, on every node.
+// Only a node that has reached Redis for a whole TTL judges others: after
+// an outage they were cut off as it was, and get a TTL to renew.
 func (n *Node) reap(ctx context.Context, now time.Time) {
+	if n.troubledSince(now.Add(-n.cfg.PresenceTTL)) {
+		return
+	}
 	changed, err := n.pres.Reap(ctx, now)
 	if err != nil {
-		n.noteErr(err, "presence reap")
+		n.notePresence(err, "presence reap")
 		return
 	}
 	for _, id := range changed {
@@ -481,7 +489,7 @@ func (n *Node) presenceBackstop(ctx context.Context, now time.Time) {
 	}
 	view, err := n.pres.Rooms(ctx, ids, now)
 	if err != nil {
-		n.noteErr(err, "presence backstop")
+		n.notePresence(err, "presence backstop")
 		return
 	}
 	for _, r := range list {
@@ -507,6 +515,17 @@ func (n *Node) liveRooms(match func(*room) bool) []*room {
 // noteErr counts a backend failure and logs it, at most once per kind
 // every logEvery: while Redis is away the node's loops fail each second,
 // and one line per kind says as much as sixty.
+// notePresence notes a presence call's error and when it happened.
+func (n *Node) notePresence(err error, what string) {
+	if err != nil {
+		n.troubled.Store(time.Now().UnixNano())
+	}
+	n.noteErr(err, what)
+}
+
+// troubledSince reports whether a presence call failed after t.
+func (n *Node) troubledSince(t time.Time) bool { return n.troubled.Load() > t.UnixNano() }
+
 func (n *Node) noteErr(err error, what string) {
 	if err == nil {
 		return

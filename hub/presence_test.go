@@ -4,6 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cohub/cohub/internal/faultproxy"
+	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -109,5 +113,42 @@ func TestJoinerGetsPresence(t *testing.T) {
 			}
 			_ = agent
 		})
+	}
+}
+
+// Redis restarts for longer than the presence TTL with everyone still
+// connected, and the customer's node is cut off from it a while longer:
+// no node may take another for dead on liveness it could not renew
+// either, so the customer never shows offline to the agent.
+func TestRedisOutageReapsNobody(t *testing.T) {
+	cfg := fast()
+	srv := redistest.Start(t)
+	links := map[string]*faultproxy.Proxy{}
+	topo := &redisTopo{dial: func(name string) redis.UniversalClient {
+		p, err := faultproxy.New(srv.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(p.Close)
+		links[name] = p
+		return redis.NewClient(&redis.Options{Addr: p.Addr()})
+	}}
+	c := newClusterOn(t, "redis", topo, 2, cfg, nil)
+	l := c.live(0, 1)
+	topic, agent := l.topic, l.agent
+
+	links[c.nodes[1].node.ID()].Set(faultproxy.ModeCut, 0)
+	srv.Stop()
+	time.Sleep(cfg.PresenceTTL * 3 / 2) // the outage itself: every liveness runs out meanwhile
+	srv.Restart(t)
+	time.Sleep(cfg.PresenceTTL / 2) // the customer's node is cut off a while longer
+	links[c.nodes[1].node.ID()].Set(faultproxy.ModeForward, 0)
+	if f, ok := agent.within(2*cfg.PresenceTTL, isStatus(topic, online(false))); ok {
+		t.Fatalf("the customer showed offline after the outage: %s", f.raw)
+	}
+	view, err := c.nodes[0].node.pres.Rooms(t.Context(), []string{l.id}, time.Now())
+	c.must(err)
+	if len(view[l.id]) != 2 {
+		t.Fatalf("presence after the outage: %+v, want the agent and the customer", view[l.id])
 	}
 }

@@ -5,6 +5,7 @@
 // binary from this checkout, writes a report and exits 1 on a violation.
 //
 //	go run ./cmd/cohub-soak --duration 5m --report soak-report.txt
+//	go run ./cmd/cohub-soak --cluster --duration 3m   # Redis Cluster, a master failed over
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -33,6 +35,7 @@ type options struct {
 	dir          string
 	ttl, grace   time.Duration
 	sentinel     bool
+	cluster      bool
 }
 
 func main() {
@@ -63,6 +66,7 @@ func parse(args []string) (options, error) {
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "the nemesis schedule's seed (printed; give it again to repeat a run)")
 	fs.StringVar(&o.faults, "faults", "", "fault kinds to use, comma separated (default: every kind of the topology); \"none\" for a calm run")
 	fs.BoolVar(&o.sentinel, "sentinel", false, "Redis as a master and a replica watched by three sentinels (faults: "+strings.Join(soak.SentinelFaultKinds, ",")+")")
+	fs.BoolVar(&o.cluster, "cluster", false, "Redis as a Redis Cluster of three masters, each with a replica (faults: "+strings.Join(soak.ClusterFaultKinds, ",")+")")
 	fs.BoolVar(&o.broken, "broken", false, "soak a build with gap filling compiled out (the checker must fail it)")
 	fs.StringVar(&o.bin, "cohub-bin", "", "a cohub binary to soak instead of building this checkout")
 	fs.StringVar(&o.report, "report", "", "also write the report to this file")
@@ -77,8 +81,13 @@ func parse(args []string) (options, error) {
 		if o.sentinel {
 			o.faults = strings.Join(soak.SentinelFaultKinds, ",")
 		}
+		if o.cluster {
+			o.faults = strings.Join(soak.ClusterFaultKinds, ",")
+		}
 	}
 	switch {
+	case o.sentinel && o.cluster:
+		return o, fmt.Errorf("--sentinel and --cluster are two topologies: choose one")
 	case o.nodes < 2:
 		return o, fmt.Errorf("--nodes must be 2 or more (agents and customers sit on different nodes)")
 	case o.rooms < 1:
@@ -97,7 +106,7 @@ func faultKinds(s string) ([]string, error) {
 		return nil, nil
 	}
 	known := map[string]bool{}
-	for _, k := range append(soak.FaultKinds, soak.SentinelFaultKinds...) {
+	for _, k := range slices.Concat(soak.FaultKinds, soak.SentinelFaultKinds, soak.ClusterFaultKinds) {
 		known[k] = true
 	}
 	var out []string
@@ -127,10 +136,10 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 		}
 	}
 	kinds, _ := faultKinds(o.faults)
-	fmt.Fprintf(out, "cohub-soak: %d nodes, %d rooms, a message every %s per participant, %s, seed %d, faults %s, sentinel=%v, broken=%v, logs in %s\n",
-		o.nodes, o.rooms, o.every, o.duration, o.seed, o.faults, o.sentinel, o.broken, dir)
+	fmt.Fprintf(out, "cohub-soak: %d nodes, %d rooms, a message every %s per participant, %s, seed %d, faults %s, sentinel=%v, cluster=%v, broken=%v, logs in %s\n",
+		o.nodes, o.rooms, o.every, o.duration, o.seed, o.faults, o.sentinel, o.cluster, o.broken, dir)
 	rec, err := soak.Run(ctx, soak.Config{Bin: bin, Dir: dir, Nodes: o.nodes, Rooms: o.rooms, Every: o.every,
-		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Sentinel: o.sentinel, Log: out})
+		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Sentinel: o.sentinel, Cluster: o.cluster, Log: out})
 	if err != nil {
 		return false, err
 	}

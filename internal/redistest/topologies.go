@@ -2,7 +2,7 @@ package redistest
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -96,8 +96,7 @@ func (ss *Sentinels) Master(ctx context.Context) (string, error) {
 // Cluster is a Redis Cluster on loopback: masters and their replicas.
 type Cluster struct {
 	Addrs []string
-	nodes map[string]*Server
-	down  map[string]bool // killed by Kill
+	proc  *redisproc.Cluster
 }
 
 // StartShardedCluster runs a Redis Cluster of masters×(1+replicas)
@@ -106,106 +105,34 @@ type Cluster struct {
 // (cluster-require-full-coverage no).
 func StartShardedCluster(t testing.TB, masters, replicas int) *Cluster {
 	t.Helper()
-	cli, err := exec.LookPath("redis-cli")
+	p, err := redisproc.StartCluster(context.Background(), t.TempDir(), masters, replicas, NodeTimeout, false)
 	if err != nil {
-		unavailable(t, err)
-	}
-	c := &Cluster{nodes: map[string]*Server{}, down: map[string]bool{}}
-	for range masters * (1 + replicas) {
-		s, err := start(t.TempDir(), "", false, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", strconv.FormatInt(NodeTimeout.Milliseconds(), 10),
-			"--cluster-require-full-coverage", "no", "--repl-diskless-sync-delay", "0")
-		if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
 			unavailable(t, err)
 		}
-		t.Cleanup(s.Stop)
-		c.Addrs = append(c.Addrs, s.Addr)
-		c.nodes[s.Addr] = s
+		t.Fatal(err)
 	}
-	args := append([]string{"--cluster", "create"}, c.Addrs...)
-	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
-	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
-		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-	}
-	c.WaitHealthy(t)
-	return c
+	t.Cleanup(p.Stop)
+	return &Cluster{Addrs: p.Addrs, proc: p}
 }
 
 // WaitHealthy waits until every running node says the cluster is ok and
-// agrees on who serves every slot.
+// agrees on who serves every slot, and every master has its replicas.
 func (c *Cluster) WaitHealthy(t testing.TB) {
 	t.Helper()
-	eventually(t, "the cluster to be whole", func() bool {
-		var first string
-		for addr := range c.nodes {
-			if c.down[addr] {
-				continue
-			}
-			rdb := redis.NewClient(&redis.Options{Addr: addr})
-			info, err := rdb.ClusterInfo(context.Background()).Result()
-			owners := slotOwners(rdb)
-			_ = rdb.Close()
-			if err != nil || !strings.Contains(info, "cluster_state:ok") || owners == "" {
-				return false
-			}
-			if first == "" {
-				first = owners
-			} else if owners != first {
-				return false
-			}
-		}
-		return true
-	})
-}
-
-// slotOwners is a node's view of which master serves which slots.
-func slotOwners(rdb *redis.Client) string {
-	slots, err := rdb.ClusterSlots(context.Background()).Result()
-	if err != nil {
-		return ""
-	}
-	var b strings.Builder
-	for _, s := range slots {
-		fmt.Fprintf(&b, "%d-%d:%s ", s.Start, s.End, s.Nodes[0].Addr)
-	}
-	return b.String()
+	must(t, c.proc.WaitHealthy(context.Background(), 30*time.Second))
 }
 
 // Masters lists the running masters' addresses, as a running node sees them.
 func (c *Cluster) Masters(t testing.TB) []string {
 	t.Helper()
-	var out []string
-	for _, line := range strings.Split(c.nodesLine(t), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 2 && strings.Contains(f[2], "master") && !strings.Contains(f[2], "fail") {
-			out = append(out, strings.Split(f[1], "@")[0])
-		}
-	}
-	return out
-}
-
-func (c *Cluster) nodesLine(t testing.TB) string {
-	t.Helper()
-	for addr := range c.nodes {
-		if c.down[addr] {
-			continue
-		}
-		rdb := redis.NewClient(&redis.Options{Addr: addr})
-		out, err := rdb.ClusterNodes(context.Background()).Result()
-		_ = rdb.Close()
-		if err == nil {
-			return out
-		}
-	}
-	t.Fatal("no cluster node answers")
-	return ""
+	m, err := c.proc.Masters(context.Background())
+	must(t, err)
+	return m
 }
 
 // Kill kills the server at addr, as a crash would.
-func (c *Cluster) Kill(addr string) {
-	c.down[addr] = true
-	c.nodes[addr].Stop()
-}
+func (c *Cluster) Kill(addr string) { c.proc.Kill(addr) }
 
 // Slot is the hash slot of key.
 func (c *Cluster) Slot(t testing.TB, key string) int {

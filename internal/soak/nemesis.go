@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"syscall"
 	"time"
+
+	"github.com/cohub/cohub/internal/faultproxy"
 )
 
 // FaultKinds are the faults the nemesis can use on one Redis.
@@ -16,6 +18,12 @@ var FaultKinds = []string{"cut", "delay", "blackhole", "half-open", "kill", "ter
 // the servers directly (no fault proxy), and the master is killed for a
 // failover rather than restarted.
 var SentinelFaultKinds = []string{"kill", "term", "failover", "away"}
+
+// ClusterFaultKinds are those it can use with Redis Cluster: as with
+// Sentinel, no fault proxy; one master at a time is killed for its
+// replica to take its slots over. (In this order the CI's seed draws a
+// master failover first.)
+var ClusterFaultKinds = []string{"kill", "term", "master-failover", "away"}
 
 // nemesis breaks things one at a time on a seeded schedule: the same
 // seed gives the same faults in the same order, with the same gaps.
@@ -71,6 +79,8 @@ func (n *nemesis) apply(ctx context.Context, kind string) (Fault, error) {
 		n.away(ctx, &f)
 	case "failover":
 		f.Target, err = n.c.failover(ctx, n.between(500*time.Millisecond, 3*time.Second))
+	case "master-failover":
+		f.Target, err = n.c.masterFailover(ctx, n.rng, n.between(500*time.Millisecond, 3*time.Second))
 	}
 	f.To = time.Now()
 	return f, err
@@ -95,14 +105,14 @@ func (n *nemesis) link(ctx context.Context, f *Fault) error {
 	mode, delay, longest := f.Kind, time.Duration(0), n.ttl/2
 	switch f.Kind {
 	case "delay":
-		mode, delay = ModeForward, n.between(50*time.Millisecond, 400*time.Millisecond)
+		mode, delay = faultproxy.ModeForward, n.between(50*time.Millisecond, 400*time.Millisecond)
 		f.Target += fmt.Sprintf(" +%s", delay)
-	case ModeBlackhole, ModeHalfOpen:
+	case faultproxy.ModeBlackhole, faultproxy.ModeHalfOpen:
 		longest = max(n.ttl/2-readTimeout, time.Second)
 	}
 	node.Proxy.Set(mode, delay)
 	sleep(ctx, n.between(time.Second, longest))
-	node.Proxy.Set(ModeForward, 0)
+	node.Proxy.Set(faultproxy.ModeForward, 0)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cohub/cohub/internal/faultproxy"
 	"github.com/cohub/cohub/internal/redisproc"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// sentinels, and the nodes find the master through them (no fault
 	// proxy: the sentinels hand out the servers' own addresses).
 	Sentinel bool
+	// Cluster runs Redis as a Redis Cluster of three masters, each with
+	// a replica, and the nodes are given the masters (no fault proxy
+	// either: the cluster hands out the servers' own addresses).
+	Cluster bool
 }
 
 // Soak identity: one admin who creates the sessions and is every room's
@@ -64,13 +69,17 @@ type Cluster struct {
 	// With Options.Sentinel: the second server and the sentinels.
 	Replica   *redisproc.Proc
 	Sentinels []*redisproc.Proc
+	// With Options.Cluster: the Redis Cluster, and the masters the
+	// nodes were given at first.
+	Shards *redisproc.Cluster
+	seeds  []string
 }
 
 // Node is one cohub process.
 type Node struct {
 	Index int
 	Addr  string
-	Proxy *Proxy
+	Proxy *faultproxy.Proxy
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -85,9 +94,12 @@ func (n *Node) URL() string { return "http://" + n.Addr }
 func StartCluster(ctx context.Context, opt Options) (*Cluster, error) {
 	c := &Cluster{opt: opt}
 	var err error
-	if opt.Sentinel {
+	switch {
+	case opt.Sentinel:
 		err = c.startSentinel(ctx)
-	} else {
+	case opt.Cluster:
+		err = c.startRedisCluster(ctx)
+	default:
 		c.Redis, err = redisproc.Start(opt.Dir, "", true)
 	}
 	if err != nil {
@@ -113,10 +125,10 @@ func (c *Cluster) newNode(i int) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.opt.Sentinel {
+	if c.opt.Sentinel || c.opt.Cluster {
 		return &Node{Index: i, Addr: addr}, nil
 	}
-	p, err := NewProxy(c.Redis.Addr)
+	p, err := faultproxy.New(c.Redis.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +183,9 @@ func (c *Cluster) Close() {
 		if p != nil {
 			p.Stop(syscall.SIGKILL)
 		}
+	}
+	if c.Shards != nil {
+		c.Shards.Stop()
 	}
 }
 

@@ -28,14 +28,20 @@ type Config struct {
 	TTL      time.Duration
 	Grace    time.Duration
 	Sentinel bool      // Redis as master, replica and sentinels (see Options)
+	Cluster  bool      // Redis Cluster, three masters and three replicas (see Options)
 	Log      io.Writer // progress lines
 }
 
 // checkKinds refuses a fault the topology cannot have.
 func checkKinds(cfg Config) error {
 	allowed := FaultKinds
-	if cfg.Sentinel {
+	switch {
+	case cfg.Sentinel && cfg.Cluster:
+		return fmt.Errorf("choose Sentinel or Cluster, not both")
+	case cfg.Sentinel:
 		allowed = SentinelFaultKinds
+	case cfg.Cluster:
+		allowed = ClusterFaultKinds
 	}
 	for _, k := range cfg.Faults {
 		if !slices.Contains(allowed, k) {
@@ -58,7 +64,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		return nil, err
 	}
 	c, err := StartCluster(ctx, Options{Bin: cfg.Bin, Dir: cfg.Dir, Nodes: cfg.Nodes, PresenceTTL: cfg.TTL,
-		LeaveGrace: cfg.Grace, Sentinel: cfg.Sentinel})
+		LeaveGrace: cfg.Grace, Sentinel: cfg.Sentinel, Cluster: cfg.Cluster})
 	if err != nil {
 		return nil, err
 	}

@@ -23,8 +23,11 @@ const (
 )
 
 // redisArgs are a node's flags to reach Redis: through its fault proxy,
-// or through the sentinels.
+// through the sentinels, or to the Redis Cluster's masters.
 func (c *Cluster) redisArgs(n *Node) []string {
+	if c.opt.Cluster {
+		return []string{"--redis-cluster", strings.Join(c.seeds, ",")}
+	}
 	if !c.opt.Sentinel {
 		return []string{"--redis", "redis://" + n.Proxy.Addr()}
 	}

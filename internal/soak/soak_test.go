@@ -23,7 +23,9 @@ func needRedis(t *testing.T) {
 	}
 }
 
-func soakRun(t *testing.T, broken bool, d time.Duration, faults []string) (*Record, Verdict) {
+// soakRun soaks a cohub build for d under faults; topo may change the
+// Redis topology.
+func soakRun(t *testing.T, broken bool, d time.Duration, faults []string, topo ...func(*Config)) (*Record, Verdict) {
 	t.Helper()
 	needRedis(t)
 	ctx, cancel := context.WithTimeout(context.Background(), d+4*time.Minute)
@@ -34,8 +36,12 @@ func soakRun(t *testing.T, broken bool, d time.Duration, faults []string) (*Reco
 		t.Fatal(err)
 	}
 	var log strings.Builder
-	rec, err := Run(ctx, Config{Bin: bin, Dir: dir, Nodes: 3, Rooms: 12, Every: 300 * time.Millisecond,
-		Duration: d, Seed: ciSeed, Faults: faults, TTL: 10 * time.Second, Grace: 3 * time.Second, Log: &log})
+	cfg := Config{Bin: bin, Dir: dir, Nodes: 3, Rooms: 12, Every: 300 * time.Millisecond,
+		Duration: d, Seed: ciSeed, Faults: faults, TTL: 10 * time.Second, Grace: 3 * time.Second, Log: &log}
+	for _, f := range topo {
+		f(&cfg)
+	}
+	rec, err := Run(ctx, cfg)
 	t.Log("\n" + log.String())
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +60,27 @@ func TestSoakUnderFaults(t *testing.T) {
 	}
 	if len(rec.Faults) < 3 || v.Acked < 1000 || v.Deliveries < 2*v.Acked {
 		t.Fatalf("too little judged: %d faults, %d acknowledged, %d deliveries", len(rec.Faults), v.Acked, v.Deliveries)
+	}
+}
+
+// 45 seconds on a Redis Cluster of three masters and three replicas,
+// under the faults of that topology; the CI's seed draws a master
+// failover first (`go run ./cmd/cohub-soak --cluster --duration 45s
+// --rooms 12 --every 300ms --seed 20261201` replays it). The verdict is
+// clean, and a master was failed over while the rooms talked.
+func TestSoakRedisCluster(t *testing.T) {
+	rec, v := soakRun(t, false, 45*time.Second, ClusterFaultKinds, func(c *Config) { c.Cluster = true })
+	if !v.Clean() {
+		t.Fatalf("violations: %v", v.Counts)
+	}
+	failovers := 0
+	for _, f := range rec.Faults {
+		if f.Kind == "master-failover" {
+			failovers++
+		}
+	}
+	if failovers == 0 || v.Acked < 500 || v.Deliveries < 2*v.Acked {
+		t.Fatalf("too little judged: %d master failovers, %d acknowledged, %d deliveries", failovers, v.Acked, v.Deliveries)
 	}
 }
 

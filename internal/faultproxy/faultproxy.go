@@ -1,4 +1,7 @@
-package soak
+// Package faultproxy is a TCP proxy on loopback that forwards, or cuts,
+// delays, blackholes or half-opens a link on demand: the faults the soak
+// and the tests put between a node and Redis.
+package faultproxy
 
 import (
 	"io"
@@ -27,8 +30,8 @@ const (
 	ModeHalfOpen  = "half-open" // the node's writes pass, Redis's replies do not
 )
 
-// NewProxy listens on a free loopback port and forwards to target.
-func NewProxy(target string) (*Proxy, error) {
+// New listens on a free loopback port and forwards to target.
+func New(target string) (*Proxy, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
