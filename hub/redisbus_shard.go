@@ -186,7 +186,10 @@ func (b *RedisBus) shardFailed(sh *shard, err error) {
 		b.unplaceLocked(sh, waiting...)
 		return
 	}
-	b.log.Warn().Err(err).Str("master", sh.addr).Msg("bus lost a master's subscriber; placing its rooms again")
+	if b.ctx == nil || b.ctx.Err() == nil {
+		// Not when the node is stopping: its client closed the connection.
+		b.log.Warn().Err(err).Str("master", sh.addr).Msg("bus lost a master's subscriber; placing its rooms again")
+	}
 	b.dropShardLocked(sh)
 	b.wake()
 }
