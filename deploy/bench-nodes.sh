@@ -6,7 +6,8 @@
 #                3 replicas (--redis-cluster).
 # Every target stands behind Debian's nginx configured from deploy/nginx.conf
 # itself: only its upstream servers and listen address are rewritten, with the
-# substitutions deploy/cluster_test.go's renderNginx makes. The client dials
+# substitutions internal/lbconf.Nginx makes for deploy/'s tests and
+# cohub-soak --nginx (here with sed, the script being shell). The client dials
 # nginx for both sides of every room (-a and -b are the same URL), so nginx,
 # not the client, picks each connection's node: deploy/nginx.conf names no
 # balancing method, so that is nginx's default round robin, kept per worker
@@ -135,7 +136,7 @@ startCluster() {
 # ---------------------------------------------------------------- nginx
 
 # nginxConf: deploy/nginx.conf with the three node ports and the front port,
-# as renderNginx does: `server cohubN:8080` -> the Nth node, `listen 80;` ->
+# as internal/lbconf.Nginx does: `server cohubN:8080` -> the Nth node, `listen 80;` ->
 # loopback. It stops if the file no longer has exactly what is rewritten.
 nginxConf() {
   local src="$co/deploy/nginx.conf" conf i

@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/internal/lbconf"
 	"github.com/cohub/cohub/internal/redistest"
 )
 
@@ -76,24 +77,15 @@ func cohubBinary(t *testing.T) string {
 // fails the test (.ci/run installs it), otherwise it skips.
 func need(t *testing.T, name string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
+	p, err := lbconf.Bin(name)
+	if err == nil {
 		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/sbin"} {
-		if p := filepath.Join(dir, name); fileExists(p) {
-			return p
-		}
 	}
 	if os.Getenv("CI") != "" {
 		t.Fatalf("%s is required in CI (apt-get install %s)", name, name)
 	}
-	t.Skipf("%s not installed (apt-get install %s)", name, name)
+	t.Skip(err)
 	return ""
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // handedOut are the ports freePort gave: a port is closed again before
@@ -342,28 +334,9 @@ func renderNginx(t *testing.T, front int, upstreams []int, edit map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := string(conf)
-	servers := regexp.MustCompile(`(?m)^(\s*server\s+)cohub(\d+):8080\b`)
-	if got := len(servers.FindAllString(out, -1)); got != len(upstreams) {
-		t.Fatalf("nginx.conf names %d upstream nodes, the test runs %d", got, len(upstreams))
-	}
-	out = servers.ReplaceAllStringFunc(out, func(m string) string {
-		sub := servers.FindStringSubmatch(m)
-		var i int
-		fmt.Sscan(sub[2], &i)
-		return fmt.Sprintf("%s127.0.0.1:%d", sub[1], upstreams[i-1])
-	})
-	listen := regexp.MustCompile(`(?m)^(\s*listen\s+)80;`)
-	if !listen.MatchString(out) {
-		t.Fatal("nginx.conf has no `listen 80;` to render")
-	}
-	out = listen.ReplaceAllString(out, fmt.Sprintf("${1}127.0.0.1:%d;", front))
-	for directive, value := range edit {
-		re := regexp.MustCompile(`(?m)^(\s*` + regexp.QuoteMeta(directive) + `\s+)[^;]+;`)
-		if !re.MatchString(out) {
-			t.Fatalf("nginx.conf has no %s", directive)
-		}
-		out = re.ReplaceAllString(out, "${1}"+value+";")
+	out, err := lbconf.Nginx(string(conf), front, upstreams, edit)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
@@ -377,27 +350,7 @@ func startNginx(t *testing.T, bin, conf string) *balancer {
 	if err := os.WriteFile(filepath.Join(dir, "cohub.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	user := ""
-	if os.Geteuid() == 0 {
-		user = "user root;" // its workers write the temporary folder too
-	}
-	main := fmt.Sprintf(`%s
-daemon off;
-worker_processes 1;
-pid %[2]s/nginx.pid;
-error_log %[2]s/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log %[2]s/access.log;
-    client_body_temp_path %[2]s/client_body;
-    proxy_temp_path %[2]s/proxy;
-    fastcgi_temp_path %[2]s/fastcgi;
-    uwsgi_temp_path %[2]s/uwsgi;
-    scgi_temp_path %[2]s/scgi;
-    include %[2]s/cohub.conf;
-}
-`, user, dir)
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(lbconf.NginxMain(dir, 1024)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b := &balancer{dir: dir, log: filepath.Join(dir, "error.log"), done: make(chan struct{})}
@@ -412,22 +365,11 @@ func renderHAProxy(t *testing.T, front int, upstreams []int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := string(conf)
-	servers := regexp.MustCompile(`(?m)^(\s*server\s+cohub(\d+)\s+)cohub\d+:8080\b`)
-	if got := len(servers.FindAllString(out, -1)); got != len(upstreams) {
-		t.Fatalf("haproxy.cfg names %d nodes, the test runs %d", got, len(upstreams))
+	out, err := lbconf.HAProxy(string(conf), front, upstreams)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out = servers.ReplaceAllStringFunc(out, func(m string) string {
-		sub := servers.FindStringSubmatch(m)
-		var i int
-		fmt.Sscan(sub[2], &i)
-		return fmt.Sprintf("%s127.0.0.1:%d", sub[1], upstreams[i-1])
-	})
-	bind := regexp.MustCompile(`(?m)^(\s*bind\s+):80\b`)
-	if !bind.MatchString(out) {
-		t.Fatal("haproxy.cfg has no `bind :80` to render")
-	}
-	return bind.ReplaceAllString(out, fmt.Sprintf("${1}127.0.0.1:%d", front))
+	return out
 }
 
 // startHAProxy runs conf in the foreground.
