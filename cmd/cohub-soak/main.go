@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/cohub-soak --duration 5m --report soak-report.txt
 //	go run ./cmd/cohub-soak --cluster --duration 3m   # Redis Cluster, a master failed over
+//	go run ./cmd/cohub-soak --nginx --duration 3m     # clients through nginx (deploy/nginx.conf)
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -36,6 +38,7 @@ type options struct {
 	ttl, grace   time.Duration
 	sentinel     bool
 	cluster      bool
+	nginx        bool
 }
 
 func main() {
@@ -60,13 +63,14 @@ func parse(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("cohub-soak", flag.ContinueOnError)
 	fs.IntVar(&o.nodes, "nodes", 3, "cohub nodes")
-	fs.IntVar(&o.rooms, "rooms", 30, "rooms, each with an agent and a customer on different nodes")
+	fs.IntVar(&o.rooms, "rooms", 30, "rooms, each with an agent and a customer on different nodes (behind --nginx, nginx picks)")
 	fs.DurationVar(&o.every, "every", 500*time.Millisecond, "time between two messages of one participant")
 	fs.DurationVar(&o.duration, "duration", 5*time.Minute, "how long the faults and traffic last (a drain follows)")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "the nemesis schedule's seed (printed; give it again to repeat a run)")
 	fs.StringVar(&o.faults, "faults", "", "fault kinds to use, comma separated (default: every kind of the topology); \"none\" for a calm run")
 	fs.BoolVar(&o.sentinel, "sentinel", false, "Redis as a master and a replica watched by three sentinels (faults: "+strings.Join(soak.SentinelFaultKinds, ",")+")")
 	fs.BoolVar(&o.cluster, "cluster", false, "Redis as a Redis Cluster of three masters, each with a replica (faults: "+strings.Join(soak.ClusterFaultKinds, ",")+")")
+	fs.BoolVar(&o.nginx, "nginx", false, "put the nodes behind Debian's nginx running deploy/nginx.conf; clients dial nginx only")
 	fs.BoolVar(&o.broken, "broken", false, "soak a build with gap filling compiled out (the checker must fail it)")
 	fs.StringVar(&o.bin, "cohub-bin", "", "a cohub binary to soak instead of building this checkout")
 	fs.StringVar(&o.report, "report", "", "also write the report to this file")
@@ -136,10 +140,15 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 		}
 	}
 	kinds, _ := faultKinds(o.faults)
-	fmt.Fprintf(out, "cohub-soak: %d nodes, %d rooms, a message every %s per participant, %s, seed %d, faults %s, sentinel=%v, cluster=%v, broken=%v, logs in %s\n",
-		o.nodes, o.rooms, o.every, o.duration, o.seed, o.faults, o.sentinel, o.cluster, o.broken, dir)
-	rec, err := soak.Run(ctx, soak.Config{Bin: bin, Dir: dir, Nodes: o.nodes, Rooms: o.rooms, Every: o.every,
-		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Sentinel: o.sentinel, Cluster: o.cluster, Log: out})
+	header := fmt.Sprintf("cohub-soak: %d nodes, %d rooms, a message every %s per participant, %s, seed %d, faults %s, sentinel=%v, cluster=%v, nginx=%v, broken=%v, logs in %s\n",
+		o.nodes, o.rooms, o.every, o.duration, o.seed, o.faults, o.sentinel, o.cluster, o.nginx, o.broken, dir)
+	fmt.Fprint(out, header)
+	cfg := soak.Config{Bin: bin, Dir: dir, Nodes: o.nodes, Rooms: o.rooms, Every: o.every,
+		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Sentinel: o.sentinel, Cluster: o.cluster, Log: out}
+	if o.nginx {
+		cfg.Nginx = filepath.Join(".", "deploy", "nginx.conf")
+	}
+	rec, err := soak.Run(ctx, cfg)
 	if err != nil {
 		return false, err
 	}
@@ -147,7 +156,8 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 	report := soak.Report(rec, v, 10)
 	fmt.Fprint(out, report)
 	if o.report != "" {
-		if err := os.WriteFile(o.report, []byte(report), 0o644); err != nil {
+		// The header too: a report says which topology it judged.
+		if err := os.WriteFile(o.report, []byte(header+report), 0o644); err != nil {
 			return false, err
 		}
 	}

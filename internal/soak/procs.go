@@ -49,6 +49,10 @@ type Options struct {
 	// a replica, and the nodes are given the masters (no fault proxy
 	// either: the cluster hands out the servers' own addresses).
 	Cluster bool
+	// Nginx, when set, is deploy/nginx.conf's path: the nodes stand
+	// behind Debian's nginx configured from that file, and clients dial
+	// nginx only. Independent of the Redis topology.
+	Nginx string
 }
 
 // Soak identity: one admin who creates the sessions and is every room's
@@ -73,6 +77,8 @@ type Cluster struct {
 	// nodes were given at first.
 	Shards *redisproc.Cluster
 	seeds  []string
+	// With Options.Nginx: nginx in front of the nodes.
+	front *front
 }
 
 // Node is one cohub process.
@@ -80,6 +86,8 @@ type Node struct {
 	Index int
 	Addr  string
 	Proxy *faultproxy.Proxy
+	// public is the URL clients reach it at: nginx's, when in front.
+	public string
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
@@ -89,8 +97,8 @@ type Node struct {
 // URL is the node's base URL.
 func (n *Node) URL() string { return "http://" + n.Addr }
 
-// StartCluster starts Redis and the nodes and waits until every node is
-// ready.
+// StartCluster starts Redis and the nodes, and nginx in front of them
+// when asked, and waits until every node is ready.
 func StartCluster(ctx context.Context, opt Options) (*Cluster, error) {
 	c := &Cluster{opt: opt}
 	var err error
@@ -106,8 +114,19 @@ func StartCluster(ctx context.Context, opt Options) (*Cluster, error) {
 		c.Close()
 		return nil, err
 	}
+	// The nodes are told nginx's URL as theirs, so its port comes first.
+	var frontAddr string
+	if opt.Nginx != "" {
+		if frontAddr, err = redisproc.FreeAddr(); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	for i := range opt.Nodes {
 		n, err := c.newNode(i)
+		if err == nil && opt.Nginx != "" {
+			n.public = "http://" + frontAddr
+		}
 		if err == nil {
 			err = c.Start(ctx, n)
 		}
@@ -116,6 +135,12 @@ func StartCluster(ctx context.Context, opt Options) (*Cluster, error) {
 			return nil, err
 		}
 		c.Nodes = append(c.Nodes, n)
+	}
+	if opt.Nginx != "" {
+		if c.front, err = startFront(ctx, opt.Nginx, filepath.Join(opt.Dir, "nginx"), frontAddr, c.Nodes); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -141,10 +166,7 @@ func (c *Cluster) Start(ctx context.Context, n *Node) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(c.opt.Bin, append(c.redisArgs(n), "--addr", n.Addr,
-		"--secret", secret, "--public-url", n.URL(), "--admin-email", AdminEmail, "--admin-password", adminPassword,
-		"--demo=false", "--log-format", "json", "--log-level", "warn",
-		"--presence-ttl", c.opt.PresenceTTL.String(), "--leave-grace", c.opt.LeaveGrace.String())...)
+	cmd := exec.Command(c.opt.Bin, append(c.redisArgs(n), c.nodeArgs(n)...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -155,6 +177,21 @@ func (c *Cluster) Start(ctx context.Context, n *Node) error {
 	n.cmd, n.log = cmd, logf
 	n.mu.Unlock()
 	return waitReady(ctx, n.URL()+"/readyz", time.Minute)
+}
+
+// nodeArgs are a node's flags but those that reach Redis.
+func (c *Cluster) nodeArgs(n *Node) []string {
+	public := n.URL()
+	var extra []string
+	if n.public != "" {
+		// nginx is the only peer the nodes see: believe its
+		// X-Forwarded-For, as deploy/ tells operators to.
+		public, extra = n.public, []string{"--trusted-proxies", "127.0.0.1/32"}
+	}
+	return append([]string{"--addr", n.Addr,
+		"--secret", secret, "--public-url", public, "--admin-email", AdminEmail, "--admin-password", adminPassword,
+		"--demo=false", "--log-format", "json", "--log-level", "warn",
+		"--presence-ttl", c.opt.PresenceTTL.String(), "--leave-grace", c.opt.LeaveGrace.String()}, extra...)
 }
 
 // Stop signals the node (SIGKILL or SIGTERM) and waits for it to exit.
@@ -173,6 +210,9 @@ func (c *Cluster) Stop(n *Node, sig syscall.Signal) {
 
 // Close stops everything.
 func (c *Cluster) Close() {
+	if c.front != nil {
+		c.front.stop()
+	}
 	for _, n := range c.Nodes {
 		c.Stop(n, syscall.SIGKILL)
 		if n.Proxy != nil {
@@ -187,6 +227,15 @@ func (c *Cluster) Close() {
 	if c.Shards != nil {
 		c.Shards.Stop()
 	}
+}
+
+// ClientURLs are what clients dial: nginx alone when it is in front,
+// otherwise the nodes.
+func (c *Cluster) ClientURLs() []string {
+	if c.front != nil {
+		return []string{c.front.URL()}
+	}
+	return c.URLs()
 }
 
 // URLs lists the nodes' base URLs in node order.

@@ -29,6 +29,7 @@ type Config struct {
 	Grace    time.Duration
 	Sentinel bool      // Redis as master, replica and sentinels (see Options)
 	Cluster  bool      // Redis Cluster, three masters and three replicas (see Options)
+	Nginx    string    // deploy/nginx.conf's path: nginx in front of the nodes (see Options)
 	Log      io.Writer // progress lines
 }
 
@@ -64,7 +65,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		return nil, err
 	}
 	c, err := StartCluster(ctx, Options{Bin: cfg.Bin, Dir: cfg.Dir, Nodes: cfg.Nodes, PresenceTTL: cfg.TTL,
-		LeaveGrace: cfg.Grace, Sentinel: cfg.Sentinel, Cluster: cfg.Cluster})
+		LeaveGrace: cfg.Grace, Sentinel: cfg.Sentinel, Cluster: cfg.Cluster, Nginx: cfg.Nginx})
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,11 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	logf("%d rooms on %d nodes", len(rec.Rooms), len(c.Nodes))
+	if c.front != nil {
+		logf("%d rooms on %d nodes behind nginx at %s", len(rec.Rooms), len(c.Nodes), c.front.URL())
+	} else {
+		logf("%d rooms on %d nodes", len(rec.Rooms), len(c.Nodes))
+	}
 	cctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, cl := range clients {
@@ -180,9 +185,10 @@ func allDelivered(rec *Record) bool {
 }
 
 // openRooms creates the sessions as the admin and a client for each side,
-// the agent preferring one node and the customer the next.
+// the agent preferring one node and the customer the next; behind nginx
+// both dial nginx, and nginx picks each connection's node.
 func openRooms(ctx context.Context, c *Cluster, cfg Config, rec *Record, sending *atomic.Bool) (map[*Participant]*client, error) {
-	urls := c.URLs()
+	urls := c.ClientURLs()
 	token, err := login(ctx, urls[0])
 	if err != nil {
 		return nil, err
