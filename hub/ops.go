@@ -109,6 +109,7 @@ func (c *conn) readJoin(ctx context.Context, r *room, f inFrame, snapshot func(c
 	m := joinMsg{c: c, ref: f.Ref, withSince: f.Since != nil, done: make(chan error, 1)}
 	store := c.node.store
 	var err error
+	m.readAt = time.Now()
 	if m.head, m.epoch, err = store.LastSeq(ctx, r.id); err != nil {
 		return m, err
 	}

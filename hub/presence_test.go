@@ -152,3 +152,42 @@ func TestRedisOutageReapsNobody(t *testing.T) {
 		t.Fatalf("presence after the outage: %+v, want the agent and the customer", view[l.id])
 	}
 }
+
+// An agent and a customer join a new room at the same moment on two
+// nodes: the agent may learn the customer is online from the join reply
+// or from a status, but is never told offline afterwards (a presence read
+// begun before the customer's entry must not overwrite the reply).
+func TestNoOfflineFlickerAtFirstJoin(t *testing.T) {
+	c := newCluster(t, "redis", 2, fast())
+	const n = 20
+	topics, links, agents := make([]string, n), make([]string, n), make([]*client, n)
+	for i := range n {
+		var id string
+		id, links[i] = c.session(rooms.CreateRequest{})
+		topics[i] = roomTopic(id)
+		agents[i] = c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
+	}
+	custs := make([]*client, n)
+	for i := range n {
+		custs[i] = c.nodes[1].dial(t, "link="+links[i])
+	}
+	for i := range n { // both joins of a room on the wire together
+		agents[i].send(map[string]any{"op": "join", "ref": "j", "topic": topics[i]})
+		custs[i].send(map[string]any{"op": "join", "ref": "j", "topic": topics[i]})
+	}
+	for i, a := range agents {
+		reply := a.await("the join reply", func(f frame) bool { return f.Op == "reply" && f.Ref == "j" })
+		if ind, _ := reply.data()["indicator"].(map[string]any); ind["online"] != true {
+			a.await("the customer online", isStatus(topics[i], online(true)))
+		}
+	}
+	// A stale read lands within moments of the join: give it a second,
+	// then look at everything each agent was told.
+	last := agents[n-1]
+	last.within(time.Second, isStatus(topics[n-1], online(false)))
+	for i, a := range agents {
+		if fs := a.all(isStatus(topics[i], online(false))); len(fs) > 0 {
+			t.Fatalf("room %d: the agent was told the customer went offline: %s", i, fs[0].raw)
+		}
+	}
+}

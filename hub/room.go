@@ -57,8 +57,9 @@ type room struct {
 	ind     rooms.Indicator
 	haveInd bool
 	view    presenceView
-	seen    bool  // presence was read at least once
-	expect  int64 // the highest seq this node committed in the room
+	toldAt  time.Time // presence read before this is older than what agents were told
+	seen    bool      // presence was read at least once
+	expect  int64     // the highest seq this node committed in the room
 	reads   map[string]*read
 }
 
@@ -114,6 +115,7 @@ type (
 		head      int64 // the log's last seq when the joiner read it
 		epoch     string
 		data      map[string]any // the reply's data: the joiner's snapshot
+		readAt    time.Time      // when the snapshot's read began
 		replay    [][]byte       // the events the joiner read after since
 		withSince bool
 		done      chan error
@@ -142,6 +144,7 @@ type (
 	}
 	presenceRead struct {
 		conns []presence.Conn
+		at    time.Time // when the read began
 		err   error
 	}
 )
@@ -706,8 +709,9 @@ func (r *room) readPresence(after time.Duration) {
 		time.AfterFunc(after+50*time.Millisecond, func() { r.give(presenceHint{}) })
 	}
 	r.aside("presence", func(ctx context.Context) any {
-		view, err := r.node.pres.Rooms(ctx, []string{r.id}, time.Now())
-		return presenceRead{conns: view[r.id], err: err}
+		at := time.Now()
+		view, err := r.node.pres.Rooms(ctx, []string{r.id}, at)
+		return presenceRead{conns: view[r.id], at: at, err: err}
 	})
 }
 
@@ -717,6 +721,12 @@ func (r *room) onPresence(m presenceRead) {
 	}
 	if m.err != nil {
 		r.node.noteErr(m.err, "presence read")
+		return
+	}
+	if m.at.Before(r.toldAt) {
+		// Older than what an agent's join reply told: read again
+		// rather than show a customer who just joined offline.
+		r.readPresence(0)
 		return
 	}
 	r.setPresence(m.conns)
@@ -833,8 +843,8 @@ func (r *room) join(m joinMsg) error {
 	}
 	if ind, ok := m.data["indicator"].(rooms.Indicator); ok && !r.haveInd {
 		// What the agent's reply said is what agents know: a status
-		// follows only a change.
-		r.ind, r.haveInd = ind, true
+		// follows only a change, and only from a newer read.
+		r.ind, r.haveInd, r.toldAt = ind, true, m.readAt
 	}
 	if r.seen {
 		// The joiner learns who is here at once.

@@ -416,8 +416,10 @@ func replicasOnline(ctx context.Context, c redis.Cmdable) (int, error) {
 // own, with its WAIT, on Redis Cluster: a WAIT must follow its writes on
 // their connection. A script sent to a master that no longer owns its
 // slot (MOVED, ASK, TRYAGAIN: a reshard or a failover) did not run; it
-// goes again after the slot map is read again, and in the end through
-// the cluster client, which follows redirections but cannot wait.
+// goes again after the slot map is read again. If its slot is still
+// moving after that, it goes through the cluster client, which follows
+// redirections but cannot wait: so only when no replica is asked for;
+// otherwise it is refused unconfirmed and its sender resends it.
 func (p *pipeliner) sendByShard(ctx context.Context, cc *redis.ClusterClient, batch []*scriptReq) {
 	todo := batch
 	for round := 0; len(todo) > 0 && round < 3; round++ {
@@ -460,6 +462,12 @@ func (p *pipeliner) sendByShard(ctx context.Context, cc *redis.ClusterClient, ba
 			cc.ReloadState(ctx)
 		}
 		todo = again
+	}
+	if len(todo) > 0 && p.replicas > 0 {
+		for _, r := range todo {
+			r.res, r.err = nil, fmt.Errorf("%w: its slot is moving", errNotReplicated)
+		}
+		return
 	}
 	if len(todo) > 0 {
 		p.exec(ctx, cc, todo, 0)

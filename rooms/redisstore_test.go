@@ -136,3 +136,46 @@ func TestRedisClusterStore(t *testing.T) {
 		return NewRedisStore(rdb, fmt.Sprintf("c%d:", n), RedisOptions{Sharded: true})
 	})
 }
+
+// A message whose slot is still moving after the store's retries (every
+// command on it answered ASK) is refused unconfirmed, not acknowledged
+// without the replica's WAIT; it did not run, and once the slot has
+// moved the same message goes through under its name, next in the log.
+func TestClusterAppendDuringSlotMove(t *testing.T) {
+	rc := redistest.StartShardedCluster(t, 3, 1)
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.Addrs, Protocol: 2})
+	t.Cleanup(func() { _ = rdb.Close() })
+	st := NewRedisStore(rdb, "m:", RedisOptions{Sharded: true, MinReplicas: 1})
+	ctx := context.Background()
+	if _, err := st.Commit(ctx, newTestSession("s_move", "a_1", "t_1", time.Now()), nil, CommitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(name string) (Appended, error) {
+		return st.Append(ctx, "s_move", MessageAppend{Now: time.Now(), Opts: CommitOptions{Once: name},
+			Event: Event{Type: EventMessage, At: time.Now(), From: &Actor{Role: "customer"}, Text: name}})
+	}
+	first, err := send("first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := rc.Slot(t, "{s_move}")
+	from := rc.Owner(t, slot)
+	to := ""
+	for _, m := range rc.Masters(t) {
+		if m != from {
+			to = m
+		}
+	}
+	handOver := rc.MigrateSlotHeld(t, slot, from, to)
+	if _, err := send("second"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("a message while its slot moves: %v, want unavailable", err)
+	}
+	handOver()
+	second, err := send("second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Event.Seq != first.Event.Seq+1 {
+		t.Fatalf("after the move the message got seq %d, want %d", second.Event.Seq, first.Event.Seq+1)
+	}
+}

@@ -23,6 +23,8 @@ type config struct {
 	RedisCluster  string
 	RedisSentinel string
 	RedisMaster   string
+	// RedisSentinelPassword: the sentinels' requirepass.
+	RedisSentinelPassword string
 	// RedisReplicas: -1 for the topology's default (redisconn.Options).
 	RedisReplicas  int
 	RedisWait      time.Duration
@@ -59,6 +61,7 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.RedisCluster, "redis-cluster", "", "Redis Cluster nodes, host:port,host:port")
 	str(&c.RedisSentinel, "redis-sentinel", "", "Redis Sentinels, host:port,host:port (with --redis-master; --redis then only gives credentials)")
 	str(&c.RedisMaster, "redis-master", "", "the master name the sentinels of --redis-sentinel monitor")
+	str(&c.RedisSentinelPassword, "redis-sentinel-password", "", "the sentinels' own password (their requirepass); better set as COHUB_REDIS_SENTINEL_PASSWORD, which ps does not show")
 	str(&c.Secret, "secret", "", "secret that signs customer links; required with Redis, shared by all nodes")
 	str(&c.PublicURL, "public-url", "", "URL customers and agents reach Cohub at (default http://localhost:PORT)")
 	str(&c.AllowedOrigins, "allowed-origins", "", "comma-separated origins allowed besides the public URL's")
@@ -215,7 +218,7 @@ func (c *config) embedded() bool {
 // command makes (zero: go-redis's default, 5).
 func (c *config) redisOptions(dialTries int) redisconn.Options {
 	return redisconn.Options{URL: c.Redis, Cluster: redisconn.List(c.RedisCluster),
-		Sentinel: redisconn.List(c.RedisSentinel), Master: c.RedisMaster,
+		Sentinel: redisconn.List(c.RedisSentinel), Master: c.RedisMaster, SentinelPassword: c.RedisSentinelPassword,
 		MinReplicas: c.RedisReplicas, DialTries: dialTries}
 }
 

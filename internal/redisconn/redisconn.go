@@ -25,6 +25,9 @@ type Options struct {
 	// Sentinel lists Redis Sentinels (host:port) watching Master.
 	Sentinel []string
 	Master   string
+	// SentinelPassword is the sentinels' own (requirepass in their
+	// configuration), apart from the master's in URL.
+	SentinelPassword string
 	// MinReplicas is how many replicas must hold a room commit before it
 	// is acknowledged; below zero, the topology's default (DefaultReplicas).
 	MinReplicas int
@@ -71,6 +74,8 @@ func (o Options) Check() error {
 		return errors.New("--redis-sentinel needs --redis-master, the name the sentinels monitor")
 	case o.Master != "" && len(o.Sentinel) == 0:
 		return errors.New("--redis-master goes with --redis-sentinel")
+	case o.SentinelPassword != "" && len(o.Sentinel) == 0:
+		return errors.New("--redis-sentinel-password goes with --redis-sentinel")
 	}
 	for _, a := range append(append([]string{}, o.Cluster...), o.Sentinel...) {
 		if !strings.Contains(a, ":") {
@@ -110,7 +115,7 @@ func New(o Options) (redis.UniversalClient, error) {
 // and follows a failover when they announce one.
 func sentinel(o Options) (redis.UniversalClient, error) {
 	fo := &redis.FailoverOptions{MasterName: o.Master, SentinelAddrs: o.Sentinel, Protocol: 2,
-		DialerRetries: o.DialTries}
+		DialerRetries: o.DialTries, SentinelPassword: o.SentinelPassword}
 	if o.URL != "" {
 		opt, err := parse(o.URL)
 		if err != nil {

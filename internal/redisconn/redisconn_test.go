@@ -2,9 +2,14 @@ package redisconn
 
 import (
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/cohub/cohub/internal/redisproc"
+	"github.com/cohub/cohub/internal/redistest"
 )
 
 func TestReplicasDefault(t *testing.T) {
@@ -31,6 +36,7 @@ func TestCheck(t *testing.T) {
 	}{
 		{Options{Sentinel: []string{"s:1"}}, "needs --redis-master"},
 		{Options{Master: "m"}, "goes with --redis-sentinel"},
+		{Options{URL: "redis://h:1", SentinelPassword: "p"}, "--redis-sentinel-password goes with --redis-sentinel"},
 		{Options{Cluster: []string{"c:1"}, URL: "redis://h:1"}, "alone"},
 		{Options{Cluster: []string{"c:1"}, Sentinel: []string{"s:1"}, Master: "m"}, "alone"},
 		{Options{Sentinel: []string{"nohostport"}, Master: "m"}, "not host:port"},
@@ -73,6 +79,31 @@ func TestNew(t *testing.T) {
 	for _, o := range []Options{o, {URL: "redis://:hunter2@h:1"}} {
 		if a := o.Addr(); strings.Contains(a, "hunter2") {
 			t.Errorf("Addr shows the password: %s", a)
+		}
+	}
+}
+
+// Sentinels with a password of their own: the right one reaches the
+// master through them, a wrong one is refused.
+func TestSentinelPassword(t *testing.T) {
+	master := redistest.Start(t)
+	s, err := redisproc.StartSentinel(t.TempDir(), master.Addr, "cohub", 1, time.Second, "requirepass sentinel-secret-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(syscall.SIGKILL) })
+	for _, c := range []struct {
+		pass string
+		ok   bool
+	}{{"sentinel-secret-1", true}, {"not-it", false}, {"", false}} {
+		rdb, err := New(Options{Sentinel: []string{s.Addr}, Master: "cohub", SentinelPassword: c.pass, DialTries: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = rdb.Ping(t.Context()).Err()
+		_ = rdb.Close()
+		if (err == nil) != c.ok {
+			t.Errorf("sentinel password %q: ping error %v", c.pass, err)
 		}
 	}
 }

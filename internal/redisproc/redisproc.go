@@ -49,8 +49,9 @@ func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
 
 // StartSentinel runs a sentinel with its configuration in dir, watching
 // master under name; it calls a server down after downAfter, and a
-// failover needs quorum sentinels to agree.
-func StartSentinel(dir, master, name string, quorum int, downAfter time.Duration) (*Proc, error) {
+// failover needs quorum sentinels to agree. Each of extra is one more
+// line of its configuration.
+func StartSentinel(dir, master, name string, quorum int, downAfter time.Duration, extra ...string) (*Proc, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -64,6 +65,9 @@ func StartSentinel(dir, master, name string, quorum int, downAfter time.Duration
 		"sentinel failover-timeout %[3]s %[8]d\n"+
 		"sentinel parallel-syncs %[3]s 1\n",
 		sport, dir, name, host, port, quorum, downAfter.Milliseconds(), 3*downAfter.Milliseconds())
+	for _, line := range extra {
+		body += line + "\n"
+	}
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		return nil, err
 	}

@@ -164,10 +164,18 @@ func (c *Cluster) Owner(t testing.TB, slot int) string {
 	return ""
 }
 
-// MigrateSlot moves one slot and its keys from one master to another
-// the way redis-cli --cluster reshard does: IMPORTING and MIGRATING, the
-// keys in batches, then the slot's new owner told to every master.
+// MigrateSlot moves slot's keys from one master to another while it
+// serves traffic, as redis-cli --cluster reshard does, and hands the
+// slot over.
 func (c *Cluster) MigrateSlot(t testing.TB, slot int, from, to string) {
+	t.Helper()
+	c.MigrateSlotHeld(t, slot, from, to)()
+}
+
+// MigrateSlotHeld moves slot's keys as MigrateSlot does but leaves the
+// slot migrating (commands on its keys are answered ASK) until the
+// returned func hands it over.
+func (c *Cluster) MigrateSlotHeld(t testing.TB, slot int, from, to string) (handOver func()) {
 	t.Helper()
 	ctx := context.Background()
 	src := redis.NewClient(&redis.Options{Addr: from})
@@ -193,10 +201,13 @@ func (c *Cluster) MigrateSlot(t testing.TB, slot int, from, to string) {
 		}
 		must(t, src.Do(ctx, args...).Err())
 	}
-	for _, m := range c.Masters(t) {
-		rdb := redis.NewClient(&redis.Options{Addr: m})
-		must(t, rdb.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dstID).Err())
-		_ = rdb.Close()
+	return func() {
+		t.Helper()
+		for _, m := range c.Masters(t) {
+			rdb := redis.NewClient(&redis.Options{Addr: m})
+			must(t, rdb.Do(ctx, "CLUSTER", "SETSLOT", slot, "NODE", dstID).Err())
+			_ = rdb.Close()
+		}
 	}
 }
 
