@@ -137,7 +137,7 @@ startCluster() {
 
 # nginxConf: deploy/nginx.conf with the three node ports and the front port,
 # as internal/lbconf.Nginx does: `server cohubN:8080` -> the Nth node, `listen 80;` ->
-# loopback. It stops if the file no longer has exactly what is rewritten.
+# loopback, error logs under the folder $1. It stops if the file no longer has exactly what is rewritten.
 nginxConf() {
   local src="$co/deploy/nginx.conf" conf i
   [ "$(grep -cE '^\s*server\s+cohub[0-9]+:8080\b' "$src")" = ${#NODES[@]} ] || {
@@ -147,6 +147,7 @@ nginxConf() {
   for i in 1 2 3; do
     conf=$(sed -E "s/^(\s*server\s+)cohub$i:8080\b/\\1127.0.0.1:${NODES[$((i - 1))]}/" <<<"$conf")
   done
+  conf=$(sed -E "s#^(\s*error_log\s+)/var/log/nginx/#\\1$1/#" <<<"$conf")
   sed -E "s/^(\s*listen\s+)80;/\\1127.0.0.1:$FRONT;/" <<<"$conf"
 }
 
@@ -158,7 +159,7 @@ NGINX_PIDS=""
 startNginx() {
   local dir="$out/nginx" user="" master i=0 w
   mkdir -p "$dir"
-  nginxConf > "$dir/cohub.conf"
+  nginxConf "$dir" > "$dir/cohub.conf"
   [ "$(id -u)" = 0 ] && user="user root;"  # its workers write under OUTDIR
   cat > "$dir/nginx.conf" <<CONF
 $user

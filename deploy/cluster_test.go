@@ -326,7 +326,8 @@ func runBalancer(t *testing.T, b *balancer, bin string, args, check []string, ad
 }
 
 // renderNginx is deploy/nginx.conf with the test's addresses: the listen
-// port and the three upstream servers. edit, when set, changes one more
+// port and the three upstream servers (its own error log in a temporary
+// folder). edit, when set, changes one more
 // directive's value (the test of a shorter timeout).
 func renderNginx(t *testing.T, front int, upstreams []int, edit map[string]string) string {
 	t.Helper()
@@ -334,7 +335,7 @@ func renderNginx(t *testing.T, front int, upstreams []int, edit map[string]strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := lbconf.Nginx(string(conf), front, upstreams, edit)
+	out, err := lbconf.Nginx(string(conf), front, upstreams, t.TempDir(), edit)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,16 +17,18 @@ import (
 var (
 	nginxServer   = regexp.MustCompile(`(?m)^(\s*server\s+)cohub(\d+):8080\b`)
 	nginxListen   = regexp.MustCompile(`(?m)^(\s*listen\s+)80;`)
+	nginxErrorLog = regexp.MustCompile(`(?m)^(\s*error_log\s+)/var/log/nginx/`)
 	haproxyServer = regexp.MustCompile(`(?m)^(\s*server\s+cohub(\d+)\s+)cohub\d+:8080\b`)
 	haproxyBind   = regexp.MustCompile(`(?m)^(\s*bind\s+):80\b`)
 )
 
-// Nginx is deploy/nginx.conf (conf) with `listen 80;` on 127.0.0.1:front
-// and `server cohubN:8080` on 127.0.0.1:upstreams[N-1]. edit, when set,
+// Nginx is deploy/nginx.conf (conf) with `listen 80;` on 127.0.0.1:front,
+// `server cohubN:8080` on 127.0.0.1:upstreams[N-1] and error logs under
+// logDir instead of /var/log/nginx (their levels kept). edit, when set,
 // changes more directives' values (a test of a shorter timeout). It
 // fails when the file no longer has exactly what is rewritten, rather
 // than run something else than what ships.
-func Nginx(conf string, front int, upstreams []int, edit map[string]string) (string, error) {
+func Nginx(conf string, front int, upstreams []int, logDir string, edit map[string]string) (string, error) {
 	out, err := servers(nginxServer, conf, upstreams)
 	if err != nil {
 		return "", fmt.Errorf("nginx.conf: %w", err)
@@ -35,6 +37,9 @@ func Nginx(conf string, front int, upstreams []int, edit map[string]string) (str
 		return "", fmt.Errorf("nginx.conf has no `listen 80;` to render")
 	}
 	out = nginxListen.ReplaceAllString(out, fmt.Sprintf("${1}127.0.0.1:%d;", front))
+	out = nginxErrorLog.ReplaceAllStringFunc(out, func(m string) string {
+		return nginxErrorLog.FindStringSubmatch(m)[1] + logDir + "/"
+	})
 	for directive, value := range edit {
 		re := regexp.MustCompile(`(?m)^(\s*` + regexp.QuoteMeta(directive) + `\s+)[^;]+;`)
 		if !re.MatchString(out) {

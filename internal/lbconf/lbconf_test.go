@@ -19,17 +19,18 @@ func read(t *testing.T, name string) string {
 // once, with everything else as shipped.
 func TestNginxRendersShippedFile(t *testing.T) {
 	src := read(t, "nginx.conf")
-	out, err := Nginx(src, 18080, []int{18081, 18082, 18083}, map[string]string{"proxy_read_timeout": "12s"})
+	out, err := Nginx(src, 18080, []int{18081, 18082, 18083}, "/tmp/run", map[string]string{"proxy_read_timeout": "12s"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"listen 127.0.0.1:18080;", "server 127.0.0.1:18081 max_fails", "server 127.0.0.1:18082 max_fails",
-		"server 127.0.0.1:18083 max_fails", "proxy_read_timeout 12s;", "proxy_pass http://cohub;"} {
+		"server 127.0.0.1:18083 max_fails", "proxy_read_timeout 12s;", "proxy_pass http://cohub;",
+		"error_log /tmp/run/error.log crit;"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("rendered nginx.conf lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "cohub1:") || strings.Contains(out, "listen 80") {
+	if strings.Contains(out, "cohub1:") || strings.Contains(out, "listen 80") || strings.Contains(out, "/var/log") {
 		t.Errorf("left a shipped address:\n%s", out)
 	}
 }
@@ -39,15 +40,15 @@ func TestNginxRendersShippedFile(t *testing.T) {
 func TestNginxRefusesWhatItCannotRender(t *testing.T) {
 	src := read(t, "nginx.conf")
 	cases := map[string]func() (string, error){
-		"two nodes": func() (string, error) { return Nginx(src, 1, []int{2, 3}, nil) },
+		"two nodes": func() (string, error) { return Nginx(src, 1, []int{2, 3}, "/tmp/run", nil) },
 		"no listen 80": func() (string, error) {
-			return Nginx(strings.Replace(src, "listen 80;", "listen 8080;", 1), 1, []int{2, 3, 4}, nil)
+			return Nginx(strings.Replace(src, "listen 80;", "listen 8080;", 1), 1, []int{2, 3, 4}, "/tmp/run", nil)
 		},
 		"unknown edit": func() (string, error) {
-			return Nginx(src, 1, []int{2, 3, 4}, map[string]string{"no_such_directive": "1"})
+			return Nginx(src, 1, []int{2, 3, 4}, "/tmp/run", map[string]string{"no_such_directive": "1"})
 		},
 		"cohub4 of three": func() (string, error) {
-			return Nginx(strings.Replace(src, "cohub3:8080", "cohub4:8080", 1), 1, []int{2, 3, 4}, nil)
+			return Nginx(strings.Replace(src, "cohub3:8080", "cohub4:8080", 1), 1, []int{2, 3, 4}, "/tmp/run", nil)
 		},
 	}
 	for name, render := range cases {

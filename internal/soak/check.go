@@ -185,8 +185,8 @@ func checkPresence(rec *Record, r *Room, v *Verdict) {
 		}
 		if !shownOffline(r.Agent.Offline, f.From, f.From.Add(rec.TTL+rec.Grace+presenceMargin)) {
 			v.add(Violation{Kind: Ghost, Room: r.ID, Role: "agent", At: f.From,
-				Detail: fmt.Sprintf("customer left at +%s and was not shown offline within %s",
-					f.From.Sub(rec.Start).Round(time.Millisecond), rec.TTL+rec.Grace+presenceMargin)})
+				Detail: fmt.Sprintf("customer left at +%s and was not shown offline within %s (%s)",
+					f.From.Sub(rec.Start).Round(time.Millisecond), rec.TTL+rec.Grace+presenceMargin, shownLater(r.Agent.Offline, f.From))})
 		}
 	}
 }
@@ -220,6 +220,17 @@ func agentStayed(p *Participant, a, b time.Time) bool {
 		}
 	}
 	return true
+}
+
+// shownLater says when the customer was first shown offline after a,
+// for a ghost's report.
+func shownLater(offline []time.Time, a time.Time) string {
+	for _, t := range offline {
+		if t.After(a) {
+			return fmt.Sprintf("shown offline %s after leaving", t.Sub(a).Round(time.Millisecond))
+		}
+	}
+	return "never shown offline"
 }
 
 func shownOffline(offline []time.Time, a, b time.Time) bool {

@@ -55,7 +55,7 @@ func startFront(ctx context.Context, confPath, dir, addr string, nodes []*Node) 
 		}
 		upstreams = append(upstreams, p)
 	}
-	conf, err := lbconf.Nginx(string(src), port, upstreams, nil)
+	conf, err := lbconf.Nginx(string(src), port, upstreams, dir, nil)
 	if err != nil {
 		return nil, err
 	}
