@@ -458,11 +458,8 @@ func (n *Node) reap(ctx context.Context, now time.Time) {
 		return
 	}
 	changed, err := n.pres.Reap(ctx, now)
-	if err != nil {
-		n.notePresence(err, "presence reap")
-		return
-	}
-	for _, id := range changed {
+	n.notePresence(err, "presence reap")
+	for _, id := range changed { // what was reaped before a failure, too
 		n.hint(id, 0)
 	}
 }

@@ -352,6 +352,46 @@ func TestRedisBadInfo(t *testing.T) {
 	same(t, reap(t, p, at(10_000)), "r1")
 }
 
+// TestRedisReapRetried: a reaper that fails midway (here a room whose
+// info is not a hash, as a master failing over would fail its share)
+// puts the dead node back, and the next reap removes what is left.
+func TestRedisReapRetried(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	p := NewRedis(rdb, prefix)
+	ctx := context.Background()
+	refresh(t, p, "n1", at(60_000), cust("c1", "r1", "n1"), cust("c2", "r2", "n1"))
+	alive(t, p, "n1", at(1_000))
+	bad := prefix + "{r2}:presence:info"
+	info, err := rdb.HGetAll(ctx, bad).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, bad).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, bad, "not a hash", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Reap(ctx, at(2_000)); err == nil {
+		t.Fatal("a reap that failed midway reported no error")
+	}
+	if err := rdb.ZScore(ctx, prefix+"presence:nodes", "n1").Err(); err != nil {
+		t.Fatalf("the dead node was not put back for the next reap: %v", err)
+	}
+	if err := rdb.Del(ctx, bad).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, bad, info).Err(); err != nil {
+		t.Fatal(err)
+	}
+	changed := reap(t, p, at(3_000))
+	if !slices.Contains(changed, "r2") {
+		t.Fatalf("the second reap changed %v, want r2 among them", changed)
+	}
+	same(t, ids(t, p, "r1", at(3_000)))
+	same(t, ids(t, p, "r2", at(3_000)))
+}
+
 // TestRedisScriptsReload: a server that lost its script cache (a restart,
 // SCRIPT FLUSH) gets the scripts again.
 func TestRedisScriptsReload(t *testing.T) {

@@ -235,8 +235,10 @@ return #gone
 
 // Reap removes the entries of nodes whose liveness ran out (score <= now).
 // ZREM of the node is the claim: only the caller whose ZREM removed it
-// reaps it. A caller that fails after claiming leaves the rest to the
-// entries' own expiry and the keys' TTL; nobody retries that node.
+// reaps it. A caller that fails after claiming (a Redis Cluster master
+// failing over under one of the rooms) puts the node back as dead, so
+// the next reap tries again: its entries live long, and left alone they
+// would keep customers online who have gone.
 func (r *Redis) Reap(ctx context.Context, now time.Time) ([]string, error) {
 	dead, err := r.rdb.ZRangeByScore(ctx, r.nodes(), &redis.ZRangeBy{
 		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10),
@@ -246,7 +248,11 @@ func (r *Redis) Reap(ctx context.Context, now time.Time) ([]string, error) {
 	}
 	changed := map[string]bool{}
 	for _, node := range dead {
-		if err := r.reapIfClaimed(ctx, node, changed); err != nil {
+		claimed, err := r.reapIfClaimed(ctx, node, changed)
+		if err != nil {
+			if claimed {
+				_ = r.rdb.ZAdd(ctx, r.nodes(), redis.Z{Score: 0, Member: node}).Err()
+			}
 			return slices.Sorted(maps.Keys(changed)), err
 		}
 	}
@@ -257,20 +263,21 @@ func (r *Redis) Reap(ctx context.Context, now time.Time) ([]string, error) {
 }
 
 // reapIfClaimed claims node and, if this caller won, removes its entries,
-// adding the rooms that lost one to changed.
-func (r *Redis) reapIfClaimed(ctx context.Context, node string, changed map[string]bool) error {
+// adding the rooms that lost one to changed. It reports whether it
+// claimed the node.
+func (r *Redis) reapIfClaimed(ctx context.Context, node string, changed map[string]bool) (bool, error) {
 	won, err := r.rdb.ZRem(ctx, r.nodes(), node).Result()
 	if err != nil || won == 0 {
-		return wrap(err)
+		return false, wrap(err)
 	}
 	rooms, err := r.rdb.SMembers(ctx, r.nodeRooms(node)).Result()
 	if err != nil {
-		return wrap(err)
+		return true, wrap(err)
 	}
 	if len(rooms) > 0 {
 		cmds, err := r.runEach(ctx, dropNode, rooms, node)
 		if err != nil {
-			return err
+			return true, err
 		}
 		for i, id := range rooms {
 			if n, _ := cmds[i].Int(); n > 0 {
@@ -278,5 +285,5 @@ func (r *Redis) reapIfClaimed(ctx context.Context, node string, changed map[stri
 			}
 		}
 	}
-	return wrap(r.rdb.Del(ctx, r.nodeRooms(node)).Err())
+	return true, wrap(r.rdb.Del(ctx, r.nodeRooms(node)).Err())
 }
