@@ -509,9 +509,6 @@ func (n *Node) liveRooms(match func(*room) bool) []*room {
 	return out
 }
 
-// noteErr counts a backend failure and logs it, at most once per kind
-// every logEvery: while Redis is away the node's loops fail each second,
-// and one line per kind says as much as sixty.
 // notePresence notes a presence call's error and when it happened.
 func (n *Node) notePresence(err error, what string) {
 	if err != nil {
@@ -523,6 +520,9 @@ func (n *Node) notePresence(err error, what string) {
 // troubledSince reports whether a presence call failed after t.
 func (n *Node) troubledSince(t time.Time) bool { return n.troubled.Load() > t.UnixNano() }
 
+// noteErr counts a backend failure and logs it, at most once per kind
+// every logEvery: while Redis is away the node's loops fail each second,
+// and one line per kind says as much as sixty.
 func (n *Node) noteErr(err error, what string) {
 	if err == nil {
 		return
