@@ -285,7 +285,11 @@ func (c *conn) runOps() {
 			return
 		}
 		fn := c.ops[0]
+		c.ops[0] = nil // the frame it holds must not outlive its op
 		c.ops = c.ops[1:]
+		if len(c.ops) == 0 {
+			c.ops = nil
+		}
 		c.mu.Unlock()
 		c.safely(fn)
 	}

@@ -229,6 +229,22 @@ func TestLostPublishIsFilled(t *testing.T) {
 	}
 }
 
+// A customer's leave whose presence hints are lost still reaches the
+// agent: the backstop re-reads rooms showing a customer online, both
+// where the customer was on another node and where it was on the
+// agent's own node (no longer connected there).
+func TestLostLeaveHintBackstop(t *testing.T) {
+	for _, nodes := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d nodes", nodes), func(t *testing.T) {
+			c := newCluster(t, "memory", nodes, fast())
+			l := c.live(0, nodes-1)
+			c.dropHints.Store(true)
+			_ = l.cust.ws.Close(websocket.StatusNormalClosure, "gone")
+			l.agent.await("offline without a hint", isStatus(l.topic, online(false)))
+		})
+	}
+}
+
 // counter reads a Prometheus counter.
 func counter(c prometheus.Counter) float64 {
 	var d dto.Metric

@@ -63,6 +63,8 @@ type cluster struct {
 	// dropPublish loses the memory store's publishes, as a lost pub/sub
 	// message would be.
 	dropPublish atomic.Bool
+	// dropHints loses the nodes' presence hints on the bus.
+	dropHints atomic.Bool
 	// svcCfg, when set, adjusts every node's service settings.
 	svcCfg func(*rooms.Config)
 	// topo, when set, is the Redis the nodes use instead of one server.
@@ -131,6 +133,20 @@ func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg Conf
 	return c
 }
 
+// hintLosingBus loses presence hints while drop is set, as a lost
+// pub/sub message would.
+type hintLosingBus struct {
+	Bus
+	drop *atomic.Bool
+}
+
+func (b hintLosingBus) Publish(ctx context.Context, topic string, msg []byte) error {
+	if b.drop.Load() && bytes.HasPrefix(msg, []byte(`{"op":"presence"`)) {
+		return nil
+	}
+	return b.Bus.Publish(ctx, topic, msg)
+}
+
 // redisBackend is a node's backend on its own client, as each process
 // has, on the cluster's topology.
 func (c *cluster) redisBackend(rdb redis.UniversalClient) *Backend {
@@ -161,6 +177,7 @@ func (c *cluster) addNode() *testNode {
 	cfg.Service, cfg.Node, cfg.Metrics = tn.svc, nodeID, NewMetrics()
 	cfg.WriteError = api.WriteError
 	tn.node = b.Node(cfg)
+	tn.node.bus = hintLosingBus{Bus: tn.node.bus, drop: &c.dropHints}
 	srv := api.New(tn.svc, c.outbox, api.Options{PublicURL: "http://cohub.test", Live: tn.node, Ready: tn.node.Ready}, zerolog.Nop())
 	cfg.Metrics.Register(srv.Registry())
 	tn.srv = httptest.NewServer(srv.Handler())

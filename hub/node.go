@@ -474,9 +474,10 @@ func (n *Node) checkWindows() {
 
 // presenceBackstop re-reads, in one batch, the rooms showing a customer
 // online: a hint lost with a pub/sub message must not leave a customer
-// online forever. Rooms showing nobody learn of arrivals from hints.
+// online forever. Rooms showing nobody learn of arrivals from hints, and
+// a room with a customer connected to this node is online for sure.
 func (n *Node) presenceBackstop(ctx context.Context, now time.Time) {
-	list := n.liveRooms(func(r *room) bool { return r.customerOnline.Load() })
+	list := n.liveRooms(func(r *room) bool { return r.customerOnline.Load() && r.localCustomers.Load() == 0 })
 	if len(list) == 0 {
 		return
 	}
@@ -588,8 +589,11 @@ func (n *Node) pingDue(now time.Time) {
 	}
 }
 
+// A ping's wait needs no context of its own: the ticker aborts a
+// connection whose pong is late, and that ends the wait. (One derived
+// from the connection's would cost every ping a registration with it.)
 func (n *Node) ping(c *conn, recheck bool) {
-	if c.ws.Ping(c.ctx) == nil && recheck {
+	if c.ws.Ping(context.Background()) == nil && recheck {
 		n.recheck(c)
 	}
 }

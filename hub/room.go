@@ -40,6 +40,9 @@ type room struct {
 	// ended unannounced), an ended session whose access window runs out.
 	customerOnline atomic.Bool
 	windowed       atomic.Bool
+	// localCustomers counts the customers subscribed here: a room with
+	// one is online for sure, and the presence backstop skips it.
+	localCustomers atomic.Int32
 
 	mu      sync.Mutex // guards queue, running and gone
 	queue   []any      // messages waiting for the room, in order
@@ -293,6 +296,9 @@ func (r *room) handle(m any) {
 	case joinMsg:
 		m.done <- r.join(m)
 	case leaveMsg:
+		if _, ok := r.subs[m.c]; ok && m.c.role == presence.RoleCustomer {
+			r.localCustomers.Add(-1)
+		}
 		delete(r.subs, m.c)
 		close(m.done)
 	case committedMsg:
@@ -837,6 +843,9 @@ func (r *room) join(m joinMsg) error {
 	m.data["seq"], m.data["epoch"] = seq, r.epoch
 	reply := encode(outFrame{Op: "reply", Ref: m.ref, Status: "ok", Data: m.data})
 	m.c.sendAll(append([][]byte{reply}, frames...))
+	if _, again := r.subs[m.c]; !again && m.c.role == presence.RoleCustomer {
+		r.localCustomers.Add(1)
+	}
 	r.subs[m.c] = seq
 	if s, ok := m.data["session"].(*rooms.Session); ok && r.sess == nil {
 		r.sess = s

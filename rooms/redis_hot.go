@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -539,19 +540,32 @@ func (r *RedisStore) coalesce() {
 	}
 }
 
+// indexChunk bounds one ZADD, so that no single command holds Redis long.
+const indexChunk = 256
+
 func (r *RedisStore) indexActivity(batch map[string]*Session) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pipe := r.rdb.Pipeline()
+	// One ZADD per index with all its sessions: a busy node's second of
+	// activity costs a handful of commands, not several per session.
+	updated, idle := map[string][]redis.Z{}, []redis.Z(nil)
 	for _, s := range batch {
 		z := redis.Z{Score: float64(s.UpdatedAt.UnixMilli()), Member: s.ID}
 		for _, name := range sessionIndexes(s) {
-			pipe.ZAddGT(ctx, r.key("idx", name), z)
+			updated[name] = append(updated[name], z)
 		}
 		if !s.Internal.LastAgentAt.IsZero() {
-			pipe.ZAddArgs(ctx, r.key("idx", "idle"), redis.ZAddArgs{XX: true, GT: true,
-				Members: []redis.Z{{Score: float64(s.Internal.LastAgentAt.UnixMilli()), Member: s.ID}}})
+			idle = append(idle, redis.Z{Score: float64(s.Internal.LastAgentAt.UnixMilli()), Member: s.ID})
 		}
+	}
+	pipe := r.rdb.Pipeline()
+	for name, zs := range updated {
+		for part := range slices.Chunk(zs, indexChunk) {
+			pipe.ZAddGT(ctx, r.key("idx", name), part...)
+		}
+	}
+	for part := range slices.Chunk(idle, indexChunk) {
+		pipe.ZAddArgs(ctx, r.key("idx", "idle"), redis.ZAddArgs{XX: true, GT: true, Members: part})
 	}
 	_, err := pipe.Exec(ctx)
 	if err != nil && !errors.Is(err, redis.Nil) {
