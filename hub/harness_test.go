@@ -89,8 +89,11 @@ type testNode struct {
 
 // fast are timings short enough for tests, in the ratios of the defaults.
 func fast() Config {
+	// LateAfter: a race-instrumented test on a busy machine must not be
+	// refused for a scheduling hiccup (the lateness test uses this value).
 	return Config{PresenceTTL: 2 * time.Second, LeaveGrace: 600 * time.Millisecond,
-		PingEvery: time.Second, PongWait: 500 * time.Millisecond, Tick: 100 * time.Millisecond}
+		PingEvery: time.Second, PongWait: 500 * time.Millisecond, Tick: 100 * time.Millisecond,
+		LateAfter: 500 * time.Millisecond}
 }
 
 func newCluster(t testing.TB, backend string, n int, cfg Config) *cluster {

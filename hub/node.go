@@ -50,6 +50,12 @@ type Config struct {
 	// "overloaded", so what is admitted keeps a bounded latency instead
 	// of every message waiting longer and longer.
 	MaxInflight int
+	// LateAfter (50 ms): work that waited longer (a frame for its op, a
+	// bus message for its room) says the node is past what it can do in
+	// time, and it refuses new sends for a quarter of a second. Lower
+	// keeps admitted messages prompter under overload; too low refuses on
+	// a passing hiccup (a client resends after retry_after_ms).
+	LateAfter time.Duration
 	// MaxConnsPerLink (5) bounds the open connections of one customer
 	// session, and MaxAgentConnsPerRoom (20) those of one agent joined to
 	// one room, per node. An agent's connections are not bounded as such:
@@ -75,6 +81,7 @@ func (c *Config) defaults() {
 	set(&c.PingEvery, DefaultPingEvery)
 	set(&c.PongWait, 5*time.Second)
 	set(&c.Tick, time.Second)
+	set(&c.LateAfter, 50*time.Millisecond)
 	for _, v := range []struct {
 		p   *int
 		def int
@@ -264,18 +271,14 @@ func (n *Node) unregister(c *conn) {
 	n.metrics.Connections.WithLabelValues(c.role).Dec()
 }
 
-// Overload by lateness: work that waited longer than lateAfter (a frame
-// for its op, a bus message for its room) says the node is past what it
-// can do in time; for lateFor after such a wait it refuses new sends, so
-// the backlog drains and what is admitted stays prompt.
-const (
-	lateAfter = 150 * time.Millisecond
-	lateFor   = 250 * time.Millisecond
-)
+// Overload by lateness: for lateFor after work waited longer than
+// LateAfter, the node refuses new sends, so the backlog drains and what
+// is admitted stays prompt.
+const lateFor = 250 * time.Millisecond
 
 // waited notes how long a piece of work waited before it ran.
 func (n *Node) waited(d time.Duration) {
-	if d > lateAfter {
+	if d > n.cfg.LateAfter {
 		n.lateTill.Store(time.Now().Add(lateFor).UnixNano())
 	}
 }

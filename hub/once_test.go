@@ -178,18 +178,18 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 	}
 }
 
-// Work that waited past lateAfter makes the node refuse new sends for a
+// Work that waited past LateAfter makes the node refuse new sends for a
 // moment, then admit again: overload is judged by lateness too, since a
 // saturated node builds its backlog where nothing is in flight.
 func TestLateNodeRefusesForAMoment(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	n := c.nodes[0].node
-	n.waited(lateAfter / 2)
+	n.waited(n.cfg.LateAfter / 2)
 	if !n.admit() {
 		t.Fatal("a prompt node refused")
 	}
 	n.done()
-	n.waited(2 * lateAfter)
+	n.waited(2 * n.cfg.LateAfter)
 	if n.admit() {
 		t.Fatal("a late node admitted")
 	}
