@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,7 +62,7 @@ type conn struct {
 	cancel context.CancelFunc
 
 	// the op runner only (one op at a time), then unregister
-	topics     map[string]*room
+	topics     joined
 	inbox      bool
 	lastTyping time.Time
 	sends      int
@@ -78,6 +79,28 @@ type conn struct {
 	running bool
 	stopped bool
 	opsDone sync.WaitGroup
+}
+
+// joined are a connection's rooms. A slice, not a map: most connections
+// hold one room, and every idle one would keep a map's table.
+type joined []*room
+
+func (j joined) get(topic string) *room {
+	for _, r := range j {
+		if r.topic == topic {
+			return r
+		}
+	}
+	return nil
+}
+
+func (j *joined) remove(topic string) {
+	for i, r := range *j {
+		if r.topic == topic {
+			*j = slices.Delete(*j, i, i+1)
+			return
+		}
+	}
 }
 
 // Queue and rate bounds (DESIGN.md §8).

@@ -257,10 +257,10 @@ func (n *Node) register(c *conn) {
 // unregister forgets a closed connection: it leaves its rooms and
 // inbox, and its presence entries keep the leave grace.
 func (n *Node) unregister(c *conn) {
-	for topic, r := range c.topics {
+	for _, r := range c.topics {
 		n.leaveRoom(c, r)
-		delete(c.topics, topic)
 	}
+	c.topics = nil
 	if c.inbox {
 		n.leaveInbox(c)
 	}

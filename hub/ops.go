@@ -22,7 +22,7 @@ func (c *conn) join(f inFrame) {
 		c.reply(f.Ref, frameError{Code: "not_found", Message: "topics are room:{session id} and inbox"})
 		return
 	}
-	if c.topics[f.Topic] != nil {
+	if c.topics.get(f.Topic) != nil {
 		c.reply(f.Ref, frameError{Code: "invalid_state", Message: "already joined; leave first"})
 		return
 	}
@@ -64,10 +64,7 @@ func (c *conn) joinRoom(f inFrame, id string) error {
 	if err == nil {
 		r := c.node.acquire(id)
 		if err = c.handOver(r, f, snapshot); err == nil {
-			if c.topics == nil {
-				c.topics = map[string]*room{}
-			}
-			c.topics[f.Topic] = r
+			c.topics = append(c.topics, r)
 			return nil
 		}
 		c.node.release(r)
@@ -226,12 +223,12 @@ func (c *conn) leave(f inFrame) {
 		c.ok(f.Ref, map[string]any{})
 		return
 	}
-	r := c.topics[f.Topic]
+	r := c.topics.get(f.Topic)
 	if r == nil {
 		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "not joined to " + f.Topic})
 		return
 	}
-	delete(c.topics, f.Topic)
+	c.topics.remove(f.Topic)
 	c.node.leaveRoom(c, r)
 	c.ok(f.Ref, map[string]any{})
 }
@@ -255,7 +252,7 @@ type sendData struct {
 }
 
 func (c *conn) post(f inFrame) {
-	r := c.topics[f.Topic]
+	r := c.topics.get(f.Topic)
 	if r == nil {
 		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
 		return
@@ -299,7 +296,7 @@ type completeData struct {
 }
 
 func (c *conn) completeTask(f inFrame) {
-	r := c.topics[f.Topic]
+	r := c.topics.get(f.Topic)
 	switch {
 	case r == nil:
 		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
@@ -341,7 +338,7 @@ func (c *conn) completeTask(f inFrame) {
 // typing is ephemeral: at most one per connection every 2 s, over the
 // bus so agents on every node see it.
 func (c *conn) typing(f inFrame) {
-	r := c.topics[f.Topic]
+	r := c.topics.get(f.Topic)
 	if r == nil {
 		if f.Ref != "" {
 			c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})

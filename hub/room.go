@@ -63,7 +63,7 @@ type room struct {
 	toldAt  time.Time // presence read before this is older than what agents were told
 	seen    bool      // presence was read at least once
 	expect  int64     // the highest seq this node committed in the room
-	reads   map[string]*read
+	reads   [readKinds]read
 }
 
 // read is one kind of read running aside: at most one at a time, and one
@@ -71,6 +71,19 @@ type room struct {
 type read struct {
 	running, again bool
 }
+
+// The kinds of read a room runs aside (an array, not a map: every idle
+// room holds one).
+type readKind int
+
+const (
+	readFetch readKind = iota
+	readPosition
+	readRebase
+	readSession
+	readPresence
+	readKinds
+)
 
 // presenceView is who is in the room, as the presence frame says.
 type presenceView struct {
@@ -172,8 +185,7 @@ func (n *Node) acquire(id string) *room {
 	fresh := r == nil
 	if fresh {
 		r = &room{id: id, topic: roomTopic(id), node: n,
-			subscribed: make(chan struct{}), subs: map[*conn]int64{}, pending: map[int64]pendingEvent{},
-			reads: map[string]*read{}}
+			subscribed: make(chan struct{}), subs: map[*conn]int64{}, pending: map[int64]pendingEvent{}}
 		n.rooms[id] = r
 		n.metrics.Rooms.Inc()
 	}
@@ -325,12 +337,8 @@ func (r *room) handle(m any) {
 
 // aside runs a read off the room goroutine and hands its result back:
 // one of each kind at a time, and once more if asked again meanwhile.
-func (r *room) aside(kind string, fn func(ctx context.Context) any) {
-	rd := r.reads[kind]
-	if rd == nil {
-		rd = &read{}
-		r.reads[kind] = rd
-	}
+func (r *room) aside(kind readKind, fn func(ctx context.Context) any) {
+	rd := &r.reads[kind]
 	if rd.running {
 		rd.again = true
 		return
@@ -344,8 +352,8 @@ func (r *room) aside(kind string, fn func(ctx context.Context) any) {
 }
 
 // finished marks a read done and reports whether it was asked again.
-func (r *room) finished(kind string) bool {
-	rd := r.reads[kind]
+func (r *room) finished(kind readKind) bool {
+	rd := &r.reads[kind]
 	again := rd.again
 	rd.running, rd.again = false, false
 	return again
@@ -459,14 +467,14 @@ func (r *room) fetch(upTo int64) {
 	if upTo <= from || skipGaps {
 		return
 	}
-	r.aside("fetch", func(ctx context.Context) any {
+	r.aside(readFetch, func(ctx context.Context) any {
 		evs, err := r.node.store.Events(ctx, r.id, from, int(upTo-from))
 		return fetched{events: evs, err: err}
 	})
 }
 
 func (r *room) onFetched(m fetched) {
-	again := r.finished("fetch")
+	again := r.finished(readFetch)
 	if m.err != nil {
 		r.node.noteErr(m.err, "room gap fill")
 		time.AfterFunc(time.Second, func() { r.give(checkMsg{what: "log"}) })
@@ -490,14 +498,14 @@ func (r *room) onFetched(m fetched) {
 // catchUp reads the log's position aside and fills up to it: after a
 // resubscribe, a lagging queue or a commit that did not come back.
 func (r *room) catchUp() {
-	r.aside("position", func(ctx context.Context) any {
+	r.aside(readPosition, func(ctx context.Context) any {
 		seq, epoch, err := r.node.store.LastSeq(ctx, r.id)
 		return logPos{seq: seq, epoch: epoch, err: err}
 	})
 }
 
 func (r *room) onLogPos(m logPos) {
-	if r.finished("position") {
+	if r.finished(readPosition) {
 		r.catchUp()
 	}
 	if m.err != nil {
@@ -532,14 +540,14 @@ func (r *room) rebase() {
 		return
 	}
 	epoch, seen := r.epoch, r.lastSeq
-	r.aside("rebase", func(ctx context.Context) any {
+	r.aside(readRebase, func(ctx context.Context) any {
 		pos, err := rb.RebaseLog(ctx, r.id, epoch, seen)
 		return rebased{pos: pos, err: err}
 	})
 }
 
 func (r *room) onRebased(m rebased) {
-	r.finished("rebase")
+	r.finished(readRebase)
 	if m.err != nil {
 		r.node.noteErr(m.err, "room log rebase")
 		time.AfterFunc(time.Second, func() { r.give(checkMsg{what: "log"}) })
@@ -669,14 +677,14 @@ func (r *room) sentAfter(seq int64) ([][]byte, bool) {
 // load reads the session aside: its state drives the status, the access
 // checks and the close of customers after an end.
 func (r *room) load() {
-	r.aside("session", func(ctx context.Context) any {
+	r.aside(readSession, func(ctx context.Context) any {
 		s, err := r.node.store.Session(ctx, r.id)
 		return loaded{sess: s, err: err}
 	})
 }
 
 func (r *room) onLoaded(m loaded) {
-	if r.finished("session") {
+	if r.finished(readSession) {
 		r.load()
 	}
 	if m.err != nil {
@@ -714,7 +722,7 @@ func (r *room) readPresence(after time.Duration) {
 	if after > 0 {
 		time.AfterFunc(after+50*time.Millisecond, func() { r.give(presenceHint{}) })
 	}
-	r.aside("presence", func(ctx context.Context) any {
+	r.aside(readPresence, func(ctx context.Context) any {
 		at := time.Now()
 		view, err := r.node.pres.Rooms(ctx, []string{r.id}, at)
 		return presenceRead{conns: view[r.id], at: at, err: err}
@@ -722,7 +730,7 @@ func (r *room) readPresence(after time.Duration) {
 }
 
 func (r *room) onPresence(m presenceRead) {
-	if r.finished("presence") {
+	if r.finished(readPresence) {
 		r.readPresence(0)
 	}
 	if m.err != nil {
@@ -786,7 +794,7 @@ func (r *room) status() {
 	if r.sess == nil || !r.seen {
 		return
 	}
-	if rd := r.reads["presence"]; rd != nil && rd.running {
+	if r.reads[readPresence].running {
 		// A presence read is on its way (a hint came before this
 		// change, as a customer's join writes presence before it logs
 		// customer.joined): its result decides, so agents never see a
