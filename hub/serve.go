@@ -1,9 +1,13 @@
 package hub
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -42,7 +46,7 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{Subprotocol},
 		OriginPatterns: n.cfg.Origins,
 		OnPongReceived: func(context.Context, []byte) { c.pongAt.Store(time.Now().UnixNano()) },
@@ -69,6 +73,47 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// are released, so an idle connection costs little more than its
 	// socket buffers.
 	go n.serve(c)
+}
+
+// Buffer sizes a connection keeps for its life. net/http hands a
+// hijacked connection a 4 KB reader and writer, and the WebSocket library
+// keeps both: 8 KB of every idle connection's memory, twice that in RSS
+// once the collector's headroom counts. A client's frames are a few
+// hundred bytes, and so are most of ours; a bigger message costs one more
+// system call, not a failure.
+const (
+	readBuffer  = 1 << 10
+	writeBuffer = 2 << 10
+)
+
+// smallBuffers gives the upgrade smaller buffers than net/http's.
+type smallBuffers struct{ http.ResponseWriter }
+
+func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, bufio.NewReadWriter(smallReader(conn, brw.Reader), bufio.NewWriterSize(conn, writeBuffer)), nil
+}
+
+// smallReader carries over what net/http read ahead (a client may send
+// right behind its upgrade request); in the rare case of more than fits,
+// it keeps net/http's reader.
+func smallReader(conn net.Conn, r *bufio.Reader) *bufio.Reader {
+	n := r.Buffered()
+	if n == 0 {
+		return bufio.NewReaderSize(conn, readBuffer)
+	}
+	if n > readBuffer {
+		return r
+	}
+	ahead, _ := r.Peek(n)
+	small := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), conn), readBuffer)
+	if _, err := small.Peek(n); err != nil {
+		return r
+	}
+	return small
 }
 
 func (n *Node) serve(c *conn) {
