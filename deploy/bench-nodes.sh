@@ -39,60 +39,10 @@ CLUSTER=(18491 18492 18493 18494 18495 18496)
 SECRET=bench-nodes-secret-0123456789
 EMAIL=bench@example.org PASSWORD=bench-pass-2026
 
-# Each WebSocket is a descriptor in the client, two in nginx, one in a node.
-ulimit -n "$(ulimit -Hn)"
-
-# ---------------------------------------------------------------- processes
-
-PIDS=()  # everything started, so the trap can stop exactly these
-counter=""
-cleanup() {
-  [ -n "$counter" ] && kill "$counter" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A port someone else listens on would mix their process into the numbers.
-for port in $FRONT "${NODES[@]}" $RP "${CLUSTER[@]}"; do
-  if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 1; fi
-done
-
-# awaitHTTP URL: until the URL answers at all (any status), at most 30 s.
-awaitHTTP() {
-  for _ in $(seq 300); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" != 000 ] && return 0
-    sleep 0.1
-  done
-  echo "no answer from $1" >&2; return 1
-}
-
-# awaitRedis PORT: until it answers PING.
-awaitRedis() {
-  for _ in $(seq 300); do
-    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
-    sleep 0.1
-  done
-  echo "redis on $1 never answered" >&2; return 1
-}
-
-# redis NAME PORT [ARGS...]: a private redis-server, no persistence.
-redis() {
-  local name=$1 port=$2; shift 2
-  mkdir -p "$out/$name"
-  redis-server --bind 127.0.0.1 --port "$port" --dir "$out/$name" --save '' --appendonly no \
-    --logfile "$out/$name.log" "$@" &
-  PIDS+=($!)
-  awaitRedis "$port"
-}
-
-# ---------------------------------------------------------------- build
-
-(cd "$bench/wsbench" && go build -o "$out/wsbench" .) || exit 1
-(cd "$bench/floor" && go build -o "$out/floor" .) || exit 1
-(cd "$co" && go build -o "$out/cohub" ./cmd/cohub) || exit 1
-git -C "$co" rev-parse --short HEAD > "$out/commit" 2>/dev/null
+# shellcheck source=deploy/benchlib.sh
+. "$(dirname "$(readlink -f "$0")")/benchlib.sh"
+checkPorts $FRONT "${NODES[@]}" $RP "${CLUSTER[@]}"
+buildBench
 
 # ---------------------------------------------------------------- redis
 
@@ -195,32 +145,21 @@ CONF
 
 NODE_PIDS=""; RUN=()  # RUN: the nodes and nginx of one rate, stopped after it
 startNodes() { # target
-  local i port
+  local i port backend=(--redis "redis://127.0.0.1:$RP")
+  [ "$1" = cohub-cluster ] && backend=(--redis-cluster "$(IFS=,; echo "${CLUSTER[*]/#/127.0.0.1:}")")
   NODE_PIDS=""; RUN=()
   for i in 0 1 2; do
     port=${NODES[$i]}
+    # nginx is the only client the nodes see: trust its X-Forwarded-For.
     case $1 in
-      floor) "$out/floor" -addr "127.0.0.1:$port" -redis "127.0.0.1:$RP" > "$out/$1-node$((i + 1)).log" 2>&1 & ;;
-      cohub-*)
-        local backend=(--redis "redis://127.0.0.1:$RP")
-        [ "$1" = cohub-cluster ] && backend=(--redis-cluster "$(IFS=,; echo "${CLUSTER[*]/#/127.0.0.1:}")")
-        # nginx is the only client the nodes see: trust its X-Forwarded-For.
-        COHUB_LOG_FORMAT=json COHUB_LOG_LEVEL=warn "$out/cohub" --addr "127.0.0.1:$port" "${backend[@]}" \
-          --secret "$SECRET" --public-url "http://127.0.0.1:$FRONT" --trusted-proxies 127.0.0.1/32 \
-          --admin-email "$EMAIL" --admin-password "$PASSWORD" --demo=false > "$out/$1-node$((i + 1)).log" 2>&1 & ;;
+      floor) startNode floor "$port" "$out/$1-node$((i + 1)).log" $RP ;;
+      *) startNode "$1" "$port" "$out/$1-node$((i + 1)).log" "${backend[@]}" \
+           --public-url "http://127.0.0.1:$FRONT" --trusted-proxies 127.0.0.1/32 ;;
     esac
-    PIDS+=($!); RUN+=($!)
-    NODE_PIDS+="${NODE_PIDS:+,}node$((i + 1))=$!"
+    RUN+=($NODE_PID)
+    NODE_PIDS+="${NODE_PIDS:+,}node$((i + 1))=$NODE_PID"
   done
-  for port in "${NODES[@]}"; do
-    case $1 in
-      floor) awaitHTTP "http://127.0.0.1:$port/connection/websocket" || exit 1 ;;
-      *) for _ in $(seq 301); do
-           curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" && break; sleep 0.1
-         done
-         curl -sf -o /dev/null "http://127.0.0.1:$port/readyz" || { echo "node on $port not ready" >&2; exit 1; } ;;
-    esac
-  done
+  for port in "${NODES[@]}"; do awaitNode "$1" "$port"; done
 }
 
 # stopRun: the nodes and nginx of one rate; then an empty Redis for the next.
@@ -248,9 +187,6 @@ countConns() {
   echo "$1 $2 connections per node:$line" >> "$out/conns.txt"
 }
 
-url() { case $1 in floor) echo "ws://127.0.0.1:$FRONT/connection/websocket";; *) echo "ws://127.0.0.1:$FRONT/ws";; esac; }
-args() { case $1 in floor) echo "-proto centrifugo -prefix room-";; *) echo "-proto cohub -cohub-email $EMAIL -cohub-password $PASSWORD -cohub-external";; esac; }
-
 # ---------------------------------------------------------------- runs
 
 : > "$out/conns.txt"
@@ -266,7 +202,7 @@ for t in $ONLY; do
     startNginx
     countConns "$t" "$r" &
     counter=$!
-    "$out/wsbench" latency $(args "$t") -a "$(url "$t")" -b "$(url "$t")" -rooms 1000 -rate "$r" -dur "$DUR" \
+    "$out/wsbench" latency $(wsArgs "$t") -a "ws://127.0.0.1:$FRONT$(wsPath "$t")" -b "ws://127.0.0.1:$FRONT$(wsPath "$t")" -rooms 1000 -rate "$r" -dur "$DUR" \
       -pids "$NODE_PIDS,$NGINX_PIDS,$REDIS_PIDS" -json "$out/latency-$t-$r.json" > "$out/latency-$t-$r.txt" 2>&1
     wait "$counter"; counter=""
     echo "== $t $r (nginx round robin picks each connection's node)"; tail -n 20 "$out/latency-$t-$r.txt"

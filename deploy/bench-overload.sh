@@ -6,7 +6,7 @@
 # per-sender rate (10 messages a second: with 1,000 rooms, offers above
 # 10,000 msg/s are refused as rate_limited, which is not overload).
 #
-# Needs: go, redis-server, redis-cli, ss. Loopback ports 18520-18530 only;
+# Needs: go, redis-server, redis-cli, curl, ss. Loopback ports 18520-18530 only;
 # every process it starts is stopped on exit.
 # Usage: deploy/bench-overload.sh COHUB_CHECKOUT OUTDIR [BENCH_DIR]
 #   BENCH_DIR (or env BENCH): wsbench/ and floor/ sources, default
@@ -20,57 +20,30 @@ bench=$(readlink -f "${3:-${BENCH:-$co/../shared/bench}}")
 RATE=${RATE:-20000}; ROOMS=${ROOMS:-3000}; DUR=${DUR:-25s}; ONLY=${ONLY:-"floor cohub"}
 mkdir -p "$out"
 NODES=(18521 18522) RP=18530
-ulimit -n "$(ulimit -Hn)"
+SECRET=bench-overload-secret-0123456789
+EMAIL=bench@example.org PASSWORD=bench-pass-2026
 
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  redis-cli -p $RP shutdown nosave >/dev/null 2>&1
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for port in "${NODES[@]}" $RP; do
-  if ss -Hltn "sport = :$port" | grep -q .; then echo "port $port is in use" >&2; exit 1; fi
-done
-
-(cd "$bench/wsbench" && go build -o "$out/wsbench" .) || exit 1
-(cd "$bench/floor" && go build -o "$out/floor" .) || exit 1
-(cd "$co" && go build -o "$out/cohub" ./cmd/cohub) || exit 1
-
-redis-server --port $RP --save '' --appendonly no --daemonize yes \
-  --logfile "$out/redis.log" --pidfile "$out/redis.pid" || exit 1
-until redis-cli -p $RP ping >/dev/null 2>&1; do sleep 0.1; done
-
-start() { # target: starts its two nodes, NODE_PIDS their pids
-  NODE_PIDS=()
-  for port in "${NODES[@]}"; do
-    case $1 in
-      floor) "$out/floor" -addr 127.0.0.1:$port -redis 127.0.0.1:$RP > "$out/floor-$port.log" 2>&1 & ;;
-      cohub) COHUB_LOG_FORMAT=json COHUB_LOG_LEVEL=warn "$out/cohub" --addr 127.0.0.1:$port \
-               --redis redis://127.0.0.1:$RP --secret bench-overload-secret-0123456789 \
-               --public-url http://127.0.0.1:$port --admin-email bench@example.org \
-               --admin-password bench-pass-2026 --demo=false > "$out/cohub-$port.log" 2>&1 & ;;
-    esac
-    PIDS+=($!); NODE_PIDS+=($!)
-  done
-  for port in "${NODES[@]}"; do
-    until ss -Hltn "sport = :$port" | grep -q .; do sleep 0.1; done
-  done
-}
+# shellcheck source=deploy/benchlib.sh
+. "$(dirname "$(readlink -f "$0")")/benchlib.sh"
+checkPorts "${NODES[@]}" $RP
+buildBench
+redis redis $RP || exit 1
+REDIS_PID=${PIDS[-1]}
 
 for t in $ONLY; do
-  start "$t"
-  if [ "$t" = cohub ]; then
-    proto="-proto cohub -cohub-email bench@example.org -cohub-password bench-pass-2026 -cohub-external"; path=/ws
-  else
-    proto="-proto centrifugo -prefix room-"; path=/connection/websocket
-  fi
-  # shellcheck disable=SC2086
-  "$out/wsbench" latency $proto -a "ws://127.0.0.1:${NODES[0]}$path" -b "ws://127.0.0.1:${NODES[1]}$path" \
-    -rooms "$ROOMS" -rate "$RATE" -dur "$DUR" \
-    -pids "A=${NODE_PIDS[0]},B=${NODE_PIDS[1]},redis=$(cat "$out/redis.pid")" \
+  NODE_PIDS=()
+  for port in "${NODES[@]}"; do
+    case $t in
+      floor) startNode floor "$port" "$out/floor-$port.log" $RP ;;
+      *) startNode "$t" "$port" "$out/$t-$port.log" --redis "redis://127.0.0.1:$RP" --public-url "http://127.0.0.1:$port" ;;
+    esac
+    NODE_PIDS+=($NODE_PID)
+  done
+  for port in "${NODES[@]}"; do awaitNode "$t" "$port"; done
+  # shellcheck disable=SC2046
+  "$out/wsbench" latency $(wsArgs "$t") -a "ws://127.0.0.1:${NODES[0]}$(wsPath "$t")" \
+    -b "ws://127.0.0.1:${NODES[1]}$(wsPath "$t")" -rooms "$ROOMS" -rate "$RATE" -dur "$DUR" \
+    -pids "A=${NODE_PIDS[0]},B=${NODE_PIDS[1]},redis=$REDIS_PID" \
     -json "$out/latency.jsonl" > "$out/latency-$t.txt" 2>&1
   echo "== $t: $RATE msg/s offered over $ROOMS rooms"; grep -v '^$' "$out/latency-$t.txt" | tail -8
   kill "${NODE_PIDS[@]}" 2>/dev/null; wait "${NODE_PIDS[@]}" 2>/dev/null
