@@ -713,6 +713,48 @@ func TestReconnectResumes(t *testing.T) {
 	}
 }
 
+// TestConnectionLostBanners: while the server keeps dropping the live
+// connections, the console shows its discreet banner and the customer's
+// page says the connection is lost; once it stops, both go away by
+// themselves and the room works again.
+func TestConnectionLostBanners(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Lou Lost", Email: "lou@example.com"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_incomplete")
+
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				for _, cn := range c.nodes[0].node.snapshot() {
+					cn.close(closeRestarting, "server restarting")
+				}
+			}
+		}
+	}()
+	agent.do("the console says the connection is lost", chromedp.WaitVisible(tid("offline-banner")))
+	cust.do("the customer's page says so", chromedp.WaitVisible(tid("reconnecting")))
+	cust.contains(tid("reconnecting"), "Reconnecting")
+	close(stop)
+	<-stopped
+
+	agent.do("the console is back", chromedp.WaitNotPresent(tid("offline-banner")))
+	cust.do("the customer's page is back", chromedp.WaitNotPresent(tid("reconnecting")),
+		chromedp.SendKeys(tid("customer-chat-input"), "Still here"), chromedp.Click(tid("customer-chat-send")))
+	agent.contains(tid("chat-log"), "Still here")
+}
+
 // TestInvitationChoices: with SMS off the form offers only email; with
 // external invitations it says no invitation will be sent and takes both
 // contacts, and the room says nothing was sent.
