@@ -435,6 +435,42 @@ func TestSettingsTeamAndConsentText(t *testing.T) {
 	cust.contains(tid("consent-shown"), "open a ticket for you")
 }
 
+// TestOrgSettingsInBrowser: every org setting is on the admin's settings
+// page; how long ended sessions keep their files is set there (a value out
+// of range answered next to its field), and the outbox shows what was sent.
+func TestOrgSettingsInBrowser(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Olga Outbox", Email: "olga@example.com"}})
+	before, err := c.svc().Store().Settings(ctx)
+	c.must(err)
+	admin := agentTab(t, "admin")
+	admin.login(c.nodes[0].srv.URL, "ada@cohub.test")
+	admin.do("org settings", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
+		chromedp.WaitVisible(tid("set-retention")))
+	if got := admin.attr(tid("set-retention"), "aria-describedby"); got != "set-retention-hint" {
+		t.Fatalf("the retention field has no explanation: %q", got)
+	}
+	admin.fill(tid("set-retention"), "5000")
+	admin.do("save too long a retention", chromedp.Click(tid("settings-save")))
+	admin.contains(chromedp.CSS("#set-retention-err"), "3650")
+	admin.fill(tid("set-retention"), "30")
+	admin.do("save", chromedp.Click(tid("settings-save")))
+	admin.contains(chromedp.CSS(".toast"), "Org settings saved")
+	after, err := c.svc().Store().Settings(ctx)
+	c.must(err)
+	if after.AssetRetentionDays != 30 {
+		t.Fatalf("asset_retention_days = %d, want 30", after.AssetRetentionDays)
+	}
+	after.AssetRetentionDays = before.AssetRetentionDays
+	if after != before {
+		t.Fatalf("saving changed other settings: %+v, was %+v", after, before)
+	}
+	admin.do("the outbox", chromedp.Click(tid("admin-outbox")), chromedp.WaitVisible(tid("outbox-item")))
+	admin.contains(tid("outbox-list"), "olga@example.com")
+}
+
 // TestHistoryInBrowser: the scopes the org allows, the completed and
 // incomplete filter, contact search, infinite scroll, and the Updated
 // sessions count rising live when a customer acts and falling when the
@@ -675,6 +711,48 @@ func TestReconnectResumes(t *testing.T) {
 	if n := agent.js(`String(document.querySelectorAll('[data-testid="chat-log"] .msg').length)`); n != "3" {
 		t.Fatalf("the agent's log has %s messages after coming back, want 3", n)
 	}
+}
+
+// TestConnectionLostBanners: while the server keeps dropping the live
+// connections, the console shows its discreet banner and the customer's
+// page says the connection is lost; once it stops, both go away by
+// themselves and the room works again.
+func TestConnectionLostBanners(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Lou Lost", Email: "lou@example.com"}})
+	base := c.nodes[0].srv.URL
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_incomplete")
+
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				for _, cn := range c.nodes[0].node.snapshot() {
+					cn.close(closeRestarting, "server restarting")
+				}
+			}
+		}
+	}()
+	agent.do("the console says the connection is lost", chromedp.WaitVisible(tid("offline-banner")))
+	cust.do("the customer's page says so", chromedp.WaitVisible(tid("reconnecting")))
+	cust.contains(tid("reconnecting"), "Reconnecting")
+	close(stop)
+	<-stopped
+
+	agent.do("the console is back", chromedp.WaitNotPresent(tid("offline-banner")))
+	cust.do("the customer's page is back", chromedp.WaitNotPresent(tid("reconnecting")),
+		chromedp.SendKeys(tid("customer-chat-input"), "Still here"), chromedp.Click(tid("customer-chat-send")))
+	agent.contains(tid("chat-log"), "Still here")
 }
 
 // TestInvitationChoices: with SMS off the form offers only email; with

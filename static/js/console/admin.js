@@ -186,6 +186,15 @@ function OrgSettings() {
     </fieldset>
 
     <fieldset class="group">
+      <legend>Customers' files</legend>
+      <${Field} id="set-retention" label="Delete the files of ended sessions after (days)" error=${errors.asset_retention_days}
+        hint="Signed copies, uploads and attached documents of sessions ended longer ago are deleted; their records stay. 0 keeps them (0 to 3650 days).">
+        ${(p) => html`<input ...${p} type="number" min="0" max="3650" value=${f.asset_retention_days || 0} data-testid="set-retention"
+          onInput=${(e) => set("asset_retention_days", Number(e.currentTarget.value))} />`}
+      <//>
+    </fieldset>
+
+    <fieldset class="group">
       <legend>Phones</legend>
       <${Field} id="set-region" label="Phone numbers without a country code are from" error=${errors.phone_default_region}
         hint="A two-letter region code, such as US, GB or FR.">
