@@ -471,6 +471,46 @@ func TestOrgSettingsInBrowser(t *testing.T) {
 	admin.contains(tid("outbox-list"), "olga@example.com")
 }
 
+// TestAdminSettingsReachAgents: what an admin picks on the settings page
+// reaches agents and customers. With "every session" an agent's history
+// offers All and lists another team's session; with full access after the
+// end, the agent's End says so and the customer can still write after it.
+func TestAdminSettingsReachAgents(t *testing.T) {
+	c := newCluster(t, "memory", 1, fast())
+	ctx := context.Background()
+	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	claims, err := c.svc().CreateTeam(ctx, "Claims", nil)
+	c.must(err)
+	olive := c.person("olive@cohub.test", "Olive Other", rooms.RoleAgent, claims.ID)
+	_, err = c.svc().Create(ctx, olive, rooms.CreateRequest{Mode: "start", Customer: rooms.Customer{Name: "Otto Elsewhere", Email: "otto@example.com"}})
+	c.must(err)
+	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Fay Full", Email: "fay@example.com"}})
+	base := c.nodes[0].srv.URL
+
+	admin := agentTab(t, "admin")
+	admin.login(base, "ada@cohub.test")
+	admin.do("org settings", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("set-end-mode")))
+	admin.choose(tid("set-end-mode"), rooms.AccessFull)
+	admin.choose(tid("set-space"), "all")
+	admin.do("save", chromedp.Click(tid("settings-save")))
+	admin.contains(chromedp.CSS(".toast"), "Org settings saved")
+
+	agent, cust := agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("every session", chromedp.Click(tid("history-scope", ` [data-scope="all"]`)))
+	agent.contains(tid("history-list"), "Otto Elsewhere")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_incomplete")
+	agent.menu("end-session")
+	agent.contains(tid("end-access"), "Fay keeps full access")
+	agent.do("end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
+	cust.contains(tid("ended-notice"), "you can still use it")
+	cust.do("the customer writes after the end", chromedp.SendKeys(tid("customer-chat-input"), "One more question"),
+		chromedp.Click(tid("customer-chat-send")))
+	agent.contains(tid("chat-log"), "One more question")
+}
+
 // TestHistoryInBrowser: the scopes the org allows, the completed and
 // incomplete filter, contact search, infinite scroll, and the Updated
 // sessions count rising live when a customer acts and falling when the
