@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"mime/multipart"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +219,12 @@ func TestConsentTask(t *testing.T) {
 // is not one.
 func TestBadFiles(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
+		// Files on disk, so the test sees every blob stored.
+		dir := t.TempDir() + "/blobs"
+		b, err := blobs.Open(t.Context(), "file://"+dir)
+		e.must(err)
+		e.blobs = b
+		e.start()
 		s, sign, link := e.taskSession(map[string]any{"kind": "sign", "title": "Sign"})
 		var up rooms.Task
 		e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]any{"kind": "upload", "title": "Photo ID"}).want(201).into(&up)
@@ -244,6 +253,9 @@ func TestBadFiles(t *testing.T) {
 		if len(list.Assets) != 0 || got.Tasks[0].DocumentID != "" || got.Tasks[1].Status != rooms.TaskPending {
 			t.Fatalf("bad files changed something: %d assets, tasks %+v", len(list.Assets), got.Tasks)
 		}
+		if n := countFiles(t, dir); n != 0 {
+			t.Fatalf("bad files left %d files in the blob store", n)
+		}
 		// The same upload, whole, is kept: a PNG by its content, whatever its name.
 		var done taskReply
 		e.do("POST", upl, cust, whole).want(200).into(&done)
@@ -251,6 +263,9 @@ func TestBadFiles(t *testing.T) {
 		a.into(&list)
 		if len(list.Assets) != 1 || list.Assets[0].Type != "image/png" || list.Assets[0].Name != "id.png" {
 			t.Fatalf("upload kept as %+v", list.Assets)
+		}
+		if n := countFiles(t, dir); n == 0 {
+			t.Fatal("the good upload is not in the blob store")
 		}
 		// A custom task is marked done; the others are done by doing them.
 		if _, err := e.svc.CompleteTask(t.Context(), s.ID, sign.ID, nil); err == nil {
@@ -417,4 +432,23 @@ func TestAssetsLimitedAfterEnd(t *testing.T) {
 	e.tokens["alex"] = e.login("alex@cohub.test", testPassword)
 	e.download(path, "Link "+link).wantError(410, "session_ended")
 	e.download(path, "alex").want(200)
+}
+
+// countFiles counts the regular files under dir (none when it does not exist).
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
