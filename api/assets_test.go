@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"mime/multipart"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -216,6 +219,12 @@ func TestConsentTask(t *testing.T) {
 // is not one.
 func TestBadFiles(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
+		// Files on disk, so the test sees every blob stored.
+		dir := t.TempDir() + "/blobs"
+		b, err := blobs.Open(t.Context(), "file://"+dir)
+		e.must(err)
+		e.blobs = b
+		e.start()
 		s, sign, link := e.taskSession(map[string]any{"kind": "sign", "title": "Sign"})
 		var up rooms.Task
 		e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]any{"kind": "upload", "title": "Photo ID"}).want(201).into(&up)
@@ -244,6 +253,9 @@ func TestBadFiles(t *testing.T) {
 		if len(list.Assets) != 0 || got.Tasks[0].DocumentID != "" || got.Tasks[1].Status != rooms.TaskPending {
 			t.Fatalf("bad files changed something: %d assets, tasks %+v", len(list.Assets), got.Tasks)
 		}
+		if n := countFiles(t, dir); n != 0 {
+			t.Fatalf("bad files left %d files in the blob store", n)
+		}
 		// The same upload, whole, is kept: a PNG by its content, whatever its name.
 		var done taskReply
 		e.do("POST", upl, cust, whole).want(200).into(&done)
@@ -251,6 +263,9 @@ func TestBadFiles(t *testing.T) {
 		a.into(&list)
 		if len(list.Assets) != 1 || list.Assets[0].Type != "image/png" || list.Assets[0].Name != "id.png" {
 			t.Fatalf("upload kept as %+v", list.Assets)
+		}
+		if n := countFiles(t, dir); n == 0 {
+			t.Fatal("the good upload is not in the blob store")
 		}
 		// A custom task is marked done; the others are done by doing them.
 		if _, err := e.svc.CompleteTask(t.Context(), s.ID, sign.ID, nil); err == nil {
@@ -342,4 +357,98 @@ func TestRetentionSweep(t *testing.T) {
 	if len(list.Assets) != 1 || list.Assets[0].DeletedAt == nil {
 		t.Fatalf("the record should stay, marked deleted: %+v", list.Assets)
 	}
+}
+
+// Re-engage changes the customer's details and keeps every file: the
+// agent still lists and downloads them, the task stays completed, and
+// the customer's new link reaches the signed copy.
+func TestAssetsKeptOverReengage(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		s, task, link := e.taskSession(map[string]any{"kind": "sign", "title": "Sign"})
+		var up rooms.Task
+		e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]any{"kind": "upload", "title": "Photo ID"}).want(201).into(&up)
+		e.do("POST", "/api/sessions/"+s.ID+"/tasks/"+task.ID+"/document", "alex", fileUpload(t, "offer.pdf", pdfsign.Sample("Offer", 1))).want(200)
+		var signed, uploaded taskReply
+		e.do("POST", "/api/customer/tasks/"+task.ID+"/sign", "Link "+link, map[string]string{"name": "Cara Customer"}).want(200).into(&signed)
+		e.do("POST", "/api/customer/tasks/"+up.ID+"/upload", "Link "+link, fileUpload(t, "id.png", pngImage(t, 20, 20))).want(200).into(&uploaded)
+		var before assetList
+		e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&before)
+		copyPath := "/api/sessions/" + s.ID + "/assets/" + signed.Task.Assets[0]
+		body := e.download(copyPath, "alex").want(200).body
+
+		email := fmt.Sprintf("reengaged%d@example.com", e.n)
+		e.do("POST", "/api/sessions/"+s.ID+"/reengage", "alex", map[string]any{
+			"customer": map[string]string{"name": "Cara Newname", "email": email}}).want(200)
+
+		var after assetList
+		e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&after)
+		if len(before.Assets) != 3 || len(after.Assets) != len(before.Assets) {
+			t.Fatalf("assets before %d, after re-engage %d", len(before.Assets), len(after.Assets))
+		}
+		for i := range before.Assets {
+			if after.Assets[i].ID != before.Assets[i].ID || after.Assets[i].SHA256 != before.Assets[i].SHA256 {
+				t.Fatalf("asset %d changed: %+v → %+v", i, before.Assets[i], after.Assets[i])
+			}
+			e.download("/api/sessions/"+s.ID+"/assets/"+after.Assets[i].ID, "alex").want(200)
+		}
+		if !bytes.Equal(e.download(copyPath, "alex").want(200).body, body) {
+			t.Fatal("the signed copy changed over a re-engage")
+		}
+		got := e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session()
+		if got.Tasks[0].Status != rooms.TaskCompleted || got.Tasks[0].DocumentID == "" || len(got.Tasks[0].Assets) != 1 ||
+			got.Tasks[1].Status != rooms.TaskCompleted || len(got.Tasks[1].Assets) != 1 {
+			t.Fatalf("tasks after re-engage %+v", got.Tasks)
+		}
+		if !bytes.Equal(e.download(copyPath, "Link "+e.linkSentTo(email)).want(200).body, body) {
+			t.Fatal("the new link does not download the signed copy")
+		}
+	})
+}
+
+// With limited_for, the customer still downloads their files after the
+// end but sends no more (nothing is kept), and once the time is up
+// they download nothing.
+func TestAssetsLimitedAfterEnd(t *testing.T) {
+	e := newEnv(t, "memory")
+	set := rooms.DefaultSettings()
+	set.EndSessionAccess = rooms.EndAccess{Mode: rooms.AccessLimitedFor, Duration: rooms.Duration(2 * time.Hour)}
+	e.do("PUT", "/api/settings", "admin", set).want(200)
+	s, task, link := e.taskSession(map[string]any{"kind": "upload", "title": "Photo ID"})
+	var second rooms.Task
+	e.do("POST", "/api/sessions/"+s.ID+"/tasks", "alex", map[string]any{"kind": "upload", "title": "Payslip"}).want(201).into(&second)
+	var done taskReply
+	e.do("POST", "/api/customer/tasks/"+task.ID+"/upload", "Link "+link, fileUpload(t, "id.png", pngImage(t, 20, 20))).want(200).into(&done)
+	e.do("POST", "/api/sessions/"+s.ID+"/end", "alex", nil).want(200)
+	path := "/api/sessions/" + s.ID + "/assets/" + done.Task.Assets[0]
+	e.download(path, "Link "+link).want(200)
+	e.do("POST", "/api/customer/tasks/"+second.ID+"/upload", "Link "+link, fileUpload(t, "slip.png", pngImage(t, 20, 20))).
+		wantError(409, "read_only")
+	var list assetList
+	e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
+	if len(list.Assets) != 1 {
+		t.Fatalf("an upload after the end kept something: %+v", list.Assets)
+	}
+	e.clock.Advance(3 * time.Hour)
+	e.tokens["alex"] = e.login("alex@cohub.test", testPassword)
+	e.download(path, "Link "+link).wantError(410, "session_ended")
+	e.download(path, "alex").want(200)
+}
+
+// countFiles counts the regular files under dir (none when it does not exist).
+func countFiles(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -62,7 +62,10 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 		if err := os.MkdirAll(u.Path, 0o700); err != nil {
 			return nil, fmt.Errorf("blob url: %w", err)
 		}
-		b, err = fileblob.OpenBucket(u.Path, &fileblob.Options{NoTempDir: false})
+		// Temporary files go beside the blobs: a rename from a system
+		// temp dir on another mount (a tmpfs /tmp, a container's
+		// volume) fails with "invalid cross-device link".
+		b, err = fileblob.OpenBucket(u.Path, &fileblob.Options{NoTempDir: true})
 	case "s3":
 		b, err = blob.OpenBucket(ctx, rawURL)
 	default:

@@ -118,3 +118,25 @@ func fakeS3(t *testing.T) string {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	return "s3://cohub?region=us-east-1&use_path_style=true&endpoint=" + url.QueryEscape(srv.URL)
 }
+
+// A file bucket writes its temporary files beside its blobs, never in
+// the system's temp dir: a rename from a /tmp on another mount (a
+// tmpfs, a container's volume) to the bucket fails with "invalid
+// cross-device link". TMPDIR here is a directory that does not exist,
+// so any write through it fails.
+func TestFileBucketNeedsNoTempDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("TMPDIR", dir+"/no-such-dir")
+	s, err := Open(t.Context(), "file://"+dir+"/blobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	key := NewKey()
+	if err := s.Put(t.Context(), key, "image/png", strings.NewReader("bytes")); err != nil {
+		t.Fatalf("put through the system temp dir: %v", err)
+	}
+	if got := read(t, s, key); string(got) != "bytes" {
+		t.Fatalf("read %q", got)
+	}
+}

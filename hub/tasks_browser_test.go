@@ -143,11 +143,21 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	cust.do("the form shows", chromedp.WaitVisible(tid("task-form-work")))
 	formTask := cust.attr(chromedp.CSS(`[data-kind="form"][data-testid="customer-task"] [data-field="policy"]`), "id")
 	formTask = strings.TrimSuffix(strings.TrimPrefix(formTask, "f-"), "-policy")
+	// The page counts what it sends to the form's route: the browser's
+	// own check must refuse before anything leaves (the server's
+	// refusal would show the same words).
+	cust.js(`(() => { window.formPosts = 0; const f = window.fetch;
+		window.fetch = (u, o) => { if (String(u).endsWith("/form")) { window.formPosts++; } return f(u, o); }; return "ok"; })()`)
+	cust.tap(tid("form-submit"))
+	cust.contains(tid("field-error"), "Policy number is required")
 	cust.fill(chromedp.CSS(`[data-field="policy"]`), "ab-12")
 	cust.tap(tid("form-submit"))
 	cust.contains(tid("field-error"), "Policy number is not in the expected format")
 	if got := cust.attr(chromedp.CSS(`[data-field="policy"]`), "aria-invalid"); got != "true" {
 		t.Fatalf("the field is not marked invalid: %q", got)
+	}
+	if got := cust.js(`String(window.formPosts)`); got != "0" {
+		t.Fatalf("the browser sent %s refused forms to the server", got)
 	}
 	cust.fetchInto("server", "/api/customer/tasks/"+formTask+"/form",
 		fmt.Sprintf(`{method: "POST", headers: {"Authorization": "Link %s", "Content-Type": "application/json"}, body: JSON.stringify({answers: {policy: "ab-12"}})}`, link),

@@ -637,6 +637,27 @@ func (s *Service) sweepSession(ctx context.Context, as AssetStore, id string, cu
 	if sess.State != StateEnded || sess.EndedAt == nil || !sess.EndedAt.Before(cutoff) {
 		return 0, nil
 	}
+	// A file kept while this runs (a customer with full access after the
+	// end may still upload) would be left out of every later sweep once
+	// the session is forgotten: after forgetting, look again, and sweep
+	// until a look finds nothing left.
+	n, forgotten := 0, false
+	for {
+		m, err := s.sweepBlobs(ctx, as, id)
+		n += m
+		if err != nil || (m == 0 && forgotten) {
+			return n, err
+		}
+		if err := as.ForgetAssetSession(ctx, id); err != nil {
+			return n, err
+		}
+		forgotten = true
+	}
+}
+
+// sweepBlobs deletes the blobs of a session's assets not yet deleted
+// and marks their records so.
+func (s *Service) sweepBlobs(ctx context.Context, as AssetStore, id string) (int, error) {
 	list, err := as.Assets(ctx, id)
 	if err != nil {
 		return 0, err
@@ -656,7 +677,7 @@ func (s *Service) sweepSession(ctx context.Context, as AssetStore, id string, cu
 		}
 		n++
 	}
-	return n, as.ForgetAssetSession(ctx, id)
+	return n, nil
 }
 
 // RunAssetSweep sweeps every interval until ctx ends. Of many nodes,

@@ -255,3 +255,52 @@ func TestSweepAssets(t *testing.T) {
 		t.Fatalf("a second sweep deleted %d", n)
 	}
 }
+
+// lateFileStore keeps a file for the session while a sweep is about to
+// forget it, as a customer with full access after the end may upload
+// meanwhile.
+type lateFileStore struct {
+	*MemStore
+	late func(sessionID string)
+}
+
+func (l *lateFileStore) ForgetAssetSession(ctx context.Context, id string) error {
+	if l.late != nil {
+		late := l.late
+		l.late = nil
+		late(id)
+	}
+	return l.MemStore.ForgetAssetSession(ctx, id)
+}
+
+// A file kept while the sweep runs on its session is swept too: the
+// sweep forgetting the session must not leave that file out of every
+// later sweep.
+func TestSweepTakesAFileKeptMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	st := &lateFileStore{MemStore: NewMemStore()}
+	bucket, err := blobs.Open(ctx, "mem://")
+	must(t, err)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	svc := NewService(st, nil, Config{Secret: []byte("0123456789abcdef"), Blobs: bucket, Now: func() time.Time { return now }}, zerolog.Nop())
+	set := DefaultSettings()
+	set.AssetRetentionDays = 30
+	must(t, st.PutSettings(ctx, set))
+	s := newTestSession("s_old", "a_1", "t_1", now.Add(-100*24*time.Hour))
+	ended := now.Add(-40 * 24 * time.Hour)
+	s.State, s.EndedAt = StateEnded, &ended
+	_, err = st.Commit(ctx, s, nil, CommitOptions{})
+	must(t, err)
+	must(t, svc.keep(ctx, &Asset{SessionID: "s_old", Kind: AssetUpload, Type: TypePNG}, []byte("first")))
+	late := &Asset{SessionID: "s_old", Kind: AssetUpload, Type: TypePNG}
+	st.late = func(string) { must(t, svc.keep(ctx, late, []byte("late"))) }
+	if _, err := svc.SweepAssets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SweepAssets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bucket.Get(ctx, late.BlobKey); !errors.Is(err, blobs.ErrNotFound) {
+		t.Fatalf("a file kept during the sweep escaped retention: %v", err)
+	}
+}
