@@ -12,9 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cohub/cohub/blobs"
+	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
@@ -272,4 +276,65 @@ func TestTemplatePdfInBrowsers(t *testing.T) {
 	agent.do("assign the template", chromedp.Click(tid("task-add")), chromedp.WaitVisible(tid("asset", `[data-kind="document"]`)))
 	cust.do("the customer reads the template's PDF", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("task-open")),
 		chromedp.Click(tid("task-open")), chromedp.WaitVisible(tid("pdf", `[data-pages="2"][data-rendered="1"]`)))
+}
+
+// TestUploadOnDesktop: on a desktop the customer drops a file on the
+// upload card (a drop from outside the page, as from the file manager);
+// on a slow link the card shows how much has gone, and the task is done
+// once the file is in.
+func TestUploadOnDesktop(t *testing.T) {
+	files, err := blobs.Open(context.Background(), "mem://")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
+	_, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Della Desk", Email: "della@example.com"},
+		Tasks: []rooms.TaskTemplate{{Kind: "upload", Title: "Proof of address"}}})
+	cust := tab{t: t, ctx: browsertest.Start(t), name: "customer"}
+	cust.do("the upload card", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("upload-work")))
+	cust.contains(tid("upload-work"), "Drag a file here")
+
+	// About 5 s of upload at 64 KB/s: long enough to see it part sent.
+	cust.do("a slow upload link", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{DownloadThroughput: -1, UploadThroughput: 64 << 10}}})
+		return chromedp.Void{}, err
+	})
+	photo := writeFile(t, "bill.jpg", noisyPhoto(t, 320<<10))
+	box, err := chromedp.Run(cust.ctx, chromedp.Evaluate[[]float64](`(() => {
+		const r = document.querySelector('[data-testid="upload-work"]').getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2]; })()`))
+	if err != nil || len(box) != 2 {
+		t.Fatalf("upload card: %v %v", box, err)
+	}
+	drag := func(kind input.DispatchDragEventType) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := cdp.Call(ctx, tg, input.DispatchDragEvent, input.DispatchDragEventParams{Type: kind, X: box[0], Y: box[1],
+				Data: &input.DragData{Items: []*input.DragDataItem{}, Files: []string{photo}, DragOperationsMask: 1}})
+			return chromedp.Void{}, err
+		}
+	}
+	cust.do("drop the photo on the card", drag(input.DispatchDragEventTypeDragEnter), drag(input.DispatchDragEventTypeDragOver), drag(input.DispatchDragEventTypeDrop))
+	cust.until("the card shows part of the file sent", `(() => { const p = document.querySelector(".upload-progress progress");
+		return !!p && p.value > 0 && p.value < 100; })()`)
+	cust.do("the file is in", chromedp.WaitNotPresent(tid("upload-work")))
+	cust.contains(tid("customer-progress"), "1 of 1 done")
+}
+
+// noisyPhoto is a JPEG of at least size bytes (noise does not compress).
+func noisyPhoto(t *testing.T, size int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 800, 600))
+	seed := uint32(1)
+	for i := range img.Pix {
+		seed = seed*1664525 + 1013904223
+		img.Pix[i] = byte(seed >> 24)
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	if b.Len() < size {
+		t.Fatalf("the photo is %d bytes, want %d", b.Len(), size)
+	}
+	return b.Bytes()
 }
