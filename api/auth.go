@@ -10,11 +10,9 @@ import (
 	"github.com/cohub/cohub/rooms"
 )
 
-// Cookie names.
-const (
-	authCookie     = "cohub_auth"
-	customerCookie = "cohub_customer"
-)
+// authCookie names the agent's login cookie; a customer's pass lives in
+// a cookie of its session's (rooms.CustomerCookie).
+const authCookie = "cohub_auth"
 
 // agentFrom returns the agent a request is authenticated as.
 func agentFrom(r *http.Request) *rooms.Agent {

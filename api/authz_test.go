@@ -3,8 +3,11 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gorilla/mux"
 
 	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
@@ -28,9 +31,10 @@ type authzRow struct {
 
 func adminOnly(ok int) [7]int { return [7]int{401, 401, 403, 403, 403, 403, ok} }
 
-// TestAuthorizationMatrix runs every route as every kind of caller.
-func TestAuthorizationMatrix(t *testing.T) {
-	rows := []authzRow{
+// authzRows are the matrix: every /api route but the login itself
+// (TestAuthorizationMatrixCoversEveryRoute holds it to that).
+func authzRows(t *testing.T) []authzRow {
+	return []authzRow{
 		{method: "GET", path: "/api/me", want: [7]int{401, 401, 200, 200, 200, 200, 200}},
 		{method: "GET", path: "/api/settings", want: adminOnly(200)},
 		{method: "PUT", path: "/api/settings", body: func(int) any { return rooms.DefaultSettings() }, want: adminOnly(200)},
@@ -104,6 +108,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{method: "POST", path: "/api/customer/tasks/{task}/consent", kind: "consent", body: func(int) any { return map[string]bool{"agree": true} },
 			want: [7]int{401, 200, 401, 401, 401, 401, 401}},
 	}
+}
+
+// TestAuthorizationMatrix runs every route as every kind of caller.
+func TestAuthorizationMatrix(t *testing.T) {
+	rows := authzRows(t)
 	backends(t, func(t *testing.T, e *env) {
 		n := 0
 		for _, row := range rows {
@@ -270,4 +279,46 @@ func TestLoginRateLimit(t *testing.T) {
 		e.do("POST", "/api/login", "", map[string]string{"email": "alex@cohub.test", "password": testPassword}).
 			wantError(429, "rate_limited")
 	})
+}
+
+// TestAuthorizationMatrixCoversEveryRoute: each method of each /api
+// route the server registers has a row in the matrix, so a new route
+// cannot go untested. The login is the one route without a credential
+// to check (TestLoginLogout, TestLoginRateLimit).
+func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
+	exempt := map[string]bool{"POST /api/login": true}
+	rows := authzRows(t)
+	e := newEnv(t, "memory")
+	param := regexp.MustCompile(`\{[^}]+\}`)
+	routes := 0
+	err := New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, e.logger()).Router().
+		Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+			tpl, err := route.GetPathTemplate()
+			if err != nil || !strings.HasPrefix(tpl, "/api/") {
+				return nil
+			}
+			methods, err := route.GetMethods()
+			if err != nil {
+				return nil
+			}
+			match := regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(param.ReplaceAllString(tpl, "\x00")), "\x00", "[^/]+") + "$")
+			for _, m := range methods {
+				routes++
+				if exempt[m+" "+tpl] {
+					continue
+				}
+				covered := false
+				for _, row := range rows {
+					path, _, _ := strings.Cut(row.path, "?")
+					covered = covered || (row.method == m && match.MatchString(path))
+				}
+				if !covered {
+					t.Errorf("%s %s has no row in the authorization matrix", m, tpl)
+				}
+			}
+			return nil
+		})
+	if err != nil || routes < len(rows) {
+		t.Fatalf("walked %d routes (%v)", routes, err)
+	}
 }

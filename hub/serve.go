@@ -129,7 +129,7 @@ func (n *Node) serve(c *conn) {
 
 // identify checks the credential: an agent's login token (cookie or
 // access_token), or a customer's link with the customer token its gates
-// gave (cookie cohub_customer or customer_token).
+// gave (the session's cookie, rooms.CustomerCookie, or customer_token).
 func (n *Node) identify(r *http.Request) (*conn, error) {
 	c := &conn{node: n, id: n.newConnID()}
 	q := r.URL.Query()
