@@ -847,6 +847,36 @@ func TestSecondBrowserPassesTheGates(t *testing.T) {
 	first.contains(tid("customer-chat-peek"), "Hello from my phone")
 }
 
+// TestTooManyTabs: a gated session open in more tabs than the bound
+// says so in the extra tab (not the gates again: its browser passed them)
+// and that tab connects by itself once another tab closes.
+func TestTooManyTabs(t *testing.T) {
+	cfg := fast()
+	cfg.MaxConnsPerLink = 1
+	c := newCluster(t, "memory", 1, cfg)
+	c.teamWith("pin", "")
+	_, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tia Tabs", Email: "tia@example.com"}, PIN: "135791"})
+	second := customerTab(t)
+	firstCtx, closeFirst := chromedp.NewContext(second.ctx)
+	defer closeFirst()
+	// Open the tab before a step's deadline, as a phone like the first.
+	if err := chromedp.Do(firstCtx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)); err != nil {
+		t.Fatal(err)
+	}
+	first := tab{t: t, ctx: firstCtx, name: "first tab"}
+	first.do("the gates, then the room", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("pin-input")),
+		chromedp.SendKeys(tid("pin-input"), "135791"), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("customer-chat-input")))
+	second.do("the same link in a second tab", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link))
+	second.contains(tid("too-many-tabs"), "open in too many tabs")
+	if got := second.js(`document.querySelector('[data-testid="pin-input"]') ? "gates" : "room"`); got != "room" {
+		t.Fatalf("the second tab shows the %s", got)
+	}
+	closeFirst()
+	second.do("the second tab connects once the first is gone", chromedp.WaitNotPresent(tid("too-many-tabs")),
+		chromedp.SendKeys(tid("customer-chat-input"), "Only this tab now"), chromedp.Click(tid("customer-chat-send")))
+	second.contains(tid("customer-chat-peek"), "Only this tab now")
+}
+
 // A customer's pass belongs to the browser that earned it: two gated
 // sessions live side by side in one browser, and the same link opened in
 // another browser is offered the gates again, not the room.

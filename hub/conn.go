@@ -25,6 +25,7 @@ const (
 	closeCredential  = websocket.StatusCode(4001)
 	closeLostAccess  = websocket.StatusCode(4003)
 	closeSlow        = websocket.StatusCode(4008)
+	closeTooMany     = websocket.StatusCode(4009)
 	closeEnded       = websocket.StatusCode(4010)
 	closeRateLimited = websocket.StatusCode(4029)
 )

@@ -307,8 +307,9 @@ func (n *Node) overloaded() frameError {
 		RetryAfterMS: 100 + rand.Int64N(200)}
 }
 
-// errTooManyConns refuses a connection past its credential's bound.
-var errTooManyConns = fmt.Errorf("%w: too many open connections; close another tab or window first", rooms.ErrRateLimited)
+// tooManyConns is the close reason of a connection past its
+// credential's bound.
+const tooManyConns = "too many open connections; close another tab or window first"
 
 // errTooManyTabs refuses an agent's join past the room's bound.
 var errTooManyTabs = frameError{Code: codeRateLimited, Message: "this room is open in too many of your tabs; close one first"}

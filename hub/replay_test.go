@@ -3,10 +3,11 @@ package hub
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/cohub/cohub/rooms"
 )
@@ -110,7 +111,7 @@ func TestUnreadReplaysAreBounded(t *testing.T) {
 }
 
 // One customer session may hold only so many connections on a node (the
-// next is refused with 429 until one closes), and one agent only so many
+// next is closed with 4009 until one closes), and one agent only so many
 // connections joined to one room (the next join is refused).
 func TestConnectionsPerCredential(t *testing.T) {
 	cfg := fast()
@@ -123,9 +124,8 @@ func TestConnectionsPerCredential(t *testing.T) {
 	for range 3 {
 		custs = append(custs, tn.dial(t, "link="+link))
 	}
-	_, resp, err := tn.tryDial(t, "link="+link, nil)
-	if err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("a fourth connection of one link: err %v, resp %v", err, resp)
+	if code := tn.dial(t, "link="+link).closeStatus(); code != closeTooMany {
+		t.Fatalf("a fourth connection of one link closed with %d, want 4009", code)
 	}
 	tn.dial(t, "link="+other) // another session has its own bound
 
@@ -147,7 +147,7 @@ func TestConnectionsPerCredential(t *testing.T) {
 	_ = custs[0].ws.CloseNow()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		if _, _, err := tn.tryDial(t, "link="+link, nil); err == nil {
+		if again := tn.dial(t, "link="+link); again.holds() {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -155,4 +155,17 @@ func TestConnectionsPerCredential(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // the server unregisters a beat after the close; nothing announces it
 	}
+}
+
+// holds says whether the server keeps the connection: it answers a ping
+// rather than closing.
+func (c *client) holds() bool {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, []byte(`{"op":"ping","ref":"holds"}`)); err != nil {
+		return false
+	}
+	_, ok := c.within(waitLimit, func(f frame) bool { return f.Op == "reply" && f.Ref == "holds" })
+	return ok
 }

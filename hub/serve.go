@@ -25,8 +25,9 @@ const readLimit = 64 << 10
 var errUnauthenticated = rooms.ErrBadCredential
 
 // ServeHTTP is GET /ws: the credential is checked before the upgrade
-// (401, 410), the Origin by the upgrade (403), then the connection lives
-// in this goroutine's read loop.
+// (401, 410), the Origin by the upgrade (403), a customer session's
+// connection bound right after it (4009), then the connection lives in a
+// goroutine of its own.
 func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n.closing.Load() {
 		n.writeError(w, r, rooms.ErrUnavailable)
@@ -37,10 +38,7 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		n.writeError(w, r, err)
 		return
 	}
-	if !n.claim(c) {
-		n.writeError(w, r, errTooManyConns)
-		return
-	}
+	over := !n.claim(c)
 	// The server's read timeout would otherwise cut the connection:
 	// hijacked connections keep the deadlines net/http set.
 	rc := http.NewResponseController(w)
@@ -58,6 +56,13 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ws.Subprotocol() != Subprotocol {
 		n.releaseSlot(c)
 		_ = ws.Close(websocket.StatusPolicyViolation, "subprotocol "+Subprotocol+" required")
+		return
+	}
+	if over {
+		// A page cannot read a refused upgrade's status, so it could not
+		// tell "too many tabs" from "pass the gates again": past the
+		// bound the upgrade is accepted and closed with a code it reads.
+		_ = ws.Close(closeTooMany, tooManyConns)
 		return
 	}
 	ws.SetReadLimit(readLimit)

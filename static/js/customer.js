@@ -27,6 +27,7 @@ const agentTyping = signal(false);
 const access = signal("full");
 const endAccess = signal(null);
 const conn = signal("connecting");
+const tooManyTabs = signal(false);
 const seenUpTo = signal(0); // highest seq logged while an agent was in the room
 
 let live = null;
@@ -95,8 +96,9 @@ function enterRoom(v) {
   items.value = [];
   let refused = 0;
   live = new Live("link=" + encodeURIComponent(token), {
-    state(name) {
+    state(name, info) {
       conn.value = name;
+      tooManyTabs.value = name === "down" && info.code === 4009;
       if (name === "open") { refused = 0; }
     },
     joined(t, d) {
@@ -458,7 +460,9 @@ function Room() {
   const agent = v.agent || "Your agent";
   const left = list.length - done;
   return html`<main class="c-main c-room">
-    ${conn.value === "down" && html`<div class="c-offline" role="status" data-testid="reconnecting"><${Icon} name="wifiOff" /> Connection lost. Reconnecting…</div>`}
+    ${conn.value === "down" && (tooManyTabs.value
+      ? html`<div class="c-offline" role="status" data-testid="too-many-tabs"><${Icon} name="wifiOff" /> This session is open in too many tabs or windows. Close one, and this page connects by itself.</div>`
+      : html`<div class="c-offline" role="status" data-testid="reconnecting"><${Icon} name="wifiOff" /> Connection lost. Reconnecting…</div>`)}
     <h1 class="c-welcome">${name ? `Welcome, ${name.split(" ")[0]}` : "Welcome"}</h1>
     <p class="c-sub">${list.length === 0
       ? `${agent} will guide you here.`

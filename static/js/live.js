@@ -11,7 +11,9 @@
 //   before a disconnect is sent again, with the same id, once its topic is
 //   joined again (the server drops a repeat). "overloaded" replies are
 //   retried after retry_after_ms.
-// - Close codes 4001, 4003 and 4010 are final: no reconnect.
+// - Close codes 4001, 4003 and 4010 are final: no reconnect. 4009 (too
+//   many connections of one customer session) retries like a drop, with
+//   the code in the "down" state so the page can say why.
 
 const FINAL = { 4001: "credential", 4003: "access", 4010: "ended" };
 const BASE_DELAY = 500;
@@ -105,15 +107,16 @@ export class Live {
       }
       if (this.stopped) { return; }
       // A connection that lived a while starts the backoff over; one that
-      // is closed straight after opening keeps backing off.
+      // is closed straight after opening keeps backing off (4009: too many
+      // tabs; it connects once another one closes).
       if (opened && Date.now() - this.openedAt > 5000) { this.attempt = 0; }
-      this.retryLater(opened);
+      this.retryLater(opened, ev.code);
     };
   }
 
-  retryLater(opened) {
+  retryLater(opened, code) {
     const delay = backoff(this.attempt++);
-    this.setState("down", { retryAt: Date.now() + delay });
+    this.setState("down", { retryAt: Date.now() + delay, code });
     this.timer = setTimeout(() => this.connect(), delay);
     // An upgrade refused before it opened may be a credential gone (a
     // login expired, gates to pass again): the page checks.
