@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -13,6 +16,7 @@ import (
 func TestLogsCarryNoSecrets(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		e.logs = &logBuffer{}
+		e.sender = quotingSender{fails: "failing.customer@example.com", next: notify.Mux{Email: e.outbox, SMS: e.outbox}}
 		e.start()
 		e.tokens["alex"] = e.login("alex@cohub.test", testPassword)
 		e.do("POST", "/api/login", "", map[string]string{"email": "alex@cohub.test", "password": "wrong-password-1"}).want(401)
@@ -30,27 +34,50 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		var l rooms.Link
 		e.do("POST", "/api/sessions/"+s.ID+"/link", "alex", nil).want(200).into(&l)
 
-		// An OTP session: the code goes out, and to a failing sender.
+		// An OTP session: the code goes out; and a failing sender whose
+		// refusals quote the recipient and the message (link or code).
 		e.gate("otp", false)
 		e.startSession("alex", "otp.customer@example.com")
 		otpLink := e.linkSentTo("otp.customer@example.com")
 		e.customer("POST", "/api/customer/otp", otpLink).want(202)
 		code := e.codeSentTo("otp.customer@example.com")
+		failing := e.startSession("alex", "failing.customer@example.com")
+		var fl rooms.Link
+		e.do("POST", "/api/sessions/"+failing.ID+"/link", "alex", nil).want(200).into(&fl)
+		failingLink := strings.TrimPrefix(fl.URL, "http://cohub.test/c/")
+		e.customer("POST", "/api/customer/otp", failingLink).want(503)
 
 		logs := e.logs.String()
 		if !strings.Contains(logs, `"path":"/c/…"`) || !strings.Contains(logs, "request") {
 			t.Fatalf("no request lines were logged:\n%s", logs)
+		}
+		if !strings.Contains(logs, "invitation failed") || !strings.Contains(logs, "code not delivered") {
+			t.Fatalf("the failing sender's refusals were not logged:\n%s", logs)
 		}
 		for what, secret := range map[string]string{
 			"password": testPassword, "wrong password": "wrong-password-1", "login token": e.tokens["alex"],
 			"link": link, "new link": strings.TrimPrefix(l.URL, "http://cohub.test/c/"), "OTP link": otpLink,
 			"customer token": v.CustomerToken, "PIN": "97531864", "wrong PIN": "11223344", "code": code,
 			"customer email": "secret.customer@example.com", "OTP customer email": "otp.customer@example.com",
-			"query": "leaky",
+			"query": "leaky", "failing customer email": "failing.customer@example.com", "failing link": failingLink,
 		} {
 			if secret != "" && strings.Contains(logs, secret) {
 				t.Errorf("the log carries the %s", what)
 			}
 		}
 	})
+}
+
+// quotingSender refuses mail to one address the way a provider may: its
+// error quotes the recipient and the whole message.
+type quotingSender struct {
+	fails string
+	next  notify.Sender
+}
+
+func (q quotingSender) Send(ctx context.Context, m notify.Message) error {
+	if m.To == q.fails {
+		return fmt.Errorf("550 5.1.1 <%s>: mailbox unavailable; message was: %s", m.To, m.Body)
+	}
+	return q.next.Send(ctx, m)
 }

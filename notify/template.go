@@ -63,6 +63,23 @@ func InlineUnsafe(r rune) bool {
 	return unicode.Is(unicode.Cc, r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r)
 }
 
+// Scrub is err's text for the log with the contact masked and each secret
+// cut out: a mail server or SMS provider may quote the recipient, or even
+// the message (a link, a code), in its refusal. Give the longer secrets
+// first: one may hold another.
+func Scrub(err error, contact string, secrets ...string) string {
+	text := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			text = strings.ReplaceAll(text, s, "…")
+		}
+	}
+	if contact != "" {
+		text = strings.ReplaceAll(text, contact, Mask(contact))
+	}
+	return text
+}
+
 // Mask hides a customer contact for logs: "jane@example.com" →
 // "j***@example.com", "+14155550123" → "+1******0123". It counts
 // characters, not bytes: an address may start with "é".

@@ -322,7 +322,8 @@ func (s *Service) sendCode(ctx context.Context, sess *Session, code string) (*Ne
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()
 	if err := s.sender.Send(sctx, msg); err != nil {
-		s.logger(ctx).Warn().Err(err).Str("session", sess.ID).Str("to", notify.Mask(to)).Msg("code not delivered")
+		s.logger(ctx).Warn().Str("error", notify.Scrub(err, to, msg.Body, code)).Str("session", sess.ID).
+			Str("to", notify.Mask(to)).Msg("code not delivered")
 		return nil, fmt.Errorf("%w: the code could not be delivered", ErrUnavailable)
 	}
 	return &NewLinkSent{Sent: true, Channel: channel, To: notify.Mask(to)}, nil

@@ -44,7 +44,7 @@ func (s *Service) deliver(ctx context.Context, sess *Session, agentName string) 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()
 	if err := s.sender.Send(sctx, msg); err != nil {
-		s.logger(ctx).Warn().Err(err).Str("session", sess.ID).Str("channel", channel).
+		s.logger(ctx).Warn().Str("error", notify.Scrub(err, to, msg.Body, link.URL, link.Token)).Str("session", sess.ID).Str("channel", channel).
 			Str("to", notify.Mask(to)).Msg("invitation failed")
 		return failed(inv, "delivery failed")
 	}
