@@ -1,0 +1,63 @@
+package hub
+
+import (
+	"strings"
+)
+
+// lowContrastJS lists the visible text on the page whose contrast with
+// its background is under WCAG AA: 4.5:1, or 3:1 for large text (24 px,
+// or 18.66 px bold). The background is the element's and its ancestors'
+// colours laid over white; opacity of ancestors dims the text. Disabled
+// controls are exempt (as WCAG says); text over an image is not judged.
+const lowContrastJS = `(() => {
+  const parse = (c) => { const m = /rgba?\(([^)]+)\)/.exec(c); if (!m) { return null; }
+    const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+    return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 }; };
+  const over = (top, under) => ({ r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a),
+    b: top.b * top.a + under.b * (1 - top.a), a: 1 });
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const backdrop = (el) => {
+    const chain = [];
+    for (let e = el; e; e = e.parentElement) { chain.push(e); }
+    let c = { r: 255, g: 255, b: 255, a: 1 }, alpha = 1;
+    for (const e of chain.reverse()) {
+      const s = getComputedStyle(e);
+      if (s.backgroundImage !== "none" && !s.backgroundImage.startsWith("linear-gradient")) { return null; }
+      const b = parse(s.backgroundColor);
+      if (b && b.a > 0) { c = over(b, c); }
+      alpha *= parseFloat(s.opacity);
+    }
+    return { c, alpha };
+  };
+  const bad = [], seen = new Set();
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const el = walk.currentNode.parentElement;
+    if (!walk.currentNode.textContent.trim() || seen.has(el)) { continue; }
+    seen.add(el);
+    if (el.closest("[disabled], [aria-disabled='true'], .sr-only, [aria-hidden='true'], svg, option")) { continue; }
+    const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || s.visibility === "hidden") { continue; }
+    const fg = parse(s.color), bd = backdrop(el);
+    if (!fg || !bd) { continue; }
+    const text = over({ ...fg, a: fg.a * bd.alpha }, bd.c);
+    const l1 = lum(text), l2 = lum(bd.c);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight, 10) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) {
+      bad.push(ratio.toFixed(2) + " < " + need + ": \"" + el.textContent.trim().slice(0, 40) + "\" (" + s.color + " on rgb(" +
+        [bd.c.r, bd.c.g, bd.c.b].map(Math.round).join(",") + "), ." + String(el.className).split(" ")[0] + ")");
+    }
+  }
+  return bad.join("\n");
+})()`
+
+// contrastOK fails the test with every text of the page under WCAG AA.
+func (b tab) contrastOK(what string) {
+	b.t.Helper()
+	if bad := b.js(lowContrastJS); bad != "" {
+		b.t.Errorf("%s: %s: text under WCAG AA contrast:\n%s", b.name, what, strings.TrimSpace(bad))
+	}
+}
