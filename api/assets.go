@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -19,9 +20,11 @@ import (
 var errMalformedUpload = errors.New("malformed upload")
 
 // readFile reads the one "file" part of a multipart body, at most the
-// service's upload limit. Anything else in the body is ignored.
+// service's upload limit. Anything else in the body is ignored. Callers
+// have checked who sends it: the body gets time to arrive (uploadTime).
 func (s *Server) readFile(w http.ResponseWriter, r *http.Request) (name string, data []byte, err error) {
 	limit := s.svc.MaxUpload()
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime(limit)))
 	// The envelope (boundaries, part headers) gets 64 KiB beyond the file.
 	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
 	mr, err := r.MultipartReader()
@@ -50,6 +53,14 @@ func (s *Server) readFile(w http.ResponseWriter, r *http.Request) (name string, 
 		}
 		return p.FileName(), data, nil
 	}
+}
+
+// uploadTime is how long an upload of at most limit bytes may take to
+// arrive: the server's read timeout (30 s) suits JSON bodies, not a
+// 10 MiB photo from a phone on a slow link. It allows 16 KiB/s, and
+// never less than two minutes.
+func uploadTime(limit int64) time.Duration {
+	return max(2*time.Minute, time.Duration(limit/(16<<10))*time.Second)
 }
 
 func uploadError(err error) error {
@@ -175,6 +186,11 @@ func (s *Server) customerForm(w http.ResponseWriter, r *http.Request, link strin
 }
 
 func (s *Server) customerUpload(w http.ResponseWriter, r *http.Request, link string) {
+	// Only a live link's upload is given time to arrive.
+	if _, _, err := s.svc.CheckLink(r.Context(), link); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	name, data, err := s.readFile(w, r)
 	if err != nil {
 		writeError(w, r, err)

@@ -5,13 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"io/fs"
 	"mime/multipart"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -451,4 +454,43 @@ func countFiles(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// An upload slower than the server's read timeout (cohub's is 30 s, short
+// for 10 MiB from a phone on a slow link) still arrives whole.
+func TestSlowUploadArrives(t *testing.T) {
+	e := newEnv(t, "memory")
+	e.readTimeout = 300 * time.Millisecond
+	e.start()
+	e.tokens["alex"] = e.login("alex@cohub.test", testPassword)
+	_, task, link := e.taskSession(map[string]any{"kind": "upload", "title": "Photo of your ID"})
+	up := fileUpload(t, "id.png", pngImage(t, 400, 300))
+	body, feed := io.Pipe()
+	go func() {
+		// A slow link: the body in ten pieces over three read timeouts.
+		step := (len(up.body) + 9) / 10
+		for i := 0; i < len(up.body); i += step {
+			time.Sleep(e.readTimeout * 3 / 10)
+			if _, err := feed.Write(up.body[i:min(i+step, len(up.body))]); err != nil {
+				return
+			}
+		}
+		_ = feed.Close()
+	}()
+	req, err := http.NewRequest("POST", e.srv.URL+"/api/customer/tasks/"+task.ID+"/upload", body)
+	e.must(err)
+	req.Header.Set("Authorization", "Link "+link)
+	req.Header.Set("Content-Type", up.contentType)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("the slow upload was cut off: %v", err)
+	}
+	defer res.Body.Close()
+	var done taskReply
+	if err := json.NewDecoder(res.Body).Decode(&done); err != nil || res.StatusCode != 200 {
+		t.Fatalf("slow upload: %d %v", res.StatusCode, err)
+	}
+	if done.Task.Status != rooms.TaskCompleted || len(done.Task.Assets) != 1 {
+		t.Fatalf("task after the slow upload: %+v", done.Task)
+	}
 }

@@ -48,12 +48,14 @@ type env struct {
 	t       *testing.T
 	backend string
 	srv     *httptest.Server
-	svc     *rooms.Service
-	store   rooms.Store
-	outbox  notify.Outbox
-	clock   *clock
-	sales   string
-	support string
+	// readTimeout, when set, is the server's read timeout (cohub's is 30 s).
+	readTimeout time.Duration
+	svc         *rooms.Service
+	store       rooms.Store
+	outbox      notify.Outbox
+	clock       *clock
+	sales       string
+	support     string
 	// signTeam is a team with a sign template, made when a test needs it.
 	signTeam string
 	agents   map[string]*rooms.Agent
@@ -140,7 +142,9 @@ func (e *env) start() {
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs,
 	}, e.logger())
-	e.srv = httptest.NewServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, e.logger()).Handler())
+	e.srv = httptest.NewUnstartedServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, e.logger()).Handler())
+	e.srv.Config.ReadTimeout = e.readTimeout
+	e.srv.Start()
 	e.t.Cleanup(e.srv.Close)
 }
 
