@@ -232,13 +232,13 @@ func TestJourneyInBrowsers(t *testing.T) {
 	cust.do("customer opens the link and gives the PIN", chromedp.Navigate(c.nodes[1].srv.URL+linkPath(t, url)),
 		chromedp.WaitVisible(tid("pin-input")), chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
 		chromedp.WaitVisible(tid("consent-agree")))
-	cust.contrastOK("the consent page")
+	cust.readable("the consent page")
 	cust.contains(tid("consent-shown"), "Sales may see the documents")
 	cust.do("customer agrees", chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
 	cust.contains(chromedp.CSS(".c-agent"), "alex")
 	agent.indicator("online_incomplete")
 	agent.do("the hover card shows the gates", chromedp.Focus(tid("indicator")), chromedp.WaitVisible(chromedp.CSS(".ind-card")))
-	agent.contrastOK("the room with the indicator's card")
+	agent.readable("the room with the indicator's card")
 	if card := agent.text(chromedp.CSS(".ind-card")); !strings.Contains(card, "Verified (PIN)") || !strings.Contains(card, "Accepted") || strings.Contains(card, "Last seen") {
 		t.Fatalf("hover card: %q", card)
 	}
@@ -283,7 +283,7 @@ func TestJourneyInBrowsers(t *testing.T) {
 		chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"][data-state="ended"]`)))
 	cust.do("customer keeps a read-only page", chromedp.WaitVisible(tid("ended-notice")), chromedp.WaitNotPresent(tid("customer-chat-input")))
 	cust.contains(tid("ended-notice"), "read it")
-	cust.contrastOK("the read-only page after the end")
+	cust.readable("the read-only page after the end")
 
 	agent.menu("renew-session")
 	agent.do("the room is active again", chromedp.WaitNotPresent(tid("ended-banner")), chromedp.WaitVisible(tid("task-form")))
@@ -342,7 +342,7 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 	agent.do("pre-plan a session", chromedp.Click(tid("preplan-session")), chromedp.WaitVisible(tid("customer-name")),
 		chromedp.SendKeys(tid("customer-name"), "Noor Haddad"), chromedp.SendKeys(tid("customer-email"), "noor@example.org"),
 		chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("planned-banner")))
-	agent.contrastOK("a planned session")
+	agent.readable("a planned session")
 	if disabled, note := agent.menuItem("generate-url"); !disabled || !strings.Contains(note, "Invite first") {
 		t.Fatalf("generate URL while planned: disabled %v, %q", disabled, note)
 	}
@@ -380,7 +380,7 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 	agent.contains(tid("chat-log"), "changed the contact details")
 
 	cust.do("the old link was replaced", chromedp.Navigate(base+old), chromedp.WaitVisible(tid("replaced")))
-	cust.contrastOK("the replaced link's page")
+	cust.readable("the replaced link's page")
 	cust.do("the new link opens the room", chromedp.Navigate(base+c.linkTo("noor@example.net")), chromedp.WaitVisible(tid("customer-chat-input")))
 	cust.contains(tid("customer-tasks"), "Upload a photo ID")
 	agent.indicator("online_incomplete")
@@ -413,7 +413,7 @@ func TestSettingsTeamAndConsentText(t *testing.T) {
 		chromedp.WaitVisible(tid("consent-text")))
 	admin.fill(tid("consent-text"), "Support may read your account notes and open a ticket for you.")
 	admin.contains(tid("template-preview"), "open a ticket for you")
-	admin.contrastOK("a team's settings")
+	admin.readable("a team's settings")
 	admin.do("save the team", chromedp.Click(tid("team-save")))
 	admin.contains(chromedp.CSS(".toast"), "Support saved")
 	admin.do("add an agent", chromedp.Click(tid("admin-agents")), chromedp.Click(tid("agent-add")), chromedp.WaitVisible(tid("agent-dialog")),
@@ -422,11 +422,11 @@ func TestSettingsTeamAndConsentText(t *testing.T) {
 	admin.choose(tid("agent-role"), "supervisor")
 	admin.do("save too short a password", chromedp.Click(tid("agent-save")))
 	admin.contains(chromedp.CSS("#ag-password-err"), "at least 10 characters")
-	admin.contrastOK("the agent dialog with an error")
+	admin.readable("the agent dialog with an error")
 	admin.fill(tid("agent-password"), "a-long-enough-password")
 	admin.do("save", chromedp.Click(tid("agent-save")), chromedp.WaitVisible(tid("agent-row", `[data-email="riley@cohub.test"]`)))
 	admin.contains(tid("agent-row", `[data-email="riley@cohub.test"]`), "Supervisor")
-	admin.contrastOK("the agents")
+	admin.readable("the agents")
 
 	agent, cust := agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
@@ -477,7 +477,7 @@ func TestOrgSettingsInBrowser(t *testing.T) {
 	}
 	admin.do("the outbox", chromedp.Click(tid("admin-outbox")), chromedp.WaitVisible(tid("outbox-item")))
 	admin.contains(tid("outbox-list"), "olga@example.com")
-	admin.contrastOK("the outbox")
+	admin.readable("the outbox")
 }
 
 // TestAdminSettingsReachAgents: what an admin picks on the settings page
@@ -511,11 +511,11 @@ func TestAdminSettingsReachAgents(t *testing.T) {
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
 	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
 	agent.indicator("online_incomplete")
-	agent.contrastOK("the room")
-	cust.contrastOK("the customer's room")
-	admin.contrastOK("org settings")
+	agent.readable("the room")
+	cust.readable("the customer's room")
+	admin.readable("org settings")
 	agent.menu("end-session")
-	agent.contrastOK("the end dialog")
+	agent.readable("the end dialog")
 	agent.contains(tid("end-access"), "Fay keeps full access")
 	agent.do("end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
 	cust.contains(tid("ended-notice"), "you can still use it")
@@ -642,7 +642,7 @@ func TestCustomerGatesInBrowser(t *testing.T) {
 	cust.contains(tid("gate-auth"), "from Sales invited you")
 	cust.do("ask for a code", chromedp.Click(tid("otp-send")), chromedp.WaitVisible(tid("otp-input")), chromedp.WaitVisible(tid("otp-cooldown")))
 	cust.contains(tid("gate-auth"), "o***@example.com")
-	cust.contrastOK("the one-time code page")
+	cust.readable("the one-time code page")
 	body := c.sentTo("olu@example.com")
 	i := strings.Index(body, "code is ")
 	if i < 0 {
@@ -658,7 +658,7 @@ func TestCustomerGatesInBrowser(t *testing.T) {
 	cust.do("the right code", chromedp.SendKeys(tid("otp-input"), code), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("consent-disagree")))
 	cust.do("disagree", chromedp.Click(tid("consent-disagree")), chromedp.WaitVisible(tid("declined")))
 	cust.do("reload: still declined", chromedp.Reload(), chromedp.WaitVisible(tid("declined")))
-	cust.contrastOK("the declined page")
+	cust.readable("the declined page")
 	cust.do("come back and agree", chromedp.Click(tid("consent-review")), chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
 }
 
@@ -680,13 +680,13 @@ func TestSignInEndedAndNothingKept(t *testing.T) {
 	agent.contains(tid("end-access"), "Tom loses access at once")
 	agent.do("end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
 	cust.do("the customer sees the ended page", chromedp.WaitVisible(tid("ended")))
-	cust.contrastOK("the ended page")
+	cust.readable("the ended page")
 	agent.do("renew", chromedp.Click(chromedp.CSS(".room-actions .btn:not(.btn-primary)")), chromedp.WaitNotPresent(tid("ended-banner")))
 	cust.do("the customer is back", chromedp.WaitVisible(tid("customer-chat-input")))
 
 	c.must(c.svc().Logout(context.Background(), agent.cookie("cohub_auth")))
 	agent.do("the console says the sign-in ended", chromedp.WaitVisible(tid("login-expired")))
-	agent.contrastOK("the sign-in ended page")
+	agent.readable("the sign-in ended page")
 	agent.do("sign in again", chromedp.SendKeys(tid("login-password"), password), chromedp.Click(tid("login-submit")),
 		chromedp.WaitVisible(tid("start-session")))
 }

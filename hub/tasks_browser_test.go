@@ -130,8 +130,8 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	cust.tap(tid("task-sign"))
 	cust.do("signed", chromedp.WaitVisible(tid("download-signed")))
 	agent.do("the session is under Updated sessions", chromedp.WaitVisible(tid("updated-list", ` [data-id="`+id+`"]`)))
-	agent.contrastOK("the room and Updated sessions")
-	cust.contrastOK("the signed task")
+	agent.readable("the room and Updated sessions")
+	cust.readable("the signed task")
 	agent.do("open it", chromedp.Click(tid("updated-list", ` [data-id="`+id+`"]`)), chromedp.WaitVisible(tid("asset", `[data-kind="signed"]`)))
 	agent.indicator("online_completed")
 	signedID := agent.attr(tid("asset", `[data-kind="signed"]`), "data-id")
@@ -147,7 +147,7 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	agent.choose(tid("task-template"), "0")
 	agent.do("assign the form", chromedp.Click(tid("task-add")))
 	cust.do("the form shows", chromedp.WaitVisible(tid("task-form-work")))
-	cust.contrastOK("a form")
+	cust.readable("a form")
 	formTask := cust.attr(chromedp.CSS(`[data-kind="form"][data-testid="customer-task"] [data-field="policy"]`), "id")
 	formTask = strings.TrimSuffix(strings.TrimPrefix(formTask, "f-"), "-policy")
 	// The page counts what it sends to the form's route: the browser's
@@ -188,7 +188,7 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	exe := writeFile(t, "passport.jpg", append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00"), bytes.Repeat([]byte{0x4d, 0x5a}, 3000)...))
 	cust.do("send a program named .jpg", chromedp.SetUploadFiles(tid("upload-file"), []string{exe}))
 	cust.contains(tid("upload-error"), "not a JPEG or PNG photo or a PDF")
-	cust.contrastOK("an upload refused")
+	cust.readable("an upload refused")
 	photo := gpsPhoto(t)
 	if !bytes.Contains(photo, []byte("GPSLatitude")) {
 		t.Fatal("the test photo has no GPS")

@@ -54,10 +54,37 @@ const lowContrastJS = `(() => {
   return bad.join("\n");
 })()`
 
-// contrastOK fails the test with every text of the page under WCAG AA.
-func (b tab) contrastOK(what string) {
+// readable fails the test with every text of the page under WCAG AA
+// contrast and every visible control without a name.
+func (b tab) readable(what string) {
 	b.t.Helper()
 	if bad := b.js(lowContrastJS); bad != "" {
 		b.t.Errorf("%s: %s: text under WCAG AA contrast:\n%s", b.name, what, strings.TrimSpace(bad))
 	}
+	if bad := b.js(unlabelledJS); bad != "" {
+		b.t.Errorf("%s: %s: controls without a name:\n%s", b.name, what, strings.TrimSpace(bad))
+	}
 }
+
+// unlabelledJS lists the visible controls a screen reader would announce
+// without a name: no aria-label or aria-labelledby, no label, no text and
+// no title.
+const unlabelledJS = `(() => {
+  const named = (el) => {
+    if ((el.getAttribute("aria-label") || "").trim()) { return true; }
+    const by = el.getAttribute("aria-labelledby");
+    if (by && by.split(/\s+/).some((id) => { const l = document.getElementById(id); return l && l.textContent.trim(); })) { return true; }
+    if (el.labels && Array.from(el.labels).some((l) => l.textContent.trim())) { return true; }
+    if (["BUTTON", "A", "SUMMARY"].includes(el.tagName) && el.textContent.trim()) { return true; }
+    if (el.tagName === "INPUT" && ["submit", "button"].includes(el.type) && el.value.trim()) { return true; }
+    return !!(el.getAttribute("title") || "").trim();
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll("button, a[href], input:not([type=hidden]), select, textarea, summary, [role=button], [tabindex]:not([tabindex='-1'])")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || el.closest("[aria-hidden='true']")) { continue; }
+    if (["DIV", "SECTION", "OL", "UL", "LI", "ASIDE", "MAIN", "ARTICLE", "P"].includes(el.tagName) && !el.getAttribute("role")) { continue; }
+    if (!named(el)) { bad.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.dataset.testid ? "[" + el.dataset.testid + "]" : "") + " " + el.outerHTML.slice(0, 80)); }
+  }
+  return bad.join("\n");
+})()`
