@@ -155,6 +155,12 @@ func TestRefusals(t *testing.T) {
 			t.Fatalf("join with since %v: %s", since, r.raw)
 		}
 	}
+	// A frame's own fields in another case are refused by name, not
+	// taken for the field (encoding/json would fill topic from TOPIC).
+	if r := strict.call(map[string]any{"op": "join", "TOPIC": roomTopic(id)}); r.Status != "error" ||
+		r.data()["code"] != "validation_failed" || !strings.Contains(r.raw, `"TOPIC"`) {
+		t.Fatalf("join with TOPIC: %s", r.raw)
+	}
 	strict.ok(map[string]any{"op": "join", "topic": roomTopic(id), "since": 0})
 
 	flood := tn.dial(t, "access_token="+c.tokens["alex"])

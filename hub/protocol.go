@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -41,7 +42,96 @@ func decodeFrame(typ websocket.MessageType, msg []byte) (inFrame, error) {
 		json.Unmarshal(msg, &f) != nil {
 		return inFrame{}, errBadFrame
 	}
+	if bad := frameKeyProblems(msg); bad != nil {
+		return inFrame{}, frameError{Code: "validation_failed", Message: "a frame names each of its fields once, exactly", Fields: bad}
+	}
 	return f, nil
+}
+
+// frameFields are inFrame's JSON names.
+var frameFields = [...]string{"op", "ref", "id", "topic", "since", "epoch", "data"}
+
+var frameFieldBytes = func() (b [len(frameFields)][]byte) {
+	for i, name := range frameFields {
+		b[i] = []byte(name)
+	}
+	return b
+}()
+
+// frameKeyProblems names the top-level keys encoding/json takes without
+// a word and a REST body would refuse: a field given twice (the last one
+// wins) and a key that is a field's name only when case is folded
+// ("TOPIC" fills topic). Other keys are ignored, as before. msg is a
+// JSON object encoding/json has decoded: one pass over its bytes, with
+// no allocation unless something is wrong.
+func frameKeyProblems(msg []byte) map[string]string {
+	k := keyCheck{}
+	depth, inString, escaped, expectKey, start := 0, false, false, false, -1
+	for i, c := range msg {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+				if start >= 0 {
+					k.check(msg[start:i])
+					start = -1
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+			if expectKey {
+				start, expectKey = i+1, false
+			}
+		case '{', '[':
+			depth++
+			expectKey = depth == 1
+		case '}', ']':
+			depth--
+		case ',':
+			expectKey = depth == 1
+		}
+	}
+	return k.bad
+}
+
+// keyCheck judges a frame's own keys one by one.
+type keyCheck struct {
+	seen [len(frameFields)]bool
+	bad  map[string]string
+}
+
+func (k *keyCheck) check(raw []byte) {
+	if bytes.IndexByte(raw, '\\') >= 0 { // written with escapes: judge what it means
+		var key string
+		_ = json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &key)
+		raw = []byte(key)
+	}
+	for i, name := range frameFieldBytes {
+		switch {
+		case bytes.Equal(raw, name) && k.seen[i]:
+			k.note(string(raw), "appears twice")
+		case bytes.Equal(raw, name):
+			k.seen[i] = true
+		case bytes.EqualFold(raw, name):
+			k.note(string(raw), fmt.Sprintf("unknown field (did you mean %q?)", frameFields[i]))
+		}
+	}
+}
+
+func (k *keyCheck) note(key, problem string) {
+	if k.bad == nil {
+		k.bad = map[string]string{}
+	}
+	if _, ok := k.bad[key]; !ok {
+		k.bad[key] = problem
+	}
 }
 
 // outFrame is a server frame.
