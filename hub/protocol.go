@@ -63,7 +63,9 @@ var frameFieldBytes = func() (b [len(frameFields)][]byte) {
 // wins) and a key that is a field's name only when case is folded
 // ("TOPIC" fills topic). Other keys are ignored, as before. msg is a
 // JSON object encoding/json has decoded: one pass over its bytes, with
-// no allocation unless something is wrong.
+// no allocation unless something is wrong (api's checkKeys walks
+// encoding/json tokens, an allocation a key: fine for a REST body, not
+// for every chat frame).
 func frameKeyProblems(msg []byte) map[string]string {
 	k := keyCheck{}
 	depth, inString, escaped, expectKey, start := 0, false, false, false, -1
