@@ -327,6 +327,19 @@ func (c *cluster) person(email, name, role, team string, settings ...string) *ro
 	return a
 }
 
+// meet signs alex in on the first node with the session's room open and
+// its customer in on a phone, and awaits "online, to do".
+func (c *cluster) meet(t *testing.T, id, link string) (agent, cust tab) {
+	t.Helper()
+	base := c.nodes[0].srv.URL
+	agent, cust = agentTab(t, "agent"), customerTab(t)
+	agent.login(base, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
+	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+	agent.indicator("online_incomplete")
+	return agent, cust
+}
+
 // TestPreplanInviteAndReengage: a pre-planned session opens in the room
 // as planned (no URL yet, and the menu says why); the agent adds a task,
 // corrects the email (nothing is sent), then invites. Before the customer
@@ -670,12 +683,7 @@ func TestSignInEndedAndNothingKept(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	c.endAccess(rooms.AccessNone, 0)
 	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tom Becker", Email: "tom@example.net"}})
-	base := c.nodes[0].srv.URL
-	agent, cust := agentTab(t, "agent"), customerTab(t)
-	agent.login(base, "alex@cohub.test")
-	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
-	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
-	agent.indicator("online_incomplete")
+	agent, cust := c.meet(t, id, link)
 	agent.menu("end-session")
 	agent.contains(tid("end-access"), "Tom loses access at once")
 	agent.do("end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
@@ -731,13 +739,8 @@ func TestReconnectResumes(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Rae Connect", Email: "rae@example.com"}})
 	other, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Otto Other", Email: "otto@example.com"}})
-	base := c.nodes[0].srv.URL
-	agent, cust := agentTab(t, "agent"), customerTab(t)
-	agent.login(base, "alex@cohub.test")
-	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
-	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")),
-		chromedp.Click(tid("chat-toggle")))
-	agent.indicator("online_incomplete")
+	agent, cust := c.meet(t, id, link)
+	cust.do("open the conversation", chromedp.Click(tid("chat-toggle")))
 
 	for _, cn := range c.nodes[0].node.snapshot() {
 		cn.close(closeRestarting, "server restarting")
@@ -778,12 +781,7 @@ func TestReconnectResumes(t *testing.T) {
 func TestConnectionLostBanners(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Lou Lost", Email: "lou@example.com"}})
-	base := c.nodes[0].srv.URL
-	agent, cust := agentTab(t, "agent"), customerTab(t)
-	agent.login(base, "alex@cohub.test")
-	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
-	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
-	agent.indicator("online_incomplete")
+	agent, cust := c.meet(t, id, link)
 
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -200,11 +200,11 @@ func TestFileName(t *testing.T) {
 	}
 }
 
-// The sweep deletes the blobs of sessions ended past retention, keeps
-// the others, and two sweeps at once (two nodes) agree.
-func TestSweepAssets(t *testing.T) {
+// sweepService is a service over st that keeps files 30 days, with its
+// blob store and a fixed now.
+func sweepService(t *testing.T, st Store) (*Service, blobs.Store, time.Time) {
+	t.Helper()
 	ctx := context.Background()
-	st := NewMemStore()
 	bucket, err := blobs.Open(ctx, "mem://")
 	must(t, err)
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
@@ -212,6 +212,15 @@ func TestSweepAssets(t *testing.T) {
 	set := DefaultSettings()
 	set.AssetRetentionDays = 30
 	must(t, st.PutSettings(ctx, set))
+	return svc, bucket, now
+}
+
+// The sweep deletes the blobs of sessions ended past retention, keeps
+// the others, and two sweeps at once (two nodes) agree.
+func TestSweepAssets(t *testing.T) {
+	ctx := context.Background()
+	st := NewMemStore()
+	svc, bucket, now := sweepService(t, st)
 	mk := func(id string, endedDaysAgo int) *Asset {
 		s := newTestSession(id, "a_1", "t_1", now.Add(-100*24*time.Hour))
 		if endedDaysAgo >= 0 {
@@ -279,17 +288,11 @@ func (l *lateFileStore) ForgetAssetSession(ctx context.Context, id string) error
 func TestSweepTakesAFileKeptMeanwhile(t *testing.T) {
 	ctx := context.Background()
 	st := &lateFileStore{MemStore: NewMemStore()}
-	bucket, err := blobs.Open(ctx, "mem://")
-	must(t, err)
-	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	svc := NewService(st, nil, Config{Secret: []byte("0123456789abcdef"), Blobs: bucket, Now: func() time.Time { return now }}, zerolog.Nop())
-	set := DefaultSettings()
-	set.AssetRetentionDays = 30
-	must(t, st.PutSettings(ctx, set))
+	svc, bucket, now := sweepService(t, st)
 	s := newTestSession("s_old", "a_1", "t_1", now.Add(-100*24*time.Hour))
 	ended := now.Add(-40 * 24 * time.Hour)
 	s.State, s.EndedAt = StateEnded, &ended
-	_, err = st.Commit(ctx, s, nil, CommitOptions{})
+	_, err := st.Commit(ctx, s, nil, CommitOptions{})
 	must(t, err)
 	must(t, svc.keep(ctx, &Asset{SessionID: "s_old", Kind: AssetUpload, Type: TypePNG}, []byte("first")))
 	late := &Asset{SessionID: "s_old", Kind: AssetUpload, Type: TypePNG}
