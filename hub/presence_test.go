@@ -191,3 +191,29 @@ func TestNoOfflineFlickerAtFirstJoin(t *testing.T) {
 		}
 	}
 }
+
+// An agent who joins a room whose own view of presence is older than the
+// agent's snapshot is never told the customer is offline after its
+// reply said online: here the room missed the customer's join hint, so
+// its view still says offline while the store says online.
+func TestJoinerNotToldAStaleView(t *testing.T) {
+	c := newCluster(t, "memory", 2, fast())
+	id, link := c.session(rooms.CreateRequest{})
+	topic := roomTopic(id)
+	first := c.agent(c.nodes[0], id)
+	first.await("the room's view: offline", func(f frame) bool {
+		return f.Op == "presence" && f.Topic == topic && f.data()["customer_online"] == false
+	})
+	c.dropHints.Store(true)
+	c.customer(c.nodes[1], id, link)
+
+	second := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
+	reply := second.ok(map[string]any{"op": "join", "topic": topic})
+	if ind, _ := reply["indicator"].(map[string]any); ind["online"] != true {
+		t.Fatalf("the join reply's indicator: %v", reply["indicator"])
+	}
+	f := second.await("presence after the reply", func(f frame) bool { return f.Op == "presence" && f.Topic == topic })
+	if f.data()["customer_online"] != true {
+		t.Fatalf("told the customer is offline after a reply that said online: %s", f.raw)
+	}
+}

@@ -60,6 +60,7 @@ type room struct {
 	ind     rooms.Indicator
 	haveInd bool
 	view    presenceView
+	viewAt  time.Time // when the read behind view began
 	toldAt  time.Time // presence read before this is older than what agents were told
 	seen    bool      // presence was read at least once
 	expect  int64     // the highest seq this node committed in the room
@@ -743,6 +744,7 @@ func (r *room) onPresence(m presenceRead) {
 		r.readPresence(0)
 		return
 	}
+	r.viewAt = m.at
 	r.setPresence(m.conns)
 }
 
@@ -864,8 +866,22 @@ func (r *room) join(m joinMsg) error {
 		r.ind, r.haveInd, r.toldAt = ind, true, m.readAt
 	}
 	if r.seen {
-		// The joiner learns who is here at once.
-		m.c.send(encode(outFrame{Op: "presence", Topic: r.topic, Data: r.view}))
+		m.c.send(encode(outFrame{Op: "presence", Topic: r.topic, Data: r.joinerView(m)}))
 	}
 	return nil
+}
+
+// joinerView is who is here, as the joiner learns it at once. Where its
+// own snapshot was read after the room's view and says otherwise of the
+// customer (the room missed a hint, or its read is on the way), the
+// snapshot is newer: the view would step its indicator back, so the
+// joiner gets the snapshot's word and the room reads again.
+func (r *room) joinerView(m joinMsg) presenceView {
+	v := r.view
+	ind, ok := m.data["indicator"].(rooms.Indicator)
+	if ok && r.viewAt.Before(m.readAt) && ind.Online != v.CustomerOnline {
+		v.CustomerOnline = ind.Online
+		r.readPresence(0)
+	}
+	return v
 }
