@@ -80,6 +80,14 @@ type conn struct {
 	running bool
 	stopped bool
 	opsDone sync.WaitGroup
+
+	// c.mu too: a replay page still queued (see sendPage). page is closed
+	// once the page has left the queue (or the connection closed),
+	// pageLeft counts the queued frames up to its last, and pageSlot is
+	// the agent's room slot it holds meanwhile ("" for a customer).
+	page     chan struct{}
+	pageLeft int
+	pageSlot string
 }
 
 // joined are a connection's rooms. A slice, not a map: most connections
@@ -162,6 +170,49 @@ func (c *conn) sendAll(frames [][]byte) {
 	c.startWriter()
 }
 
+// sendPage queues a replay page like sendAll and marks it held until it
+// has left the queue: slot (an agent's room slot, already taken; "" for a
+// customer) is given back then, or when the connection closes.
+func (c *conn) sendPage(frames [][]byte, slot string) {
+	c.mu.Lock()
+	if c.closed || len(c.queue)+len(frames) > c.node.cfg.SendQueue {
+		closed := c.closed
+		c.mu.Unlock()
+		c.node.giveSlot(slot)
+		if !closed {
+			c.node.metrics.SlowClosed.Inc()
+			c.close(closeSlow, "slow_consumer")
+		}
+		return
+	}
+	c.queue = append(c.queue, frames...)
+	prev := c.dropPage() // none (join waits in pageSent), but never leak a slot
+	c.page, c.pageLeft, c.pageSlot = make(chan struct{}), len(c.queue), slot
+	c.node.metrics.FramesOut.Add(float64(len(frames) - 1))
+	c.startWriter()
+	c.node.giveSlot(prev)
+}
+
+// dropPage ends the hold of a queued page; c.mu is held. It returns the
+// slot the caller gives back once c.mu is unlocked.
+func (c *conn) dropPage() string {
+	if c.page == nil {
+		return ""
+	}
+	close(c.page)
+	slot := c.pageSlot
+	c.page, c.pageLeft, c.pageSlot = nil, 0, ""
+	return slot
+}
+
+// releasePage ends the hold of a queued page, if any.
+func (c *conn) releasePage() {
+	c.mu.Lock()
+	slot := c.dropPage()
+	c.mu.Unlock()
+	c.node.giveSlot(slot)
+}
+
 // startWriter unlocks c.mu and makes sure a writer is running.
 func (c *conn) startWriter() {
 	start := !c.writing
@@ -204,7 +255,15 @@ func (c *conn) writeLoop() {
 			c.mu.Unlock()
 			return
 		}
+		slot := ""
+		if c.page != nil {
+			// The page is out of the queue once its last frame is.
+			if c.pageLeft -= len(batch); c.pageLeft <= 0 {
+				slot = c.dropPage()
+			}
+		}
 		c.mu.Unlock()
+		c.node.giveSlot(slot)
 		c.write(&buf, batch)
 	}
 }
@@ -263,7 +322,9 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 	}
 	c.closed = true
 	c.queue = nil
+	slot := c.dropPage()
 	c.mu.Unlock()
+	c.node.giveSlot(slot)
 	go func() {
 		_ = c.ws.Close(code, reason)
 		c.cancel()
@@ -275,7 +336,9 @@ func (c *conn) close(code websocket.StatusCode, reason string) {
 func (c *conn) abort() {
 	c.mu.Lock()
 	c.closed, c.queue = true, nil
+	slot := c.dropPage()
 	c.mu.Unlock()
+	c.node.giveSlot(slot)
 	c.cancel()
 	_ = c.ws.CloseNow()
 }

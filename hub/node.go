@@ -58,9 +58,10 @@ type Config struct {
 	LateAfter time.Duration
 	// MaxConnsPerLink (5) bounds the open connections of one customer
 	// session, and MaxAgentConnsPerRoom (20) those of one agent joined to
-	// one room, per node. An agent's connections are not bounded as such:
-	// one account may host many rooms (integrations, the load bench), and
-	// what each connection can hold is bounded by paging and its queue.
+	// one room or holding a replay page of it, per node. An agent's
+	// connections are not bounded as such: one account may host many
+	// rooms (integrations, the load bench), and what each connection can
+	// hold is bounded by paging and its queue.
 	MaxConnsPerLink, MaxAgentConnsPerRoom int
 	// WriteError answers a refused upgrade (the API's error shape).
 	WriteError func(http.ResponseWriter, *http.Request, error)
@@ -264,6 +265,7 @@ func (n *Node) unregister(c *conn) {
 	if c.inbox {
 		n.leaveInbox(c)
 	}
+	c.releasePage()
 	n.mu.Lock()
 	delete(n.conns, c)
 	n.mu.Unlock()
@@ -348,6 +350,13 @@ func (n *Node) take(key string, limit int) bool {
 	}
 	n.slots[key]++
 	return true
+}
+
+// giveSlot gives back a slot if there is one ("" is none).
+func (n *Node) giveSlot(key string) {
+	if key != "" {
+		n.give(key)
+	}
 }
 
 func (n *Node) give(key string) {

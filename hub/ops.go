@@ -38,6 +38,9 @@ func (c *conn) join(f inFrame) {
 		c.reply(f.Ref, err)
 		return
 	}
+	if !c.pageSent() {
+		return
+	}
 	if c.servePage(f, id) {
 		return
 	}
@@ -145,10 +148,44 @@ func (c *conn) authorize(id string) error {
 	return err
 }
 
+// pageSent holds a join until the connection's last replay page has left
+// its queue, so a connection (a customer's too) holds at most one page at
+// a time, and an agent's page gives its room slot back before the join
+// takes one. A client that reads its pages asks for the next on a page's
+// reply, perhaps while the rest of a large page is still being sent: it
+// waits for that rather than being refused (a refusal would leave its
+// topic unjoined). One whose page has not left the queue within PongWait
+// is not reading what it asked for and is closed with 4008 like any slow
+// consumer; it resumes from its last seq. False when the join goes no
+// further.
+func (c *conn) pageSent() bool {
+	c.mu.Lock()
+	page := c.page
+	c.mu.Unlock()
+	if page == nil {
+		return true
+	}
+	wait := time.NewTimer(c.node.cfg.PongWait)
+	defer wait.Stop()
+	select {
+	case <-page:
+		return true
+	case <-c.ctx.Done():
+		return false
+	case <-wait.C:
+		c.node.metrics.SlowClosed.Inc()
+		c.close(closeSlow, "slow_consumer")
+		return false
+	}
+}
+
 // servePage answers a join whose replay is longer than a page with that
 // page alone: the topic is not joined, and the client joins again from
 // where the page ended. No room goroutine and no presence are involved,
-// and a client holds at most a page of replay at a time.
+// and a client holds at most a page of replay at a time (pageSent). Until
+// the page has left the queue, an agent's connection counts against the
+// room's bound like a joined tab: past it the join is refused, so one
+// agent's sockets cannot each hold a page.
 func (c *conn) servePage(f inFrame, id string) bool {
 	if f.Since == nil {
 		return false
@@ -160,13 +197,22 @@ func (c *conn) servePage(f inFrame, id string) bool {
 	if err != nil || (f.Epoch != "" && f.Epoch != epoch) || seq-*f.Since <= int64(c.node.cfg.ReplayPage) {
 		return false
 	}
+	slot := ""
+	if c.agent != nil {
+		slot = agentRoomSlot(c.agentID, id)
+		if !c.node.take(slot, c.node.cfg.MaxAgentConnsPerRoom) {
+			c.reply(f.Ref, errTooManyTabs)
+			return true
+		}
+	}
 	evs, err := store.Events(ctx, id, *f.Since, c.node.cfg.ReplayPage)
 	if err != nil || len(evs) == 0 {
+		c.node.giveSlot(slot)
 		return false
 	}
 	frames, next := pageFrames(roomTopic(id), evs)
 	data := map[string]any{"seq": seq, "epoch": epoch, "recovered": true, "more": true, "next": next}
-	c.sendAll(append([][]byte{encode(outFrame{Op: "reply", Ref: f.Ref, Status: "ok", Data: data})}, frames...))
+	c.sendPage(append([][]byte{encode(outFrame{Op: "reply", Ref: f.Ref, Status: "ok", Data: data})}, frames...), slot)
 	return true
 }
 

@@ -3,6 +3,9 @@ package hub
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +93,7 @@ func TestUnreadReplaysAreBounded(t *testing.T) {
 	cfg.PingEvery = time.Hour // the stalled reader must fall to its queue, not to a ping
 	c := newClusterWith(t, "memory", 1, cfg, unlimited)
 	id, link := c.session(rooms.CreateRequest{})
-	c.fill(id, 300, strings.Repeat("😀", rooms.MaxMessageChars-3))
+	c.fill(id, 600, strings.Repeat("😀", rooms.MaxMessageChars-3))
 	cl := c.nodes[0].dial(t, "link="+link)
 	cl.pause()
 	for i := range 100 {
@@ -168,4 +171,116 @@ func (c *client) holds() bool {
 	}
 	_, ok := c.within(waitLimit, func(f frame) bool { return f.Op == "reply" && f.Ref == "holds" })
 	return ok
+}
+
+// A connection being served a replay page counts against the per-room
+// bound like a joined one until the page has left its queue: an agent
+// whose tabs ask for pages and do not read them gets no more pages past
+// MaxAgentConnsPerRoom (the review queued a page on each of 200 sockets
+// and the node grew from 242 MB to 1.05 GB). Reading the page, or
+// leaving the room, gives the place back.
+func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
+	cfg := fast()
+	cfg.PingEvery = time.Hour // the stalled readers must keep their pages, not fall to a ping
+	cfg.MaxAgentConnsPerRoom = 3
+	c := newClusterWith(t, "memory", 1, cfg, unlimited)
+	tn := c.nodes[0]
+	id, link := c.session(rooms.CreateRequest{})
+	c.fill(id, 300, strings.Repeat("😀", rooms.MaxMessageChars-3)) // pages of 2 MB
+	topic := roomTopic(id)
+	page := int64(tn.node.cfg.ReplayPage)
+	agent := "access_token=" + c.tokens["alex"]
+
+	// Each stalled tab reads its page's reply, then nothing more.
+	stalling := stallingNode(t, tn)
+	var stalled []*client
+	for i := range cfg.MaxAgentConnsPerRoom {
+		tab := stalling.dialWithSmallBuffer(t, agent)
+		ref := fmt.Sprint("page", i)
+		tab.pauseAfter(ref)
+		tab.send(map[string]any{"op": "join", "ref": ref, "topic": topic, "since": 0})
+		if r := tab.await("the page's reply", func(f frame) bool { return f.Op == "reply" && f.Ref == ref }); r.data()["more"] != true {
+			t.Fatalf("tab %d: %s", i, r.raw)
+		}
+		stalled = append(stalled, tab)
+	}
+	refused := func(cl *client, what string) {
+		t.Helper()
+		r := cl.call(map[string]any{"op": "join", "topic": topic, "since": 0})
+		if r.Status != "error" || r.data()["code"] != codeRateLimited || r.data()["message"] != errTooManyTabs.Message {
+			t.Fatalf("%s: not refused as a tab too many: %.300s", what, r.raw)
+		}
+	}
+	var extra []*client
+	for i := range 2 {
+		cl := tn.dial(t, agent)
+		refused(cl, fmt.Sprint("join ", i+1, " past the bound"))
+		extra = append(extra, cl)
+	}
+
+	// A tab that reads its page gives the place back: the whole page has
+	// left the queue once its last event arrives. Its join for real
+	// takes the place again.
+	first := stalled[0]
+	first.resume()
+	first.await("the page's last event", func(f frame) bool { return f.Op == "event" && f.Seq == page })
+	first.rejoin(topic, page, nil)
+	refused(extra[0], "a join while a tab is joined and two hold pages")
+	first.ok(map[string]any{"op": "leave", "topic": topic})
+	if d := extra[0].ok(map[string]any{"op": "join", "topic": topic, "since": 0}); d["more"] != true {
+		t.Fatalf("a join after a leave: %v", d)
+	}
+
+	// A customer who reads pages this large pages through as before: the
+	// next join, sent on a page's reply while the rest of the page is
+	// still being sent, waits for it.
+	cust := tn.dial(t, "link="+link)
+	cust.rejoin(topic, 0, nil)
+	cust.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "live now"}})
+	cust.await("the live message", func(f frame) bool { return f.Op == "event" && f.data()["text"] == "live now" })
+	evs := cust.all(func(f frame) bool { return f.Op == "event" && f.Topic == topic })
+	checkContiguous(t, evs)
+	if len(evs) != c.fillCount(id) {
+		t.Fatalf("%d events delivered, the log has %d", len(evs), c.fillCount(id))
+	}
+}
+
+// pauseAfter makes the client stop reading once it has read the reply
+// to ref (see pause and resume).
+func (c *client) pauseAfter(ref string) {
+	c.mu.Lock()
+	c.gate, c.pauseRef = make(chan struct{}), ref
+	c.mu.Unlock()
+}
+
+// stallingNode serves tn's node with small socket send buffers, and
+// dialWithSmallBuffer dials it with a small receive buffer: what a
+// client does not read stays in the node's queue rather than in the
+// kernel's buffers (which take megabytes on loopback).
+func stallingNode(t testing.TB, tn *testNode) *testNode {
+	srv := httptest.NewUnstartedServer(tn.node)
+	srv.Config.ConnState = func(nc net.Conn, s http.ConnState) {
+		if tc, ok := nc.(*net.TCPConn); ok && s == http.StateNew {
+			_ = tc.SetWriteBuffer(32 << 10)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return &testNode{node: tn.node, srv: srv}
+}
+
+func (tn *testNode) dialWithSmallBuffer(t testing.TB, query string) *client {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(32 << 10)
+		}
+		return nc, err
+	}}}
+	c, _, err := tn.dialWith(t, query, nil, hc)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	return c
 }
