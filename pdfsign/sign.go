@@ -2,6 +2,13 @@
 // signature block (the drawn signature or the typed name, the signer's
 // name, the time and the session) stamped on its last page. It checks
 // that a document is a PDF it can stamp before anyone is asked to sign.
+//
+// Documents come from customers and agents, so pdfsign trusts none of
+// them. It bounds the memory one document may take (limits.go: a
+// small file must not inflate into gigabytes), and it strips active
+// content (clean.go: JavaScript, launch actions, embedded files) that
+// a desktop reader would run or open, from the signed copy and from
+// any document given to Clean.
 package pdfsign
 
 import (
@@ -12,6 +19,7 @@ import (
 	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/fault"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
@@ -23,7 +31,8 @@ func init() {
 }
 
 // ErrNotPDF says the bytes are not a PDF that can be read and stamped
-// (not a PDF at all, cut short, damaged, or encrypted).
+// (not a PDF at all, cut short, damaged, encrypted, or too large once
+// decompressed).
 var ErrNotPDF = errors.New("not a readable PDF document")
 
 // MaxPages bounds a document to sign: reading it page by page on a
@@ -43,36 +52,81 @@ type Stamp struct {
 func config() *model.Configuration {
 	c := model.NewDefaultConfiguration()
 	c.ValidationMode = model.ValidationRelaxed
+	c.Limits = limits()
 	return c
 }
 
 // Check reports ErrNotPDF unless pdf is a readable PDF, and returns its
 // page count.
 func Check(pdf []byte) (int, error) {
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
-		return 0, ErrNotPDF
+	ctx, err := read(pdf)
+	if err != nil {
+		return 0, err
 	}
-	if err := api.Validate(bytes.NewReader(pdf), config()); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrNotPDF, err)
-	}
-	n, err := api.PageCount(bytes.NewReader(pdf), config())
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%w: no pages", ErrNotPDF)
-	}
-	if n > MaxPages {
-		return 0, fmt.Errorf("%w: more than %d pages", ErrNotPDF, MaxPages)
-	}
-	return n, nil
+	return ctx.PageCount, nil
 }
 
-// Sign returns the original with the signature block on its last page.
+// read parses and validates pdf within the limits of limits.go: scan
+// measures the file before pdfcpu reads it; the streams pdfcpu decodes
+// without limits, the catalog's metadata when validating and the last
+// page's content when stamping, are measured before it does.
+func read(pdf []byte) (*model.Context, error) {
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		return nil, ErrNotPDF
+	}
+	if err := scan(pdf); err != nil {
+		return nil, err
+	}
+	ctx, err := api.ReadContext(bytes.NewReader(pdf), config())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotPDF, err)
+	}
+	m := newMeter(MaxMetadata)
+	if err := m.measure(metadata(ctx)); err != nil {
+		return nil, err
+	}
+	m.left += MaxStreamDecoded - MaxMetadata // the rest is the content's
+	if err := validate(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotPDF, err)
+	}
+	if err := checkPages(ctx); err != nil {
+		return nil, err
+	}
+	content, err := lastContent(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: last page: %v", ErrNotPDF, err)
+	}
+	if err := m.measure(content); err != nil {
+		return nil, err
+	}
+	return ctx, nil
+}
+
+func checkPages(ctx *model.Context) error {
+	if ctx.PageCount < 1 {
+		return fmt.Errorf("%w: no pages", ErrNotPDF)
+	}
+	if ctx.PageCount > MaxPages {
+		return fmt.Errorf("%w: more than %d pages", ErrNotPDF, MaxPages)
+	}
+	return nil
+}
+
+// validate is api.ValidateContext, with pdfcpu's panics on some
+// damaged documents turned into errors as pdfcpu's own api does.
+func validate(ctx *model.Context) (err error) {
+	defer fault.Catch(&err)
+	return api.ValidateContext(ctx)
+}
+
+// Sign returns the original, cleaned of active content (see Clean),
+// with the signature block on its last page.
 func Sign(pdf []byte, st Stamp) ([]byte, error) {
-	n, err := Check(pdf)
+	out, n, err := clean(pdf)
 	if err != nil {
 		return nil, err
 	}
 	last := []string{fmt.Sprint(n)}
-	out := pdf
 	if len(st.Signature) > 0 {
 		wm, err := api.ImageWatermarkForReader(bytes.NewReader(st.Signature),
 			"position:bl, offset:48 96, scalefactor:0.3 rel, rotation:0, opacity:1", true, false, types.POINTS)
