@@ -63,6 +63,8 @@ func authzRows(t *testing.T) []authzRow {
 		}, want: [7]int{401, 401, 201, 201, 201, 201, 201}},
 		{method: "GET", path: "/api/sessions", want: [7]int{401, 401, 200, 200, 200, 200, 200}},
 		{method: "GET", path: "/api/sessions/{id}", want: [7]int{401, 401, 404, 200, 200, 200, 200}},
+		// Seen follows the room join: it clears "updated" for the owner.
+		{method: "POST", path: "/api/sessions/{id}/seen", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		// The transcript follows the room join: a teammate who may list the
 		// session in history may not read it.
 		{method: "GET", path: "/api/sessions/{id}/events", want: [7]int{401, 401, 404, 403, 200, 200, 200}},

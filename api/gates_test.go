@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -337,6 +340,52 @@ func TestCustomerMessagesAreBounded(t *testing.T) {
 		if !strings.Contains(string(r.body), "network") {
 			t.Fatalf("the refusal does not say why: %s", r.body)
 		}
+	})
+}
+
+// The hourly bound per client network takes an IPv6 network by its /64
+// (one subscriber's block: 2^64 addresses would each get a budget) and
+// an IPv4 address by itself, mapped into IPv6 or not.
+func TestCustomerNetworkBoundTakesIPv6By64(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		// Behind a trusted proxy on loopback: X-Forwarded-For is the client.
+		e.srv.Close()
+		e.srv = httptest.NewServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test", TrustedProxies: []netip.Prefix{
+			netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}, e.logger()).Handler())
+		t.Cleanup(e.srv.Close)
+		// newLink asks for a new link of a new session from ip.
+		newLink := func(ip string, i int) *resp {
+			t.Helper()
+			email := "net-" + strconv.Itoa(i) + "@example.com"
+			e.startSession("alex", email)
+			req, err := http.NewRequest("POST", e.srv.URL+"/api/customer/new-link", nil)
+			e.must(err)
+			req.Header.Set("Authorization", "Link "+e.linkSentTo(email))
+			req.Header.Set("X-Forwarded-For", ip)
+			return e.send(req)
+		}
+		// Every request from another address of 2001:db8:1:2::/64.
+		for i := range rooms.PerIPPerHour {
+			newLink(fmt.Sprintf("2001:db8:1:2:%x::%x", i, i+1), i).want(202)
+		}
+		r := newLink("2001:db8:1:2:ffff:ffff:ffff:fffe", 100).wantError(429, "rate_limited")
+		if !strings.Contains(string(r.body), "network") {
+			t.Fatalf("the refusal does not say why: %s", r.body)
+		}
+		// The next /64 and IPv4 have their own budgets.
+		newLink("2001:db8:1:3::1", 101).want(202)
+		newLink("198.51.100.7", 102).want(202)
+
+		// An IPv4 address counts as itself, written as IPv4-mapped IPv6 too.
+		for i := 1; i < rooms.PerIPPerHour; i++ {
+			ip := "198.51.100.7"
+			if i%2 == 1 {
+				ip = "::ffff:198.51.100.7"
+			}
+			newLink(ip, 200+i).want(202)
+		}
+		newLink("198.51.100.7", 300).wantError(429, "rate_limited")
+		newLink("198.51.100.8", 301).want(202)
 	})
 }
 

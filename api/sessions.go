@@ -25,7 +25,7 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	reply(w, r, http.StatusOK, sess, err)
 }
 
-// action serves the body-less lifecycle POSTs: invite, end, renew.
+// action serves the body-less POSTs: invite, end, renew, unlock, seen.
 func (s *Server) action(fn func(context.Context, *rooms.Agent, string) (*rooms.Session, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := decodeOptional(w, r); err != nil {

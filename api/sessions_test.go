@@ -333,15 +333,48 @@ func TestSMSDisabledAndExternal(t *testing.T) {
 	})
 }
 
-func TestGetClearsUpdatedForOwnAgentOnly(t *testing.T) {
+// Reading a session changes nothing: a GET (which a cross-site link
+// can make with the SameSite=Lax cookie) leaves "updated" as it is.
+// POST …/seen, an Origin-checked change, clears it for the session's own
+// agent only; a supervisor's leaves it for the agent.
+func TestGetLeavesUpdatedSeenClearsIt(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		s := e.startSession("alex", "cara@example.com")
 		e.joinAsCustomer(s.ID)
+		updated := func() bool {
+			t.Helper()
+			st, err := e.store.Session(t.Context(), s.ID)
+			e.must(err)
+			return st.Updated
+		}
 		if got := e.do("GET", "/api/sessions/"+s.ID, "sam", nil).want(200).session(); !got.Updated {
 			t.Fatal("customer join did not mark the session updated")
 		}
-		if got := e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session(); got.Updated {
-			t.Fatal("the agent's own read should see it cleared")
+		if got := e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).session(); !got.Updated || !updated() {
+			t.Fatal("the agent's own GET cleared updated")
+		}
+		// A cross-site navigation: a GET carrying the cookie, no Origin.
+		req, err := http.NewRequest("GET", e.srv.URL+"/api/sessions/"+s.ID, nil)
+		e.must(err)
+		req.AddCookie(&http.Cookie{Name: "cohub_auth", Value: e.tokens["alex"]})
+		e.send(req).want(200)
+		// A cross-site POST with the cookie is refused.
+		req, err = http.NewRequest("POST", e.srv.URL+"/api/sessions/"+s.ID+"/seen", nil)
+		e.must(err)
+		req.AddCookie(&http.Cookie{Name: "cohub_auth", Value: e.tokens["alex"]})
+		req.Header.Set("Origin", "https://evil.example")
+		e.send(req).wantError(403, "forbidden")
+		if !updated() {
+			t.Fatal("a read or a cross-site request cleared updated")
+		}
+		if got := e.do("POST", "/api/sessions/"+s.ID+"/seen", "sam", nil).want(200).session(); !got.Updated || !updated() {
+			t.Fatal("the supervisor's seen cleared the agent's updated")
+		}
+		if got := e.do("POST", "/api/sessions/"+s.ID+"/seen", "alex", nil).want(200).session(); got.Updated || got.ID != s.ID {
+			t.Fatalf("seen answered %+v", got)
+		}
+		if updated() {
+			t.Fatal("the agent's seen did not clear updated")
 		}
 		if got := e.do("GET", "/api/sessions/"+s.ID, "sam", nil).want(200).session(); got.Updated {
 			t.Fatal("updated came back")

@@ -172,7 +172,7 @@ func (s *Service) RequestNewLink(ctx context.Context, token, ip string) (*NewLin
 	if set.InvitationMode == InviteExternal {
 		return nil, fmt.Errorf("%w: your agent sends links; please contact them", ErrInvalidState)
 	}
-	if err := s.ipAllows(ctx, "new-link-ip:"+ip); err != nil {
+	if err := s.ipAllows(ctx, "new-link", ip); err != nil {
 		return nil, err
 	}
 	if _, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
@@ -180,7 +180,7 @@ func (s *Service) RequestNewLink(ctx context.Context, token, ip string) (*NewLin
 	}); err != nil {
 		return nil, err
 	}
-	s.ipCount(ctx, "new-link-ip:"+ip)
+	s.ipCount(ctx, "new-link", ip)
 	agentName := ""
 	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
 		agentName = a.Name

@@ -50,6 +50,213 @@ var fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 // at all: look-arounds, back-references, named groups and flags.
 var patternSyntax = regexp.MustCompile(`\(\?|\\[0-9pPkbB]`)
 
+// maxMatchPaths bounds the ways a pattern may match one answer (see
+// backtracks).
+const maxMatchPaths = 1000
+
+// backtracks reports whether a pattern would make a backtracking engine
+// slow: Go's regexp runs in linear time, but the customer's page runs
+// the pattern as a JavaScript RegExp, and there (a+)+$ against "aaa…a!"
+// takes time exponential in the answer's length. Refused: a repeat (*,
+// +, {n,} or {n,m} with m above 1) of anything holding an unbounded
+// repeat; an unbounded repeat of anything holding a choice (an
+// alternation, ?, or {n,m} with n < m); a pattern with more than
+// maxMatchPaths ways to match one answer, such as (a|a){9}(a|a){9}(a|a){9}
+// (512³) or ten a? in a row. Fine: a repeat whose inside has fixed counts
+// only, such as ([A-Z][0-9]{2})+, and a small bounded repeat of a group
+// with choices, such as ( ?[0-9]{4}){2,4}.
+//
+// The pattern is read as written, not through regexp/syntax, whose
+// parser merges alternatives ((a|a)+ becomes (a)+, (a|[a-z])+ becomes
+// [a-z]+) that JavaScript still tries one by one. It is called on
+// patterns that compile in Go and pass patternSyntax.
+func backtracks(pattern string) bool {
+	r := &patternReader{s: pattern}
+	n := r.alternation()
+	if r.i < len(r.s) {
+		return true // an unmatched ")": not a pattern to run
+	}
+	paths, _, nested := n.paths()
+	return nested || paths > maxMatchPaths
+}
+
+// patternNode is a pattern read as written: an atom (no subs, min = max
+// = 1), a sequence, an alternation, or a repeat of subs[0] min to max
+// times (max -1: unbounded).
+type patternNode struct {
+	op       byte // 'a' atom, 's' sequence, '|' alternation, 'r' repeat
+	subs     []*patternNode
+	min, max int
+}
+
+var patternRepeat = regexp.MustCompile(`^\{([0-9]+)(,([0-9]*))?\}`)
+
+type patternReader struct {
+	s string
+	i int
+}
+
+func (r *patternReader) alternation() *patternNode {
+	n := &patternNode{op: '|', subs: []*patternNode{r.sequence()}}
+	for r.i < len(r.s) && r.s[r.i] == '|' {
+		r.i++
+		n.subs = append(n.subs, r.sequence())
+	}
+	return n
+}
+
+func (r *patternReader) sequence() *patternNode {
+	n := &patternNode{op: 's'}
+	for r.i < len(r.s) && r.s[r.i] != '|' && r.s[r.i] != ')' {
+		item := r.atom()
+		for r.i < len(r.s) {
+			lo, hi, width := 0, -1, 1
+			switch c := r.s[r.i]; {
+			case c == '*':
+			case c == '+':
+				lo = 1
+			case c == '?':
+				hi = 1
+			case c == '{' && patternRepeat.MatchString(r.s[r.i:]):
+				m := patternRepeat.FindStringSubmatch(r.s[r.i:])
+				lo, _ = strconv.Atoi(m[1])
+				hi = lo
+				if m[2] != "" {
+					hi = -1
+					if m[3] != "" {
+						hi, _ = strconv.Atoi(m[3])
+					}
+				}
+				width = len(m[0])
+			default:
+				width = 0
+			}
+			if width == 0 {
+				break
+			}
+			r.i += width
+			if r.i < len(r.s) && r.s[r.i] == '?' { // lazy: the same ways
+				r.i++
+			}
+			item = &patternNode{op: 'r', subs: []*patternNode{item}, min: lo, max: hi}
+		}
+		n.subs = append(n.subs, item)
+	}
+	return n
+}
+
+// atom reads a group, a class, an escape or one character.
+func (r *patternReader) atom() *patternNode {
+	atom := &patternNode{op: 'a'}
+	switch r.s[r.i] {
+	case '(':
+		r.i++
+		n := r.alternation()
+		if r.i < len(r.s) { // the ")"
+			r.i++
+		}
+		return n
+	case '[':
+		r.i++
+		if r.i < len(r.s) && r.s[r.i] == '^' {
+			r.i++
+		}
+		// As Go reads a class: a "]" first is a character; an item is
+		// a [:name:] class, a class such as \d, a character, or a range
+		// of two characters.
+		for first := true; r.i < len(r.s) && (first || r.s[r.i] != ']'); first = false {
+			if rest := r.s[r.i:]; strings.HasPrefix(rest, "[:") && strings.Contains(rest[2:], ":]") {
+				r.i += 2 + strings.Index(rest[2:], ":]") + 2
+				continue
+			}
+			if len(r.s)-r.i >= 2 && r.s[r.i] == '\\' && strings.IndexByte("dDsSwW", r.s[r.i+1]) >= 0 {
+				r.i += 2
+				continue
+			}
+			r.char()
+			if strings.HasPrefix(r.s[r.i:], "-") && !strings.HasPrefix(r.s[r.i:], "-]") && r.i+1 < len(r.s) {
+				r.i++
+				r.char()
+			}
+		}
+		r.i++ // the "]"
+	case '\\':
+		if rest := r.s[r.i:]; strings.HasPrefix(rest, `\Q`) {
+			if end := strings.Index(rest, `\E`); end >= 0 {
+				r.i += end + 2
+			} else {
+				r.i = len(r.s)
+			}
+		} else {
+			r.char()
+		}
+	default:
+		r.char()
+	}
+	r.i = min(r.i, len(r.s))
+	return atom
+}
+
+// char reads one character, or one escape such as \. or \x{263a}.
+func (r *patternReader) char() {
+	rest := r.s[r.i:]
+	switch {
+	case strings.HasPrefix(rest, `\x{`) && strings.Contains(rest, "}"):
+		r.i += strings.Index(rest, "}") + 1
+	case strings.HasPrefix(rest, `\`) && len(rest) >= 2:
+		_, size := utf8.DecodeRuneInString(rest[1:])
+		r.i += 1 + size
+	default:
+		_, size := utf8.DecodeRuneInString(rest)
+		r.i += max(size, 1)
+	}
+	r.i = min(r.i, len(r.s))
+}
+
+// paths returns an estimate of the ways n can match one text (capped
+// above maxMatchPaths; an unbounded repeat of a part without choices
+// counts once), whether n holds an unbounded repeat, and whether it
+// holds a nested repetition that backtracks refuses.
+func (n *patternNode) paths() (paths int, unbounded, nested bool) {
+	capped := func(n int) int { return min(n, maxMatchPaths+1) }
+	switch n.op {
+	case 's', '|':
+		paths = 1
+		if n.op == '|' {
+			paths = 0
+		}
+		for _, sub := range n.subs {
+			p, u, x := sub.paths()
+			if n.op == '|' {
+				paths = capped(paths + p)
+			} else {
+				paths = capped(paths * p)
+			}
+			unbounded, nested = unbounded || u, nested || x
+		}
+		return paths, unbounded, nested
+	case 'r':
+		p, u, x := n.subs[0].paths()
+		if n.max == -1 {
+			// Unbounded: refused over an unbounded repeat or a choice.
+			return 1, true, x || u || p > 1
+		}
+		if n.max > 1 && u {
+			return 1, true, true
+		}
+		// Bounded: p^min + … + p^max ways.
+		total, pow := 0, 1
+		for k := 0; k <= n.max; k++ {
+			if k >= n.min {
+				total = capped(total + pow)
+			}
+			pow = capped(pow * p)
+		}
+		return total, u, x
+	}
+	return 1, false, false
+}
+
 const dateLayout = "2006-01-02"
 
 // validContent checks a task's content for its kind, at path.
@@ -104,8 +311,9 @@ func validField(d FormField, p string, f fields) FormField {
 		switch {
 		case d.Type != "text" && d.Type != "phone":
 			f.add(p+".pattern", "only text and phone fields have a pattern")
-		case err != nil || len(d.Pattern) > maxPattern || patternSyntax.MatchString(d.Pattern):
-			f.add(p+".pattern", "must be a simple regular expression (no look-arounds, back-references, named groups or flags), at most 200 characters")
+		case err != nil || len(d.Pattern) > maxPattern || patternSyntax.MatchString(d.Pattern) || backtracks(d.Pattern):
+			f.add(p+".pattern", "must be a simple regular expression (no look-arounds, back-references, named groups, flags, "+
+				"nested repetition such as (a+)+ or (a|ab)*, or more than 1000 ways to match one answer), at most 200 characters")
 		}
 	}
 	if d.Min != "" || d.Max != "" {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/big"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -229,7 +230,7 @@ func (s *Service) SendOTP(ctx context.Context, link, ip string) (*NewLinkSent, e
 	case lockedNow(&sess.Internal, s.now()):
 		return nil, lockMessage(sess, s.now())
 	}
-	if err := s.ipAllows(ctx, "otp-ip:"+ip); err != nil {
+	if err := s.ipAllows(ctx, "otp", ip); err != nil {
 		return nil, err
 	}
 	code, err := otpCode()
@@ -247,7 +248,7 @@ func (s *Service) SendOTP(ctx context.Context, link, ip string) (*NewLinkSent, e
 	}); err != nil {
 		return nil, err
 	}
-	s.ipCount(ctx, "otp-ip:"+ip)
+	s.ipCount(ctx, "otp", ip)
 	return s.sendCode(ctx, sess, code)
 }
 
@@ -274,10 +275,32 @@ func reserveSend(times *[]time.Time, now time.Time, perDay int, noun string) err
 	return nil
 }
 
-// ipAllows bounds what one client network may have sent, across
-// sessions, to PerIPPerHour an hour.
-func (s *Service) ipAllows(ctx context.Context, key string) error {
-	n, err := s.store.Count(ctx, key)
+// networkKey is the client network an address counts toward: an IPv4
+// address itself (also when written IPv4-mapped, ::ffff:a.b.c.d), an
+// IPv6 address its /64, the block one subscriber gets, so that the 2^64
+// addresses of one customer's network share one budget. What does not
+// parse as an address counts as itself.
+func networkKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
+}
+
+// ipAllows bounds what one client network (networkKey) may have sent,
+// across sessions, to PerIPPerHour an hour; kind names the message
+// ("otp", "new-link").
+func (s *Service) ipAllows(ctx context.Context, kind, ip string) error {
+	n, err := s.store.Count(ctx, kind+"-ip:"+networkKey(ip))
 	if err != nil {
 		return err
 	}
@@ -287,8 +310,8 @@ func (s *Service) ipAllows(ctx context.Context, key string) error {
 	return nil
 }
 
-func (s *Service) ipCount(ctx context.Context, key string) {
-	if _, err := s.store.Hit(ctx, key, time.Hour); err != nil {
+func (s *Service) ipCount(ctx context.Context, kind, ip string) {
+	if _, err := s.store.Hit(ctx, kind+"-ip:"+networkKey(ip), time.Hour); err != nil {
 		s.logger(ctx).Warn().Err(err).Msg("per-network send limit not counted")
 	}
 }

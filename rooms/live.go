@@ -17,18 +17,12 @@ var ErrReadOnly = errors.New("read only")
 // MaxMessageChars bounds a chat message (DESIGN.md §8).
 const MaxMessageChars = 4000
 
-// OpenRoom is an agent opening a session's room: allowed to those who may
-// act on it. It returns the session with its indicator and, like Get,
-// clears "updated" for the session's own agent.
+// OpenRoom is an agent opening a session's room (the WebSocket join,
+// which checks Origin): allowed to those who may act on it. It returns
+// the session with its indicator and, like Seen, clears "updated" for
+// the session's own agent.
 func (s *Service) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, error) {
-	sess, err := s.Get(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if !CanAct(a, sess) {
-		return nil, ErrForbidden
-	}
-	return sess, nil
+	return s.Seen(ctx, a, id)
 }
 
 // MayOpen checks, without side effects, that an agent may open a

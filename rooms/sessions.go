@@ -145,12 +145,28 @@ func consentStart(ts TeamSettings) string {
 	return ConsentNotRequested
 }
 
-// Get returns a session the agent may see, with its live indicator. The
-// session's own agent opening it clears "updated".
+// Get returns a session the agent may see, with its live indicator. It
+// changes nothing (it serves a GET): "updated" is cleared by Seen.
 func (s *Service) Get(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return nil, err
+	}
+	s.withIndicators(ctx, sess)
+	return sess, nil
+}
+
+// Seen records that an agent who may open the session's room has looked
+// at it: the session's own agent clears its "updated" mark (a supervisor
+// or admin looking in leaves it for them). It returns the session with
+// its indicator.
+func (s *Service) Seen(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanAct(a, sess) {
+		return nil, ErrForbidden
 	}
 	if sess.Updated && sess.AgentID == a.ID {
 		sess, _, err = s.commit(ctx, sess, id, CommitOptions{ClearUpdated: true}, func(cur *Session) ([]Event, error) {

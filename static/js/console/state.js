@@ -285,8 +285,9 @@ function onInbox(s) {
   const m = rooms.get("room:" + s.id);
   if (s.updated && a && s.agent_id === a.id) {
     if (m && m === openRoom) {
-      // The agent is looking at it: reading it clears "updated".
-      agentApi.get("/api/sessions/" + s.id).then((fresh) => { putSession(fresh); markSeen(s.id); }).catch(() => {});
+      // The agent is looking at it: say so, which clears "updated" (a
+      // GET changes nothing).
+      agentApi.post("/api/sessions/" + s.id + "/seen").then((fresh) => { putSession(fresh); markSeen(s.id); }).catch(() => {});
     } else if (!hist.updated.value.includes(s.id)) {
       hist.updated.value = [s.id, ...hist.updated.value];
     }
