@@ -74,12 +74,12 @@ func templateIndex(r *http.Request) (int, error) {
 func (s *Server) putTemplateDocument(w http.ResponseWriter, r *http.Request) {
 	i, err := templateIndex(r)
 	if err != nil {
-		writeError(w, r, err)
+		refuse(w, r, err)
 		return
 	}
-	name, data, err := s.readFile(w, r)
+	name, data, err := s.readFile(w, r, "a:"+agentFrom(r).ID, rooms.SniffPDF)
 	if err != nil {
-		writeError(w, r, err)
+		refuse(w, r, err)
 		return
 	}
 	t, err := s.svc.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)

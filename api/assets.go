@@ -2,84 +2,30 @@ package api
 
 import (
 	"encoding/base64"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/cohub/cohub/rooms"
 )
 
-// errMalformedUpload is a multipart body that is cut short or has no
-// "file" part.
-var errMalformedUpload = errors.New("malformed upload")
-
-// readFile reads the one "file" part of a multipart body, at most the
-// service's upload limit. Anything else in the body is ignored. Callers
-// have checked who sends it: the body gets time to arrive (uploadTime).
-func (s *Server) readFile(w http.ResponseWriter, r *http.Request) (name string, data []byte, err error) {
-	limit := s.svc.MaxUpload()
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadTime(limit)))
-	// The envelope (boundaries, part headers) gets 64 KiB beyond the file.
-	r.Body = http.MaxBytesReader(w, r.Body, limit+64<<10)
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return "", nil, errMalformedUpload
-	}
-	for {
-		p, err := mr.NextPart()
-		if err != nil {
-			return "", nil, uploadError(err)
-		}
-		if p.FormName() != "file" {
-			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(p, limit+1))
-		if err != nil {
-			return "", nil, uploadError(err)
-		}
-		if int64(len(data)) > limit {
-			return "", nil, rooms.ErrFileTooLarge
-		}
-		// The part must end properly: a body cut off mid-file is refused
-		// rather than kept truncated.
-		if _, err := mr.NextPart(); err != nil && !errors.Is(err, io.EOF) {
-			return "", nil, uploadError(err)
-		}
-		return p.FileName(), data, nil
-	}
-}
-
-// uploadTime is how long an upload of at most limit bytes may take to
-// arrive: the server's read timeout (30 s) suits JSON bodies, not a
-// 10 MiB photo from a phone on a slow link. It allows 16 KiB/s, and
-// never less than two minutes.
-func uploadTime(limit int64) time.Duration {
-	return max(2*time.Minute, time.Duration(limit/(16<<10))*time.Second)
-}
-
-func uploadError(err error) error {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return rooms.ErrFileTooLarge
-	}
-	return errMalformedUpload
-}
-
 // attachDocument attaches the PDF a sign task asks to sign.
 func (s *Server) attachDocument(w http.ResponseWriter, r *http.Request) {
-	name, data, err := s.readFile(w, r)
-	if err != nil {
-		writeError(w, r, err)
+	v, a := mux.Vars(r), agentFrom(r)
+	if err := s.svc.DocumentTaskOpen(r.Context(), a, v["id"], v["taskID"]); err != nil {
+		refuse(w, r, err)
 		return
 	}
-	v := mux.Vars(r)
-	t, err := s.svc.AttachDocument(r.Context(), agentFrom(r), v["id"], v["taskID"], name, data)
+	name, data, err := s.readFile(w, r, "a:"+a.ID, rooms.SniffPDF)
+	if err != nil {
+		refuse(w, r, err)
+		return
+	}
+	t, err := s.svc.AttachDocument(r.Context(), a, v["id"], v["taskID"], name, data)
 	reply(w, r, http.StatusOK, t, err)
 }
 
@@ -156,6 +102,12 @@ type signRequest struct {
 }
 
 func (s *Server) customerSign(w http.ResponseWriter, r *http.Request, link string) {
+	// The link, the gates and the task first: a drawn signature is
+	// decoded only for a customer who may sign now.
+	if err := s.svc.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], "sign"); err != nil {
+		refuse(w, r, err)
+		return
+	}
 	var req signRequest
 	if _, err := decode(w, r, &req); err != nil {
 		writeError(w, r, err)
@@ -176,6 +128,10 @@ type formRequest struct {
 }
 
 func (s *Server) customerForm(w http.ResponseWriter, r *http.Request, link string) {
+	if err := s.svc.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], "form"); err != nil {
+		refuse(w, r, err)
+		return
+	}
 	var req formRequest
 	if _, err := decode(w, r, &req); err != nil {
 		writeError(w, r, err)
@@ -186,14 +142,14 @@ func (s *Server) customerForm(w http.ResponseWriter, r *http.Request, link strin
 }
 
 func (s *Server) customerUpload(w http.ResponseWriter, r *http.Request, link string) {
-	// Only a live link's upload is given time to arrive.
-	if _, _, err := s.svc.CheckLink(r.Context(), link); err != nil {
-		writeError(w, r, err)
+	// Only an upload the customer may make now is given time to arrive.
+	if err := s.svc.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], "upload"); err != nil {
+		refuse(w, r, err)
 		return
 	}
-	name, data, err := s.readFile(w, r)
+	name, data, err := s.readFile(w, r, "c:"+rooms.LinkSessionID(link), rooms.SniffUpload)
 	if err != nil {
-		writeError(w, r, err)
+		refuse(w, r, err)
 		return
 	}
 	t, err := s.svc.Upload(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], name, data)
@@ -205,6 +161,10 @@ type taskConsentRequest struct {
 }
 
 func (s *Server) customerTaskConsent(w http.ResponseWriter, r *http.Request, link string) {
+	if err := s.svc.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], "consent"); err != nil {
+		refuse(w, r, err)
+		return
+	}
 	var req taskConsentRequest
 	if _, err := decode(w, r, &req); err != nil {
 		writeError(w, r, err)

@@ -56,6 +56,7 @@ var errorCodes = []struct {
 	{rooms.ErrSessionEnded, http.StatusGone, "session_ended"},
 	{rooms.ErrRateLimited, http.StatusTooManyRequests, "rate_limited"},
 	{rooms.ErrUnavailable, http.StatusServiceUnavailable, "backend_unavailable"},
+	{rooms.ErrBusy, http.StatusServiceUnavailable, "busy"},
 }
 
 // messages are the human texts for errors whose own text is terse.
@@ -73,6 +74,7 @@ var messages = map[string]string{
 	"session_ended":           "this session has ended",
 	"rate_limited":            "too many requests; try again shortly",
 	"backend_unavailable":     "the service is temporarily unavailable; try again shortly",
+	"busy":                    "the server is busy processing other files; try again in a moment",
 	"room_full":               "this session has reached its event limit",
 	"conflict":                "the session changed meanwhile; try again",
 	"validation_failed":       "some fields are not valid",
@@ -93,7 +95,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	for _, e := range errorCodes {
 		if errors.Is(err, e.err) {
-			if e.status >= 500 {
+			switch {
+			case e.err == rooms.ErrBusy:
+				w.Header().Set("Retry-After", "1")
+			case e.status >= 500:
 				zerolog.Ctx(r.Context()).Warn().Err(err).Msg("backend unavailable")
 			}
 			writeJSON(w, e.status, map[string]apiError{"error": {Code: e.code, Message: message(e.code, e.err, err)}})

@@ -45,17 +45,20 @@ func (c *clock) Advance(d time.Duration) {
 // admin (no team), sam the Sales supervisor, alex and blake (Sales
 // agents), riley (Support agent).
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	backend string
 	srv     *httptest.Server
 	// readTimeout, when set, is the server's read timeout (cohub's is 30 s).
 	readTimeout time.Duration
-	svc         *rooms.Service
-	store       rooms.Store
-	outbox      notify.Outbox
-	clock       *clock
-	sales       string
-	support     string
+	// uploadIdle, when set, is Options.UploadIdle.
+	uploadIdle time.Duration
+	api        *Server
+	svc        *rooms.Service
+	store      rooms.Store
+	outbox     notify.Outbox
+	clock      *clock
+	sales      string
+	support    string
 	// signTeam is a team with a sign template, made when a test needs it.
 	signTeam string
 	agents   map[string]*rooms.Agent
@@ -103,7 +106,7 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 	}
 }
 
-func newEnv(t *testing.T, backend string) *env {
+func newEnv(t testing.TB, backend string) *env {
 	t.Helper()
 	e := &env{t: t, backend: backend, clock: &clock{now: e0()},
 		agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
@@ -115,7 +118,7 @@ func newEnv(t *testing.T, backend string) *env {
 
 // newBackend is a backend set's store and outbox (the API serves no
 // live rooms here).
-func newBackend(t *testing.T, backend string) (rooms.Store, notify.Outbox) {
+func newBackend(t testing.TB, backend string) (rooms.Store, notify.Outbox) {
 	b := hub.MemoryBackend()
 	if backend != "memory" {
 		rdb, prefix := redistest.Client(t)
@@ -142,7 +145,8 @@ func (e *env) start() {
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs,
 	}, e.logger())
-	e.srv = httptest.NewUnstartedServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, e.logger()).Handler())
+	e.api = New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle}, e.logger())
+	e.srv = httptest.NewUnstartedServer(e.api.Handler())
 	e.srv.Config.ReadTimeout = e.readTimeout
 	e.srv.Start()
 	e.t.Cleanup(e.srv.Close)
@@ -189,7 +193,7 @@ func (e *env) must(err error) {
 
 // resp is a finished request.
 type resp struct {
-	t      *testing.T
+	t      testing.TB
 	status int
 	header http.Header
 	body   []byte

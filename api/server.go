@@ -33,6 +33,9 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Live, when set, serves the WebSocket endpoint /ws (the hub).
 	Live http.Handler
+	// UploadIdle ends an upload whose body sends nothing for this long.
+	// Zero value means 15 seconds.
+	UploadIdle time.Duration
 }
 
 // Server routes HTTP requests to the domain.
@@ -44,11 +47,15 @@ type Server struct {
 	router  *mux.Router
 	log     zerolog.Logger
 	metrics *metrics
+	uploads slots
 }
 
 // New builds the routes. outbox may be nil when invitations never go
 // through it (GET /api/outbox then lists nothing).
 func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Logger) *Server {
+	if opts.UploadIdle <= 0 {
+		opts.UploadIdle = 15 * time.Second
+	}
 	s := &Server{svc: svc, outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
@@ -110,6 +117,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions", s.requireAgent(s.createSession)).Methods("POST")
 	a.HandleFunc("/sessions", s.requireAgent(s.history)).Methods("GET")
 	a.HandleFunc("/sessions/{id}", s.requireAgent(s.getSession)).Methods("GET")
+	a.HandleFunc("/sessions/{id}/seen", s.requireAgent(s.action(s.svc.Seen))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/invite", s.requireAgent(s.action(s.svc.Invite))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/end", s.requireAgent(s.action(s.svc.End))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/renew", s.requireAgent(s.action(s.svc.Renew))).Methods("POST")

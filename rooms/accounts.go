@@ -28,12 +28,12 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 	if len(email) > maxEmailLen || len(password) > maxPasswordLen {
 		return "", nil, ErrBadCredential
 	}
-	for _, key := range []string{"login:acct:" + email, "login:ip:" + ip} {
-		if n, err := s.store.Count(ctx, key); err != nil {
-			return "", nil, err
-		} else if n >= loginTries {
-			return "", nil, ErrRateLimited
-		}
+	// Each try is counted before its password is checked, atomically:
+	// counted after the check, a burst of tries in parallel would all
+	// read a count under the limit and be checked.
+	keys := loginKeys(email, ip)
+	if err := s.countTry(ctx, keys); err != nil {
+		return "", nil, err
 	}
 	a, err := s.store.AgentByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -44,9 +44,10 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 		hash = a.PasswordHash
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || a == nil {
-		s.countFailure(ctx, email, ip)
 		return "", nil, ErrBadCredential
 	}
+	// Only failures count toward the limit: a sign-in gives its try back.
+	s.untry(ctx, keys)
 	if a.Disabled {
 		return "", nil, fmt.Errorf("%w: this account is disabled; ask an admin", ErrForbidden)
 	}
@@ -61,10 +62,31 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 // the sign-in finds the account whatever case the admin typed.
 func agentEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-func (s *Service) countFailure(ctx context.Context, email, ip string) {
-	for _, key := range []string{"login:acct:" + email, "login:ip:" + ip} {
-		if _, err := s.store.Hit(ctx, key, loginWindow); err != nil {
-			s.logger(ctx).Warn().Err(err).Msg("login limit not counted")
+func loginKeys(email, ip string) []string {
+	return []string{"login:acct:" + email, "login:ip:" + ip}
+}
+
+// countTry counts a sign-in try under each key and refuses it past
+// loginTries in the window.
+func (s *Service) countTry(ctx context.Context, keys []string) error {
+	limited := false
+	for _, key := range keys {
+		n, err := s.store.Hit(ctx, key, loginWindow)
+		if err != nil {
+			return err
+		}
+		limited = limited || n > loginTries
+	}
+	if limited {
+		return ErrRateLimited
+	}
+	return nil
+}
+
+func (s *Service) untry(ctx context.Context, keys []string) {
+	for _, key := range keys {
+		if err := s.store.Unhit(ctx, key); err != nil {
+			s.logger(ctx).Warn().Err(err).Msg("login try not given back")
 		}
 	}
 }

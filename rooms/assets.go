@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cohub/cohub/blobs"
+	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/pdfsign"
 )
 
@@ -156,23 +157,32 @@ func (s *Service) discard(assets ...*Asset) {
 	}
 }
 
+// DocumentTaskOpen says whether an agent may attach a document to a
+// task now: checked before the file is read, so a request that would be
+// refused costs nothing but its headers.
+func (s *Service) DocumentTaskOpen(ctx context.Context, a *Agent, id, taskID string) error {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if !CanAct(a, sess) {
+		return ErrForbidden
+	}
+	_, err = signable(sess, taskID)
+	return err
+}
+
 // AttachDocument attaches the PDF a pending sign task asks the customer
 // to sign (replacing an earlier one).
 func (s *Service) AttachDocument(ctx context.Context, a *Agent, id, taskID, name string, data []byte) (*Task, error) {
+	if err := s.DocumentTaskOpen(ctx, a, id, taskID); err != nil {
+		return nil, err
+	}
 	if err := s.checkSize(data); err != nil {
 		return nil, err
 	}
-	if _, err := pdfsign.Check(data); err != nil {
-		return nil, errNotPDF
-	}
-	sess, err := s.visible(ctx, a, id)
+	data, err := s.cleanPDF(ctx, data)
 	if err != nil {
-		return nil, err
-	}
-	if !CanAct(a, sess) {
-		return nil, ErrForbidden
-	}
-	if _, err := signable(sess, taskID); err != nil {
 		return nil, err
 	}
 	doc := &Asset{SessionID: id, TaskID: taskID, Kind: AssetDocument, Name: fileName(name, ".pdf"), Type: TypePDF,
@@ -212,6 +222,35 @@ func signable(cur *Session, taskID string) (int, error) {
 		return -1, fmt.Errorf("%w: the task is already completed", ErrInvalidState)
 	}
 	return i, nil
+}
+
+// CustomerTaskOpen says whether a customer may do one of their tasks of
+// a kind now (link, this browser's pass of the gates, the session's
+// state, the task's kind and state): checked before the body is read,
+// so a request that would be refused costs nothing but its headers.
+func (s *Service) CustomerTaskOpen(ctx context.Context, link, token, taskID, kind string) error {
+	_, t, err := s.customerTask(ctx, link, token, taskID, kind)
+	if err == nil && kind == "sign" && t.DocumentID == "" {
+		err = errNoDocument
+	}
+	return err
+}
+
+var errNoDocument = fmt.Errorf("%w: your agent has not attached the document yet", ErrInvalidState)
+
+// cleanPDF checks a PDF and strips its active content (scripts,
+// launches, embedded files), in one of the node's decode slots.
+func (s *Service) cleanPDF(ctx context.Context, data []byte) ([]byte, error) {
+	release, err := s.heavy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	clean, err := pdfsign.Clean(data)
+	if err != nil {
+		return nil, errNotPDF
+	}
+	return clean, nil
 }
 
 // customerTask admits a customer to one of their pending tasks of a kind.
@@ -283,25 +322,30 @@ type SignInput struct {
 // a signature block on its last page) and its audit record are kept as
 // an asset, and the task is completed.
 func (s *Service) Sign(ctx context.Context, link, token, taskID string, in SignInput, from Client) (*Task, error) {
+	sess, t, err := s.customerTask(ctx, link, token, taskID, "sign")
+	if err != nil {
+		return nil, err
+	}
+	if t.DocumentID == "" {
+		return nil, errNoDocument
+	}
 	name := strings.TrimSpace(in.Name)
 	f := fields{}
 	if name == "" || utf8.RuneCountInString(name) > maxNameLen {
 		f.add("name", "is required, at most 200 characters")
 	}
 	checkName(name, "name", f)
-	sig, err := signatureImage(in.Image)
-	if err != nil {
-		f.add("image", err.Error())
-	}
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	sess, t, err := s.customerTask(ctx, link, token, taskID, "sign")
+	release, err := s.heavy(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if t.DocumentID == "" {
-		return nil, fmt.Errorf("%w: your agent has not attached the document yet", ErrInvalidState)
+	defer release()
+	sig, err := signatureImage(in.Image)
+	if err != nil {
+		return nil, &ValidationError{Fields: map[string]string{"image": err.Error()}}
 	}
 	doc, orig, err := s.read(ctx, sess.ID, t.DocumentID)
 	if err != nil {
@@ -345,6 +389,9 @@ func signatureImage(b []byte) ([]byte, error) {
 	if err != nil || cfg.Width < 10 || cfg.Height < 10 || cfg.Width > 4000 || cfg.Height > 2000 {
 		return nil, errors.New("must be a PNG between 10×10 and 4000×2000 pixels")
 	}
+	if decodedSize(cfg) > signatureBudget {
+		return nil, errors.New("must be an 8-bit PNG: this one is too large to process")
+	}
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
 		return nil, errors.New("is not a readable PNG")
@@ -361,14 +408,14 @@ func signatureImage(b []byte) ([]byte, error) {
 // Images are decoded and encoded again, which drops their metadata (a
 // photo's EXIF, with its GPS position, never reaches storage).
 func (s *Service) Upload(ctx context.Context, link, token, taskID, name string, data []byte) (*Task, error) {
-	if err := s.checkSize(data); err != nil {
-		return nil, err
-	}
-	clean, typ, err := cleanFile(data)
+	sess, _, err := s.customerTask(ctx, link, token, taskID, "upload")
 	if err != nil {
 		return nil, err
 	}
-	sess, _, err := s.customerTask(ctx, link, token, taskID, "upload")
+	if err := s.checkSize(data); err != nil {
+		return nil, err
+	}
+	clean, typ, err := s.cleanUpload(ctx, data)
 	if err != nil {
 		return nil, err
 	}
@@ -384,16 +431,32 @@ func (s *Service) Upload(ctx context.Context, link, token, taskID, name string, 
 	return done, err
 }
 
+// cleanUpload cleans a customer's file in one of the node's decode
+// slots, once its first bytes show a type worth decoding.
+func (s *Service) cleanUpload(ctx context.Context, data []byte) ([]byte, string, error) {
+	if err := SniffUpload(data); err != nil {
+		return nil, "", err
+	}
+	release, err := s.heavy(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer release()
+	return cleanFile(data)
+}
+
 // cleanFile sniffs a file's type from its content and returns what is
-// kept: images re-encoded, PDFs as sent once they read as PDFs.
+// kept: images re-encoded, PDFs without their active content (as sent
+// when they have none).
 func cleanFile(data []byte) ([]byte, string, error) {
 	typ := http.DetectContentType(data)
 	switch typ {
 	case TypePDF:
-		if _, err := pdfsign.Check(data); err != nil {
+		clean, err := pdfsign.Clean(data)
+		if err != nil {
 			return nil, "", errNotPDF
 		}
-		return data, typ, nil
+		return clean, typ, nil
 	case TypeJPEG, TypePNG:
 		out, err := reencode(data, typ)
 		if err != nil {
@@ -405,12 +468,8 @@ func cleanFile(data []byte) ([]byte, string, error) {
 }
 
 func reencode(data []byte, typ string) ([]byte, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
+	if _, err := withinBudget(data, imageBudget); err != nil {
 		return nil, err
-	}
-	if cfg.Width*cfg.Height > maxPixels {
-		return nil, errors.New("more than 50 million pixels")
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -443,7 +502,9 @@ func fileName(name, ext string) string {
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
 	name = strings.TrimSuffix(name, path.Ext(name))
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(`"/\:*?<>|;`, r) {
+		// Text-direction controls would let "invoice\u202efdp.jpg" read
+		// as a PDF's name.
+		if notify.InlineUnsafe(r) || strings.ContainsRune(`"/\:*?<>|;`, r) {
 			return '_'
 		}
 		return r

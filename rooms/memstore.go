@@ -91,6 +91,17 @@ func (m *MemStore) Hit(_ context.Context, key string, window time.Duration) (int
 	return h.n, nil
 }
 
+// Unhit takes one Hit back while its window lasts.
+func (m *MemStore) Unhit(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if h, ok := m.hits[key]; ok && time.Now().Before(h.until) && h.n > 0 {
+		h.n--
+		m.hits[key] = h
+	}
+	return nil
+}
+
 // Once is true for the first caller of name.
 func (m *MemStore) Once(_ context.Context, name string) (bool, error) {
 	m.mu.Lock()

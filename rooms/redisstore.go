@@ -109,6 +109,16 @@ func (r *RedisStore) Count(ctx context.Context, key string) (int64, error) {
 	return n, unavailable(err)
 }
 
+//go:embed scripts/unhit.lua
+var unhitLua string
+
+var unhit = redis.NewScript(unhitLua)
+
+// Unhit takes one Hit back while its window lasts.
+func (r *RedisStore) Unhit(ctx context.Context, key string) error {
+	return unavailable(unhit.Run(ctx, r.rdb, []string{r.key("hit", key)}).Err())
+}
+
 // Once is true for exactly one caller of name.
 func (r *RedisStore) Once(ctx context.Context, name string) (bool, error) {
 	ok, err := r.rdb.SetNX(ctx, r.key("once", name), "1", 0).Result()

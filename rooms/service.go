@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"errors"
+	"runtime"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -46,6 +47,12 @@ type Config struct {
 	Blobs blobs.Store
 	// MaxUpload bounds one file. Zero value means DefaultMaxUpload.
 	MaxUpload int64
+	// MaxDecodes bounds the image decodes and PDF parses running at once
+	// on this node. Zero value means the CPU count.
+	MaxDecodes int
+	// DecodeWait is how long a file waits for a decode slot before it is
+	// refused as busy. Zero value means 2 seconds.
+	DecodeWait time.Duration
 }
 
 // Service is the session domain: accounts, settings, sessions and their
@@ -63,6 +70,8 @@ type Service struct {
 	// dummyHash keeps a login for an unknown email as slow as a wrong
 	// password, so timing does not tell which emails exist.
 	dummyHash []byte
+	// decodes holds a token per running decode (heavy).
+	decodes chan struct{}
 }
 
 // NewService wires the domain to its store and invitation sender.
@@ -94,10 +103,17 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 	if cfg.MaxUpload == 0 {
 		cfg.MaxUpload = DefaultMaxUpload
 	}
+	if cfg.MaxDecodes <= 0 {
+		cfg.MaxDecodes = runtime.NumCPU()
+	}
+	if cfg.DecodeWait <= 0 {
+		cfg.DecodeWait = 2 * time.Second
+	}
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("cohub-no-such-agent"), cfg.BcryptCost)
 	// Both stores keep asset records beside their sessions.
 	assets, _ := store.(AssetStore)
-	return &Service{store: store, assets: assets, sender: sender, cfg: cfg, log: log, dummyHash: dummy}
+	return &Service{store: store, assets: assets, sender: sender, cfg: cfg, log: log, dummyHash: dummy,
+		decodes: make(chan struct{}, cfg.MaxDecodes)}
 }
 
 // SetPresence plugs in the live presence tracker.

@@ -83,6 +83,10 @@ type Counters interface {
 	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
 	// Count reads a Hit counter without counting.
 	Count(ctx context.Context, key string) (int64, error)
+	// Unhit takes one Hit back within the window (a sign-in counted
+	// before its check, that then succeeded); a counter whose window has
+	// ended stays gone.
+	Unhit(ctx context.Context, key string) error
 	// Once reports true to exactly one caller of a name, across nodes:
 	// seeding and bootstrap run once however many nodes start together.
 	Once(ctx context.Context, name string) (bool, error)

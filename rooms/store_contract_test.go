@@ -142,6 +142,15 @@ func contractHitOnce(t *testing.T, st Store) {
 			t.Fatalf("hit %d counted %d", i, n)
 		}
 	}
+	// Unhit takes one back; a counter that never was stays at none.
+	must(t, st.Unhit(ctx, "login:x"))
+	if n, err := st.Count(ctx, "login:x"); err != nil || n != 2 {
+		t.Fatalf("after an unhit: %d, %v; want 2", n, err)
+	}
+	must(t, st.Unhit(ctx, "login:none"))
+	if n, err := st.Count(ctx, "login:none"); err != nil || n != 0 {
+		t.Fatalf("an unhit of nothing made %d, %v", n, err)
+	}
 	var wg sync.WaitGroup
 	wins := make(chan bool, 8)
 	for range 8 {

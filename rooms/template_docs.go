@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cohub/cohub/blobs"
-	"github.com/cohub/cohub/pdfsign"
 )
 
 // Public is a copy of the team fit for a reply: its template documents
@@ -94,8 +93,9 @@ func (s *Service) SetTemplateDocument(ctx context.Context, teamID string, index 
 	if err := s.checkSize(data); err != nil {
 		return nil, err
 	}
-	if _, err := pdfsign.Check(data); err != nil {
-		return nil, errNotPDF
+	data, err := s.cleanPDF(ctx, data)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.assetStore(); err != nil {
 		return nil, err

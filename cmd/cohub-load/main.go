@@ -5,7 +5,9 @@
 // messages and the agent times their delivery; "idle" — hold --conns
 // connections and read the server's memory per connection from its
 // Prometheus metrics (--metrics-url: cohub serves them on its
-// --metrics-addr). --bare serves a bare coder/websocket server to compare
+// --metrics-addr); "abuse" — replay a security review's findings
+// (oversized images, PDF bombs, slow uploads, a login burst) and report
+// the server's peak RSS and slowest /healthz per phase. --bare serves a bare coder/websocket server to compare
 // with. It targets loopback only unless told otherwise.
 package main
 
@@ -68,7 +70,7 @@ func runScenario(ctx context.Context, o options, out io.Writer) error {
 	switch o.Scenario {
 	case "rest":
 		rep, err = run(ctx, o)
-	case "chat", "idle":
+	case "chat", "idle", "abuse":
 		hc := &http.Client{Timeout: 30 * time.Second}
 		var c *client
 		if o.Password != "" {
@@ -76,9 +78,12 @@ func runScenario(ctx context.Context, o options, out io.Writer) error {
 				return err
 			}
 		}
-		if o.Scenario == "chat" {
+		switch o.Scenario {
+		case "chat":
 			rep, err = runChat(ctx, o, c)
-		} else {
+		case "abuse":
+			rep, err = runAbuse(ctx, o, c)
+		default:
 			rep, err = runIdle(ctx, o, c)
 		}
 	}
@@ -99,7 +104,7 @@ func parseOptions(args []string) (options, error) {
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "how long to run at most")
 	fs.Int64Var(&o.Rounds, "rounds", 0, "rounds to run at most (0: no limit but --duration)")
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a target that is not on this machine")
-	fs.StringVar(&o.Scenario, "scenario", "rest", "rest, chat or idle")
+	fs.StringVar(&o.Scenario, "scenario", "rest", "rest, chat, idle or abuse")
 	fs.StringVar(&o.CustomerURL, "customer-url", "", "chat: the node customers connect to (default --url)")
 	fs.IntVar(&o.Rate, "rate", 5, "chat: messages a second per room (the server allows 20 frames/s per connection)")
 	fs.IntVar(&o.Conns, "conns", 1000, "idle: connections to hold")
@@ -117,8 +122,8 @@ func parseOptions(args []string) (options, error) {
 	switch {
 	case o.Bare != "":
 		return o, nil
-	case o.Scenario != "rest" && o.Scenario != "chat" && o.Scenario != "idle":
-		return o, fmt.Errorf("--scenario %q: rest, chat or idle", o.Scenario)
+	case o.Scenario != "rest" && o.Scenario != "chat" && o.Scenario != "idle" && o.Scenario != "abuse":
+		return o, fmt.Errorf("--scenario %q: rest, chat, idle or abuse", o.Scenario)
 	case o.Password == "" && o.Scenario != "idle":
 		return o, errors.New("give --password or COHUB_LOAD_PASSWORD")
 	case o.Rate < 1 || o.Rate > 20 || o.Conns < 1:

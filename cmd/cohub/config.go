@@ -37,14 +37,17 @@ type config struct {
 	MaxRoomEvents  int64
 	BlobURL        string
 	MaxUpload      int64
-	LogFormat      string
-	LogLevel       string
-	SMTPURL        string
-	SMSWebhookURL  string
-	AdminEmail     string
-	AdminPassword  string
-	Demo           bool
-	demoSet        bool
+	// MaxConns bounds the open connections of the public listener; 0
+	// means the file-descriptor limit less a reserve (netlimit.Max).
+	MaxConns      int
+	LogFormat     string
+	LogLevel      string
+	SMTPURL       string
+	SMSWebhookURL string
+	AdminEmail    string
+	AdminPassword string
+	Demo          bool
+	demoSet       bool
 }
 
 // parseConfig reads flags, with COHUB_* variables as their defaults:
@@ -74,8 +77,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.AdminPassword, "admin-password", "", "password of --admin-email (at least 10 characters)")
 	var err error
 	str(&c.BlobURL, "blob-url", "", "where files are kept: mem:// (default), file:///var/lib/cohub/blobs for one node, s3://bucket?region=… (any S3-compatible store, add &endpoint=…) for many")
-	var ttl, grace, maxEvents, redisWait, replicas, maxUpload string
+	var ttl, grace, maxEvents, redisWait, replicas, maxUpload, maxConns string
 	str(&maxUpload, "max-upload", "10MiB", "largest file a customer or agent may send, in bytes or with KiB/MiB")
+	str(&maxConns, "max-conns", "0", "open connections this node keeps at most; past it new ones are closed at once (0: the file-descriptor limit less a reserve)")
 	str(&redisWait, "redis-wait", "0s", "at start, wait this long for Redis to answer PING, then give up (0: don't wait, serve 503 until it is back)")
 	str(&ttl, "presence-ttl", "10s", "how long a node's presence entries live without refresh")
 	str(&grace, "leave-grace", "3s", "how long a closed customer connection still shows online")
@@ -108,6 +112,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	}
 	if c.MaxUpload, err = parseSize(maxUpload); err != nil {
 		return nil, fmt.Errorf("--max-upload must be a size such as 10MiB, 512KiB or 1048576 (at most 1GiB)")
+	}
+	if c.MaxConns, err = strconv.Atoi(maxConns); err != nil || c.MaxConns < 0 {
+		return nil, fmt.Errorf("--max-conns must be a whole number, 0 or more (0: the file-descriptor limit less a reserve)")
 	}
 	c.RedisReplicas = -1
 	if replicas != "" {

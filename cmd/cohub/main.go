@@ -27,6 +27,7 @@ import (
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/app"
+	"github.com/cohub/cohub/internal/netlimit"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -54,7 +55,7 @@ func main() {
 		log.Error().Err(err).Msg("cannot start")
 		os.Exit(2)
 	}
-	lns, err := listen(cfg)
+	lns, err := listen(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot listen")
 		os.Exit(1)
@@ -71,12 +72,15 @@ type listeners struct {
 	public, metrics net.Listener
 }
 
-func listen(cfg *config) (listeners, error) {
+func listen(cfg *config, log zerolog.Logger) (listeners, error) {
 	var lns listeners
 	var err error
 	if lns.public, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return lns, err
 	}
+	// Past the file-descriptor limit every accept and file open would
+	// fail: new connections are refused first.
+	lns.public = netlimit.New(lns.public, cfg.MaxConns, log)
 	if cfg.MetricsAddr != "" {
 		if lns.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
 			_ = lns.public.Close()

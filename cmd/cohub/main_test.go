@@ -302,6 +302,8 @@ func TestConfigRefusalsSayTheRule(t *testing.T) {
 		{[]string{"--redis-master", "mymaster"}, "--redis-master goes with --redis-sentinel"},
 		{[]string{"--redis-cluster", "a:1", "--redis-sentinel", "b:2", "--redis-master", "m"}, "give --redis-cluster alone"},
 		{[]string{"--redis-min-replicas", "-1"}, "--redis-min-replicas must be a whole number"},
+		{[]string{"--max-conns", "-5"}, "--max-conns must be a whole number, 0 or more"},
+		{[]string{"--max-conns", "many"}, "--max-conns must be a whole number, 0 or more"},
 	} {
 		if _, err := parseConfig(c.args, none); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)

@@ -171,6 +171,7 @@ const PLAIN = {
   rate_limited: "That was too many tries in a short time. Please wait a moment and try again.",
   overloaded: "Cohub is busy. Trying again shortly.",
   backend_unavailable: "Cohub cannot reach its storage right now. Please try again in a moment.",
+  busy: "Cohub is busy with other files right now. Please try again in a moment.",
   room_full: "This session holds as many messages as it can. Start a new session to carry on.",
   conflict: "Someone changed this at the same time. Please try again.",
   read_only: "This session has ended: it can be read, not changed.",
