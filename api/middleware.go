@@ -83,8 +83,7 @@ func logRequests(base zerolog.Logger, next http.Handler) http.Handler {
 			if p := recover(); p != nil {
 				log.Error().Interface("panic", p).Str("path", safePath(r.URL.Path)).Msg("handler panicked")
 				if sw.status == 0 {
-					writeJSON(sw, http.StatusInternalServerError, map[string]apiError{"error": {
-						Code: "internal", Message: "something went wrong on our side"}})
+					writeCode(sw, "internal", "")
 				}
 			}
 			log.Info().Str("method", r.Method).Str("path", safePath(r.URL.Path)).Int("status", sw.status).

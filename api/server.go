@@ -82,8 +82,7 @@ func (s *Server) routes() {
 		writeError(w, r, rooms.ErrNotFound)
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]apiError{"error": {
-			Code: "method_not_allowed", Message: r.Method + " is not allowed here"}})
+		writeCode(w, "method_not_allowed", r.Method+" is not allowed here")
 	})
 	r.HandleFunc("/healthz", s.healthz).Methods("GET")
 	r.HandleFunc("/readyz", s.readyz).Methods("GET")
@@ -161,8 +160,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		zerolog.Ctx(r.Context()).Warn().Err(err).Msg("not ready")
-		writeJSON(w, http.StatusServiceUnavailable, map[string]apiError{"error": {
-			Code: "backend_unavailable", Message: "not ready: " + strings.SplitN(err.Error(), ":", 2)[0]}})
+		writeCode(w, "backend_unavailable", "not ready: "+strings.SplitN(err.Error(), ":", 2)[0])
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -11,10 +11,6 @@ import (
 	"github.com/cohub/cohub/rooms"
 )
 
-// errMalformedUpload is a multipart body that is cut short or has no
-// "file" part.
-var errMalformedUpload = errors.New("malformed upload")
-
 // uploadsAtOnce bounds the uploads one customer session or one agent
 // may send at the same time: each holds a connection and up to a file
 // in memory.

@@ -178,7 +178,6 @@ func (c *cluster) addNode() *testNode {
 	tn.svc = rooms.NewService(b.Store, notify.Mux{Email: c.outbox, SMS: c.outbox}, svcCfg, zerolog.Nop())
 	cfg := c.cfg
 	cfg.Service, cfg.Node, cfg.Metrics = tn.svc, nodeID, NewMetrics()
-	cfg.WriteError = api.WriteError
 	tn.node = b.Node(cfg)
 	tn.node.bus = hintLosingBus{Bus: tn.node.bus, drop: &c.dropHints}
 	srv := api.New(tn.svc, c.outbox, api.Options{PublicURL: "http://cohub.test", Live: tn.node, Ready: tn.node.Ready}, zerolog.Nop())

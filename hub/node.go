@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,8 +62,6 @@ type Config struct {
 	// rooms (integrations, the load bench), and what each connection can
 	// hold is bounded by paging and its queue.
 	MaxConnsPerLink, MaxAgentConnsPerRoom int
-	// WriteError answers a refused upgrade (the API's error shape).
-	WriteError func(http.ResponseWriter, *http.Request, error)
 }
 
 // DefaultPingEvery is how often a node pings each connection: a proxy in

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/cohub/cohub/internal/errcode"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -166,56 +167,28 @@ type frameError struct {
 	RetryAfterMS int64 `json:"retry_after_ms,omitempty"`
 }
 
-// replyError turns a domain error into a reply's code and message; the
-// message never carries backend detail.
+// replyError turns a domain error into a reply's code and message, from
+// the one table of codes; the message never carries backend detail.
 func replyError(err error) frameError {
 	var fe frameError
 	if errors.As(err, &fe) {
 		return fe
-	}
-	var ve *rooms.ValidationError
-	if errors.As(err, &ve) {
-		return frameError{Code: "validation_failed", Message: "some fields are not valid", Fields: ve.Fields}
 	}
 	var rl *rooms.RateLimitError
 	if errors.As(err, &rl) {
 		return frameError{Code: codeRateLimited, Message: "you are sending messages too fast; slow down",
 			RetryAfterMS: max(rl.RetryAfter.Milliseconds(), 1)}
 	}
-	for _, m := range errorCodes {
-		if errors.Is(err, m.err) {
-			msg := m.msg
-			if m.detail {
-				msg = err.Error()
-			}
-			return frameError{Code: m.code, Message: msg}
-		}
+	e := errcode.Of(err)
+	out := frameError{Code: e.Code, Message: e.Text(err)}
+	var ve *rooms.ValidationError
+	if errors.As(err, &ve) {
+		out.Fields = ve.Fields
 	}
-	return frameError{Code: "internal", Message: "something went wrong"}
+	return out
 }
 
 func (e frameError) Error() string { return e.Code + ": " + e.Message }
-
-var errorCodes = []struct {
-	err    error
-	code   string
-	msg    string
-	detail bool // the error's own text is safe to show
-}{
-	{rooms.ErrUnavailable, "backend_unavailable", "the service is unavailable; try again", false},
-	{rooms.ErrNotFound, "not_found", "no such session", false},
-	{rooms.ErrForbidden, "forbidden", "you may not do this in this room", false},
-	{rooms.ErrReadOnly, codeReadOnly, "", true},
-	{rooms.ErrRoomFull, "room_full", "this room holds as many events as it can", false},
-	{rooms.ErrSessionEnded, "session_ended", "the session has ended", false},
-	{rooms.ErrInvalidState, "invalid_state", "", true},
-	{rooms.ErrRateLimited, codeRateLimited, "too many frames; slow down", false},
-	{rooms.ErrBadCredential, "unauthenticated", "the credential is not valid", false},
-	{rooms.ErrLinkInvalid, "unauthenticated", "the link is not valid", false},
-	{rooms.ErrLinkExpired, "link_expired", "the link has expired", false},
-	{rooms.ErrLinkRevoked, "link_revoked", "the link is no longer valid", false},
-	{rooms.ErrConflict, "conflict", "the session changed meanwhile; try again", false},
-}
 
 // topicRoom returns the session id of a "room:s_…" topic.
 func topicRoom(topic string) (string, bool) {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/cohub/cohub/internal/errcode"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
@@ -170,25 +170,15 @@ func (n *Node) identify(r *http.Request) (*conn, error) {
 	return c, nil
 }
 
+// writeError refuses an upgrade in the API's error shape, from the one
+// table of codes.
 func (n *Node) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if n.cfg.WriteError != nil {
-		n.cfg.WriteError(w, r, err)
-		return
-	}
-	status, code := http.StatusInternalServerError, "internal"
-	switch {
-	case errors.Is(err, rooms.ErrBadCredential), errors.Is(err, rooms.ErrLinkInvalid):
-		status, code = http.StatusUnauthorized, "unauthenticated"
-	case errors.Is(err, rooms.ErrForbidden):
-		status, code = http.StatusForbidden, "forbidden"
-	case errors.Is(err, rooms.ErrSessionEnded):
-		status, code = http.StatusGone, "session_ended"
-	case errors.Is(err, rooms.ErrRateLimited):
-		status, code = http.StatusTooManyRequests, "rate_limited"
-	case errors.Is(err, rooms.ErrUnavailable):
-		status, code = http.StatusServiceUnavailable, "backend_unavailable"
+	e := errcode.Of(err)
+	if e.Code == "internal" {
+		n.log.Error().Err(err).Msg("upgrade refused: internal error")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": code}})
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": e.Code, "message": e.Text(err)}})
 }

@@ -50,7 +50,7 @@ func New(b *hub.Backend, cfg Config) *App {
 	}
 	svc := rooms.NewService(b.Store, sender, cfg.Rooms, cfg.Log)
 	hc := cfg.Hub
-	hc.Service, hc.Log, hc.WriteError = svc, cfg.Log, api.WriteError
+	hc.Service, hc.Log = svc, cfg.Log
 	if hc.Metrics == nil {
 		hc.Metrics = hub.NewMetrics()
 	}

@@ -183,6 +183,13 @@ const PLAIN = {
   invalid_document: "That file is not a PDF that can be opened. It may be damaged or protected by a password.",
   malformed_upload: "The file did not arrive whole. Please try again.",
   asset_deleted: "This file was deleted after the time your organisation keeps files.",
+  invalid_state: "That is not possible in this session's state.",
+  malformed_json: "Something went wrong on our side. Please try again.",
+  method_not_allowed: "Something went wrong on our side. Please try again.",
+  not_joined: "The conversation is reconnecting. Please try again in a moment.",
+  too_many_topics: "Too many sessions are open in this window. Close some and try again.",
+  bad_frame: "Something went wrong on our side. Please try again.",
+  unknown_op: "Something went wrong on our side. Please try again.",
 };
 
 function sentence(s) {
@@ -200,7 +207,7 @@ export function plainError(err) {
   if (code === "invalid_state" || code === "read_only") {
     // The server explains which state stands in the way.
     const why = message.replace(/^invalid state:\s*/i, "").replace(/^read only:\s*/i, "");
-    return sentence(why) || PLAIN[code] || "That is not possible in this session's state.";
+    return sentence(why) || PLAIN[code];
   }
   return PLAIN[code] || sentence(message) || PLAIN.internal;
 }
