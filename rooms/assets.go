@@ -8,18 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
-	"image/jpeg"
-	"image/png"
 	"io"
-	"net/http"
-	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/cohub/cohub/blobs"
-	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/pdfsign"
 )
 
@@ -238,21 +232,6 @@ func (s *Service) CustomerTaskOpen(ctx context.Context, link, token, taskID, kin
 
 var errNoDocument = fmt.Errorf("%w: your agent has not attached the document yet", ErrInvalidState)
 
-// cleanPDF checks a PDF and strips its active content (scripts,
-// launches, embedded files), in one of the node's decode slots.
-func (s *Service) cleanPDF(ctx context.Context, data []byte) ([]byte, error) {
-	release, err := s.heavy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	clean, err := pdfsign.Clean(data)
-	if err != nil {
-		return nil, errNotPDF
-	}
-	return clean, nil
-}
-
 // customerTask admits a customer to one of their pending tasks of a kind.
 func (s *Service) customerTask(ctx context.Context, link, token, taskID, kind string) (*Session, Task, error) {
 	sess, _, err := s.CustomerAuth(ctx, link, token)
@@ -376,33 +355,6 @@ func (s *Service) Sign(ctx context.Context, link, token, taskID string, in SignI
 	return done, err
 }
 
-// signatureImage checks a drawn signature is a PNG of sane size and
-// re-encodes it, so only pixels reach the signed copy.
-func signatureImage(b []byte) ([]byte, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	if len(b) > 512<<10 || http.DetectContentType(b) != TypePNG {
-		return nil, errors.New("must be a PNG of at most 512 KiB")
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(b))
-	if err != nil || cfg.Width < 10 || cfg.Height < 10 || cfg.Width > 4000 || cfg.Height > 2000 {
-		return nil, errors.New("must be a PNG between 10×10 and 4000×2000 pixels")
-	}
-	if decodedSize(cfg) > signatureBudget {
-		return nil, errors.New("must be an 8-bit PNG: this one is too large to process")
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		return nil, errors.New("is not a readable PNG")
-	}
-	var out bytes.Buffer
-	if err := png.Encode(&out, img); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
-}
-
 // Upload keeps a customer's file for an upload task and completes it.
 // The type is read from the content, never the name: JPEG, PNG or PDF.
 // Images are decoded and encoded again, which drops their metadata (a
@@ -429,93 +381,6 @@ func (s *Service) Upload(ctx context.Context, link, token, taskID, name string, 
 		s.discard(up)
 	}
 	return done, err
-}
-
-// cleanUpload cleans a customer's file in one of the node's decode
-// slots, once its first bytes show a type worth decoding.
-func (s *Service) cleanUpload(ctx context.Context, data []byte) ([]byte, string, error) {
-	if err := SniffUpload(data); err != nil {
-		return nil, "", err
-	}
-	release, err := s.heavy(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	defer release()
-	return cleanFile(data)
-}
-
-// cleanFile sniffs a file's type from its content and returns what is
-// kept: images re-encoded, PDFs without their active content (as sent
-// when they have none).
-func cleanFile(data []byte) ([]byte, string, error) {
-	typ := http.DetectContentType(data)
-	switch typ {
-	case TypePDF:
-		clean, err := pdfsign.Clean(data)
-		if err != nil {
-			return nil, "", errNotPDF
-		}
-		return clean, typ, nil
-	case TypeJPEG, TypePNG:
-		out, err := reencode(data, typ)
-		if err != nil {
-			return nil, "", fmt.Errorf("%w: the image could not be read (%v)", ErrUnsupportedType, err)
-		}
-		return out, typ, nil
-	}
-	return nil, "", fmt.Errorf("%w: send a JPEG or PNG photo, or a PDF", ErrUnsupportedType)
-}
-
-func reencode(data []byte, typ string) ([]byte, error) {
-	if _, err := withinBudget(data, imageBudget); err != nil {
-		return nil, err
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	if typ == TypePNG {
-		err = png.Encode(&out, img)
-	} else {
-		err = jpeg.Encode(&out, img, &jpeg.Options{Quality: 90})
-	}
-	return out.Bytes(), err
-}
-
-func extension(typ string) string {
-	switch typ {
-	case TypeJPEG:
-		return ".jpg"
-	case TypePNG:
-		return ".png"
-	case typeJSON:
-		return ".json"
-	}
-	return ".pdf"
-}
-
-// fileName is a safe name for a download: the base of what was sent,
-// plain characters only, with the extension of its real type.
-func fileName(name, ext string) string {
-	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
-	name = strings.TrimSuffix(name, path.Ext(name))
-	name = strings.Map(func(r rune) rune {
-		// Text-direction controls would let "invoice\u202efdp.jpg" read
-		// as a PDF's name.
-		if notify.InlineUnsafe(r) || strings.ContainsRune(`"/\:*?<>|;`, r) {
-			return '_'
-		}
-		return r
-	}, strings.TrimSpace(name))
-	if utf8.RuneCountInString(name) > 100 {
-		name = string([]rune(name)[:100])
-	}
-	if name == "" || name == "." {
-		name = "file"
-	}
-	return name + ext
 }
 
 // SubmitForm checks a form's answers with its fields' rules, keeps them
@@ -654,111 +519,4 @@ func (s *Service) CustomerAssets(ctx context.Context, link, token string) ([]*As
 		}
 	}
 	return list, nil
-}
-
-// SweepAssets deletes the blobs of sessions ended more than the org's
-// asset_retention_days ago, and returns how many it deleted. Running it
-// on several nodes at once is safe: deleting a blob twice is not an
-// error, and a record already marked deleted is left alone.
-func (s *Service) SweepAssets(ctx context.Context) (int, error) {
-	as, err := s.assetStore()
-	if err != nil {
-		return 0, err
-	}
-	set, err := s.store.Settings(ctx)
-	if err != nil || set.AssetRetentionDays <= 0 {
-		return 0, err
-	}
-	cutoff := s.now().Add(-time.Duration(set.AssetRetentionDays) * 24 * time.Hour)
-	deleted, after := 0, ""
-	for {
-		ids, err := as.AssetSessions(ctx, after, 100)
-		if err != nil || len(ids) == 0 {
-			return deleted, err
-		}
-		after = ids[len(ids)-1]
-		for _, id := range ids {
-			n, err := s.sweepSession(ctx, as, id, cutoff)
-			deleted += n
-			if err != nil {
-				return deleted, err
-			}
-		}
-	}
-}
-
-func (s *Service) sweepSession(ctx context.Context, as AssetStore, id string, cutoff time.Time) (int, error) {
-	sess, err := s.store.Session(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return 0, as.ForgetAssetSession(ctx, id)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if sess.State != StateEnded || sess.EndedAt == nil || !sess.EndedAt.Before(cutoff) {
-		return 0, nil
-	}
-	// A file kept while this runs (a customer with full access after the
-	// end may still upload) would be left out of every later sweep once
-	// the session is forgotten: after forgetting, look again, and sweep
-	// until a look finds nothing left.
-	n, forgotten := 0, false
-	for {
-		m, err := s.sweepBlobs(ctx, as, id)
-		n += m
-		if err != nil || (m == 0 && forgotten) {
-			return n, err
-		}
-		if err := as.ForgetAssetSession(ctx, id); err != nil {
-			return n, err
-		}
-		forgotten = true
-	}
-}
-
-// sweepBlobs deletes the blobs of a session's assets not yet deleted
-// and marks their records so.
-func (s *Service) sweepBlobs(ctx context.Context, as AssetStore, id string) (int, error) {
-	list, err := as.Assets(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, a := range list {
-		if a.DeletedAt != nil {
-			continue
-		}
-		if err := s.cfg.Blobs.Delete(ctx, a.BlobKey); err != nil {
-			return n, fmt.Errorf("%w: %v", ErrUnavailable, err)
-		}
-		now := s.now()
-		a.DeletedAt = &now
-		if err := as.PutAsset(ctx, a); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
-}
-
-// RunAssetSweep sweeps every interval until ctx ends. Of many nodes,
-// the first to count the interval's hit sweeps; the others skip it.
-func (s *Service) RunAssetSweep(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if n, err := s.store.Hit(ctx, "asset-sweep", every/2); err != nil || n > 1 {
-			continue
-		}
-		if n, err := s.SweepAssets(ctx); err != nil {
-			s.log.Warn().Err(err).Int("deleted", n).Msg("asset sweep stopped early")
-		} else if n > 0 {
-			s.log.Info().Int("deleted", n).Msg("asset sweep deleted blobs past retention")
-		}
-	}
 }

@@ -77,42 +77,6 @@ func NewMemStore() *MemStore {
 // Ping always succeeds: memory is always there.
 func (m *MemStore) Ping(context.Context) error { return nil }
 
-// Hit counts key within a fixed window.
-func (m *MemStore) Hit(_ context.Context, key string, window time.Duration) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	now := time.Now()
-	h := m.hits[key]
-	if now.After(h.until) {
-		h = memHit{until: now.Add(window)}
-	}
-	h.n++
-	m.hits[key] = h
-	return h.n, nil
-}
-
-// Unhit takes one Hit back while its window lasts.
-func (m *MemStore) Unhit(_ context.Context, key string) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if h, ok := m.hits[key]; ok && time.Now().Before(h.until) && h.n > 0 {
-		h.n--
-		m.hits[key] = h
-	}
-	return nil
-}
-
-// Once is true for the first caller of name.
-func (m *MemStore) Once(_ context.Context, name string) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.once[name] {
-		return false, nil
-	}
-	m.once[name] = true
-	return true, nil
-}
-
 // CreateAgent stores a new agent with a unique email.
 func (m *MemStore) CreateAgent(_ context.Context, a *Agent) error {
 	m.mu.Lock()
@@ -638,15 +602,4 @@ func newEpoch() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// Count returns a Hit counter's value without counting.
-func (m *MemStore) Count(_ context.Context, key string) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := m.hits[key]
-	if time.Now().After(h.until) {
-		return 0, nil
-	}
-	return h.n, nil
 }
