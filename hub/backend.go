@@ -4,9 +4,11 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
@@ -31,7 +33,7 @@ type Backend struct {
 	Outbox   notify.Outbox
 	Presence presence.Tracker
 
-	mem     *MemoryBus // memory: the bus every node shares
+	mem     *bus.MemoryBus // memory: the bus every node shares
 	rdb     redis.UniversalClient
 	opts    RedisBackendOptions
 	channel func(sessionID string) string
@@ -44,10 +46,10 @@ const outboxSize = 1000
 // shared by the nodes built on it (one in production, several in tests).
 func MemoryBackend() *Backend {
 	store := rooms.NewMemStore()
-	bus := NewMemoryBus()
-	store.Published = bus.PublishEvents
+	mem := bus.NewMemoryBus()
+	store.Published = mem.PublishEvents
 	return &Backend{Name: "memory", Store: store, Outbox: notify.NewMemoryOutbox(outboxSize),
-		Presence: presence.NewMemory(), mem: bus}
+		Presence: presence.NewMemory(), mem: mem}
 }
 
 // RedisBackendOptions configure a Redis backend.
@@ -99,11 +101,16 @@ func (b *Backend) Node(cfg Config) *Node {
 	return n
 }
 
-// bus is a new node's view of the bus.
-func (b *Backend) bus(node string, metrics *Metrics, log zerolog.Logger) Bus {
+// bus is a new node's view of the bus; its Redis errors count in the
+// node's RedisErrors.
+func (b *Backend) bus(node string, metrics *Metrics, log zerolog.Logger) bus.Bus {
 	if b.mem != nil {
 		return b.mem.Node()
 	}
-	return NewRedisBus(b.rdb, RedisBusOptions{Prefix: b.opts.Prefix, Sharded: b.opts.Sharded, Channel: b.channel,
-		Node: node, ProbeEvery: b.opts.ProbeEvery, Metrics: metrics}, log)
+	var errs prometheus.Counter
+	if metrics != nil {
+		errs = metrics.RedisErrors
+	}
+	return bus.NewRedisBus(b.rdb, bus.RedisBusOptions{Prefix: b.opts.Prefix, Sharded: b.opts.Sharded, Channel: b.channel,
+		Node: node, ProbeEvery: b.opts.ProbeEvery, Errors: errs}, log)
 }

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -139,7 +140,7 @@ func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg Conf
 // hintLosingBus loses presence hints while drop is set, as a lost
 // pub/sub message would.
 type hintLosingBus struct {
-	Bus
+	bus.Bus
 	drop *atomic.Bool
 }
 

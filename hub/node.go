@@ -1,6 +1,6 @@
 // Package hub is the live side of Cohub: WebSocket connections, one
-// goroutine per live room per node, the bus that syncs rooms across
-// nodes, and presence feeding the customer indicator.
+// goroutine per live room per node, kept in sync across nodes over the
+// bus (package bus), and presence feeding the customer indicator.
 package hub
 
 import (
@@ -14,6 +14,7 @@ import (
 	"github.com/oklog/ulid/v2"
 	"github.com/rs/zerolog"
 
+	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
@@ -21,7 +22,7 @@ import (
 // Config wires a node.
 type Config struct {
 	Service  *rooms.Service
-	Bus      Bus
+	Bus      bus.Bus
 	Presence presence.Tracker
 	// Node names this node in presence entries. Zero value: a random id.
 	Node string
@@ -106,7 +107,7 @@ type Node struct {
 	id      string
 	svc     *rooms.Service
 	store   rooms.RoomReader
-	bus     Bus
+	bus     bus.Bus
 	pres    presence.Tracker
 	metrics *Metrics
 	log     zerolog.Logger

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
@@ -412,12 +412,10 @@ func (c *conn) joinInbox(ref string) {
 	c.ok(ref, map[string]any{})
 }
 
-func inboxTopic(agentID string) string { return "inbox:" + agentID }
+// inboxTopic is an agent's inbox on the bus (clients join it as Inbox).
+func inboxTopic(agentID string) string { return bus.InboxTopic(agentID) }
 
-func inboxAgent(topic string) (string, bool) {
-	id, ok := strings.CutPrefix(topic, "inbox:")
-	return id, ok && id != ""
-}
+func inboxAgent(topic string) (string, bool) { return bus.TopicInbox(topic) }
 
 func (n *Node) joinInbox(c *conn) {
 	id := c.agent.ID

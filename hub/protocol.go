@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/coder/websocket"
 
+	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/internal/errcode"
 	"github.com/cohub/cohub/rooms"
 )
@@ -190,13 +190,11 @@ func replyError(err error) frameError {
 
 func (e frameError) Error() string { return e.Code + ": " + e.Message }
 
-// topicRoom returns the session id of a "room:s_…" topic.
-func topicRoom(topic string) (string, bool) {
-	id, ok := strings.CutPrefix(topic, "room:")
-	return id, ok && id != ""
-}
+// topicRoom returns the session id of a "room:s_…" topic: a room's
+// topic is the bus's (bus.RoomTopic), on the wire and between nodes.
+func topicRoom(topic string) (string, bool) { return bus.TopicRoom(topic) }
 
-func roomTopic(id string) string { return "room:" + id }
+func roomTopic(id string) string { return bus.RoomTopic(id) }
 
 // encode marshals a frame; frames are our own types, so it cannot fail
 // short of a bug, which is logged by the caller as an empty frame.

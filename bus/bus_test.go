@@ -1,4 +1,4 @@
-package hub
+package bus
 
 import (
 	"context"
@@ -87,20 +87,20 @@ func busContract(t *testing.T, setup busSetup) {
 	b.Start(ctx, rb)
 
 	room := "s_01BUSCONTRACT0000000000000"
-	if err := a.Subscribe(ctx, roomTopic(room)); err != nil {
+	if err := a.Subscribe(ctx, RoomTopic(room)); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Subscribe(ctx, inboxTopic("a_1")); err != nil {
+	if err := a.Subscribe(ctx, InboxTopic("a_1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Publish(ctx, roomTopic(room), []byte(`{"op":"presence"}`)); err != nil {
+	if err := b.Publish(ctx, RoomTopic(room), []byte(`{"op":"presence"}`)); err != nil {
 		t.Fatal(err)
 	}
-	ra.await(t, "ephemeral room message", has(roomTopic(room)+` {"op":"presence"}`))
-	if err := b.Publish(ctx, inboxTopic("a_1"), []byte(`{"op":"event"}`)); err != nil {
+	ra.await(t, "ephemeral room message", has(RoomTopic(room)+` {"op":"presence"}`))
+	if err := b.Publish(ctx, InboxTopic("a_1"), []byte(`{"op":"event"}`)); err != nil {
 		t.Fatal(err)
 	}
-	ra.await(t, "inbox message", has(inboxTopic("a_1")+` {"op":"event"}`))
+	ra.await(t, "inbox message", has(InboxTopic("a_1")+` {"op":"event"}`))
 
 	s := &rooms.Session{ID: room, State: rooms.StateActive}
 	if _, err := store.Commit(ctx, s, []rooms.Event{{Type: rooms.EventMessage, Text: "hi"}}, rooms.CommitOptions{}); err != nil {
@@ -109,18 +109,18 @@ func busContract(t *testing.T, setup busSetup) {
 	ra.await(t, "committed event", func(got []string) bool {
 		for _, g := range got {
 			var e rooms.Event
-			if len(g) > len(roomTopic(room)) && json.Unmarshal([]byte(g[len(roomTopic(room))+1:]), &e) == nil && e.Seq == 1 && e.Text == "hi" {
+			if len(g) > len(RoomTopic(room)) && json.Unmarshal([]byte(g[len(RoomTopic(room))+1:]), &e) == nil && e.Seq == 1 && e.Text == "hi" {
 				return true
 			}
 		}
 		return false
 	})
 
-	a.Unsubscribe(ctx, roomTopic(room))
-	_ = b.Publish(ctx, roomTopic(room), []byte(`{"op":"after"}`))
-	_ = b.Publish(ctx, inboxTopic("a_1"), []byte(`{"op":"marker"}`))
-	ra.await(t, "marker", has(inboxTopic("a_1")+` {"op":"marker"}`))
-	if has(roomTopic(room) + ` {"op":"after"}`)(ra.got) {
+	a.Unsubscribe(ctx, RoomTopic(room))
+	_ = b.Publish(ctx, RoomTopic(room), []byte(`{"op":"after"}`))
+	_ = b.Publish(ctx, InboxTopic("a_1"), []byte(`{"op":"marker"}`))
+	ra.await(t, "marker", has(InboxTopic("a_1")+` {"op":"marker"}`))
+	if has(RoomTopic(room) + ` {"op":"after"}`)(ra.got) {
 		t.Fatal("delivered after unsubscribe")
 	}
 	rb.mu.Lock()
@@ -130,20 +130,25 @@ func busContract(t *testing.T, setup busSetup) {
 	}
 }
 
-// The buses run as their backend sets build them: the contract then also
-// proves the set's matching (the memory store's hook, the room channel).
+// The buses run on the store they pair with, as hub's Backend pairs them
+// (the memory store's Published hook, the Redis store's room channel):
+// the contract then also proves that pairing.
 func TestMemoryBus(t *testing.T) {
 	busContract(t, func(t *testing.T) (Bus, Bus, rooms.Store) {
-		b := MemoryBackend()
-		return b.bus("a", nil, zerolog.Nop()), b.bus("b", nil, zerolog.Nop()), b.Store
+		store, mem := rooms.NewMemStore(), NewMemoryBus()
+		store.Published = mem.PublishEvents
+		return mem.Node(), mem.Node(), store
 	})
 }
 
 func TestRedisBus(t *testing.T) {
 	busContract(t, func(t *testing.T) (Bus, Bus, rooms.Store) {
 		rdb, prefix := redistest.Client(t)
-		b := RedisBackend(rdb, RedisBackendOptions{Prefix: prefix})
-		return b.bus("a", nil, zerolog.Nop()), b.bus("b", nil, zerolog.Nop()), b.Store
+		store := rooms.NewRedisStore(rdb, prefix, rooms.RedisOptions{})
+		bus := func(node string) Bus {
+			return NewRedisBus(rdb, RedisBusOptions{Prefix: prefix, Channel: store.Channel, Node: node}, zerolog.Nop())
+		}
+		return bus("a"), bus("b"), store
 	})
 }
 
@@ -197,45 +202,5 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatal(fmt.Sprint("never ", what))
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// While Redis is away the node's loops fail every tick: one line per
-// kind every ten seconds, with the count held back.
-func TestLogLimiter(t *testing.T) {
-	var l logLimiter
-	t0 := time.Now()
-	if _, ok := l.allow("presence read", t0); !ok {
-		t.Fatal("the first line is held")
-	}
-	for i := 1; i < 10; i++ {
-		if _, ok := l.allow("presence read", t0.Add(time.Duration(i)*time.Second)); ok {
-			t.Fatalf("a line %d s after the first went through", i)
-		}
-	}
-	if _, ok := l.allow("bus subscribe", t0.Add(time.Second)); !ok {
-		t.Fatal("another kind is held")
-	}
-	held, ok := l.allow("presence read", t0.Add(logEvery))
-	if !ok || held != 9 {
-		t.Fatalf("after the window: ok %v, held %d, want 9", ok, held)
-	}
-}
-
-// A logged event is routed by its head alone; anything that is not one
-// falls back to a full decode.
-func TestEventHead(t *testing.T) {
-	for in, want := range map[string]busHead{
-		`{"seq":42,"type":"message","at":"x","text":"{\"seq\":1}"}`: {Seq: 42, Type: "message"},
-		`{"seq":7,"type":"task.completed"}`:                         {Seq: 7, Type: "task.completed"},
-	} {
-		if got, ok := eventHead([]byte(in)); !ok || got != want {
-			t.Errorf("eventHead(%s) = %+v, %v", in, got, ok)
-		}
-	}
-	for _, in := range []string{`{"op":"presence"}`, `{"seq":0,"type":"x"}`, `{"seq":x,"type":"m"}`, `{"seq":3}`, `{"seq":3,"type":"m`} {
-		if _, ok := eventHead([]byte(in)); ok {
-			t.Errorf("eventHead(%s) took it for an event", in)
-		}
 	}
 }

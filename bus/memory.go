@@ -1,4 +1,4 @@
-package hub
+package bus
 
 import (
 	"context"
@@ -7,29 +7,6 @@ import (
 
 	"github.com/cohub/cohub/rooms"
 )
-
-// Bus carries room and inbox traffic between nodes. Logged events reach
-// it from the store's commit (Redis PUBLISH in the commit script, or the
-// memory store's Published hook); ephemeral frames are published here.
-type Bus interface {
-	// Start delivers subscribed topics' messages to h until ctx ends; it
-	// returns at once, with h in place.
-	Start(ctx context.Context, h Handler)
-	Subscribe(ctx context.Context, topic string) error
-	Unsubscribe(ctx context.Context, topic string)
-	// Publish sends an ephemeral message to every node subscribed to topic.
-	Publish(ctx context.Context, topic string, msg []byte) error
-	// Ready is nil while the bus is known to deliver.
-	Ready() error
-}
-
-// Handler receives a node's bus traffic. Deliver must not block.
-type Handler interface {
-	Deliver(topic string, msg []byte)
-	// Resync says messages may have been lost (a reconnect): every live
-	// room must catch up from the log.
-	Resync()
-}
 
 // MemoryBus connects nodes in one process: the embedded backend, and
 // tests that run several nodes on one memory store.
@@ -56,7 +33,7 @@ func (b *MemoryBus) PublishEvents(sessionID string, events []rooms.Event) {
 	for _, e := range events {
 		msg, err := json.Marshal(e)
 		if err == nil {
-			b.publish(roomTopic(sessionID), msg)
+			b.publish(RoomTopic(sessionID), msg)
 		}
 	}
 }
@@ -69,12 +46,15 @@ func (b *MemoryBus) publish(topic string, msg []byte) {
 	}
 }
 
+// memoryNode is one node's view of a MemoryBus.
 type memoryNode struct {
 	bus    *MemoryBus
 	mu     sync.RWMutex
 	h      Handler
 	topics map[string]bool
 }
+
+var _ Bus = (*memoryNode)(nil)
 
 func (n *memoryNode) Start(ctx context.Context, h Handler) {
 	n.mu.Lock()

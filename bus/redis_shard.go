@@ -1,4 +1,4 @@
-package hub
+package bus
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package hub
+package bus
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
@@ -28,7 +29,7 @@ type RedisBus struct {
 	probeCh string
 	every   time.Duration
 	log     zerolog.Logger
-	metrics *Metrics
+	errs    prometheus.Counter
 
 	mu     sync.Mutex
 	ctx    context.Context
@@ -49,6 +50,8 @@ type RedisBus struct {
 	unhealthy error
 }
 
+var _ Bus = (*RedisBus)(nil)
+
 // RedisBusOptions configure a RedisBus.
 type RedisBusOptions struct {
 	Prefix  string
@@ -59,24 +62,26 @@ type RedisBusOptions struct {
 	Node string
 	// ProbeEvery is how often the probe goes out. Zero value: 2 s.
 	ProbeEvery time.Duration
-	Metrics    *Metrics
+	// Errors counts the Redis errors the bus sees (the hub passes its
+	// cohub_hub_redis_errors_total). Zero value: none counted.
+	Errors prometheus.Counter
 }
 
-// NewRedisBus returns a bus on rdb; Run starts it.
+// NewRedisBus returns a bus on rdb; Start starts it.
 func NewRedisBus(rdb redis.UniversalClient, opts RedisBusOptions, log zerolog.Logger) *RedisBus {
 	if opts.ProbeEvery == 0 {
 		opts.ProbeEvery = 2 * time.Second
 	}
 	return &RedisBus{
 		rdb: rdb, prefix: opts.Prefix, sharded: opts.Sharded, channel: opts.Channel,
-		probeCh: opts.Prefix + "probe:" + opts.Node, every: opts.ProbeEvery, log: log, metrics: opts.Metrics,
+		probeCh: opts.Prefix + "probe:" + opts.Node, every: opts.ProbeEvery, log: log, errs: opts.Errors,
 		topics: map[string]string{}, waiters: map[string][]chan struct{}{},
 		shards: map[string]*shard{}, where: map[string]*shard{}, kick: make(chan struct{}, 1),
 	}
 }
 
 func (b *RedisBus) channelOf(topic string) string {
-	if id, ok := topicRoom(topic); ok {
+	if id, ok := TopicRoom(topic); ok {
 		return b.channel(id)
 	}
 	return b.prefix + topic
@@ -198,8 +203,8 @@ func (b *RedisBus) resync() {
 }
 
 func (b *RedisBus) noteErr(err error) {
-	if err != nil && b.metrics != nil {
-		b.metrics.RedisErrors.Inc()
+	if err != nil && b.errs != nil {
+		b.errs.Inc()
 	}
 }
 
@@ -288,7 +293,7 @@ func (b *RedisBus) Subscribe(ctx context.Context, topic string) error {
 	case b.shared != nil:
 		err = b.shared.Subscribe(ctx, ch)
 	default:
-		running = false // Run subscribes every topic when it starts
+		running = false // Start subscribes every topic
 	}
 	b.mu.Unlock()
 	if sub != nil {
