@@ -532,7 +532,23 @@ func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agen
 			t.Fatalf("join: %v", f)
 		}
 	}
-	writeWS(t, cust, map[string]any{"op": "send", "ref": "s", "topic": topic, "data": map[string]string{"text": "hello from the customer"}})
+	// A node loaded past LateAfter refuses a send for a moment
+	// (overloaded, with retry_after_ms): the page resends under the same
+	// id, and so does this.
+	for try := 0; ; try++ {
+		writeWS(t, cust, map[string]any{"op": "send", "ref": "s", "id": "c-hello", "topic": topic,
+			"data": map[string]string{"text": "hello from the customer"}})
+		r := readWS(t, cust, "reply")
+		if r["status"] == "ok" {
+			break
+		}
+		d, _ := r["data"].(map[string]any)
+		wait, _ := d["retry_after_ms"].(float64)
+		if wait == 0 || try == 5 {
+			t.Fatalf("send: %v", r)
+		}
+		time.Sleep(time.Duration(wait) * time.Millisecond) // the wait the refusal asks for
+	}
 	for {
 		f := readWS(t, agent, "event")
 		if d, _ := f["data"].(map[string]any); d["text"] == "hello from the customer" {
