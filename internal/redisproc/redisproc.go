@@ -5,6 +5,7 @@ package redisproc
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -31,12 +32,29 @@ type Proc struct {
 // at once, so a restart, even after a kill, finds every acknowledged
 // write. extra are more redis-server arguments.
 func Start(dir, addr string, persist bool, extra ...string) (*Proc, error) {
-	if addr == "" {
-		var err error
+	if addr != "" {
+		return startOn(dir, addr, persist, extra...)
+	}
+	// A port free when asked may be taken before the server binds it (or,
+	// for a Cluster node, its bus port, 10000 above, may be): a server
+	// that exits before it is ready tries again on another.
+	var err error
+	for range 3 {
 		if addr, err = FreeAddr(); err != nil {
 			return nil, err
 		}
+		var p *Proc
+		if p, err = startOn(dir, addr, persist, extra...); !errors.Is(err, errExited) {
+			return p, err
+		}
 	}
+	return nil, err
+}
+
+// errExited is a server that exited before it was ready.
+var errExited = errors.New("redis-server exited before it was ready")
+
+func startOn(dir, addr string, persist bool, extra ...string) (*Proc, error) {
 	_, port, _ := net.SplitHostPort(addr)
 	aof := "no"
 	if persist {
@@ -148,7 +166,7 @@ func waitReady(out io.Reader, log io.WriteCloser, marker string) error {
 			}
 		}
 		if !ready {
-			done <- fmt.Errorf("redis-server exited before it was ready")
+			done <- errExited
 		}
 	}()
 	select {
