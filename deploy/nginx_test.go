@@ -12,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/wsclient"
 )
 
 // balancers are the load balancers whose files deploy/ ships.
@@ -300,14 +299,12 @@ func TestPingsKeepAQuietWebSocketOpen(t *testing.T) {
 		t.Fatalf("login: %d", code)
 	}
 	ctx := context.Background()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?access_token="+admin,
-		&websocket.DialOptions{Subprotocols: []string{"cohub.v1"}})
+	ws, err := wsclient.Dial(ctx, base, wsclient.AgentQuery(admin), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ws.CloseNow()
-	frames := make(chan frame, 16)
-	go read(ws, frames, nil) // reading is what answers the node's pings
+	frames := ws.Events() // its read loop is what answers the node's pings
 	quiet := time.After(25 * time.Second)
 	for waiting := true; waiting; {
 		select {
@@ -319,18 +316,14 @@ func TestPingsKeepAQuietWebSocketOpen(t *testing.T) {
 			waiting = false
 		}
 	}
-	write(ctx, ws, map[string]any{"op": "ping", "ref": "still-there"})
-	for limit := time.After(10 * time.Second); ; {
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := ws.Ping(pctx); err != nil {
 		select {
-		case f, ok := <-frames:
-			if !ok {
-				t.Fatal("the quiet connection was closed after 25 s")
-			}
-			if f.Op == "reply" && f.Ref == "still-there" {
-				return
-			}
-		case <-limit:
-			t.Fatal("no reply to a ping after 25 s quiet")
+		case <-ws.Done():
+			t.Fatal("the quiet connection was closed after 25 s")
+		default:
+			t.Fatalf("no reply to a ping after 25 s quiet: %v", err)
 		}
 	}
 }

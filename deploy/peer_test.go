@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/cohub/cohub/internal/wsclient"
 )
 
 // peer is one person's live connection through the balancer, kept as a
@@ -19,7 +18,8 @@ import (
 // message that had no reply. It sends one message at a time.
 type peer struct {
 	name  string
-	url   string // ws://…/ws?credential
+	base  string // ws://… of the balancer
+	query string // the credential
 	topic string
 	agent bool
 
@@ -66,17 +66,8 @@ func (tl *timeline) String() string {
 	return strings.Join(tl.events, "\n")
 }
 
-type frame struct {
-	Op     string          `json:"op"`
-	Ref    string          `json:"ref"`
-	Status string          `json:"status"`
-	Topic  string          `json:"topic"`
-	Seq    int64           `json:"seq"`
-	Data   json.RawMessage `json:"data"`
-}
-
 func newPeer(name, wsBase, query, topic string, agent bool) *peer {
-	return &peer{name: name, url: wsBase + "/ws?" + query, topic: topic, agent: agent,
+	return &peer{name: name, base: wsBase, query: query, topic: topic, agent: agent,
 		texts: map[int64]string{}, acked: map[string]int64{}, changed: make(chan struct{}, 1)}
 }
 
@@ -111,13 +102,12 @@ func (p *peer) run(ctx context.Context, period time.Duration) {
 }
 
 // dial connects, trying again while the balancer has no node for it.
-func (p *peer) dial(ctx context.Context) *websocket.Conn {
+func (p *peer) dial(ctx context.Context) *wsclient.Conn {
 	for pause := 20 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		ws, _, err := websocket.Dial(dctx, p.url, &websocket.DialOptions{Subprotocols: []string{"cohub.v1"}})
+		ws, err := wsclient.Dial(dctx, p.base, p.query, nil)
 		cancel()
 		if err == nil {
-			ws.SetReadLimit(1 << 20)
 			p.mu.Lock()
 			p.conns++
 			p.mu.Unlock()
@@ -133,11 +123,9 @@ func (p *peer) dial(ctx context.Context) *websocket.Conn {
 }
 
 // session serves one connection until it ends.
-func (p *peer) session(ctx context.Context, ws *websocket.Conn, period time.Duration) {
+func (p *peer) session(ctx context.Context, ws *wsclient.Conn, period time.Duration) {
 	defer ws.CloseNow()
-	frames := make(chan frame, 256)
-	var ended error
-	go read(ws, frames, &ended)
+	frames := ws.Events() // every frame: the peer matches its replies by its own refs
 	p.mu.Lock()
 	since, epoch := p.last(), p.epoch
 	p.mu.Unlock()
@@ -151,7 +139,7 @@ func (p *peer) session(ctx context.Context, ws *websocket.Conn, period time.Dura
 			return
 		case f, ok := <-frames:
 			if !ok {
-				p.tl.add("%s: connection ended: %v", p.name, ended)
+				p.tl.add("%s: connection ended: %v", p.name, ws.Err())
 				return // the node went away: connect again
 			}
 			switch p.handle(f) {
@@ -174,7 +162,7 @@ func (p *peer) session(ctx context.Context, ws *websocket.Conn, period time.Dura
 	}
 }
 
-func (p *peer) join(ctx context.Context, ws *websocket.Conn, since int64, epoch string) {
+func (p *peer) join(ctx context.Context, ws *wsclient.Conn, since int64, epoch string) {
 	op := map[string]any{"op": "join", "ref": "join", "topic": p.topic, "since": since}
 	if epoch != "" {
 		op["epoch"] = epoch
@@ -184,7 +172,7 @@ func (p *peer) join(ctx context.Context, ws *websocket.Conn, since int64, epoch 
 
 // send sends the pending message again (resend), or a new one when none
 // is pending and the peer is still talking.
-func (p *peer) send(ctx context.Context, ws *websocket.Conn, resend bool) {
+func (p *peer) send(ctx context.Context, ws *wsclient.Conn, resend bool) {
 	p.mu.Lock()
 	id := p.pending
 	switch {
@@ -207,7 +195,7 @@ func (p *peer) send(ctx context.Context, ws *websocket.Conn, resend bool) {
 }
 
 // handle records a frame and says what the session must do next.
-func (p *peer) handle(f frame) string {
+func (p *peer) handle(f wsclient.Frame) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.notify()
@@ -253,7 +241,7 @@ func (p *peer) handle(f frame) string {
 	return ""
 }
 
-func (p *peer) joinReply(f frame) string {
+func (p *peer) joinReply(f wsclient.Frame) string {
 	var d struct {
 		Epoch     string
 		Recovered *bool
@@ -297,32 +285,11 @@ func (p *peer) online(on bool, where string) {
 	}
 }
 
-// read hands every frame to out until the connection ends, then sets
-// *end (when given) to why and closes out.
-func read(ws *websocket.Conn, out chan<- frame, end *error) {
-	defer close(out)
-	for {
-		_, msg, err := ws.Read(context.Background())
-		if err != nil {
-			if end != nil {
-				*end = err
-			}
-			return
-		}
-		for _, line := range bytes.Split(msg, []byte("\n")) {
-			var f frame
-			if json.Unmarshal(line, &f) == nil {
-				out <- f
-			}
-		}
-	}
-}
-
-func write(ctx context.Context, ws *websocket.Conn, v any) {
-	b, _ := json.Marshal(v)
+// write sends a frame whose reply comes through Events.
+func write(ctx context.Context, ws *wsclient.Conn, v any) {
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_ = ws.Write(wctx, websocket.MessageText, b) // a failed write shows as the read's end
+	_ = ws.Write(wctx, v) // a failed write shows as the read's end
 }
 
 // snapshot is what the peer holds, for the test's checks.

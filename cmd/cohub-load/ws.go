@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,76 +14,28 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/cohub/cohub/internal/wsclient"
 )
 
-// wsURL turns a base URL and a query into the server's /ws address.
-func wsURL(base, query string) string {
-	return "ws" + strings.TrimPrefix(strings.TrimRight(base, "/"), "http") + "/ws?" + query
-}
-
-func dial(ctx context.Context, base, query string) (*websocket.Conn, error) {
+func dial(ctx context.Context, base, query string) (*wsclient.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	ws, _, err := websocket.Dial(ctx, wsURL(base, query), &websocket.DialOptions{Subprotocols: []string{"cohub.v1"}})
-	if err == nil {
-		ws.SetReadLimit(1 << 20)
-	}
-	return ws, err
+	return wsclient.Dial(ctx, base, query, nil)
 }
 
-type frame struct {
-	Op     string          `json:"op"`
-	Ref    string          `json:"ref"`
-	Status string          `json:"status"`
-	Topic  string          `json:"topic"`
-	Seq    int64           `json:"seq"`
-	Data   json.RawMessage `json:"data"`
-}
-
-// frames reads messages and hands each frame to fn until the connection
-// ends.
-func frames(ctx context.Context, ws *websocket.Conn, fn func(frame)) {
-	for {
-		_, msg, err := ws.Read(ctx)
-		if err != nil {
-			return
-		}
-		for _, line := range bytes.Split(msg, []byte("\n")) {
-			var f frame
-			if json.Unmarshal(line, &f) == nil {
-				fn(f)
-			}
-		}
-	}
-}
-
-func write(ctx context.Context, ws *websocket.Conn, v any) error {
-	b, _ := json.Marshal(v)
-	return ws.Write(ctx, websocket.MessageText, b)
-}
-
-// joinRoom joins and waits for the reply (frames before it are dropped).
-func joinRoom(ctx context.Context, ws *websocket.Conn, topic string) error {
-	if err := write(ctx, ws, map[string]any{"op": "join", "ref": "join", "topic": topic}); err != nil {
-		return err
-	}
+// joinRoom joins and waits for the reply.
+func joinRoom(ctx context.Context, ws *wsclient.Conn, topic string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	for {
-		_, msg, err := ws.Read(ctx)
-		if err != nil {
-			return err
-		}
-		for _, line := range bytes.Split(msg, []byte("\n")) {
-			var f frame
-			if json.Unmarshal(line, &f) == nil && f.Op == "reply" && f.Ref == "join" {
-				if f.Status != "ok" {
-					return fmt.Errorf("join %s: %s", topic, f.Data)
-				}
-				return nil
-			}
-		}
+	if _, err := ws.Join(ctx, topic, nil); err != nil {
+		return fmt.Errorf("join %s: %w", topic, err)
+	}
+	return nil
+}
+
+// drain reads and drops what ws receives until it ends.
+func drain(ws *wsclient.Conn) {
+	for range ws.Events() {
 	}
 }
 
@@ -160,12 +111,12 @@ func runChat(ctx context.Context, o options, c *client) (*chatReport, error) {
 
 func chatRoom(ctx context.Context, o options, token string, r room, rep *chatReport) error {
 	topic := "room:" + r.id
-	agent, err := dial(ctx, o.URL, "access_token="+token)
+	agent, err := dial(ctx, o.URL, wsclient.AgentQuery(token))
 	if err != nil {
 		return fmt.Errorf("agent dial: %w", err)
 	}
 	defer agent.CloseNow()
-	cust, err := dial(ctx, o.CustomerURL, "link="+r.link)
+	cust, err := dial(ctx, o.CustomerURL, wsclient.CustomerQuery(r.link, ""))
 	if err != nil {
 		return fmt.Errorf("customer dial: %w", err)
 	}
@@ -176,28 +127,26 @@ func chatRoom(ctx context.Context, o options, token string, r room, rep *chatRep
 	if err := joinRoom(ctx, cust, topic); err != nil {
 		return err
 	}
-	go frames(ctx, cust, func(frame) {}) // answer pings, drain
+	go drain(cust)
 	var last int64
-	go frames(ctx, agent, func(f frame) {
-		if f.Op != "event" {
-			return
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case f, ok := <-agent.Events():
+				if !ok {
+					return
+				}
+				if f.Op == "event" {
+					received(f, &last, rep)
+				}
+			}
 		}
-		var d struct{ Type, Text string }
-		_ = json.Unmarshal(f.Data, &d)
-		if d.Type != "message" {
-			return
-		}
-		if last != 0 && f.Seq != last+1 {
-			rep.disorder.Add(1)
-		}
-		last = f.Seq
-		if ns, err := strconv.ParseInt(strings.TrimPrefix(d.Text, "t="), 10, 64); err == nil {
-			rep.mu.Lock()
-			rep.lat = append(rep.lat, time.Since(time.Unix(0, ns)))
-			rep.mu.Unlock()
-			rep.received.Add(1)
-		}
-	})
+	}()
+	defer func() { agent.CloseNow(); <-consumed }() // the report is read once every room returned
 	tick := time.NewTicker(time.Second / time.Duration(o.Rate))
 	defer tick.Stop()
 	for n := 0; ; n++ {
@@ -208,10 +157,29 @@ func chatRoom(ctx context.Context, o options, token string, r room, rep *chatRep
 		}
 		msg := map[string]any{"op": "send", "ref": strconv.Itoa(n), "topic": topic,
 			"data": map[string]string{"text": fmt.Sprintf("t=%d", time.Now().UnixNano())}}
-		if err := write(ctx, cust, msg); err != nil {
+		if err := cust.Write(ctx, msg); err != nil {
 			return err
 		}
 		rep.sent.Add(1)
+	}
+}
+
+// received times one message event the agent got.
+func received(f wsclient.Frame, last *int64, rep *chatReport) {
+	var d struct{ Type, Text string }
+	_ = json.Unmarshal(f.Data, &d)
+	if d.Type != "message" {
+		return
+	}
+	if *last != 0 && f.Seq != *last+1 {
+		rep.disorder.Add(1)
+	}
+	*last = f.Seq
+	if ns, err := strconv.ParseInt(strings.TrimPrefix(d.Text, "t="), 10, 64); err == nil {
+		rep.mu.Lock()
+		rep.lat = append(rep.lat, time.Since(time.Unix(0, ns)))
+		rep.mu.Unlock()
+		rep.received.Add(1)
 	}
 }
 
@@ -259,7 +227,7 @@ func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 	}
 	hold, cancel := context.WithCancel(ctx)
 	defer cancel()
-	conns := make([]*websocket.Conn, 0, o.Conns)
+	conns := make([]*wsclient.Conn, 0, o.Conns)
 	defer func() {
 		for _, ws := range conns {
 			ws.CloseNow()
@@ -268,7 +236,7 @@ func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 	for i := range o.Conns {
 		query := ""
 		if c != nil {
-			query = "access_token=" + c.token
+			query = wsclient.AgentQuery(c.token)
 		}
 		ws, err := dial(hold, o.URL, query)
 		if err != nil {
@@ -280,7 +248,7 @@ func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 				return nil, err
 			}
 		}
-		go frames(hold, ws, func(frame) {}) // answers the server's pings
+		go drain(ws) // its read loop answers the server's pings
 	}
 	select {
 	case <-ctx.Done():

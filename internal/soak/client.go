@@ -1,7 +1,6 @@
 package soak
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/cohub/cohub/internal/wsclient"
 )
 
 // A client behaves like the real client library: it reconnects with
@@ -104,13 +103,11 @@ func sleep(ctx context.Context, d time.Duration) {
 // ends. It reports whether the room was joined.
 func (c *client) session(ctx context.Context, base string) bool {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	ws, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?"+c.query,
-		&websocket.DialOptions{Subprotocols: []string{"cohub.v1"}})
+	ws, err := wsclient.Dial(dctx, base, c.query, &wsclient.Options{ReadLimit: 4 << 20})
 	cancel()
 	if err != nil {
 		return false
 	}
-	ws.SetReadLimit(4 << 20)
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
 	defer ws.CloseNow()
@@ -134,28 +131,20 @@ func (c *client) session(ctx context.Context, base string) bool {
 // connection is one socket's state.
 type connection struct {
 	c        *client
-	ws       *websocket.Conn
+	ws       *wsclient.Conn
 	wmu      sync.Mutex
 	joinedAt chan struct{}
 	once     sync.Once
 }
 
-type frame struct {
-	Op     string          `json:"op"`
-	Ref    string          `json:"ref"`
-	Status string          `json:"status"`
-	Topic  string          `json:"topic"`
-	Seq    int64           `json:"seq"`
-	Data   json.RawMessage `json:"data"`
-}
+type frame = wsclient.Frame
 
 func (k *connection) write(ctx context.Context, v any) error {
-	b, _ := json.Marshal(v)
 	k.wmu.Lock()
 	defer k.wmu.Unlock()
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return k.ws.Write(wctx, websocket.MessageText, b)
+	return k.ws.Write(wctx, v)
 }
 
 // join asks for the room from what this client last saw.
@@ -170,18 +159,18 @@ func (k *connection) join(ctx context.Context) error {
 	return k.write(ctx, f)
 }
 
-// reader handles every frame until the socket ends. A read waits as long
-// as it takes: the server pings, and a dead link ends the read.
+// reader handles every frame until the socket ends (or ctx does). A
+// read waits as long as it takes: the server pings, and a dead link ends
+// the read. The client matches replies by its own refs, so every frame
+// comes through Events.
 func (k *connection) reader(ctx context.Context) {
 	for {
-		_, msg, err := k.ws.Read(ctx)
-		if err != nil {
+		select {
+		case <-ctx.Done():
 			return
-		}
-		for _, line := range bytes.Split(msg, []byte("\n")) {
-			var f frame
-			if json.Unmarshal(line, &f) != nil {
-				continue
+		case f, ok := <-k.ws.Events():
+			if !ok {
+				return
 			}
 			if err := k.handle(ctx, f); err != nil {
 				return

@@ -1,0 +1,383 @@
+// Package wsclient is the one Go client of Cohub's WebSocket protocol
+// (subprotocol cohub.v1, docs/DESIGN.md §6), used by the load tool, the
+// soak and the tests. It never imports hub or api.
+//
+// A Conn has one read loop. Replies go to the call that awaits their ref;
+// every other frame (events, status, presence, typing, and replies no
+// call awaits) goes to the bounded channel of Events, in arrival order.
+// The read loop blocks while that channel is full: a client that does not
+// read its events stops reading the socket, as the server expects of a
+// slow consumer.
+package wsclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Subprotocol is the protocol a Conn offers.
+const Subprotocol = "cohub.v1"
+
+// Frame is one server frame.
+type Frame struct {
+	Op     string          `json:"op"`
+	Ref    string          `json:"ref,omitempty"`
+	Status string          `json:"status,omitempty"`
+	Topic  string          `json:"topic,omitempty"`
+	Seq    int64           `json:"seq,omitempty"`
+	Data   json.RawMessage `json:"data,omitempty"`
+}
+
+// Error is a reply with status "error".
+type Error struct {
+	Op           string // the op refused
+	Code         string
+	Message      string
+	RetryAfterMS int64
+	Data         json.RawMessage // the reply's whole data
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s: %s", e.Op, e.Code, e.Message)
+}
+
+// RetryAfter is the server's retry_after_ms as a duration (0 when none).
+func (e *Error) RetryAfter() time.Duration { return time.Duration(e.RetryAfterMS) * time.Millisecond }
+
+// AgentQuery is an agent's credential in the /ws query.
+func AgentQuery(token string) string { return "access_token=" + url.QueryEscape(token) }
+
+// CustomerQuery is a customer's credential in the /ws query: the link
+// token and, when the session has gates, the customer token earned there.
+func CustomerQuery(link, customerToken string) string {
+	q := "link=" + url.QueryEscape(link)
+	if customerToken != "" {
+		q += "&customer_token=" + url.QueryEscape(customerToken)
+	}
+	return q
+}
+
+// URL is the /ws address of a server's base URL (http, https, ws or wss)
+// with a query.
+func URL(base, query string) string {
+	base = strings.TrimRight(base, "/")
+	if strings.HasPrefix(base, "http") {
+		base = "ws" + strings.TrimPrefix(base, "http")
+	}
+	return base + "/ws?" + query
+}
+
+// Options tune Dial; the zero value is what the clients use.
+type Options struct {
+	Header     http.Header
+	HTTPClient *http.Client
+	ReadLimit  int64 // bytes of one message; default 1 MiB
+	Buffer     int   // frames Events holds; default 256
+}
+
+// Conn is one connection.
+type Conn struct {
+	ws     *websocket.Conn
+	events chan Frame
+	done   chan struct{}
+	stop   context.CancelFunc
+
+	mu      sync.Mutex
+	ref     int
+	waiters map[string]chan Frame
+	err     error
+}
+
+// Dial connects to base's /ws with query (see AgentQuery and
+// CustomerQuery). A refused upgrade's response is in the error (see
+// Response).
+func Dial(ctx context.Context, base, query string, o *Options) (*Conn, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	ws, resp, err := websocket.Dial(ctx, URL(base, query), &websocket.DialOptions{
+		Subprotocols: []string{Subprotocol}, HTTPHeader: o.Header, HTTPClient: o.HTTPClient})
+	if err != nil {
+		return nil, &DialError{Err: err, Response: resp}
+	}
+	limit, buf := o.ReadLimit, o.Buffer
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	if buf <= 0 {
+		buf = 256
+	}
+	ws.SetReadLimit(limit)
+	rctx, stop := context.WithCancel(context.Background())
+	c := &Conn{ws: ws, events: make(chan Frame, buf), done: make(chan struct{}), stop: stop,
+		waiters: map[string]chan Frame{}}
+	go c.read(rctx)
+	return c, nil
+}
+
+// DialError is a failed Dial, with the server's answer when there was one.
+type DialError struct {
+	Err      error
+	Response *http.Response
+}
+
+func (e *DialError) Error() string { return "dial: " + e.Err.Error() }
+func (e *DialError) Unwrap() error { return e.Err }
+
+// Response is the HTTP answer to a refused Dial, or nil.
+func Response(err error) *http.Response {
+	var de *DialError
+	if errors.As(err, &de) {
+		return de.Response
+	}
+	return nil
+}
+
+func (c *Conn) read(ctx context.Context) {
+	defer close(c.done)
+	defer close(c.events)
+	for {
+		_, msg, err := c.ws.Read(ctx)
+		if err != nil {
+			c.mu.Lock()
+			c.err = err
+			c.mu.Unlock()
+			return
+		}
+		for _, line := range bytes.Split(msg, []byte("\n")) {
+			var f Frame
+			if json.Unmarshal(line, &f) != nil {
+				continue
+			}
+			if f.Op == "reply" {
+				c.mu.Lock()
+				w := c.waiters[f.Ref]
+				delete(c.waiters, f.Ref)
+				c.mu.Unlock()
+				if w != nil {
+					w <- f // buffered: never blocks
+					continue
+				}
+			}
+			select {
+			case c.events <- f:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// Events are the frames no call awaits, in arrival order; the channel
+// closes when the connection ends (then Err says why).
+func (c *Conn) Events() <-chan Frame { return c.events }
+
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err is why the connection ended, or nil while it is open.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// CloseStatus is the close code the connection ended with, or -1.
+func (c *Conn) CloseStatus() websocket.StatusCode { return websocket.CloseStatus(c.Err()) }
+
+// Await reads Events until a frame matches, dropping the others.
+func (c *Conn) Await(ctx context.Context, match func(Frame) bool) (Frame, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return Frame{}, ctx.Err()
+		case f, ok := <-c.events:
+			if !ok {
+				return Frame{}, c.ended()
+			}
+			if match(f) {
+				return f, nil
+			}
+		}
+	}
+}
+
+func (c *Conn) ended() error {
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("connection ended: %w", err)
+	}
+	return errors.New("connection ended")
+}
+
+// Write sends one frame as is and awaits nothing: its reply, if any,
+// comes through Events.
+func (c *Conn) Write(ctx context.Context, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// Call sends op (an op's fields; Call sets its ref) and returns the
+// reply's data; a reply with status "error" is an *Error.
+func (c *Conn) Call(ctx context.Context, op map[string]any) (json.RawMessage, error) {
+	w := make(chan Frame, 1)
+	c.mu.Lock()
+	c.ref++
+	ref := strconv.Itoa(c.ref)
+	c.waiters[ref] = w
+	c.mu.Unlock()
+	forget := func() {
+		c.mu.Lock()
+		delete(c.waiters, ref)
+		c.mu.Unlock()
+	}
+	msg := make(map[string]any, len(op)+1)
+	for k, v := range op {
+		msg[k] = v
+	}
+	msg["ref"] = ref
+	if err := c.Write(ctx, msg); err != nil {
+		forget()
+		return nil, err
+	}
+	select {
+	case f := <-w:
+		if f.Status != "ok" {
+			e := &Error{Op: fmt.Sprint(op["op"]), Data: f.Data}
+			var d struct {
+				Code         string `json:"code"`
+				Message      string `json:"message"`
+				RetryAfterMS int64  `json:"retry_after_ms"`
+			}
+			_ = json.Unmarshal(f.Data, &d)
+			e.Code, e.Message, e.RetryAfterMS = d.Code, d.Message, d.RetryAfterMS
+			return f.Data, e
+		}
+		return f.Data, nil
+	case <-ctx.Done():
+		forget()
+		return nil, ctx.Err()
+	case <-c.done:
+		forget()
+		select { // the reply may have come just before the end
+		case f := <-w:
+			if f.Status == "ok" {
+				return f.Data, nil
+			}
+		default:
+		}
+		return nil, c.ended()
+	}
+}
+
+// Since is where a join resumes: after seq Seq of epoch Epoch (an empty
+// Epoch means the room's current one).
+type Since struct {
+	Seq   int64
+	Epoch string
+}
+
+// JoinReply is the part of a join's reply the protocol's paging and
+// resuming need; the whole reply is the data Join returns.
+type JoinReply struct {
+	Seq       int64  `json:"seq"`
+	Epoch     string `json:"epoch"`
+	Recovered *bool  `json:"recovered"`
+	More      bool   `json:"more"`
+	Next      int64  `json:"next"`
+}
+
+// ParseJoin reads a join reply's data.
+func ParseJoin(data json.RawMessage) JoinReply {
+	var r JoinReply
+	_ = json.Unmarshal(data, &r)
+	return r
+}
+
+// Join joins topic (replaying after since when given) and returns the
+// reply's data. A reply with more is one page: see JoinAll.
+func (c *Conn) Join(ctx context.Context, topic string, since *Since) (json.RawMessage, error) {
+	op := map[string]any{"op": "join", "topic": topic}
+	if since != nil {
+		op["since"] = since.Seq
+		if since.Epoch != "" {
+			op["epoch"] = since.Epoch
+		}
+	}
+	return c.Call(ctx, op)
+}
+
+// JoinAll joins, and joins again from next in the same epoch while the
+// reply says more; it returns the last reply's data (the join's).
+func (c *Conn) JoinAll(ctx context.Context, topic string, since *Since) (json.RawMessage, error) {
+	for {
+		data, err := c.Join(ctx, topic, since)
+		if err != nil {
+			return data, err
+		}
+		r := ParseJoin(data)
+		if !r.More {
+			return data, nil
+		}
+		since = &Since{Seq: r.Next, Epoch: r.Epoch}
+	}
+}
+
+// Leave leaves topic.
+func (c *Conn) Leave(ctx context.Context, topic string) error {
+	_, err := c.Call(ctx, map[string]any{"op": "leave", "topic": topic})
+	return err
+}
+
+// Send posts data in topic under the client's id (optional: "" sends
+// unnamed) and returns the seq the reply gives.
+func (c *Conn) Send(ctx context.Context, topic, id string, data any) (int64, error) {
+	op := map[string]any{"op": "send", "topic": topic, "data": data}
+	if id != "" {
+		op["id"] = id
+	}
+	d, err := c.Call(ctx, op)
+	if err != nil {
+		return 0, err
+	}
+	var r struct {
+		Seq int64 `json:"seq"`
+	}
+	_ = json.Unmarshal(d, &r)
+	return r.Seq, nil
+}
+
+// Ping is the client's own ping op.
+func (c *Conn) Ping(ctx context.Context) error {
+	_, err := c.Call(ctx, map[string]any{"op": "ping"})
+	return err
+}
+
+// Close closes the connection normally and waits for its read loop.
+func (c *Conn) Close() error {
+	err := c.ws.Close(websocket.StatusNormalClosure, "")
+	c.stop()
+	<-c.done
+	return err
+}
+
+// CloseNow drops the connection without a close handshake, as a lost
+// network does.
+func (c *Conn) CloseNow() error {
+	err := c.ws.CloseNow()
+	c.stop()
+	return err
+}

@@ -1,0 +1,239 @@
+package wsclient_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/app"
+	"github.com/cohub/cohub/internal/wsclient"
+	"github.com/cohub/cohub/rooms"
+)
+
+// server is a whole Cohub on the memory backend, with replay pages of 4
+// events and the message rate given; it returns its address, an
+// agent's token and a room's id and link.
+func server(t *testing.T, rate float64, burst int) (base, token, room, link string) {
+	t.Helper()
+	a := app.New(hub.MemoryBackend(), app.Config{Rooms: rooms.Config{
+		Secret: []byte("wsclient-test-secret-01"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
+		MessageRate: rate, MessageBurst: burst,
+	}, Hub: hub.Config{ReplayPage: 4}, Log: zerolog.Nop()})
+	ctx, cancel := context.WithCancel(context.Background())
+	team, err := a.Service.CreateTeam(ctx, "T", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Service.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "a@cohub.test", Name: "A",
+		Role: rooms.RoleAgent, TeamID: team.ID}, Password: "a-password-1"}); err != nil {
+		t.Fatal(err)
+	}
+	a.Start(ctx)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { srv.Close(); cancel() })
+	call := func(path string, body, into any) {
+		t.Helper()
+		var r io.Reader = http.NoBody
+		if body != nil {
+			b, _ := json.Marshal(body)
+			r = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest("POST", srv.URL+path, r)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode >= 300 {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+		if err := json.NewDecoder(res.Body).Decode(into); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var l struct{ Token string }
+	call("/api/login", map[string]string{"email": "a@cohub.test", "password": "a-password-1"}, &l)
+	token = l.Token
+	var s struct{ ID string }
+	call("/api/sessions", map[string]any{"mode": "start", "customer": map[string]string{
+		"name": "C", "email": "c@example.com"}}, &s)
+	var u struct{ URL string }
+	call("/api/sessions/"+s.ID+"/link", nil, &u)
+	return srv.URL, token, s.ID, u.URL[strings.LastIndex(u.URL, "/")+1:]
+}
+
+func dial(t *testing.T, base, query string) *wsclient.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := wsclient.Dial(ctx, base, query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return c
+}
+
+func isMessage(topic string) func(wsclient.Frame) bool {
+	return func(f wsclient.Frame) bool {
+		var d struct{ Type string }
+		_ = json.Unmarshal(f.Data, &d)
+		return f.Op == "event" && f.Topic == topic && d.Type == "message"
+	}
+}
+
+func TestProtocol(t *testing.T) {
+	base, token, id, link := server(t, 1000, 1000)
+	topic := "room:" + id
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	// A forged credential is refused before the upgrade, with its answer.
+	_, err := wsclient.Dial(ctx, base, wsclient.AgentQuery("forged"), nil)
+	if res := wsclient.Response(err); res == nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forged token: %v", err)
+	}
+
+	agent := dial(t, base, wsclient.AgentQuery(token))
+	cust := dial(t, base, wsclient.CustomerQuery(link, ""))
+	if err := agent.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Refusals are typed and keep the connection.
+	_, err = cust.Send(ctx, topic, "early", map[string]string{"text": "x"})
+	var e *wsclient.Error
+	if !errors.As(err, &e) || e.Code != "not_joined" || e.Op != "send" || e.Message == "" {
+		t.Fatalf("send before join: %v", err)
+	}
+
+	data, err := agent.Join(ctx, topic, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := wsclient.ParseJoin(data); r.Epoch == "" || r.More || !strings.Contains(string(data), `"session"`) {
+		t.Fatalf("agent join reply: %s", data)
+	}
+	if _, err := cust.Join(ctx, topic, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// Named sends: the same id is logged once, and both see it.
+	seq, err := cust.Send(ctx, topic, "c-1", map[string]string{"text": "hello"})
+	if err != nil || seq == 0 {
+		t.Fatalf("send: %d %v", seq, err)
+	}
+	again, err := cust.Send(ctx, topic, "c-1", map[string]string{"text": "hello"})
+	if err != nil || again != seq {
+		t.Fatalf("resend: %d %v, want seq %d", again, err, seq)
+	}
+	f, err := agent.Await(ctx, isMessage(topic))
+	if err != nil || f.Seq != seq || !strings.Contains(string(f.Data), "hello") {
+		t.Fatalf("agent's event: %+v %v", f, err)
+	}
+
+	// Await honours its context.
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer stop()
+	if _, err := agent.Await(short, func(wsclient.Frame) bool { return false }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("await past its deadline: %v", err)
+	}
+
+	// Paging: ten more messages, pages of four; JoinAll replays them all
+	// in order from the first message and ends joined.
+	for i := range 10 {
+		if _, err := cust.Send(ctx, topic, fmt.Sprintf("c-%d", i+2), map[string]string{"text": "m"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	late := dial(t, base, wsclient.AgentQuery(token))
+	first, err := late.Join(ctx, topic, &wsclient.Since{Seq: seq - 1})
+	if r := wsclient.ParseJoin(first); err != nil || !r.More || r.Next == 0 {
+		t.Fatalf("first page: %s %v", first, err)
+	}
+	if err := late.Close(); err != nil {
+		t.Fatal(err)
+	}
+	late = dial(t, base, wsclient.AgentQuery(token))
+	data, err = late.JoinAll(ctx, topic, &wsclient.Since{Seq: seq - 1, Epoch: wsclient.ParseJoin(first).Epoch})
+	if r := wsclient.ParseJoin(data); err != nil || r.More || r.Recovered == nil || !*r.Recovered {
+		t.Fatalf("last page: %s %v", data, err)
+	}
+	var seqs []int64
+	for len(seqs) < 11 {
+		f, err := late.Await(ctx, isMessage(topic))
+		if err != nil {
+			t.Fatalf("replay after %v: %v", seqs, err)
+		}
+		seqs = append(seqs, f.Seq)
+	}
+	for i, s := range seqs {
+		if i > 0 && s <= seqs[i-1] {
+			t.Fatalf("replayed out of order: %v", seqs)
+		}
+	}
+	if seqs[0] != seq {
+		t.Fatalf("replay began at %d, want %d", seqs[0], seq)
+	}
+
+	// Leave, then a send there is refused.
+	if err := agent.Leave(ctx, topic); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agent.Send(ctx, topic, "", map[string]string{"text": "x"}); !errors.As(err, &e) || e.Code != "not_joined" {
+		t.Fatalf("send after leave: %v", err)
+	}
+
+	// Close ends Events, and calls on an ended connection fail.
+	if err := cust.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range cust.Events() {
+	}
+	if cust.Err() == nil {
+		t.Fatal("closed connection has no Err")
+	}
+	if err := cust.Ping(ctx); err == nil {
+		t.Fatal("ping on a closed connection")
+	}
+}
+
+// TestRetryAfter: a send past the rate carries retry_after_ms.
+func TestRetryAfter(t *testing.T) {
+	base, token, id, _ := server(t, 1, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	agent := dial(t, base, wsclient.AgentQuery(token))
+	if _, err := agent.Join(ctx, "room:"+id, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		_, err := agent.Send(ctx, "room:"+id, fmt.Sprint(i), map[string]string{"text": "x"})
+		var e *wsclient.Error
+		if errors.As(err, &e) {
+			if e.Code != "rate_limited" || e.RetryAfter() <= 0 {
+				t.Fatalf("refusal: %+v", e)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatal("10 sends were never rate limited")
+}
