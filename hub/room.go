@@ -860,10 +860,19 @@ func (r *room) join(m joinMsg) error {
 	if s, ok := m.data["session"].(*rooms.Session); ok && r.sess == nil {
 		r.sess = s
 	}
-	if ind, ok := m.data["indicator"].(rooms.Indicator); ok && !r.haveInd {
-		// What the agent's reply said is what agents know: a status
-		// follows only a change, and only from a newer read.
-		r.ind, r.haveInd, r.toldAt = ind, true, m.readAt
+	if ind, ok := m.data["indicator"].(rooms.Indicator); ok {
+		if !r.haveInd {
+			// What the agent's reply said is what agents know: a status
+			// follows only a change, and only from a newer read.
+			r.ind, r.haveInd = ind, true
+		}
+		// Every agent's reply tells who is here as of its own read: a
+		// presence read begun before it is older than what that agent
+		// was told, and is read again rather than shown (it would flick
+		// the customer offline right after the reply said online).
+		if m.readAt.After(r.toldAt) {
+			r.toldAt = m.readAt
+		}
 	}
 	if r.seen {
 		m.c.send(encode(outFrame{Op: "presence", Topic: r.topic, Data: r.joinerView(m)}))
