@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 
+	"github.com/gorilla/mux"
+
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -30,6 +32,20 @@ func withLink(next func(w http.ResponseWriter, r *http.Request, link string)) ht
 		}
 		next(w, r, link)
 	}
+}
+
+// withTask runs a customer's task route once the link, this browser's
+// pass of the gates, the session and the task (its kind and state) allow
+// it now, before the body is read: a refused request costs nothing but
+// its headers, and closes the connection unread.
+func (s *Server) withTask(kind string, next func(w http.ResponseWriter, r *http.Request, link string)) http.HandlerFunc {
+	return withLink(func(w http.ResponseWriter, r *http.Request, link string) {
+		if err := s.svc.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], kind); err != nil {
+			refuse(w, r, err)
+			return
+		}
+		next(w, r, link)
+	})
 }
 
 func (s *Server) customerOTP(w http.ResponseWriter, r *http.Request, link string) {
