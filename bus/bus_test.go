@@ -13,6 +13,8 @@ import (
 
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/memstore"
+	"github.com/cohub/cohub/rooms/redisstore"
 )
 
 // recorder is a node's bus handler that keeps what it got.
@@ -135,7 +137,7 @@ func busContract(t *testing.T, setup busSetup) {
 // the contract then also proves that pairing.
 func TestMemoryBus(t *testing.T) {
 	busContract(t, func(t *testing.T) (Bus, Bus, rooms.Store) {
-		store, mem := rooms.NewMemStore(), NewMemoryBus()
+		store, mem := memstore.New(), NewMemoryBus()
 		store.Published = mem.PublishEvents
 		return mem.Node(), mem.Node(), store
 	})
@@ -144,7 +146,7 @@ func TestMemoryBus(t *testing.T) {
 func TestRedisBus(t *testing.T) {
 	busContract(t, func(t *testing.T) (Bus, Bus, rooms.Store) {
 		rdb, prefix := redistest.Client(t)
-		store := rooms.NewRedisStore(rdb, prefix, rooms.RedisOptions{})
+		store := redisstore.New(rdb, prefix, redisstore.Options{})
 		bus := func(node string) Bus {
 			return NewRedisBus(rdb, RedisBusOptions{Prefix: prefix, Channel: store.Channel, Node: node}, zerolog.Nop())
 		}
@@ -158,7 +160,7 @@ func TestRedisClusterBus(t *testing.T) {
 	busContract(t, func(t *testing.T) (Bus, Bus, rooms.Store) {
 		rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr}})
 		t.Cleanup(func() { _ = rdb.Close() })
-		store := rooms.NewRedisStore(rdb, "c:", rooms.RedisOptions{Sharded: true})
+		store := redisstore.New(rdb, "c:", redisstore.Options{Sharded: true})
 		bus := func(node string) Bus {
 			return NewRedisBus(rdb, RedisBusOptions{Prefix: "c:", Sharded: true, Channel: store.Channel, Node: node}, zerolog.Nop())
 		}

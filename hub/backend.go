@@ -12,6 +12,8 @@ import (
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/memstore"
+	"github.com/cohub/cohub/rooms/redisstore"
 )
 
 // Backend is the matched set of parts nodes run on: the system of
@@ -45,7 +47,7 @@ const outboxSize = 1000
 // MemoryBackend is the embedded backend: everything in this process,
 // shared by the nodes built on it (one in production, several in tests).
 func MemoryBackend() *Backend {
-	store := rooms.NewMemStore()
+	store := memstore.New()
 	mem := bus.NewMemoryBus()
 	store.Published = mem.PublishEvents
 	return &Backend{Name: "memory", Store: store, Outbox: notify.NewMemoryOutbox(outboxSize),
@@ -61,7 +63,7 @@ type RedisBackendOptions struct {
 	// no command crosses slots.
 	Sharded bool
 	// MinReplicas is how many replicas must hold a room commit before it
-	// is acknowledged (rooms.RedisOptions). Zero value: no wait.
+	// is acknowledged (redisstore.Options). Zero value: no wait.
 	MinReplicas int
 	// ProbeEvery paces the bus's probe of its own subscriber. Zero value: 2 s.
 	ProbeEvery time.Duration
@@ -80,7 +82,7 @@ func RedisBackend(rdb redis.UniversalClient, opts RedisBackendOptions) *Backend 
 	if opts.Sharded {
 		name = "redis-cluster"
 	}
-	store := rooms.NewRedisStore(rdb, opts.Prefix, rooms.RedisOptions{Sharded: opts.Sharded, MinReplicas: opts.MinReplicas, Log: opts.Log})
+	store := redisstore.New(rdb, opts.Prefix, redisstore.Options{Sharded: opts.Sharded, MinReplicas: opts.MinReplicas, Log: opts.Log})
 	return &Backend{Name: name, Store: store, Outbox: notify.NewRedisOutbox(rdb, opts.Prefix, outboxSize),
 		Presence: presence.NewRedis(rdb, opts.Prefix), rdb: rdb, opts: opts, channel: store.Channel}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/memstore"
 )
 
 const testSecret = "hub-test-secret-0123456789"
@@ -121,7 +122,7 @@ func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg Conf
 		c.outbox = c.redisBackend(c.client()).Outbox
 	} else {
 		c.mem = MemoryBackend()
-		store := c.mem.Store.(*rooms.MemStore)
+		store := c.mem.Store.(*memstore.Store)
 		publish := store.Published
 		store.Published = func(id string, evs []rooms.Event) {
 			if !c.dropPublish.Load() {

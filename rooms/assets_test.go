@@ -2,90 +2,15 @@ package rooms
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/cohub/cohub/blobs"
-	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/pdfsign"
 )
-
-// assetContract is the suite every AssetStore passes.
-func assetContract(t *testing.T, st AssetStore) {
-	ctx := context.Background()
-	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	a1 := &Asset{ID: "f_1", SessionID: "s_1", TaskID: "k_1", Kind: AssetSigned, Name: "signed-offer.pdf", Type: TypePDF,
-		Size: 10, SHA256: "ab", At: at.Add(time.Second), BlobKey: "a/secret-1",
-		Audit: &SignatureAudit{Signer: "Cara", Method: "drawn", OriginalSHA256: "cd", SignedSHA256: "ab"}}
-	a2 := &Asset{ID: "f_2", SessionID: "s_1", TaskID: "k_2", Kind: AssetUpload, Name: "id.jpg", Type: TypeJPEG, At: at, BlobKey: "a/secret-2"}
-	other := &Asset{ID: "f_3", SessionID: "s_2", Kind: AssetUpload, At: at, BlobKey: "a/secret-3"}
-	for _, a := range []*Asset{a1, a2, other} {
-		must(t, st.PutAsset(ctx, a))
-	}
-	got, err := st.Asset(ctx, "s_1", "f_1")
-	must(t, err)
-	if got.BlobKey != "a/secret-1" || got.Audit == nil || got.Audit.Signer != "Cara" || !got.At.Equal(a1.At) {
-		t.Fatalf("Asset = %+v", got)
-	}
-	if _, err := st.Asset(ctx, "s_2", "f_1"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("another session's asset: %v", err)
-	}
-	list, err := st.Assets(ctx, "s_1")
-	must(t, err)
-	if len(list) != 2 || list[0].ID != "f_2" || list[1].ID != "f_1" {
-		t.Fatalf("Assets not oldest first: %+v", list)
-	}
-	if list, _ := st.Assets(ctx, "s_9"); len(list) != 0 {
-		t.Fatalf("a session without assets lists %d", len(list))
-	}
-	ids, err := st.AssetSessions(ctx, "", 1)
-	must(t, err)
-	if len(ids) != 1 || ids[0] != "s_1" {
-		t.Fatalf("first page %v", ids)
-	}
-	ids, err = st.AssetSessions(ctx, "s_1", 10)
-	must(t, err)
-	if len(ids) != 1 || ids[0] != "s_2" {
-		t.Fatalf("second page %v", ids)
-	}
-	must(t, st.ForgetAssetSession(ctx, "s_1"))
-	if ids, _ := st.AssetSessions(ctx, "", 10); len(ids) != 1 || ids[0] != "s_2" {
-		t.Fatalf("after forgetting s_1: %v", ids)
-	}
-	must(t, st.DeleteAsset(ctx, "s_1", "f_2"))
-	if _, err := st.Asset(ctx, "s_1", "f_2"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("deleted asset: %v", err)
-	}
-	// A record marked deleted does not list its session again.
-	now := at
-	a1.DeletedAt = &now
-	must(t, st.PutAsset(ctx, a1))
-	if ids, _ := st.AssetSessions(ctx, "", 10); len(ids) != 1 {
-		t.Fatalf("a deleted record listed its session: %v", ids)
-	}
-}
-
-func TestAssetStores(t *testing.T) {
-	t.Run("memory", func(t *testing.T) { assetContract(t, NewMemStore()) })
-	t.Run("redis", func(t *testing.T) {
-		rdb, prefix := redistest.Client(t)
-		st := NewRedisStore(rdb, prefix, RedisOptions{})
-		assetContract(t, st)
-		// The records live under the session's hash tag.
-		if n, err := rdb.Exists(context.Background(), prefix+"{s_2}:assets").Result(); err != nil || n != 1 {
-			t.Fatalf("{s_2}:assets exists = %d, %v", n, err)
-		}
-	})
-}
 
 func TestValidateAnswers(t *testing.T) {
 	defs := []FormField{
@@ -200,110 +125,9 @@ func TestFileName(t *testing.T) {
 	}
 }
 
-// sweepService is a service over st that keeps files 30 days, with its
-// blob store and a fixed now.
-func sweepService(t *testing.T, st Store) (*Service, blobs.Store, time.Time) {
+func must(t *testing.T, err error) {
 	t.Helper()
-	ctx := context.Background()
-	bucket, err := blobs.Open(ctx, "mem://")
-	must(t, err)
-	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	svc := NewService(st, nil, Config{Secret: []byte("0123456789abcdef"), Blobs: bucket, Now: func() time.Time { return now }}, zerolog.Nop())
-	set := DefaultSettings()
-	set.AssetRetentionDays = 30
-	must(t, st.PutSettings(ctx, set))
-	return svc, bucket, now
-}
-
-// The sweep deletes the blobs of sessions ended past retention, keeps
-// the others, and two sweeps at once (two nodes) agree.
-func TestSweepAssets(t *testing.T) {
-	ctx := context.Background()
-	st := NewMemStore()
-	svc, bucket, now := sweepService(t, st)
-	mk := func(id string, endedDaysAgo int) *Asset {
-		s := newTestSession(id, "a_1", "t_1", now.Add(-100*24*time.Hour))
-		if endedDaysAgo >= 0 {
-			ended := now.Add(-time.Duration(endedDaysAgo) * 24 * time.Hour)
-			s.State, s.EndedAt = StateEnded, &ended
-		}
-		_, err := st.Commit(ctx, s, nil, CommitOptions{})
-		must(t, err)
-		a := &Asset{SessionID: id, Kind: AssetUpload, Type: TypePNG}
-		must(t, svc.keep(ctx, a, []byte("bytes of "+id)))
-		return a
-	}
-	old, recent, open := mk("s_old", 31), mk("s_recent", 29), mk("s_open", -1)
-	var wg sync.WaitGroup
-	counts := make([]int, 2)
-	for i := range counts {
-		wg.Go(func() {
-			n, err := svc.SweepAssets(ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			counts[i] = n
-		})
-	}
-	wg.Wait()
-	if counts[0]+counts[1] < 1 {
-		t.Fatalf("nothing swept: %v", counts)
-	}
-	if _, err := bucket.Get(ctx, old.BlobKey); !errors.Is(err, blobs.ErrNotFound) {
-		t.Fatalf("the old session's blob is still there: %v", err)
-	}
-	if _, _, err := svc.open(ctx, "s_old", old.ID); !errors.Is(err, ErrAssetDeleted) {
-		t.Fatalf("opening a swept asset: %v", err)
-	}
-	for _, a := range []*Asset{recent, open} {
-		if _, _, err := svc.read(ctx, a.SessionID, a.ID); err != nil {
-			t.Fatalf("%s lost its file: %v", a.SessionID, err)
-		}
-	}
-	if n, _ := svc.SweepAssets(ctx); n != 0 {
-		t.Fatalf("a second sweep deleted %d", n)
-	}
-}
-
-// lateFileStore keeps a file for the session while a sweep is about to
-// forget it, as a customer with full access after the end may upload
-// meanwhile.
-type lateFileStore struct {
-	*MemStore
-	late func(sessionID string)
-}
-
-func (l *lateFileStore) ForgetAssetSession(ctx context.Context, id string) error {
-	if l.late != nil {
-		late := l.late
-		l.late = nil
-		late(id)
-	}
-	return l.MemStore.ForgetAssetSession(ctx, id)
-}
-
-// A file kept while the sweep runs on its session is swept too: the
-// sweep forgetting the session must not leave that file out of every
-// later sweep.
-func TestSweepTakesAFileKeptMeanwhile(t *testing.T) {
-	ctx := context.Background()
-	st := &lateFileStore{MemStore: NewMemStore()}
-	svc, bucket, now := sweepService(t, st)
-	s := newTestSession("s_old", "a_1", "t_1", now.Add(-100*24*time.Hour))
-	ended := now.Add(-40 * 24 * time.Hour)
-	s.State, s.EndedAt = StateEnded, &ended
-	_, err := st.Commit(ctx, s, nil, CommitOptions{})
-	must(t, err)
-	must(t, svc.keep(ctx, &Asset{SessionID: "s_old", Kind: AssetUpload, Type: TypePNG}, []byte("first")))
-	late := &Asset{SessionID: "s_old", Kind: AssetUpload, Type: TypePNG}
-	st.late = func(string) { must(t, svc.keep(ctx, late, []byte("late"))) }
-	if _, err := svc.SweepAssets(ctx); err != nil {
+	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := svc.SweepAssets(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bucket.Get(ctx, late.BlobKey); !errors.Is(err, blobs.ErrNotFound) {
-		t.Fatalf("a file kept during the sweep escaped retention: %v", err)
 	}
 }

@@ -48,7 +48,7 @@ func TestDecodeBudgetCountsBytesPerPixel(t *testing.T) {
 // With every decode slot taken, a file waits DecodeWait and is refused
 // as busy; once a slot is free it goes through.
 func TestDecodeSlotsRefuseWhenFull(t *testing.T) {
-	svc := NewService(NewMemStore(), nil, Config{Secret: []byte("0123456789abcdef"), MaxDecodes: 1, DecodeWait: 20 * time.Millisecond}, zerolog.Nop())
+	svc := NewService(nil, nil, Config{Secret: []byte("0123456789abcdef"), MaxDecodes: 1, DecodeWait: 20 * time.Millisecond}, zerolog.Nop())
 	release, err := svc.heavy(t.Context())
 	if err != nil {
 		t.Fatal(err)

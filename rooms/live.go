@@ -130,7 +130,7 @@ func (s *Service) messageOptions(from Actor, msgID string) CommitOptions {
 
 // mayWrite refuses writes the session's state does not allow.
 func (s *Service) mayWrite(cur *Session, role string, now time.Time) error {
-	return writeGate(cur, role, now)
+	return WriteGate(cur, role, now)
 }
 
 // SeenAt records the last moment the customer was connected.

@@ -2,12 +2,8 @@ package rooms
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -116,6 +112,17 @@ type RoomWriter interface {
 	Append(ctx context.Context, sessionID string, m MessageAppend) (Appended, error)
 }
 
+// LogRebaser begins a new epoch of a room log that went backwards: a
+// node delivered events up to seen under epoch, and the log now ends
+// before seen (a Redis failover promoted a replica that lacked the last
+// writes). The next commits would reuse numbers clients already hold for
+// other events; under a new epoch, clients start over (recovered:false)
+// instead. Nodes may race to it: the epoch passed is the one the caller
+// knows, so the first caller's new epoch is the one every node adopts.
+type LogRebaser interface {
+	RebaseLog(ctx context.Context, id, epoch string, seen int64) (LogPosition, error)
+}
+
 // RoomReader reads a session and its room log: what a live room needs
 // to fill a gap or serve a replay.
 type RoomReader interface {
@@ -161,43 +168,6 @@ type Appended struct {
 	AgentID, TeamID string
 	// MarkedUpdated says this message newly marked the session updated.
 	MarkedUpdated bool
-}
-
-// writeGate is who may post in a session now: anyone while it is open
-// (customers not while it is only planned); after the end, nobody but a
-// customer whose end access still allows it. append.lua keeps the same
-// rule for Redis.
-func writeGate(s *Session, role string, now time.Time) error {
-	if role != "customer" {
-		if s.State == StateEnded {
-			return fmt.Errorf("%w: the session has ended", ErrReadOnly)
-		}
-		return nil
-	}
-	switch CustomerAccess(s, now) {
-	case AccessLevelFull:
-		if s.State == StatePlanned {
-			return ErrForbidden
-		}
-		return nil
-	case AccessLevelLimited:
-		return fmt.Errorf("%w: the session has ended; you can still read it", ErrReadOnly)
-	}
-	return ErrSessionEnded
-}
-
-// activity keeps a session's activity at its latest: a commit built from
-// an older read never moves it back past a message logged meanwhile
-// (messages do not change the version). Updated is cleared only when the
-// commit says so.
-func mergeActivity(s, stored *Session, clear bool) {
-	if stored.UpdatedAt.After(s.UpdatedAt) {
-		s.UpdatedAt = stored.UpdatedAt
-	}
-	if stored.Internal.LastAgentAt.After(s.Internal.LastAgentAt) {
-		s.Internal.LastAgentAt = stored.Internal.LastAgentAt
-	}
-	s.Updated = !clear && (s.Updated || stored.Updated)
 }
 
 // CommitOptions bound and name one commit.
@@ -247,19 +217,6 @@ func (e *RateLimitError) Error() string {
 // Unwrap makes it an ErrRateLimited.
 func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 
-// gcra applies a Rate at now to the time the next commit is allowed
-// without burst (tat): it returns the new tat, or how long to wait.
-func gcra(tat, now time.Time, r *Rate) (time.Time, time.Duration) {
-	if tat.Before(now) {
-		tat = now
-	}
-	tolerance := r.Every * time.Duration(r.Burst-1)
-	if wait := tat.Sub(now) - tolerance; wait > 0 {
-		return tat, wait
-	}
-	return tat.Add(r.Every), 0
-}
-
 // LoginToken is what a stored login token names: its agent, and the
 // agent's token generation when it was issued. Bumping the agent's
 // generation (a new password, disabled, "sign out everywhere") ends
@@ -267,15 +224,6 @@ func gcra(tat, now time.Time, r *Rate) (time.Time, time.Duration) {
 type LoginToken struct {
 	AgentID string
 	Gen     int
-}
-
-// encode is the stored form: "agentID gen" ("agentID" alone is gen 0).
-func (t LoginToken) encode() string { return t.AgentID + " " + strconv.Itoa(t.Gen) }
-
-func decodeLoginToken(v string) LoginToken {
-	id, gen, _ := strings.Cut(v, " ")
-	n, _ := strconv.Atoi(gen)
-	return LoginToken{AgentID: id, Gen: n}
 }
 
 // LogPosition is a room log's last seq and epoch.
@@ -337,51 +285,3 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string { return "validation failed" }
-
-// sessionRecord is how a session is stored: the API fields plus the
-// internal ones.
-type sessionRecord struct {
-	*Session
-	Internal *SessionInternal `json:"internal"`
-}
-
-func encodeSession(s *Session) ([]byte, error) {
-	return json.Marshal(sessionRecord{Session: s, Internal: &s.Internal})
-}
-
-func decodeSession(b []byte) (*Session, error) {
-	s := &Session{}
-	if err := json.Unmarshal(b, &sessionRecord{Session: s, Internal: &s.Internal}); err != nil {
-		return nil, err
-	}
-	// Records written before lockouts escalated kept "locked" as the
-	// authentication itself.
-	if in := &s.Internal; in.Authentication == AuthLocked {
-		in.Authentication, in.Lockouts = AuthPending, max(in.Lockouts, 1)
-	}
-	return s, nil
-}
-
-type agentRecord struct {
-	*Agent
-	PasswordHash []byte `json:"password_hash"`
-	TokenGen     int    `json:"token_gen,omitempty"`
-}
-
-func encodeAgent(a *Agent) ([]byte, error) {
-	return json.Marshal(agentRecord{Agent: a, PasswordHash: a.PasswordHash, TokenGen: a.TokenGen})
-}
-
-func decodeAgent(b []byte) (*Agent, error) {
-	r := agentRecord{Agent: &Agent{}}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, err
-	}
-	r.Agent.PasswordHash, r.Agent.TokenGen = r.PasswordHash, r.TokenGen
-	return r.Agent, nil
-}
-
-// sortBy sorts a list by a string key.
-func sortBy[T any](list []T, key func(T) string) {
-	sort.Slice(list, func(i, j int) bool { return key(list[i]) < key(list[j]) })
-}

@@ -1,4 +1,4 @@
-package rooms
+package memstore
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 )
 
 // Hit counts key within a fixed window.
-func (m *MemStore) Hit(_ context.Context, key string, window time.Duration) (int64, error) {
+func (m *Store) Hit(_ context.Context, key string, window time.Duration) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
@@ -20,7 +20,7 @@ func (m *MemStore) Hit(_ context.Context, key string, window time.Duration) (int
 }
 
 // Unhit takes one Hit back while its window lasts.
-func (m *MemStore) Unhit(_ context.Context, key string) error {
+func (m *Store) Unhit(_ context.Context, key string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if h, ok := m.hits[key]; ok && time.Now().Before(h.until) && h.n > 0 {
@@ -31,7 +31,7 @@ func (m *MemStore) Unhit(_ context.Context, key string) error {
 }
 
 // Once is true for the first caller of name.
-func (m *MemStore) Once(_ context.Context, name string) (bool, error) {
+func (m *Store) Once(_ context.Context, name string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.once[name] {
@@ -42,7 +42,7 @@ func (m *MemStore) Once(_ context.Context, name string) (bool, error) {
 }
 
 // Count returns a Hit counter's value without counting.
-func (m *MemStore) Count(_ context.Context, key string) (int64, error) {
+func (m *Store) Count(_ context.Context, key string) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.hits[key]

@@ -1,4 +1,4 @@
-package rooms
+package redisstore
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cohub/cohub/rooms"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -30,7 +31,7 @@ var appendScript = redis.NewScript(appendLua)
 const nameMark = `"\u0000"`
 
 // Append logs one chat message with append.lua.
-func (r *RedisStore) Append(ctx context.Context, id string, a MessageAppend) (Appended, error) {
+func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (rooms.Appended, error) {
 	e, mark := a.Event, ""
 	role := e.From.Role
 	if role == "customer" {
@@ -41,7 +42,7 @@ func (r *RedisStore) Append(ctx context.Context, id string, a MessageAppend) (Ap
 	e.Seq = 0
 	body, err := json.Marshal(e)
 	if err != nil {
-		return Appended{}, err
+		return rooms.Appended{}, err
 	}
 	// A sender's rate state is a field of the session hash ("rt:…"), read
 	// and written with the gate: no key of its own, no extra command.
@@ -51,18 +52,18 @@ func (r *RedisStore) Append(ctx context.Context, id string, a MessageAppend) (Ap
 	}
 	keys := []string{r.sessionKey(id, "session"), r.sessionKey(id, "seq"), r.sessionKey(id, "log"),
 		r.sessionKey(id, "meta"), r.sessionKey(id, "once")}
-	args := []any{role, a.Now.UnixMilli(), newEpoch(), r.Channel(id), boolArg(r.opts.Sharded), a.Opts.MaxEvents,
-		a.Opts.Once, every, burst, OnceKeep, OnceFor.Milliseconds(), boolArg(a.MarkUpdated), body, mark, rateField}
+	args := []any{role, a.Now.UnixMilli(), rooms.NewEpoch(), r.Channel(id), boolArg(r.opts.Sharded), a.Opts.MaxEvents,
+		a.Opts.Once, every, burst, rooms.OnceKeep, rooms.OnceFor.Milliseconds(), boolArg(a.MarkUpdated), body, mark, rateField}
 	res, err := r.pipe.run(ctx, appendScript, keys, args)
 	if err != nil {
-		return Appended{}, appendError(err, role)
+		return rooms.Appended{}, appendError(err, role)
 	}
 	vals, ok := res.([]any)
 	if !ok || len(vals) != 6 {
-		return Appended{}, unavailable(fmt.Errorf("append script answered %v", res))
+		return rooms.Appended{}, unavailable(fmt.Errorf("append script answered %v", res))
 	}
 	seq, _ := vals[1].(int64)
-	out := Appended{Event: a.Event, AgentID: str(vals[2]), TeamID: str(vals[3])}
+	out := rooms.Appended{Event: a.Event, AgentID: str(vals[2]), TeamID: str(vals[3])}
 	out.Event.Seq = seq
 	if role == "customer" {
 		from := *a.Event.From
@@ -70,7 +71,7 @@ func (r *RedisStore) Append(ctx context.Context, id string, a MessageAppend) (Ap
 		out.Event.From = &from
 	}
 	if vals[0] == int64(1) {
-		return out, &DuplicateError{LastSeq: seq}
+		return out, &rooms.DuplicateError{LastSeq: seq}
 	}
 	out.MarkedUpdated = vals[4] == int64(1)
 	r.touch(id, out, a)
@@ -87,15 +88,15 @@ func appendError(err error, role string) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "NOT_FOUND"):
-		return ErrNotFound
+		return rooms.ErrNotFound
 	case strings.Contains(msg, "FORBIDDEN"):
-		return ErrForbidden
+		return rooms.ErrForbidden
 	case strings.Contains(msg, "READ_ONLY") && role == "customer":
-		return fmt.Errorf("%w: the session has ended; you can still read it", ErrReadOnly)
+		return fmt.Errorf("%w: the session has ended; you can still read it", rooms.ErrReadOnly)
 	case strings.Contains(msg, "READ_ONLY"):
-		return fmt.Errorf("%w: the session has ended", ErrReadOnly)
+		return fmt.Errorf("%w: the session has ended", rooms.ErrReadOnly)
 	case strings.Contains(msg, "SESSION_ENDED"):
-		return ErrSessionEnded
+		return rooms.ErrSessionEnded
 	}
 	return scriptError(err)
 }
@@ -103,7 +104,7 @@ func appendError(err error, role string) error {
 // gateArgs are the small fields commit.lua keeps beside the record for
 // append.lua: the write gate (state, end access, customer name, agent,
 // team) and the activity (updated flag, updated at, last agent action).
-func gateArgs(s *Session, opts CommitOptions) []any {
+func gateArgs(s *rooms.Session, opts rooms.CommitOptions) []any {
 	mode, until := "", int64(0)
 	if s.Access != nil {
 		mode = s.Access.Mode
@@ -128,12 +129,12 @@ var sessionFields = []string{"d", "up", "ua", "la"}
 
 // overlay decodes a session from its fields: the record, with the
 // activity messages keep in the small fields.
-func overlay(vals []any) (*Session, error) {
+func overlay(vals []any) (*rooms.Session, error) {
 	d, ok := vals[0].(string)
 	if !ok {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
-	s, err := decodeSession([]byte(d))
+	s, err := rooms.DecodeSession([]byte(d))
 	if err != nil {
 		return nil, err
 	}
@@ -493,16 +494,16 @@ func redirected(err error) bool {
 // touch queues a message's activity for the history indexes: the
 // coalescer writes each session at most once a second, off the message's
 // path.
-func (r *RedisStore) touch(id string, a Appended, m MessageAppend) {
+func (r *Store) touch(id string, a rooms.Appended, m rooms.MessageAppend) {
 	r.dirtyMu.Lock()
 	defer r.dirtyMu.Unlock()
 	if r.dirty == nil {
-		r.dirty = map[string]*Session{}
+		r.dirty = map[string]*rooms.Session{}
 		go r.coalesce()
 	}
 	d := r.dirty[id]
 	if d == nil {
-		d = &Session{ID: id, AgentID: a.AgentID, TeamID: a.TeamID}
+		d = &rooms.Session{ID: id, AgentID: a.AgentID, TeamID: a.TeamID}
 		r.dirty[id] = d
 	}
 	if m.Now.After(d.UpdatedAt) {
@@ -517,13 +518,13 @@ func (r *RedisStore) touch(id string, a Appended, m MessageAppend) {
 // once a second, in one pipeline. Scores only move forward (GT), and the
 // idle index only updates sessions still in it (XX): an ended session is
 // never put back. What Redis refuses is kept for the next round.
-func (r *RedisStore) coalesce() {
+func (r *Store) coalesce() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for range t.C {
 		r.dirtyMu.Lock()
 		batch := r.dirty
-		r.dirty = map[string]*Session{}
+		r.dirty = map[string]*rooms.Session{}
 		r.dirtyMu.Unlock()
 		if len(batch) == 0 {
 			continue
@@ -543,7 +544,7 @@ func (r *RedisStore) coalesce() {
 // indexChunk bounds one ZADD, so that no single command holds Redis long.
 const indexChunk = 256
 
-func (r *RedisStore) indexActivity(batch map[string]*Session) error {
+func (r *Store) indexActivity(batch map[string]*rooms.Session) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// One ZADD per index with all its sessions: a busy node's second of
@@ -551,7 +552,7 @@ func (r *RedisStore) indexActivity(batch map[string]*Session) error {
 	updated, idle := map[string][]redis.Z{}, []redis.Z(nil)
 	for _, s := range batch {
 		z := redis.Z{Score: float64(s.UpdatedAt.UnixMilli()), Member: s.ID}
-		for _, name := range sessionIndexes(s) {
+		for _, name := range rooms.SessionIndexes(s) {
 			updated[name] = append(updated[name], z)
 		}
 		if !s.Internal.LastAgentAt.IsZero() {

@@ -1,25 +1,28 @@
-package rooms
+// Package memstore is the embedded store: every role of rooms.Store,
+// rooms.AssetStore and rooms.LogRebaser in this process's memory. The
+// contract suite (rooms/storetest) runs against it and the Redis store.
+package memstore
 
 import (
 	"container/heap"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cohub/cohub/rooms"
 )
 
-// MemStore is the embedded backend: everything in this process's memory.
+// Store is the embedded backend: everything in this process's memory.
 // Records are kept encoded, so callers never share memory with the store.
-type MemStore struct {
+type Store struct {
 	mu       sync.Mutex
 	agents   map[string][]byte
 	emails   map[string]string
-	teams    map[string]*Team
-	settings *Settings
+	teams    map[string]*rooms.Team
+	settings *rooms.Settings
 	tokens   map[string]memToken
 	hits     map[string]memHit
 	once     map[string]bool
@@ -32,11 +35,11 @@ type MemStore struct {
 
 	// Published, when set, receives each commit's events in seq order
 	// after the commit; it must not block (the hub's bus hands them on).
-	Published func(sessionID string, events []Event)
+	Published func(sessionID string, events []rooms.Event)
 }
 
 type memToken struct {
-	token LoginToken
+	token rooms.LoginToken
 	until time.Time
 }
 
@@ -56,14 +59,14 @@ type memLog struct {
 	rates map[string]time.Time
 }
 
-var _ Store = (*MemStore)(nil)
+var _ rooms.Store = (*Store)(nil)
 
-// NewMemStore returns an empty in-memory store.
-func NewMemStore() *MemStore {
-	return &MemStore{
+// New returns an empty in-memory store.
+func New() *Store {
+	return &Store{
 		agents:   map[string][]byte{},
 		emails:   map[string]string{},
-		teams:    map[string]*Team{},
+		teams:    map[string]*rooms.Team{},
 		tokens:   map[string]memToken{},
 		hits:     map[string]memHit{},
 		once:     map[string]bool{},
@@ -75,17 +78,17 @@ func NewMemStore() *MemStore {
 }
 
 // Ping always succeeds: memory is always there.
-func (m *MemStore) Ping(context.Context) error { return nil }
+func (m *Store) Ping(context.Context) error { return nil }
 
 // CreateAgent stores a new agent with a unique email.
-func (m *MemStore) CreateAgent(_ context.Context, a *Agent) error {
+func (m *Store) CreateAgent(_ context.Context, a *rooms.Agent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	email := strings.ToLower(a.Email)
 	if _, ok := m.emails[email]; ok {
-		return ErrEmailTaken
+		return rooms.ErrEmailTaken
 	}
-	b, err := encodeAgent(a)
+	b, err := rooms.EncodeAgent(a)
 	if err != nil {
 		return err
 	}
@@ -95,22 +98,22 @@ func (m *MemStore) CreateAgent(_ context.Context, a *Agent) error {
 }
 
 // UpdateAgent replaces an existing agent.
-func (m *MemStore) UpdateAgent(_ context.Context, a *Agent) error {
+func (m *Store) UpdateAgent(_ context.Context, a *rooms.Agent) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	old, ok := m.agents[a.ID]
 	if !ok {
-		return ErrNotFound
+		return rooms.ErrNotFound
 	}
-	prev, err := decodeAgent(old)
+	prev, err := rooms.DecodeAgent(old)
 	if err != nil {
 		return err
 	}
 	email, prevEmail := strings.ToLower(a.Email), strings.ToLower(prev.Email)
 	if id, ok := m.emails[email]; ok && id != a.ID {
-		return ErrEmailTaken
+		return rooms.ErrEmailTaken
 	}
-	b, err := encodeAgent(a)
+	b, err := rooms.EncodeAgent(a)
 	if err != nil {
 		return err
 	}
@@ -121,36 +124,36 @@ func (m *MemStore) UpdateAgent(_ context.Context, a *Agent) error {
 }
 
 // Agent returns one agent.
-func (m *MemStore) Agent(_ context.Context, id string) (*Agent, error) {
+func (m *Store) Agent(_ context.Context, id string) (*rooms.Agent, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.agentLocked(id)
 }
 
-func (m *MemStore) agentLocked(id string) (*Agent, error) {
+func (m *Store) agentLocked(id string) (*rooms.Agent, error) {
 	b, ok := m.agents[id]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
-	return decodeAgent(b)
+	return rooms.DecodeAgent(b)
 }
 
 // AgentByEmail finds an agent by email, case-insensitively.
-func (m *MemStore) AgentByEmail(_ context.Context, email string) (*Agent, error) {
+func (m *Store) AgentByEmail(_ context.Context, email string) (*rooms.Agent, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	id, ok := m.emails[strings.ToLower(email)]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
 	return m.agentLocked(id)
 }
 
 // ListAgents returns every agent, by email.
-func (m *MemStore) ListAgents(_ context.Context) ([]*Agent, error) {
+func (m *Store) ListAgents(_ context.Context) ([]*rooms.Agent, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]*Agent, 0, len(m.agents))
+	out := make([]*rooms.Agent, 0, len(m.agents))
 	for id := range m.agents {
 		a, err := m.agentLocked(id)
 		if err != nil {
@@ -163,7 +166,7 @@ func (m *MemStore) ListAgents(_ context.Context) ([]*Agent, error) {
 }
 
 // PutTeam creates or replaces a team.
-func (m *MemStore) PutTeam(_ context.Context, t *Team) error {
+func (m *Store) PutTeam(_ context.Context, t *rooms.Team) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, err := cloneJSON(t)
@@ -175,21 +178,21 @@ func (m *MemStore) PutTeam(_ context.Context, t *Team) error {
 }
 
 // Team returns one team.
-func (m *MemStore) Team(_ context.Context, id string) (*Team, error) {
+func (m *Store) Team(_ context.Context, id string) (*rooms.Team, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.teams[id]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
 	return cloneJSON(t)
 }
 
 // ListTeams returns every team, by name.
-func (m *MemStore) ListTeams(_ context.Context) ([]*Team, error) {
+func (m *Store) ListTeams(_ context.Context) ([]*rooms.Team, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]*Team, 0, len(m.teams))
+	out := make([]*rooms.Team, 0, len(m.teams))
 	for _, t := range m.teams {
 		c, err := cloneJSON(t)
 		if err != nil {
@@ -202,17 +205,17 @@ func (m *MemStore) ListTeams(_ context.Context) ([]*Team, error) {
 }
 
 // Settings returns the org settings.
-func (m *MemStore) Settings(_ context.Context) (Settings, error) {
+func (m *Store) Settings(_ context.Context) (rooms.Settings, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.settings == nil {
-		return DefaultSettings(), nil
+		return rooms.DefaultSettings(), nil
 	}
 	return *m.settings, nil
 }
 
 // PutSettings replaces the org settings.
-func (m *MemStore) PutSettings(_ context.Context, s Settings) error {
+func (m *Store) PutSettings(_ context.Context, s rooms.Settings) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.settings = &s
@@ -220,7 +223,7 @@ func (m *MemStore) PutSettings(_ context.Context, s Settings) error {
 }
 
 // PutToken stores a login token hash.
-func (m *MemStore) PutToken(_ context.Context, hash string, t LoginToken, ttl time.Duration) error {
+func (m *Store) PutToken(_ context.Context, hash string, t rooms.LoginToken, ttl time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.tokens[hash] = memToken{token: t, until: time.Now().Add(ttl)}
@@ -228,19 +231,19 @@ func (m *MemStore) PutToken(_ context.Context, hash string, t LoginToken, ttl ti
 }
 
 // Token resolves a live token hash.
-func (m *MemStore) Token(_ context.Context, hash string) (LoginToken, error) {
+func (m *Store) Token(_ context.Context, hash string) (rooms.LoginToken, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t, ok := m.tokens[hash]
 	if !ok || time.Now().After(t.until) {
 		delete(m.tokens, hash)
-		return LoginToken{}, ErrNotFound
+		return rooms.LoginToken{}, rooms.ErrNotFound
 	}
 	return t.token, nil
 }
 
 // DeleteToken forgets a token.
-func (m *MemStore) DeleteToken(_ context.Context, hash string) error {
+func (m *Store) DeleteToken(_ context.Context, hash string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.tokens, hash)
@@ -248,7 +251,7 @@ func (m *MemStore) DeleteToken(_ context.Context, hash string) error {
 }
 
 // Commit writes the session and appends its events atomically.
-func (m *MemStore) Commit(_ context.Context, s *Session, events []Event, opts CommitOptions) ([]Event, error) {
+func (m *Store) Commit(_ context.Context, s *rooms.Session, events []rooms.Event, opts rooms.CommitOptions) ([]rooms.Event, error) {
 	m.mu.Lock()
 	out, err := m.commitLocked(s, events, opts)
 	publish := m.Published
@@ -259,41 +262,41 @@ func (m *MemStore) Commit(_ context.Context, s *Session, events []Event, opts Co
 	return out, err
 }
 
-func (m *MemStore) commitLocked(s *Session, events []Event, opts CommitOptions) ([]Event, error) {
+func (m *Store) commitLocked(s *rooms.Session, events []rooms.Event, opts rooms.CommitOptions) ([]rooms.Event, error) {
 	log := m.logs[s.ID]
 	if log == nil {
-		log = &memLog{epoch: newEpoch()}
+		log = &memLog{epoch: rooms.NewEpoch()}
 	}
 	if seq, ok := log.once[opts.Once]; ok && opts.Once != "" {
-		return nil, &DuplicateError{LastSeq: seq}
+		return nil, &rooms.DuplicateError{LastSeq: seq}
 	}
 	cur, ok := m.sessions[s.ID]
 	version := int64(0)
 	if ok {
-		prev, err := decodeSession(cur)
+		prev, err := rooms.DecodeSession(cur)
 		if err != nil {
 			return nil, err
 		}
 		version = prev.Internal.Version
 		if version == s.Internal.Version {
-			mergeActivity(s, prev, opts.ClearUpdated)
+			rooms.MergeActivity(s, prev, opts.ClearUpdated)
 		}
 	}
 	if version != s.Internal.Version {
-		return nil, ErrConflict
+		return nil, rooms.ErrConflict
 	}
 	if opts.MaxEvents > 0 && int64(len(log.events)+len(events)) > opts.MaxEvents {
-		return nil, ErrRoomFull
+		return nil, rooms.ErrRoomFull
 	}
 	tat := time.Time{}
 	if r := opts.Rate; r != nil {
 		var wait time.Duration
-		if tat, wait = gcra(log.rates[r.Key], time.Now(), r); wait > 0 {
-			return nil, &RateLimitError{RetryAfter: wait}
+		if tat, wait = rooms.GCRA(log.rates[r.Key], time.Now(), r); wait > 0 {
+			return nil, &rooms.RateLimitError{RetryAfter: wait}
 		}
 	}
 	s.Internal.Version++
-	b, err := encodeSession(s)
+	b, err := rooms.EncodeSession(s)
 	if err != nil {
 		s.Internal.Version--
 		return nil, err
@@ -319,48 +322,48 @@ func (m *MemStore) commitLocked(s *Session, events []Event, opts CommitOptions) 
 
 // Append logs one chat message; the record changes only in its activity
 // (not its version), like the Redis store's small fields.
-func (m *MemStore) Append(_ context.Context, id string, a MessageAppend) (Appended, error) {
+func (m *Store) Append(_ context.Context, id string, a rooms.MessageAppend) (rooms.Appended, error) {
 	m.mu.Lock()
 	out, err := m.appendLocked(id, a)
 	publish := m.Published
 	m.mu.Unlock()
 	if err == nil && publish != nil {
-		publish(id, []Event{out.Event})
+		publish(id, []rooms.Event{out.Event})
 	}
 	return out, err
 }
 
-func (m *MemStore) appendLocked(id string, a MessageAppend) (Appended, error) {
+func (m *Store) appendLocked(id string, a rooms.MessageAppend) (rooms.Appended, error) {
 	b, ok := m.sessions[id]
 	if !ok {
-		return Appended{}, ErrNotFound
+		return rooms.Appended{}, rooms.ErrNotFound
 	}
-	s, err := decodeSession(b)
+	s, err := rooms.DecodeSession(b)
 	if err != nil {
-		return Appended{}, err
+		return rooms.Appended{}, err
 	}
-	out := Appended{AgentID: s.AgentID, TeamID: s.TeamID}
+	out := rooms.Appended{AgentID: s.AgentID, TeamID: s.TeamID}
 	log := m.logs[id]
 	if log == nil {
-		log = &memLog{epoch: newEpoch()}
+		log = &memLog{epoch: rooms.NewEpoch()}
 	}
 	if seq, ok := log.once[a.Opts.Once]; ok && a.Opts.Once != "" {
 		out.Event = a.Event
 		out.Event.Seq = seq
-		return out, &DuplicateError{LastSeq: seq}
+		return out, &rooms.DuplicateError{LastSeq: seq}
 	}
 	role := a.Event.From.Role
-	if err := writeGate(s, role, a.Now); err != nil {
+	if err := rooms.WriteGate(s, role, a.Now); err != nil {
 		return out, err
 	}
 	if a.Opts.MaxEvents > 0 && int64(len(log.events))+1 > a.Opts.MaxEvents {
-		return out, ErrRoomFull
+		return out, rooms.ErrRoomFull
 	}
 	tat := time.Time{}
 	if r := a.Opts.Rate; r != nil {
 		var wait time.Duration
-		if tat, wait = gcra(log.rates[r.Key], time.Now(), r); wait > 0 {
-			return out, &RateLimitError{RetryAfter: wait}
+		if tat, wait = rooms.GCRA(log.rates[r.Key], time.Now(), r); wait > 0 {
+			return out, &rooms.RateLimitError{RetryAfter: wait}
 		}
 	}
 	e := a.Event
@@ -369,17 +372,17 @@ func (m *MemStore) appendLocked(id string, a MessageAppend) (Appended, error) {
 		from.Name = s.Customer.Name
 		e.From = &from
 	}
-	evs, enc, err := numberEvents([]Event{e}, int64(len(log.events)))
+	evs, enc, err := numberEvents([]rooms.Event{e}, int64(len(log.events)))
 	if err != nil {
 		return out, err
 	}
 	out.MarkedUpdated = a.MarkUpdated && !s.Updated
-	touch := &Session{UpdatedAt: a.Now, Updated: a.MarkUpdated}
+	touch := &rooms.Session{UpdatedAt: a.Now, Updated: a.MarkUpdated}
 	if role != "customer" {
 		touch.Internal.LastAgentAt = a.Now
 	}
-	mergeActivity(s, touch, false)
-	if b, err = encodeSession(s); err != nil {
+	rooms.MergeActivity(s, touch, false)
+	if b, err = rooms.EncodeSession(s); err != nil {
 		return out, err
 	}
 	m.sessions[id], m.logs[id] = b, log
@@ -406,14 +409,14 @@ func (l *memLog) remember(name string, seq int64) {
 	}
 	l.once[name] = seq
 	l.names = append(l.names, name)
-	if len(l.names) > OnceKeep {
+	if len(l.names) > rooms.OnceKeep {
 		delete(l.once, l.names[0])
 		l.names = l.names[1:]
 	}
 }
 
-func numberEvents(events []Event, last int64) ([]Event, [][]byte, error) {
-	out := make([]Event, len(events))
+func numberEvents(events []rooms.Event, last int64) ([]rooms.Event, [][]byte, error) {
+	out := make([]rooms.Event, len(events))
 	enc := make([][]byte, len(events))
 	for i, e := range events {
 		e.Seq = last + int64(i) + 1
@@ -426,9 +429,9 @@ func numberEvents(events []Event, last int64) ([]Event, [][]byte, error) {
 	return out, enc, nil
 }
 
-func (m *MemStore) indexLocked(s *Session) {
+func (m *Store) indexLocked(s *rooms.Session) {
 	score := s.UpdatedAt.UnixMilli()
-	for _, name := range sessionIndexes(s) {
+	for _, name := range rooms.SessionIndexes(s) {
 		idx := m.indexes[name]
 		if idx == nil {
 			idx = map[string]int64{}
@@ -436,44 +439,35 @@ func (m *MemStore) indexLocked(s *Session) {
 		}
 		idx[s.ID] = score
 	}
-	if s.State == StateActive {
+	if s.State == rooms.StateActive {
 		m.idle[s.ID] = s.Internal.LastAgentAt.UnixMilli()
 	} else {
 		delete(m.idle, s.ID)
 	}
 }
 
-// sessionIndexes names the history indexes a session belongs to.
-func sessionIndexes(s *Session) []string {
-	names := []string{IndexAll, IndexAgent(s.AgentID)}
-	if s.TeamID != "" {
-		names = append(names, IndexTeam(s.TeamID))
-	}
-	return names
-}
-
 // Session returns one session.
-func (m *MemStore) Session(_ context.Context, id string) (*Session, error) {
+func (m *Store) Session(_ context.Context, id string) (*rooms.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b, ok := m.sessions[id]
 	if !ok {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
-	return decodeSession(b)
+	return rooms.DecodeSession(b)
 }
 
 // SessionsByID returns the sessions that exist among ids, in that order.
-func (m *MemStore) SessionsByID(_ context.Context, ids []string) ([]*Session, error) {
+func (m *Store) SessionsByID(_ context.Context, ids []string) ([]*rooms.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make([]*Session, 0, len(ids))
+	out := make([]*rooms.Session, 0, len(ids))
 	for _, id := range ids {
 		b, ok := m.sessions[id]
 		if !ok {
 			continue
 		}
-		s, err := decodeSession(b)
+		s, err := rooms.DecodeSession(b)
 		if err != nil {
 			return nil, err
 		}
@@ -483,7 +477,7 @@ func (m *MemStore) SessionsByID(_ context.Context, ids []string) ([]*Session, er
 }
 
 // Events returns events after since.
-func (m *MemStore) Events(_ context.Context, id string, since int64, limit int) ([]Event, error) {
+func (m *Store) Events(_ context.Context, id string, since int64, limit int) ([]rooms.Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	log := m.logs[id]
@@ -497,9 +491,9 @@ func (m *MemStore) Events(_ context.Context, id string, since int64, limit int) 
 	if limit > 0 && since+int64(limit) < end {
 		end = since + int64(limit)
 	}
-	out := make([]Event, 0, end-since)
+	out := make([]rooms.Event, 0, end-since)
 	for _, b := range log.events[since:end] {
-		var e Event
+		var e rooms.Event
 		if err := json.Unmarshal(b, &e); err != nil {
 			return nil, err
 		}
@@ -509,7 +503,7 @@ func (m *MemStore) Events(_ context.Context, id string, since int64, limit int) 
 }
 
 // LastSeq returns the log's last seq and epoch.
-func (m *MemStore) LastSeq(_ context.Context, id string) (int64, string, error) {
+func (m *Store) LastSeq(_ context.Context, id string) (int64, string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	log := m.logs[id]
@@ -520,23 +514,23 @@ func (m *MemStore) LastSeq(_ context.Context, id string) (int64, string, error) 
 }
 
 // LastSeqs reads many rooms' positions.
-func (m *MemStore) LastSeqs(ctx context.Context, ids []string) (map[string]LogPosition, error) {
-	out := make(map[string]LogPosition, len(ids))
+func (m *Store) LastSeqs(ctx context.Context, ids []string) (map[string]rooms.LogPosition, error) {
+	out := make(map[string]rooms.LogPosition, len(ids))
 	for _, id := range ids {
 		seq, epoch, _ := m.LastSeq(ctx, id)
-		out[id] = LogPosition{Seq: seq, Epoch: epoch}
+		out[id] = rooms.LogPosition{Seq: seq, Epoch: epoch}
 	}
 	return out, nil
 }
 
 // History pages through an index, newest first. It keeps only the
 // newest limit entries while scanning, so a page costs O(n log limit).
-func (m *MemStore) History(_ context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error) {
+func (m *Store) History(_ context.Context, index string, after rooms.Cursor, since time.Time, limit int) ([]rooms.IndexEntry, error) {
 	m.mu.Lock()
 	top := &newestFirst{}
 	min := since.UnixMilli()
 	for id, score := range m.indexes[index] {
-		e := IndexEntry{ID: id, Score: score}
+		e := rooms.IndexEntry{ID: id, Score: score}
 		if score < min || !after.Admits(e) {
 			continue
 		}
@@ -548,25 +542,25 @@ func (m *MemStore) History(_ context.Context, index string, after Cursor, since 
 		}
 	}
 	m.mu.Unlock()
-	out := make([]IndexEntry, top.Len())
+	out := make([]rooms.IndexEntry, top.Len())
 	for i := len(out) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(top).(IndexEntry)
+		out[i] = heap.Pop(top).(rooms.IndexEntry)
 	}
 	return out, nil
 }
 
 // newer orders history entries: later activity first, then larger id.
-func newer(a, b IndexEntry) bool {
+func newer(a, b rooms.IndexEntry) bool {
 	return a.Score > b.Score || (a.Score == b.Score && a.ID > b.ID)
 }
 
 // newestFirst is a min-heap on newer: its root is the oldest entry kept.
-type newestFirst []IndexEntry
+type newestFirst []rooms.IndexEntry
 
 func (h newestFirst) Len() int           { return len(h) }
 func (h newestFirst) Less(i, j int) bool { return newer(h[j], h[i]) }
 func (h newestFirst) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *newestFirst) Push(x any)        { *h = append(*h, x.(IndexEntry)) }
+func (h *newestFirst) Push(x any)        { *h = append(*h, x.(rooms.IndexEntry)) }
 func (h *newestFirst) Pop() any {
 	old := *h
 	e := old[len(old)-1]
@@ -575,7 +569,7 @@ func (h *newestFirst) Pop() any {
 }
 
 // Idle lists active sessions without agent activity since before.
-func (m *MemStore) Idle(_ context.Context, before time.Time, limit int) ([]string, error) {
+func (m *Store) Idle(_ context.Context, before time.Time, limit int) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []string
@@ -595,11 +589,4 @@ func cloneJSON[T any](v *T) (*T, error) {
 	}
 	out := new(T)
 	return out, json.Unmarshal(b, out)
-}
-
-// newEpoch names one incarnation of a room log.
-func newEpoch() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

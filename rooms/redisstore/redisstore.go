@@ -1,4 +1,9 @@
-package rooms
+// Package redisstore keeps every role of rooms.Store, rooms.AssetStore
+// and rooms.LogRebaser in Redis (one server, Sentinel or Cluster), with
+// the Lua scripts (scripts/) that run the write gate and the rate limit
+// inside Redis. The contract suite (rooms/storetest) runs against it and
+// the memory store. The key layout is DESIGN.md §3.
+package redisstore
 
 import (
 	"context"
@@ -6,11 +11,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cohub/cohub/rooms"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
@@ -20,8 +27,8 @@ var commitLua string
 
 var commitScript = redis.NewScript(commitLua)
 
-// RedisOptions tune the Redis backend.
-type RedisOptions struct {
+// Options tune the Redis backend.
+type Options struct {
 	// Sharded publishes with SPUBLISH, for Redis Cluster. Zero value: PUBLISH.
 	Sharded bool
 	// MinReplicas is how many replicas must hold a room commit (WAIT)
@@ -36,12 +43,12 @@ type RedisOptions struct {
 	Log zerolog.Logger
 }
 
-// RedisStore keeps everything in Redis under one prefix; every key of a
+// Store keeps everything in Redis under one prefix; every key of a
 // session shares the hash tag {s_ID}, so one Lua script can commit it.
-type RedisStore struct {
+type Store struct {
 	rdb    redis.UniversalClient
 	prefix string
-	opts   RedisOptions
+	opts   Options
 	log    zerolog.Logger
 
 	repairMu  sync.Mutex
@@ -50,46 +57,46 @@ type RedisStore struct {
 
 	pipe    *pipeliner
 	dirtyMu sync.Mutex
-	dirty   map[string]*Session // messages' activity waiting for the indexes
+	dirty   map[string]*rooms.Session // messages' activity waiting for the indexes
 }
 
-var _ Store = (*RedisStore)(nil)
+var _ rooms.Store = (*Store)(nil)
 
-// NewRedisStore keeps its keys under prefix (KeyPrefix when empty).
-func NewRedisStore(rdb redis.UniversalClient, prefix string, opts RedisOptions) *RedisStore {
+// New keeps its keys under prefix (KeyPrefix when empty).
+func New(rdb redis.UniversalClient, prefix string, opts Options) *Store {
 	if prefix == "" {
-		prefix = KeyPrefix
+		prefix = rooms.KeyPrefix
 	}
 	if opts.ReplicaWait <= 0 {
 		opts.ReplicaWait = time.Second
 	}
 	opts.ReplicaWait = min(opts.ReplicaWait, 2*time.Second)
-	return &RedisStore{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log,
+	return &Store{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log,
 		pipe: &pipeliner{rdb: rdb, replicas: opts.MinReplicas, wait: opts.ReplicaWait}}
 }
 
-func (r *RedisStore) key(parts ...string) string { return r.prefix + strings.Join(parts, ":") }
+func (r *Store) key(parts ...string) string { return r.prefix + strings.Join(parts, ":") }
 
-func (r *RedisStore) sessionKey(id, what string) string { return r.prefix + "{" + id + "}:" + what }
+func (r *Store) sessionKey(id, what string) string { return r.prefix + "{" + id + "}:" + what }
 
 // Channel is the pub/sub channel of a session's room.
-func (r *RedisStore) Channel(sessionID string) string { return r.sessionKey(sessionID, "room") }
+func (r *Store) Channel(sessionID string) string { return r.sessionKey(sessionID, "room") }
 
 // unavailable marks a Redis failure so the API answers 503.
 func unavailable(err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	return fmt.Errorf("%w: %v", rooms.ErrUnavailable, err)
 }
 
 // Ping checks that Redis answers.
-func (r *RedisStore) Ping(ctx context.Context) error {
+func (r *Store) Ping(ctx context.Context) error {
 	return unavailable(r.rdb.Ping(ctx).Err())
 }
 
 // Hit counts key in a window that starts at its first hit.
-func (r *RedisStore) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+func (r *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
 	k := r.key("hit", key)
 	pipe := r.rdb.TxPipeline()
 	incr := pipe.Incr(ctx, k)
@@ -101,7 +108,7 @@ func (r *RedisStore) Hit(ctx context.Context, key string, window time.Duration) 
 }
 
 // Count reads a Hit counter without counting.
-func (r *RedisStore) Count(ctx context.Context, key string) (int64, error) {
+func (r *Store) Count(ctx context.Context, key string) (int64, error) {
 	n, err := r.rdb.Get(ctx, r.key("hit", key)).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
@@ -115,19 +122,19 @@ var unhitLua string
 var unhit = redis.NewScript(unhitLua)
 
 // Unhit takes one Hit back while its window lasts.
-func (r *RedisStore) Unhit(ctx context.Context, key string) error {
+func (r *Store) Unhit(ctx context.Context, key string) error {
 	return unavailable(unhit.Run(ctx, r.rdb, []string{r.key("hit", key)}).Err())
 }
 
 // Once is true for exactly one caller of name.
-func (r *RedisStore) Once(ctx context.Context, name string) (bool, error) {
+func (r *Store) Once(ctx context.Context, name string) (bool, error) {
 	ok, err := r.rdb.SetNX(ctx, r.key("once", name), "1", 0).Result()
 	return ok, unavailable(err)
 }
 
 // CreateAgent claims the email, then writes the agent.
-func (r *RedisStore) CreateAgent(ctx context.Context, a *Agent) error {
-	b, err := encodeAgent(a)
+func (r *Store) CreateAgent(ctx context.Context, a *rooms.Agent) error {
+	b, err := rooms.EncodeAgent(a)
 	if err != nil {
 		return err
 	}
@@ -148,12 +155,12 @@ func (r *RedisStore) CreateAgent(ctx context.Context, a *Agent) error {
 }
 
 // UpdateAgent replaces an agent, moving its email guard when it changed.
-func (r *RedisStore) UpdateAgent(ctx context.Context, a *Agent) error {
+func (r *Store) UpdateAgent(ctx context.Context, a *rooms.Agent) error {
 	prev, err := r.Agent(ctx, a.ID)
 	if err != nil {
 		return err
 	}
-	b, err := encodeAgent(a)
+	b, err := rooms.EncodeAgent(a)
 	if err != nil {
 		return err
 	}
@@ -175,23 +182,23 @@ func (r *RedisStore) UpdateAgent(ctx context.Context, a *Agent) error {
 	return nil
 }
 
-func (r *RedisStore) emailKey(email string) string {
+func (r *Store) emailKey(email string) string {
 	return r.key("agent-email", strings.ToLower(email))
 }
 
-func (r *RedisStore) claimEmail(ctx context.Context, email, id string) error {
+func (r *Store) claimEmail(ctx context.Context, email, id string) error {
 	ok, err := r.rdb.SetNX(ctx, r.emailKey(email), id, 0).Result()
 	if err != nil {
 		return unavailable(err)
 	}
 	if !ok {
-		return ErrEmailTaken
+		return rooms.ErrEmailTaken
 	}
 	return nil
 }
 
 // releaseEmail drops an email guard only if it still names this agent.
-func (r *RedisStore) releaseEmail(ctx context.Context, email, id string) {
+func (r *Store) releaseEmail(ctx context.Context, email, id string) {
 	k := r.emailKey(email)
 	_ = r.rdb.Watch(ctx, func(tx *redis.Tx) error {
 		if owner, _ := tx.Get(ctx, k).Result(); owner != id {
@@ -203,22 +210,22 @@ func (r *RedisStore) releaseEmail(ctx context.Context, email, id string) {
 }
 
 // Agent returns one agent.
-func (r *RedisStore) Agent(ctx context.Context, id string) (*Agent, error) {
+func (r *Store) Agent(ctx context.Context, id string) (*rooms.Agent, error) {
 	b, err := r.rdb.Get(ctx, r.key("agent", id)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	return decodeAgent(b)
+	return rooms.DecodeAgent(b)
 }
 
 // AgentByEmail finds an agent through its email guard.
-func (r *RedisStore) AgentByEmail(ctx context.Context, email string) (*Agent, error) {
+func (r *Store) AgentByEmail(ctx context.Context, email string) (*rooms.Agent, error) {
 	id, err := r.rdb.Get(ctx, r.emailKey(email)).Result()
 	if errors.Is(err, redis.Nil) {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
 	if err != nil {
 		return nil, unavailable(err)
@@ -227,21 +234,21 @@ func (r *RedisStore) AgentByEmail(ctx context.Context, email string) (*Agent, er
 }
 
 // ListAgents returns every agent, by email.
-func (r *RedisStore) ListAgents(ctx context.Context) ([]*Agent, error) {
-	var out []*Agent
+func (r *Store) ListAgents(ctx context.Context) ([]*rooms.Agent, error) {
+	var out []*rooms.Agent
 	err := r.loadSet(ctx, "agents", "agent", func(b []byte) error {
-		a, err := decodeAgent(b)
+		a, err := rooms.DecodeAgent(b)
 		if err == nil {
 			out = append(out, a)
 		}
 		return err
 	})
-	sortBy(out, func(a *Agent) string { return a.Email })
+	slices.SortFunc(out, func(a, b *rooms.Agent) int { return strings.Compare(a.Email, b.Email) })
 	return out, err
 }
 
 // loadSet reads every record whose id is in a set.
-func (r *RedisStore) loadSet(ctx context.Context, set, kind string, each func([]byte) error) error {
+func (r *Store) loadSet(ctx context.Context, set, kind string, each func([]byte) error) error {
 	ids, err := r.rdb.SMembers(ctx, r.key(set)).Result()
 	if err != nil || len(ids) == 0 {
 		return unavailable(err)
@@ -266,7 +273,7 @@ func (r *RedisStore) loadSet(ctx context.Context, set, kind string, each func([]
 }
 
 // PutTeam creates or replaces a team.
-func (r *RedisStore) PutTeam(ctx context.Context, t *Team) error {
+func (r *Store) PutTeam(ctx context.Context, t *rooms.Team) error {
 	b, err := json.Marshal(t)
 	if err != nil {
 		return err
@@ -279,48 +286,48 @@ func (r *RedisStore) PutTeam(ctx context.Context, t *Team) error {
 }
 
 // Team returns one team.
-func (r *RedisStore) Team(ctx context.Context, id string) (*Team, error) {
+func (r *Store) Team(ctx context.Context, id string) (*rooms.Team, error) {
 	b, err := r.rdb.Get(ctx, r.key("team", id)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return nil, ErrNotFound
+		return nil, rooms.ErrNotFound
 	}
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	t := &Team{}
+	t := &rooms.Team{}
 	return t, json.Unmarshal(b, t)
 }
 
 // ListTeams returns every team, by name.
-func (r *RedisStore) ListTeams(ctx context.Context) ([]*Team, error) {
-	var out []*Team
+func (r *Store) ListTeams(ctx context.Context) ([]*rooms.Team, error) {
+	var out []*rooms.Team
 	err := r.loadSet(ctx, "teams", "team", func(b []byte) error {
-		t := &Team{}
+		t := &rooms.Team{}
 		if err := json.Unmarshal(b, t); err != nil {
 			return err
 		}
 		out = append(out, t)
 		return nil
 	})
-	sortBy(out, func(t *Team) string { return t.Name })
+	slices.SortFunc(out, func(a, b *rooms.Team) int { return strings.Compare(a.Name, b.Name) })
 	return out, err
 }
 
 // Settings returns the org settings, or the defaults.
-func (r *RedisStore) Settings(ctx context.Context) (Settings, error) {
+func (r *Store) Settings(ctx context.Context) (rooms.Settings, error) {
 	b, err := r.rdb.Get(ctx, r.key("settings")).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return DefaultSettings(), nil
+		return rooms.DefaultSettings(), nil
 	}
 	if err != nil {
-		return Settings{}, unavailable(err)
+		return rooms.Settings{}, unavailable(err)
 	}
-	var s Settings
+	var s rooms.Settings
 	return s, json.Unmarshal(b, &s)
 }
 
 // PutSettings replaces the org settings.
-func (r *RedisStore) PutSettings(ctx context.Context, s Settings) error {
+func (r *Store) PutSettings(ctx context.Context, s rooms.Settings) error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
@@ -329,32 +336,32 @@ func (r *RedisStore) PutSettings(ctx context.Context, s Settings) error {
 }
 
 // PutToken stores a login token hash with its lifetime.
-func (r *RedisStore) PutToken(ctx context.Context, hash string, t LoginToken, ttl time.Duration) error {
-	return unavailable(r.rdb.Set(ctx, r.key("auth", hash), t.encode(), ttl).Err())
+func (r *Store) PutToken(ctx context.Context, hash string, t rooms.LoginToken, ttl time.Duration) error {
+	return unavailable(r.rdb.Set(ctx, r.key("auth", hash), t.Encode(), ttl).Err())
 }
 
 // Token resolves a live token hash.
-func (r *RedisStore) Token(ctx context.Context, hash string) (LoginToken, error) {
+func (r *Store) Token(ctx context.Context, hash string) (rooms.LoginToken, error) {
 	v, err := r.rdb.Get(ctx, r.key("auth", hash)).Result()
 	if errors.Is(err, redis.Nil) {
-		return LoginToken{}, ErrNotFound
+		return rooms.LoginToken{}, rooms.ErrNotFound
 	}
 	if err != nil {
-		return LoginToken{}, unavailable(err)
+		return rooms.LoginToken{}, unavailable(err)
 	}
-	return decodeLoginToken(v), nil
+	return rooms.DecodeLoginToken(v), nil
 }
 
 // DeleteToken forgets a token.
-func (r *RedisStore) DeleteToken(ctx context.Context, hash string) error {
+func (r *Store) DeleteToken(ctx context.Context, hash string) error {
 	return unavailable(r.rdb.Del(ctx, r.key("auth", hash)).Err())
 }
 
 // Commit runs commit.lua, then moves the session in the history indexes.
-func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, opts CommitOptions) ([]Event, error) {
+func (r *Store) Commit(ctx context.Context, s *rooms.Session, events []rooms.Event, opts rooms.CommitOptions) ([]rooms.Event, error) {
 	expected := s.Internal.Version
 	s.Internal.Version = expected + 1
-	rec, err := encodeSession(s)
+	rec, err := rooms.EncodeSession(s)
 	s.Internal.Version = expected
 	if err != nil {
 		return nil, err
@@ -363,8 +370,8 @@ func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, opt
 	if opts.Rate != nil {
 		rate, every, burst = r.sessionKey(s.ID, "rate:"+opts.Rate.Key), max(opts.Rate.Every.Milliseconds(), 1), opts.Rate.Burst
 	}
-	args := []any{expected, rec, newEpoch(), r.Channel(s.ID), boolArg(r.opts.Sharded), opts.MaxEvents,
-		opts.Once, every, burst, OnceKeep, OnceFor.Milliseconds()}
+	args := []any{expected, rec, rooms.NewEpoch(), r.Channel(s.ID), boolArg(r.opts.Sharded), opts.MaxEvents,
+		opts.Once, every, burst, rooms.OnceKeep, rooms.OnceFor.Milliseconds()}
 	args = append(args, gateArgs(s, opts)...)
 	for _, e := range events {
 		e.Seq = 0
@@ -386,10 +393,10 @@ func (r *RedisStore) Commit(ctx context.Context, s *Session, events []Event, opt
 	}
 	last, _ := res[1].(int64)
 	if res[0] == int64(1) {
-		return nil, &DuplicateError{LastSeq: last}
+		return nil, &rooms.DuplicateError{LastSeq: last}
 	}
 	s.Internal.Version = expected + 1
-	out := make([]Event, len(events))
+	out := make([]rooms.Event, len(events))
 	for i, e := range events {
 		e.Seq = last - int64(len(events)-1-i)
 		out[i] = e
@@ -404,12 +411,12 @@ func scriptError(err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "CONFLICT"):
-		return ErrConflict
+		return rooms.ErrConflict
 	case strings.Contains(msg, "ROOM_FULL"):
-		return ErrRoomFull
+		return rooms.ErrRoomFull
 	case strings.Contains(msg, "RATE_LIMITED"):
 		ms, _ := strconv.ParseInt(strings.TrimSpace(msg[strings.Index(msg, "RATE_LIMITED")+len("RATE_LIMITED"):]), 10, 64)
-		return &RateLimitError{RetryAfter: time.Duration(max(ms, 1)) * time.Millisecond}
+		return &rooms.RateLimitError{RetryAfter: time.Duration(max(ms, 1)) * time.Millisecond}
 	}
 	return unavailable(err)
 }
@@ -418,7 +425,7 @@ func scriptError(err error) error {
 // the commit happened, so it must not report failure (a retry would log
 // its events again). A loop re-indexes queued sessions from their
 // records until the backend takes it.
-func (r *RedisStore) repairLater(id string, cause error) {
+func (r *Store) repairLater(id string, cause error) {
 	r.repairMu.Lock()
 	defer r.repairMu.Unlock()
 	if r.repair == nil {
@@ -438,7 +445,7 @@ func (r *RedisStore) repairLater(id string, cause error) {
 // by their next commit.
 const maxRepairs = 10000
 
-func (r *RedisStore) repairLoop() {
+func (r *Store) repairLoop() {
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		time.Sleep(wait) // a retry pause between repair rounds, not synchronisation
 		r.repairMu.Lock()
@@ -462,13 +469,13 @@ func (r *RedisStore) repairLoop() {
 }
 
 // reindex indexes sessions from their records; it returns those done.
-func (r *RedisStore) reindex(ids []string) []string {
+func (r *Store) reindex(ids []string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var done []string
 	for _, id := range ids {
 		s, err := r.Session(ctx, id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, rooms.ErrNotFound) {
 			done = append(done, id)
 			continue
 		}
@@ -494,13 +501,13 @@ func boolArg(b bool) string {
 // other slots than the session, and can be rebuilt from the records.
 // Scores only move forward: the coalescer may have written a message's
 // newer activity already.
-func (r *RedisStore) index(ctx context.Context, s *Session) error {
+func (r *Store) index(ctx context.Context, s *rooms.Session) error {
 	pipe := r.rdb.Pipeline()
 	score := float64(s.UpdatedAt.UnixMilli())
-	for _, name := range sessionIndexes(s) {
+	for _, name := range rooms.SessionIndexes(s) {
 		pipe.ZAddGT(ctx, r.key("idx", name), redis.Z{Score: score, Member: s.ID})
 	}
-	if s.State == StateActive {
+	if s.State == rooms.StateActive {
 		pipe.ZAddGT(ctx, r.key("idx", "idle"), redis.Z{Score: float64(s.Internal.LastAgentAt.UnixMilli()), Member: s.ID})
 	} else {
 		pipe.ZRem(ctx, r.key("idx", "idle"), s.ID)
@@ -510,7 +517,7 @@ func (r *RedisStore) index(ctx context.Context, s *Session) error {
 }
 
 // Session returns one session.
-func (r *RedisStore) Session(ctx context.Context, id string) (*Session, error) {
+func (r *Store) Session(ctx context.Context, id string) (*rooms.Session, error) {
 	vals, err := r.rdb.HMGet(ctx, r.sessionKey(id, "session"), sessionFields...).Result()
 	if err != nil {
 		return nil, unavailable(err)
@@ -520,7 +527,7 @@ func (r *RedisStore) Session(ctx context.Context, id string) (*Session, error) {
 
 // SessionsByID loads many sessions in one pipeline (one key per slot, so
 // it also works on Redis Cluster).
-func (r *RedisStore) SessionsByID(ctx context.Context, ids []string) ([]*Session, error) {
+func (r *Store) SessionsByID(ctx context.Context, ids []string) ([]*rooms.Session, error) {
 	pipe := r.rdb.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
@@ -529,14 +536,14 @@ func (r *RedisStore) SessionsByID(ctx context.Context, ids []string) ([]*Session
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, unavailable(err)
 	}
-	out := make([]*Session, 0, len(ids))
+	out := make([]*rooms.Session, 0, len(ids))
 	for _, c := range cmds {
 		vals, err := c.Result()
 		if err != nil {
 			return nil, unavailable(err)
 		}
 		s, err := overlay(vals)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, rooms.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -548,7 +555,7 @@ func (r *RedisStore) SessionsByID(ctx context.Context, ids []string) ([]*Session
 }
 
 // Events reads the log after since; stream ids are "<seq>-0".
-func (r *RedisStore) Events(ctx context.Context, id string, since int64, limit int) ([]Event, error) {
+func (r *Store) Events(ctx context.Context, id string, since int64, limit int) ([]rooms.Event, error) {
 	start := strconv.FormatInt(max(since, 0)+1, 10) + "-0"
 	var msgs []redis.XMessage
 	var err error
@@ -560,9 +567,9 @@ func (r *RedisStore) Events(ctx context.Context, id string, since int64, limit i
 	if err != nil {
 		return nil, unavailable(err)
 	}
-	out := make([]Event, 0, len(msgs))
+	out := make([]rooms.Event, 0, len(msgs))
 	for _, m := range msgs {
-		var e Event
+		var e rooms.Event
 		s, _ := m.Values["e"].(string)
 		if err := json.Unmarshal([]byte(s), &e); err != nil {
 			return nil, fmt.Errorf("room log %s entry %s: %w", id, m.ID, err)
@@ -573,7 +580,7 @@ func (r *RedisStore) Events(ctx context.Context, id string, since int64, limit i
 }
 
 // LastSeq returns the log's last seq and epoch.
-func (r *RedisStore) LastSeq(ctx context.Context, id string) (int64, string, error) {
+func (r *Store) LastSeq(ctx context.Context, id string) (int64, string, error) {
 	pipe := r.rdb.Pipeline()
 	seq := pipe.Get(ctx, r.sessionKey(id, "seq"))
 	epoch := pipe.HGet(ctx, r.sessionKey(id, "meta"), "epoch")
@@ -586,7 +593,7 @@ func (r *RedisStore) LastSeq(ctx context.Context, id string) (int64, string, err
 
 // LastSeqs reads many rooms' positions in one pipeline (no MULTI: the
 // rooms live in different slots on Redis Cluster).
-func (r *RedisStore) LastSeqs(ctx context.Context, ids []string) (map[string]LogPosition, error) {
+func (r *Store) LastSeqs(ctx context.Context, ids []string) (map[string]rooms.LogPosition, error) {
 	pipe := r.rdb.Pipeline()
 	seqs := make([]*redis.StringCmd, len(ids))
 	epochs := make([]*redis.StringCmd, len(ids))
@@ -599,22 +606,22 @@ func (r *RedisStore) LastSeqs(ctx context.Context, ids []string) (map[string]Log
 			return nil, unavailable(err)
 		}
 	}
-	out := make(map[string]LogPosition, len(ids))
+	out := make(map[string]rooms.LogPosition, len(ids))
 	for i, id := range ids {
 		n, _ := seqs[i].Int64()
-		out[id] = LogPosition{Seq: n, Epoch: epochs[i].Val()}
+		out[id] = rooms.LogPosition{Seq: n, Epoch: epochs[i].Val()}
 	}
 	return out, nil
 }
 
 // History pages through an index, newest first, after the cursor.
-func (r *RedisStore) History(ctx context.Context, index string, after Cursor, since time.Time, limit int) ([]IndexEntry, error) {
+func (r *Store) History(ctx context.Context, index string, after rooms.Cursor, since time.Time, limit int) ([]rooms.IndexEntry, error) {
 	maxScore := "+inf"
 	if after.ID != "" {
 		maxScore = strconv.FormatInt(after.Score, 10)
 	}
 	minScore := strconv.FormatInt(since.UnixMilli(), 10)
-	out := make([]IndexEntry, 0, limit)
+	out := make([]rooms.IndexEntry, 0, limit)
 	for offset := int64(0); len(out) < limit; {
 		batch := int64(limit - len(out) + 16)
 		zs, err := r.rdb.ZRevRangeByScoreWithScores(ctx, r.key("idx", index), &redis.ZRangeBy{
@@ -623,7 +630,7 @@ func (r *RedisStore) History(ctx context.Context, index string, after Cursor, si
 			return nil, unavailable(err)
 		}
 		for _, z := range zs {
-			e := IndexEntry{ID: z.Member.(string), Score: int64(z.Score)}
+			e := rooms.IndexEntry{ID: z.Member.(string), Score: int64(z.Score)}
 			if after.Admits(e) && len(out) < limit {
 				out = append(out, e)
 			}
@@ -637,7 +644,7 @@ func (r *RedisStore) History(ctx context.Context, index string, after Cursor, si
 }
 
 // Idle lists active sessions whose last agent activity is before t.
-func (r *RedisStore) Idle(ctx context.Context, before time.Time, limit int) ([]string, error) {
+func (r *Store) Idle(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	ids, err := r.rdb.ZRangeByScore(ctx, r.key("idx", "idle"), &redis.ZRangeBy{
 		Min: "-inf", Max: "(" + strconv.FormatInt(before.UnixMilli(), 10), Count: int64(limit)}).Result()
 	return ids, unavailable(err)

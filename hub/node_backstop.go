@@ -1,0 +1,54 @@
+package hub
+
+import (
+	"context"
+	"time"
+
+	"github.com/cohub/cohub/presence"
+)
+
+// checkWindows asks rooms whose session ended with an access window to
+// check it: when it runs out, customers are closed with 4010.
+func (n *Node) checkWindows() {
+	for _, r := range n.liveRooms(func(r *room) bool { return r.windowed.Load() }) {
+		r.post(checkMsg{what: "access"})
+	}
+}
+
+// presenceBackstop re-reads, in one batch, the rooms showing a customer
+// online: a hint lost with a pub/sub message must not leave a customer
+// online forever. Rooms showing nobody learn of arrivals from hints, and
+// a room with a customer connected to this node is online for sure.
+func (n *Node) presenceBackstop(ctx context.Context, now time.Time) {
+	list := n.liveRooms(func(r *room) bool { return r.customerOnline.Load() && r.localCustomers.Load() == 0 })
+	if len(list) == 0 {
+		return
+	}
+	ids := make([]string, len(list))
+	for i, r := range list {
+		ids[i] = r.id
+	}
+	view, err := n.pres.Rooms(ctx, ids, now)
+	if err != nil {
+		n.notePresence(err, "presence backstop")
+		return
+	}
+	for _, r := range list {
+		if !presence.CustomerOnline(view[r.id]) {
+			r.post(presenceHint{})
+		}
+	}
+}
+
+// liveRooms lists the live rooms that match.
+func (n *Node) liveRooms(match func(*room) bool) []*room {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	var out []*room
+	for _, r := range n.rooms {
+		if match(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package rooms_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/memstore"
+	"github.com/cohub/cohub/rooms/redisstore"
+	"github.com/rs/zerolog"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// BenchmarkSessionCreateGetHistory measures one agent's round: start a
+// session (its invitation goes to the outbox), open it, and query the
+// history panel, on each backend.
+func BenchmarkSessionCreateGetHistory(b *testing.B) {
+	for _, backend := range []string{"memory", "redis"} {
+		b.Run(backend, func(b *testing.B) {
+			var store rooms.Store = memstore.New()
+			var outbox notify.Outbox = notify.NewMemoryOutbox(1000)
+			if backend == "redis" {
+				rdb, prefix := redistest.Client(b)
+				store = redisstore.New(rdb, prefix, redisstore.Options{})
+				outbox = notify.NewRedisOutbox(rdb, prefix, 1000)
+			}
+			svc := rooms.NewService(store, notify.Mux{Email: outbox, SMS: outbox}, rooms.Config{
+				Secret: []byte("bench-secret-0123456789"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
+			}, zerolog.Nop())
+			ctx := context.Background()
+			team, err := svc.CreateTeam(ctx, "Bench", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			agent, err := svc.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "bench@cohub.test", Name: "Bench",
+				Role: rooms.RoleAgent, TeamID: team.ID}, Password: "bench-password"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := rooms.CreateRequest{Mode: "start", Customer: rooms.Customer{Name: "Cara", Email: "cara@example.com"}}
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := svc.Create(ctx, agent, req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := svc.Get(ctx, agent, s.ID); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := svc.History(ctx, agent, rooms.HistoryQuery{Limit: 20}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
