@@ -26,7 +26,7 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	set, err = s.svc.PutSettings(r.Context(), set)
+	set, err = s.svc.Accounts.PutSettings(r.Context(), set)
 	reply(w, r, http.StatusOK, set, err)
 }
 
@@ -52,7 +52,7 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.CreateTeam(r.Context(), req.Name, req.Settings)
+	t, err := s.svc.Accounts.CreateTeam(r.Context(), req.Name, req.Settings)
 	reply(w, r, http.StatusCreated, t, err)
 }
 
@@ -82,7 +82,7 @@ func (s *Server) putTemplateDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, err)
 		return
 	}
-	t, err := s.svc.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)
+	t, err := s.svc.Assets.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)
 	reply(w, r, http.StatusOK, t, err)
 }
 
@@ -92,7 +92,7 @@ func (s *Server) deleteTemplateDocument(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.RemoveTemplateDocument(r.Context(), mux.Vars(r)["id"], i)
+	t, err := s.svc.Assets.RemoveTemplateDocument(r.Context(), mux.Vars(r)["id"], i)
 	reply(w, r, http.StatusOK, t, err)
 }
 
@@ -107,7 +107,7 @@ func (s *Server) putTeam(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.ID = mux.Vars(r)["id"]
-	out, err := s.svc.UpdateTeam(r.Context(), &t)
+	out, err := s.svc.Accounts.UpdateTeam(r.Context(), &t)
 	reply(w, r, http.StatusOK, out, err)
 }
 
@@ -122,7 +122,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.svc.CreateAgent(r.Context(), in)
+	a, err := s.svc.Accounts.CreateAgent(r.Context(), in)
 	reply(w, r, http.StatusCreated, a, err)
 }
 
@@ -141,7 +141,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("%w: you cannot disable your own account", rooms.ErrInvalidState))
 		return
 	}
-	a, err := s.svc.UpdateAgent(r.Context(), id, in)
+	a, err := s.svc.Accounts.UpdateAgent(r.Context(), id, in)
 	reply(w, r, http.StatusOK, a, err)
 }
 

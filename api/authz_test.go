@@ -172,7 +172,7 @@ func (e *env) prepare(row authzRow, who string) (string, string) {
 	if strings.Contains(row.path, "{signteam}") && e.signTeam == "" {
 		ts := rooms.DefaultTeamSettings()
 		ts.TaskTemplates = []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the offer"}}
-		team, err := e.svc.CreateTeam(e.t.Context(), "Signing", &ts)
+		team, err := e.svc.Accounts.CreateTeam(e.t.Context(), "Signing", &ts)
 		e.must(err)
 		e.signTeam = team.ID
 	}

@@ -80,8 +80,8 @@ type gateView struct {
 	Session struct {
 		Tasks []rooms.Task `json:"tasks"`
 	} `json:"session"`
-	Gates         rooms.Gates `json:"gates"`
-	CustomerToken string      `json:"customer_token"`
+	Gates         rooms.GateStatus `json:"gates"`
+	CustomerToken string           `json:"customer_token"`
 }
 
 func TestOTPAndConsentGates(t *testing.T) {
@@ -93,7 +93,7 @@ func TestOTPAndConsentGates(t *testing.T) {
 
 		var v gateView
 		e.customer("GET", "/api/customer/session", link).want(200).into(&v)
-		if v.Gates != (rooms.Gates{Authentication: rooms.AuthPending, Consent: rooms.ConsentPending, Method: "otp"}) || len(v.Session.Tasks) != 0 {
+		if v.Gates != (rooms.GateStatus{Authentication: rooms.AuthPending, Consent: rooms.ConsentPending, Method: "otp"}) || len(v.Session.Tasks) != 0 {
 			t.Fatalf("before the gates: %+v", v)
 		}
 		e.customerWith("POST", "/api/customer/consent", link, map[string]bool{"accept": true}, "").wantError(403, "forbidden")
@@ -161,19 +161,19 @@ func TestOTPAndConsentGates(t *testing.T) {
 		}
 
 		ctx := context.Background()
-		if _, _, err := e.svc.CustomerAuth(ctx, link, token); err != nil {
+		if _, _, err := e.svc.Gates.CustomerAuth(ctx, link, token); err != nil {
 			t.Fatalf("gates passed, token refused: %v", err)
 		}
-		if _, _, err := e.svc.CustomerAuth(ctx, link, ""); err == nil {
+		if _, _, err := e.svc.Gates.CustomerAuth(ctx, link, ""); err == nil {
 			t.Fatal("gated session let in without the customer token")
 		}
-		if _, _, err := e.svc.CustomerAuth(ctx, link, pass); err == nil {
+		if _, _, err := e.svc.Gates.CustomerAuth(ctx, link, pass); err == nil {
 			t.Fatal("a token without consent was let in")
 		}
 		// Re-engage issues a new link generation: the old token is void.
 		e.do("POST", "/api/sessions/"+s.ID+"/reengage", "alex", map[string]any{
 			"customer": map[string]string{"email": "gated2@example.com"}}).want(200)
-		if _, _, err := e.svc.CustomerAuth(ctx, e.linkSentTo("gated2@example.com"), token); err == nil {
+		if _, _, err := e.svc.Gates.CustomerAuth(ctx, e.linkSentTo("gated2@example.com"), token); err == nil {
 			t.Fatal("a token of an earlier link generation was accepted")
 		}
 	})
@@ -212,7 +212,7 @@ func TestForwardedLinkMustPassTheGatesItself(t *testing.T) {
 			t.Fatalf("agent does not see the lock: %+v", got.Indicator)
 		}
 		// ...but the browser that proved itself keeps its room.
-		if _, _, err := e.svc.CustomerAuth(context.Background(), link, mine.CustomerToken); err != nil {
+		if _, _, err := e.svc.Gates.CustomerAuth(context.Background(), link, mine.CustomerToken); err != nil {
 			t.Fatalf("the real customer was locked out: %v", err)
 		}
 		// A second browser that knows the PIN earns a token of its own.
@@ -225,7 +225,7 @@ func TestForwardedLinkMustPassTheGatesItself(t *testing.T) {
 		}
 		// Forged or foreign tokens prove nothing.
 		for _, forged := range []string{"v1.x.ac.AAAA", mine.CustomerToken + "x", strings.Replace(mine.CustomerToken, ".ac.", ".a.", 1)} {
-			if _, _, err := e.svc.CustomerAuth(context.Background(), link, forged); err == nil {
+			if _, _, err := e.svc.Gates.CustomerAuth(context.Background(), link, forged); err == nil {
 				t.Fatalf("forged token %q let in", forged)
 			}
 		}
@@ -397,7 +397,7 @@ func TestGateEdges(t *testing.T) {
 		open := e.startSession("alex", "open@example.com")
 		e.do("POST", "/api/sessions/"+open.ID+"/tasks", "alex", map[string]string{"kind": "sign", "title": "Sign"}).want(201)
 		openLink := e.linkSentTo("open@example.com")
-		if sess, _, err := e.svc.CustomerAuth(ctx, openLink, ""); err != nil || sess.ID != open.ID {
+		if sess, _, err := e.svc.Gates.CustomerAuth(ctx, openLink, ""); err != nil || sess.ID != open.ID {
 			t.Fatalf("a session without gates refused an empty customer token: %v", err)
 		}
 		var v gateView
@@ -470,7 +470,7 @@ func TestGateEdges(t *testing.T) {
 		e.customer("POST", "/api/customer/otp", link).want(202)
 
 		// The token is this session's only, and only its own cookie carries it.
-		if _, _, err := e.svc.CustomerAuth(ctx, e.linkSentTo("otp@example.com"), token); err == nil {
+		if _, _, err := e.svc.Gates.CustomerAuth(ctx, e.linkSentTo("otp@example.com"), token); err == nil {
 			t.Fatal("another session's customer token was accepted")
 		}
 		for name, want := range map[string]int{rooms.CustomerCookie(s.ID): 1, "cohub_customer": 0, rooms.CustomerCookie(open.ID): 0} {

@@ -154,9 +154,9 @@ func (e *env) start() {
 
 func (e *env) seed() {
 	ctx := context.Background()
-	sales, err := e.svc.CreateTeam(ctx, "Sales", nil)
+	sales, err := e.svc.Accounts.CreateTeam(ctx, "Sales", nil)
 	e.must(err)
-	support, err := e.svc.CreateTeam(ctx, "Support", nil)
+	support, err := e.svc.Accounts.CreateTeam(ctx, "Support", nil)
 	e.must(err)
 	e.sales, e.support = sales.ID, support.ID
 	cast := []struct{ key, role, team string }{
@@ -167,7 +167,7 @@ func (e *env) seed() {
 		{"riley", rooms.RoleAgent, e.support},
 	}
 	for _, c := range cast {
-		a, err := e.svc.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{
+		a, err := e.svc.Accounts.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{
 			Email: c.key + "@cohub.test", Name: strings.ToUpper(c.key[:1]) + c.key[1:], Role: c.role, TeamID: c.team,
 		}, Password: testPassword})
 		e.must(err)
@@ -344,6 +344,6 @@ func (e *env) customer(method, path, token string) *resp {
 // live hub does on a customer's first WebSocket join.
 func (e *env) joinAsCustomer(id string) {
 	e.t.Helper()
-	_, err := e.svc.CustomerJoined(context.Background(), id)
+	_, err := e.svc.Gates.CustomerJoined(context.Background(), id)
 	e.must(err)
 }

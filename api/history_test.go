@@ -36,7 +36,7 @@ func TestHistoryScopesAndFilters(t *testing.T) {
 		// Completed: a1 gets a task that the customer completes.
 		var task rooms.Task
 		e.do("POST", "/api/sessions/"+a1.ID+"/tasks", "alex", map[string]string{"kind": "custom", "title": "Call back"}).want(201).into(&task)
-		_, err := e.svc.CompleteTask(context.Background(), a1.ID, task.ID, nil)
+		_, err := e.svc.Gates.CompleteTask(context.Background(), a1.ID, task.ID, nil)
 		e.must(err)
 
 		check := func(who, query string, want ...*rooms.Session) {
@@ -129,7 +129,7 @@ func TestAutoEnd(t *testing.T) {
 		e.clock.Advance(50 * time.Minute)
 		e.do("POST", "/api/sessions/"+busy.ID+"/link", "alex", nil).want(200) // agent activity
 		e.clock.Advance(11 * time.Minute)
-		n, err := e.svc.EndIdle(context.Background())
+		n, err := e.svc.Sessions.EndIdle(context.Background())
 		e.must(err)
 		if n != 1 {
 			t.Fatalf("ended %d sessions, want 1", n)

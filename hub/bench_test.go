@@ -74,7 +74,7 @@ func BenchmarkRoomFanout(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := c.svc().PostMessage(ctx, id, msg); err != nil {
+				if _, err := c.svc().Sessions.PostMessage(ctx, id, msg); err != nil {
 					b.Fatal(err)
 				}
 				for range subs {

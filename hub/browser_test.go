@@ -182,7 +182,7 @@ func (c *cluster) teamWith(auth string, consent string, templates ...rooms.TaskT
 	c.team.Settings.CustomerAuthentication = auth
 	c.team.Settings.Consent = rooms.ConsentSetting{Required: consent != "", Text: consent}
 	c.team.Settings.TaskTemplates = templates
-	_, err := c.svc().UpdateTeam(context.Background(), c.team)
+	_, err := c.svc().Accounts.UpdateTeam(context.Background(), c.team)
 	c.must(err)
 }
 
@@ -321,7 +321,7 @@ func (c *cluster) linkTo(to string) string {
 // person adds an account to the cluster's org.
 func (c *cluster) person(email, name, role, team string, settings ...string) *rooms.Agent {
 	c.t.Helper()
-	a, err := c.svc().CreateAgent(context.Background(), rooms.AgentInput{Agent: rooms.Agent{
+	a, err := c.svc().Accounts.CreateAgent(context.Background(), rooms.AgentInput{Agent: rooms.Agent{
 		Email: email, Name: name, Role: role, TeamID: team, SettingsTeamIDs: settings}, Password: password})
 	c.must(err)
 	return a
@@ -408,13 +408,13 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 func TestSettingsTeamAndConsentText(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	ctx := context.Background()
-	support, err := c.svc().CreateTeam(ctx, "Support", nil)
+	support, err := c.svc().Accounts.CreateTeam(ctx, "Support", nil)
 	c.must(err)
 	support.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "Support may read your account notes."}
-	_, err = c.svc().UpdateTeam(ctx, support)
+	_, err = c.svc().Accounts.UpdateTeam(ctx, support)
 	c.must(err)
 	c.alex.SettingsTeamIDs = []string{support.ID}
-	_, err = c.svc().UpdateAgent(ctx, c.alex.ID, rooms.AgentInput{Agent: *c.alex})
+	_, err = c.svc().Accounts.UpdateAgent(ctx, c.alex.ID, rooms.AgentInput{Agent: *c.alex})
 	c.must(err)
 	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
 	base := c.nodes[0].srv.URL
@@ -501,10 +501,10 @@ func TestAdminSettingsReachAgents(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	ctx := context.Background()
 	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
-	claims, err := c.svc().CreateTeam(ctx, "Claims", nil)
+	claims, err := c.svc().Accounts.CreateTeam(ctx, "Claims", nil)
 	c.must(err)
 	olive := c.person("olive@cohub.test", "Olive Other", rooms.RoleAgent, claims.ID)
-	_, err = c.svc().Create(ctx, olive, rooms.CreateRequest{Mode: "start", Customer: rooms.Customer{Name: "Otto Elsewhere", Email: "otto@example.com"}})
+	_, err = c.svc().Sessions.Create(ctx, olive, rooms.CreateRequest{Mode: "start", Customer: rooms.Customer{Name: "Otto Elsewhere", Email: "otto@example.com"}})
 	c.must(err)
 	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Fay Full", Email: "fay@example.com"}})
 	base := c.nodes[0].srv.URL
@@ -547,7 +547,7 @@ func TestHistoryInBrowser(t *testing.T) {
 	ctx := context.Background()
 	svc := c.svc()
 	mk := func(a *rooms.Agent, name, email string, mode string, tasks ...rooms.TaskTemplate) *rooms.Session {
-		s, err := svc.Create(ctx, a, rooms.CreateRequest{Mode: mode, Customer: rooms.Customer{Name: name, Email: email}, Tasks: tasks})
+		s, err := svc.Sessions.Create(ctx, a, rooms.CreateRequest{Mode: mode, Customer: rooms.Customer{Name: name, Email: email}, Tasks: tasks})
 		c.must(err)
 		return s
 	}
@@ -555,7 +555,7 @@ func TestHistoryInBrowser(t *testing.T) {
 		mk(c.alex, fmt.Sprintf("Older %02d", i), fmt.Sprintf("older%02d@example.com", i), "start")
 	}
 	done := mk(c.alex, "Zed Done", "zed@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
-	_, err := svc.CompleteTask(ctx, done.ID, done.Tasks[0].ID, nil)
+	_, err := svc.Gates.CompleteTask(ctx, done.ID, done.Tasks[0].ID, nil)
 	c.must(err)
 	open := mk(c.alex, "Ann Open", "ann@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
 	mk(c.alex, "Bo Planned", "bo@example.com", "preplan")
@@ -585,7 +585,7 @@ func TestHistoryInBrowser(t *testing.T) {
 	agent.do("search", chromedp.SendKeys(tid("history-search"), "ann@"))
 	agent.until("the search result", names+` === "Ann Open"`)
 
-	_, err = svc.CompleteTask(ctx, open.ID, open.Tasks[0].ID, nil)
+	_, err = svc.Gates.CompleteTask(ctx, open.ID, open.Tasks[0].ID, nil)
 	c.must(err)
 	agent.contains(tid("updated-count"), "2")
 	agent.until("Ann's row stays in the search", `!!document.querySelector('[data-testid="history-list"] [data-id="`+open.ID+`"][data-indicator="never_joined"]') && `+names+` === "Ann Open"`)
@@ -692,7 +692,7 @@ func TestSignInEndedAndNothingKept(t *testing.T) {
 	agent.do("renew", chromedp.Click(chromedp.CSS(".room-actions .btn:not(.btn-primary)")), chromedp.WaitNotPresent(tid("ended-banner")))
 	cust.do("the customer is back", chromedp.WaitVisible(tid("customer-chat-input")))
 
-	c.must(c.svc().Logout(context.Background(), agent.cookie("cohub_auth")))
+	c.must(c.svc().Accounts.Logout(context.Background(), agent.cookie("cohub_auth")))
 	agent.do("the console says the sign-in ended", chromedp.WaitVisible(tid("login-expired")))
 	agent.readable("the sign-in ended page")
 	agent.do("sign in again", chromedp.SendKeys(tid("login-password"), password), chromedp.Click(tid("login-submit")),
@@ -823,7 +823,7 @@ func TestInvitationChoices(t *testing.T) {
 	set, err := c.svc().Store().Settings(ctx)
 	c.must(err)
 	set.SMSEnabled = false
-	_, err = c.svc().PutSettings(ctx, set)
+	_, err = c.svc().Accounts.PutSettings(ctx, set)
 	c.must(err)
 	agent := agentTab(t, "agent")
 	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
@@ -832,7 +832,7 @@ func TestInvitationChoices(t *testing.T) {
 		chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(tid("session-dialog")))
 
 	set.SMSEnabled, set.InvitationMode = true, rooms.InviteExternal
-	_, err = c.svc().PutSettings(ctx, set)
+	_, err = c.svc().Accounts.PutSettings(ctx, set)
 	c.must(err)
 	agent.do("external: both contacts", chromedp.Reload(), chromedp.WaitVisible(tid("start-session")), chromedp.Click(tid("start-session")),
 		chromedp.WaitVisible(tid("external-notice")), chromedp.SendKeys(tid("customer-name"), "Phil Ortega"),

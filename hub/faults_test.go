@@ -222,7 +222,7 @@ func TestLostPublishIsFilled(t *testing.T) {
 	id, _ := c.session(rooms.CreateRequest{})
 	agent := c.agent(c.nodes[0], id)
 	c.dropPublish.Store(true)
-	if _, err := c.svc().PostMessage(context.Background(), id, rooms.Message{From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: "lost in transit", AgentsHere: true}); err != nil {
+	if _, err := c.svc().Sessions.PostMessage(context.Background(), id, rooms.Message{From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: "lost in transit", AgentsHere: true}); err != nil {
 		t.Fatal(err)
 	}
 	c.dropPublish.Store(false)

@@ -202,7 +202,7 @@ func (c *cluster) gate() {
 	c.t.Helper()
 	c.team.Settings.CustomerAuthentication = "pin"
 	c.team.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "I agree to share my documents."}
-	_, err := c.svc().UpdateTeam(context.Background(), c.team)
+	_, err := c.svc().Accounts.UpdateTeam(context.Background(), c.team)
 	c.must(err)
 }
 
@@ -231,15 +231,15 @@ func (c *cluster) must(err error) {
 
 func (c *cluster) seed() {
 	ctx := context.Background()
-	team, err := c.svc().CreateTeam(ctx, "Sales", nil)
+	team, err := c.svc().Accounts.CreateTeam(ctx, "Sales", nil)
 	c.must(err)
 	c.team = team
 	for _, name := range []string{"alex", "blake"} {
-		a, err := c.svc().CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{
+		a, err := c.svc().Accounts.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{
 			Email: name + "@cohub.test", Name: name, Role: rooms.RoleAgent, TeamID: team.ID,
 		}, Password: "correct-horse-battery"})
 		c.must(err)
-		tok, _, err := c.svc().Login(ctx, a.Email, "correct-horse-battery", "127.0.0.1")
+		tok, _, err := c.svc().Accounts.Login(ctx, a.Email, "correct-horse-battery", "127.0.0.1")
 		c.must(err)
 		c.tokens[name] = tok
 		if name == "alex" {
@@ -259,12 +259,12 @@ func (c *cluster) session(req rooms.CreateRequest) (string, string) {
 	if req.Customer.Email == "" && req.Customer.Phone == "" {
 		req.Customer = rooms.Customer{Name: "Casey", Email: "casey@example.com"}
 	}
-	s, err := c.svc().Create(ctx, c.alex, req)
+	s, err := c.svc().Sessions.Create(ctx, c.alex, req)
 	c.must(err)
 	if s.State != rooms.StateActive {
 		return s.ID, ""
 	}
-	l, err := c.svc().NewLink(ctx, c.alex, s.ID)
+	l, err := c.svc().Sessions.NewLink(ctx, c.alex, s.ID)
 	c.must(err)
 	return s.ID, l.Token
 }

@@ -15,7 +15,7 @@ func (c *cluster) endAccess(mode string, d time.Duration) {
 	set, err := c.svc().Store().Settings(ctx)
 	c.must(err)
 	set.EndSessionAccess = rooms.EndAccess{Mode: mode, Duration: rooms.Duration(d)}
-	_, err = c.svc().PutSettings(ctx, set)
+	_, err = c.svc().Accounts.PutSettings(ctx, set)
 	c.must(err)
 }
 
@@ -29,7 +29,7 @@ func TestEndAndRenewLive(t *testing.T) {
 		id, link := c.session(rooms.CreateRequest{})
 		agent := c.agent(c.nodes[0], id)
 		cust := c.customer(c.nodes[1], id, link)
-		_, err := c.svc().End(ctx, c.alex, id)
+		_, err := c.svc().Sessions.End(ctx, c.alex, id)
 		c.must(err)
 		agent.await("session.ended", isEvent(roomTopic(id), rooms.EventSessionEnded))
 		if code := cust.closeStatus(); code != closeEnded {
@@ -39,7 +39,7 @@ func TestEndAndRenewLive(t *testing.T) {
 		if err == nil || resp == nil || resp.StatusCode != http.StatusGone {
 			t.Fatalf("link after end with no access: %v %v", err, resp)
 		}
-		_, err = c.svc().Renew(ctx, c.alex, id)
+		_, err = c.svc().Sessions.Renew(ctx, c.alex, id)
 		c.must(err)
 		agent.await("session.renewed", isEvent(roomTopic(id), rooms.EventSessionRenewed))
 		back := c.customer(c.nodes[1], id, link)
@@ -52,7 +52,7 @@ func TestEndAndRenewLive(t *testing.T) {
 		topic := roomTopic(id)
 		agent := c.agent(c.nodes[0], id)
 		cust := c.customer(c.nodes[0], id, link)
-		_, err := c.svc().End(ctx, c.alex, id)
+		_, err := c.svc().Sessions.End(ctx, c.alex, id)
 		c.must(err)
 		cust.await("session.ended", isEvent(topic, rooms.EventSessionEnded))
 		r := cust.call(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "hello?"}})
@@ -77,7 +77,7 @@ func TestEndAndRenewLive(t *testing.T) {
 		c.endAccess(rooms.AccessFull, 0)
 		id, link := c.session(rooms.CreateRequest{})
 		cust := c.customer(c.nodes[0], id, link)
-		_, err := c.svc().End(ctx, c.alex, id)
+		_, err := c.svc().Sessions.End(ctx, c.alex, id)
 		c.must(err)
 		cust.await("session.ended", isEvent(roomTopic(id), rooms.EventSessionEnded))
 		cust.ok(map[string]any{"op": "send", "topic": roomTopic(id), "data": map[string]string{"text": "still here"}})
@@ -91,7 +91,7 @@ func TestReengageLive(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	id, link := c.session(rooms.CreateRequest{})
 	agent := c.agent(c.nodes[0], id)
-	_, err := c.svc().Reengage(ctx, c.alex, id, rooms.Customer{Name: "Casey", Email: "casey.new@example.com"})
+	_, err := c.svc().Sessions.Reengage(ctx, c.alex, id, rooms.Customer{Name: "Casey", Email: "casey.new@example.com"})
 	c.must(err)
 	agent.await("customer.reengaged", isEvent(roomTopic(id), rooms.EventReengaged))
 	_, resp, err := c.nodes[0].tryDial(t, "link="+link, nil)
@@ -114,7 +114,7 @@ func TestTasksAndInboxLive(t *testing.T) {
 	cust := c.customer(c.nodes[1], id, link)
 	agent.await("online", isStatus(topic, online(true)))
 
-	task, err := c.svc().AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "custom", Title: "Call us back"})
+	task, err := c.svc().Sessions.AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "custom", Title: "Call us back"})
 	c.must(err)
 	cust.await("task.assigned", isEvent(topic, rooms.EventTaskAssigned))
 	cust.ok(map[string]any{"op": "complete_task", "topic": topic, "data": map[string]any{"task_id": task.ID, "result": map[string]bool{"signed": true}}})
@@ -187,10 +187,10 @@ func TestGatesLive(t *testing.T) {
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("link without its gates: %v %v", err, resp)
 	}
-	verified, err := c.svc().Verify(ctx, link, "", "", "246813")
+	verified, err := c.svc().Gates.Verify(ctx, link, "", "", "246813")
 	c.must(err)
 	agent.await("verified", isStatus(topic, func(d map[string]any) bool { return d["authentication"] == rooms.AuthVerified }))
-	out, err := c.svc().Consent(ctx, link, verified.Token(), true)
+	out, err := c.svc().Gates.Consent(ctx, link, verified.Token(), true)
 	c.must(err)
 	agent.await("accepted", isStatus(topic, func(d map[string]any) bool { return d["consent"] == rooms.ConsentAccepted }))
 	if _, resp, err := c.nodes[1].tryDial(t, "link="+link, nil); err == nil || resp.StatusCode != http.StatusForbidden {
@@ -203,10 +203,10 @@ func TestGatesLive(t *testing.T) {
 
 	// The review's repro: the same link in another browser, with a wrong
 	// PIN, used to get a working token and replay the transcript.
-	if _, err := c.svc().Verify(ctx, link, "", "", "000000"); !errors.Is(err, rooms.ErrBadCredential) {
+	if _, err := c.svc().Gates.Verify(ctx, link, "", "", "000000"); !errors.Is(err, rooms.ErrBadCredential) {
 		t.Fatalf("a wrong PIN after the customer passed: %v", err)
 	}
-	if _, err := c.svc().Consent(ctx, link, "", true); !errors.Is(err, rooms.ErrForbidden) {
+	if _, err := c.svc().Gates.Consent(ctx, link, "", true); !errors.Is(err, rooms.ErrForbidden) {
 		t.Fatalf("consent without authentication after the customer passed: %v", err)
 	}
 	for _, forged := range []string{"", verified.Token(), "v1.x.ac.forged"} {
@@ -231,13 +231,13 @@ func TestRecheckClosesLive(t *testing.T) {
 	id, _ := c.session(rooms.CreateRequest{})
 
 	agent := c.agent(c.nodes[0], id)
-	c.must(c.svc().Logout(ctx, c.tokens["alex"]))
+	c.must(c.svc().Accounts.Logout(ctx, c.tokens["alex"]))
 	if code := agent.closeStatus(); code != closeCredential {
 		t.Fatalf("after logout: closed with %d, want 4001", code)
 	}
 
 	promote := func(role string) {
-		_, err := c.svc().UpdateAgent(ctx, c.blake.ID, rooms.AgentInput{Agent: rooms.Agent{
+		_, err := c.svc().Accounts.UpdateAgent(ctx, c.blake.ID, rooms.AgentInput{Agent: rooms.Agent{
 			Email: c.blake.Email, Name: c.blake.Name, Role: role, TeamID: c.blake.TeamID, SettingsTeamIDs: []string{}}})
 		c.must(err)
 	}
@@ -263,7 +263,7 @@ func TestAccountChangesCloseAtOnce(t *testing.T) {
 			id, _ := c.session(rooms.CreateRequest{})
 			update := func(a *rooms.Agent, role, password string, disabled bool) {
 				t.Helper()
-				_, err := c.svc().UpdateAgent(ctx, a.ID, rooms.AgentInput{Agent: rooms.Agent{
+				_, err := c.svc().Accounts.UpdateAgent(ctx, a.ID, rooms.AgentInput{Agent: rooms.Agent{
 					Email: a.Email, Name: a.Name, Role: role, TeamID: a.TeamID, SettingsTeamIDs: []string{},
 					Disabled: disabled}, Password: password})
 				c.must(err)
@@ -275,7 +275,7 @@ func TestAccountChangesCloseAtOnce(t *testing.T) {
 			if code := agent.closeStatus(); code != closeCredential {
 				t.Fatalf("after a new password: closed with %d, want 4001", code)
 			}
-			if _, err := c.nodes[1].node.svc.Authenticate(ctx, c.tokens["alex"]); err == nil {
+			if _, err := c.nodes[1].node.svc.Accounts.Authenticate(ctx, c.tokens["alex"]); err == nil {
 				t.Fatal("the old token still works after a new password")
 			}
 
@@ -305,7 +305,7 @@ func TestLogoutAllClosesEveryConnection(t *testing.T) {
 	cfg := fast()
 	cfg.RecheckEvery = 1000
 	c := newCluster(t, "redis", 2, cfg)
-	second, _, err := c.svc().Login(ctx, c.alex.Email, "correct-horse-battery", "127.0.0.1")
+	second, _, err := c.svc().Accounts.Login(ctx, c.alex.Email, "correct-horse-battery", "127.0.0.1")
 	c.must(err)
 	one := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
 	one.ok(map[string]any{"op": "join", "topic": "inbox"})
@@ -314,7 +314,7 @@ func TestLogoutAllClosesEveryConnection(t *testing.T) {
 	bystander := c.nodes[1].dial(t, "access_token="+c.tokens["blake"])
 	bystander.ok(map[string]any{"op": "join", "topic": "inbox"})
 
-	c.must(c.svc().LogoutAll(ctx, c.alex))
+	c.must(c.svc().Accounts.LogoutAll(ctx, c.alex))
 	for i, cl := range []*client{one, two} {
 		if code := cl.closeStatus(); code != closeCredential {
 			t.Fatalf("connection %d closed with %d, want 4001", i, code)

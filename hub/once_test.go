@@ -131,7 +131,7 @@ func TestFullRoomKeepsTheAgent(t *testing.T) {
 		break
 	}
 	l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "the agent can still talk"}})
-	_, err := c.svc().End(context.Background(), c.alex, l.id)
+	_, err := c.svc().Sessions.End(context.Background(), c.alex, l.id)
 	c.must(err)
 }
 

@@ -144,7 +144,7 @@ func (c *conn) authorize(id string) error {
 	if id != c.claims.SessionID {
 		return rooms.ErrForbidden
 	}
-	_, _, err := c.node.svc.CustomerAuth(ctx, c.link, c.custTok)
+	_, _, err := c.node.svc.Gates.CustomerAuth(ctx, c.link, c.custTok)
 	return err
 }
 
@@ -237,7 +237,7 @@ func (c *conn) enter(id string) (func(context.Context) (map[string]any, error), 
 	if c.agent != nil {
 		agent := c.agent
 		return func(ctx context.Context) (map[string]any, error) {
-			s, err := svc.OpenRoom(ctx, agent, id)
+			s, err := svc.Sessions.OpenRoom(ctx, agent, id)
 			if err != nil {
 				return nil, err
 			}
@@ -249,13 +249,13 @@ func (c *conn) enter(id string) (func(context.Context) (map[string]any, error), 
 	// Presence first: agents then see the customer arrive online, never
 	// joined-but-offline for a moment.
 	c.node.presenceJoin(c, id)
-	if _, err := svc.CustomerJoined(ctx, id); err != nil {
+	if _, err := svc.Gates.CustomerJoined(ctx, id); err != nil {
 		c.node.presenceLeave(c, id)
 		return nil, err
 	}
 	claims, tok := c.claims, c.custTok
 	return func(ctx context.Context) (map[string]any, error) {
-		v, err := svc.CustomerRoomView(ctx, id, claims, tok)
+		v, err := svc.Gates.CustomerRoomView(ctx, id, claims, tok)
 		if err != nil {
 			return nil, err
 		}
@@ -326,7 +326,7 @@ func (c *conn) post(f inFrame) {
 	var ev rooms.Event
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error
-		ev, err = c.node.svc.PostMessage(ctx, r.id, msg)
+		ev, err = c.node.svc.Sessions.PostMessage(ctx, r.id, msg)
 		return err
 	})
 	if err != nil {
@@ -365,7 +365,7 @@ func (c *conn) completeTask(f inFrame) {
 	var sess *rooms.Session
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error
-		sess, err = c.node.svc.CompleteTask(ctx, r.id, d.TaskID, d.Result)
+		sess, err = c.node.svc.Gates.CompleteTask(ctx, r.id, d.TaskID, d.Result)
 		return err
 	})
 	if err != nil {
@@ -497,7 +497,7 @@ func (n *Node) CustomersOnline(ctx context.Context, ids []string) (map[string]bo
 func (n *Node) recordSeen(id string, at time.Time) {
 	ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 	defer cancel()
-	n.noteErr(n.svc.SeenAt(ctx, id, at), "last seen")
+	n.noteErr(n.svc.Sessions.SeenAt(ctx, id, at), "last seen")
 }
 
 // agentsTopic carries account changes to every node: each re-checks that
@@ -542,11 +542,11 @@ func (n *Node) recheck(c *conn) {
 	var err error
 	if c.role == presence.RoleAgent {
 		var a *rooms.Agent
-		if a, err = n.svc.Authenticate(ctx, c.token); err == nil {
+		if a, err = n.svc.Accounts.Authenticate(ctx, c.token); err == nil {
 			c.later(func(ctx context.Context) { c.recheckRooms(ctx, a) })
 		}
 	} else {
-		_, _, err = n.svc.CheckLink(ctx, c.link)
+		_, _, err = n.svc.Gates.CheckLink(ctx, c.link)
 	}
 	switch {
 	case err == nil, errors.Is(err, rooms.ErrUnavailable), errors.Is(err, context.Canceled):

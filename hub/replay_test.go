@@ -19,7 +19,7 @@ import (
 func (c *cluster) fill(id string, n int, text string) {
 	c.t.Helper()
 	for i := range n {
-		_, err := c.svc().PostMessage(context.Background(), id, rooms.Message{
+		_, err := c.svc().Sessions.PostMessage(context.Background(), id, rooms.Message{
 			From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: fmt.Sprint(text, i), AgentsHere: true})
 		c.must(err)
 	}

@@ -31,14 +31,14 @@ func TestScreenshots(t *testing.T) {
 		Text: "I agree that Acme Bank may see the documents I share in this session and keep them with my loan file."}
 	c.team.Settings.TaskTemplates = []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the loan agreement"},
 		{Kind: "upload", Title: "Upload a photo ID"}, {Kind: "form", Title: "Confirm your address"}}
-	_, err := svc.UpdateTeam(ctx, c.team)
+	_, err := svc.Accounts.UpdateTeam(ctx, c.team)
 	c.must(err)
-	support, err := svc.CreateTeam(ctx, "Support", nil)
+	support, err := svc.Accounts.CreateTeam(ctx, "Support", nil)
 	c.must(err)
 	alex := c.person("alex.rivera@acme.test", "Alex Rivera", rooms.RoleAgent, c.team.ID, support.ID)
 	c.person("ada@acme.test", "Ada Admin", rooms.RoleAdmin, "")
 	mk := func(name, email, phone, mode string) *rooms.Session {
-		s, err := svc.Create(ctx, alex, rooms.CreateRequest{Mode: mode, PIN: "246813",
+		s, err := svc.Sessions.Create(ctx, alex, rooms.CreateRequest{Mode: mode, PIN: "246813",
 			Customer: rooms.Customer{Name: name, Email: email, Phone: phone}})
 		c.must(err)
 		return s
@@ -47,14 +47,14 @@ func TestScreenshots(t *testing.T) {
 	at := func(d time.Duration) { c.clock.Advance(d) }
 	at(-26 * time.Hour)
 	tom := mk("Tom Becker", "tom.b@example.net", "", "start")
-	_, err = svc.End(ctx, alex, tom.ID)
+	_, err = svc.Sessions.End(ctx, alex, tom.ID)
 	c.must(err)
 	at(22 * time.Hour)
 	noor := mk("Noor Haddad", "noor@example.org", "", "start")
-	_, err = svc.AddTask(ctx, alex, noor.ID, rooms.TaskRequest{Template: new(0)})
+	_, err = svc.Sessions.AddTask(ctx, alex, noor.ID, rooms.TaskRequest{Template: new(0)})
 	c.must(err)
 	at(40 * time.Minute)
-	_, err = svc.End(ctx, alex, noor.ID)
+	_, err = svc.Sessions.End(ctx, alex, noor.ID)
 	c.must(err)
 	at(80 * time.Minute)
 	mk("Cara Lee", "cara@example.com", "", "preplan")
@@ -62,25 +62,25 @@ func TestScreenshots(t *testing.T) {
 	mk("Phil Ortega", "", "+14155550144", "start")
 	at(25 * time.Minute)
 	marco := mk("Marco Ruiz", "", "+14155550100", "start")
-	task, err := svc.AddTask(ctx, alex, marco.ID, rooms.TaskRequest{Kind: "custom", Title: "Call the branch back"})
+	task, err := svc.Sessions.AddTask(ctx, alex, marco.ID, rooms.TaskRequest{Kind: "custom", Title: "Call the branch back"})
 	c.must(err)
 	at(2 * time.Minute)
-	_, err = svc.CompleteTask(ctx, marco.ID, task.ID, nil)
+	_, err = svc.Gates.CompleteTask(ctx, marco.ID, task.ID, nil)
 	c.must(err)
 	at(10 * time.Minute)
 	dana := mk("Dana Whitfield", "dana@example.com", "", "start")
 	var sign *rooms.Task
 	for _, i := range []int{0, 1} {
-		task, err := svc.AddTask(ctx, alex, dana.ID, rooms.TaskRequest{Template: new(i)})
+		task, err := svc.Sessions.AddTask(ctx, alex, dana.ID, rooms.TaskRequest{Template: new(i)})
 		c.must(err)
 		if i == 0 {
 			sign = task
 		}
 	}
-	_, err = svc.AttachDocument(ctx, alex, dana.ID, sign.ID, "loan-agreement.pdf", pdfsign.Sample("Loan agreement", 3))
+	_, err = svc.Assets.AttachDocument(ctx, alex, dana.ID, sign.ID, "loan-agreement.pdf", pdfsign.Sample("Loan agreement", 3))
 	c.must(err)
 	at(time.Until(c.clock.Now()) * -1) // back to now
-	link, err := svc.NewLink(ctx, alex, dana.ID)
+	link, err := svc.Sessions.NewLink(ctx, alex, dana.ID)
 	c.must(err)
 	base := c.nodes[0].srv.URL
 

@@ -143,7 +143,7 @@ func (n *Node) identify(r *http.Request) (*conn, error) {
 		if ck, err := r.Cookie(rooms.CustomerCookie(rooms.LinkSessionID(link))); err == nil && cust == "" {
 			cust = ck.Value
 		}
-		_, claims, err := n.svc.CustomerAuth(r.Context(), link, cust)
+		_, claims, err := n.svc.Gates.CustomerAuth(r.Context(), link, cust)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (n *Node) identify(r *http.Request) (*conn, error) {
 	if token == "" {
 		return nil, errUnauthenticated
 	}
-	a, err := n.svc.Authenticate(r.Context(), token)
+	a, err := n.svc.Accounts.Authenticate(r.Context(), token)
 	if err != nil {
 		return nil, err
 	}

@@ -206,7 +206,7 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	}
 
 	// Ended with access full: the customer still downloads the signed copy.
-	_, err = c.svc().End(context.Background(), c.alex, id)
+	_, err = c.svc().Sessions.End(context.Background(), c.alex, id)
 	c.must(err)
 	cust.do("the session ends", chromedp.WaitVisible(tid("ended-notice")))
 	cust.tap(tid("download-signed"))
@@ -224,16 +224,16 @@ func TestSignedCopyAfterEndWithNoAccess(t *testing.T) {
 	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
 	c.endAccess(rooms.AccessNone, 0)
 	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana", Email: "dana@example.com"}})
-	task, err := c.svc().AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign"})
+	task, err := c.svc().Sessions.AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign"})
 	c.must(err)
-	_, err = c.svc().AttachDocument(ctx, c.alex, id, task.ID, "offer.pdf", pdfsign.Sample("Offer", 1))
+	_, err = c.svc().Assets.AttachDocument(ctx, c.alex, id, task.ID, "offer.pdf", pdfsign.Sample("Offer", 1))
 	c.must(err)
-	done, err := c.svc().Sign(ctx, link, "", task.ID, rooms.SignInput{Name: "Dana"}, rooms.Client{IP: "192.0.2.1"})
+	done, err := c.svc().Assets.Sign(ctx, link, "", task.ID, rooms.SignInput{Name: "Dana"}, rooms.Client{IP: "192.0.2.1"})
 	c.must(err)
 	base := c.nodes[0].srv.URL
 	cust := customerTab(t)
 	cust.do("the customer's page", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("download-signed")))
-	_, err = c.svc().End(ctx, c.alex, id)
+	_, err = c.svc().Sessions.End(ctx, c.alex, id)
 	c.must(err)
 	cust.do("the session ends with nothing kept", chromedp.WaitVisible(tid("ended")))
 	cust.fetchInto("copy", "/api/sessions/"+id+"/assets/"+done.Assets[0],

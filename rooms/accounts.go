@@ -23,7 +23,7 @@ const (
 )
 
 // Login checks a password and returns a new opaque login token.
-func (s *Service) Login(ctx context.Context, email, password, ip string) (string, *Agent, error) {
+func (s *Accounts) Login(ctx context.Context, email, password, ip string) (string, *Agent, error) {
 	email = agentEmail(email)
 	if len(email) > maxEmailLen || len(password) > maxPasswordLen {
 		return "", nil, ErrBadCredential
@@ -68,7 +68,7 @@ func loginKeys(email, ip string) []string {
 
 // countTry counts a sign-in try under each key and refuses it past
 // loginTries in the window.
-func (s *Service) countTry(ctx context.Context, keys []string) error {
+func (s *Accounts) countTry(ctx context.Context, keys []string) error {
 	limited := false
 	for _, key := range keys {
 		n, err := s.store.Hit(ctx, key, loginWindow)
@@ -83,7 +83,7 @@ func (s *Service) countTry(ctx context.Context, keys []string) error {
 	return nil
 }
 
-func (s *Service) untry(ctx context.Context, keys []string) {
+func (s *Accounts) untry(ctx context.Context, keys []string) {
 	for _, key := range keys {
 		if err := s.store.Unhit(ctx, key); err != nil {
 			s.logger(ctx).Warn().Err(err).Msg("login try not given back")
@@ -92,13 +92,13 @@ func (s *Service) untry(ctx context.Context, keys []string) {
 }
 
 // Logout forgets a login token.
-func (s *Service) Logout(ctx context.Context, token string) error {
+func (s *Accounts) Logout(ctx context.Context, token string) error {
 	return s.store.DeleteToken(ctx, TokenHash(token))
 }
 
 // LogoutAll ends every login of an agent, on every node: open
 // connections close at once (OnAgentChanged).
-func (s *Service) LogoutAll(ctx context.Context, a *Agent) error {
+func (s *Accounts) LogoutAll(ctx context.Context, a *Agent) error {
 	cur, err := s.store.Agent(ctx, a.ID)
 	if err != nil {
 		return err
@@ -114,7 +114,7 @@ func (s *Service) LogoutAll(ctx context.Context, a *Agent) error {
 // Authenticate resolves a login token to its agent: a token of an
 // earlier generation (password changed, signed out everywhere) or of a
 // disabled agent no longer works.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Agent, error) {
+func (s *Accounts) Authenticate(ctx context.Context, token string) (*Agent, error) {
 	if token == "" {
 		return nil, ErrBadCredential
 	}
@@ -157,7 +157,7 @@ type AgentInput struct {
 }
 
 // CreateAgent adds an agent account.
-func (s *Service) CreateAgent(ctx context.Context, in AgentInput) (*Agent, error) {
+func (s *Accounts) CreateAgent(ctx context.Context, in AgentInput) (*Agent, error) {
 	in.ID = newID("a_")
 	a, err := s.checkAgent(ctx, in, true)
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Service) CreateAgent(ctx context.Context, in AgentInput) (*Agent, error
 // UpdateAgent replaces an agent; an empty password keeps the old one. A
 // new password or disabling the agent ends every login they have; any
 // change makes their open connections check their access again at once.
-func (s *Service) UpdateAgent(ctx context.Context, id string, in AgentInput) (*Agent, error) {
+func (s *Accounts) UpdateAgent(ctx context.Context, id string, in AgentInput) (*Agent, error) {
 	old, err := s.store.Agent(ctx, id)
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func (s *Service) UpdateAgent(ctx context.Context, id string, in AgentInput) (*A
 	return a, nil
 }
 
-func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*Agent, error) {
+func (s *Accounts) checkAgent(ctx context.Context, in AgentInput, create bool) (*Agent, error) {
 	f := fields{}
 	a := in.Agent
 	a.Email = agentEmail(a.Email)
@@ -229,7 +229,7 @@ func (s *Service) checkAgent(ctx context.Context, in AgentInput, create bool) (*
 	return &a, nil
 }
 
-func (s *Service) checkTeams(ctx context.Context, a *Agent, f fields) error {
+func (s *Accounts) checkTeams(ctx context.Context, a *Agent, f fields) error {
 	if a.TeamID == "" && a.Role != RoleAdmin {
 		f.add("team_id", "is required for agents and supervisors")
 	}
@@ -255,7 +255,7 @@ func (s *Service) checkTeams(ctx context.Context, a *Agent, f fields) error {
 }
 
 // CreateTeam adds a team; unset settings take the defaults.
-func (s *Service) CreateTeam(ctx context.Context, name string, set *TeamSettings) (*Team, error) {
+func (s *Accounts) CreateTeam(ctx context.Context, name string, set *TeamSettings) (*Team, error) {
 	t := &Team{ID: newID("t_"), Name: name, Settings: DefaultTeamSettings()}
 	if set != nil {
 		t.Settings = *set
@@ -268,7 +268,7 @@ func (s *Service) CreateTeam(ctx context.Context, name string, set *TeamSettings
 }
 
 // UpdateTeam replaces a team's name and settings.
-func (s *Service) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
+func (s *Accounts) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
 	old, err := s.store.Team(ctx, t.ID)
 	if err != nil {
 		return nil, err
@@ -280,7 +280,7 @@ func (s *Service) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
 	if err := s.store.PutTeam(ctx, t); err != nil {
 		return nil, err
 	}
-	s.dropUnheld(old, t)
+	s.files.dropUnheld(old, t)
 	return t.Public(), nil
 }
 
@@ -288,7 +288,7 @@ func (s *Service) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
 // may have the same name, ignoring case and surrounding spaces, since
 // admins and agents pick teams by name. Two admins creating the same name
 // at the same instant can both pass: there is no name guard in the store.
-func (s *Service) validateTeam(ctx context.Context, t *Team) error {
+func (s *Accounts) validateTeam(ctx context.Context, t *Team) error {
 	f := fields{}
 	var ve *ValidationError
 	if err := ValidateTeam(t); errors.As(err, &ve) {
@@ -310,7 +310,7 @@ func (s *Service) validateTeam(ctx context.Context, t *Team) error {
 }
 
 // PutSettings replaces the org settings.
-func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, error) {
+func (s *Accounts) PutSettings(ctx context.Context, set Settings) (Settings, error) {
 	set.PhoneDefaultRegion = strings.ToUpper(set.PhoneDefaultRegion)
 	if set.EndSessionAccess.Mode == AccessNone || set.EndSessionAccess.Mode == AccessFull {
 		set.EndSessionAccess.Duration = 0
@@ -322,11 +322,11 @@ func (s *Service) PutSettings(ctx context.Context, set Settings) (Settings, erro
 }
 
 // TokenTTL is how long a login lasts.
-func (s *Service) TokenTTL() time.Duration { return s.cfg.TokenTTL }
+func (s *Accounts) TokenTTL() time.Duration { return s.cfg.TokenTTL }
 
 // SettingsTeams lists the teams whose settings an agent may use for a
 // session: every team for an admin, else the home team and those granted.
-func (s *Service) SettingsTeams(ctx context.Context, a *Agent) ([]*Team, error) {
+func (s *Accounts) SettingsTeams(ctx context.Context, a *Agent) ([]*Team, error) {
 	teams, err := s.store.ListTeams(ctx)
 	if err != nil {
 		return nil, err

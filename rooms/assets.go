@@ -50,16 +50,16 @@ type Asset struct {
 // of what was signed and of the signed copy, and the gates the signing
 // browser had passed.
 type SignatureAudit struct {
-	Signer         string    `json:"signer"`
-	Method         string    `json:"method"` // drawn or typed
-	At             time.Time `json:"at"`
-	IP             string    `json:"ip"`
-	UserAgent      string    `json:"user_agent"`
-	SessionID      string    `json:"session_id"`
-	DocumentID     string    `json:"document_id"`
-	OriginalSHA256 string    `json:"original_sha256"`
-	SignedSHA256   string    `json:"signed_sha256"`
-	Gates          Gates     `json:"gates"`
+	Signer         string     `json:"signer"`
+	Method         string     `json:"method"` // drawn or typed
+	At             time.Time  `json:"at"`
+	IP             string     `json:"ip"`
+	UserAgent      string     `json:"user_agent"`
+	SessionID      string     `json:"session_id"`
+	DocumentID     string     `json:"document_id"`
+	OriginalSHA256 string     `json:"original_sha256"`
+	SignedSHA256   string     `json:"signed_sha256"`
+	Gates          GateStatus `json:"gates"`
 }
 
 // Client is where a customer's request came from, for the audit record.
@@ -94,7 +94,7 @@ const (
 	typeJSON = "application/json"
 )
 
-func (s *Service) assetStore() (AssetStore, error) {
+func (s *Assets) assetStore() (AssetStore, error) {
 	if s.assets == nil {
 		return nil, fmt.Errorf("%w: this store keeps no assets", ErrUnavailable)
 	}
@@ -102,9 +102,9 @@ func (s *Service) assetStore() (AssetStore, error) {
 }
 
 // MaxUpload is the largest file accepted.
-func (s *Service) MaxUpload() int64 { return s.cfg.MaxUpload }
+func (s *Assets) MaxUpload() int64 { return s.cfg.MaxUpload }
 
-func (s *Service) checkSize(data []byte) error {
+func (s *Assets) checkSize(data []byte) error {
 	if int64(len(data)) > s.cfg.MaxUpload {
 		return fmt.Errorf("%w: files may be at most %d MiB", ErrFileTooLarge, s.cfg.MaxUpload>>20)
 	}
@@ -115,7 +115,7 @@ func (s *Service) checkSize(data []byte) error {
 }
 
 // keep stores bytes as a new asset of a session.
-func (s *Service) keep(ctx context.Context, a *Asset, data []byte) error {
+func (s *Assets) keep(ctx context.Context, a *Asset, data []byte) error {
 	as, err := s.assetStore()
 	if err != nil {
 		return err
@@ -135,7 +135,7 @@ func (s *Service) keep(ctx context.Context, a *Asset, data []byte) error {
 
 // discard removes what keep stored when the change it belonged to did
 // not happen: nothing is kept for a task that was not completed.
-func (s *Service) discard(assets ...*Asset) {
+func (s *Assets) discard(assets ...*Asset) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, a := range assets {
@@ -154,7 +154,7 @@ func (s *Service) discard(assets ...*Asset) {
 // DocumentTaskOpen says whether an agent may attach a document to a
 // task now: checked before the file is read, so a request that would be
 // refused costs nothing but its headers.
-func (s *Service) DocumentTaskOpen(ctx context.Context, a *Agent, id, taskID string) error {
+func (s *Assets) DocumentTaskOpen(ctx context.Context, a *Agent, id, taskID string) error {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return err
@@ -168,7 +168,7 @@ func (s *Service) DocumentTaskOpen(ctx context.Context, a *Agent, id, taskID str
 
 // AttachDocument attaches the PDF a pending sign task asks the customer
 // to sign (replacing an earlier one).
-func (s *Service) AttachDocument(ctx context.Context, a *Agent, id, taskID, name string, data []byte) (*Task, error) {
+func (s *Assets) AttachDocument(ctx context.Context, a *Agent, id, taskID, name string, data []byte) (*Task, error) {
 	if err := s.DocumentTaskOpen(ctx, a, id, taskID); err != nil {
 		return nil, err
 	}
@@ -222,7 +222,7 @@ func signable(cur *Session, taskID string) (int, error) {
 // a kind now (link, this browser's pass of the gates, the session's
 // state, the task's kind and state): checked before the body is read,
 // so a request that would be refused costs nothing but its headers.
-func (s *Service) CustomerTaskOpen(ctx context.Context, link, token, taskID, kind string) error {
+func (s *Assets) CustomerTaskOpen(ctx context.Context, link, token, taskID, kind string) error {
 	_, t, err := s.customerTask(ctx, link, token, taskID, kind)
 	if err == nil && kind == "sign" && t.DocumentID == "" {
 		err = errNoDocument
@@ -233,8 +233,8 @@ func (s *Service) CustomerTaskOpen(ctx context.Context, link, token, taskID, kin
 var errNoDocument = fmt.Errorf("%w: your agent has not attached the document yet", ErrInvalidState)
 
 // customerTask admits a customer to one of their pending tasks of a kind.
-func (s *Service) customerTask(ctx context.Context, link, token, taskID, kind string) (*Session, Task, error) {
-	sess, _, err := s.CustomerAuth(ctx, link, token)
+func (s *Assets) customerTask(ctx context.Context, link, token, taskID, kind string) (*Session, Task, error) {
+	sess, _, err := s.gates.CustomerAuth(ctx, link, token)
 	if err != nil {
 		return nil, Task{}, err
 	}
@@ -262,7 +262,7 @@ func pendingTask(cur *Session, taskID, kind string) (Task, error) {
 // task.completed event carrying the asset ids. It marks the session
 // updated for its agent. A task completed meanwhile (a second tab)
 // fails, and the caller discards what it stored.
-func (s *Service) complete(ctx context.Context, id, taskID, kind string, result any, assets []string) (*Task, error) {
+func (s *Assets) complete(ctx context.Context, id, taskID, kind string, result any, assets []string) (*Task, error) {
 	res, err := json.Marshal(result)
 	if err != nil {
 		return nil, err
@@ -300,7 +300,7 @@ type SignInput struct {
 // Sign signs a sign task's document: the signed copy (the original with
 // a signature block on its last page) and its audit record are kept as
 // an asset, and the task is completed.
-func (s *Service) Sign(ctx context.Context, link, token, taskID string, in SignInput, from Client) (*Task, error) {
+func (s *Assets) Sign(ctx context.Context, link, token, taskID string, in SignInput, from Client) (*Task, error) {
 	sess, t, err := s.customerTask(ctx, link, token, taskID, "sign")
 	if err != nil {
 		return nil, err
@@ -344,7 +344,7 @@ func (s *Service) Sign(ctx context.Context, link, token, taskID string, in SignI
 		By: Actor{Role: "customer", Name: name},
 		Audit: &SignatureAudit{Signer: name, Method: method, At: assetTime(now), IP: from.IP, UserAgent: from.UserAgent,
 			SessionID: sess.ID, DocumentID: doc.ID, OriginalSHA256: doc.SHA256,
-			SignedSHA256: hex.EncodeToString(signedSum[:]), Gates: browserGates(sess, s.readPass(sess, token), now)}}
+			SignedSHA256: hex.EncodeToString(signedSum[:]), Gates: browserGates(sess, s.gates.readPass(sess, token), now)}}
 	if err := s.keep(ctx, copyOf, signed); err != nil {
 		return nil, err
 	}
@@ -359,7 +359,7 @@ func (s *Service) Sign(ctx context.Context, link, token, taskID string, in SignI
 // The type is read from the content, never the name: JPEG, PNG or PDF.
 // Images are decoded and encoded again, which drops their metadata (a
 // photo's EXIF, with its GPS position, never reaches storage).
-func (s *Service) Upload(ctx context.Context, link, token, taskID, name string, data []byte) (*Task, error) {
+func (s *Assets) Upload(ctx context.Context, link, token, taskID, name string, data []byte) (*Task, error) {
 	sess, _, err := s.customerTask(ctx, link, token, taskID, "upload")
 	if err != nil {
 		return nil, err
@@ -385,7 +385,7 @@ func (s *Service) Upload(ctx context.Context, link, token, taskID, name string, 
 
 // SubmitForm checks a form's answers with its fields' rules, keeps them
 // with the task and as a JSON asset, and completes it.
-func (s *Service) SubmitForm(ctx context.Context, link, token, taskID string, answers map[string]any) (*Task, error) {
+func (s *Assets) SubmitForm(ctx context.Context, link, token, taskID string, answers map[string]any) (*Task, error) {
 	sess, t, err := s.customerTask(ctx, link, token, taskID, "form")
 	if err != nil {
 		return nil, err
@@ -412,7 +412,7 @@ func (s *Service) SubmitForm(ctx context.Context, link, token, taskID string, an
 
 // AnswerConsent records a consent task's Agree or Disagree, with its
 // time (the task's completion).
-func (s *Service) AnswerConsent(ctx context.Context, link, token, taskID string, agree bool) (*Task, error) {
+func (s *Assets) AnswerConsent(ctx context.Context, link, token, taskID string, agree bool) (*Task, error) {
 	sess, _, err := s.customerTask(ctx, link, token, taskID, "consent")
 	if err != nil {
 		return nil, err
@@ -422,7 +422,7 @@ func (s *Service) AnswerConsent(ctx context.Context, link, token, taskID string,
 
 // read loads an asset's bytes, checking them against the hash recorded
 // when they were stored.
-func (s *Service) read(ctx context.Context, sessionID, id string) (*Asset, []byte, error) {
+func (s *Assets) read(ctx context.Context, sessionID, id string) (*Asset, []byte, error) {
 	a, rc, err := s.open(ctx, sessionID, id)
 	if err != nil {
 		return nil, nil, err
@@ -439,7 +439,7 @@ func (s *Service) read(ctx context.Context, sessionID, id string) (*Asset, []byt
 }
 
 // open finds an asset of a session and opens its bytes.
-func (s *Service) open(ctx context.Context, sessionID, id string) (*Asset, io.ReadCloser, error) {
+func (s *Assets) open(ctx context.Context, sessionID, id string) (*Asset, io.ReadCloser, error) {
 	as, err := s.assetStore()
 	if err != nil {
 		return nil, nil, err
@@ -463,7 +463,7 @@ func (s *Service) open(ctx context.Context, sessionID, id string) (*Asset, io.Re
 
 // SessionAssets lists a session's assets for an agent who may open its
 // room.
-func (s *Service) SessionAssets(ctx context.Context, a *Agent, id string) ([]*Asset, error) {
+func (s *Assets) SessionAssets(ctx context.Context, a *Agent, id string) ([]*Asset, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}
@@ -475,7 +475,7 @@ func (s *Service) SessionAssets(ctx context.Context, a *Agent, id string) ([]*As
 }
 
 // AgentAsset opens an asset for an agent who may open the session's room.
-func (s *Service) AgentAsset(ctx context.Context, a *Agent, id, assetID string) (*Asset, io.ReadCloser, error) {
+func (s *Assets) AgentAsset(ctx context.Context, a *Agent, id, assetID string) (*Asset, io.ReadCloser, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, nil, err
 	}
@@ -485,8 +485,8 @@ func (s *Service) AgentAsset(ctx context.Context, a *Agent, id, assetID string) 
 // CustomerAsset opens an asset of the customer's own session: while
 // they may read it (an ended session's access mode decides), and once
 // past its gates.
-func (s *Service) CustomerAsset(ctx context.Context, link, token, id, assetID string) (*Asset, io.ReadCloser, error) {
-	sess, _, err := s.CustomerAuth(ctx, link, token)
+func (s *Assets) CustomerAsset(ctx context.Context, link, token, id, assetID string) (*Asset, io.ReadCloser, error) {
+	sess, _, err := s.gates.CustomerAuth(ctx, link, token)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -497,8 +497,8 @@ func (s *Service) CustomerAsset(ctx context.Context, link, token, id, assetID st
 }
 
 // CustomerAssets lists the assets of the customer's own session.
-func (s *Service) CustomerAssets(ctx context.Context, link, token string) ([]*Asset, error) {
-	sess, _, err := s.CustomerAuth(ctx, link, token)
+func (s *Assets) CustomerAssets(ctx context.Context, link, token string) ([]*Asset, error) {
+	sess, _, err := s.gates.CustomerAuth(ctx, link, token)
 	if err != nil {
 		return nil, err
 	}

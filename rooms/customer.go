@@ -14,7 +14,7 @@ import (
 type CustomerView struct {
 	Session   CustomerSession `json:"session"`
 	Access    string          `json:"access"`
-	Gates     Gates           `json:"gates"`
+	Gates     GateStatus      `json:"gates"`
 	Agent     string          `json:"agent"`
 	ExpiresAt time.Time       `json:"expires_at"`
 	// Team names the agent's team, for the customer's opening page.
@@ -39,9 +39,9 @@ type CustomerName struct {
 	Name string `json:"name"`
 }
 
-// Gates says where this browser stands with authentication and consent:
+// GateStatus says where this browser stands with authentication and consent:
 // each browser passes the gates itself.
-type Gates struct {
+type GateStatus struct {
 	Authentication string `json:"authentication"`
 	Consent        string `json:"consent"`
 	// Method is how the customer authenticates: "otp" or "pin".
@@ -52,7 +52,7 @@ type Gates struct {
 }
 
 // Passed reports whether nothing stands between the customer and the room.
-func (g Gates) Passed() bool {
+func (g GateStatus) Passed() bool {
 	return (g.Authentication == AuthNotRequired || g.Authentication == AuthVerified) &&
 		(g.Consent == ConsentNotRequested || g.Consent == ConsentAccepted)
 }
@@ -86,7 +86,7 @@ func CustomerAccess(s *Session, now time.Time) string {
 
 // CheckLink verifies a customer link in the order DESIGN.md §5 gives:
 // signature, session ended with no access, revoked, expired.
-func (s *Service) CheckLink(ctx context.Context, token string) (*Session, LinkClaims, error) {
+func (s *Gates) CheckLink(ctx context.Context, token string) (*Session, LinkClaims, error) {
 	c, err := parseLink(s.cfg.Secret, token)
 	if err != nil {
 		return nil, c, err
@@ -113,7 +113,7 @@ func (s *Service) CheckLink(ctx context.Context, token string) (*Session, LinkCl
 // CustomerView returns the customer's view of the session behind a link,
 // as this browser stands (its customer token): tasks show once this
 // browser passed every gate.
-func (s *Service) CustomerView(ctx context.Context, link, customerToken string) (*CustomerView, error) {
+func (s *Gates) CustomerView(ctx context.Context, link, customerToken string) (*CustomerView, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *Service) CustomerView(ctx context.Context, link, customerToken string) 
 	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
 }
 
-func (s *Service) customerView(ctx context.Context, sess *Session, c LinkClaims, p pass) (*CustomerView, error) {
+func (s *Gates) customerView(ctx context.Context, sess *Session, c LinkClaims, p pass) (*CustomerView, error) {
 	_, ts, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ type NewLinkSent struct {
 // RequestNewLink re-sends a fresh link to the contact on file when the
 // customer's link expired (or is about to). The link itself is never
 // returned: only the contact on file receives it.
-func (s *Service) RequestNewLink(ctx context.Context, token, ip string) (*NewLinkSent, error) {
+func (s *Gates) RequestNewLink(ctx context.Context, token, ip string) (*NewLinkSent, error) {
 	sess, _, err := s.CheckLink(ctx, token)
 	if err != nil && !errors.Is(err, ErrLinkExpired) {
 		return nil, err
@@ -200,7 +200,7 @@ func (s *Service) RequestNewLink(ctx context.Context, token, ip string) (*NewLin
 
 // CustomerJoined records a customer's entry into the room; the first one
 // logs customer.joined and marks the session updated for its agent.
-func (s *Service) CustomerJoined(ctx context.Context, id string) (*Session, error) {
+func (s *Gates) CustomerJoined(ctx context.Context, id string) (*Session, error) {
 	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
 		now := s.now()
 		cur.Internal.LastSeenAt = &now
@@ -217,7 +217,7 @@ func (s *Service) CustomerJoined(ctx context.Context, id string) (*Session, erro
 
 // CompleteTask records a customer's completed custom task (one they
 // mark done); it marks the session updated for its agent.
-func (s *Service) CompleteTask(ctx context.Context, id, taskID string, result json.RawMessage) (*Session, error) {
+func (s *Gates) CompleteTask(ctx context.Context, id, taskID string, result json.RawMessage) (*Session, error) {
 	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
 		if err := s.mayWrite(cur, "customer", s.now()); err != nil {
 			return nil, err
@@ -241,4 +241,14 @@ func (s *Service) CompleteTask(ctx context.Context, id, taskID string, result js
 		return []Event{{Type: EventTaskCompleted, At: now, From: &Actor{Role: "customer", Name: cur.Customer.Name}, Task: &done}}, nil
 	})
 	return sess, err
+}
+
+// CustomerRoomView is the customer's snapshot for a room join (the
+// customer was admitted with CustomerAuth).
+func (s *Gates) CustomerRoomView(ctx context.Context, id string, c LinkClaims, customerToken string) (*CustomerView, error) {
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
 }

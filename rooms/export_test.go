@@ -7,12 +7,12 @@ import (
 
 // What the external tests need of the Service's insides.
 
-func (s *Service) Keep(ctx context.Context, a *Asset, data []byte) error { return s.keep(ctx, a, data) }
+func (s *Service) Keep(ctx context.Context, a *Asset, data []byte) error { return s.Assets.keep(ctx, a, data) }
 
 func (s *Service) Read(ctx context.Context, sessionID, id string) (*Asset, []byte, error) {
-	return s.read(ctx, sessionID, id)
+	return s.Assets.read(ctx, sessionID, id)
 }
 
 func (s *Service) Open(ctx context.Context, sessionID, id string) (*Asset, io.ReadCloser, error) {
-	return s.open(ctx, sessionID, id)
+	return s.Assets.open(ctx, sessionID, id)
 }

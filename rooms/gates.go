@@ -88,13 +88,13 @@ func (p pass) gates() string {
 	return g
 }
 
-func (s *Service) passMAC(sess *Session, browser, gates string) string {
+func (s *Gates) passMAC(sess *Session, browser, gates string) string {
 	m := hmac.New(sha256.New, s.cfg.Secret)
 	fmt.Fprintf(m, "customer.v1.%s.%d.%s.%s", sess.ID, sess.Internal.LinkGen, browser, gates)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (s *Service) signPass(sess *Session, p pass) string {
+func (s *Gates) signPass(sess *Session, p pass) string {
 	if p.browser == "" {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
@@ -107,7 +107,7 @@ func (s *Service) signPass(sess *Session, p pass) string {
 // or revoked one (another session, an older link generation) proves
 // nothing. Only the spelling signPass writes counts: gates "ca" or "aa"
 // are not a pass the server gave.
-func (s *Service) readPass(sess *Session, token string) pass {
+func (s *Gates) readPass(sess *Session, token string) pass {
 	parts := strings.Split(token, ".")
 	if len(parts) != 4 || parts[0] != "v1" || parts[1] == "" {
 		return pass{}
@@ -165,8 +165,8 @@ func lockedUntil(s *Session, now time.Time) *time.Time {
 }
 
 // browserGates is where one browser stands at the gates.
-func browserGates(sess *Session, p pass, now time.Time) Gates {
-	g := Gates{Authentication: AuthNotRequired, Consent: ConsentNotRequested}
+func browserGates(sess *Session, p pass, now time.Time) GateStatus {
+	g := GateStatus{Authentication: AuthNotRequired, Consent: ConsentNotRequested}
 	if authRequired(sess) {
 		switch {
 		case p.auth:
@@ -193,7 +193,7 @@ func browserGates(sess *Session, p pass, now time.Time) Gates {
 // CustomerAuth checks a customer's credential for the room and the
 // customer API: the link, and, when the session has gates, a customer
 // token from a browser that passed every one of them.
-func (s *Service) CustomerAuth(ctx context.Context, link, customerToken string) (*Session, LinkClaims, error) {
+func (s *Gates) CustomerAuth(ctx context.Context, link, customerToken string) (*Session, LinkClaims, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, c, err
@@ -215,7 +215,7 @@ func lockMessage(sess *Session, now time.Time) error {
 
 // SendOTP sends a fresh 6-digit code to the contact on file, to
 // whichever browser asks: each browser must verify for itself.
-func (s *Service) SendOTP(ctx context.Context, link, ip string) (*NewLinkSent, error) {
+func (s *Gates) SendOTP(ctx context.Context, link, ip string) (*NewLinkSent, error) {
 	sess, _, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
@@ -299,7 +299,7 @@ func networkKey(ip string) string {
 // ipAllows bounds what one client network (networkKey) may have sent,
 // across sessions, to PerIPPerHour an hour; kind names the message
 // ("otp", "new-link").
-func (s *Service) ipAllows(ctx context.Context, kind, ip string) error {
+func (s *Gates) ipAllows(ctx context.Context, kind, ip string) error {
 	n, err := s.store.Count(ctx, kind+"-ip:"+networkKey(ip))
 	if err != nil {
 		return err
@@ -310,7 +310,7 @@ func (s *Service) ipAllows(ctx context.Context, kind, ip string) error {
 	return nil
 }
 
-func (s *Service) ipCount(ctx context.Context, kind, ip string) {
+func (s *Gates) ipCount(ctx context.Context, kind, ip string) {
 	if _, err := s.store.Hit(ctx, kind+"-ip:"+networkKey(ip), time.Hour); err != nil {
 		s.logger(ctx).Warn().Err(err).Msg("per-network send limit not counted")
 	}
@@ -324,7 +324,7 @@ func otpCode() (string, error) {
 	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
-func (s *Service) otpHash(sessionID, code string) string {
+func (s *Gates) otpHash(sessionID, code string) string {
 	m := hmac.New(sha256.New, s.cfg.Secret)
 	fmt.Fprintf(m, "otp.%s.%s", sessionID, code)
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
@@ -332,7 +332,7 @@ func (s *Service) otpHash(sessionID, code string) string {
 
 // sendCode delivers a code through the invitation's channel; the code is
 // never logged.
-func (s *Service) sendCode(ctx context.Context, sess *Session, code string) (*NewLinkSent, error) {
+func (s *Gates) sendCode(ctx context.Context, sess *Session, code string) (*NewLinkSent, error) {
 	channel, to := "email", sess.Customer.Email
 	if to == "" {
 		channel, to = "sms", sess.Customer.Phone
@@ -369,7 +369,7 @@ func (g *GateReply) Token() string { return g.token }
 // own answer, whatever another browser did: a wrong one counts toward
 // the lockout, and five in a row lock the session's gate for 15
 // minutes, then an hour, then until an agent unlocks it.
-func (s *Service) Verify(ctx context.Context, link, customerToken, code, pin string) (*GateReply, error) {
+func (s *Gates) Verify(ctx context.Context, link, customerToken, code, pin string) (*GateReply, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
@@ -421,7 +421,7 @@ func (s *Service) Verify(ctx context.Context, link, customerToken, code, pin str
 }
 
 // lock starts the next lockout of the escalation.
-func (s *Service) lock(in *SessionInternal, now time.Time) {
+func (s *Gates) lock(in *SessionInternal, now time.Time) {
 	in.Lockouts++
 	in.AuthFails = 0
 	if d := lockFor(in.Lockouts); d > 0 {
@@ -433,7 +433,7 @@ func (s *Service) lock(in *SessionInternal, now time.Time) {
 }
 
 // answerOK compares in constant time (HMAC equality, bcrypt).
-func (s *Service) answerOK(cur *Session, mode, code, pin string, now time.Time) bool {
+func (s *Gates) answerOK(cur *Session, mode, code, pin string, now time.Time) bool {
 	in := cur.Internal
 	switch mode {
 	case "otp":
@@ -447,7 +447,7 @@ func (s *Service) answerOK(cur *Session, mode, code, pin string, now time.Time) 
 
 // gateEvent marks the session updated for its agent and returns the
 // event to log.
-func (s *Service) gateEvent(cur *Session, e Event) []Event {
+func (s *Gates) gateEvent(cur *Session, e Event) []Event {
 	now := s.now()
 	cur.Updated, cur.UpdatedAt = true, now
 	e.At, e.From = now, &Actor{Role: "customer", Name: cur.Customer.Name}
@@ -457,7 +457,7 @@ func (s *Service) gateEvent(cur *Session, e Event) []Event {
 // Consent records the customer's answer; a declined customer may come
 // back and accept. A browser must have passed authentication itself
 // before its consent counts.
-func (s *Service) Consent(ctx context.Context, link, customerToken string, accept bool) (*GateReply, error) {
+func (s *Gates) Consent(ctx context.Context, link, customerToken string, accept bool) (*GateReply, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
@@ -486,7 +486,7 @@ func (s *Service) Consent(ctx context.Context, link, customerToken string, accep
 	return s.gateReply(ctx, sess, c, p)
 }
 
-func (s *Service) gateReply(ctx context.Context, sess *Session, c LinkClaims, p pass) (*GateReply, error) {
+func (s *Gates) gateReply(ctx context.Context, sess *Session, c LinkClaims, p pass) (*GateReply, error) {
 	r := &GateReply{token: s.signPass(sess, p)}
 	if admits(sess, p) {
 		r.CustomerToken = r.token
@@ -502,7 +502,7 @@ func (s *Service) gateReply(ctx context.Context, sess *Session, c LinkClaims, p 
 // UnlockGate lets the customer try again after a lockout: an agent's
 // action, logged. The escalation is kept, so five more wrong answers
 // lock the gate until an agent unlocks it again.
-func (s *Service) UnlockGate(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *Gates) UnlockGate(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		in := &cur.Internal
 		if !lockedNow(in, s.now()) {

@@ -31,7 +31,7 @@ type History struct {
 const maxScan = 5000
 
 // History lists sessions for the history panel.
-func (s *Service) History(ctx context.Context, a *Agent, q HistoryQuery) (*History, error) {
+func (s *Sessions) History(ctx context.Context, a *Agent, q HistoryQuery) (*History, error) {
 	after, err := s.checkHistoryQuery(&q)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (s *Service) History(ctx context.Context, a *Agent, q HistoryQuery) (*Histo
 
 // collect fills h with up to q.Limit matching sessions after the cursor
 // and returns the cursor to continue from ("" when nothing is left).
-func (s *Service) collect(ctx context.Context, h *History, index string, after Cursor, since time.Time, q HistoryQuery) (string, error) {
+func (s *Sessions) collect(ctx context.Context, h *History, index string, after Cursor, since time.Time, q HistoryQuery) (string, error) {
 	match := historyFilter(q)
 	// Unfiltered, a page of the index is a page of history; filtered,
 	// read ahead so that few round trips fill the page.
@@ -93,7 +93,7 @@ func (s *Service) collect(ctx context.Context, h *History, index string, after C
 	return encodeCursor(after), nil
 }
 
-func (s *Service) sessionsOf(ctx context.Context, page []IndexEntry) (map[string]*Session, error) {
+func (s *Sessions) sessionsOf(ctx context.Context, page []IndexEntry) (map[string]*Session, error) {
 	ids := make([]string, len(page))
 	for i, e := range page {
 		ids[i] = e.ID
@@ -109,7 +109,7 @@ func (s *Service) sessionsOf(ctx context.Context, page []IndexEntry) (map[string
 	return m, nil
 }
 
-func (s *Service) checkHistoryQuery(q *HistoryQuery) (Cursor, error) {
+func (s *Sessions) checkHistoryQuery(q *HistoryQuery) (Cursor, error) {
 	f := fields{}
 	q.Scope = orDefault(q.Scope, ScopeMine)
 	q.Status = orDefault(q.Status, "all")

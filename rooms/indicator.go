@@ -50,7 +50,7 @@ func orDefault(v, def string) string {
 }
 
 // withIndicators fills each session's indicator from live presence.
-func (s *Service) withIndicators(ctx context.Context, list ...*Session) {
+func (s *core) withIndicators(ctx context.Context, list ...*Session) {
 	online := map[string]bool{}
 	if s.presence != nil && len(list) > 0 {
 		ids := make([]string, len(list))

@@ -9,7 +9,7 @@ import (
 
 // sendInvitation sends a fresh link to the customer's contact and records
 // the outcome on the session, so a failed delivery is visible.
-func (s *Service) sendInvitation(ctx context.Context, sess *Session, a *Agent) (*Session, error) {
+func (s *Sessions) sendInvitation(ctx context.Context, sess *Session, a *Agent) (*Session, error) {
 	inv := s.deliver(ctx, sess, a.Name)
 	sess, _, err := s.updateFrom(ctx, sess, sess.ID, func(cur *Session) ([]Event, error) {
 		cur.Invitations = append(cur.Invitations, inv)
@@ -24,7 +24,7 @@ func (s *Service) sendInvitation(ctx context.Context, sess *Session, a *Agent) (
 }
 
 // deliver sends one invitation and says how it went.
-func (s *Service) deliver(ctx context.Context, sess *Session, agentName string) Invitation {
+func (s *core) deliver(ctx context.Context, sess *Session, agentName string) Invitation {
 	channel, to := "email", sess.Customer.Email
 	if to == "" {
 		channel, to = "sms", sess.Customer.Phone

@@ -62,7 +62,7 @@ func FuzzLink(f *testing.F) {
 // signed pass reads back as itself, and one byte changed proves nothing.
 func FuzzCustomerToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token, browser, gates, sid string, gen int, auth, consent bool, at uint16, flip byte) {
-		s := &Service{cfg: Config{Secret: fuzzSecret}}
+		s := &Gates{core: &core{cfg: Config{Secret: fuzzSecret}}}
 		sess := &Session{ID: sid, Internal: SessionInternal{LinkGen: gen}}
 
 		for _, tok := range []string{token, "v1." + browser + "." + gates + "." + s.passMAC(sess, browser, gates)} {
@@ -103,7 +103,7 @@ func FuzzCustomerToken(f *testing.F) {
 		if p := s.readPass(sess, tamper(signed, at, flip)); p != (pass{}) {
 			t.Fatalf("%q tampered as %q proved %+v", signed, tamper(signed, at, flip), p)
 		}
-		other := &Service{cfg: Config{Secret: otherSecret}}
+		other := &Gates{core: &core{cfg: Config{Secret: otherSecret}}}
 		if p := other.readPass(sess, signed); p != (pass{}) {
 			t.Fatalf("%q proved %+v under another secret", signed, p)
 		}

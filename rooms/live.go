@@ -21,13 +21,13 @@ const MaxMessageChars = 4000
 // which checks Origin): allowed to those who may act on it. It returns
 // the session with its indicator and, like Seen, clears "updated" for
 // the session's own agent.
-func (s *Service) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *Sessions) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, error) {
 	return s.Seen(ctx, a, id)
 }
 
 // MayOpen checks, without side effects, that an agent may open a
 // session's room: the hub asks before it starts a room for them.
-func (s *Service) MayOpen(ctx context.Context, a *Agent, id string) error {
+func (s *core) MayOpen(ctx context.Context, a *Agent, id string) error {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return err
@@ -36,16 +36,6 @@ func (s *Service) MayOpen(ctx context.Context, a *Agent, id string) error {
 		return ErrForbidden
 	}
 	return nil
-}
-
-// CustomerRoomView is the customer's snapshot for a room join (the
-// customer was admitted with CustomerAuth).
-func (s *Service) CustomerRoomView(ctx context.Context, id string, c LinkClaims, customerToken string) (*CustomerView, error) {
-	sess, err := s.store.Session(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
 }
 
 // Message is a chat message to log.
@@ -67,7 +57,7 @@ type Message struct {
 // per session, across connections and nodes. A full room refuses the
 // customer's messages, not the agent's: only the party who could flood
 // it loses the chat, and the agent can still talk, end and renew.
-func (s *Service) PostMessage(ctx context.Context, id string, m Message) (Event, error) {
+func (s *Sessions) PostMessage(ctx context.Context, id string, m Message) (Event, error) {
 	text := strings.TrimSpace(m.Text)
 	switch {
 	case text == "":
@@ -99,7 +89,7 @@ func (s *Service) PostMessage(ctx context.Context, id string, m Message) (Event,
 // announceUpdated tells the commit hook that a message marked its session
 // updated (the agent's inbox shows it): the session is read for that,
 // off the message's path; it happens only while no agent is in the room.
-func (s *Service) announceUpdated(id string, e Event) {
+func (s *Sessions) announceUpdated(id string, e Event) {
 	if s.onCommit == nil {
 		return
 	}
@@ -115,7 +105,7 @@ func (s *Service) announceUpdated(id string, e Event) {
 
 // messageOptions are a sender's bounds: the room cap (twice as high for
 // agents), the sender's rate, and the message's name.
-func (s *Service) messageOptions(from Actor, msgID string) CommitOptions {
+func (s *Sessions) messageOptions(from Actor, msgID string) CommitOptions {
 	sender, max := "customer", s.cfg.MaxRoomEvents
 	if from.Role != "customer" {
 		sender, max = "agent:"+from.ID, 2*s.cfg.MaxRoomEvents
@@ -129,12 +119,12 @@ func (s *Service) messageOptions(from Actor, msgID string) CommitOptions {
 }
 
 // mayWrite refuses writes the session's state does not allow.
-func (s *Service) mayWrite(cur *Session, role string, now time.Time) error {
+func (s *core) mayWrite(cur *Session, role string, now time.Time) error {
 	return WriteGate(cur, role, now)
 }
 
 // SeenAt records the last moment the customer was connected.
-func (s *Service) SeenAt(ctx context.Context, id string, at time.Time) error {
+func (s *Sessions) SeenAt(ctx context.Context, id string, at time.Time) error {
 	_, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
 		if cur.Internal.LastSeenAt != nil && !at.After(*cur.Internal.LastSeenAt) {
 			return nil, nil
@@ -160,4 +150,4 @@ func Indicate(s *Session, online bool, now time.Time) *Session {
 }
 
 // Now is the service's clock, for the hub's access checks.
-func (s *Service) Now() time.Time { return s.now() }
+func (s *core) Now() time.Time { return s.now() }

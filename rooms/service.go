@@ -55,9 +55,48 @@ type Config struct {
 	DecodeWait time.Duration
 }
 
-// Service is the session domain: accounts, settings, sessions and their
-// lifecycle, history and customer links.
+// Service is the session domain, one type per concern; callers take
+// the one they need. All four share one core: the store, the clock, the
+// commit loop and who is told of commits.
 type Service struct {
+	// Sessions starts sessions and runs their lifecycle, tasks, room
+	// messages and the history panel.
+	Sessions *Sessions
+	// Gates lets a customer in through their link: code, PIN, consent.
+	Gates *Gates
+	// Accounts signs agents in and keeps agents, teams and settings.
+	Accounts *Accounts
+	// Assets keeps files: documents to sign, signed copies, uploads,
+	// form answers, and their retention.
+	Assets *Assets
+	*core
+}
+
+// Sessions is the sessions concern of the domain.
+type Sessions struct {
+	*core
+	files *Assets
+}
+
+// Gates is the customer-gates concern of the domain.
+type Gates struct {
+	*core
+}
+
+// Accounts is the accounts concern of the domain.
+type Accounts struct {
+	*core
+	files *Assets
+}
+
+// Assets is the files concern of the domain.
+type Assets struct {
+	*core
+	gates *Gates
+}
+
+// core is what every concern shares.
+type core struct {
 	store    Store
 	assets   AssetStore
 	sender   notify.Sender
@@ -112,24 +151,28 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("cohub-no-such-agent"), cfg.BcryptCost)
 	// Both stores keep asset records beside their sessions.
 	assets, _ := store.(AssetStore)
-	return &Service{store: store, assets: assets, sender: sender, cfg: cfg, log: log, dummyHash: dummy,
+	c := &core{store: store, assets: assets, sender: sender, cfg: cfg, log: log, dummyHash: dummy,
 		decodes: make(chan struct{}, cfg.MaxDecodes)}
+	gates := &Gates{core: c}
+	files := &Assets{core: c, gates: gates}
+	return &Service{core: c, Gates: gates, Assets: files,
+		Sessions: &Sessions{core: c, files: files}, Accounts: &Accounts{core: c, files: files}}
 }
 
 // SetPresence plugs in the live presence tracker.
-func (s *Service) SetPresence(p Presence) { s.presence = p }
+func (s *core) SetPresence(p Presence) { s.presence = p }
 
 // OnCommit sets a function called after every committed change of a
 // session with the events it logged: the hub pushes inbox updates from
 // it. It must not block.
-func (s *Service) OnCommit(fn func(*Session, []Event)) { s.onCommit = fn }
+func (s *core) OnCommit(fn func(*Session, []Event)) { s.onCommit = fn }
 
 // OnLogged sets a function called after every commit or message that
 // logged events in a session, with the last seq: the hub's room reads the
 // log if the bus does not bring it. It must not block.
-func (s *Service) OnLogged(fn func(sessionID string, seq int64)) { s.onLogged = fn }
+func (s *core) OnLogged(fn func(sessionID string, seq int64)) { s.onLogged = fn }
 
-func (s *Service) logged(id string, evs []Event) {
+func (s *core) logged(id string, evs []Event) {
 	if s.onLogged != nil && len(evs) > 0 {
 		s.onLogged(id, evs[len(evs)-1].Seq)
 	}
@@ -139,22 +182,22 @@ func (s *Service) logged(id string, evs []Event) {
 // changed (password, role, teams, disabled, signed out everywhere): the
 // hub re-checks that agent's open connections on every node. It must
 // not block.
-func (s *Service) OnAgentChanged(fn func(agentID string)) { s.onAgent = fn }
+func (s *core) OnAgentChanged(fn func(agentID string)) { s.onAgent = fn }
 
-func (s *Service) agentChanged(id string) {
+func (s *core) agentChanged(id string) {
 	if s.onAgent != nil {
 		s.onAgent(id)
 	}
 }
 
 // Store returns the system of record.
-func (s *Service) Store() Store { return s.store }
+func (s *core) Store() Store { return s.store }
 
-func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+func (s *core) now() time.Time { return s.cfg.Now().UTC() }
 
 // logger is the request's logger (it carries the request id) when there
 // is one, else the service's.
-func (s *Service) logger(ctx context.Context) *zerolog.Logger {
+func (s *core) logger(ctx context.Context) *zerolog.Logger {
 	if l := zerolog.Ctx(ctx); l.GetLevel() != zerolog.Disabled {
 		return l
 	}
@@ -169,19 +212,19 @@ type change func(sess *Session) ([]Event, error)
 
 // update applies fn to the current session and commits, retrying when
 // another writer got there first.
-func (s *Service) update(ctx context.Context, id string, fn change) (*Session, []Event, error) {
+func (s *core) update(ctx context.Context, id string, fn change) (*Session, []Event, error) {
 	return s.updateFrom(ctx, nil, id, fn)
 }
 
 // updateFrom is update starting from a session already loaded (nil:
 // load it); a conflict reloads it.
-func (s *Service) updateFrom(ctx context.Context, sess *Session, id string, fn change) (*Session, []Event, error) {
+func (s *core) updateFrom(ctx context.Context, sess *Session, id string, fn change) (*Session, []Event, error) {
 	return s.commit(ctx, sess, id, CommitOptions{}, fn)
 }
 
 // commit applies fn and commits with opts, reloading and retrying on a
 // conflict.
-func (s *Service) commit(ctx context.Context, sess *Session, id string, opts CommitOptions, fn change) (*Session, []Event, error) {
+func (s *core) commit(ctx context.Context, sess *Session, id string, opts CommitOptions, fn change) (*Session, []Event, error) {
 	for attempt := 0; ; attempt++ {
 		if sess == nil {
 			var err error
@@ -209,7 +252,7 @@ func (s *Service) commit(ctx context.Context, sess *Session, id string, opts Com
 }
 
 // effective merges the org settings with a settings team's.
-func (s *Service) effective(ctx context.Context, teamID string) (Settings, TeamSettings, error) {
+func (s *core) effective(ctx context.Context, teamID string) (Settings, TeamSettings, error) {
 	set, err := s.store.Settings(ctx)
 	if err != nil {
 		return Settings{}, TeamSettings{}, err

@@ -30,11 +30,11 @@ func BenchmarkSessionCreateGetHistory(b *testing.B) {
 				Secret: []byte("bench-secret-0123456789"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
 			}, zerolog.Nop())
 			ctx := context.Background()
-			team, err := svc.CreateTeam(ctx, "Bench", nil)
+			team, err := svc.Accounts.CreateTeam(ctx, "Bench", nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			agent, err := svc.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "bench@cohub.test", Name: "Bench",
+			agent, err := svc.Accounts.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "bench@cohub.test", Name: "Bench",
 				Role: rooms.RoleAgent, TeamID: team.ID}, Password: "bench-password"})
 			if err != nil {
 				b.Fatal(err)
@@ -42,14 +42,14 @@ func BenchmarkSessionCreateGetHistory(b *testing.B) {
 			req := rooms.CreateRequest{Mode: "start", Customer: rooms.Customer{Name: "Cara", Email: "cara@example.com"}}
 			b.ReportAllocs()
 			for b.Loop() {
-				s, err := svc.Create(ctx, agent, req)
+				s, err := svc.Sessions.Create(ctx, agent, req)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := svc.Get(ctx, agent, s.ID); err != nil {
+				if _, err := svc.Sessions.Get(ctx, agent, s.ID); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := svc.History(ctx, agent, rooms.HistoryQuery{Limit: 20}); err != nil {
+				if _, err := svc.Sessions.History(ctx, agent, rooms.HistoryQuery{Limit: 20}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -29,7 +29,7 @@ type TaskRequest struct {
 }
 
 // Create starts a session (the invitation goes out at once) or pre-plans one.
-func (s *Service) Create(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
+func (s *Sessions) Create(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
 	sess, err := s.newSession(ctx, a, req)
 	if err != nil {
 		return nil, err
@@ -44,7 +44,7 @@ func (s *Service) Create(ctx context.Context, a *Agent, req CreateRequest) (*Ses
 	return sess, nil
 }
 
-func (s *Service) newSession(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
+func (s *Sessions) newSession(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
 	f := fields{}
 	if req.Mode != "start" && req.Mode != "preplan" {
 		f.add("mode", "must be start or preplan")
@@ -91,7 +91,7 @@ func (s *Service) newSession(ctx context.Context, a *Agent, req CreateRequest) (
 	}, nil
 }
 
-func (s *Service) checkSettingsTeam(ctx context.Context, a *Agent, teamID string, f fields) error {
+func (s *Sessions) checkSettingsTeam(ctx context.Context, a *Agent, teamID string, f fields) error {
 	if _, err := s.store.Team(ctx, teamID); errors.Is(err, ErrNotFound) {
 		f.add("settings_team_id", "no such team")
 		return nil
@@ -105,7 +105,7 @@ func (s *Service) checkSettingsTeam(ctx context.Context, a *Agent, teamID string
 }
 
 // checkPIN validates and hashes the session PIN a pin-gated team needs.
-func (s *Service) checkPIN(pin string, ts TeamSettings, f fields) []byte {
+func (s *Sessions) checkPIN(pin string, ts TeamSettings, f fields) []byte {
 	if pin == "" {
 		if ts.CustomerAuthentication == "pin" {
 			f.add("pin", "is required: this team's customers authenticate with a PIN")
@@ -147,7 +147,7 @@ func consentStart(ts TeamSettings) string {
 
 // Get returns a session the agent may see, with its live indicator. It
 // changes nothing (it serves a GET): "updated" is cleared by Seen.
-func (s *Service) Get(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *Sessions) Get(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func (s *Service) Get(ctx context.Context, a *Agent, id string) (*Session, error
 // at it: the session's own agent clears its "updated" mark (a supervisor
 // or admin looking in leaves it for them). It returns the session with
 // its indicator.
-func (s *Service) Seen(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *Sessions) Seen(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (s *Service) Seen(ctx context.Context, a *Agent, id string) (*Session, erro
 }
 
 // visible loads a session the agent may see; others are not found.
-func (s *Service) visible(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *core) visible(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, err := s.store.Session(ctx, id)
 	if err != nil {
 		return nil, err
@@ -199,7 +199,7 @@ func (s *Service) visible(ctx context.Context, a *Agent, id string) (*Session, e
 
 // act loads a session for an agent action: not found when the agent may
 // not see it, forbidden when they may see but not act on it.
-func (s *Service) act(ctx context.Context, a *Agent, id string, fn change) (*Session, []Event, error) {
+func (s *core) act(ctx context.Context, a *Agent, id string, fn change) (*Session, []Event, error) {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return nil, nil, err
@@ -226,7 +226,7 @@ func agentActor(a *Agent) *Actor {
 }
 
 // Invite sends a planned session's invitation and makes it active.
-func (s *Service) Invite(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *Sessions) Invite(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StatePlanned {
 			return nil, fmt.Errorf("%w: only a planned session can be invited", ErrInvalidState)
@@ -252,8 +252,8 @@ func (s *Service) Invite(ctx context.Context, a *Agent, id string) (*Session, er
 // A task from a sign template that carries a PDF gets its own copy of
 // it, stored before the task is assigned, so later changes to the
 // template leave the session as it was.
-func (s *Service) AddTask(ctx context.Context, a *Agent, id string, req TaskRequest) (*Task, error) {
-	doc, err := s.templateCopy(ctx, a, id, req)
+func (s *Sessions) AddTask(ctx context.Context, a *Agent, id string, req TaskRequest) (*Task, error) {
+	doc, err := s.files.templateCopy(ctx, a, id, req)
 	if err != nil {
 		return nil, err
 	}
@@ -277,16 +277,16 @@ func (s *Service) AddTask(ctx context.Context, a *Agent, id string, req TaskRequ
 		return []Event{{Type: EventTaskAssigned, At: s.now(), From: agentActor(a), Task: &task}}, nil
 	})
 	if err != nil {
-		s.discard(doc)
+		s.files.discard(doc)
 		return nil, err
 	}
 	if doc != nil && task.DocumentID == "" {
-		s.discard(doc) // the template changed kind meanwhile
+		s.files.discard(doc) // the template changed kind meanwhile
 	}
 	return &task, nil
 }
 
-func (s *Service) taskFromRequest(ctx context.Context, cur *Session, req TaskRequest) (TaskTemplate, error) {
+func (s *Sessions) taskFromRequest(ctx context.Context, cur *Session, req TaskRequest) (TaskTemplate, error) {
 	f := fields{}
 	if req.Template == nil {
 		t := validTask(TaskTemplate{Kind: req.Kind, Title: req.Title, TaskContent: req.TaskContent}, "task", f)
@@ -324,7 +324,7 @@ func trimPath(t TaskTemplate, f fields) (TaskTemplate, error) {
 }
 
 // WithdrawTask removes a pending task.
-func (s *Service) WithdrawTask(ctx context.Context, a *Agent, id, taskID string) (*Session, error) {
+func (s *Sessions) WithdrawTask(ctx context.Context, a *Agent, id, taskID string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State == StateEnded {
 			return nil, fmt.Errorf("%w: the session has ended", ErrInvalidState)
@@ -357,7 +357,7 @@ func taskIndex(tasks []Task, id string) int {
 
 // NewLink generates a fresh customer link for an active session; earlier
 // links keep working.
-func (s *Service) NewLink(ctx context.Context, a *Agent, id string) (Link, error) {
+func (s *Sessions) NewLink(ctx context.Context, a *Agent, id string) (Link, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StateActive {
 			return nil, fmt.Errorf("%w: links are generated for active sessions only", ErrInvalidState)
@@ -376,7 +376,7 @@ func (s *Service) NewLink(ctx context.Context, a *Agent, id string) (Link, error
 
 // signedLink signs a link of the session's current generation that lasts
 // the customer access duration of its settings.
-func (s *Service) signedLink(sess *Session, set Settings) Link {
+func (s *core) signedLink(sess *Session, set Settings) Link {
 	exp := s.now().Add(set.CustomerAccessDuration.Std()).Truncate(time.Second)
 	tok := signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: exp})
 	return Link{URL: strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" + tok, ExpiresAt: exp, Token: tok}
@@ -384,7 +384,7 @@ func (s *Service) signedLink(sess *Session, set Settings) Link {
 
 // Reengage fixes the customer's details before they ever joined: earlier
 // links stop working and, for an active session, the invitation is re-sent.
-func (s *Service) Reengage(ctx context.Context, a *Agent, id string, c Customer) (*Session, error) {
+func (s *Sessions) Reengage(ctx context.Context, a *Agent, id string, c Customer) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State == StateEnded {
 			return nil, fmt.Errorf("%w: an ended session cannot be re-engaged", ErrInvalidState)
@@ -419,7 +419,7 @@ func (s *Service) Reengage(ctx context.Context, a *Agent, id string, c Customer)
 }
 
 // End ends a session; the access mode in force is stored with it.
-func (s *Service) End(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *Sessions) End(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		return s.end(ctx, cur, agentActor(a))
 	})
@@ -430,7 +430,7 @@ func (s *Service) End(ctx context.Context, a *Agent, id string) (*Session, error
 	return sess, nil
 }
 
-func (s *Service) end(ctx context.Context, cur *Session, by *Actor) ([]Event, error) {
+func (s *Sessions) end(ctx context.Context, cur *Session, by *Actor) ([]Event, error) {
 	if cur.State == StateEnded {
 		return nil, fmt.Errorf("%w: the session has already ended", ErrInvalidState)
 	}
@@ -452,7 +452,7 @@ func (s *Service) end(ctx context.Context, cur *Session, by *Actor) ([]Event, er
 }
 
 // Renew makes an ended session what it was before it ended.
-func (s *Service) Renew(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *Sessions) Renew(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StateEnded {
 			return nil, fmt.Errorf("%w: only an ended session can be renewed", ErrInvalidState)
@@ -473,7 +473,7 @@ func (s *Service) Renew(ctx context.Context, a *Agent, id string) (*Session, err
 // Events returns the room log after since. The transcript is the room:
 // it follows exactly the rule of the room join (MayOpen), not the wider
 // rule of what history may list.
-func (s *Service) Events(ctx context.Context, a *Agent, id string, since int64, limit int) ([]Event, error) {
+func (s *Sessions) Events(ctx context.Context, a *Agent, id string, since int64, limit int) ([]Event, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}

@@ -16,22 +16,22 @@ const KeyPrefix = "cohub:"
 // both; callers take the roles below that they use (the hub reads rooms
 // with a RoomReader, readiness needs a Pinger), the Service all of them.
 type Store interface {
-	Accounts
-	Sessions
+	AccountStore
+	SessionStore
 	Counters
 	Pinger
 }
 
-// Accounts keeps agents, teams, org settings and login tokens.
-type Accounts interface {
+// AccountStore keeps agents, teams, org settings and login tokens.
+type AccountStore interface {
 	Agents
 	Teams
 	OrgSettings
 	Tokens
 }
 
-// Sessions keeps session records, their room logs and the history indexes.
-type Sessions interface {
+// SessionStore keeps session records, their room logs and the history indexes.
+type SessionStore interface {
 	RoomWriter
 	RoomReader
 	HistoryIndex
@@ -147,7 +147,7 @@ type HistoryIndex interface {
 	Idle(ctx context.Context, before time.Time, limit int) ([]string, error)
 }
 
-// MessageAppend is a chat message for Sessions.Append.
+// MessageAppend is a chat message for SessionStore.Append.
 type MessageAppend struct {
 	// Event is the message; a customer's sender name is filled from the
 	// session (the name on file now).

@@ -25,11 +25,11 @@ func loadServer(t *testing.T) *app.App {
 		Secret: []byte("load-test-secret-0123"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
 	}, Log: zerolog.Nop()})
 	ctx := context.Background()
-	team, err := a.Service.CreateTeam(ctx, "Load", nil)
+	team, err := a.Service.Accounts.CreateTeam(ctx, "Load", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Service.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "load@cohub.test", Name: "Load",
+	if _, err := a.Service.Accounts.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "load@cohub.test", Name: "Load",
 		Role: rooms.RoleAgent, TeamID: team.ID}, Password: "load-password"}); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestRunCountsRounds(t *testing.T) {
 			t.Fatalf("%s measured %d times", op, len(rep.lat[op]))
 		}
 	}
-	h, err := svc.History(ctx, &rooms.Agent{Role: rooms.RoleAdmin}, rooms.HistoryQuery{Scope: "all", Limit: 200})
+	h, err := svc.Sessions.History(ctx, &rooms.Agent{Role: rooms.RoleAdmin}, rooms.HistoryQuery{Scope: "all", Limit: 200})
 	if err != nil || len(h.Sessions) != 25 {
 		t.Fatalf("server holds %d sessions (%v)", len(h.Sessions), err)
 	}

@@ -102,8 +102,8 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 	if err := a.seed(ctx, cfg, console, log); err != nil {
 		return err
 	}
-	go a.Service.RunAutoEnd(ctx, 15*time.Second)
-	go a.Service.RunAssetSweep(ctx, time.Hour)
+	go a.Service.Sessions.RunAutoEnd(ctx, 15*time.Second)
+	go a.Service.Assets.RunAssetSweep(ctx, time.Hour)
 	a.Start(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:           a.Handler(),
@@ -292,14 +292,14 @@ func senders(cfg *config, outbox notify.Outbox, log zerolog.Logger) (notify.Send
 // terminal is not, so without one they go to a file only its owner reads.
 func (a *server) seed(ctx context.Context, cfg *config, console io.Writer, log zerolog.Logger) error {
 	if cfg.AdminEmail != "" {
-		if _, err := a.Service.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
+		if _, err := a.Service.Accounts.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
 			return fmt.Errorf("bootstrap admin: %w", err)
 		}
 	}
 	if !cfg.demo() {
 		return nil
 	}
-	logins, err := a.Service.SeedDemo(ctx)
+	logins, err := a.Service.Accounts.SeedDemo(ctx)
 	if err != nil {
 		return fmt.Errorf("demo seed: %w", err)
 	}

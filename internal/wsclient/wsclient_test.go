@@ -32,11 +32,11 @@ func server(t *testing.T, rate float64, burst int) (base, token, room, link stri
 		MessageRate: rate, MessageBurst: burst,
 	}, Hub: hub.Config{ReplayPage: 4}, Log: zerolog.Nop()})
 	ctx, cancel := context.WithCancel(context.Background())
-	team, err := a.Service.CreateTeam(ctx, "T", nil)
+	team, err := a.Service.Accounts.CreateTeam(ctx, "T", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Service.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "a@cohub.test", Name: "A",
+	if _, err := a.Service.Accounts.CreateAgent(ctx, rooms.AgentInput{Agent: rooms.Agent{Email: "a@cohub.test", Name: "A",
 		Role: rooms.RoleAgent, TeamID: team.ID}, Password: "a-password-1"}); err != nil {
 		t.Fatal(err)
 	}
