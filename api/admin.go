@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
-	set, err := s.svc.Store().Settings(r.Context())
+	set, err := s.store.Settings(r.Context())
 	reply(w, r, http.StatusOK, set, err)
 }
 
@@ -26,12 +26,12 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	set, err = s.svc.Accounts.PutSettings(r.Context(), set)
+	set, err = s.accounts.PutSettings(r.Context(), set)
 	reply(w, r, http.StatusOK, set, err)
 }
 
 func (s *Server) listTeams(w http.ResponseWriter, r *http.Request) {
-	teams, err := s.svc.Store().ListTeams(r.Context())
+	teams, err := s.store.ListTeams(r.Context())
 	for i, t := range teams {
 		teams[i] = t.Public()
 	}
@@ -52,12 +52,12 @@ func (s *Server) createTeam(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.Accounts.CreateTeam(r.Context(), req.Name, req.Settings)
+	t, err := s.accounts.CreateTeam(r.Context(), req.Name, req.Settings)
 	reply(w, r, http.StatusCreated, t, err)
 }
 
 func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
-	t, err := s.svc.Store().Team(r.Context(), mux.Vars(r)["id"])
+	t, err := s.store.Team(r.Context(), mux.Vars(r)["id"])
 	reply(w, r, http.StatusOK, t.Public(), err)
 }
 
@@ -82,7 +82,7 @@ func (s *Server) putTemplateDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, err)
 		return
 	}
-	t, err := s.svc.Assets.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)
+	t, err := s.assets.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)
 	reply(w, r, http.StatusOK, t, err)
 }
 
@@ -92,7 +92,7 @@ func (s *Server) deleteTemplateDocument(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.svc.Assets.RemoveTemplateDocument(r.Context(), mux.Vars(r)["id"], i)
+	t, err := s.assets.RemoveTemplateDocument(r.Context(), mux.Vars(r)["id"], i)
 	reply(w, r, http.StatusOK, t, err)
 }
 
@@ -107,12 +107,12 @@ func (s *Server) putTeam(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.ID = mux.Vars(r)["id"]
-	out, err := s.svc.Accounts.UpdateTeam(r.Context(), &t)
+	out, err := s.accounts.UpdateTeam(r.Context(), &t)
 	reply(w, r, http.StatusOK, out, err)
 }
 
 func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) {
-	agents, err := s.svc.Store().ListAgents(r.Context())
+	agents, err := s.store.ListAgents(r.Context())
 	reply(w, r, http.StatusOK, map[string][]*rooms.Agent{"agents": agents}, err)
 }
 
@@ -122,7 +122,7 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	a, err := s.svc.Accounts.CreateAgent(r.Context(), in)
+	a, err := s.accounts.CreateAgent(r.Context(), in)
 	reply(w, r, http.StatusCreated, a, err)
 }
 
@@ -141,7 +141,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("%w: you cannot disable your own account", rooms.ErrInvalidState))
 		return
 	}
-	a, err := s.svc.Accounts.UpdateAgent(r.Context(), id, in)
+	a, err := s.accounts.UpdateAgent(r.Context(), id, in)
 	reply(w, r, http.StatusOK, a, err)
 }
 

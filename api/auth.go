@@ -44,7 +44,7 @@ func (s *Server) requireAgent(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, errUnauth)
 			return
 		}
-		a, err := s.svc.Accounts.Authenticate(r.Context(), token)
+		a, err := s.accounts.Authenticate(r.Context(), token)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -150,12 +150,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	token, a, err := s.svc.Accounts.Login(r.Context(), req.Email, req.Password, s.clientIP(r))
+	token, a, err := s.accounts.Login(r.Context(), req.Email, req.Password, s.clientIP(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	http.SetCookie(w, s.cookie(authCookie, token, int(s.svc.Accounts.TokenTTL().Seconds())))
+	http.SetCookie(w, s.cookie(authCookie, token, int(s.accounts.TokenTTL().Seconds())))
 	writeJSON(w, http.StatusOK, loginReply{Token: token, Agent: a})
 }
 
@@ -165,9 +165,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch r.URL.Query().Get("all") {
 	case "", "0", "false":
-		err = s.svc.Accounts.Logout(r.Context(), token)
+		err = s.accounts.Logout(r.Context(), token)
 	case "1", "true":
-		err = s.svc.Accounts.LogoutAll(r.Context(), agentFrom(r))
+		err = s.accounts.LogoutAll(r.Context(), agentFrom(r))
 	default:
 		err = invalid("all", "must be 1 or true")
 	}
@@ -205,12 +205,12 @@ type meReply struct {
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	a := agentFrom(r)
 	ctx := r.Context()
-	set, err := s.svc.Store().Settings(ctx)
+	set, err := s.store.Settings(ctx)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	teams, err := s.svc.Accounts.SettingsTeams(ctx, a)
+	teams, err := s.accounts.SettingsTeams(ctx, a)
 	if err != nil {
 		writeError(w, r, err)
 		return

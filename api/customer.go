@@ -22,7 +22,7 @@ func (s *Server) customerSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errUnauth)
 		return
 	}
-	v, err := s.svc.Gates.CustomerView(r.Context(), tok, customerToken(r, tok))
+	v, err := s.gates.CustomerView(r.Context(), tok, customerToken(r, tok))
 	reply(w, r, http.StatusOK, v, err)
 }
 
@@ -36,7 +36,7 @@ func (s *Server) customerNewLink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	sent, err := s.svc.Gates.RequestNewLink(r.Context(), tok, s.clientIP(r))
+	sent, err := s.gates.RequestNewLink(r.Context(), tok, s.clientIP(r))
 	reply(w, r, http.StatusAccepted, sent, err)
 }
 

@@ -40,7 +40,7 @@ func withLink(next func(w http.ResponseWriter, r *http.Request, link string)) ht
 // its headers, and closes the connection unread.
 func (s *Server) withTask(kind string, next func(w http.ResponseWriter, r *http.Request, link string)) http.HandlerFunc {
 	return withLink(func(w http.ResponseWriter, r *http.Request, link string) {
-		if err := s.svc.Assets.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], kind); err != nil {
+		if err := s.assets.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], kind); err != nil {
 			refuse(w, r, err)
 			return
 		}
@@ -53,7 +53,7 @@ func (s *Server) customerOTP(w http.ResponseWriter, r *http.Request, link string
 		writeError(w, r, err)
 		return
 	}
-	sent, err := s.svc.Gates.SendOTP(r.Context(), link, s.clientIP(r))
+	sent, err := s.gates.SendOTP(r.Context(), link, s.clientIP(r))
 	reply(w, r, http.StatusAccepted, sent, err)
 }
 
@@ -72,7 +72,7 @@ func (s *Server) customerVerify(w http.ResponseWriter, r *http.Request, link str
 		writeError(w, r, &rooms.ValidationError{Fields: map[string]string{"code": "give exactly one of code or pin"}})
 		return
 	}
-	out, err := s.svc.Gates.Verify(r.Context(), link, customerToken(r, link), req.Code, req.PIN)
+	out, err := s.gates.Verify(r.Context(), link, customerToken(r, link), req.Code, req.PIN)
 	s.gateReply(w, r, out, err)
 }
 
@@ -90,7 +90,7 @@ func (s *Server) customerConsent(w http.ResponseWriter, r *http.Request, link st
 		writeError(w, r, &rooms.ValidationError{Fields: map[string]string{"accept": "is required"}})
 		return
 	}
-	out, err := s.svc.Gates.Consent(r.Context(), link, customerToken(r, link), *req.Accept)
+	out, err := s.gates.Consent(r.Context(), link, customerToken(r, link), *req.Accept)
 	s.gateReply(w, r, out, err)
 }
 
@@ -99,7 +99,7 @@ func (s *Server) customerConsent(w http.ResponseWriter, r *http.Request, link st
 // it), living as long as the link.
 func (s *Server) gateReply(w http.ResponseWriter, r *http.Request, out *rooms.GateReply, err error) {
 	if err == nil {
-		c := s.cookie(rooms.CustomerCookie(out.Session.ID), out.Token(), int(out.ExpiresAt.Sub(s.svc.Now()).Seconds()))
+		c := s.cookie(rooms.CustomerCookie(out.Session.ID), out.Token(), int(out.ExpiresAt.Sub(s.sessions.Now()).Seconds()))
 		c.Secure = c.Secure || r.TLS != nil
 		c.SameSite = http.SameSiteStrictMode
 		http.SetCookie(w, c)

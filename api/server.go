@@ -40,14 +40,20 @@ type Options struct {
 
 // Server routes HTTP requests to the domain.
 type Server struct {
-	svc     *rooms.Service
-	outbox  notify.Outbox
-	opts    Options
-	origins []string
-	router  *mux.Router
-	log     zerolog.Logger
-	metrics *metrics
-	uploads slots
+	// The domain's concerns, each taken by the handlers of its routes,
+	// and the store for the admin screens' plain reads and readiness.
+	sessions *rooms.Sessions
+	gates    *rooms.Gates
+	accounts *rooms.Accounts
+	assets   *rooms.Assets
+	store    rooms.Store
+	outbox   notify.Outbox
+	opts     Options
+	origins  []string
+	router   *mux.Router
+	log      zerolog.Logger
+	metrics  *metrics
+	uploads  slots
 }
 
 // New builds the routes. outbox may be nil when invitations never go
@@ -56,7 +62,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{svc: svc, outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, assets: svc.Assets, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -116,11 +122,11 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions", s.requireAgent(s.createSession)).Methods("POST")
 	a.HandleFunc("/sessions", s.requireAgent(s.history)).Methods("GET")
 	a.HandleFunc("/sessions/{id}", s.requireAgent(s.getSession)).Methods("GET")
-	a.HandleFunc("/sessions/{id}/seen", s.requireAgent(s.action(s.svc.Sessions.Seen))).Methods("POST")
-	a.HandleFunc("/sessions/{id}/invite", s.requireAgent(s.action(s.svc.Sessions.Invite))).Methods("POST")
-	a.HandleFunc("/sessions/{id}/end", s.requireAgent(s.action(s.svc.Sessions.End))).Methods("POST")
-	a.HandleFunc("/sessions/{id}/renew", s.requireAgent(s.action(s.svc.Sessions.Renew))).Methods("POST")
-	a.HandleFunc("/sessions/{id}/unlock", s.requireAgent(s.action(s.svc.Gates.UnlockGate))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/seen", s.requireAgent(s.action(s.sessions.Seen))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/invite", s.requireAgent(s.action(s.sessions.Invite))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/end", s.requireAgent(s.action(s.sessions.End))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/renew", s.requireAgent(s.action(s.sessions.Renew))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/unlock", s.requireAgent(s.action(s.gates.UnlockGate))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/reengage", s.requireAgent(s.reengage)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/tasks", s.requireAgent(s.addTask)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}", s.requireAgent(s.withdrawTask)).Methods("DELETE")
@@ -154,7 +160,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	err := s.svc.Store().Ping(ctx)
+	err := s.store.Ping(ctx)
 	if err == nil && s.opts.Ready != nil {
 		err = s.opts.Ready(ctx)
 	}

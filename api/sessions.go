@@ -16,12 +16,12 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	sess, err := s.svc.Sessions.Create(r.Context(), agentFrom(r), req)
+	sess, err := s.sessions.Create(r.Context(), agentFrom(r), req)
 	reply(w, r, http.StatusCreated, sess, err)
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.svc.Sessions.Get(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	sess, err := s.sessions.Get(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusOK, sess, err)
 }
 
@@ -51,7 +51,7 @@ func (s *Server) reengage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, invalid("customer", "is required"))
 		return
 	}
-	sess, err := s.svc.Sessions.Reengage(r.Context(), agentFrom(r), mux.Vars(r)["id"], *req.Customer)
+	sess, err := s.sessions.Reengage(r.Context(), agentFrom(r), mux.Vars(r)["id"], *req.Customer)
 	reply(w, r, http.StatusOK, sess, err)
 }
 
@@ -61,13 +61,13 @@ func (s *Server) addTask(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	task, err := s.svc.Sessions.AddTask(r.Context(), agentFrom(r), mux.Vars(r)["id"], req)
+	task, err := s.sessions.AddTask(r.Context(), agentFrom(r), mux.Vars(r)["id"], req)
 	reply(w, r, http.StatusCreated, task, err)
 }
 
 func (s *Server) withdrawTask(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
-	sess, err := s.svc.Sessions.WithdrawTask(r.Context(), agentFrom(r), v["id"], v["taskID"])
+	sess, err := s.sessions.WithdrawTask(r.Context(), agentFrom(r), v["id"], v["taskID"])
 	reply(w, r, http.StatusOK, sess, err)
 }
 
@@ -76,7 +76,7 @@ func (s *Server) newLink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	link, err := s.svc.Sessions.NewLink(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	link, err := s.sessions.NewLink(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusOK, link, err)
 }
 
@@ -92,7 +92,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, invalid("limit", "must be between 1 and 10000"))
 		return
 	}
-	evs, err := s.svc.Sessions.Events(r.Context(), agentFrom(r), mux.Vars(r)["id"], since, int(limit))
+	evs, err := s.sessions.Events(r.Context(), agentFrom(r), mux.Vars(r)["id"], since, int(limit))
 	reply(w, r, http.StatusOK, map[string][]rooms.Event{"events": evs}, err)
 }
 
@@ -100,7 +100,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // console's room assigns from their templates and says in words what
 // the customer keeps after an end.
 func (s *Server) sessionSettings(w http.ResponseWriter, r *http.Request) {
-	set, err := s.svc.Sessions.SessionSettings(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	set, err := s.sessions.SessionSettings(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusOK, set, err)
 }
 
@@ -116,7 +116,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, invalid("updated", "must be true or false"))
 		return
 	}
-	h, err := s.svc.Sessions.History(r.Context(), agentFrom(r), rooms.HistoryQuery{
+	h, err := s.sessions.History(r.Context(), agentFrom(r), rooms.HistoryQuery{
 		Scope: q.Get("scope"), Status: q.Get("status"), Updated: updated == "true",
 		Q: q.Get("q"), Limit: int(limit), Cursor: q.Get("cursor"),
 	})
