@@ -1,16 +1,14 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
+	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -87,38 +85,21 @@ func BenchmarkRoomFanout(b *testing.B) {
 
 // benchSubscriber joins the room as alex and signals each message event.
 func (c *cluster) benchSubscriber(b *testing.B, id string, got chan<- struct{}) {
-	ctx := context.Background()
-	ws, _, err := websocket.Dial(ctx, c.nodes[0].wsURL("access_token="+c.tokens["alex"]), &websocket.DialOptions{Subprotocols: []string{Subprotocol}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := wsclient.Dial(ctx, c.nodes[0].srv.URL, wsclient.AgentQuery(c.tokens["alex"]), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	ws.SetReadLimit(1 << 20)
-	b.Cleanup(func() { _ = ws.CloseNow() })
-	join, _ := json.Marshal(map[string]any{"op": "join", "ref": "j", "topic": roomTopic(id)})
-	if err := ws.Write(ctx, websocket.MessageText, join); err != nil {
-		b.Fatal(err)
+	b.Cleanup(func() { _ = conn.CloseNow() })
+	if _, err := conn.Join(ctx, roomTopic(id), nil); err != nil {
+		b.Fatalf("join: %v", err)
 	}
-	joined := make(chan struct{})
-	var once sync.Once
 	go func() {
-		for {
-			_, msg, err := ws.Read(ctx)
-			if err != nil {
-				return
-			}
-			for _, line := range bytes.Split(msg, []byte("\n")) {
-				switch {
-				case bytes.Contains(line, []byte(`"op":"reply","ref":"j"`)):
-					once.Do(func() { close(joined) })
-				case bytes.Contains(line, []byte(`"type":"message"`)):
-					got <- struct{}{}
-				}
+		for f := range conn.Events() {
+			if f.Op == "event" && strings.Contains(f.Raw, `"type":"message"`) {
+				got <- struct{}{}
 			}
 		}
 	}()
-	select {
-	case <-joined:
-	case <-time.After(10 * time.Second):
-		b.Fatal("join")
-	}
 }

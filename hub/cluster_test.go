@@ -90,9 +90,9 @@ func TestRedisCluster(t *testing.T) {
 	for i, l := range lives[1:] {
 		ref := fmt.Sprint("after-", i)
 		select {
-		case <-l.agent.closed:
+		case <-l.agent.Done():
 			t.Fatalf("room %d: the agent's connection was closed (%d); rooms moved to a new epoch: %v, %v", i+1,
-				l.agent.status, counter(c.nodes[0].node.metrics.EpochMoves), counter(c.nodes[1].node.metrics.EpochMoves))
+				l.agent.CloseStatus(), counter(c.nodes[0].node.metrics.EpochMoves), counter(c.nodes[1].node.metrics.EpochMoves))
 		default:
 		}
 		l.agent.send(map[string]any{"op": "send", "ref": ref, "topic": l.topic, "data": map[string]string{"text": ref}})

@@ -87,7 +87,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 		}
 	}
 	if counter(c.nodes[0].node.metrics.SlowClosed) == 0 {
-		t.Fatalf("no slow-consumer close after %d messages; slow got %d frames, closed=%v", sent, len(slow.all(func(frame) bool { return true })), slow.status)
+		t.Fatalf("no slow-consumer close after %d messages; slow got %d frames, closed=%v", sent, len(slow.all(func(frame) bool { return true })), slow.CloseStatus())
 	}
 	t.Logf("stalled reader closed after %d messages", sent)
 	slow.resume()
@@ -135,14 +135,14 @@ func TestRefusals(t *testing.T) {
 	big := c.agent(tn, id)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = big.ws.Write(ctx, websocket.MessageText, []byte(`{"op":"ping","ref":"`+strings.Repeat("x", readLimit)+`"}`))
+	_ = big.WriteRaw(ctx, []byte(`{"op":"ping","ref":"`+strings.Repeat("x", readLimit)+`"}`))
 	if code := big.closeStatus(); code != websocket.StatusMessageTooBig {
 		t.Fatalf("oversized frame closed with %d, want 1009", code)
 	}
 
 	// Text frames are UTF-8: anything else closes with 1007.
 	garbled := c.agent(tn, id)
-	_ = garbled.ws.Write(ctx, websocket.MessageText, []byte("{\"op\":\"ping\",\"ref\":\"\xff\xfe\"}"))
+	_ = garbled.WriteRaw(ctx, []byte("{\"op\":\"ping\",\"ref\":\"\xff\xfe\"}"))
 	if code := garbled.closeStatus(); code != websocket.StatusInvalidFramePayloadData {
 		t.Fatalf("invalid UTF-8 closed with %d, want 1007", code)
 	}
@@ -173,7 +173,7 @@ func TestRefusals(t *testing.T) {
 	// Keeping on at over twice the rate for the window: closed with 4029.
 	for i := range 2 * 20 * 10 {
 		b, _ := json.Marshal(map[string]any{"op": "ping", "ref": fmt.Sprint("more", i)})
-		if flood.ws.Write(ctx, websocket.MessageText, b) != nil {
+		if flood.WriteRaw(ctx, b) != nil {
 			break
 		}
 	}
@@ -245,7 +245,7 @@ func TestLostLeaveHintBackstop(t *testing.T) {
 			c := newCluster(t, "memory", nodes, fast())
 			l := c.live(0, nodes-1)
 			c.dropHints.Store(true)
-			_ = l.cust.ws.Close(websocket.StatusNormalClosure, "gone")
+			_ = l.cust.CloseWith(websocket.StatusNormalClosure, "gone")
 			l.agent.await("offline without a hint", isStatus(l.topic, online(false)))
 		})
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
 	"github.com/cohub/cohub/rooms/memstore"
@@ -269,43 +270,31 @@ func (c *cluster) session(req rooms.CreateRequest) (string, string) {
 	return s.ID, l.Token
 }
 
-// wsURL is a node's /ws with a query.
-func (tn *testNode) wsURL(query string) string {
-	return "ws" + strings.TrimPrefix(tn.srv.URL, "http") + "/ws?" + query
-}
-
-// client is a test WebSocket client that records every frame it gets.
+// client is a test connection (internal/wsclient) that records every
+// frame it gets, with the harness's helpers: each fails the test rather
+// than returning an error.
 type client struct {
-	t      testing.TB
-	ws     *websocket.Conn
-	mu     sync.Mutex
-	frames []frame
-	used   []bool
-	notify chan struct{}
-	closed chan struct{}
-	status websocket.StatusCode
-	ref    int
-	// pauseRef: once the reply with this ref is read, the reader stops
-	// until gate is closed (see pause and resume).
-	pauseRef string
-	gate     chan struct{}
+	*wsclient.Conn
+	t   testing.TB
+	mu  sync.Mutex
+	ref int
 }
 
-// frame is one server frame as a generic map plus its raw bytes.
+// frame is one server frame; raw is the frame as it came.
 type frame struct {
-	Op     string          `json:"op"`
-	Ref    string          `json:"ref"`
-	Status string          `json:"status"`
-	Topic  string          `json:"topic"`
-	Seq    int64           `json:"seq"`
-	Data   json.RawMessage `json:"data"`
-	raw    string
+	wsclient.Frame
+	raw string
 }
 
 func (f frame) data() map[string]any {
 	var m map[string]any
 	_ = json.Unmarshal(f.Data, &m)
 	return m
+}
+
+// matching is match on the client's frames.
+func matching(match func(frame) bool) func(wsclient.Frame) bool {
+	return func(f wsclient.Frame) bool { return match(frame{Frame: f, raw: f.Raw}) }
 }
 
 func (tn *testNode) dial(t testing.TB, query string) *client {
@@ -328,82 +317,35 @@ func (tn *testNode) tryDial(t testing.TB, query string, header http.Header) (*cl
 func (tn *testNode) dialWith(t testing.TB, query string, header http.Header, hc *http.Client) (*client, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ws, resp, err := websocket.Dial(ctx, tn.wsURL(query), &websocket.DialOptions{
-		Subprotocols: []string{Subprotocol}, HTTPHeader: header, HTTPClient: hc,
-	})
+	conn, err := wsclient.Dial(ctx, tn.srv.URL, query, &wsclient.Options{Header: header, HTTPClient: hc, Record: true})
 	if err != nil {
-		return nil, resp, err
+		return nil, wsclient.Response(err), err
 	}
-	ws.SetReadLimit(1 << 20)
-	c := &client{t: t, ws: ws, notify: make(chan struct{}, 1), closed: make(chan struct{})}
-	go c.read()
-	t.Cleanup(func() { _ = ws.CloseNow() })
-	return c, resp, nil
-}
-
-func (c *client) read() {
-	defer close(c.closed)
-	for {
-		_, msg, err := c.ws.Read(context.Background())
-		if err != nil {
-			c.mu.Lock()
-			c.status = websocket.CloseStatus(err)
-			c.mu.Unlock()
-			return
-		}
-		var gate chan struct{}
-		c.mu.Lock()
-		for _, line := range bytes.Split(msg, []byte("\n")) {
-			var f frame
-			if json.Unmarshal(line, &f) == nil {
-				f.raw = string(line)
-				c.frames = append(c.frames, f)
-				c.used = append(c.used, false)
-				if c.pauseRef != "" && f.Ref == c.pauseRef {
-					gate, c.pauseRef = c.gate, ""
-				}
-			}
-		}
-		c.mu.Unlock()
-		select {
-		case c.notify <- struct{}{}:
-		default:
-		}
-		if gate != nil {
-			<-gate
-		}
-	}
+	t.Cleanup(func() { _ = conn.CloseNow() })
+	return &client{Conn: conn, t: t}, nil, nil
 }
 
 // pause stops reading: the client neither drains frames nor answers
-// pings, like a stalled reader or a silently dead network. A reader
-// blocked in Read would still answer pings, so it stops right after
-// reading the reply to a ping of its own.
+// pings, like a stalled reader or a silently dead network (see
+// wsclient's Stall).
 func (c *client) pause() {
 	c.t.Helper()
-	c.mu.Lock()
-	c.ref++
-	ref := "pause" + itoa(c.ref)
-	c.gate, c.pauseRef = make(chan struct{}), ref
-	c.mu.Unlock()
-	c.send(map[string]any{"op": "ping", "ref": ref})
-	c.await("reply "+ref, func(f frame) bool { return f.Op == "reply" && f.Ref == ref })
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := c.Stall(ctx); err != nil {
+		c.t.Fatalf("pause: %v; got %s", err, c.dump())
+	}
 }
 
 // resume reads again.
-func (c *client) resume() {
-	c.mu.Lock()
-	close(c.gate)
-	c.mu.Unlock()
-}
+func (c *client) resume() { c.Resume() }
 
 // send writes one frame.
 func (c *client) send(v any) {
 	c.t.Helper()
-	b, _ := json.Marshal(v)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+	if err := c.Write(ctx, v); err != nil {
 		c.t.Fatalf("write: %v", err)
 	}
 }
@@ -461,56 +403,31 @@ func (c *client) await(what string, match func(frame) bool) frame {
 	return f
 }
 
-// within is await with a limit, reporting whether the frame came.
+// within is await with a limit, reporting whether the frame came (by
+// then, or before the connection ended).
 func (c *client) within(d time.Duration, match func(frame) bool) (frame, bool) {
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for {
-		if f, ok := c.take(match); ok {
-			return f, true
-		}
-		select {
-		case <-c.notify:
-		case <-c.closed:
-			return c.take(match) // what arrived before the close
-		case <-deadline.C:
-			return frame{}, false
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	f, err := c.Take(ctx, matching(match))
+	if err != nil {
+		return frame{}, false
 	}
-}
-
-// take marks and returns the first unused matching frame.
-func (c *client) take(match func(frame) bool) (frame, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, f := range c.frames {
-		if !c.used[i] && match(f) {
-			c.used[i] = true
-			return f, true
-		}
-	}
-	return frame{}, false
+	return frame{Frame: f, raw: f.Raw}, true
 }
 
 // all returns every frame received so far that matches.
 func (c *client) all(match func(frame) bool) []frame {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []frame
-	for _, f := range c.frames {
-		if match(f) {
-			out = append(out, f)
-		}
+	for _, f := range c.Frames(matching(match)) {
+		out = append(out, frame{Frame: f, raw: f.Raw})
 	}
 	return out
 }
 
 func (c *client) dump() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var b strings.Builder
-	for _, f := range c.frames {
-		line := f.raw
+	for _, f := range c.Frames(nil) {
+		line := f.Raw
 		if len(line) > 300 {
 			line = line[:300] + "…"
 		}
@@ -523,13 +440,11 @@ func (c *client) dump() string {
 func (c *client) closeStatus() websocket.StatusCode {
 	c.t.Helper()
 	select {
-	case <-c.closed:
+	case <-c.Done():
 	case <-time.After(waitLimit):
 		c.t.Fatalf("connection not closed; %d frames", len(c.all(func(frame) bool { return true })))
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status
+	return c.CloseStatus()
 }
 
 func isStatus(topic string, pred func(map[string]any) bool) func(frame) bool {

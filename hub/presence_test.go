@@ -24,7 +24,7 @@ func TestLeaveGrace(t *testing.T) {
 			l := c.live(0, 1)
 			id, link, topic, agent, cust := l.id, l.link, l.topic, l.agent, l.cust
 			// A reload: close and come back at once.
-			cust.ws.Close(1000, "reload")
+			cust.CloseWith(1000, "reload")
 			again := c.customer(c.nodes[1], id, link)
 			// The first connection's grace runs out while the second is
 			// live: nothing to await, so wait it out.
@@ -35,7 +35,7 @@ func TestLeaveGrace(t *testing.T) {
 
 			// Now leave for good.
 			left := time.Now()
-			_ = again.ws.Close(1000, "bye")
+			_ = again.CloseWith(1000, "bye")
 			st := agent.await("offline", isStatus(topic, online(false)))
 			if gone := time.Since(left); gone < cfg.LeaveGrace {
 				t.Fatalf("offline after %s, before the %s grace", gone, cfg.LeaveGrace)

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -147,7 +145,7 @@ func TestConnectionsPerCredential(t *testing.T) {
 	third.ok(map[string]any{"op": "join", "topic": roomTopic(id)}) // a leave gives the place back
 
 	// A closed connection gives its place back.
-	_ = custs[0].ws.CloseNow()
+	_ = custs[0].CloseNow()
 	deadline := time.Now().Add(waitLimit)
 	for {
 		if again := tn.dial(t, "link="+link); again.holds() {
@@ -166,7 +164,7 @@ func (c *client) holds() bool {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	if err := c.ws.Write(ctx, websocket.MessageText, []byte(`{"op":"ping","ref":"holds"}`)); err != nil {
+	if err := c.WriteRaw(ctx, []byte(`{"op":"ping","ref":"holds"}`)); err != nil {
 		return false
 	}
 	_, ok := c.within(waitLimit, func(f frame) bool { return f.Op == "reply" && f.Ref == "holds" })
@@ -247,11 +245,7 @@ func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
 
 // pauseAfter makes the client stop reading once it has read the reply
 // to ref (see pause and resume).
-func (c *client) pauseAfter(ref string) {
-	c.mu.Lock()
-	c.gate, c.pauseRef = make(chan struct{}), ref
-	c.mu.Unlock()
-}
+func (c *client) pauseAfter(ref string) { c.StallAfter(ref) }
 
 // stallingNode serves tn's node with small socket send buffers, and
 // dialWithSmallBuffer dials it with a small receive buffer: what a

@@ -22,6 +22,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/internal/wsclient"
 )
 
 // TestMain lets a test run the binary's main in a child process: this
@@ -410,7 +411,7 @@ func TestNewcomerPath(t *testing.T) {
 
 	// SIGTERM: the customer's socket closes with 1012 and run returns.
 	cancel()
-	if code := websocket.CloseStatus(readUntilClosed(cust)); code != websocket.StatusServiceRestart {
+	if code := closedWith(cust); code != websocket.StatusServiceRestart {
 		t.Fatalf("customer closed with %d, want 1012", code)
 	}
 	if err := <-done; err != nil {
@@ -521,48 +522,47 @@ func TestDemoLoginsOffTerminal(t *testing.T) {
 
 // meet puts the agent (on one node) and the customer (on another) in a
 // session's room and checks a message from each reaches the other.
-func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agent *websocket.Conn) {
+func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agent *wsclient.Conn) {
 	t.Helper()
-	agent = dialWS(t, agentBase, "access_token="+token)
-	cust = dialWS(t, custBase, "link="+link)
+	agent = dialWS(t, agentBase, wsclient.AgentQuery(token))
+	cust = dialWS(t, custBase, wsclient.CustomerQuery(link, ""))
 	topic := "room:" + id
-	for _, c := range []*websocket.Conn{agent, cust} {
-		writeWS(t, c, map[string]any{"op": "join", "ref": "j", "topic": topic})
-		if f := readWS(t, c, "reply"); f["status"] != "ok" {
-			t.Fatalf("join: %v", f)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, c := range []*wsclient.Conn{agent, cust} {
+		if _, err := c.Join(ctx, topic, nil); err != nil {
+			t.Fatalf("join: %v", err)
 		}
 	}
 	// A node loaded past LateAfter refuses a send for a moment
 	// (overloaded, with retry_after_ms): the page resends under the same
 	// id, and so does this.
 	for try := 0; ; try++ {
-		writeWS(t, cust, map[string]any{"op": "send", "ref": "s", "id": "c-hello", "topic": topic,
-			"data": map[string]string{"text": "hello from the customer"}})
-		r := readWS(t, cust, "reply")
-		if r["status"] == "ok" {
+		_, err := cust.Send(ctx, topic, "c-hello", map[string]string{"text": "hello from the customer"})
+		if err == nil {
 			break
 		}
-		d, _ := r["data"].(map[string]any)
-		wait, _ := d["retry_after_ms"].(float64)
-		if wait == 0 || try == 5 {
-			t.Fatalf("send: %v", r)
+		var e *wsclient.Error
+		if !errors.As(err, &e) || e.RetryAfter() == 0 || try == 5 {
+			t.Fatalf("send: %v", err)
 		}
-		time.Sleep(time.Duration(wait) * time.Millisecond) // the wait the refusal asks for
+		time.Sleep(e.RetryAfter()) // the wait the refusal asks for
 	}
-	for {
-		f := readWS(t, agent, "event")
-		if d, _ := f["data"].(map[string]any); d["text"] == "hello from the customer" {
-			return cust, agent
-		}
+	if _, err := agent.Await(ctx, func(f wsclient.Frame) bool {
+		var d struct{ Text string }
+		_ = json.Unmarshal(f.Data, &d)
+		return f.Op == "event" && d.Text == "hello from the customer"
+	}); err != nil {
+		t.Fatalf("waiting for event: %v", err)
 	}
+	return cust, agent
 }
 
-func dialWS(t *testing.T, base, query string) *websocket.Conn {
+func dialWS(t *testing.T, base, query string) *wsclient.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws?"+query,
-		&websocket.DialOptions{Subprotocols: []string{"cohub.v1"}})
+	c, err := wsclient.Dial(ctx, base, query, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -570,40 +570,17 @@ func dialWS(t *testing.T, base, query string) *websocket.Conn {
 	return c
 }
 
-func writeWS(t *testing.T, c *websocket.Conn, v any) {
-	t.Helper()
-	b, _ := json.Marshal(v)
-	if err := c.Write(context.Background(), websocket.MessageText, b); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// readWS returns the next frame with the op.
-func readWS(t *testing.T, c *websocket.Conn, op string) map[string]any {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+// closedWith drains a connection and returns the code that ended it.
+func closedWith(c *wsclient.Conn) websocket.StatusCode {
+	timeout := time.After(15 * time.Second)
 	for {
-		_, msg, err := c.Read(ctx)
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", op, err)
-		}
-		for _, line := range bytes.Split(msg, []byte("\n")) {
-			var f map[string]any
-			if json.Unmarshal(line, &f) == nil && f["op"] == op {
-				return f
+		select {
+		case _, ok := <-c.Events():
+			if !ok {
+				return c.CloseStatus()
 			}
-		}
-	}
-}
-
-// readUntilClosed drains a connection and returns the error that ended it.
-func readUntilClosed(c *websocket.Conn) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for {
-		if _, _, err := c.Read(ctx); err != nil {
-			return err
+		case <-timeout:
+			return c.CloseStatus()
 		}
 	}
 }

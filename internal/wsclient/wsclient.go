@@ -8,6 +8,14 @@
 // The read loop blocks while that channel is full: a client that does not
 // read its events stops reading the socket, as the server expects of a
 // slow consumer.
+//
+// Tests need more of a client than a well-behaved one does, and have it
+// here rather than dialing sockets of their own: Options.Record keeps
+// every frame read, to be taken once each (Take) or looked over (Frames);
+// Stall and StallAfter stop the read loop until Resume, so the server's
+// frames and pings go unread, as with a stalled reader or a silently dead
+// network; WriteRaw sends bytes as they are (malformed, oversized, not
+// UTF-8); CloseWith closes with a code of the caller's.
 package wsclient
 
 import (
@@ -37,6 +45,8 @@ type Frame struct {
 	Topic  string          `json:"topic,omitempty"`
 	Seq    int64           `json:"seq,omitempty"`
 	Data   json.RawMessage `json:"data,omitempty"`
+	// Raw is the frame as it came: one line of a message.
+	Raw string `json:"-"`
 }
 
 // Error is a reply with status "error".
@@ -84,6 +94,11 @@ type Options struct {
 	HTTPClient *http.Client
 	ReadLimit  int64 // bytes of one message; default 1 MiB
 	Buffer     int   // frames Events holds; default 256
+	// Record keeps every frame read, in order, for Take and Frames;
+	// the frames no call awaits then go to the record instead of Events
+	// (which only closes at the end), so an unread record never stops
+	// the read loop. A reply a call received is recorded as taken.
+	Record bool
 }
 
 // Conn is one connection.
@@ -97,6 +112,23 @@ type Conn struct {
 	ref     int
 	waiters map[string]chan Frame
 	err     error
+
+	// With Options.Record: every frame read, whether each was taken,
+	// and a channel closed (and replaced) when frames are added.
+	record bool
+	frames []Frame
+	taken  []bool
+	grew   chan struct{}
+
+	stall *stall // the pending or reached stall, or nil
+}
+
+// stall stops the read loop after the message holding the reply to ref.
+type stall struct {
+	ref     string
+	reached bool
+	stalled chan struct{} // closed when the loop stops
+	resume  chan struct{} // closed by Resume
 }
 
 // Dial connects to base's /ws with query (see AgentQuery and
@@ -121,7 +153,7 @@ func Dial(ctx context.Context, base, query string, o *Options) (*Conn, error) {
 	ws.SetReadLimit(limit)
 	rctx, stop := context.WithCancel(context.Background())
 	c := &Conn{ws: ws, events: make(chan Frame, buf), done: make(chan struct{}), stop: stop,
-		waiters: map[string]chan Frame{}}
+		waiters: map[string]chan Frame{}, record: o.Record, grew: make(chan struct{})}
 	go c.read(rctx)
 	return c, nil
 }
@@ -155,20 +187,35 @@ func (c *Conn) read(ctx context.Context) {
 			c.mu.Unlock()
 			return
 		}
+		var st *stall
 		for _, line := range bytes.Split(msg, []byte("\n")) {
 			var f Frame
 			if json.Unmarshal(line, &f) != nil {
 				continue
 			}
-			if f.Op == "reply" {
+			f.Raw = string(line)
+			var w chan Frame
+			if f.Op == "reply" || c.record {
 				c.mu.Lock()
-				w := c.waiters[f.Ref]
-				delete(c.waiters, f.Ref)
-				c.mu.Unlock()
-				if w != nil {
-					w <- f // buffered: never blocks
-					continue
+				if f.Op == "reply" {
+					w = c.waiters[f.Ref]
+					delete(c.waiters, f.Ref)
+					if c.stall != nil && !c.stall.reached && c.stall.ref == f.Ref {
+						c.stall.reached, st = true, c.stall
+					}
 				}
+				if c.record {
+					c.frames = append(c.frames, f)
+					c.taken = append(c.taken, w != nil)
+				}
+				c.mu.Unlock()
+			}
+			if w != nil {
+				w <- f // buffered: never blocks
+				continue
+			}
+			if c.record {
+				continue
 			}
 			select {
 			case c.events <- f:
@@ -176,11 +223,26 @@ func (c *Conn) read(ctx context.Context) {
 				return
 			}
 		}
+		if c.record {
+			c.mu.Lock()
+			close(c.grew)
+			c.grew = make(chan struct{})
+			c.mu.Unlock()
+		}
+		if st != nil {
+			close(st.stalled)
+			select {
+			case <-st.resume:
+			case <-ctx.Done():
+				return
+			}
+		}
 	}
 }
 
-// Events are the frames no call awaits, in arrival order; the channel
-// closes when the connection ends (then Err says why).
+// Events are the frames no call awaits, in arrival order (none with
+// Options.Record: they are in the record); the channel closes when the
+// connection ends (then Err says why).
 func (c *Conn) Events() <-chan Frame { return c.events }
 
 // Done is closed when the connection has ended.
@@ -196,8 +258,12 @@ func (c *Conn) Err() error {
 // CloseStatus is the close code the connection ended with, or -1.
 func (c *Conn) CloseStatus() websocket.StatusCode { return websocket.CloseStatus(c.Err()) }
 
-// Await reads Events until a frame matches, dropping the others.
+// Await reads Events until a frame matches, dropping the others. On a
+// Conn with Options.Record it is Take.
 func (c *Conn) Await(ctx context.Context, match func(Frame) bool) (Frame, error) {
+	if c.record {
+		return c.Take(ctx, match)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -211,6 +277,56 @@ func (c *Conn) Await(ctx context.Context, match func(Frame) bool) (Frame, error)
 			}
 		}
 	}
+}
+
+// errNoRecord is Take's answer on a Conn without Options.Record.
+var errNoRecord = errors.New("wsclient: Take needs Options.Record")
+
+// Take returns the first recorded frame not yet taken that matches, and
+// marks it taken, waiting for one to arrive. Once the connection has
+// ended with no such frame recorded, it returns why. It needs
+// Options.Record.
+func (c *Conn) Take(ctx context.Context, match func(Frame) bool) (Frame, error) {
+	if !c.record {
+		return Frame{}, errNoRecord
+	}
+	ended := false
+	for {
+		c.mu.Lock()
+		for i, f := range c.frames {
+			if !c.taken[i] && match(f) {
+				c.taken[i] = true
+				c.mu.Unlock()
+				return f, nil
+			}
+		}
+		grew := c.grew
+		c.mu.Unlock()
+		if ended {
+			return Frame{}, c.ended()
+		}
+		select {
+		case <-grew:
+		case <-c.done: // the record is whole: look once more
+			ended = true
+		case <-ctx.Done():
+			return Frame{}, ctx.Err()
+		}
+	}
+}
+
+// Frames returns every recorded frame that matches (every one when match
+// is nil), taken or not, in arrival order. It needs Options.Record.
+func (c *Conn) Frames(match func(Frame) bool) []Frame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Frame
+	for _, f := range c.frames {
+		if match == nil || match(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (c *Conn) ended() error {
@@ -227,6 +343,13 @@ func (c *Conn) Write(ctx context.Context, v any) error {
 	if err != nil {
 		return err
 	}
+	return c.WriteRaw(ctx, b)
+}
+
+// WriteRaw sends b as one text message as it is, valid or not (a
+// malformed frame, an oversized one, bytes that are not UTF-8), as a
+// broken client might.
+func (c *Conn) WriteRaw(ctx context.Context, b []byte) error {
 	return c.ws.Write(ctx, websocket.MessageText, b)
 }
 
@@ -366,9 +489,78 @@ func (c *Conn) Ping(ctx context.Context) error {
 	return err
 }
 
+// StallAfter stops the read loop once it has read the message holding
+// the reply to ref, until Resume: the connection then neither reads the
+// server's frames nor answers its pings. One stall at a time: a later
+// StallAfter (or Stall) replaces one not yet reached, and lets one
+// reached read on first, as Resume does.
+func (c *Conn) StallAfter(ref string) {
+	c.mu.Lock()
+	c.stallAfter(ref)
+	c.mu.Unlock()
+}
+
+func (c *Conn) stallAfter(ref string) *stall {
+	if old := c.stall; old != nil && old.reached {
+		close(old.resume)
+	}
+	st := &stall{ref: ref, stalled: make(chan struct{}), resume: make(chan struct{})}
+	c.stall = st
+	return st
+}
+
+// Stall stops the read loop now, until Resume, as a stalled reader or a
+// silently dead network does: no frame is read and no ping answered. A
+// loop waiting in a read would still answer pings, so Stall sends a ping
+// op of its own, the loop stops right after reading its reply, and Stall
+// returns once it has stopped. The reply is a call's: it goes neither
+// to Events nor untaken to the record.
+func (c *Conn) Stall(ctx context.Context) error {
+	w := make(chan Frame, 1)
+	c.mu.Lock()
+	c.ref++
+	ref := "stall-" + strconv.Itoa(c.ref)
+	c.waiters[ref] = w
+	st := c.stallAfter(ref)
+	c.mu.Unlock()
+	if err := c.Write(ctx, map[string]any{"op": "ping", "ref": ref}); err != nil {
+		c.mu.Lock()
+		delete(c.waiters, ref)
+		if c.stall == st {
+			c.stall = nil
+		}
+		c.mu.Unlock()
+		return err
+	}
+	select {
+	case <-st.stalled:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return c.ended()
+	}
+}
+
+// Resume lets a stalled read loop read again, and drops a stall not yet
+// reached.
+func (c *Conn) Resume() {
+	c.mu.Lock()
+	st := c.stall
+	c.stall = nil
+	c.mu.Unlock()
+	if st != nil {
+		close(st.resume)
+	}
+}
+
 // Close closes the connection normally and waits for its read loop.
-func (c *Conn) Close() error {
-	err := c.ws.Close(websocket.StatusNormalClosure, "")
+func (c *Conn) Close() error { return c.CloseWith(websocket.StatusNormalClosure, "") }
+
+// CloseWith closes the connection with a close code and reason of the
+// caller's and waits for its read loop.
+func (c *Conn) CloseWith(code websocket.StatusCode, reason string) error {
+	err := c.ws.Close(code, reason)
 	c.stop()
 	<-c.done
 	return err

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
@@ -27,10 +28,16 @@ import (
 // agent's token and a room's id and link.
 func server(t *testing.T, rate float64, burst int) (base, token, room, link string) {
 	t.Helper()
+	return serverWith(t, rate, burst, hub.Config{ReplayPage: 4})
+}
+
+// serverWith is server with the hub's settings given.
+func serverWith(t *testing.T, rate float64, burst int, hc hub.Config) (base, token, room, link string) {
+	t.Helper()
 	a := app.New(hub.MemoryBackend(), app.Config{Rooms: rooms.Config{
 		Secret: []byte("wsclient-test-secret-01"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
 		MessageRate: rate, MessageBurst: burst,
-	}, Hub: hub.Config{ReplayPage: 4}, Log: zerolog.Nop()})
+	}, Hub: hc, Log: zerolog.Nop()})
 	ctx, cancel := context.WithCancel(context.Background())
 	team, err := a.Service.Accounts.CreateTeam(ctx, "T", nil)
 	if err != nil {
@@ -79,14 +86,37 @@ func server(t *testing.T, rate float64, burst int) (base, token, room, link stri
 
 func dial(t *testing.T, base, query string) *wsclient.Conn {
 	t.Helper()
+	return dialWith(t, base, query, nil)
+}
+
+// recording dials with Options.Record.
+func recording(t *testing.T, base, query string) *wsclient.Conn {
+	t.Helper()
+	return dialWith(t, base, query, &wsclient.Options{Record: true})
+}
+
+func dialWith(t *testing.T, base, query string, o *wsclient.Options) *wsclient.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := wsclient.Dial(ctx, base, query, nil)
+	c, err := wsclient.Dial(ctx, base, query, o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.CloseNow() })
 	return c
+}
+
+func isReply(ref string) func(wsclient.Frame) bool {
+	return func(f wsclient.Frame) bool { return f.Op == "reply" && f.Ref == ref }
+}
+
+func isText(topic, text string) func(wsclient.Frame) bool {
+	return func(f wsclient.Frame) bool {
+		var d struct{ Text string }
+		_ = json.Unmarshal(f.Data, &d)
+		return isMessage(topic)(f) && d.Text == text
+	}
 }
 
 func isMessage(topic string) func(wsclient.Frame) bool {
@@ -236,4 +266,187 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 	t.Fatal("10 sends were never rate limited")
+}
+
+// TestRecord: a recording connection keeps every frame, each taken once,
+// and sends raw frames.
+func TestRecord(t *testing.T) {
+	base, token, id, link := server(t, 1000, 1000)
+	topic := "room:" + id
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	agent := dial(t, base, wsclient.AgentQuery(token))
+	cust := recording(t, base, wsclient.CustomerQuery(link, ""))
+
+	// Take needs a record.
+	if _, err := agent.Take(ctx, isMessage(topic)); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Take without a record: %v", err)
+	}
+
+	// A call's reply is recorded, as taken.
+	if _, err := cust.Join(ctx, topic, nil); err != nil {
+		t.Fatal(err)
+	}
+	replies := cust.Frames(func(f wsclient.Frame) bool { return f.Op == "reply" })
+	if len(replies) != 1 || !strings.Contains(replies[0].Raw, `"op":"reply"`) || !strings.Contains(replies[0].Raw, `"epoch"`) {
+		t.Fatalf("recorded replies: %+v", replies)
+	}
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer stop()
+	if f, err := cust.Take(short, isReply(replies[0].Ref)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a call's reply taken again: %+v %v", f, err)
+	}
+
+	// Frames no call awaits are recorded, not sent to Events, and each
+	// is taken once, whatever the order they are asked for in.
+	if _, err := agent.Join(ctx, topic, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, text := range []string{"one", "two", "three"} {
+		if _, err := agent.Send(ctx, topic, fmt.Sprint("a-", i), map[string]string{"text": text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	three, err := cust.Take(ctx, isText(topic, "three"))
+	if err != nil || !strings.Contains(three.Raw, `"three"`) {
+		t.Fatalf("three: %+v %v", three, err)
+	}
+	one, err := cust.Await(ctx, isMessage(topic)) // Await is Take on a record
+	if err != nil || !strings.Contains(one.Raw, `"one"`) {
+		t.Fatalf("the first message not taken: %+v %v", one, err)
+	}
+	msgs := cust.Frames(isMessage(topic))
+	if len(msgs) != 3 || msgs[0].Seq != one.Seq || msgs[2].Seq != three.Seq || msgs[1].Seq <= one.Seq || msgs[1].Seq >= three.Seq {
+		t.Fatalf("recorded messages: %+v", msgs)
+	}
+	select {
+	case f, ok := <-cust.Events():
+		t.Fatalf("a recording connection's Events gave %+v %v", f, ok)
+	default:
+	}
+
+	// A raw frame goes as it is: here an unknown op, refused by ref.
+	if err := cust.WriteRaw(ctx, []byte(`{"op":"nope","ref":"raw-1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := cust.Take(ctx, isReply("raw-1")); err != nil || r.Status != "error" {
+		t.Fatalf("unknown op's reply: %+v %v", r, err)
+	}
+
+	// After the end, what came before is still there to take, once;
+	// then Take says the connection ended.
+	if err := cust.CloseWith(4000, "done here"); err != nil {
+		t.Fatal(err)
+	}
+	if two, err := cust.Take(ctx, isMessage(topic)); err != nil || !strings.Contains(two.Raw, `"two"`) {
+		t.Fatalf("the second message after the end: %+v %v", two, err)
+	}
+	if f, err := cust.Take(ctx, isMessage(topic)); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a fourth message after the end: %+v %v", f, err)
+	}
+	if cust.Err() == nil {
+		t.Fatal("closed connection has no Err")
+	}
+
+	// Text that is not UTF-8 is the server's to refuse: it closes with
+	// 1007.
+	garbled := recording(t, base, wsclient.AgentQuery(token))
+	if err := garbled.WriteRaw(ctx, []byte("{\"op\":\"ping\",\"ref\":\"\xff\"}")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-garbled.Done():
+	case <-ctx.Done():
+		t.Fatal("invalid UTF-8 did not close the connection")
+	}
+	if code := garbled.CloseStatus(); code != websocket.StatusInvalidFramePayloadData {
+		t.Fatalf("closed with %d, want 1007", code)
+	}
+}
+
+// TestStall: a stalled connection reads nothing and answers no pings
+// until it resumes.
+func TestStall(t *testing.T) {
+	base, token, id, link := serverWith(t, 1000, 1000, hub.Config{PingEvery: 300 * time.Millisecond,
+		PongWait: 200 * time.Millisecond, Tick: 50 * time.Millisecond, LeaveGrace: 200 * time.Millisecond})
+	topic := "room:" + id
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	online := func(want bool) func(wsclient.Frame) bool {
+		return func(f wsclient.Frame) bool {
+			var d struct{ Online bool }
+			_ = json.Unmarshal(f.Data, &d)
+			return f.Op == "status" && f.Topic == topic && d.Online == want
+		}
+	}
+	agent := dial(t, base, wsclient.AgentQuery(token))
+	silent := recording(t, base, wsclient.CustomerQuery(link, ""))
+	for _, c := range []*wsclient.Conn{agent, silent} {
+		if _, err := c.Join(ctx, topic, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := agent.Await(ctx, online(true)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Stalled, the customer leaves the server's pings unanswered: the
+	// server drops it, and the agent sees it go offline. Resumed, it
+	// finds its connection gone. The ping Stall sent was answered, as a
+	// call's.
+	if err := silent.Stall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agent.Await(ctx, online(false)); err != nil {
+		t.Fatalf("a customer answering no pings: %v", err)
+	}
+	silent.Resume()
+	select {
+	case <-silent.Done():
+	case <-ctx.Done():
+		t.Fatal("a dropped connection still open after Resume")
+	}
+	isStall := func(f wsclient.Frame) bool { return f.Op == "reply" && strings.HasPrefix(f.Ref, "stall-") }
+	if r := silent.Frames(isStall); len(r) != 1 || r[0].Status != "ok" {
+		t.Fatalf("Stall's ping's reply: %+v", r)
+	}
+	if f, err := silent.Take(ctx, isStall); err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stall's reply left to take: %+v %v", f, err)
+	}
+}
+
+// TestStallAfter: StallAfter holds what follows the reply until Resume,
+// which reads on; a stall never reached is dropped by Resume.
+func TestStallAfter(t *testing.T) {
+	base, token, id, _ := server(t, 1000, 1000)
+	topic := "room:" + id
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	agent := dial(t, base, wsclient.AgentQuery(token))
+	if _, err := agent.Join(ctx, topic, nil); err != nil {
+		t.Fatal(err)
+	}
+	held := recording(t, base, wsclient.AgentQuery(token))
+	if _, err := held.Join(ctx, topic, nil); err != nil {
+		t.Fatal(err)
+	}
+	held.StallAfter("here")
+	if err := held.WriteRaw(ctx, []byte(`{"op":"ping","ref":"here"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Take(ctx, isReply("here")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agent.Send(ctx, topic, "while-held", map[string]string{"text": "while held"}); err != nil {
+		t.Fatal(err)
+	}
+	held.Resume()
+	if _, err := held.Take(ctx, isText(topic, "while held")); err != nil {
+		t.Fatal(err)
+	}
+	held.StallAfter("never")
+	held.Resume()
+	if err := held.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
