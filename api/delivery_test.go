@@ -9,10 +9,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/redisstore"
 )
 
 // A failed delivery is recorded on the session, never silent.
@@ -101,8 +101,7 @@ func TestRedisOutageAnswers503(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	defer rdb.Close()
 	e := &env{t: t, backend: "redis", clock: &clock{now: e0()}, agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
-	b := hub.RedisBackend(rdb, hub.RedisBackendOptions{})
-	e.store, e.outbox = b.Store, b.Outbox
+	e.store, e.outbox = redisstore.New(rdb, rooms.KeyPrefix, redisstore.Options{}), notify.NewRedisOutbox(rdb, rooms.KeyPrefix, 1000)
 	e.start()
 	e.seed()
 	e.do("GET", "/readyz", "", nil).want(200)

@@ -16,10 +16,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cohub/cohub/blobs"
-	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/memstore"
+	"github.com/cohub/cohub/rooms/redisstore"
 )
 
 // clock is a settable test clock: link expiry and access windows are
@@ -116,15 +117,14 @@ func newEnv(t testing.TB, backend string) *env {
 	return e
 }
 
-// newBackend is a backend set's store and outbox (the API serves no
-// live rooms here).
+// newBackend is a store and an outbox on one backend: the API's tests
+// serve no live rooms, so they need neither bus nor presence.
 func newBackend(t testing.TB, backend string) (rooms.Store, notify.Outbox) {
-	b := hub.MemoryBackend()
-	if backend != "memory" {
-		rdb, prefix := redistest.Client(t)
-		b = hub.RedisBackend(rdb, hub.RedisBackendOptions{Prefix: prefix})
+	if backend == "memory" {
+		return memstore.New(nil), notify.NewMemoryOutbox(1000)
 	}
-	return b.Store, b.Outbox
+	rdb, prefix := redistest.Client(t)
+	return redisstore.New(rdb, prefix, redisstore.Options{}), notify.NewRedisOutbox(rdb, prefix, 1000)
 }
 
 // start serves a fresh server over the env's store, as a restart would.

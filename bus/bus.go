@@ -17,7 +17,7 @@ import (
 
 // Bus carries room and inbox traffic between nodes. Logged events reach
 // it from the store's commit (Redis PUBLISH in the commit script, or the
-// memory store's Published hook); ephemeral frames are published here.
+// memory store's publish, PublishEvents); ephemeral frames are published here.
 type Bus interface {
 	// Start delivers subscribed topics' messages to h until ctx ends; it
 	// returns at once, with h in place.

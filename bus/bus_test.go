@@ -133,12 +133,12 @@ func busContract(t *testing.T, setup busSetup) {
 }
 
 // The buses run on the store they pair with, as hub's Backend pairs them
-// (the memory store's Published hook, the Redis store's room channel):
+// (the memory store's publish, the Redis store's room channel):
 // the contract then also proves that pairing.
 func TestMemoryBus(t *testing.T) {
 	busContract(t, func(t *testing.T) (Bus, Bus, rooms.Store) {
-		store, mem := memstore.New(), NewMemoryBus()
-		store.Published = mem.PublishEvents
+		mem := NewMemoryBus()
+		store := memstore.New(mem.PublishEvents)
 		return mem.Node(), mem.Node(), store
 	})
 }

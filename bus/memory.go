@@ -15,8 +15,8 @@ type MemoryBus struct {
 	nodes []*memoryNode
 }
 
-// NewMemoryBus returns a bus for nodes sharing one MemStore; hook its
-// PublishEvents into the store's Published.
+// NewMemoryBus returns a bus for nodes sharing one memory store, built
+// with the bus's PublishEvents as the store's publish.
 func NewMemoryBus() *MemoryBus { return &MemoryBus{} }
 
 // Node returns a new node's view of the bus.

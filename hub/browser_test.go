@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/rooms"
 )
@@ -742,9 +744,7 @@ func TestReconnectResumes(t *testing.T) {
 	agent, cust := c.meet(t, id, link)
 	cust.do("open the conversation", chromedp.Click(tid("chat-toggle")))
 
-	for _, cn := range c.nodes[0].node.snapshot() {
-		cn.close(closeRestarting, "server restarting")
-	}
+	hub.CloseAll(c.nodes[0].node, hub.CloseRestarting, "server restarting")
 	agent.fill(tid("chat-input"), "Written while you were away")
 	agent.do("send while the connection is down", chromedp.Click(tid("chat-send")))
 	once := func(log string) string {
@@ -793,9 +793,7 @@ func TestConnectionLostBanners(t *testing.T) {
 			case <-stop:
 				return
 			case <-tick.C:
-				for _, cn := range c.nodes[0].node.snapshot() {
-					cn.close(closeRestarting, "server restarting")
-				}
+				hub.CloseAll(c.nodes[0].node, hub.CloseRestarting, "server restarting")
 			}
 		}
 	}()
@@ -939,7 +937,7 @@ func TestCustomerPassesArePerBrowser(t *testing.T) {
 		t.Fatalf("first tab after the second session: %v", err)
 	}
 	agent.await("the first tab's message", func(f frame) bool {
-		return f.Op == "event" && f.Topic == roomTopic(one) && f.data()["text"] == "still here"
+		return f.Op == "event" && f.Topic == bus.RoomTopic(one) && f.data()["text"] == "still here"
 	})
 
 	// Another browser with the first link is offered the gates.

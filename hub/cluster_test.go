@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -92,7 +92,7 @@ func TestRedisCluster(t *testing.T) {
 		select {
 		case <-l.agent.Done():
 			t.Fatalf("room %d: the agent's connection was closed (%d); rooms moved to a new epoch: %v, %v", i+1,
-				l.agent.CloseStatus(), counter(c.nodes[0].node.metrics.EpochMoves), counter(c.nodes[1].node.metrics.EpochMoves))
+				l.agent.CloseStatus(), counter(c.nodes[0].metrics.EpochMoves), counter(c.nodes[1].metrics.EpochMoves))
 		default:
 		}
 		l.agent.send(map[string]any{"op": "send", "ref": ref, "topic": l.topic, "data": map[string]string{"text": ref}})

@@ -21,13 +21,13 @@ import (
 
 // Close codes (DESIGN.md §6).
 const (
-	closeRestarting  = websocket.StatusServiceRestart // 1012
-	closeCredential  = websocket.StatusCode(4001)
-	closeLostAccess  = websocket.StatusCode(4003)
-	closeSlow        = websocket.StatusCode(4008)
-	closeTooMany     = websocket.StatusCode(4009)
-	closeEnded       = websocket.StatusCode(4010)
-	closeRateLimited = websocket.StatusCode(4029)
+	CloseRestarting  = websocket.StatusServiceRestart // 1012
+	CloseCredential  = websocket.StatusCode(4001)
+	CloseLostAccess  = websocket.StatusCode(4003)
+	CloseSlow        = websocket.StatusCode(4008)
+	CloseTooMany     = websocket.StatusCode(4009)
+	CloseEnded       = websocket.StatusCode(4010)
+	CloseRateLimited = websocket.StatusCode(4029)
 )
 
 // conn is one client connection. Its reader goroutine (the HTTP
@@ -135,7 +135,7 @@ func (c *conn) send(frame []byte) {
 	if len(c.queue) >= c.node.cfg.SendQueue {
 		c.mu.Unlock()
 		c.node.metrics.SlowClosed.Inc()
-		c.close(closeSlow, "slow_consumer")
+		c.close(CloseSlow, "slow_consumer")
 		return
 	}
 	c.queue = append(c.queue, frame)
@@ -162,7 +162,7 @@ func (c *conn) sendAll(frames [][]byte) {
 	if len(c.queue)+len(frames) > c.node.cfg.SendQueue {
 		c.mu.Unlock()
 		c.node.metrics.SlowClosed.Inc()
-		c.close(closeSlow, "slow_consumer")
+		c.close(CloseSlow, "slow_consumer")
 		return
 	}
 	c.queue = append(c.queue, frames...)
@@ -181,7 +181,7 @@ func (c *conn) sendPage(frames [][]byte, slot string) {
 		c.node.giveSlot(slot)
 		if !closed {
 			c.node.metrics.SlowClosed.Inc()
-			c.close(closeSlow, "slow_consumer")
+			c.close(CloseSlow, "slow_consumer")
 		}
 		return
 	}
@@ -416,7 +416,7 @@ func (c *conn) allow(now time.Time) bool {
 	}
 	c.windowN++
 	if c.windowN > 2*c.node.cfg.FrameRate*int(abuseWindow/time.Second) {
-		c.close(closeRateLimited, "rate_limited")
+		c.close(CloseRateLimited, "rate_limited")
 		return false
 	}
 	return c.lim.AllowN(now, 1)
@@ -448,7 +448,7 @@ func (c *conn) readLoop() {
 			// client not reading its refusals gets no more of them: its
 			// flood ends in 4029, not in its queue.
 			c.send(encode(outFrame{Op: "reply", Ref: refOf(msg), Status: "error",
-				Data: frameError{Code: codeRateLimited, Message: "too many frames waiting; slow down"}}))
+				Data: frameError{Code: CodeRateLimited, Message: "too many frames waiting; slow down"}}))
 		}
 	}
 }
@@ -469,7 +469,7 @@ func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
 	}
 	if !allowed {
 		if f.Ref != "" && !c.backedUp() {
-			c.reply(f.Ref, frameError{Code: codeRateLimited, Message: "too many frames; slow down"})
+			c.reply(f.Ref, frameError{Code: CodeRateLimited, Message: "too many frames; slow down"})
 		}
 		return
 	}
@@ -487,7 +487,7 @@ func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
 	case "complete_task":
 		c.completeTask(f)
 	default:
-		c.reply(f.Ref, frameError{Code: codeUnknownOp, Message: "unknown op " + f.Op})
+		c.reply(f.Ref, frameError{Code: CodeUnknownOp, Message: "unknown op " + f.Op})
 	}
 }
 

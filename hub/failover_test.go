@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/rooms"
@@ -46,7 +48,7 @@ type ack struct {
 // from each side is past a connection's default frame rate. Pings are
 // rare: a failover test on a loaded machine must not lose a client to a
 // late pong, which is not what it tests.
-func talkConfig() Config {
+func talkConfig() hub.Config {
 	cfg := fast()
 	cfg.FrameRate, cfg.FrameBurst = 10000, 10000
 	cfg.PingEvery, cfg.PongWait = 30*time.Second, 10*time.Second
@@ -221,7 +223,7 @@ func checkTalk(t *testing.T, c *cluster, id string, acked map[string]ack, client
 	last := evs[len(evs)-1].Seq
 	for i, cl := range clients {
 		cl.await("the last event", func(f frame) bool { return f.Op == "event" && f.Seq == last })
-		got := cl.all(func(f frame) bool { return f.Op == "event" && f.Topic == roomTopic(id) })
+		got := cl.all(func(f frame) bool { return f.Op == "event" && f.Topic == bus.RoomTopic(id) })
 		seen := map[int64]bool{}
 		for j, f := range got {
 			if seen[f.Seq] {
@@ -325,7 +327,7 @@ func TestLogBackwardsBeginsEpoch(t *testing.T) {
 		tn.node.Resync() // what a bus resubscribe after the failover does
 	}
 	for _, cl := range []*client{l.agent, l.cust} {
-		if code := cl.closeStatus(); code != closeRestarting {
+		if code := cl.closeStatus(); code != hub.CloseRestarting {
 			t.Fatalf("closed with %d, want 1012", code)
 		}
 	}
@@ -335,7 +337,7 @@ func TestLogBackwardsBeginsEpoch(t *testing.T) {
 		t.Fatalf("log after: seq %d epoch %q (was %d %q)", seq, epoch2, last, epoch)
 	}
 	for i, tn := range c.nodes {
-		if n := counter(tn.node.metrics.EpochMoves); n != 1 {
+		if n := counter(tn.metrics.EpochMoves); n != 1 {
 			t.Errorf("node %d moved %v rooms to a new epoch, want 1", i+1, n)
 		}
 	}

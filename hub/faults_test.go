@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -67,7 +69,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 	cfg.SendQueue, cfg.FrameRate, cfg.FrameBurst = 64, 10000, 10000
 	c := newClusterWith(t, "memory", 1, cfg, func(sc *rooms.Config) { sc.MessageRate, sc.MessageBurst = 1e6, 1e6 })
 	id, link := c.session(rooms.CreateRequest{})
-	topic := roomTopic(id)
+	topic := bus.RoomTopic(id)
 	agent := c.agent(c.nodes[0], id)
 	slow := c.nodes[0].dial(t, "link="+link)
 	slow.ok(map[string]any{"op": "join", "topic": topic})
@@ -82,16 +84,16 @@ func TestSlowConsumerResumes(t *testing.T) {
 	sent := 0
 	for ; sent < 9000; sent++ {
 		agent.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": text}})
-		if counter(c.nodes[0].node.metrics.SlowClosed) > 0 {
+		if counter(c.nodes[0].metrics.SlowClosed) > 0 {
 			break
 		}
 	}
-	if counter(c.nodes[0].node.metrics.SlowClosed) == 0 {
+	if counter(c.nodes[0].metrics.SlowClosed) == 0 {
 		t.Fatalf("no slow-consumer close after %d messages; slow got %d frames, closed=%v", sent, len(slow.all(func(frame) bool { return true })), slow.CloseStatus())
 	}
 	t.Logf("stalled reader closed after %d messages", sent)
 	slow.resume()
-	if code := slow.closeStatus(); code != closeSlow {
+	if code := slow.closeStatus(); code != hub.CloseSlow {
 		t.Fatalf("closed with %d, want 4008", code)
 	}
 	got := slow.all(isEvent(topic, rooms.EventMessage))
@@ -135,7 +137,7 @@ func TestRefusals(t *testing.T) {
 	big := c.agent(tn, id)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = big.WriteRaw(ctx, []byte(`{"op":"ping","ref":"`+strings.Repeat("x", readLimit)+`"}`))
+	_ = big.WriteRaw(ctx, []byte(`{"op":"ping","ref":"`+strings.Repeat("x", hub.ReadLimit)+`"}`))
 	if code := big.closeStatus(); code != websocket.StatusMessageTooBig {
 		t.Fatalf("oversized frame closed with %d, want 1009", code)
 	}
@@ -150,25 +152,25 @@ func TestRefusals(t *testing.T) {
 	// since is a seq: a whole number, 0 or more.
 	strict := tn.dial(t, "access_token="+c.tokens["alex"])
 	for _, since := range []any{-1, 1.5, "3", true} {
-		r := strict.call(map[string]any{"op": "join", "topic": roomTopic(id), "since": since})
-		if r.Status != "error" || r.data()["code"] != codeBadFrame {
+		r := strict.call(map[string]any{"op": "join", "topic": bus.RoomTopic(id), "since": since})
+		if r.Status != "error" || r.data()["code"] != hub.CodeBadFrame {
 			t.Fatalf("join with since %v: %s", since, r.raw)
 		}
 	}
 	// A frame's own fields in another case are refused by name, not
 	// taken for the field (encoding/json would fill topic from TOPIC).
-	if r := strict.call(map[string]any{"op": "join", "TOPIC": roomTopic(id)}); r.Status != "error" ||
+	if r := strict.call(map[string]any{"op": "join", "TOPIC": bus.RoomTopic(id)}); r.Status != "error" ||
 		r.data()["code"] != "validation_failed" || !strings.Contains(r.raw, `"TOPIC"`) {
 		t.Fatalf("join with TOPIC: %s", r.raw)
 	}
-	strict.ok(map[string]any{"op": "join", "topic": roomTopic(id), "since": 0})
+	strict.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id), "since": 0})
 
 	flood := tn.dial(t, "access_token="+c.tokens["alex"])
 	for i := range 60 {
 		flood.send(map[string]any{"op": "ping", "ref": fmt.Sprint(i)})
 	}
 	flood.await("rate_limited", func(f frame) bool {
-		return f.Op == "reply" && f.Status == "error" && f.data()["code"] == codeRateLimited
+		return f.Op == "reply" && f.Status == "error" && f.data()["code"] == hub.CodeRateLimited
 	})
 	// Keeping on at over twice the rate for the window: closed with 4029.
 	for i := range 2 * 20 * 10 {
@@ -177,7 +179,7 @@ func TestRefusals(t *testing.T) {
 			break
 		}
 	}
-	if code := flood.closeStatus(); code != closeRateLimited {
+	if code := flood.closeStatus(); code != hub.CloseRateLimited {
 		t.Fatalf("flood closed with %d, want 4029", code)
 	}
 }
@@ -191,24 +193,24 @@ func TestJoinAuthorization(t *testing.T) {
 	other, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
 
 	blake := tn.dial(t, "access_token="+c.tokens["blake"])
-	r := blake.call(map[string]any{"op": "join", "topic": roomTopic(id)})
+	r := blake.call(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	if r.Status != "error" || (r.data()["code"] != "forbidden" && r.data()["code"] != "not_found") {
 		t.Fatalf("blake joined alex's room: %s", r.raw)
 	}
 	cust := tn.dial(t, "link="+link)
-	r = cust.call(map[string]any{"op": "join", "topic": roomTopic(other)})
+	r = cust.call(map[string]any{"op": "join", "topic": bus.RoomTopic(other)})
 	if r.Status != "error" || r.data()["code"] != "forbidden" {
 		t.Fatalf("customer joined another room: %s", r.raw)
 	}
-	r = cust.call(map[string]any{"op": "join", "topic": Inbox})
+	r = cust.call(map[string]any{"op": "join", "topic": hub.Inbox})
 	if r.Status != "error" || r.data()["code"] != "forbidden" {
 		t.Fatalf("customer joined an inbox: %s", r.raw)
 	}
-	r = cust.call(map[string]any{"op": "send", "topic": roomTopic(id), "data": map[string]string{"text": "hi"}})
-	if r.Status != "error" || r.data()["code"] != codeNotJoined {
+	r = cust.call(map[string]any{"op": "send", "topic": bus.RoomTopic(id), "data": map[string]string{"text": "hi"}})
+	if r.Status != "error" || r.data()["code"] != hub.CodeNotJoined {
 		t.Fatalf("send before join: %s", r.raw)
 	}
-	r = cust.call(map[string]any{"op": "join", "topic": roomTopic(id)})
+	r = cust.call(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	if r.Status != "ok" {
 		t.Fatalf("own room: %s", r.raw)
 	}
@@ -221,16 +223,16 @@ func TestLostPublishIsFilled(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	id, _ := c.session(rooms.CreateRequest{})
 	agent := c.agent(c.nodes[0], id)
-	c.dropPublish.Store(true)
+	c.mem.LosePublishes(true)
 	if _, err := c.svc().Sessions.PostMessage(context.Background(), id, rooms.Message{From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: "lost in transit", AgentsHere: true}); err != nil {
 		t.Fatal(err)
 	}
-	c.dropPublish.Store(false)
-	f := agent.await("the lost message", isEvent(roomTopic(id), rooms.EventMessage))
+	c.mem.LosePublishes(false)
+	f := agent.await("the lost message", isEvent(bus.RoomTopic(id), rooms.EventMessage))
 	if f.data()["text"] != "lost in transit" {
 		t.Fatalf("got %s", f.raw)
 	}
-	if n := counter(c.nodes[0].node.metrics.GapsFilled); n != 1 {
+	if n := counter(c.nodes[0].metrics.GapsFilled); n != 1 {
 		t.Fatalf("gaps filled = %v, want 1", n)
 	}
 }

@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"bytes"
@@ -12,18 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/hub"
+
 	"github.com/coder/websocket"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
-	"github.com/cohub/cohub/rooms/memstore"
 )
 
 const testSecret = "hub-test-secret-0123456789"
@@ -54,18 +56,15 @@ type cluster struct {
 	backend string
 	redis   *redistest.Server
 	prefix  string
-	mem     *Backend // the memory backend every node shares
+	mem     *app.Backend // the memory backend every node shares
 	outbox  notify.Outbox
 	clock   *clock
-	cfg     Config
+	cfg     hub.Config
 	nodes   []*testNode
 	alex    *rooms.Agent
 	blake   *rooms.Agent
 	tokens  map[string]string
 	team    *rooms.Team
-	// dropPublish loses the memory store's publishes, as a lost pub/sub
-	// message would be.
-	dropPublish atomic.Bool
 	// dropHints loses the nodes' presence hints on the bus.
 	dropHints atomic.Bool
 	// svcCfg, when set, adjusts every node's service settings.
@@ -83,36 +82,38 @@ type redisTopo struct {
 }
 
 type testNode struct {
-	node   *Node
-	svc    *rooms.Service
-	srv    *httptest.Server
-	rdb    redis.UniversalClient
-	cancel context.CancelFunc
+	node    *hub.Node
+	svc     *rooms.Service
+	metrics *hub.Metrics
+	backend *app.Backend
+	srv     *httptest.Server
+	rdb     redis.UniversalClient
+	cancel  context.CancelFunc
 }
 
 // fast are timings short enough for tests, in the ratios of the defaults.
-func fast() Config {
+func fast() hub.Config {
 	// LateAfter: a race-instrumented test on a busy machine must not be
 	// refused for a scheduling hiccup (the lateness test uses this value).
-	return Config{PresenceTTL: 2 * time.Second, LeaveGrace: 600 * time.Millisecond,
+	return hub.Config{PresenceTTL: 2 * time.Second, LeaveGrace: 600 * time.Millisecond,
 		PingEvery: time.Second, PongWait: 500 * time.Millisecond, Tick: 100 * time.Millisecond,
 		LateAfter: 500 * time.Millisecond}
 }
 
-func newCluster(t testing.TB, backend string, n int, cfg Config) *cluster {
+func newCluster(t testing.TB, backend string, n int, cfg hub.Config) *cluster {
 	t.Helper()
 	return newClusterWith(t, backend, n, cfg, nil)
 }
 
 // newClusterWith is newCluster with the nodes' service settings adjusted.
-func newClusterWith(t testing.TB, backend string, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
+func newClusterWith(t testing.TB, backend string, n int, cfg hub.Config, svcCfg func(*rooms.Config)) *cluster {
 	t.Helper()
 	return newClusterOn(t, backend, nil, n, cfg, svcCfg)
 }
 
 // newClusterOn is newClusterWith on a Redis topology (topo nil: one
 // server started for the test).
-func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg Config, svcCfg func(*rooms.Config)) *cluster {
+func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg hub.Config, svcCfg func(*rooms.Config)) *cluster {
 	t.Helper()
 	c := &cluster{t: t, backend: backend, clock: &clock{}, cfg: cfg, tokens: map[string]string{}, svcCfg: svcCfg, topo: topo}
 	if backend == "redis" {
@@ -122,14 +123,7 @@ func newClusterOn(t testing.TB, backend string, topo *redisTopo, n int, cfg Conf
 		c.prefix = rooms.KeyPrefix
 		c.outbox = c.redisBackend(c.client()).Outbox
 	} else {
-		c.mem = MemoryBackend()
-		store := c.mem.Store.(*memstore.Store)
-		publish := store.Published
-		store.Published = func(id string, evs []rooms.Event) {
-			if !c.dropPublish.Load() {
-				publish(id, evs)
-			}
-		}
+		c.mem = app.MemoryBackend()
 		c.outbox = c.mem.Outbox
 	}
 	for range n {
@@ -155,12 +149,12 @@ func (b hintLosingBus) Publish(ctx context.Context, topic string, msg []byte) er
 
 // redisBackend is a node's backend on its own client, as each process
 // has, on the cluster's topology.
-func (c *cluster) redisBackend(rdb redis.UniversalClient) *Backend {
+func (c *cluster) redisBackend(rdb redis.UniversalClient) *app.Backend {
 	var topo redisTopo
 	if c.topo != nil {
 		topo = *c.topo
 	}
-	return RedisBackend(rdb, RedisBackendOptions{Prefix: c.prefix, Sharded: topo.sharded, MinReplicas: topo.replicas,
+	return app.RedisBackend(rdb, app.RedisBackendOptions{Prefix: c.prefix, Sharded: topo.sharded, MinReplicas: topo.replicas,
 		ProbeEvery: 500 * time.Millisecond})
 }
 
@@ -178,20 +172,19 @@ func (c *cluster) addNode() *testNode {
 	if c.svcCfg != nil {
 		c.svcCfg(&svcCfg)
 	}
-	tn.svc = rooms.NewService(b.Store, notify.Mux{Email: c.outbox, SMS: c.outbox}, svcCfg, zerolog.Nop())
 	cfg := c.cfg
-	cfg.Service, cfg.Node, cfg.Metrics = tn.svc, nodeID, NewMetrics()
-	tn.node = b.Node(cfg)
-	tn.node.bus = hintLosingBus{Bus: tn.node.bus, drop: &c.dropHints}
-	srv := api.New(tn.svc, c.outbox, api.Options{PublicURL: "http://cohub.test", Live: tn.node, Ready: tn.node.Ready}, zerolog.Nop())
-	cfg.Metrics.Register(srv.Registry())
-	tn.srv = httptest.NewServer(srv.Handler())
+	cfg.Node = nodeID
+	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: api.Options{PublicURL: "http://cohub.test"},
+		Sender: notify.Mux{Email: c.outbox, SMS: c.outbox}, Log: zerolog.Nop()})
+	tn.svc, tn.node, tn.metrics, tn.backend = a.Service, a.Node, a.Metrics, b
+	hub.WrapBus(tn.node, func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.dropHints} })
+	tn.srv = httptest.NewServer(a.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.cancel = cancel
 	tn.node.Start(ctx)
 	c.t.Cleanup(func() {
 		cancel()
-		tn.node.kill()
+		hub.Kill(tn.node)
 		tn.srv.Close()
 	})
 	c.nodes = append(c.nodes, tn)
@@ -462,7 +455,7 @@ func online(want bool) func(map[string]any) bool {
 // agent dials a node as alex and joins the room.
 func (c *cluster) agent(tn *testNode, id string) *client {
 	cl := tn.dial(c.t, "access_token="+c.tokens["alex"])
-	cl.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+	cl.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	return cl
 }
 
@@ -476,7 +469,7 @@ type live struct {
 func (c *cluster) live(agentNode, custNode int) live {
 	l := live{}
 	l.id, l.link = c.session(rooms.CreateRequest{})
-	l.topic = roomTopic(l.id)
+	l.topic = bus.RoomTopic(l.id)
 	l.agent = c.agent(c.nodes[agentNode], l.id)
 	l.cust = c.customer(c.nodes[custNode], l.id, l.link)
 	l.agent.await("online", isStatus(l.topic, online(true)))
@@ -486,6 +479,6 @@ func (c *cluster) live(agentNode, custNode int) live {
 // customer dials a node with the link and joins the room.
 func (c *cluster) customer(tn *testNode, id, link string) *client {
 	cl := tn.dial(c.t, "link="+link)
-	cl.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+	cl.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	return cl
 }

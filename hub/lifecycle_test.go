@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -31,8 +33,8 @@ func TestEndAndRenewLive(t *testing.T) {
 		cust := c.customer(c.nodes[1], id, link)
 		_, err := c.svc().Sessions.End(ctx, c.alex, id)
 		c.must(err)
-		agent.await("session.ended", isEvent(roomTopic(id), rooms.EventSessionEnded))
-		if code := cust.closeStatus(); code != closeEnded {
+		agent.await("session.ended", isEvent(bus.RoomTopic(id), rooms.EventSessionEnded))
+		if code := cust.closeStatus(); code != hub.CloseEnded {
 			t.Fatalf("customer closed with %d, want 4010", code)
 		}
 		_, resp, err := c.nodes[1].tryDial(t, "link="+link, nil)
@@ -41,33 +43,33 @@ func TestEndAndRenewLive(t *testing.T) {
 		}
 		_, err = c.svc().Sessions.Renew(ctx, c.alex, id)
 		c.must(err)
-		agent.await("session.renewed", isEvent(roomTopic(id), rooms.EventSessionRenewed))
+		agent.await("session.renewed", isEvent(bus.RoomTopic(id), rooms.EventSessionRenewed))
 		back := c.customer(c.nodes[1], id, link)
-		back.ok(map[string]any{"op": "send", "topic": roomTopic(id), "data": map[string]string{"text": "back"}})
+		back.ok(map[string]any{"op": "send", "topic": bus.RoomTopic(id), "data": map[string]string{"text": "back"}})
 	})
 	t.Run("limited_for", func(t *testing.T) {
 		c := newCluster(t, "memory", 1, fast())
 		c.endAccess(rooms.AccessLimitedFor, time.Hour)
 		id, link := c.session(rooms.CreateRequest{Tasks: []rooms.TaskTemplate{{Kind: "sign", Title: "Sign"}}})
-		topic := roomTopic(id)
+		topic := bus.RoomTopic(id)
 		agent := c.agent(c.nodes[0], id)
 		cust := c.customer(c.nodes[0], id, link)
 		_, err := c.svc().Sessions.End(ctx, c.alex, id)
 		c.must(err)
 		cust.await("session.ended", isEvent(topic, rooms.EventSessionEnded))
 		r := cust.call(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "hello?"}})
-		if r.Status != "error" || r.data()["code"] != codeReadOnly {
+		if r.Status != "error" || r.data()["code"] != hub.CodeReadOnly {
 			t.Fatalf("send while read-only: %s", r.raw)
 		}
 		sess, err := c.svc().Store().Session(ctx, id)
 		c.must(err)
 		r = cust.call(map[string]any{"op": "complete_task", "topic": topic, "data": map[string]any{"task_id": sess.Tasks[0].ID}})
-		if r.Status != "error" || r.data()["code"] != codeReadOnly {
+		if r.Status != "error" || r.data()["code"] != hub.CodeReadOnly {
 			t.Fatalf("complete_task while read-only: %s", r.raw)
 		}
 		// The window runs out: the customer is closed with 4010.
 		c.clock.Advance(2 * time.Hour)
-		if code := cust.closeStatus(); code != closeEnded {
+		if code := cust.closeStatus(); code != hub.CloseEnded {
 			t.Fatalf("closed with %d after the window, want 4010", code)
 		}
 		agent.ok(map[string]any{"op": "ping"})
@@ -79,8 +81,8 @@ func TestEndAndRenewLive(t *testing.T) {
 		cust := c.customer(c.nodes[0], id, link)
 		_, err := c.svc().Sessions.End(ctx, c.alex, id)
 		c.must(err)
-		cust.await("session.ended", isEvent(roomTopic(id), rooms.EventSessionEnded))
-		cust.ok(map[string]any{"op": "send", "topic": roomTopic(id), "data": map[string]string{"text": "still here"}})
+		cust.await("session.ended", isEvent(bus.RoomTopic(id), rooms.EventSessionEnded))
+		cust.ok(map[string]any{"op": "send", "topic": bus.RoomTopic(id), "data": map[string]string{"text": "still here"}})
 	})
 }
 
@@ -93,7 +95,7 @@ func TestReengageLive(t *testing.T) {
 	agent := c.agent(c.nodes[0], id)
 	_, err := c.svc().Sessions.Reengage(ctx, c.alex, id, rooms.Customer{Name: "Casey", Email: "casey.new@example.com"})
 	c.must(err)
-	agent.await("customer.reengaged", isEvent(roomTopic(id), rooms.EventReengaged))
+	agent.await("customer.reengaged", isEvent(bus.RoomTopic(id), rooms.EventReengaged))
 	_, resp, err := c.nodes[0].tryDial(t, "link="+link, nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusGone {
 		t.Fatalf("old link after re-engage: %v %v", err, resp)
@@ -107,10 +109,10 @@ func TestTasksAndInboxLive(t *testing.T) {
 	ctx := context.Background()
 	c := newCluster(t, "redis", 2, fast())
 	id, link := c.session(rooms.CreateRequest{})
-	topic := roomTopic(id)
+	topic := bus.RoomTopic(id)
 	agent := c.agent(c.nodes[0], id)
 	inbox := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
-	inbox.ok(map[string]any{"op": "join", "topic": Inbox})
+	inbox.ok(map[string]any{"op": "join", "topic": hub.Inbox})
 	cust := c.customer(c.nodes[1], id, link)
 	agent.await("online", isStatus(topic, online(true)))
 
@@ -120,7 +122,7 @@ func TestTasksAndInboxLive(t *testing.T) {
 	cust.ok(map[string]any{"op": "complete_task", "topic": topic, "data": map[string]any{"task_id": task.ID, "result": map[string]bool{"signed": true}}})
 	agent.await("task.completed", isEvent(topic, rooms.EventTaskCompleted))
 	agent.await("online_completed", isStatus(topic, func(d map[string]any) bool { return d["state"] == rooms.OnlineCompleted }))
-	up := inbox.await("session.updated", isEvent(Inbox, "session.updated"))
+	up := inbox.await("session.updated", isEvent(hub.Inbox, "session.updated"))
 	if s, _ := up.data()["session"].(map[string]any); s["id"] != id || s["updated"] != true {
 		t.Fatalf("inbox update %s", up.raw)
 	}
@@ -131,7 +133,7 @@ func TestTasksAndInboxLive(t *testing.T) {
 func TestTypingThrottled(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	id, link := c.session(rooms.CreateRequest{})
-	topic := roomTopic(id)
+	topic := bus.RoomTopic(id)
 	agent := c.agent(c.nodes[0], id)
 	cust := c.customer(c.nodes[0], id, link)
 	cust.send(map[string]any{"op": "typing", "topic": topic})
@@ -159,7 +161,7 @@ func TestGracefulRestart(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- c.nodes[1].node.Shutdown(ctx) }()
-	if code := cust.closeStatus(); code != closeRestarting {
+	if code := cust.closeStatus(); code != hub.CloseRestarting {
 		t.Fatalf("closed with %d, want 1012", code)
 	}
 	c.customer(c.nodes[0], id, link)
@@ -180,7 +182,7 @@ func TestGatesLive(t *testing.T) {
 	c := newCluster(t, "redis", 2, fast())
 	c.gate()
 	id, link := c.session(rooms.CreateRequest{PIN: "246813"})
-	topic := roomTopic(id)
+	topic := bus.RoomTopic(id)
 	agent := c.agent(c.nodes[0], id)
 
 	_, resp, err := c.nodes[1].tryDial(t, "link="+link, nil)
@@ -232,7 +234,7 @@ func TestRecheckClosesLive(t *testing.T) {
 
 	agent := c.agent(c.nodes[0], id)
 	c.must(c.svc().Accounts.Logout(ctx, c.tokens["alex"]))
-	if code := agent.closeStatus(); code != closeCredential {
+	if code := agent.closeStatus(); code != hub.CloseCredential {
 		t.Fatalf("after logout: closed with %d, want 4001", code)
 	}
 
@@ -243,9 +245,9 @@ func TestRecheckClosesLive(t *testing.T) {
 	}
 	promote(rooms.RoleSupervisor)
 	sup := c.nodes[0].dial(t, "access_token="+c.tokens["blake"])
-	sup.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+	sup.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	promote(rooms.RoleAgent)
-	if code := sup.closeStatus(); code != closeLostAccess {
+	if code := sup.closeStatus(); code != hub.CloseLostAccess {
 		t.Fatalf("after losing access: closed with %d, want 4003", code)
 	}
 }
@@ -272,19 +274,19 @@ func TestAccountChangesCloseAtOnce(t *testing.T) {
 			// A new password, set on node 1, ends alex's login on node 2.
 			agent := c.agent(c.nodes[1], id)
 			update(c.alex, rooms.RoleAgent, "a-brand-new-password", false)
-			if code := agent.closeStatus(); code != closeCredential {
+			if code := agent.closeStatus(); code != hub.CloseCredential {
 				t.Fatalf("after a new password: closed with %d, want 4001", code)
 			}
-			if _, err := c.nodes[1].node.svc.Accounts.Authenticate(ctx, c.tokens["alex"]); err == nil {
+			if _, err := c.nodes[1].svc.Accounts.Authenticate(ctx, c.tokens["alex"]); err == nil {
 				t.Fatal("the old token still works after a new password")
 			}
 
 			// A supervisor demoted out of the room: 4003 at once.
 			update(c.blake, rooms.RoleSupervisor, "", false)
 			sup := c.nodes[1].dial(t, "access_token="+c.tokens["blake"])
-			sup.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+			sup.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 			update(c.blake, rooms.RoleAgent, "", false)
-			if code := sup.closeStatus(); code != closeLostAccess {
+			if code := sup.closeStatus(); code != hub.CloseLostAccess {
 				t.Fatalf("after losing the room: closed with %d, want 4003", code)
 			}
 
@@ -292,7 +294,7 @@ func TestAccountChangesCloseAtOnce(t *testing.T) {
 			other := c.nodes[0].dial(t, "access_token="+c.tokens["blake"])
 			other.ok(map[string]any{"op": "join", "topic": "inbox"})
 			update(c.blake, rooms.RoleAgent, "", true)
-			if code := other.closeStatus(); code != closeCredential {
+			if code := other.closeStatus(); code != hub.CloseCredential {
 				t.Fatalf("after disabling: closed with %d, want 4001", code)
 			}
 		})
@@ -316,7 +318,7 @@ func TestLogoutAllClosesEveryConnection(t *testing.T) {
 
 	c.must(c.svc().Accounts.LogoutAll(ctx, c.alex))
 	for i, cl := range []*client{one, two} {
-		if code := cl.closeStatus(); code != closeCredential {
+		if code := cl.closeStatus(); code != hub.CloseCredential {
 			t.Fatalf("connection %d closed with %d, want 4001", i, code)
 		}
 	}

@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -21,7 +22,7 @@ func TestCrossNodeRoom(t *testing.T) {
 			cfg.Tick = time.Minute
 			c := newCluster(t, backend, 2, cfg)
 			id, link := c.session(rooms.CreateRequest{})
-			topic := roomTopic(id)
+			topic := bus.RoomTopic(id)
 			agent := c.agent(c.nodes[0], id)
 
 			cust := c.customer(c.nodes[1], id, link)

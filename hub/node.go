@@ -20,7 +20,12 @@ import (
 
 // Config wires a node.
 type Config struct {
-	Service  *rooms.Service
+	// The domain's concerns the hub serves: rooms and their messages, the
+	// customer's gates, agents' sign-in. The node is their domain's
+	// rooms.Listener and rooms.Presence (the wiring tells the domain).
+	Sessions *rooms.Sessions
+	Gates    *rooms.Gates
+	Accounts *rooms.Accounts
 	Bus      bus.Bus
 	Presence presence.Tracker
 	// Node names this node in presence entries. Zero value: a random id.
@@ -102,14 +107,16 @@ func (c *Config) defaults() {
 
 // Node is one server's hub.
 type Node struct {
-	cfg     Config
-	id      string
-	svc     *rooms.Service
-	store   rooms.RoomReader
-	bus     bus.Bus
-	pres    presence.Tracker
-	metrics *Metrics
-	log     zerolog.Logger
+	cfg      Config
+	id       string
+	sessions *rooms.Sessions
+	gates    *rooms.Gates
+	accounts *rooms.Accounts
+	store    rooms.RoomReader
+	bus      bus.Bus
+	pres     presence.Tracker
+	metrics  *Metrics
+	log      zerolog.Logger
 
 	seq      atomic.Uint64
 	inflight atomic.Int64 // sends and completions waiting on the backend
@@ -137,17 +144,13 @@ func NewNode(cfg Config) *Node {
 	cfg.defaults()
 	ctx, stop := context.WithCancel(context.Background())
 	n := &Node{
-		cfg: cfg, id: cfg.Node, svc: cfg.Service, store: cfg.Service.Store(), bus: cfg.Bus,
+		cfg: cfg, id: cfg.Node, sessions: cfg.Sessions, gates: cfg.Gates, accounts: cfg.Accounts,
+		store: cfg.Sessions.Store(), bus: cfg.Bus,
 		pres: cfg.Presence, metrics: cfg.Metrics, log: cfg.Log.With().Str("node", cfg.Node).Logger(),
 		ctx: ctx, stop: stop,
 		conns: map[*conn]struct{}{}, rooms: map[string]*room{}, slots: map[string]int{},
 		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]*heldEntry{},
 	}
-	cfg.Service.OnCommit(n.onCommit)
-	cfg.Service.OnAgentChanged(n.publishAgentChanged)
-	// What this node logs, its room expects from the bus: if it does not
-	// come, the room reads the log.
-	cfg.Service.OnLogged(func(id string, seq int64) { n.post(id, committedMsg{seq: seq}) })
 	return n
 }
 
@@ -207,7 +210,7 @@ func (n *Node) Ready(context.Context) error { return n.bus.Ready() }
 func (n *Node) Shutdown(ctx context.Context) error {
 	n.closing.Store(true)
 	for _, c := range n.snapshot() {
-		c.close(closeRestarting, "server restarting")
+		c.close(CloseRestarting, "server restarting")
 	}
 	polite, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

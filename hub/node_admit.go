@@ -37,7 +37,7 @@ func (n *Node) done() { n.inflight.Add(-1) }
 // overloaded is the refusal past the bound: try again after a short,
 // spread-out pause (clients resend with the same id, so nothing doubles).
 func (n *Node) overloaded() frameError {
-	return frameError{Code: codeOverloaded, Message: "the service is busy; try again in a moment",
+	return frameError{Code: CodeOverloaded, Message: "the service is busy; try again in a moment",
 		RetryAfterMS: 100 + rand.Int64N(200)}
 }
 
@@ -46,7 +46,7 @@ func (n *Node) overloaded() frameError {
 const tooManyConns = "too many open connections; close another tab or window first"
 
 // errTooManyTabs refuses an agent's join past the room's bound.
-var errTooManyTabs = frameError{Code: codeRateLimited, Message: "this room is open in too many of your tabs; close one first"}
+var errTooManyTabs = frameError{Code: CodeRateLimited, Message: "this room is open in too many of your tabs; close one first"}
 
 // claim takes a customer connection's slot: one customer session may hold
 // only so many connections on this node, so one link cannot pin the

@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -157,14 +158,14 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 	defer unpause()
 	l.cust.send(map[string]any{"op": "send", "ref": "held", "topic": l.topic, "id": "m-held", "data": map[string]string{"text": "held"}})
 	deadline := time.Now().Add(waitLimit)
-	for c.nodes[0].node.inflight.Load() == 0 {
+	for hub.InFlight(c.nodes[0].node) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the first send never went in flight")
 		}
 		time.Sleep(5 * time.Millisecond) // polling the node's counter: the frame travels on its own
 	}
 	r := l.agent.call(map[string]any{"op": "send", "topic": l.topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
-	if r.Status != "error" || r.data()["code"] != codeOverloaded || r.data()["retry_after_ms"].(float64) <= 0 {
+	if r.Status != "error" || r.data()["code"] != hub.CodeOverloaded || r.data()["retry_after_ms"].(float64) <= 0 {
 		t.Fatalf("a send past the bound: %s", r.raw)
 	}
 	unpause()
@@ -178,7 +179,7 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 		if r.Status == "ok" {
 			break
 		}
-		if r.data()["code"] != codeOverloaded || refused > 20 {
+		if r.data()["code"] != hub.CodeOverloaded || refused > 20 {
 			t.Fatalf("the resend: %s", r.raw)
 		}
 		refused++
@@ -187,7 +188,7 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 	if n := len(c.messages(l.id)); n != 2 {
 		t.Fatalf("%d messages logged, want 2", n)
 	}
-	if n := counter(c.nodes[0].node.metrics.Overloaded); n != float64(refused) {
+	if n := counter(c.nodes[0].metrics.Overloaded); n != float64(refused) {
 		t.Fatalf("overloaded counted %v times, refused %d", n, refused)
 	}
 }
@@ -198,21 +199,21 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 func TestLateNodeRefusesForAMoment(t *testing.T) {
 	c := newCluster(t, "memory", 1, fast())
 	n := c.nodes[0].node
-	n.waited(n.cfg.LateAfter / 2)
-	if !n.admit() {
+	hub.Waited(n, hub.Settings(n).LateAfter/2)
+	if !hub.Admit(n) {
 		t.Fatal("a prompt node refused")
 	}
-	n.done()
-	n.waited(2 * n.cfg.LateAfter)
-	if n.admit() {
+	hub.Done(n)
+	hub.Waited(n, 2*hub.Settings(n).LateAfter)
+	if hub.Admit(n) {
 		t.Fatal("a late node admitted")
 	}
 	deadline := time.Now().Add(waitLimit)
-	for !n.admit() {
+	for !hub.Admit(n) {
 		if time.Now().After(deadline) {
 			t.Fatal("the node never admitted again")
 		}
 		time.Sleep(10 * time.Millisecond) // the window runs on the clock
 	}
-	n.done()
+	hub.Done(n)
 }

@@ -27,11 +27,11 @@ func (c *conn) join(f inFrame) {
 		return
 	}
 	if f.Since != nil && *f.Since < 0 {
-		c.reply(f.Ref, frameError{Code: codeBadFrame, Message: "since is a seq: a whole number, 0 or more"})
+		c.reply(f.Ref, frameError{Code: CodeBadFrame, Message: "since is a seq: a whole number, 0 or more"})
 		return
 	}
 	if len(c.topics) >= maxTopics {
-		c.reply(f.Ref, frameError{Code: codeTooMany, Message: "at most 100 topics per connection"})
+		c.reply(f.Ref, frameError{Code: CodeTooMany, Message: "at most 100 topics per connection"})
 		return
 	}
 	if err := c.authorize(id); err != nil {
@@ -139,12 +139,12 @@ func (c *conn) authorize(id string) error {
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()
 	if c.agent != nil {
-		return c.node.svc.MayOpen(ctx, c.agent, id)
+		return c.node.sessions.MayOpen(ctx, c.agent, id)
 	}
 	if id != c.claims.SessionID {
 		return rooms.ErrForbidden
 	}
-	_, _, err := c.node.svc.Gates.CustomerAuth(ctx, c.link, c.custTok)
+	_, _, err := c.node.gates.CustomerAuth(ctx, c.link, c.custTok)
 	return err
 }
 
@@ -174,7 +174,7 @@ func (c *conn) pageSent() bool {
 		return false
 	case <-wait.C:
 		c.node.metrics.SlowClosed.Inc()
-		c.close(closeSlow, "slow_consumer")
+		c.close(CloseSlow, "slow_consumer")
 		return false
 	}
 }
@@ -233,11 +233,11 @@ func pageFrames(topic string, evs []rooms.Event) ([][]byte, int64) {
 // enter returns how to take the joiner's snapshot; a customer's entry is
 // recorded first (presence, then customer.joined).
 func (c *conn) enter(id string) (func(context.Context) (map[string]any, error), error) {
-	svc := c.node.svc
+	sessions, gates := c.node.sessions, c.node.gates
 	if c.agent != nil {
 		agent := c.agent
 		return func(ctx context.Context) (map[string]any, error) {
-			s, err := svc.Sessions.OpenRoom(ctx, agent, id)
+			s, err := sessions.OpenRoom(ctx, agent, id)
 			if err != nil {
 				return nil, err
 			}
@@ -249,13 +249,13 @@ func (c *conn) enter(id string) (func(context.Context) (map[string]any, error), 
 	// Presence first: agents then see the customer arrive online, never
 	// joined-but-offline for a moment.
 	c.node.presenceJoin(c, id)
-	if _, err := svc.Gates.CustomerJoined(ctx, id); err != nil {
+	if _, err := gates.CustomerJoined(ctx, id); err != nil {
 		c.node.presenceLeave(c, id)
 		return nil, err
 	}
 	claims, tok := c.claims, c.custTok
 	return func(ctx context.Context) (map[string]any, error) {
-		v, err := svc.Gates.CustomerRoomView(ctx, id, claims, tok)
+		v, err := gates.CustomerRoomView(ctx, id, claims, tok)
 		if err != nil {
 			return nil, err
 		}
@@ -271,7 +271,7 @@ func (c *conn) leave(f inFrame) {
 	}
 	r := c.topics.get(f.Topic)
 	if r == nil {
-		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "not joined to " + f.Topic})
+		c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "not joined to " + f.Topic})
 		return
 	}
 	c.topics.remove(f.Topic)
@@ -300,7 +300,7 @@ type sendData struct {
 func (c *conn) post(f inFrame) {
 	r := c.topics.get(f.Topic)
 	if r == nil {
-		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
+		c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "join " + f.Topic + " first"})
 		return
 	}
 	var d sendData
@@ -326,7 +326,7 @@ func (c *conn) post(f inFrame) {
 	var ev rooms.Event
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error
-		ev, err = c.node.svc.Sessions.PostMessage(ctx, r.id, msg)
+		ev, err = c.node.sessions.PostMessage(ctx, r.id, msg)
 		return err
 	})
 	if err != nil {
@@ -345,7 +345,7 @@ func (c *conn) completeTask(f inFrame) {
 	r := c.topics.get(f.Topic)
 	switch {
 	case r == nil:
-		c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
+		c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "join " + f.Topic + " first"})
 		return
 	case c.role != presence.RoleCustomer:
 		c.reply(f.Ref, frameError{Code: "forbidden", Message: "tasks are the customer's to complete"})
@@ -365,7 +365,7 @@ func (c *conn) completeTask(f inFrame) {
 	var sess *rooms.Session
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error
-		sess, err = c.node.svc.Gates.CompleteTask(ctx, r.id, d.TaskID, d.Result)
+		sess, err = c.node.gates.CompleteTask(ctx, r.id, d.TaskID, d.Result)
 		return err
 	})
 	if err != nil {
@@ -387,7 +387,7 @@ func (c *conn) typing(f inFrame) {
 	r := c.topics.get(f.Topic)
 	if r == nil {
 		if f.Ref != "" {
-			c.reply(f.Ref, frameError{Code: codeNotJoined, Message: "join " + f.Topic + " first"})
+			c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "join " + f.Topic + " first"})
 		}
 		return
 	}
@@ -450,9 +450,9 @@ func (n *Node) leaveInbox(c *conn) {
 	}
 }
 
-// onCommit pushes session.updated to the agent's inbox when a customer
-// action marked the session updated.
-func (n *Node) onCommit(s *rooms.Session, events []rooms.Event) {
+// Committed pushes session.updated to the agent's inbox when a customer
+// action marked the session updated (rooms.Listener).
+func (n *Node) Committed(s *rooms.Session, events []rooms.Event) {
 	if !s.Updated || !customerAction(events) {
 		return
 	}
@@ -475,7 +475,7 @@ func (n *Node) pushInbox(s *rooms.Session) {
 	defer cancel()
 	online, err := n.CustomersOnline(ctx, []string{s.ID})
 	n.noteErr(err, "inbox presence")
-	rooms.Indicate(s, online[s.ID], n.svc.Now())
+	rooms.Indicate(s, online[s.ID], n.sessions.Now())
 	frame := encode(outFrame{Op: "event", Topic: Inbox, Data: map[string]any{"type": "session.updated", "session": s}})
 	n.noteErr(n.bus.Publish(ctx, inboxTopic(s.AgentID), frame), "inbox publish")
 }
@@ -497,7 +497,7 @@ func (n *Node) CustomersOnline(ctx context.Context, ids []string) (map[string]bo
 func (n *Node) recordSeen(id string, at time.Time) {
 	ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 	defer cancel()
-	n.noteErr(n.svc.Sessions.SeenAt(ctx, id, at), "last seen")
+	n.noteErr(n.sessions.SeenAt(ctx, id, at), "last seen")
 }
 
 // agentsTopic carries account changes to every node: each re-checks that
@@ -508,9 +508,13 @@ type agentChange struct {
 	Agent string `json:"agent"`
 }
 
-// publishAgentChanged tells every node (this one included, through the
-// bus) that an agent's account changed.
-func (n *Node) publishAgentChanged(agentID string) {
+// Logged: what this node logs, its room expects from the bus; if it does
+// not come, the room reads the log (rooms.Listener).
+func (n *Node) Logged(sessionID string, seq int64) { n.post(sessionID, committedMsg{seq: seq}) }
+
+// AgentChanged tells every node (this one included, through the bus)
+// that an agent's account changed (rooms.Listener).
+func (n *Node) AgentChanged(agentID string) {
 	msg, _ := json.Marshal(agentChange{Agent: agentID})
 	go func() {
 		ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
@@ -542,18 +546,18 @@ func (n *Node) recheck(c *conn) {
 	var err error
 	if c.role == presence.RoleAgent {
 		var a *rooms.Agent
-		if a, err = n.svc.Accounts.Authenticate(ctx, c.token); err == nil {
+		if a, err = n.accounts.Authenticate(ctx, c.token); err == nil {
 			c.later(func(ctx context.Context) { c.recheckRooms(ctx, a) })
 		}
 	} else {
-		_, _, err = n.svc.Gates.CheckLink(ctx, c.link)
+		_, _, err = n.gates.CheckLink(ctx, c.link)
 	}
 	switch {
 	case err == nil, errors.Is(err, rooms.ErrUnavailable), errors.Is(err, context.Canceled):
 	case errors.Is(err, rooms.ErrSessionEnded):
-		c.close(closeEnded, "session ended")
+		c.close(CloseEnded, "session ended")
 	default:
-		c.close(closeCredential, "credential no longer valid")
+		c.close(CloseCredential, "credential no longer valid")
 	}
 }
 
@@ -563,10 +567,15 @@ func (n *Node) recheck(c *conn) {
 func (c *conn) recheckRooms(ctx context.Context, a *rooms.Agent) {
 	c.agent = a
 	for _, r := range c.topics {
-		err := c.node.svc.MayOpen(ctx, a, r.id)
+		err := c.node.sessions.MayOpen(ctx, a, r.id)
 		if errors.Is(err, rooms.ErrForbidden) || errors.Is(err, rooms.ErrNotFound) {
-			c.close(closeLostAccess, "no longer allowed in "+r.topic)
+			c.close(CloseLostAccess, "no longer allowed in "+r.topic)
 			return
 		}
 	}
 }
+
+var (
+	_ rooms.Listener = (*Node)(nil)
+	_ rooms.Presence = (*Node)(nil)
+)

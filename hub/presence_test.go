@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"testing"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/faultproxy"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/rooms"
@@ -58,7 +60,7 @@ func TestDeadNodeCustomerGoesOffline(t *testing.T) {
 			topic, agent := l.topic, l.agent
 
 			killed := time.Now()
-			c.nodes[1].node.kill()
+			hub.Kill(c.nodes[1].node)
 			agent.await("offline", isStatus(topic, online(false)))
 			if took := time.Since(killed); took > cfg.PresenceTTL+3*time.Second {
 				t.Fatalf("offline after %s; the TTL is %s", took, cfg.PresenceTTL)
@@ -95,7 +97,7 @@ func TestJoinerGetsPresence(t *testing.T) {
 			agent := c.agent(c.nodes[0], id)
 			deadline := time.Now().Add(waitLimit)
 			for {
-				view, err := c.nodes[1].node.pres.Rooms(t.Context(), []string{id}, time.Now())
+				view, err := c.nodes[1].backend.Presence.Rooms(t.Context(), []string{id}, time.Now())
 				c.must(err)
 				if len(view[id]) > 0 {
 					break
@@ -106,7 +108,7 @@ func TestJoinerGetsPresence(t *testing.T) {
 				time.Sleep(10 * time.Millisecond) // polling the tracker, not waiting on the room
 			}
 			cust := c.customer(c.nodes[1], id, link)
-			f := cust.await("presence", func(f frame) bool { return f.Op == "presence" && f.Topic == roomTopic(id) })
+			f := cust.await("presence", func(f frame) bool { return f.Op == "presence" && f.Topic == bus.RoomTopic(id) })
 			agents, _ := f.data()["agents"].([]any)
 			if len(agents) != 1 || agents[0].(map[string]any)["id"] != c.alex.ID {
 				t.Fatalf("the first presence frame: %s", f.raw)
@@ -146,7 +148,7 @@ func TestRedisOutageReapsNobody(t *testing.T) {
 	if f, ok := agent.within(2*cfg.PresenceTTL, isStatus(topic, online(false))); ok {
 		t.Fatalf("the customer showed offline after the outage: %s", f.raw)
 	}
-	view, err := c.nodes[0].node.pres.Rooms(t.Context(), []string{l.id}, time.Now())
+	view, err := c.nodes[0].backend.Presence.Rooms(t.Context(), []string{l.id}, time.Now())
 	c.must(err)
 	if len(view[l.id]) != 2 {
 		t.Fatalf("presence after the outage: %+v, want the agent and the customer", view[l.id])
@@ -164,7 +166,7 @@ func TestNoOfflineFlickerAtFirstJoin(t *testing.T) {
 	for i := range n {
 		var id string
 		id, links[i] = c.session(rooms.CreateRequest{})
-		topics[i] = roomTopic(id)
+		topics[i] = bus.RoomTopic(id)
 		agents[i] = c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
 	}
 	custs := make([]*client, n)
@@ -199,7 +201,7 @@ func TestNoOfflineFlickerAtFirstJoin(t *testing.T) {
 func TestJoinerNotToldAStaleView(t *testing.T) {
 	c := newCluster(t, "memory", 2, fast())
 	id, link := c.session(rooms.CreateRequest{})
-	topic := roomTopic(id)
+	topic := bus.RoomTopic(id)
 	first := c.agent(c.nodes[0], id)
 	first.await("the room's view: offline", func(f frame) bool {
 		return f.Op == "presence" && f.Topic == topic && f.data()["customer_online"] == false

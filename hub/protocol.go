@@ -33,7 +33,7 @@ type inFrame struct {
 }
 
 // errBadFrame answers what is not a client frame.
-var errBadFrame = frameError{Code: codeBadFrame, Message: "a frame is one JSON object in a text message"}
+var errBadFrame = frameError{Code: CodeBadFrame, Message: "a frame is one JSON object in a text message"}
 
 // decodeFrame reads a client frame. encoding/json takes null for an
 // empty struct; a frame is an object.
@@ -149,13 +149,13 @@ type outFrame struct {
 
 // Frame error codes beyond the REST ones.
 const (
-	codeNotJoined   = "not_joined"
-	codeReadOnly    = "read_only"
-	codeRateLimited = "rate_limited"
-	codeBadFrame    = "bad_frame"
-	codeUnknownOp   = "unknown_op"
-	codeTooMany     = "too_many_topics"
-	codeOverloaded  = "overloaded"
+	CodeNotJoined   = "not_joined"
+	CodeReadOnly    = "read_only"
+	CodeRateLimited = "rate_limited"
+	CodeBadFrame    = "bad_frame"
+	CodeUnknownOp   = "unknown_op"
+	CodeTooMany     = "too_many_topics"
+	CodeOverloaded  = "overloaded"
 )
 
 // frameError is an error reply's data.
@@ -176,7 +176,7 @@ func replyError(err error) frameError {
 	}
 	var rl *rooms.RateLimitError
 	if errors.As(err, &rl) {
-		return frameError{Code: codeRateLimited, Message: "you are sending messages too fast; slow down",
+		return frameError{Code: CodeRateLimited, Message: "you are sending messages too fast; slow down",
 			RetryAfterMS: max(rl.RetryAfter.Milliseconds(), 1)}
 	}
 	e := errcode.Of(err)

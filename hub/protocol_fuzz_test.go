@@ -32,7 +32,7 @@ func FuzzClientFrame(f *testing.F) {
 		fr, err := decodeFrame(typ, msg)
 		if err != nil {
 			var fe frameError
-			if !errors.As(err, &fe) || (fe.Code != codeBadFrame && (fe.Code != "validation_failed" || len(fe.Fields) == 0)) {
+			if !errors.As(err, &fe) || (fe.Code != CodeBadFrame && (fe.Code != "validation_failed" || len(fe.Fields) == 0)) {
 				t.Fatalf("decodeFrame(%q) = %v, want bad_frame, or validation_failed naming keys", msg, err)
 			}
 			checkReply(t, refOf(msg), err)
@@ -73,7 +73,7 @@ func FuzzClientFrame(f *testing.F) {
 		if !same {
 			t.Fatalf("frame %q: decoded %+v, then %+v", msg, fr, fr2)
 		}
-		checkReply(t, fr.Ref, frameError{Code: codeUnknownOp, Message: "unknown op " + fr.Op})
+		checkReply(t, fr.Ref, frameError{Code: CodeUnknownOp, Message: "unknown op " + fr.Op})
 		if fr.Since != nil && *fr.Since < 0 {
 			return // join refuses it as a bad_frame
 		}

@@ -1,4 +1,4 @@
-package hub
+package hub_test
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/hub"
 
 	"github.com/cohub/cohub/rooms"
 )
@@ -38,7 +41,7 @@ func TestReplayIsPaged(t *testing.T) {
 			c := newClusterWith(t, backend, 1, cfg, unlimited)
 			id, _ := c.session(rooms.CreateRequest{})
 			c.fill(id, 120, "m")
-			topic := roomTopic(id)
+			topic := bus.RoomTopic(id)
 			cl := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
 			since, pages := int64(0), 0
 			for {
@@ -59,7 +62,7 @@ func TestReplayIsPaged(t *testing.T) {
 				since = next
 				// Not joined: sending needs the join.
 				r := cl.call(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "x"}})
-				if r.Data == nil || r.data()["code"] != codeNotJoined {
+				if r.Data == nil || r.data()["code"] != hub.CodeNotJoined {
 					t.Fatalf("send between pages: %s", r.raw)
 				}
 			}
@@ -95,9 +98,9 @@ func TestUnreadReplaysAreBounded(t *testing.T) {
 	cl := c.nodes[0].dial(t, "link="+link)
 	cl.pause()
 	for i := range 100 {
-		cl.send(map[string]any{"op": "join", "ref": fmt.Sprint("j", i), "topic": roomTopic(id), "since": 0})
+		cl.send(map[string]any{"op": "join", "ref": fmt.Sprint("j", i), "topic": bus.RoomTopic(id), "since": 0})
 	}
-	slow := c.nodes[0].node.metrics.SlowClosed
+	slow := c.nodes[0].metrics.SlowClosed
 	deadline := time.Now().Add(waitLimit)
 	for counter(slow) == 0 {
 		if time.Now().After(deadline) {
@@ -106,7 +109,7 @@ func TestUnreadReplaysAreBounded(t *testing.T) {
 		time.Sleep(10 * time.Millisecond) // polling a server counter: nothing else shows the close to a stalled reader
 	}
 	cl.resume()
-	if code := cl.closeStatus(); code != closeSlow {
+	if code := cl.closeStatus(); code != hub.CloseSlow {
 		t.Fatalf("closed with %d, want 4008", code)
 	}
 }
@@ -125,7 +128,7 @@ func TestConnectionsPerCredential(t *testing.T) {
 	for range 3 {
 		custs = append(custs, tn.dial(t, "link="+link))
 	}
-	if code := tn.dial(t, "link="+link).closeStatus(); code != closeTooMany {
+	if code := tn.dial(t, "link="+link).closeStatus(); code != hub.CloseTooMany {
 		t.Fatalf("a fourth connection of one link closed with %d, want 4009", code)
 	}
 	tn.dial(t, "link="+other) // another session has its own bound
@@ -133,16 +136,16 @@ func TestConnectionsPerCredential(t *testing.T) {
 	var tabs []*client
 	for range 2 {
 		tab := tn.dial(t, "access_token="+c.tokens["alex"])
-		tab.ok(map[string]any{"op": "join", "topic": roomTopic(id)})
+		tab.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 		tabs = append(tabs, tab)
 	}
 	third := tn.dial(t, "access_token="+c.tokens["alex"])
-	if r := third.call(map[string]any{"op": "join", "topic": roomTopic(id)}); r.Status != "error" || r.data()["code"] != codeRateLimited {
+	if r := third.call(map[string]any{"op": "join", "topic": bus.RoomTopic(id)}); r.Status != "error" || r.data()["code"] != hub.CodeRateLimited {
 		t.Fatalf("a third tab in one room: %s", r.raw)
 	}
-	third.ok(map[string]any{"op": "join", "topic": roomTopic(otherID)}) // another room is fine
-	tabs[0].ok(map[string]any{"op": "leave", "topic": roomTopic(id)})
-	third.ok(map[string]any{"op": "join", "topic": roomTopic(id)}) // a leave gives the place back
+	third.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(otherID)}) // another room is fine
+	tabs[0].ok(map[string]any{"op": "leave", "topic": bus.RoomTopic(id)})
+	third.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)}) // a leave gives the place back
 
 	// A closed connection gives its place back.
 	_ = custs[0].CloseNow()
@@ -185,8 +188,8 @@ func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
 	tn := c.nodes[0]
 	id, link := c.session(rooms.CreateRequest{})
 	c.fill(id, 300, strings.Repeat("😀", rooms.MaxMessageChars-3)) // pages of 2 MB
-	topic := roomTopic(id)
-	page := int64(tn.node.cfg.ReplayPage)
+	topic := bus.RoomTopic(id)
+	page := int64(hub.Settings(tn.node).ReplayPage)
 	agent := "access_token=" + c.tokens["alex"]
 
 	// Each stalled tab reads its page's reply, then nothing more.
@@ -205,7 +208,7 @@ func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
 	refused := func(cl *client, what string) {
 		t.Helper()
 		r := cl.call(map[string]any{"op": "join", "topic": topic, "since": 0})
-		if r.Status != "error" || r.data()["code"] != codeRateLimited || r.data()["message"] != errTooManyTabs.Message {
+		if r.Status != "error" || r.data()["code"] != hub.CodeRateLimited || r.data()["message"] != hub.ErrTooManyTabs.Message {
 			t.Fatalf("%s: not refused as a tab too many: %.300s", what, r.raw)
 		}
 	}

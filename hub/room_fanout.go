@@ -100,7 +100,7 @@ func (r *room) deliver(seq int64, e pendingEvent) {
 		return
 	}
 	if e.typ == rooms.EventReengaged {
-		r.closeCustomers(closeCredential, "link revoked")
+		r.closeCustomers(CloseCredential, "link revoked")
 	}
 	r.load()
 }

@@ -154,7 +154,7 @@ func (r *room) moveTo(seq int64, epoch string) {
 	clear(r.pending) // numbered in the old epoch
 	r.expect = seq
 	for c := range r.subs {
-		c.close(closeRestarting, "room log epoch changed")
+		c.close(CloseRestarting, "room log epoch changed")
 	}
 }
 

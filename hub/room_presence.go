@@ -106,7 +106,7 @@ func (r *room) status() {
 		// joined customer offline for a moment.
 		return
 	}
-	ind := rooms.ComputeIndicator(r.sess, r.view.CustomerOnline, r.node.svc.Now())
+	ind := rooms.ComputeIndicator(r.sess, r.view.CustomerOnline, r.node.sessions.Now())
 	same := r.haveInd && ind.State == r.ind.State &&
 		ind.Authentication == r.ind.Authentication && ind.Consent == r.ind.Consent
 	r.ind, r.haveInd = ind, true

@@ -30,7 +30,7 @@ func (r *room) onLoaded(m loaded) {
 		return
 	}
 	r.sess = m.sess
-	r.windowed.Store(r.sess.State == rooms.StateEnded && rooms.CustomerAccess(r.sess, r.node.svc.Now()) != "")
+	r.windowed.Store(r.sess.State == rooms.StateEnded && rooms.CustomerAccess(r.sess, r.node.sessions.Now()) != "")
 	r.checkAccess()
 	r.status()
 }
@@ -38,9 +38,9 @@ func (r *room) onLoaded(m loaded) {
 // checkAccess closes customers who may no longer see the room: an end
 // with access none, or a full_for / limited_for window run out.
 func (r *room) checkAccess() {
-	if r.sess != nil && rooms.CustomerAccess(r.sess, r.node.svc.Now()) == "" {
+	if r.sess != nil && rooms.CustomerAccess(r.sess, r.node.sessions.Now()) == "" {
 		r.windowed.Store(false)
-		r.closeCustomers(closeEnded, "session ended")
+		r.closeCustomers(CloseEnded, "session ended")
 	}
 }
 

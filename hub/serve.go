@@ -62,7 +62,7 @@ func (n *Node) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A page cannot read a refused upgrade's status, so it could not
 		// tell "too many tabs" from "pass the gates again": past the
 		// bound the upgrade is accepted and closed with a code it reads.
-		_ = ws.Close(closeTooMany, tooManyConns)
+		_ = ws.Close(CloseTooMany, tooManyConns)
 		return
 	}
 	ws.SetReadLimit(readLimit)
@@ -124,7 +124,7 @@ func smallReader(conn net.Conn, r *bufio.Reader) *bufio.Reader {
 func (n *Node) serve(c *conn) {
 	defer n.handlers.Done()
 	if n.closing.Load() {
-		c.close(closeRestarting, "server restarting")
+		c.close(CloseRestarting, "server restarting")
 	}
 	c.readLoop()
 	c.cancel()
@@ -143,7 +143,7 @@ func (n *Node) identify(r *http.Request) (*conn, error) {
 		if ck, err := r.Cookie(rooms.CustomerCookie(rooms.LinkSessionID(link))); err == nil && cust == "" {
 			cust = ck.Value
 		}
-		_, claims, err := n.svc.Gates.CustomerAuth(r.Context(), link, cust)
+		_, claims, err := n.gates.CustomerAuth(r.Context(), link, cust)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (n *Node) identify(r *http.Request) (*conn, error) {
 	if token == "" {
 		return nil, errUnauthenticated
 	}
-	a, err := n.svc.Accounts.Authenticate(r.Context(), token)
+	a, err := n.accounts.Authenticate(r.Context(), token)
 	if err != nil {
 		return nil, err
 	}

@@ -86,11 +86,11 @@ func (s *Sessions) PostMessage(ctx context.Context, id string, m Message) (Event
 	return a.Event, nil
 }
 
-// announceUpdated tells the commit hook that a message marked its session
+// announceUpdated tells the listener that a message marked its session
 // updated (the agent's inbox shows it): the session is read for that,
 // off the message's path; it happens only while no agent is in the room.
 func (s *Sessions) announceUpdated(id string, e Event) {
-	if s.onCommit == nil {
+	if _, none := s.listen.(quiet); none {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -100,7 +100,7 @@ func (s *Sessions) announceUpdated(id string, e Event) {
 		s.log.Warn().Err(err).Str("session", id).Msg("updated session not announced")
 		return
 	}
-	s.onCommit(sess, []Event{e})
+	s.listen.Committed(sess, []Event{e})
 }
 
 // messageOptions are a sender's bounds: the room cap (twice as high for

@@ -33,7 +33,7 @@ func sweepService(t *testing.T, st rooms.Store) (*rooms.Service, blobs.Store, ti
 // the others, and two sweeps at once (two nodes) agree.
 func TestSweepAssets(t *testing.T) {
 	ctx := context.Background()
-	st := memstore.New()
+	st := memstore.New(nil)
 	svc, bucket, now := sweepService(t, st)
 	mk := func(id string, endedDaysAgo int) *rooms.Asset {
 		s := storetest.NewSession(id, "a_1", "t_1", now.Add(-100*24*time.Hour))
@@ -101,7 +101,7 @@ func (l *lateFileStore) ForgetAssetSession(ctx context.Context, id string) error
 // later sweep.
 func TestSweepTakesAFileKeptMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	st := &lateFileStore{Store: memstore.New()}
+	st := &lateFileStore{Store: memstore.New(nil)}
 	svc, bucket, now := sweepService(t, st)
 	s := storetest.NewSession("s_old", "a_1", "t_1", now.Add(-100*24*time.Hour))
 	ended := now.Add(-40 * 24 * time.Hour)

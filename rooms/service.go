@@ -53,7 +53,35 @@ type Config struct {
 	// DecodeWait is how long a file waits for a decode slot before it is
 	// refused as busy. Zero value means 2 seconds.
 	DecodeWait time.Duration
+	// Listener hears of every commit, logged message and account change:
+	// the live hub. Zero value: nobody listens.
+	Listener Listener
+	// Presence tells which customers are connected now: the live hub.
+	// Zero value: every customer shows offline.
+	Presence Presence
 }
+
+// Listener hears what the domain changed, to tell rooms, inboxes and
+// open connections on every node. Its methods must not block.
+type Listener interface {
+	// Committed: a change of a session committed, with the events it
+	// logged (the hub pushes inbox updates from it).
+	Committed(s *Session, events []Event)
+	// Logged: a commit or message logged events in a session up to seq
+	// (the hub's room reads the log if the bus does not bring them).
+	Logged(sessionID string, seq int64)
+	// AgentChanged: an agent's account changed (password, role, teams,
+	// disabled, signed out everywhere); the hub re-checks that agent's
+	// open connections.
+	AgentChanged(agentID string)
+}
+
+// quiet is the Listener of a domain nobody listens to.
+type quiet struct{}
+
+func (quiet) Committed(*Session, []Event) {}
+func (quiet) Logged(string, int64)        {}
+func (quiet) AgentChanged(string)         {}
 
 // Service is the session domain, one type per concern; callers take
 // the one they need. All four share one core: the store, the clock, the
@@ -101,9 +129,7 @@ type core struct {
 	assets   AssetStore
 	sender   notify.Sender
 	presence Presence
-	onCommit func(*Session, []Event)
-	onAgent  func(agentID string)
-	onLogged func(sessionID string, seq int64)
+	listen   Listener
 	cfg      Config
 	log      zerolog.Logger
 	// dummyHash keeps a login for an unknown email as slow as a wrong
@@ -151,7 +177,11 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 	dummy, _ := bcrypt.GenerateFromPassword([]byte("cohub-no-such-agent"), cfg.BcryptCost)
 	// Both stores keep asset records beside their sessions.
 	assets, _ := store.(AssetStore)
-	c := &core{store: store, assets: assets, sender: sender, cfg: cfg, log: log, dummyHash: dummy,
+	if cfg.Listener == nil {
+		cfg.Listener = quiet{}
+	}
+	c := &core{store: store, assets: assets, sender: sender, presence: cfg.Presence, listen: cfg.Listener,
+		cfg: cfg, log: log, dummyHash: dummy,
 		decodes: make(chan struct{}, cfg.MaxDecodes)}
 	gates := &Gates{core: c}
 	files := &Assets{core: c, gates: gates}
@@ -159,36 +189,13 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 		Sessions: &Sessions{core: c, files: files}, Accounts: &Accounts{core: c, files: files}}
 }
 
-// SetPresence plugs in the live presence tracker.
-func (s *core) SetPresence(p Presence) { s.presence = p }
-
-// OnCommit sets a function called after every committed change of a
-// session with the events it logged: the hub pushes inbox updates from
-// it. It must not block.
-func (s *core) OnCommit(fn func(*Session, []Event)) { s.onCommit = fn }
-
-// OnLogged sets a function called after every commit or message that
-// logged events in a session, with the last seq: the hub's room reads the
-// log if the bus does not bring it. It must not block.
-func (s *core) OnLogged(fn func(sessionID string, seq int64)) { s.onLogged = fn }
-
 func (s *core) logged(id string, evs []Event) {
-	if s.onLogged != nil && len(evs) > 0 {
-		s.onLogged(id, evs[len(evs)-1].Seq)
+	if len(evs) > 0 {
+		s.listen.Logged(id, evs[len(evs)-1].Seq)
 	}
 }
 
-// OnAgentChanged sets a function called after an agent's account
-// changed (password, role, teams, disabled, signed out everywhere): the
-// hub re-checks that agent's open connections on every node. It must
-// not block.
-func (s *core) OnAgentChanged(fn func(agentID string)) { s.onAgent = fn }
-
-func (s *core) agentChanged(id string) {
-	if s.onAgent != nil {
-		s.onAgent(id)
-	}
-}
+func (s *core) agentChanged(id string) { s.listen.AgentChanged(id) }
 
 // Store returns the system of record.
 func (s *core) Store() Store { return s.store }
@@ -243,9 +250,7 @@ func (s *core) commit(ctx context.Context, sess *Session, id string, opts Commit
 		}
 		if err == nil {
 			s.logged(id, out)
-			if s.onCommit != nil {
-				s.onCommit(sess, out)
-			}
+			s.listen.Committed(sess, out)
 		}
 		return sess, out, err
 	}

@@ -19,7 +19,7 @@ import (
 func BenchmarkSessionCreateGetHistory(b *testing.B) {
 	for _, backend := range []string{"memory", "redis"} {
 		b.Run(backend, func(b *testing.B) {
-			var store rooms.Store = memstore.New()
+			var store rooms.Store = memstore.New(nil)
 			var outbox notify.Outbox = notify.NewMemoryOutbox(1000)
 			if backend == "redis" {
 				rdb, prefix := redistest.Client(b)

@@ -12,8 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/cohub/cohub/hub"
-	"github.com/cohub/cohub/internal/app"
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -21,7 +20,7 @@ import (
 // agent, load@cohub.test; Start runs its hub.
 func loadServer(t *testing.T) *app.App {
 	t.Helper()
-	a := app.New(hub.MemoryBackend(), app.Config{Rooms: rooms.Config{
+	a := app.New(app.MemoryBackend(), app.Config{Rooms: rooms.Config{
 		Secret: []byte("load-test-secret-0123"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
 	}, Log: zerolog.Nop()})
 	ctx := context.Background()

@@ -26,7 +26,7 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/hub"
-	"github.com/cohub/cohub/internal/app"
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/internal/netlimit"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"

@@ -17,8 +17,8 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/hub"
-	"github.com/cohub/cohub/internal/app"
 	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/rooms"
 )
@@ -34,7 +34,7 @@ func server(t *testing.T, rate float64, burst int) (base, token, room, link stri
 // serverWith is server with the hub's settings given.
 func serverWith(t *testing.T, rate float64, burst int, hc hub.Config) (base, token, room, link string) {
 	t.Helper()
-	a := app.New(hub.MemoryBackend(), app.Config{Rooms: rooms.Config{
+	a := app.New(app.MemoryBackend(), app.Config{Rooms: rooms.Config{
 		Secret: []byte("wsclient-test-secret-01"), PublicURL: "http://cohub.test", BcryptCost: bcrypt.MinCost,
 		MessageRate: rate, MessageBurst: burst,
 	}, Hub: hc, Log: zerolog.Nop()})

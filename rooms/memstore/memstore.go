@@ -33,9 +33,9 @@ type Store struct {
 
 	am memAssets
 
-	// Published, when set, receives each commit's events in seq order
-	// after the commit; it must not block (the hub's bus hands them on).
-	Published func(sessionID string, events []rooms.Event)
+	// publish, when set, receives each commit's events in seq order
+	// after the commit; it must not block (the memory bus hands them on).
+	publish func(sessionID string, events []rooms.Event)
 }
 
 type memToken struct {
@@ -61,9 +61,12 @@ type memLog struct {
 
 var _ rooms.Store = (*Store)(nil)
 
-// New returns an empty in-memory store.
-func New() *Store {
+// New returns an empty in-memory store. publish, when not nil, receives
+// each commit's events in seq order after the commit, as the Redis
+// store publishes them on the room's channel; it must not block.
+func New(publish func(sessionID string, events []rooms.Event)) *Store {
 	return &Store{
+		publish:  publish,
 		agents:   map[string][]byte{},
 		emails:   map[string]string{},
 		teams:    map[string]*rooms.Team{},
@@ -254,7 +257,7 @@ func (m *Store) DeleteToken(_ context.Context, hash string) error {
 func (m *Store) Commit(_ context.Context, s *rooms.Session, events []rooms.Event, opts rooms.CommitOptions) ([]rooms.Event, error) {
 	m.mu.Lock()
 	out, err := m.commitLocked(s, events, opts)
-	publish := m.Published
+	publish := m.publish
 	m.mu.Unlock()
 	if err == nil && publish != nil && len(out) > 0 {
 		publish(s.ID, out)
@@ -325,7 +328,7 @@ func (m *Store) commitLocked(s *rooms.Session, events []rooms.Event, opts rooms.
 func (m *Store) Append(_ context.Context, id string, a rooms.MessageAppend) (rooms.Appended, error) {
 	m.mu.Lock()
 	out, err := m.appendLocked(id, a)
-	publish := m.Published
+	publish := m.publish
 	m.mu.Unlock()
 	if err == nil && publish != nil {
 		publish(id, []rooms.Event{out.Event})

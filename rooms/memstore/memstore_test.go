@@ -9,9 +9,9 @@ import (
 )
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(*testing.T) rooms.Store { return memstore.New() })
+	storetest.Run(t, func(*testing.T) rooms.Store { return memstore.New(nil) })
 }
 
-func TestAssets(t *testing.T) { storetest.Assets(t, memstore.New()) }
+func TestAssets(t *testing.T) { storetest.Assets(t, memstore.New(nil)) }
 
-func TestRebaseLog(t *testing.T) { storetest.Rebase(t, memstore.New()) }
+func TestRebaseLog(t *testing.T) { storetest.Rebase(t, memstore.New(nil)) }

@@ -18,7 +18,7 @@ import (
 func benchStores(b *testing.B, fn func(b *testing.B, st rooms.Store)) {
 	for _, backend := range []string{"memory", "redis"} {
 		b.Run(backend, func(b *testing.B) {
-			var st rooms.Store = memstore.New()
+			var st rooms.Store = memstore.New(nil)
 			if backend == "redis" {
 				rdb, prefix := redistest.Client(b)
 				st = redisstore.New(rdb, prefix, redisstore.Options{})

@@ -35,7 +35,7 @@ type Config struct {
 
 // App is one wired server.
 type App struct {
-	Backend *hub.Backend
+	Backend *Backend
 	Service *rooms.Service
 	Node    *hub.Node
 	API     *api.Server
@@ -43,18 +43,25 @@ type App struct {
 }
 
 // New wires a server on b: Service → Node → API.
-func New(b *hub.Backend, cfg Config) *App {
+func New(b *Backend, cfg Config) *App {
 	sender := cfg.Sender
 	if sender == nil {
 		sender = notify.Mux{Email: b.Outbox, SMS: b.Outbox}
 	}
-	svc := rooms.NewService(b.Store, sender, cfg.Rooms, cfg.Log)
+	// The domain tells the node of its commits and reads presence from
+	// it, and the node serves the domain: the domain is built first, with
+	// a listener that reaches the node once the node exists.
+	live := &liveNode{}
+	rc := cfg.Rooms
+	rc.Listener, rc.Presence = live, live
+	svc := rooms.NewService(b.Store, sender, rc, cfg.Log)
 	hc := cfg.Hub
-	hc.Service, hc.Log = svc, cfg.Log
+	hc.Sessions, hc.Gates, hc.Accounts, hc.Log = svc.Sessions, svc.Gates, svc.Accounts, cfg.Log
 	if hc.Metrics == nil {
 		hc.Metrics = hub.NewMetrics()
 	}
 	node := b.Node(hc)
+	live.Node = node
 	opts := cfg.API
 	if opts.PublicURL == "" {
 		opts.PublicURL = cfg.Rooms.PublicURL
@@ -70,3 +77,7 @@ func (a *App) Start(ctx context.Context) { a.Node.Start(ctx) }
 
 // Handler is the whole public HTTP edge, /ws included.
 func (a *App) Handler() http.Handler { return a.API.Handler() }
+
+// liveNode is the domain's listener and presence: the node, built after
+// the domain it serves. Nothing reaches it before New returns.
+type liveNode struct{ *hub.Node }

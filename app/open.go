@@ -3,7 +3,6 @@ package app
 import (
 	"github.com/rs/zerolog"
 
-	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redisconn"
 )
 
@@ -14,14 +13,14 @@ func Embedded(o redisconn.Options) bool {
 
 // Open returns the backend set o names — memory when it names no Redis;
 // one server, Sentinel or a Cluster otherwise — and what closes it.
-func Open(o redisconn.Options, log zerolog.Logger) (*hub.Backend, func(), error) {
+func Open(o redisconn.Options, log zerolog.Logger) (*Backend, func(), error) {
 	if Embedded(o) {
-		return hub.MemoryBackend(), func() {}, nil
+		return MemoryBackend(), func() {}, nil
 	}
 	rdb, err := redisconn.New(o)
 	if err != nil {
 		return nil, nil, err
 	}
-	b := hub.RedisBackend(rdb, hub.RedisBackendOptions{Sharded: o.Sharded(), MinReplicas: o.Replicas(), Log: log})
+	b := RedisBackend(rdb, RedisBackendOptions{Sharded: o.Sharded(), MinReplicas: o.Replicas(), Log: log})
 	return b, func() { _ = rdb.Close() }, nil
 }

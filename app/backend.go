@@ -1,6 +1,7 @@
-package hub
+package app
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -9,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
@@ -21,13 +23,9 @@ import (
 // on one memory or on one Redis. Building them here, once, keeps what
 // must agree in agreement: the key prefix, the room channel the store
 // publishes to and the bus subscribes, sharded pub/sub on a Cluster, and
-// the memory store's hook into the memory bus (without it a message
+// the memory store's publish into the memory bus (without it a message
 // reaches other connections only when their room re-reads its log, a
 // second late).
-//
-// It lives in hub, not in the package that wires whole servers
-// (internal/app), because hub's and api's own tests build their nodes on
-// it and cannot import a package that imports them.
 type Backend struct {
 	// Name says which backend: memory, redis or redis-cluster.
 	Name     string
@@ -36,6 +34,7 @@ type Backend struct {
 	Presence presence.Tracker
 
 	mem     *bus.MemoryBus // memory: the bus every node shares
+	lose    atomic.Bool    // memory: commits are not published (LosePublishes)
 	rdb     redis.UniversalClient
 	opts    RedisBackendOptions
 	channel func(sessionID string) string
@@ -47,11 +46,22 @@ const outboxSize = 1000
 // MemoryBackend is the embedded backend: everything in this process,
 // shared by the nodes built on it (one in production, several in tests).
 func MemoryBackend() *Backend {
-	store := memstore.New()
-	mem := bus.NewMemoryBus()
-	store.Published = mem.PublishEvents
-	return &Backend{Name: "memory", Store: store, Outbox: notify.NewMemoryOutbox(outboxSize),
-		Presence: presence.NewMemory(), mem: mem}
+	b := &Backend{Name: "memory", Outbox: notify.NewMemoryOutbox(outboxSize), Presence: presence.NewMemory(),
+		mem: bus.NewMemoryBus()}
+	b.Store = memstore.New(func(id string, evs []rooms.Event) {
+		if !b.lose.Load() {
+			b.mem.PublishEvents(id, evs)
+		}
+	})
+	return b
+}
+
+// LosePublishes makes a memory backend lose its commits' publishes while
+// on is set, as Redis loses pub/sub messages in a network fault: rooms
+// must then read their logs. Fault tests use it; a Redis backend ignores
+// it (its faults are real ones).
+func (b *Backend) LosePublishes(on bool) {
+	b.lose.Store(on)
 }
 
 // RedisBackendOptions configure a Redis backend.
@@ -87,25 +97,22 @@ func RedisBackend(rdb redis.UniversalClient, opts RedisBackendOptions) *Backend 
 		Presence: presence.NewRedis(rdb, opts.Prefix), rdb: rdb, opts: opts, channel: store.Channel}
 }
 
-// Node builds a node on the backend from cfg (whose Service must run on
-// b.Store): its bus, the backend's presence, and the node as its
-// service's presence. Start runs it.
-func (b *Backend) Node(cfg Config) *Node {
+// Node builds a node on the backend from cfg (whose domain must run on
+// b.Store): its bus and the backend's presence. Start runs it.
+func (b *Backend) Node(cfg hub.Config) *hub.Node {
 	if cfg.Node == "" {
 		cfg.Node = "n_" + ulid.Make().String()
 	}
 	if cfg.Metrics == nil {
-		cfg.Metrics = NewMetrics()
+		cfg.Metrics = hub.NewMetrics()
 	}
 	cfg.Bus, cfg.Presence = b.bus(cfg.Node, cfg.Metrics, cfg.Log), b.Presence
-	n := NewNode(cfg)
-	cfg.Service.SetPresence(n)
-	return n
+	return hub.NewNode(cfg)
 }
 
 // bus is a new node's view of the bus; its Redis errors count in the
 // node's RedisErrors.
-func (b *Backend) bus(node string, metrics *Metrics, log zerolog.Logger) bus.Bus {
+func (b *Backend) bus(node string, metrics *hub.Metrics, log zerolog.Logger) bus.Bus {
 	if b.mem != nil {
 		return b.mem.Node()
 	}
