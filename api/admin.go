@@ -82,7 +82,7 @@ func (s *Server) putTemplateDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, err)
 		return
 	}
-	t, err := s.assets.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)
+	t, err := s.files.SetTemplateDocument(r.Context(), mux.Vars(r)["id"], i, name, data)
 	reply(w, r, http.StatusOK, t, err)
 }
 
@@ -92,7 +92,7 @@ func (s *Server) deleteTemplateDocument(w http.ResponseWriter, r *http.Request) 
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.assets.RemoveTemplateDocument(r.Context(), mux.Vars(r)["id"], i)
+	t, err := s.files.RemoveTemplateDocument(r.Context(), mux.Vars(r)["id"], i)
 	reply(w, r, http.StatusOK, t, err)
 }
 

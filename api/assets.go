@@ -16,7 +16,7 @@ import (
 // attachDocument attaches the PDF a sign task asks to sign.
 func (s *Server) attachDocument(w http.ResponseWriter, r *http.Request) {
 	v, a := mux.Vars(r), agentFrom(r)
-	if err := s.assets.DocumentTaskOpen(r.Context(), a, v["id"], v["taskID"]); err != nil {
+	if err := s.files.DocumentTaskOpen(r.Context(), a, v["id"], v["taskID"]); err != nil {
 		refuse(w, r, err)
 		return
 	}
@@ -25,12 +25,12 @@ func (s *Server) attachDocument(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, err)
 		return
 	}
-	t, err := s.assets.AttachDocument(r.Context(), a, v["id"], v["taskID"], name, data)
+	t, err := s.files.AttachDocument(r.Context(), a, v["id"], v["taskID"], name, data)
 	reply(w, r, http.StatusOK, t, err)
 }
 
 func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
-	list, err := s.assets.SessionAssets(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	list, err := s.files.SessionAssets(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusOK, map[string]any{"assets": list}, err)
 }
 
@@ -39,12 +39,12 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
 	if link := linkToken(r); link != "" {
-		a, body, err := s.assets.CustomerAsset(r.Context(), link, customerToken(r, link), v["id"], v["asset"])
+		a, body, err := s.files.CustomerAsset(r.Context(), link, customerToken(r, link), v["id"], v["asset"])
 		serveAsset(w, r, a, body, err)
 		return
 	}
 	s.requireAgent(func(w http.ResponseWriter, r *http.Request) {
-		a, body, err := s.assets.AgentAsset(r.Context(), agentFrom(r), v["id"], v["asset"])
+		a, body, err := s.files.AgentAsset(r.Context(), agentFrom(r), v["id"], v["asset"])
 		serveAsset(w, r, a, body, err)
 	})(w, r)
 }
@@ -82,7 +82,7 @@ func asciiName(name string) string {
 }
 
 func (s *Server) customerAssets(w http.ResponseWriter, r *http.Request, link string) {
-	list, err := s.assets.CustomerAssets(r.Context(), link, customerToken(r, link))
+	list, err := s.files.CustomerAssets(r.Context(), link, customerToken(r, link))
 	reply(w, r, http.StatusOK, map[string]any{"assets": list}, err)
 }
 
@@ -112,7 +112,7 @@ func (s *Server) customerSign(w http.ResponseWriter, r *http.Request, link strin
 		writeError(w, r, invalid("image", "must be a base64 PNG"))
 		return
 	}
-	t, err := s.assets.Sign(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"],
+	t, err := s.files.Sign(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"],
 		rooms.SignInput{Name: req.Name, Image: img}, s.client(r))
 	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
 }
@@ -127,7 +127,7 @@ func (s *Server) customerForm(w http.ResponseWriter, r *http.Request, link strin
 		writeError(w, r, err)
 		return
 	}
-	t, err := s.assets.SubmitForm(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], req.Answers)
+	t, err := s.files.SubmitForm(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], req.Answers)
 	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
 }
 
@@ -137,7 +137,7 @@ func (s *Server) customerUpload(w http.ResponseWriter, r *http.Request, link str
 		refuse(w, r, err)
 		return
 	}
-	t, err := s.assets.Upload(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], name, data)
+	t, err := s.files.Upload(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], name, data)
 	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
 }
 
@@ -155,6 +155,6 @@ func (s *Server) customerTaskConsent(w http.ResponseWriter, r *http.Request, lin
 		writeError(w, r, invalid("agree", "is required"))
 		return
 	}
-	t, err := s.assets.AnswerConsent(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], *req.Agree)
+	t, err := s.files.AnswerConsent(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], *req.Agree)
 	reply(w, r, http.StatusOK, map[string]any{"task": t}, err)
 }

@@ -348,13 +348,13 @@ func TestRetentionSweep(t *testing.T) {
 	e.do("POST", "/api/customer/tasks/"+task.ID+"/upload", "Link "+link, fileUpload(t, "id.png", pngImage(t, 20, 20))).want(200).into(&done)
 	e.do("POST", "/api/sessions/"+s.ID+"/end", "alex", nil).want(200)
 	path := "/api/sessions/" + s.ID + "/assets/" + done.Task.Assets[0]
-	if n, err := e.svc.Assets.SweepAssets(t.Context()); err != nil || n != 0 {
+	if n, err := e.svc.Files.SweepAssets(t.Context()); err != nil || n != 0 {
 		t.Fatalf("a fresh end swept %d, %v", n, err)
 	}
 	e.download(path, "alex").want(200)
 	e.clock.Advance(8 * 24 * time.Hour)
 	e.tokens["alex"] = e.login("alex@cohub.test", testPassword)
-	if n, err := e.svc.Assets.SweepAssets(t.Context()); err != nil || n != 1 {
+	if n, err := e.svc.Files.SweepAssets(t.Context()); err != nil || n != 1 {
 		t.Fatalf("swept %d, %v", n, err)
 	}
 	e.download(path, "alex").wantError(410, "asset_deleted")

@@ -40,7 +40,7 @@ func withLink(next func(w http.ResponseWriter, r *http.Request, link string)) ht
 // its headers, and closes the connection unread.
 func (s *Server) withTask(kind string, next func(w http.ResponseWriter, r *http.Request, link string)) http.HandlerFunc {
 	return withLink(func(w http.ResponseWriter, r *http.Request, link string) {
-		if err := s.assets.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], kind); err != nil {
+		if err := s.files.CustomerTaskOpen(r.Context(), link, customerToken(r, link), mux.Vars(r)["taskID"], kind); err != nil {
 			refuse(w, r, err)
 			return
 		}
@@ -90,7 +90,7 @@ func (s *Server) customerConsent(w http.ResponseWriter, r *http.Request, link st
 		writeError(w, r, &rooms.ValidationError{Fields: map[string]string{"accept": "is required"}})
 		return
 	}
-	out, err := s.gates.Consent(r.Context(), link, customerToken(r, link), *req.Accept)
+	out, err := s.gates.GiveConsent(r.Context(), link, customerToken(r, link), *req.Accept)
 	s.gateReply(w, r, out, err)
 }
 

@@ -42,10 +42,10 @@ type Options struct {
 type Server struct {
 	// The domain's concerns, each taken by the handlers of its routes,
 	// and the store for the admin screens' plain reads and readiness.
-	sessions *rooms.Sessions
-	gates    *rooms.Gates
-	accounts *rooms.Accounts
-	assets   *rooms.Assets
+	sessions *rooms.SessionService
+	gates    *rooms.GateService
+	accounts *rooms.AccountService
+	files    *rooms.FileService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -62,7 +62,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, assets: svc.Assets, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)

@@ -21,7 +21,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.sessions.Get(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	sess, err := s.sessions.Show(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusOK, sess, err)
 }
 

@@ -31,7 +31,7 @@ func (s *Server) readFile(w http.ResponseWriter, r *http.Request, owner string, 
 		return "", nil, fmt.Errorf("%w: at most %d uploads at once; wait for one to finish", rooms.ErrRateLimited, uploadsAtOnce)
 	}
 	defer s.uploads.give(owner)
-	limit := s.assets.MaxUpload()
+	limit := s.files.MaxUpload()
 	// The envelope (boundaries, part headers) gets 64 KiB beyond the file.
 	// A body that says it is larger is refused unread.
 	if r.ContentLength > limit+64<<10 {

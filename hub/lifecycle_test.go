@@ -192,7 +192,7 @@ func TestGatesLive(t *testing.T) {
 	verified, err := c.svc().Gates.Verify(ctx, link, "", "", "246813")
 	c.must(err)
 	agent.await("verified", isStatus(topic, func(d map[string]any) bool { return d["authentication"] == rooms.AuthVerified }))
-	out, err := c.svc().Gates.Consent(ctx, link, verified.Token(), true)
+	out, err := c.svc().Gates.GiveConsent(ctx, link, verified.Token(), true)
 	c.must(err)
 	agent.await("accepted", isStatus(topic, func(d map[string]any) bool { return d["consent"] == rooms.ConsentAccepted }))
 	if _, resp, err := c.nodes[1].tryDial(t, "link="+link, nil); err == nil || resp.StatusCode != http.StatusForbidden {
@@ -208,7 +208,7 @@ func TestGatesLive(t *testing.T) {
 	if _, err := c.svc().Gates.Verify(ctx, link, "", "", "000000"); !errors.Is(err, rooms.ErrBadCredential) {
 		t.Fatalf("a wrong PIN after the customer passed: %v", err)
 	}
-	if _, err := c.svc().Gates.Consent(ctx, link, "", true); !errors.Is(err, rooms.ErrForbidden) {
+	if _, err := c.svc().Gates.GiveConsent(ctx, link, "", true); !errors.Is(err, rooms.ErrForbidden) {
 		t.Fatalf("consent without authentication after the customer passed: %v", err)
 	}
 	for _, forged := range []string{"", verified.Token(), "v1.x.ac.forged"} {

@@ -23,9 +23,9 @@ type Config struct {
 	// The domain's concerns the hub serves: rooms and their messages, the
 	// customer's gates, agents' sign-in. The node is their domain's
 	// rooms.Listener and rooms.Presence (the wiring tells the domain).
-	Sessions *rooms.Sessions
-	Gates    *rooms.Gates
-	Accounts *rooms.Accounts
+	Sessions *rooms.SessionService
+	Gates    *rooms.GateService
+	Accounts *rooms.AccountService
 	Bus      bus.Bus
 	Presence presence.Tracker
 	// Node names this node in presence entries. Zero value: a random id.
@@ -109,9 +109,9 @@ func (c *Config) defaults() {
 type Node struct {
 	cfg      Config
 	id       string
-	sessions *rooms.Sessions
-	gates    *rooms.Gates
-	accounts *rooms.Accounts
+	sessions *rooms.SessionService
+	gates    *rooms.GateService
+	accounts *rooms.AccountService
 	store    rooms.RoomReader
 	bus      bus.Bus
 	pres     presence.Tracker

@@ -77,7 +77,7 @@ func TestScreenshots(t *testing.T) {
 			sign = task
 		}
 	}
-	_, err = svc.Assets.AttachDocument(ctx, alex, dana.ID, sign.ID, "loan-agreement.pdf", pdfsign.Sample("Loan agreement", 3))
+	_, err = svc.Files.AttachDocument(ctx, alex, dana.ID, sign.ID, "loan-agreement.pdf", pdfsign.Sample("Loan agreement", 3))
 	c.must(err)
 	at(time.Until(c.clock.Now()) * -1) // back to now
 	link, err := svc.Sessions.NewLink(ctx, alex, dana.ID)

@@ -226,9 +226,9 @@ func TestSignedCopyAfterEndWithNoAccess(t *testing.T) {
 	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana", Email: "dana@example.com"}})
 	task, err := c.svc().Sessions.AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign"})
 	c.must(err)
-	_, err = c.svc().Assets.AttachDocument(ctx, c.alex, id, task.ID, "offer.pdf", pdfsign.Sample("Offer", 1))
+	_, err = c.svc().Files.AttachDocument(ctx, c.alex, id, task.ID, "offer.pdf", pdfsign.Sample("Offer", 1))
 	c.must(err)
-	done, err := c.svc().Assets.Sign(ctx, link, "", task.ID, rooms.SignInput{Name: "Dana"}, rooms.Client{IP: "192.0.2.1"})
+	done, err := c.svc().Files.Sign(ctx, link, "", task.ID, rooms.SignInput{Name: "Dana"}, rooms.Client{IP: "192.0.2.1"})
 	c.must(err)
 	base := c.nodes[0].srv.URL
 	cust := customerTab(t)

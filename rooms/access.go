@@ -1,6 +1,9 @@
 package rooms
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // CanAct reports whether an agent may act on a session: open its room,
 // manage tasks and links, re-engage, end and renew.
@@ -53,4 +56,31 @@ func CanSee(a *Agent, s *Session, space string) bool {
 // mayUseSettingsTeam reports whether an agent may pick a team's settings.
 func mayUseSettingsTeam(a *Agent, teamID string) bool {
 	return a.Role == RoleAdmin || teamID == a.TeamID || slices.Contains(a.SettingsTeamIDs, teamID)
+}
+
+// Access levels a customer may have.
+const (
+	AccessLevelFull    = "full"
+	AccessLevelLimited = "limited"
+)
+
+// CustomerAccess says what the customer may do now: "full", "limited"
+// (read-only), or "" when an ended session left them nothing.
+func CustomerAccess(s *Session, now time.Time) string {
+	if s.State != StateEnded {
+		return AccessLevelFull
+	}
+	if s.Access == nil || s.EndedAt == nil {
+		return ""
+	}
+	within := now.Before(s.EndedAt.Add(s.Access.Duration.Std()))
+	switch {
+	case s.Access.Mode == AccessFull:
+		return AccessLevelFull
+	case s.Access.Mode == AccessFullFor && within:
+		return AccessLevelFull
+	case s.Access.Mode == AccessLimitedFor && within:
+		return AccessLevelLimited
+	}
+	return ""
 }

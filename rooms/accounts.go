@@ -23,7 +23,7 @@ const (
 )
 
 // Login checks a password and returns a new opaque login token.
-func (s *Accounts) Login(ctx context.Context, email, password, ip string) (string, *Agent, error) {
+func (s *AccountService) Login(ctx context.Context, email, password, ip string) (string, *Agent, error) {
 	email = agentEmail(email)
 	if len(email) > maxEmailLen || len(password) > maxPasswordLen {
 		return "", nil, ErrBadCredential
@@ -68,7 +68,7 @@ func loginKeys(email, ip string) []string {
 
 // countTry counts a sign-in try under each key and refuses it past
 // loginTries in the window.
-func (s *Accounts) countTry(ctx context.Context, keys []string) error {
+func (s *AccountService) countTry(ctx context.Context, keys []string) error {
 	limited := false
 	for _, key := range keys {
 		n, err := s.store.Hit(ctx, key, loginWindow)
@@ -83,7 +83,7 @@ func (s *Accounts) countTry(ctx context.Context, keys []string) error {
 	return nil
 }
 
-func (s *Accounts) untry(ctx context.Context, keys []string) {
+func (s *AccountService) untry(ctx context.Context, keys []string) {
 	for _, key := range keys {
 		if err := s.store.Unhit(ctx, key); err != nil {
 			s.logger(ctx).Warn().Err(err).Msg("login try not given back")
@@ -92,13 +92,13 @@ func (s *Accounts) untry(ctx context.Context, keys []string) {
 }
 
 // Logout forgets a login token.
-func (s *Accounts) Logout(ctx context.Context, token string) error {
+func (s *AccountService) Logout(ctx context.Context, token string) error {
 	return s.store.DeleteToken(ctx, TokenHash(token))
 }
 
 // LogoutAll ends every login of an agent, on every node: open
 // connections close at once (OnAgentChanged).
-func (s *Accounts) LogoutAll(ctx context.Context, a *Agent) error {
+func (s *AccountService) LogoutAll(ctx context.Context, a *Agent) error {
 	cur, err := s.store.Agent(ctx, a.ID)
 	if err != nil {
 		return err
@@ -114,7 +114,7 @@ func (s *Accounts) LogoutAll(ctx context.Context, a *Agent) error {
 // Authenticate resolves a login token to its agent: a token of an
 // earlier generation (password changed, signed out everywhere) or of a
 // disabled agent no longer works.
-func (s *Accounts) Authenticate(ctx context.Context, token string) (*Agent, error) {
+func (s *AccountService) Authenticate(ctx context.Context, token string) (*Agent, error) {
 	if token == "" {
 		return nil, ErrBadCredential
 	}
@@ -157,7 +157,7 @@ type AgentInput struct {
 }
 
 // CreateAgent adds an agent account.
-func (s *Accounts) CreateAgent(ctx context.Context, in AgentInput) (*Agent, error) {
+func (s *AccountService) CreateAgent(ctx context.Context, in AgentInput) (*Agent, error) {
 	in.ID = newID("a_")
 	a, err := s.checkAgent(ctx, in, true)
 	if err != nil {
@@ -169,7 +169,7 @@ func (s *Accounts) CreateAgent(ctx context.Context, in AgentInput) (*Agent, erro
 // UpdateAgent replaces an agent; an empty password keeps the old one. A
 // new password or disabling the agent ends every login they have; any
 // change makes their open connections check their access again at once.
-func (s *Accounts) UpdateAgent(ctx context.Context, id string, in AgentInput) (*Agent, error) {
+func (s *AccountService) UpdateAgent(ctx context.Context, id string, in AgentInput) (*Agent, error) {
 	old, err := s.store.Agent(ctx, id)
 	if err != nil {
 		return nil, err
@@ -193,8 +193,8 @@ func (s *Accounts) UpdateAgent(ctx context.Context, id string, in AgentInput) (*
 	return a, nil
 }
 
-func (s *Accounts) checkAgent(ctx context.Context, in AgentInput, create bool) (*Agent, error) {
-	f := fields{}
+func (s *AccountService) checkAgent(ctx context.Context, in AgentInput, create bool) (*Agent, error) {
+	f := problems{}
 	a := in.Agent
 	a.Email = agentEmail(a.Email)
 	a.Name = strings.TrimSpace(a.Name)
@@ -216,7 +216,7 @@ func (s *Accounts) checkAgent(ctx context.Context, in AgentInput, create bool) (
 	if err := s.checkTeams(ctx, &a, f); err != nil {
 		return nil, err
 	}
-	if err := f.err(); err != nil {
+	if err := f.asError(); err != nil {
 		return nil, err
 	}
 	if in.Password != "" {
@@ -229,7 +229,7 @@ func (s *Accounts) checkAgent(ctx context.Context, in AgentInput, create bool) (
 	return &a, nil
 }
 
-func (s *Accounts) checkTeams(ctx context.Context, a *Agent, f fields) error {
+func (s *AccountService) checkTeams(ctx context.Context, a *Agent, f problems) error {
 	if a.TeamID == "" && a.Role != RoleAdmin {
 		f.add("team_id", "is required for agents and supervisors")
 	}
@@ -255,7 +255,7 @@ func (s *Accounts) checkTeams(ctx context.Context, a *Agent, f fields) error {
 }
 
 // CreateTeam adds a team; unset settings take the defaults.
-func (s *Accounts) CreateTeam(ctx context.Context, name string, set *TeamSettings) (*Team, error) {
+func (s *AccountService) CreateTeam(ctx context.Context, name string, set *TeamSettings) (*Team, error) {
 	t := &Team{ID: newID("t_"), Name: name, Settings: DefaultTeamSettings()}
 	if set != nil {
 		t.Settings = *set
@@ -268,7 +268,7 @@ func (s *Accounts) CreateTeam(ctx context.Context, name string, set *TeamSetting
 }
 
 // UpdateTeam replaces a team's name and settings.
-func (s *Accounts) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
+func (s *AccountService) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
 	old, err := s.store.Team(ctx, t.ID)
 	if err != nil {
 		return nil, err
@@ -288,8 +288,8 @@ func (s *Accounts) UpdateTeam(ctx context.Context, t *Team) (*Team, error) {
 // may have the same name, ignoring case and surrounding spaces, since
 // admins and agents pick teams by name. Two admins creating the same name
 // at the same instant can both pass: there is no name guard in the store.
-func (s *Accounts) validateTeam(ctx context.Context, t *Team) error {
-	f := fields{}
+func (s *AccountService) validateTeam(ctx context.Context, t *Team) error {
+	f := problems{}
 	var ve *ValidationError
 	if err := ValidateTeam(t); errors.As(err, &ve) {
 		f = ve.Fields
@@ -306,11 +306,11 @@ func (s *Accounts) validateTeam(ctx context.Context, t *Team) error {
 			f.add("name", fmt.Sprintf("another team is called %q", name))
 		}
 	}
-	return f.err()
+	return f.asError()
 }
 
 // PutSettings replaces the org settings.
-func (s *Accounts) PutSettings(ctx context.Context, set Settings) (Settings, error) {
+func (s *AccountService) PutSettings(ctx context.Context, set Settings) (Settings, error) {
 	set.PhoneDefaultRegion = strings.ToUpper(set.PhoneDefaultRegion)
 	if set.EndSessionAccess.Mode == AccessNone || set.EndSessionAccess.Mode == AccessFull {
 		set.EndSessionAccess.Duration = 0
@@ -321,12 +321,9 @@ func (s *Accounts) PutSettings(ctx context.Context, set Settings) (Settings, err
 	return set, s.store.PutSettings(ctx, set)
 }
 
-// TokenTTL is how long a login lasts.
-func (s *Accounts) TokenTTL() time.Duration { return s.cfg.TokenTTL }
-
 // SettingsTeams lists the teams whose settings an agent may use for a
 // session: every team for an admin, else the home team and those granted.
-func (s *Accounts) SettingsTeams(ctx context.Context, a *Agent) ([]*Team, error) {
+func (s *AccountService) SettingsTeams(ctx context.Context, a *Agent) ([]*Team, error) {
 	teams, err := s.store.ListTeams(ctx)
 	if err != nil {
 		return nil, err

@@ -17,94 +17,14 @@ import (
 	"github.com/cohub/cohub/pdfsign"
 )
 
-// Asset kinds: the PDF a sign task asks to sign, its signed copy, a
-// customer's upload, a form's answers.
-const (
-	AssetDocument = "document"
-	AssetSigned   = "signed"
-	AssetUpload   = "upload"
-	AssetForm     = "form"
-)
-
-// Asset is a file a session keeps. Its bytes are in the blob store
-// under a random key that never leaves the server.
-type Asset struct {
-	ID        string    `json:"id"`
-	SessionID string    `json:"session_id"`
-	TaskID    string    `json:"task_id"`
-	Kind      string    `json:"kind"`
-	Name      string    `json:"name"`
-	Type      string    `json:"type"`
-	Size      int64     `json:"size"`
-	SHA256    string    `json:"sha256"`
-	By        Actor     `json:"by"`
-	At        time.Time `json:"at"`
-	// Audit is a signed copy's record of how it was signed.
-	Audit *SignatureAudit `json:"audit,omitempty"`
-	// DeletedAt is when the retention sweep deleted the bytes.
-	DeletedAt *time.Time `json:"deleted_at,omitempty"`
-	BlobKey   string     `json:"-"`
-}
-
-// SignatureAudit records a signature: who, when, from where, the hashes
-// of what was signed and of the signed copy, and the gates the signing
-// browser had passed.
-type SignatureAudit struct {
-	Signer         string     `json:"signer"`
-	Method         string     `json:"method"` // drawn or typed
-	At             time.Time  `json:"at"`
-	IP             string     `json:"ip"`
-	UserAgent      string     `json:"user_agent"`
-	SessionID      string     `json:"session_id"`
-	DocumentID     string     `json:"document_id"`
-	OriginalSHA256 string     `json:"original_sha256"`
-	SignedSHA256   string     `json:"signed_sha256"`
-	Gates          GateStatus `json:"gates"`
-}
-
-// Client is where a customer's request came from, for the audit record.
-type Client struct {
-	IP, UserAgent string
-}
-
-// Errors of files.
-var (
-	ErrFileTooLarge    = errors.New("file too large")
-	ErrUnsupportedType = errors.New("unsupported file type")
-	ErrNotPDF          = errors.New("not a pdf")
-	ErrAssetDeleted    = errors.New("asset deleted")
-)
-
-// errNotPDF is what a customer or agent is told: pdfcpu's own words
-// name PDF internals.
-var errNotPDF = fmt.Errorf("%w: the file is not a PDF that can be read (it may be damaged, cut short or encrypted)", ErrNotPDF)
-
-// DefaultMaxUpload bounds a file (DESIGN.md §8).
-const DefaultMaxUpload = 10 << 20
-
-// maxPixels bounds an image's size before it is decoded: a small file
-// may claim a huge picture.
-const maxPixels = 50_000_000
-
-// Types a customer may upload, by their content.
-const (
-	TypeJPEG = "image/jpeg"
-	TypePNG  = "image/png"
-	TypePDF  = "application/pdf"
-	typeJSON = "application/json"
-)
-
-func (s *Assets) assetStore() (AssetStore, error) {
+func (s *FileService) assetStore() (AssetStore, error) {
 	if s.assets == nil {
 		return nil, fmt.Errorf("%w: this store keeps no assets", ErrUnavailable)
 	}
 	return s.assets, nil
 }
 
-// MaxUpload is the largest file accepted.
-func (s *Assets) MaxUpload() int64 { return s.cfg.MaxUpload }
-
-func (s *Assets) checkSize(data []byte) error {
+func (s *FileService) checkSize(data []byte) error {
 	if int64(len(data)) > s.cfg.MaxUpload {
 		return fmt.Errorf("%w: files may be at most %d MiB", ErrFileTooLarge, s.cfg.MaxUpload>>20)
 	}
@@ -115,7 +35,7 @@ func (s *Assets) checkSize(data []byte) error {
 }
 
 // keep stores bytes as a new asset of a session.
-func (s *Assets) keep(ctx context.Context, a *Asset, data []byte) error {
+func (s *FileService) keep(ctx context.Context, a *Asset, data []byte) error {
 	as, err := s.assetStore()
 	if err != nil {
 		return err
@@ -135,7 +55,7 @@ func (s *Assets) keep(ctx context.Context, a *Asset, data []byte) error {
 
 // discard removes what keep stored when the change it belonged to did
 // not happen: nothing is kept for a task that was not completed.
-func (s *Assets) discard(assets ...*Asset) {
+func (s *FileService) discard(assets ...*Asset) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, a := range assets {
@@ -154,7 +74,7 @@ func (s *Assets) discard(assets ...*Asset) {
 // DocumentTaskOpen says whether an agent may attach a document to a
 // task now: checked before the file is read, so a request that would be
 // refused costs nothing but its headers.
-func (s *Assets) DocumentTaskOpen(ctx context.Context, a *Agent, id, taskID string) error {
+func (s *FileService) DocumentTaskOpen(ctx context.Context, a *Agent, id, taskID string) error {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return err
@@ -168,7 +88,7 @@ func (s *Assets) DocumentTaskOpen(ctx context.Context, a *Agent, id, taskID stri
 
 // AttachDocument attaches the PDF a pending sign task asks the customer
 // to sign (replacing an earlier one).
-func (s *Assets) AttachDocument(ctx context.Context, a *Agent, id, taskID, name string, data []byte) (*Task, error) {
+func (s *FileService) AttachDocument(ctx context.Context, a *Agent, id, taskID, name string, data []byte) (*Task, error) {
 	if err := s.DocumentTaskOpen(ctx, a, id, taskID); err != nil {
 		return nil, err
 	}
@@ -222,7 +142,7 @@ func signable(cur *Session, taskID string) (int, error) {
 // a kind now (link, this browser's pass of the gates, the session's
 // state, the task's kind and state): checked before the body is read,
 // so a request that would be refused costs nothing but its headers.
-func (s *Assets) CustomerTaskOpen(ctx context.Context, link, token, taskID, kind string) error {
+func (s *FileService) CustomerTaskOpen(ctx context.Context, link, token, taskID, kind string) error {
 	_, t, err := s.customerTask(ctx, link, token, taskID, kind)
 	if err == nil && kind == "sign" && t.DocumentID == "" {
 		err = errNoDocument
@@ -233,7 +153,7 @@ func (s *Assets) CustomerTaskOpen(ctx context.Context, link, token, taskID, kind
 var errNoDocument = fmt.Errorf("%w: your agent has not attached the document yet", ErrInvalidState)
 
 // customerTask admits a customer to one of their pending tasks of a kind.
-func (s *Assets) customerTask(ctx context.Context, link, token, taskID, kind string) (*Session, Task, error) {
+func (s *FileService) customerTask(ctx context.Context, link, token, taskID, kind string) (*Session, Task, error) {
 	sess, _, err := s.gates.CustomerAuth(ctx, link, token)
 	if err != nil {
 		return nil, Task{}, err
@@ -262,7 +182,7 @@ func pendingTask(cur *Session, taskID, kind string) (Task, error) {
 // task.completed event carrying the asset ids. It marks the session
 // updated for its agent. A task completed meanwhile (a second tab)
 // fails, and the caller discards what it stored.
-func (s *Assets) complete(ctx context.Context, id, taskID, kind string, result any, assets []string) (*Task, error) {
+func (s *FileService) complete(ctx context.Context, id, taskID, kind string, result any, assets []string) (*Task, error) {
 	res, err := json.Marshal(result)
 	if err != nil {
 		return nil, err
@@ -300,7 +220,7 @@ type SignInput struct {
 // Sign signs a sign task's document: the signed copy (the original with
 // a signature block on its last page) and its audit record are kept as
 // an asset, and the task is completed.
-func (s *Assets) Sign(ctx context.Context, link, token, taskID string, in SignInput, from Client) (*Task, error) {
+func (s *FileService) Sign(ctx context.Context, link, token, taskID string, in SignInput, from Client) (*Task, error) {
 	sess, t, err := s.customerTask(ctx, link, token, taskID, "sign")
 	if err != nil {
 		return nil, err
@@ -309,12 +229,12 @@ func (s *Assets) Sign(ctx context.Context, link, token, taskID string, in SignIn
 		return nil, errNoDocument
 	}
 	name := strings.TrimSpace(in.Name)
-	f := fields{}
+	f := problems{}
 	if name == "" || utf8.RuneCountInString(name) > maxNameLen {
 		f.add("name", "is required, at most 200 characters")
 	}
 	checkName(name, "name", f)
-	if err := f.err(); err != nil {
+	if err := f.asError(); err != nil {
 		return nil, err
 	}
 	release, err := s.heavy(ctx)
@@ -359,7 +279,7 @@ func (s *Assets) Sign(ctx context.Context, link, token, taskID string, in SignIn
 // The type is read from the content, never the name: JPEG, PNG or PDF.
 // Images are decoded and encoded again, which drops their metadata (a
 // photo's EXIF, with its GPS position, never reaches storage).
-func (s *Assets) Upload(ctx context.Context, link, token, taskID, name string, data []byte) (*Task, error) {
+func (s *FileService) Upload(ctx context.Context, link, token, taskID, name string, data []byte) (*Task, error) {
 	sess, _, err := s.customerTask(ctx, link, token, taskID, "upload")
 	if err != nil {
 		return nil, err
@@ -385,7 +305,7 @@ func (s *Assets) Upload(ctx context.Context, link, token, taskID, name string, d
 
 // SubmitForm checks a form's answers with its fields' rules, keeps them
 // with the task and as a JSON asset, and completes it.
-func (s *Assets) SubmitForm(ctx context.Context, link, token, taskID string, answers map[string]any) (*Task, error) {
+func (s *FileService) SubmitForm(ctx context.Context, link, token, taskID string, answers map[string]any) (*Task, error) {
 	sess, t, err := s.customerTask(ctx, link, token, taskID, "form")
 	if err != nil {
 		return nil, err
@@ -412,7 +332,7 @@ func (s *Assets) SubmitForm(ctx context.Context, link, token, taskID string, ans
 
 // AnswerConsent records a consent task's Agree or Disagree, with its
 // time (the task's completion).
-func (s *Assets) AnswerConsent(ctx context.Context, link, token, taskID string, agree bool) (*Task, error) {
+func (s *FileService) AnswerConsent(ctx context.Context, link, token, taskID string, agree bool) (*Task, error) {
 	sess, _, err := s.customerTask(ctx, link, token, taskID, "consent")
 	if err != nil {
 		return nil, err
@@ -422,7 +342,7 @@ func (s *Assets) AnswerConsent(ctx context.Context, link, token, taskID string, 
 
 // read loads an asset's bytes, checking them against the hash recorded
 // when they were stored.
-func (s *Assets) read(ctx context.Context, sessionID, id string) (*Asset, []byte, error) {
+func (s *FileService) read(ctx context.Context, sessionID, id string) (*Asset, []byte, error) {
 	a, rc, err := s.open(ctx, sessionID, id)
 	if err != nil {
 		return nil, nil, err
@@ -439,7 +359,7 @@ func (s *Assets) read(ctx context.Context, sessionID, id string) (*Asset, []byte
 }
 
 // open finds an asset of a session and opens its bytes.
-func (s *Assets) open(ctx context.Context, sessionID, id string) (*Asset, io.ReadCloser, error) {
+func (s *FileService) open(ctx context.Context, sessionID, id string) (*Asset, io.ReadCloser, error) {
 	as, err := s.assetStore()
 	if err != nil {
 		return nil, nil, err
@@ -463,7 +383,7 @@ func (s *Assets) open(ctx context.Context, sessionID, id string) (*Asset, io.Rea
 
 // SessionAssets lists a session's assets for an agent who may open its
 // room.
-func (s *Assets) SessionAssets(ctx context.Context, a *Agent, id string) ([]*Asset, error) {
+func (s *FileService) SessionAssets(ctx context.Context, a *Agent, id string) ([]*Asset, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}
@@ -475,7 +395,7 @@ func (s *Assets) SessionAssets(ctx context.Context, a *Agent, id string) ([]*Ass
 }
 
 // AgentAsset opens an asset for an agent who may open the session's room.
-func (s *Assets) AgentAsset(ctx context.Context, a *Agent, id, assetID string) (*Asset, io.ReadCloser, error) {
+func (s *FileService) AgentAsset(ctx context.Context, a *Agent, id, assetID string) (*Asset, io.ReadCloser, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, nil, err
 	}
@@ -485,7 +405,7 @@ func (s *Assets) AgentAsset(ctx context.Context, a *Agent, id, assetID string) (
 // CustomerAsset opens an asset of the customer's own session: while
 // they may read it (an ended session's access mode decides), and once
 // past its gates.
-func (s *Assets) CustomerAsset(ctx context.Context, link, token, id, assetID string) (*Asset, io.ReadCloser, error) {
+func (s *FileService) CustomerAsset(ctx context.Context, link, token, id, assetID string) (*Asset, io.ReadCloser, error) {
 	sess, _, err := s.gates.CustomerAuth(ctx, link, token)
 	if err != nil {
 		return nil, nil, err
@@ -497,7 +417,7 @@ func (s *Assets) CustomerAsset(ctx context.Context, link, token, id, assetID str
 }
 
 // CustomerAssets lists the assets of the customer's own session.
-func (s *Assets) CustomerAssets(ctx context.Context, link, token string) ([]*Asset, error) {
+func (s *FileService) CustomerAssets(ctx context.Context, link, token string) ([]*Asset, error) {
 	sess, _, err := s.gates.CustomerAuth(ctx, link, token)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,7 @@ func TestValidateAnswers(t *testing.T) {
 }
 
 func TestFormFieldsValidated(t *testing.T) {
-	f := fields{}
+	f := problems{}
 	validContent("form", TaskContent{Fields: []FormField{
 		{Name: "a", Label: "A", Type: "text", Pattern: `(?=x)`},
 		{Name: "a", Label: "B", Type: "colour"},
@@ -59,7 +59,7 @@ func TestFormFieldsValidated(t *testing.T) {
 			t.Errorf("%s not refused: %v", p, f)
 		}
 	}
-	f = fields{}
+	f = problems{}
 	validContent("upload", TaskContent{Fields: []FormField{{Name: "a", Label: "A", Type: "text"}}}, "task", f)
 	if f["task.fields"] == "" {
 		t.Errorf("an upload with fields: %v", f)

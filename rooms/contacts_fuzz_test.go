@@ -32,7 +32,7 @@ func contactSettings(region string) Settings {
 func FuzzPhone(f *testing.F) {
 	f.Fuzz(func(t *testing.T, phone string, region uint8) {
 		set := contactSettings(fuzzRegions[int(region)%len(fuzzRegions)])
-		errs := fields{}
+		errs := problems{}
 		c := normalizeCustomer(Customer{Phone: phone}, set, errs)
 		if _, bad := errs["customer.phone"]; bad || c.Phone == "" {
 			return
@@ -41,7 +41,7 @@ func FuzzPhone(f *testing.F) {
 			t.Fatalf("%q (region %q) normalised to %q, not E.164", phone, set.PhoneDefaultRegion, c.Phone)
 		}
 		for _, r := range fuzzRegions {
-			again := fields{}
+			again := problems{}
 			c2 := normalizeCustomer(c, contactSettings(r), again)
 			if len(again) > 0 || c2.Phone != c.Phone {
 				t.Fatalf("%q (region %q) → %q; again under %q → %q %v",
@@ -58,11 +58,11 @@ func FuzzPhone(f *testing.F) {
 func FuzzEmail(f *testing.F) {
 	f.Fuzz(func(t *testing.T, email string) {
 		set := contactSettings("US")
-		errs := fields{}
+		errs := problems{}
 		c := normalizeCustomer(Customer{Email: email}, set, errs)
 		if _, bad := errs["customer.email"]; !bad && c.Email != "" {
 			checkEmailShape(t, email, c.Email)
-			again := fields{}
+			again := problems{}
 			if c2 := normalizeCustomer(c, set, again); len(again) > 0 || c2.Email != c.Email {
 				t.Fatalf("%q → %q; again → %q %v", email, c.Email, c2.Email, again)
 			}

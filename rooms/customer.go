@@ -5,88 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/cohub/cohub/notify"
 )
 
-// CustomerView is what a customer's link shows.
-type CustomerView struct {
-	Session   CustomerSession `json:"session"`
-	Access    string          `json:"access"`
-	Gates     GateStatus      `json:"gates"`
-	Agent     string          `json:"agent"`
-	ExpiresAt time.Time       `json:"expires_at"`
-	// Team names the agent's team, for the customer's opening page.
-	Team string `json:"team"`
-	// MaxUpload is the largest file the customer may send, in bytes.
-	MaxUpload int64 `json:"max_upload"`
-}
-
-// CustomerSession is the customer's part of a session: no contacts, no
-// internals; tasks only once the gates are passed.
-type CustomerSession struct {
-	ID       string         `json:"id"`
-	State    string         `json:"state"`
-	Customer CustomerName   `json:"customer"`
-	Tasks    []Task         `json:"tasks"`
-	Access   *EndAccess     `json:"end_access,omitempty"`
-	Consent  ConsentSetting `json:"consent"`
-}
-
-// CustomerName is the one contact detail a customer view carries.
-type CustomerName struct {
-	Name string `json:"name"`
-}
-
-// GateStatus says where this browser stands with authentication and consent:
-// each browser passes the gates itself.
-type GateStatus struct {
-	Authentication string `json:"authentication"`
-	Consent        string `json:"consent"`
-	// Method is how the customer authenticates: "otp" or "pin".
-	Method string `json:"method,omitempty"`
-	// LockedUntil is when a lockout ends; absent while locked means
-	// until the agent lets the customer try again.
-	LockedUntil *time.Time `json:"locked_until,omitempty"`
-}
-
-// Passed reports whether nothing stands between the customer and the room.
-func (g GateStatus) Passed() bool {
-	return (g.Authentication == AuthNotRequired || g.Authentication == AuthVerified) &&
-		(g.Consent == ConsentNotRequested || g.Consent == ConsentAccepted)
-}
-
-// Access levels a customer may have.
-const (
-	AccessLevelFull    = "full"
-	AccessLevelLimited = "limited"
-)
-
-// CustomerAccess says what the customer may do now: "full", "limited"
-// (read-only), or "" when an ended session left them nothing.
-func CustomerAccess(s *Session, now time.Time) string {
-	if s.State != StateEnded {
-		return AccessLevelFull
-	}
-	if s.Access == nil || s.EndedAt == nil {
-		return ""
-	}
-	within := now.Before(s.EndedAt.Add(s.Access.Duration.Std()))
-	switch {
-	case s.Access.Mode == AccessFull:
-		return AccessLevelFull
-	case s.Access.Mode == AccessFullFor && within:
-		return AccessLevelFull
-	case s.Access.Mode == AccessLimitedFor && within:
-		return AccessLevelLimited
-	}
-	return ""
-}
-
 // CheckLink verifies a customer link in the order DESIGN.md §5 gives:
 // signature, session ended with no access, revoked, expired.
-func (s *Gates) CheckLink(ctx context.Context, token string) (*Session, LinkClaims, error) {
+func (s *GateService) CheckLink(ctx context.Context, token string) (*Session, LinkClaims, error) {
 	c, err := parseLink(s.cfg.Secret, token)
 	if err != nil {
 		return nil, c, err
@@ -113,7 +38,7 @@ func (s *Gates) CheckLink(ctx context.Context, token string) (*Session, LinkClai
 // CustomerView returns the customer's view of the session behind a link,
 // as this browser stands (its customer token): tasks show once this
 // browser passed every gate.
-func (s *Gates) CustomerView(ctx context.Context, link, customerToken string) (*CustomerView, error) {
+func (s *GateService) CustomerView(ctx context.Context, link, customerToken string) (*CustomerView, error) {
 	sess, c, err := s.CheckLink(ctx, link)
 	if err != nil {
 		return nil, err
@@ -121,7 +46,7 @@ func (s *Gates) CustomerView(ctx context.Context, link, customerToken string) (*
 	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
 }
 
-func (s *Gates) customerView(ctx context.Context, sess *Session, c LinkClaims, p pass) (*CustomerView, error) {
+func (s *GateService) customerView(ctx context.Context, sess *Session, c LinkClaims, p gatePass) (*CustomerView, error) {
 	_, ts, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
 		return nil, err
@@ -160,7 +85,7 @@ type NewLinkSent struct {
 // RequestNewLink re-sends a fresh link to the contact on file when the
 // customer's link expired (or is about to). The link itself is never
 // returned: only the contact on file receives it.
-func (s *Gates) RequestNewLink(ctx context.Context, token, ip string) (*NewLinkSent, error) {
+func (s *GateService) RequestNewLink(ctx context.Context, token, ip string) (*NewLinkSent, error) {
 	sess, _, err := s.CheckLink(ctx, token)
 	if err != nil && !errors.Is(err, ErrLinkExpired) {
 		return nil, err
@@ -200,7 +125,7 @@ func (s *Gates) RequestNewLink(ctx context.Context, token, ip string) (*NewLinkS
 
 // CustomerJoined records a customer's entry into the room; the first one
 // logs customer.joined and marks the session updated for its agent.
-func (s *Gates) CustomerJoined(ctx context.Context, id string) (*Session, error) {
+func (s *GateService) CustomerJoined(ctx context.Context, id string) (*Session, error) {
 	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
 		now := s.now()
 		cur.Internal.LastSeenAt = &now
@@ -217,7 +142,7 @@ func (s *Gates) CustomerJoined(ctx context.Context, id string) (*Session, error)
 
 // CompleteTask records a customer's completed custom task (one they
 // mark done); it marks the session updated for its agent.
-func (s *Gates) CompleteTask(ctx context.Context, id, taskID string, result json.RawMessage) (*Session, error) {
+func (s *GateService) CompleteTask(ctx context.Context, id, taskID string, result json.RawMessage) (*Session, error) {
 	sess, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
 		if err := s.mayWrite(cur, "customer", s.now()); err != nil {
 			return nil, err
@@ -245,7 +170,7 @@ func (s *Gates) CompleteTask(ctx context.Context, id, taskID string, result json
 
 // CustomerRoomView is the customer's snapshot for a room join (the
 // customer was admitted with CustomerAuth).
-func (s *Gates) CustomerRoomView(ctx context.Context, id string, c LinkClaims, customerToken string) (*CustomerView, error) {
+func (s *GateService) CustomerRoomView(ctx context.Context, id string, c LinkClaims, customerToken string) (*CustomerView, error) {
 	sess, err := s.store.Session(ctx, id)
 	if err != nil {
 		return nil, err

@@ -19,10 +19,6 @@ import (
 	"github.com/cohub/cohub/pdfsign"
 )
 
-// ErrBusy refuses work the node has no room for now (every decode slot
-// taken past a short wait): the caller tries again shortly.
-var ErrBusy = errors.New("busy")
-
 // Memory budgets of one decode, read from the image's header before a
 // pixel is decoded: a small file may claim a huge picture, and the
 // pixel count alone misjudges 16-bit images (8 bytes a pixel).
@@ -72,7 +68,7 @@ func withinBudget(data []byte, budget int64) (image.Config, error) {
 // and stamps): they are bounded by the CPU count, so a burst of files
 // queues briefly and past DecodeWait is refused, rather than every one
 // holding its memory at once. release gives the slot back.
-func (s *Assets) heavy(ctx context.Context) (release func(), err error) {
+func (s *FileService) heavy(ctx context.Context) (release func(), err error) {
 	select {
 	case s.decodes <- struct{}{}:
 		return s.leaveHeavy, nil
@@ -90,7 +86,7 @@ func (s *Assets) heavy(ctx context.Context) (release func(), err error) {
 	}
 }
 
-func (s *Assets) leaveHeavy() { <-s.decodes }
+func (s *FileService) leaveHeavy() { <-s.decodes }
 
 // SniffUpload tells from a file's first bytes whether a customer may
 // upload it (a JPEG, PNG or PDF), before the rest is read.
@@ -112,7 +108,7 @@ func SniffPDF(head []byte) error {
 
 // cleanPDF checks a PDF and strips its active content (scripts,
 // launches, embedded files), in one of the node's decode slots.
-func (s *Assets) cleanPDF(ctx context.Context, data []byte) ([]byte, error) {
+func (s *FileService) cleanPDF(ctx context.Context, data []byte) ([]byte, error) {
 	release, err := s.heavy(ctx)
 	if err != nil {
 		return nil, err
@@ -127,7 +123,7 @@ func (s *Assets) cleanPDF(ctx context.Context, data []byte) ([]byte, error) {
 
 // cleanUpload cleans a customer's file in one of the node's decode
 // slots, once its first bytes show a type worth decoding.
-func (s *Assets) cleanUpload(ctx context.Context, data []byte) ([]byte, string, error) {
+func (s *FileService) cleanUpload(ctx context.Context, data []byte) ([]byte, string, error) {
 	if err := SniffUpload(data); err != nil {
 		return nil, "", err
 	}

@@ -49,16 +49,16 @@ func TestDecodeBudgetCountsBytesPerPixel(t *testing.T) {
 // as busy; once a slot is free it goes through.
 func TestDecodeSlotsRefuseWhenFull(t *testing.T) {
 	svc := NewService(nil, nil, Config{Secret: []byte("0123456789abcdef"), MaxDecodes: 1, DecodeWait: 20 * time.Millisecond}, zerolog.Nop())
-	release, err := svc.Assets.heavy(t.Context())
+	release, err := svc.Files.heavy(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	photo := encodePNG(t, image.NewNRGBA(image.Rect(0, 0, 40, 30)))
-	if _, _, err := svc.Assets.cleanUpload(t.Context(), photo); !errors.Is(err, ErrBusy) {
+	if _, _, err := svc.Files.cleanUpload(t.Context(), photo); !errors.Is(err, ErrBusy) {
 		t.Fatalf("with every slot taken: %v, want ErrBusy", err)
 	}
 	release()
-	if _, typ, err := svc.Assets.cleanUpload(t.Context(), photo); err != nil || typ != TypePNG {
+	if _, typ, err := svc.Files.cleanUpload(t.Context(), photo); err != nil || typ != TypePNG {
 		t.Fatalf("with a slot free: %q, %v", typ, err)
 	}
 }

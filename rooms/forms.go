@@ -10,30 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// FormField is one field of a form task. The same definition goes to the
-// customer's page, which checks answers with the same rules before
-// sending; ValidateAnswers checks them again here.
-type FormField struct {
-	// Name keys the answer: lower-case letters, digits and "_".
-	Name  string `json:"name"`
-	Label string `json:"label"`
-	// Type is one of FieldTypes.
-	Type     string `json:"type"`
-	Required bool   `json:"required,omitempty"`
-	// Pattern, for text and phone, is a regular expression the whole
-	// answer must match (the common subset of Go's and JavaScript's).
-	Pattern string `json:"pattern,omitempty"`
-	// Min and Max bound a number (as numbers) or a date (YYYY-MM-DD).
-	Min string `json:"min,omitempty"`
-	Max string `json:"max,omitempty"`
-	// Options are a select's choices.
-	Options []string `json:"options,omitempty"`
-	Help    string   `json:"help,omitempty"`
-}
-
-// FieldTypes are the kinds of form fields.
-var FieldTypes = []string{"text", "email", "phone", "date", "number", "select", "checkbox"}
-
 // Form limits.
 const (
 	maxFields      = 50
@@ -260,7 +236,7 @@ func (n *patternNode) paths() (paths int, unbounded, nested bool) {
 const dateLayout = "2006-01-02"
 
 // validContent checks a task's content for its kind, at path.
-func validContent(kind string, c TaskContent, path string, f fields) TaskContent {
+func validContent(kind string, c TaskContent, path string, f problems) TaskContent {
 	c.Instructions = strings.TrimSpace(c.Instructions)
 	c.Text = strings.TrimSpace(c.Text)
 	if utf8.RuneCountInString(c.Instructions) > maxContentText {
@@ -290,7 +266,7 @@ func validContent(kind string, c TaskContent, path string, f fields) TaskContent
 	return c
 }
 
-func validField(d FormField, p string, f fields) FormField {
+func validField(d FormField, p string, f problems) FormField {
 	d.Label = strings.TrimSpace(d.Label)
 	d.Help = strings.TrimSpace(d.Help)
 	if !fieldName.MatchString(d.Name) {
@@ -321,7 +297,7 @@ func validField(d FormField, p string, f fields) FormField {
 			f.add(p+".min", "only number and date fields have min and max")
 		} else {
 			for name, v := range map[string]string{"min": d.Min, "max": d.Max} {
-				if v != "" && !bound(d.Type, v) {
+				if v != "" && !inBounds(d.Type, v) {
 					f.add(p+"."+name, "must be a number, or a date as YYYY-MM-DD, as the field's type")
 				}
 			}
@@ -336,7 +312,7 @@ func validField(d FormField, p string, f fields) FormField {
 	return d
 }
 
-func bound(typ, v string) bool {
+func inBounds(typ, v string) bool {
 	if typ == "number" {
 		_, err := strconv.ParseFloat(v, 64)
 		return err == nil
@@ -349,7 +325,7 @@ func bound(typ, v string) bool {
 // them normalized (trimmed strings, checkboxes as booleans, every field
 // present). Errors name "answers.{field}".
 func ValidateAnswers(defs []FormField, answers map[string]any) (map[string]any, error) {
-	f := fields{}
+	f := problems{}
 	out := map[string]any{}
 	for k := range answers {
 		if !slices.ContainsFunc(defs, func(d FormField) bool { return d.Name == k }) {
@@ -361,7 +337,7 @@ func ValidateAnswers(defs []FormField, answers map[string]any) (map[string]any, 
 			f.add("answers."+d.Name, msg)
 		}
 	}
-	if err := f.err(); err != nil {
+	if err := f.asError(); err != nil {
 		return nil, err
 	}
 	return out, nil

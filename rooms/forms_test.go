@@ -12,7 +12,7 @@ import (
 // Ordinary patterns, bounded repeats of a group included, still pass.
 func TestFormPatternsRefuseNestedRepetition(t *testing.T) {
 	check := func(pattern string) string {
-		f := fields{}
+		f := problems{}
 		validContent("form", TaskContent{Fields: []FormField{{Name: "a", Label: "A", Type: "text", Pattern: pattern}}}, "task", f)
 		return f["task.fields[0].pattern"]
 	}

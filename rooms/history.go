@@ -10,28 +10,12 @@ import (
 	"time"
 )
 
-// HistoryQuery is what the history panel asks for.
-type HistoryQuery struct {
-	Scope   string // mine (default) | team | all
-	Status  string // all (default) | completed | incomplete
-	Updated bool
-	Q       string
-	Limit   int
-	Cursor  string
-}
-
-// History is one page of sessions, newest activity first.
-type History struct {
-	Sessions   []*Session `json:"sessions"`
-	NextCursor string     `json:"next_cursor"`
-}
-
 // maxScan bounds how many index entries one page may look at, so a
 // narrow filter over a huge history answers in bounded time.
 const maxScan = 5000
 
 // History lists sessions for the history panel.
-func (s *Sessions) History(ctx context.Context, a *Agent, q HistoryQuery) (*History, error) {
+func (s *SessionService) History(ctx context.Context, a *Agent, q HistoryQuery) (*History, error) {
 	after, err := s.checkHistoryQuery(&q)
 	if err != nil {
 		return nil, err
@@ -59,7 +43,7 @@ func (s *Sessions) History(ctx context.Context, a *Agent, q HistoryQuery) (*Hist
 
 // collect fills h with up to q.Limit matching sessions after the cursor
 // and returns the cursor to continue from ("" when nothing is left).
-func (s *Sessions) collect(ctx context.Context, h *History, index string, after Cursor, since time.Time, q HistoryQuery) (string, error) {
+func (s *SessionService) collect(ctx context.Context, h *History, index string, after Cursor, since time.Time, q HistoryQuery) (string, error) {
 	match := historyFilter(q)
 	// Unfiltered, a page of the index is a page of history; filtered,
 	// read ahead so that few round trips fill the page.
@@ -93,7 +77,7 @@ func (s *Sessions) collect(ctx context.Context, h *History, index string, after 
 	return encodeCursor(after), nil
 }
 
-func (s *Sessions) sessionsOf(ctx context.Context, page []IndexEntry) (map[string]*Session, error) {
+func (s *SessionService) sessionsOf(ctx context.Context, page []IndexEntry) (map[string]*Session, error) {
 	ids := make([]string, len(page))
 	for i, e := range page {
 		ids[i] = e.ID
@@ -109,8 +93,8 @@ func (s *Sessions) sessionsOf(ctx context.Context, page []IndexEntry) (map[strin
 	return m, nil
 }
 
-func (s *Sessions) checkHistoryQuery(q *HistoryQuery) (Cursor, error) {
-	f := fields{}
+func (s *SessionService) checkHistoryQuery(q *HistoryQuery) (Cursor, error) {
+	f := problems{}
 	q.Scope = orDefault(q.Scope, ScopeMine)
 	q.Status = orDefault(q.Status, "all")
 	if _, ok := scopeRank[q.Scope]; !ok {
@@ -133,7 +117,7 @@ func (s *Sessions) checkHistoryQuery(q *HistoryQuery) (Cursor, error) {
 	if err != nil {
 		f.add("cursor", "is not a cursor this server gave")
 	}
-	return c, f.err()
+	return c, f.asError()
 }
 
 func historyIndex(a *Agent, scope string) string {

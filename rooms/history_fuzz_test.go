@@ -11,7 +11,7 @@ import (
 func FuzzCursor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, cursor string, score int64, id string) {
 		q := HistoryQuery{Cursor: cursor}
-		c, err := (&Sessions{}).checkHistoryQuery(&q)
+		c, err := (&SessionService{}).checkHistoryQuery(&q)
 		if err != nil {
 			ve, ok := err.(*ValidationError)
 			if !ok || len(ve.Fields) != 1 || ve.Fields["cursor"] != "is not a cursor this server gave" {

@@ -1,7 +1,6 @@
 package rooms
 
 import (
-	"context"
 	"time"
 )
 
@@ -40,36 +39,4 @@ func tasksCompleted(tasks []Task) bool {
 		}
 	}
 	return len(tasks) > 0
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
-// withIndicators fills each session's indicator from live presence.
-func (s *core) withIndicators(ctx context.Context, list ...*Session) {
-	online := map[string]bool{}
-	if s.presence != nil && len(list) > 0 {
-		ids := make([]string, len(list))
-		for i, sess := range list {
-			ids[i] = sess.ID
-		}
-		if got, err := s.presence.CustomersOnline(ctx, ids); err == nil {
-			online = got
-		} else {
-			s.logger(ctx).Warn().Err(err).Msg("presence unavailable; customers shown offline")
-		}
-	}
-	for _, sess := range list {
-		sess.Indicator = ComputeIndicator(sess, online[sess.ID], s.now())
-		if sess.Tasks == nil {
-			sess.Tasks = []Task{}
-		}
-		if sess.Invitations == nil {
-			sess.Invitations = []Invitation{}
-		}
-	}
 }

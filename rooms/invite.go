@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/cohub/cohub/notify"
@@ -9,7 +10,7 @@ import (
 
 // sendInvitation sends a fresh link to the customer's contact and records
 // the outcome on the session, so a failed delivery is visible.
-func (s *Sessions) sendInvitation(ctx context.Context, sess *Session, a *Agent) (*Session, error) {
+func (s *SessionService) sendInvitation(ctx context.Context, sess *Session, a *Agent) (*Session, error) {
 	inv := s.deliver(ctx, sess, a.Name)
 	sess, _, err := s.updateFrom(ctx, sess, sess.ID, func(cur *Session) ([]Event, error) {
 		cur.Invitations = append(cur.Invitations, inv)
@@ -32,7 +33,7 @@ func (s *core) deliver(ctx context.Context, sess *Session, agentName string) Inv
 	inv := Invitation{Channel: channel, To: to, At: s.now()}
 	set, ts, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
-		return failed(inv, "settings unavailable")
+		return failedInvite(inv, "settings unavailable")
 	}
 	if set.InvitationMode == InviteExternal {
 		inv.Status = InviteSkipped
@@ -46,14 +47,14 @@ func (s *core) deliver(ctx context.Context, sess *Session, agentName string) Inv
 	if err := s.sender.Send(sctx, msg); err != nil {
 		s.logger(ctx).Warn().Str("error", notify.Scrub(err, to, msg.Body, link.URL, link.Token)).Str("session", sess.ID).Str("channel", channel).
 			Str("to", notify.Mask(to)).Msg("invitation failed")
-		return failed(inv, "delivery failed")
+		return failedInvite(inv, "delivery failed")
 	}
 	s.logger(ctx).Info().Str("session", sess.ID).Str("channel", channel).Str("to", notify.Mask(to)).Msg("invitation sent")
 	inv.Status = InviteSent
 	return inv
 }
 
-func failed(inv Invitation, why string) Invitation {
+func failedInvite(inv Invitation, why string) Invitation {
 	inv.Status, inv.Error = InviteFailed, why
 	return inv
 }
@@ -67,4 +68,12 @@ func invitationMessage(sess *Session, t Templates, channel, to string, v notify.
 		m.Body = notify.Render(t.SMSBody, v)
 	}
 	return m
+}
+
+// signedLink signs a link of the session's current generation that lasts
+// the customer access duration of its settings.
+func (s *core) signedLink(sess *Session, set Settings) Link {
+	exp := s.now().Add(set.CustomerAccessDuration.Std()).Truncate(time.Second)
+	tok := signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: exp})
+	return Link{URL: strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" + tok, ExpiresAt: exp, Token: tok}
 }

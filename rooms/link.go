@@ -66,3 +66,26 @@ func parseLink(secret []byte, token string) (LinkClaims, error) {
 	}
 	return c, nil
 }
+
+// CustomerCookie names the cookie that carries a session's customer
+// token: one per session, so several gated sessions live side by side
+// in one browser.
+func CustomerCookie(sessionID string) string { return "cohub_customer_" + sessionID }
+
+// LinkSessionID reads the session id a link names, without checking it:
+// enough to pick the customer cookie; the link is checked where it counts.
+func LinkSessionID(link string) string {
+	id, _, _ := strings.Cut(link, ".")
+	if !validID(id) {
+		return ""
+	}
+	return id
+}
+
+// validID reports whether s can be an id the server gave: letters,
+// digits and underscores, as newID makes them.
+func validID(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
+	})
+}

@@ -62,12 +62,12 @@ func FuzzLink(f *testing.F) {
 // signed pass reads back as itself, and one byte changed proves nothing.
 func FuzzCustomerToken(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token, browser, gates, sid string, gen int, auth, consent bool, at uint16, flip byte) {
-		s := &Gates{core: &core{cfg: Config{Secret: fuzzSecret}}}
+		s := &GateService{core: &core{cfg: Config{Secret: fuzzSecret}}}
 		sess := &Session{ID: sid, Internal: SessionInternal{LinkGen: gen}}
 
 		for _, tok := range []string{token, "v1." + browser + "." + gates + "." + s.passMAC(sess, browser, gates)} {
 			p := s.readPass(sess, tok)
-			if p == (pass{}) {
+			if p == (gatePass{}) {
 				continue
 			}
 			if again := s.signPass(sess, p); again != tok {
@@ -75,7 +75,7 @@ func FuzzCustomerToken(f *testing.F) {
 			}
 		}
 
-		p := pass{browser: browser, auth: auth, consent: consent}
+		p := gatePass{browser: browser, auth: auth, consent: consent}
 		signed := s.signPass(sess, p)
 		got := s.readPass(sess, signed)
 		switch {
@@ -84,7 +84,7 @@ func FuzzCustomerToken(f *testing.F) {
 				t.Fatalf("signed %+v as %q; read %+v", p, signed, got)
 			}
 		case strings.Contains(browser, "."): // no browser id the server gives
-			if got != (pass{}) {
+			if got != (gatePass{}) {
 				t.Fatalf("signed %+v as %q; read %+v", p, signed, got)
 			}
 		case got != p:
@@ -95,16 +95,16 @@ func FuzzCustomerToken(f *testing.F) {
 			{ID: sid + "x", Internal: sess.Internal},
 			{ID: sid, Internal: SessionInternal{LinkGen: gen + 1}},
 		} {
-			if p := s.readPass(other, signed); p != (pass{}) {
+			if p := s.readPass(other, signed); p != (gatePass{}) {
 				t.Fatalf("%q for session %q gen %d proved %+v for session %q gen %d",
 					signed, sid, gen, p, other.ID, other.Internal.LinkGen)
 			}
 		}
-		if p := s.readPass(sess, tamper(signed, at, flip)); p != (pass{}) {
+		if p := s.readPass(sess, tamper(signed, at, flip)); p != (gatePass{}) {
 			t.Fatalf("%q tampered as %q proved %+v", signed, tamper(signed, at, flip), p)
 		}
-		other := &Gates{core: &core{cfg: Config{Secret: otherSecret}}}
-		if p := other.readPass(sess, signed); p != (pass{}) {
+		other := &GateService{core: &core{cfg: Config{Secret: otherSecret}}}
+		if p := other.readPass(sess, signed); p != (gatePass{}) {
 			t.Fatalf("%q proved %+v under another secret", signed, p)
 		}
 	})

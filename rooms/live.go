@@ -9,11 +9,6 @@ import (
 	"unicode/utf8"
 )
 
-// ErrReadOnly refuses a message or task from a participant who may only
-// read: a customer whose session ended with limited access, or anyone in
-// an ended session.
-var ErrReadOnly = errors.New("read only")
-
 // MaxMessageChars bounds a chat message (DESIGN.md §8).
 const MaxMessageChars = 4000
 
@@ -21,34 +16,8 @@ const MaxMessageChars = 4000
 // which checks Origin): allowed to those who may act on it. It returns
 // the session with its indicator and, like Seen, clears "updated" for
 // the session's own agent.
-func (s *Sessions) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *SessionService) OpenRoom(ctx context.Context, a *Agent, id string) (*Session, error) {
 	return s.Seen(ctx, a, id)
-}
-
-// MayOpen checks, without side effects, that an agent may open a
-// session's room: the hub asks before it starts a room for them.
-func (s *core) MayOpen(ctx context.Context, a *Agent, id string) error {
-	sess, err := s.visible(ctx, a, id)
-	if err != nil {
-		return err
-	}
-	if !CanAct(a, sess) {
-		return ErrForbidden
-	}
-	return nil
-}
-
-// Message is a chat message to log.
-type Message struct {
-	From Actor
-	Text string
-	// AgentsHere says an agent is in the room: a customer's message then
-	// does not mark the session updated.
-	AgentsHere bool
-	// ID names the message for its sender: a message with an ID already
-	// logged (a resend after a lost reply or a reconnect) is logged once,
-	// and answers with the seq it got then.
-	ID string
 }
 
 // PostMessage logs a chat message. A customer's message while no agent
@@ -57,7 +26,7 @@ type Message struct {
 // per session, across connections and nodes. A full room refuses the
 // customer's messages, not the agent's: only the party who could flood
 // it loses the chat, and the agent can still talk, end and renew.
-func (s *Sessions) PostMessage(ctx context.Context, id string, m Message) (Event, error) {
+func (s *SessionService) PostMessage(ctx context.Context, id string, m Message) (Event, error) {
 	text := strings.TrimSpace(m.Text)
 	switch {
 	case text == "":
@@ -89,7 +58,7 @@ func (s *Sessions) PostMessage(ctx context.Context, id string, m Message) (Event
 // announceUpdated tells the listener that a message marked its session
 // updated (the agent's inbox shows it): the session is read for that,
 // off the message's path; it happens only while no agent is in the room.
-func (s *Sessions) announceUpdated(id string, e Event) {
+func (s *SessionService) announceUpdated(id string, e Event) {
 	if _, none := s.listen.(quiet); none {
 		return
 	}
@@ -105,7 +74,7 @@ func (s *Sessions) announceUpdated(id string, e Event) {
 
 // messageOptions are a sender's bounds: the room cap (twice as high for
 // agents), the sender's rate, and the message's name.
-func (s *Sessions) messageOptions(from Actor, msgID string) CommitOptions {
+func (s *SessionService) messageOptions(from Actor, msgID string) CommitOptions {
 	sender, max := "customer", s.cfg.MaxRoomEvents
 	if from.Role != "customer" {
 		sender, max = "agent:"+from.ID, 2*s.cfg.MaxRoomEvents
@@ -118,13 +87,8 @@ func (s *Sessions) messageOptions(from Actor, msgID string) CommitOptions {
 	return opts
 }
 
-// mayWrite refuses writes the session's state does not allow.
-func (s *core) mayWrite(cur *Session, role string, now time.Time) error {
-	return WriteGate(cur, role, now)
-}
-
 // SeenAt records the last moment the customer was connected.
-func (s *Sessions) SeenAt(ctx context.Context, id string, at time.Time) error {
+func (s *SessionService) SeenAt(ctx context.Context, id string, at time.Time) error {
 	_, _, err := s.update(ctx, id, func(cur *Session) ([]Event, error) {
 		if cur.Internal.LastSeenAt != nil && !at.After(*cur.Internal.LastSeenAt) {
 			return nil, nil
@@ -148,6 +112,3 @@ func Indicate(s *Session, online bool, now time.Time) *Session {
 	}
 	return s
 }
-
-// Now is the service's clock, for the hub's access checks.
-func (s *core) Now() time.Time { return s.now() }

@@ -11,7 +11,7 @@ import (
 // asset_retention_days ago, and returns how many it deleted. Running it
 // on several nodes at once is safe: deleting a blob twice is not an
 // error, and a record already marked deleted is left alone.
-func (s *Assets) SweepAssets(ctx context.Context) (int, error) {
+func (s *FileService) SweepAssets(ctx context.Context) (int, error) {
 	as, err := s.assetStore()
 	if err != nil {
 		return 0, err
@@ -38,7 +38,7 @@ func (s *Assets) SweepAssets(ctx context.Context) (int, error) {
 	}
 }
 
-func (s *Assets) sweepSession(ctx context.Context, as AssetStore, id string, cutoff time.Time) (int, error) {
+func (s *FileService) sweepSession(ctx context.Context, as AssetStore, id string, cutoff time.Time) (int, error) {
 	sess, err := s.store.Session(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return 0, as.ForgetAssetSession(ctx, id)
@@ -69,7 +69,7 @@ func (s *Assets) sweepSession(ctx context.Context, as AssetStore, id string, cut
 
 // sweepBlobs deletes the blobs of a session's assets not yet deleted
 // and marks their records so.
-func (s *Assets) sweepBlobs(ctx context.Context, as AssetStore, id string) (int, error) {
+func (s *FileService) sweepBlobs(ctx context.Context, as AssetStore, id string) (int, error) {
 	list, err := as.Assets(ctx, id)
 	if err != nil {
 		return 0, err
@@ -94,7 +94,7 @@ func (s *Assets) sweepBlobs(ctx context.Context, as AssetStore, id string) (int,
 
 // RunAssetSweep sweeps every interval until ctx ends. Of many nodes,
 // the first to count the interval's hit sweeps; the others skip it.
-func (s *Assets) RunAssetSweep(ctx context.Context, every time.Duration) {
+func (s *FileService) RunAssetSweep(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -52,7 +52,7 @@ func TestSweepAssets(t *testing.T) {
 	counts := make([]int, 2)
 	for i := range counts {
 		wg.Go(func() {
-			n, err := svc.Assets.SweepAssets(ctx)
+			n, err := svc.Files.SweepAssets(ctx)
 			if err != nil {
 				t.Error(err)
 			}
@@ -74,7 +74,7 @@ func TestSweepAssets(t *testing.T) {
 			t.Fatalf("%s lost its file: %v", a.SessionID, err)
 		}
 	}
-	if n, _ := svc.Assets.SweepAssets(ctx); n != 0 {
+	if n, _ := svc.Files.SweepAssets(ctx); n != 0 {
 		t.Fatalf("a second sweep deleted %d", n)
 	}
 }
@@ -111,10 +111,10 @@ func TestSweepTakesAFileKeptMeanwhile(t *testing.T) {
 	storetest.Must(t, svc.Keep(ctx, &rooms.Asset{SessionID: "s_old", Kind: rooms.AssetUpload, Type: rooms.TypePNG}, []byte("first")))
 	late := &rooms.Asset{SessionID: "s_old", Kind: rooms.AssetUpload, Type: rooms.TypePNG}
 	st.late = func(string) { storetest.Must(t, svc.Keep(ctx, late, []byte("late"))) }
-	if _, err := svc.Assets.SweepAssets(ctx); err != nil {
+	if _, err := svc.Files.SweepAssets(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Assets.SweepAssets(ctx); err != nil {
+	if _, err := svc.Files.SweepAssets(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := bucket.Get(ctx, late.BlobKey); !errors.Is(err, blobs.ErrNotFound) {

@@ -9,7 +9,7 @@ import (
 
 // BootstrapAdmin creates an admin with these credentials when no admin
 // exists. Several nodes may start at once: the email guard lets one win.
-func (s *Accounts) BootstrapAdmin(ctx context.Context, email, password string) (bool, error) {
+func (s *AccountService) BootstrapAdmin(ctx context.Context, email, password string) (bool, error) {
 	agents, err := s.store.ListAgents(ctx)
 	if err != nil {
 		return false, err
@@ -34,7 +34,7 @@ type DemoLogin struct {
 // SeedDemo creates teams Sales and Support, an admin, a supervisor and
 // two agents, once per store, and returns their logins (none when the
 // store was seeded before).
-func (s *Accounts) SeedDemo(ctx context.Context) ([]DemoLogin, error) {
+func (s *AccountService) SeedDemo(ctx context.Context) ([]DemoLogin, error) {
 	first, err := s.store.Once(ctx, "demo-seed")
 	if err != nil || !first {
 		return nil, err
@@ -79,7 +79,7 @@ func demoTeamSettings(task string) *TeamSettings {
 // EndIdle ends active sessions with no agent activity for the org's
 // auto_end_after; it returns how many it ended. Nodes may run it
 // concurrently: a session already ended by another node is skipped.
-func (s *Sessions) EndIdle(ctx context.Context) (int, error) {
+func (s *SessionService) EndIdle(ctx context.Context) (int, error) {
 	set, err := s.store.Settings(ctx)
 	if err != nil || set.AutoEndAfter <= 0 {
 		return 0, err
@@ -106,7 +106,7 @@ func (s *Sessions) EndIdle(ctx context.Context) (int, error) {
 }
 
 // RunAutoEnd calls EndIdle every interval until ctx ends.
-func (s *Sessions) RunAutoEnd(ctx context.Context, every time.Duration) {
+func (s *SessionService) RunAutoEnd(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/oklog/ulid/v2"
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
@@ -89,38 +88,38 @@ func (quiet) AgentChanged(string)         {}
 type Service struct {
 	// Sessions starts sessions and runs their lifecycle, tasks, room
 	// messages and the history panel.
-	Sessions *Sessions
+	Sessions *SessionService
 	// Gates lets a customer in through their link: code, PIN, consent.
-	Gates *Gates
+	Gates *GateService
 	// Accounts signs agents in and keeps agents, teams and settings.
-	Accounts *Accounts
-	// Assets keeps files: documents to sign, signed copies, uploads,
+	Accounts *AccountService
+	// Files keeps files: documents to sign, signed copies, uploads,
 	// form answers, and their retention.
-	Assets *Assets
+	Files *FileService
 	*core
 }
 
-// Sessions is the sessions concern of the domain.
-type Sessions struct {
+// SessionService is the sessions concern of the domain.
+type SessionService struct {
 	*core
-	files *Assets
+	files *FileService
 }
 
-// Gates is the customer-gates concern of the domain.
-type Gates struct {
+// GateService is the customer-gates concern of the domain.
+type GateService struct {
 	*core
 }
 
-// Accounts is the accounts concern of the domain.
-type Accounts struct {
+// AccountService is the accounts concern of the domain.
+type AccountService struct {
 	*core
-	files *Assets
+	files *FileService
 }
 
-// Assets is the files concern of the domain.
-type Assets struct {
+// FileService is the files concern of the domain.
+type FileService struct {
 	*core
-	gates *Gates
+	gates *GateService
 }
 
 // core is what every concern shares.
@@ -183,10 +182,10 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 	c := &core{store: store, assets: assets, sender: sender, presence: cfg.Presence, listen: cfg.Listener,
 		cfg: cfg, log: log, dummyHash: dummy,
 		decodes: make(chan struct{}, cfg.MaxDecodes)}
-	gates := &Gates{core: c}
-	files := &Assets{core: c, gates: gates}
-	return &Service{core: c, Gates: gates, Assets: files,
-		Sessions: &Sessions{core: c, files: files}, Accounts: &Accounts{core: c, files: files}}
+	gates := &GateService{core: c}
+	files := &FileService{core: c, gates: gates}
+	return &Service{core: c, Gates: gates, Files: files,
+		Sessions: &SessionService{core: c, files: files}, Accounts: &AccountService{core: c, files: files}}
 }
 
 func (s *core) logged(id string, evs []Event) {
@@ -211,27 +210,25 @@ func (s *core) logger(ctx context.Context) *zerolog.Logger {
 	return &s.log
 }
 
-func newID(prefix string) string { return prefix + ulid.Make().String() }
-
-// change is one atomic edit of a session: it mutates the session and
+// sessionEdit is one atomic edit of a session: it mutates the session and
 // returns the events to log with it.
-type change func(sess *Session) ([]Event, error)
+type sessionEdit func(sess *Session) ([]Event, error)
 
 // update applies fn to the current session and commits, retrying when
 // another writer got there first.
-func (s *core) update(ctx context.Context, id string, fn change) (*Session, []Event, error) {
+func (s *core) update(ctx context.Context, id string, fn sessionEdit) (*Session, []Event, error) {
 	return s.updateFrom(ctx, nil, id, fn)
 }
 
 // updateFrom is update starting from a session already loaded (nil:
 // load it); a conflict reloads it.
-func (s *core) updateFrom(ctx context.Context, sess *Session, id string, fn change) (*Session, []Event, error) {
+func (s *core) updateFrom(ctx context.Context, sess *Session, id string, fn sessionEdit) (*Session, []Event, error) {
 	return s.commit(ctx, sess, id, CommitOptions{}, fn)
 }
 
 // commit applies fn and commits with opts, reloading and retrying on a
 // conflict.
-func (s *core) commit(ctx context.Context, sess *Session, id string, opts CommitOptions, fn change) (*Session, []Event, error) {
+func (s *core) commit(ctx context.Context, sess *Session, id string, opts CommitOptions, fn sessionEdit) (*Session, []Event, error) {
 	for attempt := 0; ; attempt++ {
 		if sess == nil {
 			var err error
@@ -292,4 +289,96 @@ func DefaultTeamSettings() TeamSettings {
 			SMSBody:      notify.DefaultSMSBody,
 		},
 	}
+}
+
+// TokenTTL is how long a login lasts.
+func (s *core) TokenTTL() time.Duration { return s.cfg.TokenTTL }
+
+// MaxUpload is the largest file accepted.
+func (s *core) MaxUpload() int64 { return s.cfg.MaxUpload }
+
+// withIndicators fills each session's indicator from live presence.
+func (s *core) withIndicators(ctx context.Context, list ...*Session) {
+	online := map[string]bool{}
+	if s.presence != nil && len(list) > 0 {
+		ids := make([]string, len(list))
+		for i, sess := range list {
+			ids[i] = sess.ID
+		}
+		if got, err := s.presence.CustomersOnline(ctx, ids); err == nil {
+			online = got
+		} else {
+			s.logger(ctx).Warn().Err(err).Msg("presence unavailable; customers shown offline")
+		}
+	}
+	for _, sess := range list {
+		sess.Indicator = ComputeIndicator(sess, online[sess.ID], s.now())
+		if sess.Tasks == nil {
+			sess.Tasks = []Task{}
+		}
+		if sess.Invitations == nil {
+			sess.Invitations = []Invitation{}
+		}
+	}
+}
+
+// MayOpen checks, without side effects, that an agent may open a
+// session's room: the hub asks before it starts a room for them.
+func (s *core) MayOpen(ctx context.Context, a *Agent, id string) error {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if !CanAct(a, sess) {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// mayWrite refuses writes the session's state does not allow.
+func (s *core) mayWrite(cur *Session, role string, now time.Time) error {
+	return WriteGate(cur, role, now)
+}
+
+// Now is the service's clock, for the hub's access checks.
+func (s *core) Now() time.Time { return s.now() }
+
+// visible loads a session the agent may see; others are not found.
+func (s *core) visible(ctx context.Context, a *Agent, id string) (*Session, error) {
+	sess, err := s.store.Session(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	set, err := s.store.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !CanSee(a, sess, set.HistorySearchSpace) {
+		return nil, ErrNotFound
+	}
+	return sess, nil
+}
+
+// act loads a session for an agent action: not found when the agent may
+// not see it, forbidden when they may see but not act on it.
+func (s *core) act(ctx context.Context, a *Agent, id string, fn sessionEdit) (*Session, []Event, error) {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !CanAct(a, sess) {
+		return nil, nil, ErrForbidden
+	}
+	return s.updateFrom(ctx, sess, id, func(cur *Session) ([]Event, error) {
+		evs, err := fn(cur)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		cur.Internal.LastAgentAt = now
+		if len(evs) > 0 {
+			cur.UpdatedAt = now
+		}
+		return evs, nil
+	})
 }

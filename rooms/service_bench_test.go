@@ -46,7 +46,7 @@ func BenchmarkSessionCreateGetHistory(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := svc.Sessions.Get(ctx, agent, s.ID); err != nil {
+				if _, err := svc.Sessions.Show(ctx, agent, s.ID); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := svc.Sessions.History(ctx, agent, rooms.HistoryQuery{Limit: 20}); err != nil {

@@ -25,7 +25,7 @@ type SessionSettings struct {
 
 // SessionSettings returns the settings in force for a session, to those
 // who may open its room.
-func (s *Sessions) SessionSettings(ctx context.Context, a *Agent, id string) (*SessionSettings, error) {
+func (s *SessionService) SessionSettings(ctx context.Context, a *Agent, id string) (*SessionSettings, error) {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return nil, err

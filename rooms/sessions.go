@@ -19,17 +19,8 @@ type CreateRequest struct {
 	Tasks          []TaskTemplate `json:"tasks"`
 }
 
-// TaskRequest assigns a task ad hoc (kind and title) or from the settings
-// team's templates (template index).
-type TaskRequest struct {
-	Kind     string `json:"kind"`
-	Title    string `json:"title"`
-	Template *int   `json:"template"`
-	TaskContent
-}
-
 // Create starts a session (the invitation goes out at once) or pre-plans one.
-func (s *Sessions) Create(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
+func (s *SessionService) Create(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
 	sess, err := s.newSession(ctx, a, req)
 	if err != nil {
 		return nil, err
@@ -44,8 +35,8 @@ func (s *Sessions) Create(ctx context.Context, a *Agent, req CreateRequest) (*Se
 	return sess, nil
 }
 
-func (s *Sessions) newSession(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
-	f := fields{}
+func (s *SessionService) newSession(ctx context.Context, a *Agent, req CreateRequest) (*Session, error) {
+	f := problems{}
 	if req.Mode != "start" && req.Mode != "preplan" {
 		f.add("mode", "must be start or preplan")
 	}
@@ -70,7 +61,7 @@ func (s *Sessions) newSession(ctx context.Context, a *Agent, req CreateRequest) 
 		tasks = append(tasks, newTask(t, now))
 	}
 	pinHash := s.checkPIN(req.PIN, ts, f)
-	if err := f.err(); err != nil {
+	if err := f.asError(); err != nil {
 		return nil, err
 	}
 	if err := checkSMS(cust, set); err != nil {
@@ -91,7 +82,7 @@ func (s *Sessions) newSession(ctx context.Context, a *Agent, req CreateRequest) 
 	}, nil
 }
 
-func (s *Sessions) checkSettingsTeam(ctx context.Context, a *Agent, teamID string, f fields) error {
+func (s *SessionService) checkSettingsTeam(ctx context.Context, a *Agent, teamID string, f problems) error {
 	if _, err := s.store.Team(ctx, teamID); errors.Is(err, ErrNotFound) {
 		f.add("settings_team_id", "no such team")
 		return nil
@@ -105,7 +96,7 @@ func (s *Sessions) checkSettingsTeam(ctx context.Context, a *Agent, teamID strin
 }
 
 // checkPIN validates and hashes the session PIN a pin-gated team needs.
-func (s *Sessions) checkPIN(pin string, ts TeamSettings, f fields) []byte {
+func (s *SessionService) checkPIN(pin string, ts TeamSettings, f problems) []byte {
 	if pin == "" {
 		if ts.CustomerAuthentication == "pin" {
 			f.add("pin", "is required: this team's customers authenticate with a PIN")
@@ -145,9 +136,9 @@ func consentStart(ts TeamSettings) string {
 	return ConsentNotRequested
 }
 
-// Get returns a session the agent may see, with its live indicator. It
+// Show returns a session the agent may see, with its live indicator. It
 // changes nothing (it serves a GET): "updated" is cleared by Seen.
-func (s *Sessions) Get(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *SessionService) Show(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return nil, err
@@ -160,7 +151,7 @@ func (s *Sessions) Get(ctx context.Context, a *Agent, id string) (*Session, erro
 // at it: the session's own agent clears its "updated" mark (a supervisor
 // or admin looking in leaves it for them). It returns the session with
 // its indicator.
-func (s *Sessions) Seen(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *SessionService) Seen(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, err := s.visible(ctx, a, id)
 	if err != nil {
 		return nil, err
@@ -181,52 +172,8 @@ func (s *Sessions) Seen(ctx context.Context, a *Agent, id string) (*Session, err
 	return sess, nil
 }
 
-// visible loads a session the agent may see; others are not found.
-func (s *core) visible(ctx context.Context, a *Agent, id string) (*Session, error) {
-	sess, err := s.store.Session(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	set, err := s.store.Settings(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !CanSee(a, sess, set.HistorySearchSpace) {
-		return nil, ErrNotFound
-	}
-	return sess, nil
-}
-
-// act loads a session for an agent action: not found when the agent may
-// not see it, forbidden when they may see but not act on it.
-func (s *core) act(ctx context.Context, a *Agent, id string, fn change) (*Session, []Event, error) {
-	sess, err := s.visible(ctx, a, id)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !CanAct(a, sess) {
-		return nil, nil, ErrForbidden
-	}
-	return s.updateFrom(ctx, sess, id, func(cur *Session) ([]Event, error) {
-		evs, err := fn(cur)
-		if err != nil {
-			return nil, err
-		}
-		now := s.now()
-		cur.Internal.LastAgentAt = now
-		if len(evs) > 0 {
-			cur.UpdatedAt = now
-		}
-		return evs, nil
-	})
-}
-
-func agentActor(a *Agent) *Actor {
-	return &Actor{Role: "agent", ID: a.ID, Name: a.Name}
-}
-
 // Invite sends a planned session's invitation and makes it active.
-func (s *Sessions) Invite(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *SessionService) Invite(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StatePlanned {
 			return nil, fmt.Errorf("%w: only a planned session can be invited", ErrInvalidState)
@@ -252,7 +199,7 @@ func (s *Sessions) Invite(ctx context.Context, a *Agent, id string) (*Session, e
 // A task from a sign template that carries a PDF gets its own copy of
 // it, stored before the task is assigned, so later changes to the
 // template leave the session as it was.
-func (s *Sessions) AddTask(ctx context.Context, a *Agent, id string, req TaskRequest) (*Task, error) {
+func (s *SessionService) AddTask(ctx context.Context, a *Agent, id string, req TaskRequest) (*Task, error) {
 	doc, err := s.files.templateCopy(ctx, a, id, req)
 	if err != nil {
 		return nil, err
@@ -286,15 +233,15 @@ func (s *Sessions) AddTask(ctx context.Context, a *Agent, id string, req TaskReq
 	return &task, nil
 }
 
-func (s *Sessions) taskFromRequest(ctx context.Context, cur *Session, req TaskRequest) (TaskTemplate, error) {
-	f := fields{}
+func (s *SessionService) taskFromRequest(ctx context.Context, cur *Session, req TaskRequest) (TaskTemplate, error) {
+	f := problems{}
 	if req.Template == nil {
 		t := validTask(TaskTemplate{Kind: req.Kind, Title: req.Title, TaskContent: req.TaskContent}, "task", f)
 		return trimPath(t, f)
 	}
 	if req.Kind != "" || req.Title != "" || req.Fields != nil || req.Instructions != "" || req.Text != "" {
 		f.add("template", "give a template or a kind and title, not both")
-		return TaskTemplate{}, f.err()
+		return TaskTemplate{}, f.asError()
 	}
 	_, ts, err := s.effective(ctx, cur.SettingsTeamID)
 	if err != nil {
@@ -302,7 +249,7 @@ func (s *Sessions) taskFromRequest(ctx context.Context, cur *Session, req TaskRe
 	}
 	if *req.Template < 0 || *req.Template >= len(ts.TaskTemplates) {
 		f.add("template", "no such template in this session's settings team")
-		return TaskTemplate{}, f.err()
+		return TaskTemplate{}, f.asError()
 	}
 	return ts.TaskTemplates[*req.Template], nil
 }
@@ -312,19 +259,19 @@ func newTask(t TaskTemplate, now time.Time) Task {
 }
 
 // trimPath reports a single task's errors as "kind" and "title".
-func trimPath(t TaskTemplate, f fields) (TaskTemplate, error) {
+func trimPath(t TaskTemplate, f problems) (TaskTemplate, error) {
 	if len(f) == 0 {
 		return t, nil
 	}
-	out := fields{}
+	out := problems{}
 	for k, v := range f {
 		out[strings.TrimPrefix(k, "task.")] = v
 	}
-	return t, out.err()
+	return t, out.asError()
 }
 
 // WithdrawTask removes a pending task.
-func (s *Sessions) WithdrawTask(ctx context.Context, a *Agent, id, taskID string) (*Session, error) {
+func (s *SessionService) WithdrawTask(ctx context.Context, a *Agent, id, taskID string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State == StateEnded {
 			return nil, fmt.Errorf("%w: the session has ended", ErrInvalidState)
@@ -346,18 +293,9 @@ func (s *Sessions) WithdrawTask(ctx context.Context, a *Agent, id, taskID string
 	return sess, nil
 }
 
-func taskIndex(tasks []Task, id string) int {
-	for i, t := range tasks {
-		if t.ID == id {
-			return i
-		}
-	}
-	return -1
-}
-
 // NewLink generates a fresh customer link for an active session; earlier
 // links keep working.
-func (s *Sessions) NewLink(ctx context.Context, a *Agent, id string) (Link, error) {
+func (s *SessionService) NewLink(ctx context.Context, a *Agent, id string) (Link, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StateActive {
 			return nil, fmt.Errorf("%w: links are generated for active sessions only", ErrInvalidState)
@@ -374,17 +312,9 @@ func (s *Sessions) NewLink(ctx context.Context, a *Agent, id string) (Link, erro
 	return s.signedLink(sess, set), nil
 }
 
-// signedLink signs a link of the session's current generation that lasts
-// the customer access duration of its settings.
-func (s *core) signedLink(sess *Session, set Settings) Link {
-	exp := s.now().Add(set.CustomerAccessDuration.Std()).Truncate(time.Second)
-	tok := signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: exp})
-	return Link{URL: strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" + tok, ExpiresAt: exp, Token: tok}
-}
-
 // Reengage fixes the customer's details before they ever joined: earlier
 // links stop working and, for an active session, the invitation is re-sent.
-func (s *Sessions) Reengage(ctx context.Context, a *Agent, id string, c Customer) (*Session, error) {
+func (s *SessionService) Reengage(ctx context.Context, a *Agent, id string, c Customer) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State == StateEnded {
 			return nil, fmt.Errorf("%w: an ended session cannot be re-engaged", ErrInvalidState)
@@ -396,9 +326,9 @@ func (s *Sessions) Reengage(ctx context.Context, a *Agent, id string, c Customer
 		if err != nil {
 			return nil, err
 		}
-		f := fields{}
+		f := problems{}
 		c = normalizeCustomer(c, set, f)
-		if err := f.err(); err != nil {
+		if err := f.asError(); err != nil {
 			return nil, err
 		}
 		if err := checkSMS(c, set); err != nil {
@@ -419,7 +349,7 @@ func (s *Sessions) Reengage(ctx context.Context, a *Agent, id string, c Customer
 }
 
 // End ends a session; the access mode in force is stored with it.
-func (s *Sessions) End(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *SessionService) End(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		return s.end(ctx, cur, agentActor(a))
 	})
@@ -430,7 +360,7 @@ func (s *Sessions) End(ctx context.Context, a *Agent, id string) (*Session, erro
 	return sess, nil
 }
 
-func (s *Sessions) end(ctx context.Context, cur *Session, by *Actor) ([]Event, error) {
+func (s *SessionService) end(ctx context.Context, cur *Session, by *Actor) ([]Event, error) {
 	if cur.State == StateEnded {
 		return nil, fmt.Errorf("%w: the session has already ended", ErrInvalidState)
 	}
@@ -452,7 +382,7 @@ func (s *Sessions) end(ctx context.Context, cur *Session, by *Actor) ([]Event, e
 }
 
 // Renew makes an ended session what it was before it ended.
-func (s *Sessions) Renew(ctx context.Context, a *Agent, id string) (*Session, error) {
+func (s *SessionService) Renew(ctx context.Context, a *Agent, id string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StateEnded {
 			return nil, fmt.Errorf("%w: only an ended session can be renewed", ErrInvalidState)
@@ -473,7 +403,7 @@ func (s *Sessions) Renew(ctx context.Context, a *Agent, id string) (*Session, er
 // Events returns the room log after since. The transcript is the room:
 // it follows exactly the rule of the room join (MayOpen), not the wider
 // rule of what history may list.
-func (s *Sessions) Events(ctx context.Context, a *Agent, id string, since int64, limit int) ([]Event, error) {
+func (s *SessionService) Events(ctx context.Context, a *Agent, id string, since int64, limit int) ([]Event, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package rooms
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 )
 
@@ -12,9 +10,10 @@ import (
 const KeyPrefix = "cohub:"
 
 // Store is the system of record: accounts, settings, sessions and their
-// room logs. Memory and Redis implement it whole and storeContract tests
-// both; callers take the roles below that they use (the hub reads rooms
-// with a RoomReader, readiness needs a Pinger), the Service all of them.
+// room logs. The memory and Redis stores implement it whole and
+// rooms/storetest holds both to one contract; callers take the roles
+// below that they use (the hub reads rooms with a RoomReader, readiness
+// needs a Pinger), the domain all of them.
 type Store interface {
 	AccountStore
 	SessionStore
@@ -195,35 +194,12 @@ const (
 	OnceFor  = time.Hour
 )
 
-// Rate is a GCRA limit: one commit per Every on average, Burst at once.
+// Rate is a generic cell rate limit: one commit per Every on average,
+// Burst at once.
 type Rate struct {
 	Key   string
 	Every time.Duration
 	Burst int
-}
-
-// DuplicateError says a named commit already happened, and its seq.
-type DuplicateError struct{ LastSeq int64 }
-
-func (e *DuplicateError) Error() string { return fmt.Sprintf("already committed as seq %d", e.LastSeq) }
-
-// RateLimitError says a commit came too fast, and when to try again.
-type RateLimitError struct{ RetryAfter time.Duration }
-
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("too many messages; try again in %d ms", e.RetryAfter.Milliseconds())
-}
-
-// Unwrap makes it an ErrRateLimited.
-func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
-
-// LoginToken is what a stored login token names: its agent, and the
-// agent's token generation when it was issued. Bumping the agent's
-// generation (a new password, disabled, "sign out everywhere") ends
-// every token issued before, with no list of tokens to find.
-type LoginToken struct {
-	AgentID string
-	Gen     int
 }
 
 // LogPosition is a room log's last seq and epoch.
@@ -239,49 +215,26 @@ func IndexTeam(id string) string  { return "team:" + id }
 // IndexAll indexes every session.
 const IndexAll = "all"
 
-// IndexEntry is one history index member.
-type IndexEntry struct {
-	ID    string
-	Score int64 // last activity, unix ms
+// AssetStore keeps the metadata of a session's assets (their bytes are
+// in the blob store) beside the session: Redis keeps them under the
+// session's hash tag. It also lists the sessions whose blobs are still
+// kept, for the retention sweep. Memory and Redis implement it;
+// assetContract tests both.
+type AssetStore interface {
+	// PutAsset writes an asset's record (a new one, or one whose blob
+	// the sweep deleted).
+	PutAsset(ctx context.Context, a *Asset) error
+	// DeleteAsset removes a record (of a change that did not happen).
+	DeleteAsset(ctx context.Context, sessionID, id string) error
+	// Asset returns one asset of a session; ErrNotFound when it has none
+	// of that id.
+	Asset(ctx context.Context, sessionID, id string) (*Asset, error)
+	// Assets lists a session's assets, oldest first.
+	Assets(ctx context.Context, sessionID string) ([]*Asset, error)
+	// AssetSessions lists, in id order, up to limit sessions after the
+	// id after whose assets still have blobs.
+	AssetSessions(ctx context.Context, after string, limit int) ([]string, error)
+	// ForgetAssetSession drops a session from AssetSessions: its blobs
+	// are gone.
+	ForgetAssetSession(ctx context.Context, sessionID string) error
 }
-
-// Cursor is a position in a history index: entries strictly older, or as
-// old with a smaller id, come after it. The zero Cursor is the start.
-type Cursor struct {
-	Score int64
-	ID    string
-}
-
-// Admits reports whether e comes after c in newest-first order.
-func (c Cursor) Admits(e IndexEntry) bool {
-	if c.ID == "" {
-		return true
-	}
-	return e.Score < c.Score || (e.Score == c.Score && e.ID < c.ID)
-}
-
-// Domain errors; the API maps each to one error code.
-var (
-	ErrNotFound      = errors.New("not found")
-	ErrConflict      = errors.New("concurrent update")
-	ErrEmailTaken    = errors.New("email taken")
-	ErrRoomFull      = errors.New("room full")
-	ErrUnavailable   = errors.New("backend unavailable")
-	ErrInvalidState  = errors.New("invalid state")
-	ErrJoined        = errors.New("customer already joined")
-	ErrForbidden     = errors.New("forbidden")
-	ErrSMSDisabled   = errors.New("sms disabled")
-	ErrLinkInvalid   = errors.New("link invalid")
-	ErrLinkExpired   = errors.New("link expired")
-	ErrLinkRevoked   = errors.New("link revoked")
-	ErrSessionEnded  = errors.New("session ended")
-	ErrRateLimited   = errors.New("rate limited")
-	ErrBadCredential = errors.New("bad credentials")
-)
-
-// ValidationError names each bad input by its JSON path.
-type ValidationError struct {
-	Fields map[string]string
-}
-
-func (e *ValidationError) Error() string { return "validation failed" }

@@ -89,7 +89,7 @@ func signTemplate(t *Team, index int) (*TaskTemplate, error) {
 // SetTemplateDocument gives a team's sign template the PDF its tasks
 // ask to sign, replacing an earlier one. Sessions that already hold a
 // copy keep it.
-func (s *Assets) SetTemplateDocument(ctx context.Context, teamID string, index int, name string, data []byte) (*Team, error) {
+func (s *FileService) SetTemplateDocument(ctx context.Context, teamID string, index int, name string, data []byte) (*Team, error) {
 	if err := s.checkSize(data); err != nil {
 		return nil, err
 	}
@@ -127,7 +127,7 @@ func (s *Assets) SetTemplateDocument(ctx context.Context, teamID string, index i
 
 // RemoveTemplateDocument takes a sign template's PDF away: tasks
 // assigned from it afterwards wait for the agent to attach one.
-func (s *Assets) RemoveTemplateDocument(ctx context.Context, teamID string, index int) (*Team, error) {
+func (s *FileService) RemoveTemplateDocument(ctx context.Context, teamID string, index int) (*Team, error) {
 	t, err := s.store.Team(ctx, teamID)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (s *Assets) RemoveTemplateDocument(ctx context.Context, teamID string, inde
 
 // deleteBlob removes a blob nothing refers to any more; one left behind
 // is only space.
-func (s *Assets) deleteBlob(key string) {
+func (s *FileService) deleteBlob(key string) {
 	if key == "" || s.cfg.Blobs == nil {
 		return
 	}
@@ -166,7 +166,7 @@ func (s *Assets) deleteBlob(key string) {
 // asset for the task id it will have. It is nil when the request names
 // no such template; what is wrong with the request is left for AddTask
 // to report.
-func (s *Assets) templateCopy(ctx context.Context, a *Agent, id string, req TaskRequest) (*Asset, error) {
+func (s *FileService) templateCopy(ctx context.Context, a *Agent, id string, req TaskRequest) (*Asset, error) {
 	if req.Template == nil {
 		return nil, nil
 	}
@@ -194,7 +194,7 @@ func (s *Assets) templateCopy(ctx context.Context, a *Agent, id string, req Task
 	return doc, nil
 }
 
-func (s *Assets) templateBytes(ctx context.Context, d *TemplateDocument) ([]byte, error) {
+func (s *FileService) templateBytes(ctx context.Context, d *TemplateDocument) ([]byte, error) {
 	if _, err := s.assetStore(); err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (s *Assets) templateBytes(ctx context.Context, d *TemplateDocument) ([]byte
 
 // dropUnheld deletes the blobs of documents a team's update left out (a
 // template removed, or turned into another kind).
-func (s *Assets) dropUnheld(old, t *Team) {
+func (s *FileService) dropUnheld(old, t *Team) {
 	kept := map[string]bool{}
 	for _, tt := range t.Settings.TaskTemplates {
 		if tt.Document != nil {

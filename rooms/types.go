@@ -3,6 +3,8 @@ package rooms
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 )
 
 // Roles an agent account may have.
@@ -75,8 +77,8 @@ type TaskTemplate struct {
 }
 
 // TemplateDocument describes a sign template's PDF. Key, its place in
-// the blob store, is kept in the team record but left out of replies
-// (Team.Public).
+// the blob store, is kept in the team record but left out of the
+// team's replies.
 type TemplateDocument struct {
 	Name   string `json:"name"`
 	Size   int64  `json:"size"`
@@ -126,7 +128,7 @@ type Settings struct {
 type EndAccess struct {
 	Mode string `json:"mode"`
 	// Duration is ignored for none and full, so a PUT may leave it out;
-	// ValidateSettings requires it for full_for and limited_for.
+	// Settings must give it for full_for and limited_for.
 	Duration Duration `json:"duration" put:"optional"`
 }
 
@@ -328,3 +330,177 @@ const (
 	EventSessionEnded   = "session.ended"
 	EventSessionRenewed = "session.renewed"
 )
+
+// CustomerView is what a customer's link shows.
+type CustomerView struct {
+	Session   CustomerSession `json:"session"`
+	Access    string          `json:"access"`
+	Gates     GateStatus      `json:"gates"`
+	Agent     string          `json:"agent"`
+	ExpiresAt time.Time       `json:"expires_at"`
+	// Team names the agent's team, for the customer's opening page.
+	Team string `json:"team"`
+	// MaxUpload is the largest file the customer may send, in bytes.
+	MaxUpload int64 `json:"max_upload"`
+}
+
+// CustomerSession is the customer's part of a session: no contacts, no
+// internals; tasks only once the gates are passed.
+type CustomerSession struct {
+	ID       string         `json:"id"`
+	State    string         `json:"state"`
+	Customer CustomerName   `json:"customer"`
+	Tasks    []Task         `json:"tasks"`
+	Access   *EndAccess     `json:"end_access,omitempty"`
+	Consent  ConsentSetting `json:"consent"`
+}
+
+// CustomerName is the one contact detail a customer view carries.
+type CustomerName struct {
+	Name string `json:"name"`
+}
+
+// GateStatus says where this browser stands with authentication and consent:
+// each browser passes the gates itself.
+type GateStatus struct {
+	Authentication string `json:"authentication"`
+	Consent        string `json:"consent"`
+	// Method is how the customer authenticates: "otp" or "pin".
+	Method string `json:"method,omitempty"`
+	// LockedUntil is when a lockout ends; absent while locked means
+	// until the agent lets the customer try again.
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+}
+
+// Passed reports whether nothing stands between the customer and the room.
+func (g GateStatus) Passed() bool {
+	return (g.Authentication == AuthNotRequired || g.Authentication == AuthVerified) &&
+		(g.Consent == ConsentNotRequested || g.Consent == ConsentAccepted)
+}
+
+// FormField is one field of a form task. The same definition goes to the
+// customer's page, which checks answers with the same rules before
+// sending; the server checks the answers again.
+type FormField struct {
+	// Name keys the answer: lower-case letters, digits and "_".
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	// Type is one of FieldTypes.
+	Type     string `json:"type"`
+	Required bool   `json:"required,omitempty"`
+	// Pattern, for text and phone, is a regular expression the whole
+	// answer must match (the common subset of Go's and JavaScript's).
+	Pattern string `json:"pattern,omitempty"`
+	// Min and Max bound a number (as numbers) or a date (YYYY-MM-DD).
+	Min string `json:"min,omitempty"`
+	Max string `json:"max,omitempty"`
+	// Options are a select's choices.
+	Options []string `json:"options,omitempty"`
+	Help    string   `json:"help,omitempty"`
+}
+
+// FieldTypes are the kinds of form fields.
+var FieldTypes = []string{"text", "email", "phone", "date", "number", "select", "checkbox"}
+
+// LoginToken is what a stored login token names: its agent, and the
+// agent's token generation when it was issued. Bumping the agent's
+// generation (a new password, disabled, "sign out everywhere") ends
+// every token issued before, with no list of tokens to find.
+type LoginToken struct {
+	AgentID string
+	Gen     int
+}
+
+// Message is a chat message to log.
+type Message struct {
+	From Actor
+	Text string
+	// AgentsHere says an agent is in the room: a customer's message then
+	// does not mark the session updated.
+	AgentsHere bool
+	// ID names the message for its sender: a message with an ID already
+	// logged (a resend after a lost reply or a reconnect) is logged once,
+	// and answers with the seq it got then.
+	ID string
+}
+
+// TaskRequest assigns a task ad hoc (kind and title) or from the settings
+// team's templates (template index).
+type TaskRequest struct {
+	Kind     string `json:"kind"`
+	Title    string `json:"title"`
+	Template *int   `json:"template"`
+	TaskContent
+}
+
+func agentActor(a *Agent) *Actor {
+	return &Actor{Role: "agent", ID: a.ID, Name: a.Name}
+}
+
+func taskIndex(tasks []Task, id string) int {
+	for i, t := range tasks {
+		if t.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// HistoryQuery is what the history panel asks for.
+type HistoryQuery struct {
+	Scope   string // mine (default) | team | all
+	Status  string // all (default) | completed | incomplete
+	Updated bool
+	Q       string
+	Limit   int
+	Cursor  string
+}
+
+// History is one page of sessions, newest activity first.
+type History struct {
+	Sessions   []*Session `json:"sessions"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+func newID(prefix string) string { return prefix + ulid.Make().String() }
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// GateReply is the customer's view after a gate, with this browser's
+// customer token once it passed every gate.
+type GateReply struct {
+	*CustomerView
+	CustomerToken string `json:"customer_token,omitempty"`
+	// token is this browser's pass so far, to keep in its cookie even
+	// before every gate is passed.
+	token string
+}
+
+// Token is the pass to keep in this browser (its cookie).
+func (g *GateReply) Token() string { return g.token }
+
+// IndexEntry is one history index member.
+type IndexEntry struct {
+	ID    string
+	Score int64 // last activity, unix ms
+}
+
+// Cursor is a position in a history index: entries strictly older, or as
+// old with a smaller id, come after it. The zero Cursor is the start.
+type Cursor struct {
+	Score int64
+	ID    string
+}
+
+// Admits reports whether e comes after c in newest-first order.
+func (c Cursor) Admits(e IndexEntry) bool {
+	if c.ID == "" {
+		return true
+	}
+	return e.Score < c.Score || (e.Score == c.Score && e.ID < c.ID)
+}

@@ -1,73 +1,22 @@
 package rooms
 
 import (
-	"net/mail"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
-
-	"github.com/cohub/cohub/notify"
-)
-
-// Limits on what people type.
-const (
-	maxNameLen  = 200
-	maxTitleLen = 200
-	maxTasks    = 100
-	MaxTextLen  = 4000
-	minPassword = 10
-	// maxPasswordLen is bcrypt's limit; longer passwords are refused, not cut.
-	maxPasswordLen = 72
-	maxEmailLen    = 254
-	maxTemplates   = 50
 )
 
 // pinPattern is what a new PIN must be: with the escalating lockout a
 // 6-digit PIN leaves 15 guesses in a million before an agent is involved.
 var pinPattern = regexp.MustCompile(`^[0-9]{6,12}$`)
 
-// Durations a customer's access and auto-end may take. Under a minute a
-// link would lapse before the customer opened it, and a session would
-// end while its agent types; over a year a "for a duration" access is
-// unlimited in all but name.
-const (
-	minDuration = Duration(time.Minute)
-	maxDuration = Duration(8760 * time.Hour)
-)
-
-const durationRange = `must be between 1 minute ("1m") and 1 year ("8760h")`
-
-func checkDuration(d Duration, path string, f fields) {
-	if d < minDuration || d > maxDuration {
-		f.add(path, durationRange)
-	}
-}
-
-// fields collects validation messages by JSON path.
-type fields map[string]string
-
-func (f fields) add(path, msg string) {
-	if _, ok := f[path]; !ok {
-		f[path] = msg
-	}
-}
-
-func (f fields) err() error {
-	if len(f) == 0 {
-		return nil
-	}
-	return &ValidationError{Fields: f}
-}
-
 // normalizeCustomer trims and validates contacts, turning the phone to
 // E.164. builtin requires exactly one contact; external one or both.
-func normalizeCustomer(c Customer, set Settings, f fields) Customer {
+func normalizeCustomer(c Customer, set Settings, f problems) Customer {
 	c.Name = strings.TrimSpace(c.Name)
 	c.Email = strings.TrimSpace(c.Email)
 	c.Phone = strings.TrimSpace(c.Phone)
@@ -92,28 +41,6 @@ func normalizeCustomer(c Customer, set Settings, f fields) Customer {
 		f.add("customer", "give an email or a phone, not both: the invitation goes to one")
 	}
 	return c
-}
-
-// checkName refuses a name that could break a line or turn the text
-// around it wherever it is shown: invitations, the console, the customer
-// page. Leading and trailing spaces (line breaks included) are trimmed
-// before, as everywhere.
-func checkName(name, path string, f fields) {
-	if strings.IndexFunc(name, notify.InlineUnsafe) >= 0 {
-		f.add(path, "must not contain line breaks, control characters or text-direction marks")
-	}
-}
-
-// validEmail takes a bare address a mail server would too. net/mail
-// lets any non-ASCII character through, so spaces (a no-break space
-// looks like a plain one), control characters and text-direction marks
-// are refused here: an address shown to an agent reads as it is.
-func validEmail(s string) bool {
-	if len(s) > maxEmailLen || strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || notify.InlineUnsafe(r) }) >= 0 {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == "" && strings.Contains(s[strings.LastIndexByte(s, '@'):], ".")
 }
 
 // normalizePhone turns a phone to E.164. Some numbers (runs of leading
@@ -143,7 +70,7 @@ func toE164(s, region string) (string, bool) {
 	return phonenumbers.Format(n, phonenumbers.E164), true
 }
 
-func validTask(t TaskTemplate, path string, f fields) TaskTemplate {
+func validTask(t TaskTemplate, path string, f problems) TaskTemplate {
 	t.Title = strings.TrimSpace(t.Title)
 	if !slices.Contains(TaskKinds, t.Kind) {
 		f.add(path+".kind", "must be one of sign, form, consent, upload, custom")
@@ -162,7 +89,7 @@ func validTask(t TaskTemplate, path string, f fields) TaskTemplate {
 
 // ValidateSettings checks org settings.
 func ValidateSettings(s Settings) error {
-	f := fields{}
+	f := problems{}
 	if s.InvitationMode != InviteBuiltin && s.InvitationMode != InviteExternal {
 		f.add("invitation_mode", "must be builtin or external")
 	}
@@ -183,10 +110,10 @@ func ValidateSettings(s Settings) error {
 	if phonenumbers.GetCountryCodeForRegion(s.PhoneDefaultRegion) == 0 {
 		f.add("phone_default_region", "must be a two-letter region code such as US")
 	}
-	return f.err()
+	return f.asError()
 }
 
-func validEndAccess(a EndAccess, path string, f fields) {
+func validEndAccess(a EndAccess, path string, f problems) {
 	switch a.Mode {
 	case AccessNone, AccessFull:
 	case AccessFullFor, AccessLimitedFor:
@@ -201,7 +128,7 @@ func validEndAccess(a EndAccess, path string, f fields) {
 
 // ValidateTeam checks a team's name and settings.
 func ValidateTeam(t *Team) error {
-	f := fields{}
+	f := problems{}
 	t.Name = strings.TrimSpace(t.Name)
 	if t.Name == "" || utf8.RuneCountInString(t.Name) > maxNameLen {
 		f.add("name", "is required, at most 200 characters")
@@ -227,10 +154,10 @@ func ValidateTeam(t *Team) error {
 	if s.EndSessionAccess != nil {
 		validEndAccess(*s.EndSessionAccess, "settings.end_session_access", f)
 	}
-	return f.err()
+	return f.asError()
 }
 
-func validTemplates(t Templates, f fields) {
+func validTemplates(t Templates, f problems) {
 	for path, v := range map[string]string{
 		"settings.templates.email_subject": t.EmailSubject,
 		"settings.templates.email_body":    t.EmailBody,

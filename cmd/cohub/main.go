@@ -24,9 +24,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/hub"
-	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/internal/netlimit"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
@@ -103,7 +103,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 		return err
 	}
 	go a.Service.Sessions.RunAutoEnd(ctx, 15*time.Second)
-	go a.Service.Assets.RunAssetSweep(ctx, time.Hour)
+	go a.Service.Files.RunAssetSweep(ctx, time.Hour)
 	a.Start(context.WithoutCancel(ctx))
 	srv := &http.Server{
 		Handler:           a.Handler(),
