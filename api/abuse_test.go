@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cohub/cohub/api"
 
 	"github.com/cohub/cohub/internal/hostile"
 	"github.com/cohub/cohub/pdfsign"
@@ -174,7 +176,7 @@ func TestUploadsAtOnceArePerLink(t *testing.T) {
 	defer cancel()
 	var held []*slowBody
 	var answers []<-chan *http.Response
-	for range uploadsAtOnce {
+	for range api.UploadsAtOnce {
 		b := newSlowBody(fileUpload(t, "id.png", pngImage(t, 400, 300)))
 		answers = append(answers, b.start(t, ctx, url, auth))
 		held = append(held, b)
@@ -287,7 +289,7 @@ func TestLoginLimitHoldsInParallel(t *testing.T) {
 // Every decode slot taken past the wait is a 503 busy with Retry-After.
 func TestBusyIsRetryable(t *testing.T) {
 	w := httptest.NewRecorder()
-	writeError(w, httptest.NewRequest("POST", "/api/customer/tasks/k/upload", nil), fmt.Errorf("%w: many files", rooms.ErrBusy))
+	api.WriteError(w, httptest.NewRequest("POST", "/api/customer/tasks/k/upload", nil), fmt.Errorf("%w: many files", rooms.ErrBusy))
 	if w.Code != 503 || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"busy"`) {
 		t.Fatalf("busy answered %d %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
 	}

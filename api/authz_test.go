@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
@@ -293,7 +294,7 @@ func TestAuthorizationMatrixCoversEveryRoute(t *testing.T) {
 	e := newEnv(t, "memory")
 	param := regexp.MustCompile(`\{[^}]+\}`)
 	routes := 0
-	err := New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test"}, e.logger()).Router().
+	err := api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test"}, e.logger()).Router().
 		Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 			tpl, err := route.GetPathTemplate()
 			if err != nil || !strings.HasPrefix(tpl, "/api/") {

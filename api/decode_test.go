@@ -1,8 +1,10 @@
-package api
+package api_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/cohub/cohub/api"
 
 	"github.com/cohub/cohub/rooms"
 )
@@ -113,7 +115,7 @@ func TestStrictKeysOnPUT(t *testing.T) {
 // itself, so it must not let a duplicate through on its own either.
 func TestRequireAllRefusesDuplicates(t *testing.T) {
 	body := []byte(`{"name":"A","name":"B","settings":{}}`)
-	err := requireAll(body, rooms.Team{}, "id", "settings")
+	err := api.RequireAll(body, rooms.Team{}, "id", "settings")
 	ve, ok := err.(*rooms.ValidationError)
 	if !ok || !strings.Contains(ve.Fields["name"], "appears twice") {
 		t.Fatalf("requireAll = %v, want name named as appearing twice", err)

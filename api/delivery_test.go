@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
-	"github.com/cohub/cohub/rooms/redisstore"
 )
 
 // A failed delivery is recorded on the session, never silent.
@@ -101,7 +101,8 @@ func TestRedisOutageAnswers503(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	defer rdb.Close()
 	e := &env{t: t, backend: "redis", clock: &clock{now: e0()}, agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
-	e.store, e.outbox = redisstore.New(rdb, rooms.KeyPrefix, redisstore.Options{}), notify.NewRedisOutbox(rdb, rooms.KeyPrefix, 1000)
+	set := app.RedisBackend(rdb, app.RedisBackendOptions{})
+	e.store, e.outbox = set.Store, set.Outbox
 	e.start()
 	e.seed()
 	e.do("GET", "/readyz", "", nil).want(200)

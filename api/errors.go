@@ -29,10 +29,6 @@ var (
 	errMalformedUpload = errcode.ErrMalformedUpload
 )
 
-// WriteError answers with the status and code an error maps to: the
-// hub refuses WebSocket upgrades with it.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) { writeError(w, r, err) }
-
 // writeError answers with the status and code the error maps to
 // (internal/errcode's table).
 func writeError(w http.ResponseWriter, r *http.Request, err error) {

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -350,7 +351,7 @@ func TestCustomerNetworkBoundTakesIPv6By64(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		// Behind a trusted proxy on loopback: X-Forwarded-For is the client.
 		e.srv.Close()
-		e.srv = httptest.NewServer(New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test", TrustedProxies: []netip.Prefix{
+		e.srv = httptest.NewServer(api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", TrustedProxies: []netip.Prefix{
 			netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}}, e.logger()).Handler())
 		t.Cleanup(e.srv.Close)
 		// newLink asks for a new link of a new session from ip.

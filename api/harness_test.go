@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -15,12 +15,12 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
-	"github.com/cohub/cohub/rooms/memstore"
-	"github.com/cohub/cohub/rooms/redisstore"
 )
 
 // clock is a settable test clock: link expiry and access windows are
@@ -53,7 +53,7 @@ type env struct {
 	readTimeout time.Duration
 	// uploadIdle, when set, is Options.UploadIdle.
 	uploadIdle time.Duration
-	api        *Server
+	api        *api.Server
 	svc        *rooms.Service
 	store      rooms.Store
 	outbox     notify.Outbox
@@ -117,14 +117,17 @@ func newEnv(t testing.TB, backend string) *env {
 	return e
 }
 
-// newBackend is a store and an outbox on one backend: the API's tests
-// serve no live rooms, so they need neither bus nor presence.
+// newBackend is the store and outbox of a backend set (app's, as every
+// server's). The API's tests run the domain and the HTTP edge without a
+// live node: their readiness is the store's alone, and the hub's tests
+// cover /ws.
 func newBackend(t testing.TB, backend string) (rooms.Store, notify.Outbox) {
-	if backend == "memory" {
-		return memstore.New(nil), notify.NewMemoryOutbox(1000)
+	set := app.MemoryBackend()
+	if backend != "memory" {
+		rdb, prefix := redistest.Client(t)
+		set = app.RedisBackend(rdb, app.RedisBackendOptions{Prefix: prefix})
 	}
-	rdb, prefix := redistest.Client(t)
-	return redisstore.New(rdb, prefix, redisstore.Options{}), notify.NewRedisOutbox(rdb, prefix, 1000)
+	return set.Store, set.Outbox
 }
 
 // start serves a fresh server over the env's store, as a restart would.
@@ -145,7 +148,7 @@ func (e *env) start() {
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs,
 	}, e.logger())
-	e.api = New(e.svc, e.outbox, Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle}, e.logger())
+	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle}, e.logger())
 	e.srv = httptest.NewUnstartedServer(e.api.Handler())
 	e.srv.Config.ReadTimeout = e.readTimeout
 	e.srv.Start()

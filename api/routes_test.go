@@ -1,8 +1,10 @@
-package api
+package api_test
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/cohub/cohub/api"
 )
 
 // TestAPIRouteErrors: under /api/ every answer is the JSON error shape. A
@@ -71,7 +73,7 @@ func TestContentSecurityPolicy(t *testing.T) {
 			t.Errorf("CSP %q allows %q", csp, bad)
 		}
 	}
-	if got := wsOrigin("https://cohub.example.com:8443/base"); got != " wss://cohub.example.com:8443" {
-		t.Errorf("wsOrigin(https) = %q", got)
+	if got := api.WSOrigin("https://cohub.example.com:8443/base"); got != " wss://cohub.example.com:8443" {
+		t.Errorf("api.WSOrigin(https) = %q", got)
 	}
 }
