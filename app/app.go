@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/api"
+	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -31,6 +32,9 @@ type Config struct {
 	// email and SMS.
 	Sender notify.Sender
 	Log    zerolog.Logger
+	// WrapBus, when set, wraps the node's bus as it is built: fault tests
+	// put a bus that loses messages there. Zero value: the bus as is.
+	WrapBus func(bus.Bus) bus.Bus
 }
 
 // App is one wired server.
@@ -60,7 +64,7 @@ func New(b *Backend, cfg Config) *App {
 	if hc.Metrics == nil {
 		hc.Metrics = hub.NewMetrics()
 	}
-	node := b.Node(hc)
+	node := b.Node(hc, cfg.WrapBus)
 	live.Node = node
 	opts := cfg.API
 	if opts.PublicURL == "" {

@@ -98,8 +98,9 @@ func RedisBackend(rdb redis.UniversalClient, opts RedisBackendOptions) *Backend 
 }
 
 // Node builds a node on the backend from cfg (whose domain must run on
-// b.Store): its bus and the backend's presence. Start runs it.
-func (b *Backend) Node(cfg hub.Config) *hub.Node {
+// b.Store): its bus, wrapped by wrap when set, and the backend's
+// presence. Start runs it.
+func (b *Backend) Node(cfg hub.Config, wrap func(bus.Bus) bus.Bus) *hub.Node {
 	if cfg.Node == "" {
 		cfg.Node = "n_" + ulid.Make().String()
 	}
@@ -107,6 +108,9 @@ func (b *Backend) Node(cfg hub.Config) *hub.Node {
 		cfg.Metrics = hub.NewMetrics()
 	}
 	cfg.Bus, cfg.Presence = b.bus(cfg.Node, cfg.Metrics, cfg.Log), b.Presence
+	if wrap != nil {
+		cfg.Bus = wrap(cfg.Bus)
+	}
 	return hub.NewNode(cfg)
 }
 

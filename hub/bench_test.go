@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/rooms"
@@ -18,19 +19,19 @@ import (
 func BenchmarkRoomFanout(b *testing.B) {
 	for _, subs := range []int{2, 10, 100} {
 		b.Run(fmt.Sprint(subs), func(b *testing.B) {
-			cfg := fast()
+			cfg := livetest.Fast()
 			cfg.MaxAgentConnsPerRoom = subs
 			c := newClusterWith(b, "memory", 1, cfg, func(sc *rooms.Config) { sc.MessageRate, sc.MessageBurst = 1e9, 1<<30 })
-			id, _ := c.session(rooms.CreateRequest{})
+			id, _ := c.Session(rooms.CreateRequest{})
 			got := make(chan struct{}, subs)
 			for range subs {
-				c.benchSubscriber(b, id, got)
+				benchSubscriber(c, b, id, got)
 			}
-			msg := rooms.Message{From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: "hello", AgentsHere: true}
+			msg := rooms.Message{From: rooms.Actor{Role: "agent", ID: c.Alex.ID}, Text: "hello", AgentsHere: true}
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := c.svc().Sessions.PostMessage(ctx, id, msg); err != nil {
+				if _, err := c.Service().Sessions.PostMessage(ctx, id, msg); err != nil {
 					b.Fatal(err)
 				}
 				for range subs {
@@ -42,10 +43,10 @@ func BenchmarkRoomFanout(b *testing.B) {
 }
 
 // benchSubscriber joins the room as alex and signals each message event.
-func (c *cluster) benchSubscriber(b *testing.B, id string, got chan<- struct{}) {
+func benchSubscriber(c *livetest.Cluster, b *testing.B, id string, got chan<- struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := wsclient.Dial(ctx, c.nodes[0].srv.URL, wsclient.AgentQuery(c.tokens["alex"]), nil)
+	conn, err := wsclient.Dial(ctx, c.Nodes[0].Server.URL, wsclient.AgentQuery(c.Tokens["alex"]), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/rooms"
 )
@@ -20,22 +21,22 @@ import (
 // over). Every acknowledged message reaches both sides once.
 func TestRedisCluster(t *testing.T) {
 	rc := redistest.StartShardedCluster(t, 3, 1)
-	topo := &redisTopo{sharded: true, replicas: 1, dial: func(name string) redis.UniversalClient {
+	topo := &livetest.RedisTopology{Sharded: true, Replicas: 1, Dial: func(name string) redis.UniversalClient {
 		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.Addrs, ClientName: name, Protocol: 2})
 	}}
 	c := newClusterOn(t, "redis", topo, 2, talkConfig(), func(sc *rooms.Config) { sc.MessageRate, sc.MessageBurst = 1e6, 1e6 })
 	const rooms_ = 24
-	var lives []live
+	var lives []livetest.Live
 	for range rooms_ {
-		lives = append(lives, c.live(0, 1))
+		lives = append(lives, c.Live(0, 1))
 	}
 	for i, l := range lives {
-		l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("agent ", i)}})
-		l.cust.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("customer ", i)}})
+		l.Agent.OK(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": fmt.Sprint("agent ", i)}})
+		l.Cust.OK(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": fmt.Sprint("customer ", i)}})
 	}
 	for _, l := range lives {
-		for _, cl := range []*client{l.agent, l.cust} {
-			checkContiguous(t, collect(t, cl, l.topic, rooms.EventMessage, 2))
+		for _, cl := range []*livetest.Client{l.Agent, l.Cust} {
+			checkContiguous(t, collect(t, cl, l.Topic, rooms.EventMessage, 2))
 		}
 	}
 	names := []string{"node1", "node2"}
@@ -56,10 +57,10 @@ func TestRedisCluster(t *testing.T) {
 	countConns("rooms spread over the shards")
 
 	busy := lives[0]
-	tk := startTalk(t, busy.topic, map[string]*client{"agent": busy.agent, "customer": busy.cust})
+	tk := startTalk(t, busy.Topic, map[string]*livetest.Client{"agent": busy.Agent, "customer": busy.Cust})
 	waitUntil(t, "a conversation", 10*time.Second, func() bool { n, _ := tk.count(time.Time{}); return n >= 20 })
 
-	slot := rc.Slot(t, "{"+busy.id+"}")
+	slot := rc.Slot(t, "{"+busy.ID+"}")
 	from := rc.Owner(t, slot)
 	to := ""
 	for _, m := range rc.Masters(t) {
@@ -84,21 +85,21 @@ func TestRedisCluster(t *testing.T) {
 	waitUntil(t, "the conversation to go on after the failover", 30*time.Second, func() bool { _, n := tk.count(killed); return n >= 20 })
 	acked := tk.end()
 	t.Logf("a replica took slot %d over %s after its master was killed", slot, promoted.Round(time.Millisecond))
-	checkTalk(t, c, busy.id, acked, []*client{busy.agent, busy.cust}, killed)
+	checkTalk(t, c, busy.ID, acked, []*livetest.Client{busy.Agent, busy.Cust}, killed)
 
 	// Every other room still works across the nodes after the failover.
 	for i, l := range lives[1:] {
 		ref := fmt.Sprint("after-", i)
 		select {
-		case <-l.agent.Done():
+		case <-l.Agent.Done():
 			t.Fatalf("room %d: the agent's connection was closed (%d); rooms moved to a new epoch: %v, %v", i+1,
-				l.agent.CloseStatus(), counter(c.nodes[0].metrics.EpochMoves), counter(c.nodes[1].metrics.EpochMoves))
+				l.Agent.CloseStatus(), counter(c.Nodes[0].Metrics.EpochMoves), counter(c.Nodes[1].Metrics.EpochMoves))
 		default:
 		}
-		l.agent.send(map[string]any{"op": "send", "ref": ref, "topic": l.topic, "data": map[string]string{"text": ref}})
-		for _, cl := range []*client{l.agent, l.cust} {
-			if _, ok := cl.within(30*time.Second, func(f frame) bool { return f.Op == "event" && f.data()["text"] == ref }); !ok {
-				t.Fatalf("room %d: %q did not arrive after the failover: %s", i+1, ref, cl.dump())
+		l.Agent.MustWrite(map[string]any{"op": "send", "ref": ref, "topic": l.Topic, "data": map[string]string{"text": ref}})
+		for _, cl := range []*livetest.Client{l.Agent, l.Cust} {
+			if _, ok := cl.Within(30*time.Second, func(f livetest.Frame) bool { return f.Op == "event" && f.Map()["text"] == ref }); !ok {
+				t.Fatalf("room %d: %q did not arrive after the failover: %s", i+1, ref, cl.Dump())
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redisconn"
@@ -49,13 +50,13 @@ type ack struct {
 // rare: a failover test on a loaded machine must not lose a client to a
 // late pong, which is not what it tests.
 func talkConfig() hub.Config {
-	cfg := fast()
+	cfg := livetest.Fast()
 	cfg.FrameRate, cfg.FrameBurst = 10000, 10000
 	cfg.PingEvery, cfg.PongWait = 30*time.Second, 10*time.Second
 	return cfg
 }
 
-func startTalk(t *testing.T, topic string, sides map[string]*client) *talk {
+func startTalk(t *testing.T, topic string, sides map[string]*livetest.Client) *talk {
 	tk := &talk{t: t, topic: topic, stop: make(chan struct{}), acked: map[string]ack{}}
 	for name, cl := range sides {
 		tk.wg.Add(1)
@@ -64,7 +65,7 @@ func startTalk(t *testing.T, topic string, sides map[string]*client) *talk {
 	return tk
 }
 
-func (tk *talk) run(name string, cl *client) {
+func (tk *talk) run(name string, cl *livetest.Client) {
 	defer tk.wg.Done()
 	for i := 0; ; i++ {
 		select {
@@ -75,17 +76,17 @@ func (tk *talk) run(name string, cl *client) {
 		text := fmt.Sprintf("%s says %d", name, i)
 		ref := "talk-" + text
 		sent := time.Now()
-		cl.send(map[string]any{"op": "send", "ref": ref, "id": text, "topic": tk.topic, "data": map[string]string{"text": text}})
+		cl.MustWrite(map[string]any{"op": "send", "ref": ref, "id": text, "topic": tk.topic, "data": map[string]string{"text": text}})
 		tk.mu.Lock()
 		tk.n++
 		tk.mu.Unlock()
-		r, ok := cl.within(60*time.Second, func(f frame) bool { return f.Op == "reply" && f.Ref == ref })
+		r, ok := cl.Within(60*time.Second, func(f livetest.Frame) bool { return f.Op == "reply" && f.Ref == ref })
 		if !ok || r.Status != "ok" {
-			tk.t.Errorf("%s: no ok reply within a minute: %s", text, r.raw)
+			tk.t.Errorf("%s: no ok reply within a minute: %s", text, r.Raw)
 			return
 		}
 		tk.mu.Lock()
-		tk.acked[text] = ack{seq: int64(r.data()["seq"].(float64)), sentAt: sent, took: time.Since(sent)}
+		tk.acked[text] = ack{seq: int64(r.Map()["seq"].(float64)), sentAt: sent, took: time.Since(sent)}
 		tk.mu.Unlock()
 	}
 }
@@ -180,10 +181,10 @@ func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool)
 // checkTalk asserts that every acknowledged message is in the log once,
 // at the seq its reply gave, and reached every client once, in order;
 // it reports the counts.
-func checkTalk(t *testing.T, c *cluster, id string, acked map[string]ack, clients []*client, killed time.Time) {
+func checkTalk(t *testing.T, c *livetest.Cluster, id string, acked map[string]ack, clients []*livetest.Client, killed time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	evs, err := c.svc().Store().Events(ctx, id, 0, 0)
+	evs, err := c.Service().Store().Events(ctx, id, 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +223,8 @@ func checkTalk(t *testing.T, c *cluster, id string, acked map[string]ack, client
 	// Every client catches up: each logged message once, in seq order.
 	last := evs[len(evs)-1].Seq
 	for i, cl := range clients {
-		cl.await("the last event", func(f frame) bool { return f.Op == "event" && f.Seq == last })
-		got := cl.all(func(f frame) bool { return f.Op == "event" && f.Topic == bus.RoomTopic(id) })
+		cl.Await("the last event", func(f livetest.Frame) bool { return f.Op == "event" && f.Seq == last })
+		got := cl.All(func(f livetest.Frame) bool { return f.Op == "event" && f.Topic == bus.RoomTopic(id) })
 		seen := map[int64]bool{}
 		for j, f := range got {
 			if seen[f.Seq] {
@@ -255,7 +256,7 @@ func TestSentinelFailover(t *testing.T) {
 	master := redistest.Start(t)
 	replica := redistest.StartReplica(t, master)
 	sentinels := redistest.StartSentinels(t, master, 1, 3)
-	topo := &redisTopo{replicas: 1, dial: func(name string) redis.UniversalClient {
+	topo := &livetest.RedisTopology{Replicas: 1, Dial: func(name string) redis.UniversalClient {
 		rdb, err := redisconn.New(redisconn.Options{Sentinel: sentinels.Addrs, Master: sentinels.Name, MinReplicas: -1})
 		if err != nil {
 			t.Fatal(err)
@@ -266,9 +267,9 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatalf("Sentinel's default min replicas %d, want 1", got)
 	}
 	c := newClusterOn(t, "redis", topo, 2, talkConfig(), func(sc *rooms.Config) { sc.MessageRate, sc.MessageBurst = 1e6, 1e6 })
-	l := c.live(0, 1)
-	ready := []*readiness{watchReady(c.nodes[0].srv.URL), watchReady(c.nodes[1].srv.URL)}
-	tk := startTalk(t, l.topic, map[string]*client{"agent": l.agent, "customer": l.cust})
+	l := c.Live(0, 1)
+	ready := []*readiness{watchReady(c.Nodes[0].Server.URL), watchReady(c.Nodes[1].Server.URL)}
+	tk := startTalk(t, l.Topic, map[string]*livetest.Client{"agent": l.Agent, "customer": l.Cust})
 	waitUntil(t, "a conversation", 10*time.Second, func() bool { n, _ := tk.count(time.Time{}); return n >= 20 })
 
 	killed := time.Now()
@@ -289,13 +290,13 @@ func TestSentinelFailover(t *testing.T) {
 		t.Logf("node %d /readyz red %s after the kill, for %s", i+1, red.Sub(killed).Round(time.Millisecond), green.Sub(red).Round(time.Millisecond))
 	}
 	t.Logf("sentinels promoted the replica %s after the kill", promoted.Round(time.Millisecond))
-	checkTalk(t, c, l.id, acked, []*client{l.agent, l.cust}, killed)
+	checkTalk(t, c, l.ID, acked, []*livetest.Client{l.Agent, l.Cust}, killed)
 	// The nodes wrote to the promoted replica: it holds the whole log.
 	rep := redis.NewClient(&redis.Options{Addr: replica.Addr})
 	defer rep.Close()
-	last, _, err := c.svc().Store().LastSeq(context.Background(), l.id)
-	c.must(err)
-	if n, err := rep.Get(context.Background(), c.prefix+"{"+l.id+"}:seq").Int64(); err != nil || n != last || len(acked) == 0 {
+	last, _, err := c.Service().Store().LastSeq(context.Background(), l.ID)
+	c.Must(err)
+	if n, err := rep.Get(context.Background(), c.Prefix+"{"+l.ID+"}:seq").Int64(); err != nil || n != last || len(acked) == 0 {
 		t.Fatalf("the promoted replica holds seq %d (%v), the log %d", n, err, last)
 	}
 }
@@ -305,72 +306,72 @@ func TestSentinelFailover(t *testing.T) {
 // 1012, rejoin with recovered:false, and no seq is reused under the
 // epoch they hold.
 func TestLogBackwardsBeginsEpoch(t *testing.T) {
-	c := newCluster(t, "redis", 2, fast())
-	l := c.live(0, 1)
+	c := newCluster(t, "redis", 2, livetest.Fast())
+	l := c.Live(0, 1)
 	for i := range 5 {
-		l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("before ", i)}})
+		l.Agent.OK(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": fmt.Sprint("before ", i)}})
 	}
 	ctx := context.Background()
-	st := c.svc().Store()
-	last, epoch, err := st.LastSeq(ctx, l.id)
-	c.must(err)
-	for _, cl := range []*client{l.agent, l.cust} {
-		cl.await("the last message", func(f frame) bool { return f.Op == "event" && f.Seq == last })
+	st := c.Service().Store()
+	last, epoch, err := st.LastSeq(ctx, l.ID)
+	c.Must(err)
+	for _, cl := range []*livetest.Client{l.Agent, l.Cust} {
+		cl.Await("the last message", func(f livetest.Frame) bool { return f.Op == "event" && f.Seq == last })
 	}
 	// What a promoted replica without the last two writes holds.
-	rdb := c.client()
-	key := func(what string) string { return c.prefix + "{" + l.id + "}:" + what }
-	c.must(rdb.XDel(ctx, key("log"), fmt.Sprint(last, "-0"), fmt.Sprint(last-1, "-0")).Err())
-	c.must(rdb.Do(ctx, "XSETID", key("log"), fmt.Sprint(last-2, "-0")).Err())
-	c.must(rdb.Set(ctx, key("seq"), last-2, 0).Err())
-	for _, tn := range c.nodes {
-		tn.node.Resync() // what a bus resubscribe after the failover does
+	rdb := c.RedisClient()
+	key := func(what string) string { return c.Prefix + "{" + l.ID + "}:" + what }
+	c.Must(rdb.XDel(ctx, key("log"), fmt.Sprint(last, "-0"), fmt.Sprint(last-1, "-0")).Err())
+	c.Must(rdb.Do(ctx, "XSETID", key("log"), fmt.Sprint(last-2, "-0")).Err())
+	c.Must(rdb.Set(ctx, key("seq"), last-2, 0).Err())
+	for _, tn := range c.Nodes {
+		tn.Hub.Resync() // what a bus resubscribe after the failover does
 	}
-	for _, cl := range []*client{l.agent, l.cust} {
-		if code := cl.closeStatus(); code != hub.CloseRestarting {
+	for _, cl := range []*livetest.Client{l.Agent, l.Cust} {
+		if code := cl.AwaitClose(); code != hub.CloseRestarting {
 			t.Fatalf("closed with %d, want 1012", code)
 		}
 	}
-	seq, epoch2, err := st.LastSeq(ctx, l.id)
-	c.must(err)
+	seq, epoch2, err := st.LastSeq(ctx, l.ID)
+	c.Must(err)
 	if epoch2 == epoch || epoch2 == "" || seq != last-2 {
 		t.Fatalf("log after: seq %d epoch %q (was %d %q)", seq, epoch2, last, epoch)
 	}
-	for i, tn := range c.nodes {
-		if n := counter(tn.metrics.EpochMoves); n != 1 {
+	for i, tn := range c.Nodes {
+		if n := counter(tn.Metrics.EpochMoves); n != 1 {
 			t.Errorf("node %d moved %v rooms to a new epoch, want 1", i+1, n)
 		}
 	}
 	// The customer comes back with what it holds: not recovered, and the
 	// transcript starts over under the new epoch.
-	cust := c.nodes[1].dial(t, "link="+l.link)
-	d := cust.ok(map[string]any{"op": "join", "topic": l.topic, "since": last, "epoch": epoch})
+	cust := c.Nodes[1].Dial(t, "link="+l.Link)
+	d := cust.OK(map[string]any{"op": "join", "topic": l.Topic, "since": last, "epoch": epoch})
 	if d["recovered"] != false || d["epoch"] != epoch2 {
 		t.Fatalf("rejoin: %v", d)
 	}
-	cust.ok(map[string]any{"op": "leave", "topic": l.topic})
-	again := cust.rejoin(l.topic, 0, epoch2)
+	cust.OK(map[string]any{"op": "leave", "topic": l.Topic})
+	again := cust.Rejoin(l.Topic, 0, epoch2)
 	if again["recovered"] != true {
 		t.Fatalf("rejoin from 0: %v", again)
 	}
-	agent := c.agent(c.nodes[0], l.id)
-	before, now, err := st.LastSeq(ctx, l.id)
-	c.must(err)
-	r := agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "after"}})
+	agent := c.Agent(c.Nodes[0], l.ID)
+	before, now, err := st.LastSeq(ctx, l.ID)
+	c.Must(err)
+	r := agent.OK(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": "after"}})
 	if int64(r["seq"].(float64)) != before+1 || now != epoch2 {
 		t.Fatalf("the next message got seq %v under %q, want %d under the new epoch %q", r["seq"], now, before+1, epoch2)
 	}
-	evs, err := st.Events(ctx, l.id, 0, 0)
-	c.must(err)
+	evs, err := st.Events(ctx, l.ID, 0, 0)
+	c.Must(err)
 	msgs := 0
 	for _, e := range evs {
 		if e.Type == rooms.EventMessage {
 			msgs++
 		}
 	}
-	got := collect(t, cust, l.topic, rooms.EventMessage, msgs)
-	if got[len(got)-1].data()["text"] != "after" {
-		t.Fatalf("last: %s", got[len(got)-1].raw)
+	got := collect(t, cust, l.Topic, rooms.EventMessage, msgs)
+	if got[len(got)-1].Map()["text"] != "after" {
+		t.Fatalf("last: %s", got[len(got)-1].Raw)
 	}
 }
 

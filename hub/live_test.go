@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/rooms"
 )
@@ -16,36 +17,36 @@ import (
 func TestCrossNodeRoom(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
-			cfg := fast()
+			cfg := livetest.Fast()
 			// No presence tick before the test ends: online must come from
 			// the join's push, not from polling.
 			cfg.Tick = time.Minute
 			c := newCluster(t, backend, 2, cfg)
-			id, link := c.session(rooms.CreateRequest{})
+			id, link := c.Session(rooms.CreateRequest{})
 			topic := bus.RoomTopic(id)
-			agent := c.agent(c.nodes[0], id)
+			agent := c.Agent(c.Nodes[0], id)
 
-			cust := c.customer(c.nodes[1], id, link)
-			st := agent.await("status online", isStatus(topic, online(true)))
-			if st.data()["state"] != rooms.OnlineIncomplete {
-				t.Fatalf("status %s, want online_incomplete", st.raw)
+			cust := c.Customer(c.Nodes[1], id, link)
+			st := agent.Await("status online", livetest.IsStatus(topic, livetest.Online(true)))
+			if st.Map()["state"] != rooms.OnlineIncomplete {
+				t.Fatalf("status %s, want online_incomplete", st.Raw)
 			}
-			agent.await("presence with customer", func(f frame) bool {
-				return f.Op == "presence" && f.data()["customer_online"] == true
+			agent.Await("presence with customer", func(f livetest.Frame) bool {
+				return f.Op == "presence" && f.Map()["customer_online"] == true
 			})
 
 			const n = 10
 			for i := range n {
-				agent.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": fmt.Sprintf("agent %d", i)}})
-				cust.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": fmt.Sprintf("customer %d", i)}})
+				agent.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": fmt.Sprintf("agent %d", i)}})
+				cust.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": fmt.Sprintf("customer %d", i)}})
 			}
-			for _, cl := range []*client{agent, cust} {
+			for _, cl := range []*livetest.Client{agent, cust} {
 				msgs := collect(t, cl, topic, rooms.EventMessage, 2*n)
 				checkContiguous(t, msgs)
 				for i, f := range msgs {
 					who := []string{"agent", "customer"}[i%2]
-					if want := fmt.Sprintf("%s %d", who, i/2); f.data()["text"] != want {
-						t.Fatalf("message %d is %q, want %q", i, f.data()["text"], want)
+					if want := fmt.Sprintf("%s %d", who, i/2); f.Map()["text"] != want {
+						t.Fatalf("message %d is %q, want %q", i, f.Map()["text"], want)
 					}
 				}
 			}
@@ -54,20 +55,20 @@ func TestCrossNodeRoom(t *testing.T) {
 }
 
 // collect awaits n events of a type and fails on any duplicate seq.
-func collect(t *testing.T, cl *client, topic, typ string, n int) []frame {
+func collect(t *testing.T, cl *livetest.Client, topic, typ string, n int) []livetest.Frame {
 	t.Helper()
-	out := make([]frame, 0, n)
+	out := make([]livetest.Frame, 0, n)
 	for range n {
-		out = append(out, cl.await(typ, isEvent(topic, typ)))
+		out = append(out, cl.Await(typ, livetest.IsEvent(topic, typ)))
 	}
-	if extra, ok := cl.within(50*time.Millisecond, isEvent(topic, typ)); ok {
-		t.Fatalf("one more %s than sent: %s", typ, extra.raw)
+	if extra, ok := cl.Within(50*time.Millisecond, livetest.IsEvent(topic, typ)); ok {
+		t.Fatalf("one more %s than sent: %s", typ, extra.Raw)
 	}
 	return out
 }
 
 // checkContiguous asserts strictly increasing seq with no gap.
-func checkContiguous(t *testing.T, frames []frame) {
+func checkContiguous(t *testing.T, frames []livetest.Frame) {
 	t.Helper()
 	for i := 1; i < len(frames); i++ {
 		if frames[i].Seq != frames[i-1].Seq+1 {

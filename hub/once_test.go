@@ -6,15 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/rooms"
 )
 
 // messages reads the room log's message events.
-func (c *cluster) messages(id string) []rooms.Event {
-	c.t.Helper()
-	evs, err := c.svc().Store().Events(context.Background(), id, 0, 0)
-	c.must(err)
+func messages(c *livetest.Cluster, id string) []rooms.Event {
+	c.T.Helper()
+	evs, err := c.Service().Store().Events(context.Background(), id, 0, 0)
+	c.Must(err)
 	var out []rooms.Event
 	for _, e := range evs {
 		if e.Type == rooms.EventMessage {
@@ -28,25 +29,25 @@ func (c *cluster) messages(id string) []rooms.Event {
 // committed again by every retry (5 message events). A commit that
 // happened reports success; the index is repaired once Redis takes it.
 func TestSendWithABrokenIndexIsLoggedOnce(t *testing.T) {
-	c := newCluster(t, "redis", 1, fast())
-	l := c.live(0, 0)
-	rdb := c.client()
+	c := newCluster(t, "redis", 1, livetest.Fast())
+	l := c.Live(0, 0)
+	rdb := c.RedisClient()
 	ctx := context.Background()
-	c.must(rdb.Del(ctx, c.prefix+"idx:all").Err())
-	c.must(rdb.Set(ctx, c.prefix+"idx:all", "not a sorted set", 0).Err())
+	c.Must(rdb.Del(ctx, c.Prefix+"idx:all").Err())
+	c.Must(rdb.Set(ctx, c.Prefix+"idx:all", "not a sorted set", 0).Err())
 
-	r := l.cust.call(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "once"}})
+	r := l.Cust.Call(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": "once"}})
 	if r.Status != "ok" {
-		t.Fatalf("send: %s", r.raw)
+		t.Fatalf("send: %s", r.Raw)
 	}
-	l.agent.await("the message", isEvent(l.topic, rooms.EventMessage))
-	if n := len(c.messages(l.id)); n != 1 {
+	l.Agent.Await("the message", livetest.IsEvent(l.Topic, rooms.EventMessage))
+	if n := len(messages(c, l.ID)); n != 1 {
 		t.Fatalf("one send logged %d times", n)
 	}
 
-	c.must(rdb.Del(ctx, c.prefix+"idx:all").Err())
-	deadline := time.Now().Add(waitLimit)
-	for rdb.ZScore(ctx, c.prefix+"idx:all", l.id).Err() != nil {
+	c.Must(rdb.Del(ctx, c.Prefix+"idx:all").Err())
+	deadline := time.Now().Add(livetest.WaitLimit)
+	for rdb.ZScore(ctx, c.Prefix+"idx:all", l.ID).Err() != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("the history index was not repaired")
 		}
@@ -59,27 +60,27 @@ func TestSendWithABrokenIndexIsLoggedOnce(t *testing.T) {
 func TestResendAfterReconnectIsLoggedOnce(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
-			c := newCluster(t, backend, 2, fast())
-			l := c.live(0, 1)
-			send := func(cl *client, id, text string) int64 {
+			c := newCluster(t, backend, 2, livetest.Fast())
+			l := c.Live(0, 1)
+			send := func(cl *livetest.Client, id, text string) int64 {
 				t.Helper()
-				return int64(cl.ok(map[string]any{"op": "send", "topic": l.topic, "id": id, "data": map[string]string{"text": text}})["seq"].(float64))
+				return int64(cl.OK(map[string]any{"op": "send", "topic": l.Topic, "id": id, "data": map[string]string{"text": text}})["seq"].(float64))
 			}
-			first := send(l.cust, "m-1", "are you there?")
-			agentSeq := send(l.agent, "m-1", "yes") // another sender's id is its own
-			again := c.customer(c.nodes[0], l.id, l.link)
+			first := send(l.Cust, "m-1", "are you there?")
+			agentSeq := send(l.Agent, "m-1", "yes") // another sender's id is its own
+			again := c.Customer(c.Nodes[0], l.ID, l.Link)
 			if seq := send(again, "m-1", "are you there?"); seq != first {
 				t.Fatalf("the resend got seq %d, the first %d", seq, first)
 			}
-			if seq := send(c.agent(c.nodes[1], l.id), "m-1", "yes"); seq != agentSeq {
+			if seq := send(c.Agent(c.Nodes[1], l.ID), "m-1", "yes"); seq != agentSeq {
 				t.Fatalf("the agent's resend got seq %d, the first %d", seq, agentSeq)
 			}
-			if msgs := c.messages(l.id); len(msgs) != 2 {
+			if msgs := messages(c, l.ID); len(msgs) != 2 {
 				t.Fatalf("%d messages logged, want 2: %+v", len(msgs), msgs)
 			}
-			bad := again.call(map[string]any{"op": "send", "topic": l.topic, "id": fmt.Sprintf("%065d", 1), "data": map[string]string{"text": "x"}})
-			if bad.Status != "error" || bad.data()["code"] != "validation_failed" {
-				t.Fatalf("an over-long id: %s", bad.raw)
+			bad := again.Call(map[string]any{"op": "send", "topic": l.Topic, "id": fmt.Sprintf("%065d", 1), "data": map[string]string{"text": "x"}})
+			if bad.Status != "error" || bad.Map()["code"] != "validation_failed" {
+				t.Fatalf("an over-long id: %s", bad.Raw)
 			}
 		})
 	}
@@ -91,49 +92,49 @@ func TestMessageRateAcrossConnections(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
 			// One message per 100 s, 5 at once: the test never waits for a refill.
-			c := newClusterWith(t, backend, 2, fast(), func(cfg *rooms.Config) {
+			c := newClusterWith(t, backend, 2, livetest.Fast(), func(cfg *rooms.Config) {
 				cfg.MessageRate, cfg.MessageBurst = 0.01, 5
 			})
-			l := c.live(0, 1)
-			conns := []*client{l.cust, c.customer(c.nodes[0], l.id, l.link), c.customer(c.nodes[1], l.id, l.link)}
+			l := c.Live(0, 1)
+			conns := []*livetest.Client{l.Cust, c.Customer(c.Nodes[0], l.ID, l.Link), c.Customer(c.Nodes[1], l.ID, l.Link)}
 			ok, limited := 0, 0
 			for i := range 12 {
-				r := conns[i%len(conns)].call(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("flood ", i)}})
-				switch d := r.data(); {
+				r := conns[i%len(conns)].Call(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": fmt.Sprint("flood ", i)}})
+				switch d := r.Map(); {
 				case r.Status == "ok":
 					ok++
 				case d["code"] == "rate_limited" && d["retry_after_ms"].(float64) > 0:
 					limited++
 				default:
-					t.Fatalf("send %d: %s", i, r.raw)
+					t.Fatalf("send %d: %s", i, r.Raw)
 				}
 			}
 			if ok != 5 || limited != 7 {
 				t.Fatalf("%d sent, %d refused; want 5 and 7", ok, limited)
 			}
 			// The agent's own rate is untouched by the customer's flood.
-			l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "I am still here"}})
+			l.Agent.OK(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": "I am still here"}})
 		})
 	}
 }
 
 // A full room refuses the customer's messages, never locks the agent out.
 func TestFullRoomKeepsTheAgent(t *testing.T) {
-	c := newClusterWith(t, "redis", 1, fast(), func(cfg *rooms.Config) { cfg.MaxRoomEvents = 5 })
-	l := c.live(0, 0)
+	c := newClusterWith(t, "redis", 1, livetest.Fast(), func(cfg *rooms.Config) { cfg.MaxRoomEvents = 5 })
+	l := c.Live(0, 0)
 	for i := 0; ; i++ {
-		r := l.cust.call(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": fmt.Sprint("fill ", i)}})
+		r := l.Cust.Call(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": fmt.Sprint("fill ", i)}})
 		if r.Status == "ok" {
 			continue
 		}
-		if r.data()["code"] != "room_full" || i == 0 {
-			t.Fatalf("send %d: %s", i, r.raw)
+		if r.Map()["code"] != "room_full" || i == 0 {
+			t.Fatalf("send %d: %s", i, r.Raw)
 		}
 		break
 	}
-	l.agent.ok(map[string]any{"op": "send", "topic": l.topic, "data": map[string]string{"text": "the agent can still talk"}})
-	_, err := c.svc().Sessions.End(context.Background(), c.alex, l.id)
-	c.must(err)
+	l.Agent.OK(map[string]any{"op": "send", "topic": l.Topic, "data": map[string]string{"text": "the agent can still talk"}})
+	_, err := c.Service().Sessions.End(context.Background(), c.Alex, l.ID)
+	c.Must(err)
 }
 
 // Past its bound of sends in flight a node refuses at once with
@@ -141,54 +142,54 @@ func TestFullRoomKeepsTheAgent(t *testing.T) {
 // slot is held by a send waiting for a paused Redis. A resend with the
 // same id once the slot is free is logged once.
 func TestOverloadedRefusesAtOnce(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	cfg.MaxInflight = 1
 	c := newCluster(t, "redis", 1, cfg)
-	l := c.live(0, 0)
-	rdb := c.client()
+	l := c.Live(0, 0)
+	rdb := c.RedisClient()
 	ctx := context.Background()
-	c.must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
+	c.Must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
 	unpaused := false
 	unpause := func() {
 		if !unpaused {
 			unpaused = true
-			c.must(rdb.Do(ctx, "CLIENT", "UNPAUSE").Err())
+			c.Must(rdb.Do(ctx, "CLIENT", "UNPAUSE").Err())
 		}
 	}
 	defer unpause()
-	l.cust.send(map[string]any{"op": "send", "ref": "held", "topic": l.topic, "id": "m-held", "data": map[string]string{"text": "held"}})
-	deadline := time.Now().Add(waitLimit)
-	for hub.InFlight(c.nodes[0].node) == 0 {
+	l.Cust.MustWrite(map[string]any{"op": "send", "ref": "held", "topic": l.Topic, "id": "m-held", "data": map[string]string{"text": "held"}})
+	deadline := time.Now().Add(livetest.WaitLimit)
+	for hub.InFlight(c.Nodes[0].Hub) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the first send never went in flight")
 		}
 		time.Sleep(5 * time.Millisecond) // polling the node's counter: the frame travels on its own
 	}
-	r := l.agent.call(map[string]any{"op": "send", "topic": l.topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
-	if r.Status != "error" || r.data()["code"] != hub.CodeOverloaded || r.data()["retry_after_ms"].(float64) <= 0 {
-		t.Fatalf("a send past the bound: %s", r.raw)
+	r := l.Agent.Call(map[string]any{"op": "send", "topic": l.Topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
+	if r.Status != "error" || r.Map()["code"] != hub.CodeOverloaded || r.Map()["retry_after_ms"].(float64) <= 0 {
+		t.Fatalf("a send past the bound: %s", r.Raw)
 	}
 	unpause()
-	l.cust.await("the held send's reply", func(f frame) bool { return f.Op == "reply" && f.Ref == "held" && f.Status == "ok" })
+	l.Cust.Await("the held send's reply", func(f livetest.Frame) bool { return f.Op == "reply" && f.Ref == "held" && f.Status == "ok" })
 	// The held send waited on Redis: past LateAfter (a loaded machine)
 	// the node also refuses for a moment, and the client resends after
 	// retry_after_ms, as live.js does.
 	refused := 1
 	for {
-		r := l.agent.call(map[string]any{"op": "send", "topic": l.topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
+		r := l.Agent.Call(map[string]any{"op": "send", "topic": l.Topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
 		if r.Status == "ok" {
 			break
 		}
-		if r.data()["code"] != hub.CodeOverloaded || refused > 20 {
-			t.Fatalf("the resend: %s", r.raw)
+		if r.Map()["code"] != hub.CodeOverloaded || refused > 20 {
+			t.Fatalf("the resend: %s", r.Raw)
 		}
 		refused++
-		time.Sleep(time.Duration(r.data()["retry_after_ms"].(float64)) * time.Millisecond) // the wait the reply asks for
+		time.Sleep(time.Duration(r.Map()["retry_after_ms"].(float64)) * time.Millisecond) // the wait the reply asks for
 	}
-	if n := len(c.messages(l.id)); n != 2 {
+	if n := len(messages(c, l.ID)); n != 2 {
 		t.Fatalf("%d messages logged, want 2", n)
 	}
-	if n := counter(c.nodes[0].metrics.Overloaded); n != float64(refused) {
+	if n := counter(c.Nodes[0].Metrics.Overloaded); n != float64(refused) {
 		t.Fatalf("overloaded counted %v times, refused %d", n, refused)
 	}
 }
@@ -197,8 +198,8 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 // moment, then admit again: overload is judged by lateness too, since a
 // saturated node builds its backlog where nothing is in flight.
 func TestLateNodeRefusesForAMoment(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	n := c.nodes[0].node
+	c := newCluster(t, "memory", 1, livetest.Fast())
+	n := c.Nodes[0].Hub
 	hub.Waited(n, hub.Settings(n).LateAfter/2)
 	if !hub.Admit(n) {
 		t.Fatal("a prompt node refused")
@@ -208,7 +209,7 @@ func TestLateNodeRefusesForAMoment(t *testing.T) {
 	if hub.Admit(n) {
 		t.Fatal("a late node admitted")
 	}
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(livetest.WaitLimit)
 	for !hub.Admit(n) {
 		if time.Now().After(deadline) {
 			t.Fatal("the node never admitted again")

@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/faultproxy"
@@ -18,32 +19,32 @@ import (
 func TestLeaveGrace(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
-			cfg := fast()
+			cfg := livetest.Fast()
 			// The reload must fit in the grace even on a loaded machine
 			// (a -race run beside Chromium): the default grace is 3 s.
 			cfg.LeaveGrace, cfg.PresenceTTL = 2*time.Second, 4*time.Second
 			c := newCluster(t, backend, 2, cfg)
-			l := c.live(0, 1)
-			id, link, topic, agent, cust := l.id, l.link, l.topic, l.agent, l.cust
+			l := c.Live(0, 1)
+			id, link, topic, agent, cust := l.ID, l.Link, l.Topic, l.Agent, l.Cust
 			// A reload: close and come back at once.
 			cust.CloseWith(1000, "reload")
-			again := c.customer(c.nodes[1], id, link)
+			again := c.Customer(c.Nodes[1], id, link)
 			// The first connection's grace runs out while the second is
 			// live: nothing to await, so wait it out.
 			time.Sleep(cfg.LeaveGrace + 5*cfg.Tick) // asserting an absence
-			if f, ok := agent.within(0, isStatus(topic, online(false))); ok {
-				t.Fatalf("offline during a reload: %s\nall: %s", f.raw, agent.dump())
+			if f, ok := agent.Within(0, livetest.IsStatus(topic, livetest.Online(false))); ok {
+				t.Fatalf("offline during a reload: %s\nall: %s", f.Raw, agent.Dump())
 			}
 
 			// Now leave for good.
 			left := time.Now()
 			_ = again.CloseWith(1000, "bye")
-			st := agent.await("offline", isStatus(topic, online(false)))
+			st := agent.Await("offline", livetest.IsStatus(topic, livetest.Online(false)))
 			if gone := time.Since(left); gone < cfg.LeaveGrace {
 				t.Fatalf("offline after %s, before the %s grace", gone, cfg.LeaveGrace)
 			}
-			if st.data()["state"] != rooms.OfflineIncomplete || st.data()["last_seen_at"] == nil {
-				t.Fatalf("offline status %s", st.raw)
+			if st.Map()["state"] != rooms.OfflineIncomplete || st.Map()["last_seen_at"] == nil {
+				t.Fatalf("offline status %s", st.Raw)
 			}
 		})
 	}
@@ -54,14 +55,14 @@ func TestLeaveGrace(t *testing.T) {
 func TestDeadNodeCustomerGoesOffline(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
-			cfg := fast()
+			cfg := livetest.Fast()
 			c := newCluster(t, backend, 2, cfg)
-			l := c.live(0, 1)
-			topic, agent := l.topic, l.agent
+			l := c.Live(0, 1)
+			topic, agent := l.Topic, l.Agent
 
 			killed := time.Now()
-			hub.Kill(c.nodes[1].node)
-			agent.await("offline", isStatus(topic, online(false)))
+			hub.Kill(c.Nodes[1].Hub)
+			agent.Await("offline", livetest.IsStatus(topic, livetest.Online(false)))
 			if took := time.Since(killed); took > cfg.PresenceTTL+3*time.Second {
 				t.Fatalf("offline after %s; the TTL is %s", took, cfg.PresenceTTL)
 			}
@@ -72,14 +73,14 @@ func TestDeadNodeCustomerGoesOffline(t *testing.T) {
 // A customer whose connection stays open but who stops answering pings
 // shows offline within ping interval + pong wait + grace.
 func TestSilentCustomerGoesOffline(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	c := newCluster(t, "redis", 2, cfg)
-	l := c.live(0, 1)
-	topic, agent, cust := l.topic, l.agent, l.cust
+	l := c.Live(0, 1)
+	topic, agent, cust := l.Topic, l.Agent, l.Cust
 
 	silent := time.Now()
-	cust.pause()
-	agent.await("offline", isStatus(topic, online(false)))
+	cust.Pause()
+	agent.Await("offline", livetest.IsStatus(topic, livetest.Online(false)))
 	limit := cfg.PingEvery + cfg.PongWait + cfg.LeaveGrace + 2*cfg.Tick
 	if took := time.Since(silent); took > limit+3*time.Second {
 		t.Fatalf("offline after %s; the limit is %s", took, limit)
@@ -92,13 +93,13 @@ func TestSilentCustomerGoesOffline(t *testing.T) {
 func TestJoinerGetsPresence(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
-			c := newCluster(t, backend, 2, fast())
-			id, link := c.session(rooms.CreateRequest{})
-			agent := c.agent(c.nodes[0], id)
-			deadline := time.Now().Add(waitLimit)
+			c := newCluster(t, backend, 2, livetest.Fast())
+			id, link := c.Session(rooms.CreateRequest{})
+			agent := c.Agent(c.Nodes[0], id)
+			deadline := time.Now().Add(livetest.WaitLimit)
 			for {
-				view, err := c.nodes[1].backend.Presence.Rooms(t.Context(), []string{id}, time.Now())
-				c.must(err)
+				view, err := c.Nodes[1].Backend.Presence.Rooms(t.Context(), []string{id}, time.Now())
+				c.Must(err)
 				if len(view[id]) > 0 {
 					break
 				}
@@ -107,11 +108,11 @@ func TestJoinerGetsPresence(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond) // polling the tracker, not waiting on the room
 			}
-			cust := c.customer(c.nodes[1], id, link)
-			f := cust.await("presence", func(f frame) bool { return f.Op == "presence" && f.Topic == bus.RoomTopic(id) })
-			agents, _ := f.data()["agents"].([]any)
-			if len(agents) != 1 || agents[0].(map[string]any)["id"] != c.alex.ID {
-				t.Fatalf("the first presence frame: %s", f.raw)
+			cust := c.Customer(c.Nodes[1], id, link)
+			f := cust.Await("presence", func(f livetest.Frame) bool { return f.Op == "presence" && f.Topic == bus.RoomTopic(id) })
+			agents, _ := f.Map()["agents"].([]any)
+			if len(agents) != 1 || agents[0].(map[string]any)["id"] != c.Alex.ID {
+				t.Fatalf("the first presence frame: %s", f.Raw)
 			}
 			_ = agent
 		})
@@ -123,10 +124,10 @@ func TestJoinerGetsPresence(t *testing.T) {
 // no node may take another for dead on liveness it could not renew
 // either, so the customer never shows offline to the agent.
 func TestRedisOutageReapsNobody(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	srv := redistest.Start(t)
 	links := map[string]*faultproxy.Proxy{}
-	topo := &redisTopo{dial: func(name string) redis.UniversalClient {
+	topo := &livetest.RedisTopology{Dial: func(name string) redis.UniversalClient {
 		p, err := faultproxy.New(srv.Addr)
 		if err != nil {
 			t.Fatal(err)
@@ -136,22 +137,22 @@ func TestRedisOutageReapsNobody(t *testing.T) {
 		return redis.NewClient(&redis.Options{Addr: p.Addr()})
 	}}
 	c := newClusterOn(t, "redis", topo, 2, cfg, nil)
-	l := c.live(0, 1)
-	topic, agent := l.topic, l.agent
+	l := c.Live(0, 1)
+	topic, agent := l.Topic, l.Agent
 
-	links[c.nodes[1].node.ID()].Set(faultproxy.ModeCut, 0)
+	links[c.Nodes[1].Hub.ID()].Set(faultproxy.ModeCut, 0)
 	srv.Stop()
 	time.Sleep(cfg.PresenceTTL * 3 / 2) // the outage itself: every liveness runs out meanwhile
 	srv.Restart(t)
 	time.Sleep(cfg.PresenceTTL / 2) // the customer's node is cut off a while longer
-	links[c.nodes[1].node.ID()].Set(faultproxy.ModeForward, 0)
-	if f, ok := agent.within(2*cfg.PresenceTTL, isStatus(topic, online(false))); ok {
-		t.Fatalf("the customer showed offline after the outage: %s", f.raw)
+	links[c.Nodes[1].Hub.ID()].Set(faultproxy.ModeForward, 0)
+	if f, ok := agent.Within(2*cfg.PresenceTTL, livetest.IsStatus(topic, livetest.Online(false))); ok {
+		t.Fatalf("the customer showed offline after the outage: %s", f.Raw)
 	}
-	view, err := c.nodes[0].backend.Presence.Rooms(t.Context(), []string{l.id}, time.Now())
-	c.must(err)
-	if len(view[l.id]) != 2 {
-		t.Fatalf("presence after the outage: %+v, want the agent and the customer", view[l.id])
+	view, err := c.Nodes[0].Backend.Presence.Rooms(t.Context(), []string{l.ID}, time.Now())
+	c.Must(err)
+	if len(view[l.ID]) != 2 {
+		t.Fatalf("presence after the outage: %+v, want the agent and the customer", view[l.ID])
 	}
 }
 
@@ -160,36 +161,36 @@ func TestRedisOutageReapsNobody(t *testing.T) {
 // or from a status, but is never told offline afterwards (a presence read
 // begun before the customer's entry must not overwrite the reply).
 func TestNoOfflineFlickerAtFirstJoin(t *testing.T) {
-	c := newCluster(t, "redis", 2, fast())
+	c := newCluster(t, "redis", 2, livetest.Fast())
 	const n = 20
-	topics, links, agents := make([]string, n), make([]string, n), make([]*client, n)
+	topics, links, agents := make([]string, n), make([]string, n), make([]*livetest.Client, n)
 	for i := range n {
 		var id string
-		id, links[i] = c.session(rooms.CreateRequest{})
+		id, links[i] = c.Session(rooms.CreateRequest{})
 		topics[i] = bus.RoomTopic(id)
-		agents[i] = c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
+		agents[i] = c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
 	}
-	custs := make([]*client, n)
+	custs := make([]*livetest.Client, n)
 	for i := range n {
-		custs[i] = c.nodes[1].dial(t, "link="+links[i])
+		custs[i] = c.Nodes[1].Dial(t, "link="+links[i])
 	}
 	for i := range n { // both joins of a room on the wire together
-		agents[i].send(map[string]any{"op": "join", "ref": "j", "topic": topics[i]})
-		custs[i].send(map[string]any{"op": "join", "ref": "j", "topic": topics[i]})
+		agents[i].MustWrite(map[string]any{"op": "join", "ref": "j", "topic": topics[i]})
+		custs[i].MustWrite(map[string]any{"op": "join", "ref": "j", "topic": topics[i]})
 	}
 	for i, a := range agents {
-		reply := a.await("the join reply", func(f frame) bool { return f.Op == "reply" && f.Ref == "j" })
-		if ind, _ := reply.data()["indicator"].(map[string]any); ind["online"] != true {
-			a.await("the customer online", isStatus(topics[i], online(true)))
+		reply := a.Await("the join reply", func(f livetest.Frame) bool { return f.Op == "reply" && f.Ref == "j" })
+		if ind, _ := reply.Map()["indicator"].(map[string]any); ind["online"] != true {
+			a.Await("the customer online", livetest.IsStatus(topics[i], livetest.Online(true)))
 		}
 	}
 	// A stale read lands within moments of the join: give it a second,
 	// then look at everything each agent was told.
 	last := agents[n-1]
-	last.within(time.Second, isStatus(topics[n-1], online(false)))
+	last.Within(time.Second, livetest.IsStatus(topics[n-1], livetest.Online(false)))
 	for i, a := range agents {
-		if fs := a.all(isStatus(topics[i], online(false))); len(fs) > 0 {
-			t.Fatalf("room %d: the agent was told the customer went offline: %s", i, fs[0].raw)
+		if fs := a.All(livetest.IsStatus(topics[i], livetest.Online(false))); len(fs) > 0 {
+			t.Fatalf("room %d: the agent was told the customer went offline: %s", i, fs[0].Raw)
 		}
 	}
 }
@@ -199,23 +200,23 @@ func TestNoOfflineFlickerAtFirstJoin(t *testing.T) {
 // reply said online: here the room missed the customer's join hint, so
 // its view still says offline while the store says online.
 func TestJoinerNotToldAStaleView(t *testing.T) {
-	c := newCluster(t, "memory", 2, fast())
-	id, link := c.session(rooms.CreateRequest{})
+	c := newCluster(t, "memory", 2, livetest.Fast())
+	id, link := c.Session(rooms.CreateRequest{})
 	topic := bus.RoomTopic(id)
-	first := c.agent(c.nodes[0], id)
-	first.await("the room's view: offline", func(f frame) bool {
-		return f.Op == "presence" && f.Topic == topic && f.data()["customer_online"] == false
+	first := c.Agent(c.Nodes[0], id)
+	first.Await("the room's view: offline", func(f livetest.Frame) bool {
+		return f.Op == "presence" && f.Topic == topic && f.Map()["customer_online"] == false
 	})
-	c.dropHints.Store(true)
-	c.customer(c.nodes[1], id, link)
+	c.DropHints.Store(true)
+	c.Customer(c.Nodes[1], id, link)
 
-	second := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
-	reply := second.ok(map[string]any{"op": "join", "topic": topic})
+	second := c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
+	reply := second.OK(map[string]any{"op": "join", "topic": topic})
 	if ind, _ := reply["indicator"].(map[string]any); ind["online"] != true {
 		t.Fatalf("the join reply's indicator: %v", reply["indicator"])
 	}
-	f := second.await("presence after the reply", func(f frame) bool { return f.Op == "presence" && f.Topic == topic })
-	if f.data()["customer_online"] != true {
-		t.Fatalf("told the customer is offline after a reply that said online: %s", f.raw)
+	f := second.Await("presence after the reply", func(f livetest.Frame) bool { return f.Op == "presence" && f.Topic == topic })
+	if f.Map()["customer_online"] != true {
+		t.Fatalf("told the customer is offline after a reply that said online: %s", f.Raw)
 	}
 }

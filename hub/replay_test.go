@@ -10,24 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
 
 	"github.com/cohub/cohub/rooms"
 )
-
-// fill logs n messages in a room.
-func (c *cluster) fill(id string, n int, text string) {
-	c.t.Helper()
-	for i := range n {
-		_, err := c.svc().Sessions.PostMessage(context.Background(), id, rooms.Message{
-			From: rooms.Actor{Role: "agent", ID: c.alex.ID}, Text: fmt.Sprint(text, i), AgentsHere: true})
-		c.must(err)
-	}
-}
-
-// unlimited lets the tests fill rooms fast.
-func unlimited(cfg *rooms.Config) { cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6 }
 
 // A long replay comes a page at a time: a join whose replay is longer
 // than a page gets that page with more:true and is not joined; the client
@@ -36,16 +24,16 @@ func unlimited(cfg *rooms.Config) { cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6
 func TestReplayIsPaged(t *testing.T) {
 	for _, backend := range []string{"memory", "redis"} {
 		t.Run(backend, func(t *testing.T) {
-			cfg := fast()
+			cfg := livetest.Fast()
 			cfg.ReplayPage = 50
-			c := newClusterWith(t, backend, 1, cfg, unlimited)
-			id, _ := c.session(rooms.CreateRequest{})
-			c.fill(id, 120, "m")
+			c := newClusterWith(t, backend, 1, cfg, livetest.Unlimited)
+			id, _ := c.Session(rooms.CreateRequest{})
+			c.Fill(id, 120, "m")
 			topic := bus.RoomTopic(id)
-			cl := c.nodes[0].dial(t, "access_token="+c.tokens["alex"])
+			cl := c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
 			since, pages := int64(0), 0
 			for {
-				d := cl.ok(map[string]any{"op": "join", "topic": topic, "since": since})
+				d := cl.OK(map[string]any{"op": "join", "topic": topic, "since": since})
 				if d["more"] != true {
 					if d["session"] == nil || d["recovered"] != true {
 						t.Fatalf("the last join is a join: %v", d)
@@ -61,28 +49,28 @@ func TestReplayIsPaged(t *testing.T) {
 				}
 				since = next
 				// Not joined: sending needs the join.
-				r := cl.call(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "x"}})
-				if r.Data == nil || r.data()["code"] != hub.CodeNotJoined {
-					t.Fatalf("send between pages: %s", r.raw)
+				r := cl.Call(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "x"}})
+				if r.Data == nil || r.Map()["code"] != hub.CodeNotJoined {
+					t.Fatalf("send between pages: %s", r.Raw)
 				}
 			}
 			if pages != 2 {
 				t.Fatalf("%d pages, want 2", pages)
 			}
-			cl.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "live now"}})
-			cl.await("the live message", func(f frame) bool { return f.Op == "event" && f.data()["text"] == "live now" })
-			evs := cl.all(func(f frame) bool { return f.Op == "event" && f.Topic == topic })
+			cl.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "live now"}})
+			cl.Await("the live message", func(f livetest.Frame) bool { return f.Op == "event" && f.Map()["text"] == "live now" })
+			evs := cl.All(func(f livetest.Frame) bool { return f.Op == "event" && f.Topic == topic })
 			checkContiguous(t, evs)
-			if len(evs) != c.fillCount(id) {
-				t.Fatalf("%d events delivered, the log has %d", len(evs), c.fillCount(id))
+			if len(evs) != fillCount(c, id) {
+				t.Fatalf("%d events delivered, the log has %d", len(evs), fillCount(c, id))
 			}
 		})
 	}
 }
 
-func (c *cluster) fillCount(id string) int {
-	evs, err := c.svc().Store().Events(context.Background(), id, 0, 0)
-	c.must(err)
+func fillCount(c *livetest.Cluster, id string) int {
+	evs, err := c.Service().Store().Events(context.Background(), id, 0, 0)
+	c.Must(err)
 	return len(evs)
 }
 
@@ -90,26 +78,26 @@ func (c *cluster) fillCount(id string) int {
 // once they pass its queue's bound, instead of being held in memory
 // (the review pinned 120 MB with 20 such connections).
 func TestUnreadReplaysAreBounded(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	cfg.PingEvery = time.Hour // the stalled reader must fall to its queue, not to a ping
-	c := newClusterWith(t, "memory", 1, cfg, unlimited)
-	id, link := c.session(rooms.CreateRequest{})
-	c.fill(id, 600, strings.Repeat("😀", rooms.MaxMessageChars-3))
-	cl := c.nodes[0].dial(t, "link="+link)
-	cl.pause()
+	c := newClusterWith(t, "memory", 1, cfg, livetest.Unlimited)
+	id, link := c.Session(rooms.CreateRequest{})
+	c.Fill(id, 600, strings.Repeat("😀", rooms.MaxMessageChars-3))
+	cl := c.Nodes[0].Dial(t, "link="+link)
+	cl.Pause()
 	for i := range 100 {
-		cl.send(map[string]any{"op": "join", "ref": fmt.Sprint("j", i), "topic": bus.RoomTopic(id), "since": 0})
+		cl.MustWrite(map[string]any{"op": "join", "ref": fmt.Sprint("j", i), "topic": bus.RoomTopic(id), "since": 0})
 	}
-	slow := c.nodes[0].metrics.SlowClosed
-	deadline := time.Now().Add(waitLimit)
+	slow := c.Nodes[0].Metrics.SlowClosed
+	deadline := time.Now().Add(livetest.WaitLimit)
 	for counter(slow) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("100 unread replays and the connection is still held")
 		}
 		time.Sleep(10 * time.Millisecond) // polling a server counter: nothing else shows the close to a stalled reader
 	}
-	cl.resume()
-	if code := cl.closeStatus(); code != hub.CloseSlow {
+	cl.Resume()
+	if code := cl.AwaitClose(); code != hub.CloseSlow {
 		t.Fatalf("closed with %d, want 4008", code)
 	}
 }
@@ -118,40 +106,40 @@ func TestUnreadReplaysAreBounded(t *testing.T) {
 // next is closed with 4009 until one closes), and one agent only so many
 // connections joined to one room (the next join is refused).
 func TestConnectionsPerCredential(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	cfg.MaxConnsPerLink, cfg.MaxAgentConnsPerRoom = 3, 2
 	c := newCluster(t, "memory", 1, cfg)
-	tn := c.nodes[0]
-	id, link := c.session(rooms.CreateRequest{})
-	otherID, other := c.session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
-	var custs []*client
+	tn := c.Nodes[0]
+	id, link := c.Session(rooms.CreateRequest{})
+	otherID, other := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
+	var custs []*livetest.Client
 	for range 3 {
-		custs = append(custs, tn.dial(t, "link="+link))
+		custs = append(custs, tn.Dial(t, "link="+link))
 	}
-	if code := tn.dial(t, "link="+link).closeStatus(); code != hub.CloseTooMany {
+	if code := tn.Dial(t, "link="+link).AwaitClose(); code != hub.CloseTooMany {
 		t.Fatalf("a fourth connection of one link closed with %d, want 4009", code)
 	}
-	tn.dial(t, "link="+other) // another session has its own bound
+	tn.Dial(t, "link="+other) // another session has its own bound
 
-	var tabs []*client
+	var tabs []*livetest.Client
 	for range 2 {
-		tab := tn.dial(t, "access_token="+c.tokens["alex"])
-		tab.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
+		tab := tn.Dial(t, "access_token="+c.Tokens["alex"])
+		tab.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 		tabs = append(tabs, tab)
 	}
-	third := tn.dial(t, "access_token="+c.tokens["alex"])
-	if r := third.call(map[string]any{"op": "join", "topic": bus.RoomTopic(id)}); r.Status != "error" || r.data()["code"] != hub.CodeRateLimited {
-		t.Fatalf("a third tab in one room: %s", r.raw)
+	third := tn.Dial(t, "access_token="+c.Tokens["alex"])
+	if r := third.Call(map[string]any{"op": "join", "topic": bus.RoomTopic(id)}); r.Status != "error" || r.Map()["code"] != hub.CodeRateLimited {
+		t.Fatalf("a third tab in one room: %s", r.Raw)
 	}
-	third.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(otherID)}) // another room is fine
-	tabs[0].ok(map[string]any{"op": "leave", "topic": bus.RoomTopic(id)})
-	third.ok(map[string]any{"op": "join", "topic": bus.RoomTopic(id)}) // a leave gives the place back
+	third.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(otherID)}) // another room is fine
+	tabs[0].OK(map[string]any{"op": "leave", "topic": bus.RoomTopic(id)})
+	third.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id)}) // a leave gives the place back
 
 	// A closed connection gives its place back.
 	_ = custs[0].CloseNow()
-	deadline := time.Now().Add(waitLimit)
+	deadline := time.Now().Add(livetest.WaitLimit)
 	for {
-		if again := tn.dial(t, "link="+link); again.holds() {
+		if again := tn.Dial(t, "link="+link); holds(again) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -163,14 +151,13 @@ func TestConnectionsPerCredential(t *testing.T) {
 
 // holds says whether the server keeps the connection: it answers a ping
 // rather than closing.
-func (c *client) holds() bool {
-	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+func holds(c *livetest.Client) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), livetest.WaitLimit)
 	defer cancel()
 	if err := c.WriteRaw(ctx, []byte(`{"op":"ping","ref":"holds"}`)); err != nil {
 		return false
 	}
-	_, ok := c.within(waitLimit, func(f frame) bool { return f.Op == "reply" && f.Ref == "holds" })
+	_, ok := c.Within(livetest.WaitLimit, func(f livetest.Frame) bool { return f.Op == "reply" && f.Ref == "holds" })
 	return ok
 }
 
@@ -181,40 +168,40 @@ func (c *client) holds() bool {
 // and the node grew from 242 MB to 1.05 GB). Reading the page, or
 // leaving the room, gives the place back.
 func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	cfg.PingEvery = time.Hour // the stalled readers must keep their pages, not fall to a ping
 	cfg.MaxAgentConnsPerRoom = 3
-	c := newClusterWith(t, "memory", 1, cfg, unlimited)
-	tn := c.nodes[0]
-	id, link := c.session(rooms.CreateRequest{})
-	c.fill(id, 300, strings.Repeat("😀", rooms.MaxMessageChars-3)) // pages of 2 MB
+	c := newClusterWith(t, "memory", 1, cfg, livetest.Unlimited)
+	tn := c.Nodes[0]
+	id, link := c.Session(rooms.CreateRequest{})
+	c.Fill(id, 300, strings.Repeat("😀", rooms.MaxMessageChars-3)) // pages of 2 MB
 	topic := bus.RoomTopic(id)
-	page := int64(hub.Settings(tn.node).ReplayPage)
-	agent := "access_token=" + c.tokens["alex"]
+	page := int64(hub.Settings(tn.Hub).ReplayPage)
+	agent := "access_token=" + c.Tokens["alex"]
 
 	// Each stalled tab reads its page's reply, then nothing more.
 	stalling := stallingNode(t, tn)
-	var stalled []*client
+	var stalled []*livetest.Client
 	for i := range cfg.MaxAgentConnsPerRoom {
-		tab := stalling.dialWithSmallBuffer(t, agent)
+		tab := dialWithSmallBuffer(stalling, t, agent)
 		ref := fmt.Sprint("page", i)
-		tab.pauseAfter(ref)
-		tab.send(map[string]any{"op": "join", "ref": ref, "topic": topic, "since": 0})
-		if r := tab.await("the page's reply", func(f frame) bool { return f.Op == "reply" && f.Ref == ref }); r.data()["more"] != true {
-			t.Fatalf("tab %d: %s", i, r.raw)
+		pauseAfter(tab, ref)
+		tab.MustWrite(map[string]any{"op": "join", "ref": ref, "topic": topic, "since": 0})
+		if r := tab.Await("the page's reply", func(f livetest.Frame) bool { return f.Op == "reply" && f.Ref == ref }); r.Map()["more"] != true {
+			t.Fatalf("tab %d: %s", i, r.Raw)
 		}
 		stalled = append(stalled, tab)
 	}
-	refused := func(cl *client, what string) {
+	refused := func(cl *livetest.Client, what string) {
 		t.Helper()
-		r := cl.call(map[string]any{"op": "join", "topic": topic, "since": 0})
-		if r.Status != "error" || r.data()["code"] != hub.CodeRateLimited || r.data()["message"] != hub.ErrTooManyTabs.Message {
-			t.Fatalf("%s: not refused as a tab too many: %.300s", what, r.raw)
+		r := cl.Call(map[string]any{"op": "join", "topic": topic, "since": 0})
+		if r.Status != "error" || r.Map()["code"] != hub.CodeRateLimited || r.Map()["message"] != hub.ErrTooManyTabs.Message {
+			t.Fatalf("%s: not refused as a tab too many: %.300s", what, r.Raw)
 		}
 	}
-	var extra []*client
+	var extra []*livetest.Client
 	for i := range 2 {
-		cl := tn.dial(t, agent)
+		cl := tn.Dial(t, agent)
 		refused(cl, fmt.Sprint("join ", i+1, " past the bound"))
 		extra = append(extra, cl)
 	}
@@ -223,39 +210,39 @@ func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
 	// left the queue once its last event arrives. Its join for real
 	// takes the place again.
 	first := stalled[0]
-	first.resume()
-	first.await("the page's last event", func(f frame) bool { return f.Op == "event" && f.Seq == page })
-	first.rejoin(topic, page, nil)
+	first.Resume()
+	first.Await("the page's last event", func(f livetest.Frame) bool { return f.Op == "event" && f.Seq == page })
+	first.Rejoin(topic, page, nil)
 	refused(extra[0], "a join while a tab is joined and two hold pages")
-	first.ok(map[string]any{"op": "leave", "topic": topic})
-	if d := extra[0].ok(map[string]any{"op": "join", "topic": topic, "since": 0}); d["more"] != true {
+	first.OK(map[string]any{"op": "leave", "topic": topic})
+	if d := extra[0].OK(map[string]any{"op": "join", "topic": topic, "since": 0}); d["more"] != true {
 		t.Fatalf("a join after a leave: %v", d)
 	}
 
 	// A customer who reads pages this large pages through as before: the
 	// next join, sent on a page's reply while the rest of the page is
 	// still being sent, waits for it.
-	cust := tn.dial(t, "link="+link)
-	cust.rejoin(topic, 0, nil)
-	cust.ok(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "live now"}})
-	cust.await("the live message", func(f frame) bool { return f.Op == "event" && f.data()["text"] == "live now" })
-	evs := cust.all(func(f frame) bool { return f.Op == "event" && f.Topic == topic })
+	cust := tn.Dial(t, "link="+link)
+	cust.Rejoin(topic, 0, nil)
+	cust.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "live now"}})
+	cust.Await("the live message", func(f livetest.Frame) bool { return f.Op == "event" && f.Map()["text"] == "live now" })
+	evs := cust.All(func(f livetest.Frame) bool { return f.Op == "event" && f.Topic == topic })
 	checkContiguous(t, evs)
-	if len(evs) != c.fillCount(id) {
-		t.Fatalf("%d events delivered, the log has %d", len(evs), c.fillCount(id))
+	if len(evs) != fillCount(c, id) {
+		t.Fatalf("%d events delivered, the log has %d", len(evs), fillCount(c, id))
 	}
 }
 
 // pauseAfter makes the client stop reading once it has read the reply
-// to ref (see pause and resume).
-func (c *client) pauseAfter(ref string) { c.StallAfter(ref) }
+// to ref (see Pause and Resume).
+func pauseAfter(c *livetest.Client, ref string) { c.StallAfter(ref) }
 
 // stallingNode serves tn's node with small socket send buffers, and
 // dialWithSmallBuffer dials it with a small receive buffer: what a
 // client does not read stays in the node's queue rather than in the
 // kernel's buffers (which take megabytes on loopback).
-func stallingNode(t testing.TB, tn *testNode) *testNode {
-	srv := httptest.NewUnstartedServer(tn.node)
+func stallingNode(t testing.TB, tn *livetest.Node) *livetest.Node {
+	srv := httptest.NewUnstartedServer(tn.Hub)
 	srv.Config.ConnState = func(nc net.Conn, s http.ConnState) {
 		if tc, ok := nc.(*net.TCPConn); ok && s == http.StateNew {
 			_ = tc.SetWriteBuffer(32 << 10)
@@ -263,10 +250,10 @@ func stallingNode(t testing.TB, tn *testNode) *testNode {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &testNode{node: tn.node, srv: srv}
+	return &livetest.Node{Hub: tn.Hub, Server: srv}
 }
 
-func (tn *testNode) dialWithSmallBuffer(t testing.TB, query string) *client {
+func dialWithSmallBuffer(tn *livetest.Node, t testing.TB, query string) *livetest.Client {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
@@ -275,7 +262,7 @@ func (tn *testNode) dialWithSmallBuffer(t testing.TB, query string) *client {
 		}
 		return nc, err
 	}}}
-	c, _, err := tn.dialWith(t, query, nil, hc)
+	c, _, err := tn.DialWith(t, query, nil, hc)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

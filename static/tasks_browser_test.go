@@ -1,4 +1,4 @@
-package hub_test
+package static_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/pdfsign"
@@ -100,15 +101,15 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
-	c.teamWith("none", "",
+	c := livetest.NewClusterWith(t, "memory", 1, livetest.Fast(), livetest.Options{Rooms: func(cfg *rooms.Config) { cfg.Blobs = files }})
+	teamWith(c, "none", "",
 		rooms.TaskTemplate{Kind: "form", Title: "Your policy", TaskContent: rooms.TaskContent{Fields: []rooms.FormField{{
 			Name: "policy", Label: "Policy number", Type: "text", Required: true, Pattern: `[A-Z]{2}-[0-9]{6}`,
 			Help: "Two capital letters, a dash and six digits, as on your card"}}}},
 		rooms.TaskTemplate{Kind: "upload", Title: "Photo of your ID", TaskContent: rooms.TaskContent{Instructions: "The page with your photo."}})
-	c.endAccess(rooms.AccessFull, 0)
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana Whitfield", Email: "dana@example.com"}})
-	base := c.nodes[0].srv.URL
+	c.EndAccess(rooms.AccessFull, 0)
+	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana Whitfield", Email: "dana@example.com"}})
+	base := c.Nodes[0].Server.URL
 	agent, cust := agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("task-form")))
@@ -206,8 +207,8 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	}
 
 	// Ended with access full: the customer still downloads the signed copy.
-	_, err = c.svc().Sessions.End(context.Background(), c.alex, id)
-	c.must(err)
+	_, err = c.Service().Sessions.End(context.Background(), c.Alex, id)
+	c.Must(err)
 	cust.do("the session ends", chromedp.WaitVisible(tid("ended-notice")))
 	cust.tap(tid("download-signed"))
 	cust.do("the signed copy downloads", chromedp.WaitVisible(tid("downloaded")))
@@ -221,20 +222,20 @@ func TestSignedCopyAfterEndWithNoAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
-	c.endAccess(rooms.AccessNone, 0)
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana", Email: "dana@example.com"}})
-	task, err := c.svc().Sessions.AddTask(ctx, c.alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign"})
-	c.must(err)
-	_, err = c.svc().Files.AttachDocument(ctx, c.alex, id, task.ID, "offer.pdf", pdfsign.Sample("Offer", 1))
-	c.must(err)
-	done, err := c.svc().Files.Sign(ctx, link, "", task.ID, rooms.SignInput{Name: "Dana"}, rooms.Client{IP: "192.0.2.1"})
-	c.must(err)
-	base := c.nodes[0].srv.URL
+	c := livetest.NewClusterWith(t, "memory", 1, livetest.Fast(), livetest.Options{Rooms: func(cfg *rooms.Config) { cfg.Blobs = files }})
+	c.EndAccess(rooms.AccessNone, 0)
+	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana", Email: "dana@example.com"}})
+	task, err := c.Service().Sessions.AddTask(ctx, c.Alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign"})
+	c.Must(err)
+	_, err = c.Service().Files.AttachDocument(ctx, c.Alex, id, task.ID, "offer.pdf", pdfsign.Sample("Offer", 1))
+	c.Must(err)
+	done, err := c.Service().Files.Sign(ctx, link, "", task.ID, rooms.SignInput{Name: "Dana"}, rooms.Client{IP: "192.0.2.1"})
+	c.Must(err)
+	base := c.Nodes[0].Server.URL
 	cust := customerTab(t)
 	cust.do("the customer's page", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("download-signed")))
-	_, err = c.svc().Sessions.End(ctx, c.alex, id)
-	c.must(err)
+	_, err = c.Service().Sessions.End(ctx, c.Alex, id)
+	c.Must(err)
 	cust.do("the session ends with nothing kept", chromedp.WaitVisible(tid("ended")))
 	cust.fetchInto("copy", "/api/sessions/"+id+"/assets/"+done.Assets[0],
 		fmt.Sprintf(`{headers: {"Authorization": "Link %s"}}`, link), `async (r) => r.status + " " + (await r.json()).error.code`)
@@ -253,26 +254,26 @@ func TestTemplatePdfInBrowsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
-	c.teamWith("none", "", rooms.TaskTemplate{Kind: "sign", Title: "Sign the loan offer"})
-	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
-	base := c.nodes[0].srv.URL
+	c := livetest.NewClusterWith(t, "memory", 1, livetest.Fast(), livetest.Options{Rooms: func(cfg *rooms.Config) { cfg.Blobs = files }})
+	teamWith(c, "none", "", rooms.TaskTemplate{Kind: "sign", Title: "Sign the loan offer"})
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.Nodes[0].Server.URL
 
 	admin := agentTab(t, "admin")
 	admin.login(base, "ada@cohub.test")
 	admin.do("open the team", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
-		chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+c.team.ID+`"]`)),
+		chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+c.Team.ID+`"]`)),
 		chromedp.WaitVisible(tid("tt-pdf-0")))
 	pdf := writeFile(t, "loan-offer.pdf", pdfsign.Sample("Loan offer", 2))
 	admin.do("upload the template's PDF", chromedp.SetUploadFiles(tid("tt-pdf-file"), []string{pdf}))
 	admin.contains(tid("tt-pdf-name"), "loan-offer.pdf")
-	team, err := c.svc().Store().Team(ctx, c.team.ID)
-	c.must(err)
+	team, err := c.Service().Store().Team(ctx, c.Team.ID)
+	c.Must(err)
 	if d := team.Settings.TaskTemplates[0].Document; d == nil || d.Name != "loan-offer.pdf" {
 		t.Fatalf("the template's document was not stored: %+v", d)
 	}
 
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana Whitfield", Email: "dana@example.com"}})
+	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana Whitfield", Email: "dana@example.com"}})
 	agent, cust := agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("task-form")))
@@ -291,11 +292,11 @@ func TestUploadOnDesktop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClusterWith(t, "memory", 1, fast(), func(cfg *rooms.Config) { cfg.Blobs = files })
-	_, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Della Desk", Email: "della@example.com"},
+	c := livetest.NewClusterWith(t, "memory", 1, livetest.Fast(), livetest.Options{Rooms: func(cfg *rooms.Config) { cfg.Blobs = files }})
+	_, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Della Desk", Email: "della@example.com"},
 		Tasks: []rooms.TaskTemplate{{Kind: "upload", Title: "Proof of address"}}})
 	cust := tab{t: t, ctx: browsertest.Start(t), name: "customer"}
-	cust.do("the upload card", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("upload-work")))
+	cust.do("the upload card", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link), chromedp.WaitVisible(tid("upload-work")))
 	cust.contains(tid("upload-work"), "Drag a file here")
 
 	// About 5 s of upload at 64 KB/s: long enough to see it part sent.

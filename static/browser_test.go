@@ -1,4 +1,4 @@
-package hub_test
+package static_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
-	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/rooms"
 )
@@ -179,13 +179,13 @@ func linkPath(t *testing.T, url string) string {
 }
 
 // teamWith gives the cluster's Sales team a PIN, consent and templates.
-func (c *cluster) teamWith(auth string, consent string, templates ...rooms.TaskTemplate) {
-	c.t.Helper()
-	c.team.Settings.CustomerAuthentication = auth
-	c.team.Settings.Consent = rooms.ConsentSetting{Required: consent != "", Text: consent}
-	c.team.Settings.TaskTemplates = templates
-	_, err := c.svc().Accounts.UpdateTeam(context.Background(), c.team)
-	c.must(err)
+func teamWith(c *livetest.Cluster, auth string, consent string, templates ...rooms.TaskTemplate) {
+	c.T.Helper()
+	c.Team.Settings.CustomerAuthentication = auth
+	c.Team.Settings.Consent = rooms.ConsentSetting{Required: consent != "", Text: consent}
+	c.Team.Settings.TaskTemplates = templates
+	_, err := c.Service().Accounts.UpdateTeam(context.Background(), c.Team)
+	c.Must(err)
 }
 
 // TestJourneyInBrowsers walks the whole "manage sessions" journey across
@@ -198,11 +198,11 @@ func (c *cluster) teamWith(auth string, consent string, templates ...rooms.TaskT
 // after the grace; the customer comes back, the agent ends the session
 // and the customer keeps a read-only page; a renew gives it back.
 func TestJourneyInBrowsers(t *testing.T) {
-	c := newCluster(t, "redis", 2, fast())
-	c.teamWith("pin", "I agree that Sales may see the documents I share here.",
+	c := livetest.NewCluster(t, "redis", 2, livetest.Fast())
+	teamWith(c, "pin", "I agree that Sales may see the documents I share here.",
 		rooms.TaskTemplate{Kind: "consent", Title: "Agree to the terms"}, rooms.TaskTemplate{Kind: "form", Title: "Fill in your details"})
 	agent, cust := agentTab(t, "agent"), customerTab(t)
-	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+	agent.login(c.Nodes[0].Server.URL, "alex@cohub.test")
 
 	agent.do("open the start form", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-name")),
 		chromedp.SendKeys(tid("customer-name"), "Dana Whitfield"),
@@ -231,7 +231,7 @@ func TestJourneyInBrowsers(t *testing.T) {
 	agent.contains(tid("copy-status"), "Copied")
 	url := agent.js(`document.querySelector('[data-testid="session-url"]').value`)
 
-	cust.do("customer opens the link and gives the PIN", chromedp.Navigate(c.nodes[1].srv.URL+linkPath(t, url)),
+	cust.do("customer opens the link and gives the PIN", chromedp.Navigate(c.Nodes[1].Server.URL+linkPath(t, url)),
 		chromedp.WaitVisible(tid("pin-input")), chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
 		chromedp.WaitVisible(tid("consent-agree")))
 	cust.readable("the consent page")
@@ -269,7 +269,7 @@ func TestJourneyInBrowsers(t *testing.T) {
 	agent.do("last seen shows while offline", chromedp.Focus(tid("indicator")))
 	agent.contains(chromedp.CSS(".ind-card"), "Last seen")
 
-	cust.do("customer comes back", chromedp.Navigate(c.nodes[1].srv.URL+linkPath(t, url)), chromedp.WaitVisible(tid("customer-chat-input")))
+	cust.do("customer comes back", chromedp.Navigate(c.Nodes[1].Server.URL+linkPath(t, url)), chromedp.WaitVisible(tid("customer-chat-input")))
 	agent.indicator("online_completed")
 	if disabled, note := agent.menuItem("renew-session"); !disabled || !strings.Contains(note, "after the session ends") {
 		t.Fatalf("renew on an active session: disabled %v, %q", disabled, note)
@@ -293,10 +293,10 @@ func TestJourneyInBrowsers(t *testing.T) {
 }
 
 // sentTo returns the newest message the outbox sent to a contact.
-func (c *cluster) sentTo(to string) string {
-	c.t.Helper()
-	msgs, err := c.outbox.List(context.Background(), 1000)
-	c.must(err)
+func sentTo(c *livetest.Cluster, to string) string {
+	c.T.Helper()
+	msgs, err := c.Outbox.List(context.Background(), 1000)
+	c.Must(err)
 	for _, m := range msgs {
 		if m.To == to {
 			return m.Body
@@ -306,12 +306,12 @@ func (c *cluster) sentTo(to string) string {
 }
 
 // linkTo is the /c/… path of the newest link sent to a contact.
-func (c *cluster) linkTo(to string) string {
-	c.t.Helper()
-	body := c.sentTo(to)
+func linkTo(c *livetest.Cluster, to string) string {
+	c.T.Helper()
+	body := sentTo(c, to)
 	i := strings.Index(body, "/c/")
 	if i < 0 {
-		c.t.Fatalf("no link sent to %s: %q", to, body)
+		c.T.Fatalf("no link sent to %s: %q", to, body)
 	}
 	p := body[i:]
 	if j := strings.IndexAny(p, " \n"); j >= 0 {
@@ -321,19 +321,19 @@ func (c *cluster) linkTo(to string) string {
 }
 
 // person adds an account to the cluster's org.
-func (c *cluster) person(email, name, role, team string, settings ...string) *rooms.Agent {
-	c.t.Helper()
-	a, err := c.svc().Accounts.CreateAgent(context.Background(), rooms.AgentInput{Agent: rooms.Agent{
+func person(c *livetest.Cluster, email, name, role, team string, settings ...string) *rooms.Agent {
+	c.T.Helper()
+	a, err := c.Service().Accounts.CreateAgent(context.Background(), rooms.AgentInput{Agent: rooms.Agent{
 		Email: email, Name: name, Role: role, TeamID: team, SettingsTeamIDs: settings}, Password: password})
-	c.must(err)
+	c.Must(err)
 	return a
 }
 
 // meet signs alex in on the first node with the session's room open and
 // its customer in on a phone, and awaits "online, to do".
-func (c *cluster) meet(t *testing.T, id, link string) (agent, cust tab) {
+func meet(c *livetest.Cluster, t *testing.T, id, link string) (agent, cust tab) {
 	t.Helper()
-	base := c.nodes[0].srv.URL
+	base := c.Nodes[0].Server.URL
 	agent, cust = agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
@@ -348,9 +348,9 @@ func (c *cluster) meet(t *testing.T, id, link string) (agent, cust tab) {
 // joins, re-engage sends a new invitation and the old link shows "replaced";
 // once the customer joined, re-engage is refused with the reason.
 func TestPreplanInviteAndReengage(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	c.teamWith("none", "", rooms.TaskTemplate{Kind: "sign", Title: "Sign the offer"})
-	base := c.nodes[0].srv.URL
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	teamWith(c, "none", "", rooms.TaskTemplate{Kind: "sign", Title: "Sign the offer"})
+	base := c.Nodes[0].Server.URL
 	agent, cust := agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
 
@@ -381,12 +381,12 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 	agent.do("the re-engage form", chromedp.WaitVisible(tid("reengage-dialog")))
 	agent.fill(tid("reengage-dialog", ` [data-testid="customer-email"]`), "noor.haddad@example.org")
 	agent.do("save the details", chromedp.Click(tid("reengage-submit")), chromedp.WaitNotPresent(tid("reengage-dialog")))
-	if c.sentTo("noor@example.org") != "" || c.sentTo("noor.haddad@example.org") != "" {
+	if sentTo(c, "noor@example.org") != "" || sentTo(c, "noor.haddad@example.org") != "" {
 		t.Fatal("a planned session sent an invitation")
 	}
 	agent.do("invite", chromedp.Click(tid("invite")), chromedp.WaitNotPresent(tid("planned-banner")))
 	agent.contains(tid("invitation-outcome"), "Invitation sent by email to noor.haddad@example.org")
-	old := c.linkTo("noor.haddad@example.org")
+	old := linkTo(c, "noor.haddad@example.org")
 
 	agent.menu("reengage")
 	agent.fill(tid("reengage-dialog", ` [data-testid="customer-email"]`), "noor@example.net")
@@ -396,7 +396,7 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 
 	cust.do("the old link was replaced", chromedp.Navigate(base+old), chromedp.WaitVisible(tid("replaced")))
 	cust.readable("the replaced link's page")
-	cust.do("the new link opens the room", chromedp.Navigate(base+c.linkTo("noor@example.net")), chromedp.WaitVisible(tid("customer-chat-input")))
+	cust.do("the new link opens the room", chromedp.Navigate(base+linkTo(c, "noor@example.net")), chromedp.WaitVisible(tid("customer-chat-input")))
 	cust.contains(tid("customer-tasks"), "Upload a photo ID")
 	agent.indicator("online_incomplete")
 	if disabled, note := agent.menuItem("reengage"); !disabled || note != "Not available: Noor already joined" {
@@ -408,18 +408,18 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 // on the team page; an agent starts a session with that other team's
 // settings, and the customer reads the new text.
 func TestSettingsTeamAndConsentText(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	ctx := context.Background()
-	support, err := c.svc().Accounts.CreateTeam(ctx, "Support", nil)
-	c.must(err)
+	support, err := c.Service().Accounts.CreateTeam(ctx, "Support", nil)
+	c.Must(err)
 	support.Settings.Consent = rooms.ConsentSetting{Required: true, Text: "Support may read your account notes."}
-	_, err = c.svc().Accounts.UpdateTeam(ctx, support)
-	c.must(err)
-	c.alex.SettingsTeamIDs = []string{support.ID}
-	_, err = c.svc().Accounts.UpdateAgent(ctx, c.alex.ID, rooms.AgentInput{Agent: *c.alex})
-	c.must(err)
-	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
-	base := c.nodes[0].srv.URL
+	_, err = c.Service().Accounts.UpdateTeam(ctx, support)
+	c.Must(err)
+	c.Alex.SettingsTeamIDs = []string{support.ID}
+	_, err = c.Service().Accounts.UpdateAgent(ctx, c.Alex.ID, rooms.AgentInput{Agent: *c.Alex})
+	c.Must(err)
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.Nodes[0].Server.URL
 
 	admin := agentTab(t, "admin")
 	admin.login(base, "ada@cohub.test")
@@ -454,7 +454,7 @@ func TestSettingsTeamAndConsentText(t *testing.T) {
 	agent.choose(tid("settings-team"), support.ID)
 	agent.do("start", chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("indicator")))
 	agent.contains(chromedp.CSS(".room-meta"), "Support settings")
-	cust.do("the customer reads the new consent", chromedp.Navigate(base+c.linkTo("marco@example.com")), chromedp.WaitVisible(tid("consent-shown")))
+	cust.do("the customer reads the new consent", chromedp.Navigate(base+linkTo(c, "marco@example.com")), chromedp.WaitVisible(tid("consent-shown")))
 	cust.contains(tid("consent-shown"), "open a ticket for you")
 }
 
@@ -462,14 +462,14 @@ func TestSettingsTeamAndConsentText(t *testing.T) {
 // page; how long ended sessions keep their files is set there (a value out
 // of range answered next to its field), and the outbox shows what was sent.
 func TestOrgSettingsInBrowser(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	ctx := context.Background()
-	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
-	c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Olga Outbox", Email: "olga@example.com"}})
-	before, err := c.svc().Store().Settings(ctx)
-	c.must(err)
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Olga Outbox", Email: "olga@example.com"}})
+	before, err := c.Service().Store().Settings(ctx)
+	c.Must(err)
 	admin := agentTab(t, "admin")
-	admin.login(c.nodes[0].srv.URL, "ada@cohub.test")
+	admin.login(c.Nodes[0].Server.URL, "ada@cohub.test")
 	admin.do("org settings", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
 		chromedp.WaitVisible(tid("set-retention")))
 	if got := admin.attr(tid("set-retention"), "aria-describedby"); got != "set-retention-hint" {
@@ -481,8 +481,8 @@ func TestOrgSettingsInBrowser(t *testing.T) {
 	admin.fill(tid("set-retention"), "30")
 	admin.do("save", chromedp.Click(tid("settings-save")))
 	admin.contains(chromedp.CSS(".toast"), "Org settings saved")
-	after, err := c.svc().Store().Settings(ctx)
-	c.must(err)
+	after, err := c.Service().Store().Settings(ctx)
+	c.Must(err)
 	if after.AssetRetentionDays != 30 {
 		t.Fatalf("asset_retention_days = %d, want 30", after.AssetRetentionDays)
 	}
@@ -500,16 +500,16 @@ func TestOrgSettingsInBrowser(t *testing.T) {
 // offers All and lists another team's session; with full access after the
 // end, the agent's End says so and the customer can still write after it.
 func TestAdminSettingsReachAgents(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	ctx := context.Background()
-	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
-	claims, err := c.svc().Accounts.CreateTeam(ctx, "Claims", nil)
-	c.must(err)
-	olive := c.person("olive@cohub.test", "Olive Other", rooms.RoleAgent, claims.ID)
-	_, err = c.svc().Sessions.Create(ctx, olive, rooms.CreateRequest{Mode: "start", Customer: rooms.Customer{Name: "Otto Elsewhere", Email: "otto@example.com"}})
-	c.must(err)
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Fay Full", Email: "fay@example.com"}})
-	base := c.nodes[0].srv.URL
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	claims, err := c.Service().Accounts.CreateTeam(ctx, "Claims", nil)
+	c.Must(err)
+	olive := person(c, "olive@cohub.test", "Olive Other", rooms.RoleAgent, claims.ID)
+	_, err = c.Service().Sessions.Create(ctx, olive, rooms.CreateRequest{Mode: "start", Customer: rooms.Customer{Name: "Otto Elsewhere", Email: "otto@example.com"}})
+	c.Must(err)
+	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Fay Full", Email: "fay@example.com"}})
+	base := c.Nodes[0].Server.URL
 
 	admin := agentTab(t, "admin")
 	admin.login(base, "ada@cohub.test")
@@ -545,25 +545,25 @@ func TestAdminSettingsReachAgents(t *testing.T) {
 // agent opens the session; a supervisor starts on their team's history
 // and can act in a teammate's room.
 func TestHistoryInBrowser(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	ctx := context.Background()
-	svc := c.svc()
+	svc := c.Service()
 	mk := func(a *rooms.Agent, name, email string, mode string, tasks ...rooms.TaskTemplate) *rooms.Session {
 		s, err := svc.Sessions.Create(ctx, a, rooms.CreateRequest{Mode: mode, Customer: rooms.Customer{Name: name, Email: email}, Tasks: tasks})
-		c.must(err)
+		c.Must(err)
 		return s
 	}
 	for i := range 32 {
-		mk(c.alex, fmt.Sprintf("Older %02d", i), fmt.Sprintf("older%02d@example.com", i), "start")
+		mk(c.Alex, fmt.Sprintf("Older %02d", i), fmt.Sprintf("older%02d@example.com", i), "start")
 	}
-	done := mk(c.alex, "Zed Done", "zed@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
+	done := mk(c.Alex, "Zed Done", "zed@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
 	_, err := svc.Gates.CompleteTask(ctx, done.ID, done.Tasks[0].ID, nil)
-	c.must(err)
-	open := mk(c.alex, "Ann Open", "ann@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
-	mk(c.alex, "Bo Planned", "bo@example.com", "preplan")
-	mk(c.blake, "Cy Teammate", "cy@example.com", "start")
-	c.person("sam@cohub.test", "Sam Supervisor", rooms.RoleSupervisor, c.team.ID)
-	base := c.nodes[0].srv.URL
+	c.Must(err)
+	open := mk(c.Alex, "Ann Open", "ann@example.com", "start", rooms.TaskTemplate{Kind: "custom", Title: "Call back"})
+	mk(c.Alex, "Bo Planned", "bo@example.com", "preplan")
+	mk(c.Blake, "Cy Teammate", "cy@example.com", "start")
+	person(c, "sam@cohub.test", "Sam Supervisor", rooms.RoleSupervisor, c.Team.ID)
+	base := c.Nodes[0].Server.URL
 
 	agent := agentTab(t, "agent")
 	agent.login(base, "alex@cohub.test")
@@ -588,7 +588,7 @@ func TestHistoryInBrowser(t *testing.T) {
 	agent.until("the search result", names+` === "Ann Open"`)
 
 	_, err = svc.Gates.CompleteTask(ctx, open.ID, open.Tasks[0].ID, nil)
-	c.must(err)
+	c.Must(err)
 	agent.contains(tid("updated-count"), "2")
 	agent.until("Ann's row stays in the search", `!!document.querySelector('[data-testid="history-list"] [data-id="`+open.ID+`"][data-indicator="never_joined"]') && `+names+` === "Ann Open"`)
 	agent.do("open Ann's session", chromedp.Click(tid("history-list", ` [data-id="`+open.ID+`"]`)), chromedp.WaitVisible(tid("indicator")))
@@ -609,8 +609,8 @@ func TestHistoryInBrowser(t *testing.T) {
 // TestKeyboardOnly: sign in, open a session, send a message and use the
 // session menu with the keyboard alone.
 func TestKeyboardOnly(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	id, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Kim Keys", Email: "kim@example.com"}})
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	id, _ := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Kim Keys", Email: "kim@example.com"}})
 	agent := agentTab(t, "agent")
 	// tabTo presses Tab until the focus is on a test id.
 	tabTo := func(testid string) {
@@ -623,7 +623,7 @@ func TestKeyboardOnly(t *testing.T) {
 		}
 		t.Fatalf("Tab never reached %s", testid)
 	}
-	agent.do("open the console", chromedp.Navigate(c.nodes[0].srv.URL+"/"), chromedp.WaitVisible(tid("login-email")))
+	agent.do("open the console", chromedp.Navigate(c.Nodes[0].Server.URL+"/"), chromedp.WaitVisible(tid("login-email")))
 	tabTo("login-email")
 	agent.do("type the email", chromedp.KeyEvent("alex@cohub.test"))
 	tabTo("login-password")
@@ -649,16 +649,16 @@ func TestKeyboardOnly(t *testing.T) {
 // wrong code answered with the tries left, consent declined (a page to
 // come back from) and then given.
 func TestCustomerGatesInBrowser(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	c.teamWith("otp", "I agree to share my documents with Sales.")
-	_, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Olu Otp", Email: "olu@example.com"}})
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	teamWith(c, "otp", "I agree to share my documents with Sales.")
+	_, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Olu Otp", Email: "olu@example.com"}})
 	cust := customerTab(t)
-	cust.do("open the link", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("otp-send")))
+	cust.do("open the link", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link), chromedp.WaitVisible(tid("otp-send")))
 	cust.contains(tid("gate-auth"), "from Sales invited you")
 	cust.do("ask for a code", chromedp.Click(tid("otp-send")), chromedp.WaitVisible(tid("otp-input")), chromedp.WaitVisible(tid("otp-cooldown")))
 	cust.contains(tid("gate-auth"), "o***@example.com")
 	cust.readable("the one-time code page")
-	body := c.sentTo("olu@example.com")
+	body := sentTo(c, "olu@example.com")
 	i := strings.Index(body, "code is ")
 	if i < 0 {
 		t.Fatalf("no code sent: %q", body)
@@ -682,10 +682,10 @@ func TestCustomerGatesInBrowser(t *testing.T) {
 // ended with access "none" shows the customer the ended page, and a renew
 // brings them back without a reload.
 func TestSignInEndedAndNothingKept(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	c.endAccess(rooms.AccessNone, 0)
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tom Becker", Email: "tom@example.net"}})
-	agent, cust := c.meet(t, id, link)
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	c.EndAccess(rooms.AccessNone, 0)
+	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tom Becker", Email: "tom@example.net"}})
+	agent, cust := meet(c, t, id, link)
 	agent.menu("end-session")
 	agent.contains(tid("end-access"), "Tom loses access at once")
 	agent.do("end", chromedp.Click(tid("end-confirm")), chromedp.WaitVisible(tid("ended-banner")))
@@ -694,7 +694,7 @@ func TestSignInEndedAndNothingKept(t *testing.T) {
 	agent.do("renew", chromedp.Click(chromedp.CSS(".room-actions .btn:not(.btn-primary)")), chromedp.WaitNotPresent(tid("ended-banner")))
 	cust.do("the customer is back", chromedp.WaitVisible(tid("customer-chat-input")))
 
-	c.must(c.svc().Accounts.Logout(context.Background(), agent.cookie("cohub_auth")))
+	c.Must(c.Service().Accounts.Logout(context.Background(), agent.cookie("cohub_auth")))
 	agent.do("the console says the sign-in ended", chromedp.WaitVisible(tid("login-expired")))
 	agent.readable("the sign-in ended page")
 	agent.do("sign in again", chromedp.SendKeys(tid("login-password"), password), chromedp.Click(tid("login-submit")),
@@ -705,14 +705,14 @@ func TestSignInEndedAndNothingKept(t *testing.T) {
 // 360 px (gates and room, with a long title and an unbroken message), nor
 // of the console at 768 px with the history open over the room.
 func TestSmallScreens(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	c.teamWith("pin", "I agree to share my documents.")
-	id, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Sam Small", Email: "sam@example.com"},
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	teamWith(c, "pin", "I agree to share my documents.")
+	id, link := c.Session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Sam Small", Email: "sam@example.com"},
 		Tasks: []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the supplementary agreement on the renegotiated repayment schedule of 2026"}}})
 	long := strings.Repeat("x", 120)
 	fits := `document.documentElement.scrollWidth <= window.innerWidth`
 	cust := tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 360, Height: 740, Mobile: true}), name: "customer"}
-	cust.do("the PIN page", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("pin-input")))
+	cust.do("the PIN page", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link), chromedp.WaitVisible(tid("pin-input")))
 	cust.until("the PIN page fits", fits)
 	cust.do("into the room", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
 		chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")),
@@ -725,7 +725,7 @@ func TestSmallScreens(t *testing.T) {
 	cust.until("the room fits", fits)
 
 	agent := tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 768, Height: 1024}), name: "agent"}
-	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+	agent.login(c.Nodes[0].Server.URL, "alex@cohub.test")
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
 	agent.contains(tid("chat-log"), long)
 	agent.until("the console fits", fits+` && document.querySelector('[data-testid="chat-send"]').getBoundingClientRect().right <= window.innerWidth`)
@@ -733,18 +733,18 @@ func TestSmallScreens(t *testing.T) {
 		chromedp.WaitVisible(tid("history-toggle", `[aria-expanded="false"]`)))
 }
 
-// TestReconnectResumes: when the server drops both connections (as a
-// restart does), the pages reconnect by themselves and resume: a message
+// TestReconnectResumes: when both connections drop (as in a restart or
+// a network fault), the pages reconnect by themselves and resume: a message
 // the agent sends meanwhile is sent again once the room is joined again,
 // and each side shows it exactly once.
 func TestReconnectResumes(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Rae Connect", Email: "rae@example.com"}})
-	other, _ := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Otto Other", Email: "otto@example.com"}})
-	agent, cust := c.meet(t, id, link)
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Rae Connect", Email: "rae@example.com"}})
+	other, _ := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Otto Other", Email: "otto@example.com"}})
+	agent, cust := meet(c, t, id, link)
 	cust.do("open the conversation", chromedp.Click(tid("chat-toggle")))
 
-	hub.CloseAll(c.nodes[0].node, hub.CloseRestarting, "server restarting")
+	c.Nodes[0].DropConnections()
 	agent.fill(tid("chat-input"), "Written while you were away")
 	agent.do("send while the connection is down", chromedp.Click(tid("chat-send")))
 	once := func(log string) string {
@@ -779,9 +779,9 @@ func TestReconnectResumes(t *testing.T) {
 // themselves and the room works again. When the customer leaves with a
 // task still to do, the indicator says offline, tasks to do.
 func TestConnectionLostBanners(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	id, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Lou Lost", Email: "lou@example.com"}})
-	agent, cust := c.meet(t, id, link)
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Lou Lost", Email: "lou@example.com"}})
+	agent, cust := meet(c, t, id, link)
 
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -793,7 +793,7 @@ func TestConnectionLostBanners(t *testing.T) {
 			case <-stop:
 				return
 			case <-tick.C:
-				hub.CloseAll(c.nodes[0].node, hub.CloseRestarting, "server restarting")
+				c.Nodes[0].DropConnections()
 			}
 		}
 	}()
@@ -816,22 +816,22 @@ func TestConnectionLostBanners(t *testing.T) {
 // external invitations it says no invitation will be sent and takes both
 // contacts, and the room says nothing was sent.
 func TestInvitationChoices(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	ctx := context.Background()
-	set, err := c.svc().Store().Settings(ctx)
-	c.must(err)
+	set, err := c.Service().Store().Settings(ctx)
+	c.Must(err)
 	set.SMSEnabled = false
-	_, err = c.svc().Accounts.PutSettings(ctx, set)
-	c.must(err)
+	_, err = c.Service().Accounts.PutSettings(ctx, set)
+	c.Must(err)
 	agent := agentTab(t, "agent")
-	agent.login(c.nodes[0].srv.URL, "alex@cohub.test")
+	agent.login(c.Nodes[0].Server.URL, "alex@cohub.test")
 	agent.do("SMS off: email only", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-email")),
 		chromedp.WaitNotPresent(tid("channel-phone")), chromedp.WaitNotPresent(tid("customer-phone")),
 		chromedp.KeyEvent("\x1b"), chromedp.WaitNotPresent(tid("session-dialog")))
 
 	set.SMSEnabled, set.InvitationMode = true, rooms.InviteExternal
-	_, err = c.svc().Accounts.PutSettings(ctx, set)
-	c.must(err)
+	_, err = c.Service().Accounts.PutSettings(ctx, set)
+	c.Must(err)
 	agent.do("external: both contacts", chromedp.Reload(), chromedp.WaitVisible(tid("start-session")), chromedp.Click(tid("start-session")),
 		chromedp.WaitVisible(tid("external-notice")), chromedp.SendKeys(tid("customer-name"), "Phil Ortega"),
 		chromedp.SendKeys(tid("customer-email"), "phil@example.com"), chromedp.SendKeys(tid("customer-phone"), "415 555 0144"),
@@ -844,10 +844,10 @@ func TestInvitationChoices(t *testing.T) {
 // browser is refused by the live room until that browser passes the gates
 // itself; the page shows the gates again instead of reconnecting for ever.
 func TestSecondBrowserPassesTheGates(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	c.teamWith("pin", "I agree to share my documents.")
-	_, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Gil Gates", Email: "gil@example.com"}})
-	url := c.nodes[0].srv.URL + "/c/" + link
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	teamWith(c, "pin", "I agree to share my documents.")
+	_, link := c.Session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Gil Gates", Email: "gil@example.com"}})
+	url := c.Nodes[0].Server.URL + "/c/" + link
 	first, second := customerTab(t), customerTab(t)
 	first.do("the first browser passes the gates", chromedp.Navigate(url), chromedp.SendKeys(tid("pin-input"), "246813"),
 		chromedp.Click(tid("gate-submit")), chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))
@@ -868,11 +868,11 @@ func TestSecondBrowserPassesTheGates(t *testing.T) {
 // says so in the extra tab (not the gates again: its browser passed them)
 // and that tab connects by itself once another tab closes.
 func TestTooManyTabs(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	cfg.MaxConnsPerLink = 1
-	c := newCluster(t, "memory", 1, cfg)
-	c.teamWith("pin", "")
-	_, link := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tia Tabs", Email: "tia@example.com"}, PIN: "135791"})
+	c := livetest.NewCluster(t, "memory", 1, cfg)
+	teamWith(c, "pin", "")
+	_, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Tia Tabs", Email: "tia@example.com"}, PIN: "135791"})
 	second := customerTab(t)
 	firstCtx, closeFirst := chromedp.NewContext(second.ctx)
 	defer closeFirst()
@@ -881,9 +881,9 @@ func TestTooManyTabs(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := tab{t: t, ctx: firstCtx, name: "first tab"}
-	first.do("the gates, then the room", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link), chromedp.WaitVisible(tid("pin-input")),
+	first.do("the gates, then the room", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link), chromedp.WaitVisible(tid("pin-input")),
 		chromedp.SendKeys(tid("pin-input"), "135791"), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("customer-chat-input")))
-	second.do("the same link in a second tab", chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link))
+	second.do("the same link in a second tab", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link))
 	second.contains(tid("too-many-tabs"), "open in too many tabs")
 	if got := second.js(`document.querySelector('[data-testid="pin-input"]') ? "gates" : "room"`); got != "room" {
 		t.Fatalf("the second tab shows the %s", got)
@@ -898,11 +898,11 @@ func TestTooManyTabs(t *testing.T) {
 // sessions live side by side in one browser, and the same link opened in
 // another browser is offered the gates again, not the room.
 func TestCustomerPassesArePerBrowser(t *testing.T) {
-	c := newCluster(t, "redis", 1, fast())
-	c.gate()
-	one, linkOne := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "111111"})
-	two, linkTwo := c.session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "222222"})
-	base := c.nodes[0].srv.URL + "/c/"
+	c := livetest.NewCluster(t, "redis", 1, livetest.Fast())
+	c.Gate()
+	one, linkOne := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "111111"})
+	two, linkTwo := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Casey", Email: "casey@example.com"}, PIN: "222222"})
+	base := c.Nodes[0].Server.URL + "/c/"
 	type css = chromedp.CSS
 	tid := func(id string) css { return css(`[data-testid="` + id + `"]`) }
 	pass := func(b context.Context, link, pin string) error {
@@ -928,7 +928,7 @@ func TestCustomerPassesArePerBrowser(t *testing.T) {
 	}
 	// The first tab, reloaded, still has its room: its pass was not
 	// overwritten by the second session's.
-	agent := c.agent(c.nodes[0], one)
+	agent := c.Agent(c.Nodes[0], one)
 	if err := chromedp.Do(tabOne,
 		chromedp.Reload(),
 		chromedp.WaitVisible(tid("customer-chat-input")),
@@ -936,8 +936,8 @@ func TestCustomerPassesArePerBrowser(t *testing.T) {
 		chromedp.Click(tid("customer-chat-send"))); err != nil {
 		t.Fatalf("first tab after the second session: %v", err)
 	}
-	agent.await("the first tab's message", func(f frame) bool {
-		return f.Op == "event" && f.Topic == bus.RoomTopic(one) && f.data()["text"] == "still here"
+	agent.Await("the first tab's message", func(f livetest.Frame) bool {
+		return f.Op == "event" && f.Topic == bus.RoomTopic(one) && f.Map()["text"] == "still here"
 	})
 
 	// Another browser with the first link is offered the gates.
@@ -959,14 +959,14 @@ func TestCustomerPassesArePerBrowser(t *testing.T) {
 // A transcript longer than a replay page reaches the page whole: the
 // client library follows the pages.
 func TestLongTranscriptInBrowser(t *testing.T) {
-	cfg := fast()
+	cfg := livetest.Fast()
 	cfg.ReplayPage = 40
-	c := newClusterWith(t, "memory", 1, cfg, unlimited)
-	id, link := c.session(rooms.CreateRequest{})
-	c.fill(id, 150, "line-")
+	c := livetest.NewClusterWith(t, "memory", 1, cfg, livetest.Options{Rooms: livetest.Unlimited})
+	id, link := c.Session(rooms.CreateRequest{})
+	c.Fill(id, 150, "line-")
 	cust := browsertest.Start(t)
 	// The conversation is a sheet: opened, it shows the whole transcript.
-	if err := chromedp.Do(cust, chromedp.Navigate(c.nodes[0].srv.URL+"/c/"+link),
+	if err := chromedp.Do(cust, chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link),
 		chromedp.WaitVisible(tid("chat-toggle")), chromedp.Click(tid("chat-toggle")),
 		chromedp.WaitVisible(tid("customer-chat-log")),
 		chromedp.Poll[chromedp.Void](`document.querySelector('[data-testid="customer-chat-log"]').textContent.includes("line-149")`)); err != nil {
@@ -986,10 +986,10 @@ func TestLongTranscriptInBrowser(t *testing.T) {
 // and the page says until when; the agent's indicator says locked, and
 // Unlock in the session menu lets the customer try again.
 func TestLockoutAndUnlockInBrowser(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	c.teamWith("pin", "")
-	id, link := c.session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Lee Locked", Email: "lee@example.com"}})
-	base := c.nodes[0].srv.URL
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	teamWith(c, "pin", "")
+	id, link := c.Session(rooms.CreateRequest{PIN: "246813", Customer: rooms.Customer{Name: "Lee Locked", Email: "lee@example.com"}})
+	base := c.Nodes[0].Server.URL
 	agent, cust := agentTab(t, "agent"), customerTab(t)
 	agent.login(base, "alex@cohub.test")
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
@@ -1016,9 +1016,9 @@ func TestLockoutAndUnlockInBrowser(t *testing.T) {
 // sign-in in every browser at once; an admin who disables an agent ends
 // theirs, and the agent's sign-in page says the account is disabled.
 func TestSignOutEverywhereAndDisable(t *testing.T) {
-	c := newCluster(t, "memory", 1, fast())
-	c.person("ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
-	base := c.nodes[0].srv.URL
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.Nodes[0].Server.URL
 	one, two := agentTab(t, "alex at work"), agentTab(t, "alex at home")
 	one.login(base, "alex@cohub.test")
 	two.login(base, "alex@cohub.test")

@@ -1,4 +1,4 @@
-package hub_test
+package static_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
@@ -17,45 +18,45 @@ import (
 // TestScreenshots writes the README's screenshots, with demo content,
 // when COHUB_SCREENSHOTS names a directory:
 //
-//	COHUB_SCREENSHOTS=$PWD/docs/screenshots go test -run TestScreenshots ./hub/
+//	COHUB_SCREENSHOTS=$PWD/docs/screenshots go test -run TestScreenshots ./static/
 func TestScreenshots(t *testing.T) {
 	dir := os.Getenv("COHUB_SCREENSHOTS")
 	if dir == "" {
 		t.Skip("set COHUB_SCREENSHOTS to a directory to write the screenshots")
 	}
-	c := newCluster(t, "memory", 1, fast())
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	ctx := context.Background()
-	svc := c.svc()
-	c.team.Settings.CustomerAuthentication = "pin"
-	c.team.Settings.Consent = rooms.ConsentSetting{Required: true,
+	svc := c.Service()
+	c.Team.Settings.CustomerAuthentication = "pin"
+	c.Team.Settings.Consent = rooms.ConsentSetting{Required: true,
 		Text: "I agree that Acme Bank may see the documents I share in this session and keep them with my loan file."}
-	c.team.Settings.TaskTemplates = []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the loan agreement"},
+	c.Team.Settings.TaskTemplates = []rooms.TaskTemplate{{Kind: "sign", Title: "Sign the loan agreement"},
 		{Kind: "upload", Title: "Upload a photo ID"}, {Kind: "form", Title: "Confirm your address"}}
-	_, err := svc.Accounts.UpdateTeam(ctx, c.team)
-	c.must(err)
+	_, err := svc.Accounts.UpdateTeam(ctx, c.Team)
+	c.Must(err)
 	support, err := svc.Accounts.CreateTeam(ctx, "Support", nil)
-	c.must(err)
-	alex := c.person("alex.rivera@acme.test", "Alex Rivera", rooms.RoleAgent, c.team.ID, support.ID)
-	c.person("ada@acme.test", "Ada Admin", rooms.RoleAdmin, "")
+	c.Must(err)
+	alex := person(c, "alex.rivera@acme.test", "Alex Rivera", rooms.RoleAgent, c.Team.ID, support.ID)
+	person(c, "ada@acme.test", "Ada Admin", rooms.RoleAdmin, "")
 	mk := func(name, email, phone, mode string) *rooms.Session {
 		s, err := svc.Sessions.Create(ctx, alex, rooms.CreateRequest{Mode: mode, PIN: "246813",
 			Customer: rooms.Customer{Name: name, Email: email, Phone: phone}})
-		c.must(err)
+		c.Must(err)
 		return s
 	}
 	// The history spans a day: the service's clock goes back, then forward.
-	at := func(d time.Duration) { c.clock.Advance(d) }
+	at := func(d time.Duration) { c.Clock.Advance(d) }
 	at(-26 * time.Hour)
 	tom := mk("Tom Becker", "tom.b@example.net", "", "start")
 	_, err = svc.Sessions.End(ctx, alex, tom.ID)
-	c.must(err)
+	c.Must(err)
 	at(22 * time.Hour)
 	noor := mk("Noor Haddad", "noor@example.org", "", "start")
 	_, err = svc.Sessions.AddTask(ctx, alex, noor.ID, rooms.TaskRequest{Template: new(0)})
-	c.must(err)
+	c.Must(err)
 	at(40 * time.Minute)
 	_, err = svc.Sessions.End(ctx, alex, noor.ID)
-	c.must(err)
+	c.Must(err)
 	at(80 * time.Minute)
 	mk("Cara Lee", "cara@example.com", "", "preplan")
 	at(70 * time.Minute)
@@ -63,26 +64,26 @@ func TestScreenshots(t *testing.T) {
 	at(25 * time.Minute)
 	marco := mk("Marco Ruiz", "", "+14155550100", "start")
 	task, err := svc.Sessions.AddTask(ctx, alex, marco.ID, rooms.TaskRequest{Kind: "custom", Title: "Call the branch back"})
-	c.must(err)
+	c.Must(err)
 	at(2 * time.Minute)
 	_, err = svc.Gates.CompleteTask(ctx, marco.ID, task.ID, nil)
-	c.must(err)
+	c.Must(err)
 	at(10 * time.Minute)
 	dana := mk("Dana Whitfield", "dana@example.com", "", "start")
 	var sign *rooms.Task
 	for _, i := range []int{0, 1} {
 		task, err := svc.Sessions.AddTask(ctx, alex, dana.ID, rooms.TaskRequest{Template: new(i)})
-		c.must(err)
+		c.Must(err)
 		if i == 0 {
 			sign = task
 		}
 	}
 	_, err = svc.Files.AttachDocument(ctx, alex, dana.ID, sign.ID, "loan-agreement.pdf", pdfsign.Sample("Loan agreement", 3))
-	c.must(err)
-	at(time.Until(c.clock.Now()) * -1) // back to now
+	c.Must(err)
+	at(time.Until(c.Clock.Now()) * -1) // back to now
 	link, err := svc.Sessions.NewLink(ctx, alex, dana.ID)
-	c.must(err)
-	base := c.nodes[0].srv.URL
+	c.Must(err)
+	base := c.Nodes[0].Server.URL
 
 	cust := customerTab(t)
 	cust.do("the PIN page", chromedp.Navigate(base+"/c/"+link.Token), chromedp.WaitVisible(tid("pin-input")))
@@ -130,7 +131,7 @@ func TestScreenshots(t *testing.T) {
 	admin.login(base, "ada@acme.test")
 	admin.do("org settings", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")))
 	browsertest.Screenshot(t, admin.ctx, filepath.Join(dir, "console-admin-settings.png"))
-	admin.do("a team", chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+c.team.ID+`"]`)),
+	admin.do("a team", chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+c.Team.ID+`"]`)),
 		chromedp.WaitVisible(tid("template-preview")), chromedp.ScrollIntoView(tid("template-preview")))
 	browsertest.Screenshot(t, admin.ctx, filepath.Join(dir, "console-admin-team.png"))
 }

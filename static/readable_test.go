@@ -1,4 +1,4 @@
-package hub_test
+package static_test
 
 import (
 	"strings"
