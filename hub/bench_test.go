@@ -21,7 +21,10 @@ func BenchmarkRoomFanout(b *testing.B) {
 		b.Run(fmt.Sprint(subs), func(b *testing.B) {
 			cfg := livetest.Fast()
 			cfg.MaxAgentConnsPerRoom = subs
-			c := newClusterWith(b, "memory", 1, cfg, func(sc *rooms.Config) { sc.MessageRate, sc.MessageBurst = 1e9, 1<<30 })
+			// Neither the rate limit nor the room's cap may stop a long run.
+			c := newClusterWith(b, "memory", 1, cfg, func(sc *rooms.Config) {
+				sc.MessageRate, sc.MessageBurst, sc.MaxRoomEvents = 1e9, 1<<30, 1<<40
+			})
 			id, _ := c.Session(rooms.CreateRequest{})
 			got := make(chan struct{}, subs)
 			for range subs {
