@@ -20,6 +20,7 @@ import (
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -64,10 +65,11 @@ type env struct {
 	signTeam string
 	agents   map[string]*rooms.Agent
 	tokens   map[string]string
-	n        int           // numbers unique contacts
-	sender   notify.Sender // nil: the outbox takes both channels
-	logs     *logBuffer    // nil: logs go nowhere
-	blobs    blobs.Store   // kept over restarts; mem:// unless a test sets it
+	n        int             // numbers unique contacts
+	sender   notify.Sender   // nil: the outbox takes both channels
+	logs     *logBuffer      // nil: logs go nowhere
+	blobs    blobs.Store     // kept over restarts; mem:// unless a test sets it
+	sealer   *pdfsign.Sealer // nil: the identity derived from the secret
 }
 
 // logBuffer collects a server's log lines (written from many goroutines).
@@ -146,7 +148,7 @@ func (e *env) start() {
 	}
 	e.svc = rooms.NewService(e.store, sender, rooms.Config{
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
-		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs,
+		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs, Sealer: e.sealer,
 	}, e.logger())
 	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle}, e.logger())
 	e.srv = httptest.NewUnstartedServer(e.api.Handler())

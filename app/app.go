@@ -72,6 +72,9 @@ func New(b *Backend, cfg Config) *App {
 	}
 	opts.Live, opts.Ready = node, node.Ready
 	srv := api.New(svc, b.Outbox, opts, cfg.Log)
+	if cfg.Rooms.Sealer != nil {
+		srv.Registry().MustRegister(cfg.Rooms.Sealer.Collector())
+	}
 	hc.Metrics.Register(srv.Registry())
 	return &App{Backend: b, Service: svc, Node: node, API: srv, Metrics: hc.Metrics}
 }

@@ -45,6 +45,22 @@ type SignatureAudit struct {
 	OriginalSHA256 string     `json:"original_sha256"`
 	SignedSHA256   string     `json:"signed_sha256"`
 	Gates          GateStatus `json:"gates"`
+	// Seal is the signed copy's digital signature; absent on copies
+	// signed before Cohub sealed them.
+	Seal *SealRecord `json:"seal,omitempty"`
+}
+
+// SealRecord is the digital signature on a signed copy: the identity
+// the server signed as and the time-stamping authority's time.
+type SealRecord struct {
+	// Signer is the signing certificate's name (its common name).
+	Signer      string `json:"signer"`
+	Fingerprint string `json:"fingerprint_sha256"`
+	SelfSigned  bool   `json:"self_signed"`
+	// Timestamp is the authority's time; when there is none,
+	// TimestampError says why.
+	Timestamp      *time.Time `json:"timestamp,omitempty"`
+	TimestampError string     `json:"timestamp_error,omitempty"`
 }
 
 // Client is where a customer's request came from, for the audit record.

@@ -251,9 +251,13 @@ func (s *FileService) Sign(ctx context.Context, link, token, taskID string, in S
 		return nil, err
 	}
 	now := s.now()
-	signed, err := pdfsign.Sign(orig, pdfsign.Stamp{Name: name, Signature: sig, At: now, SessionID: sess.ID})
+	stamped, err := pdfsign.Sign(orig, pdfsign.Stamp{Name: name, Signature: sig, At: now, SessionID: sess.ID})
 	if err != nil {
 		return nil, errNotPDF
+	}
+	signed, seal, err := s.seal(stamped, name, now)
+	if err != nil {
+		return nil, err
 	}
 	method := "typed"
 	if sig != nil {
@@ -264,7 +268,8 @@ func (s *FileService) Sign(ctx context.Context, link, token, taskID string, in S
 		By: Actor{Role: "customer", Name: name},
 		Audit: &SignatureAudit{Signer: name, Method: method, At: assetTime(now), IP: from.IP, UserAgent: from.UserAgent,
 			SessionID: sess.ID, DocumentID: doc.ID, OriginalSHA256: doc.SHA256,
-			SignedSHA256: hex.EncodeToString(signedSum[:]), Gates: browserGates(sess, s.gates.readPass(sess, token), now)}}
+			SignedSHA256: hex.EncodeToString(signedSum[:]), Gates: browserGates(sess, s.gates.readPass(sess, token), now),
+			Seal: seal}}
 	if err := s.keep(ctx, copyOf, signed); err != nil {
 		return nil, err
 	}

@@ -106,9 +106,17 @@ func SniffPDF(head []byte) error {
 	return nil
 }
 
-// cleanPDF checks a PDF and strips its active content (scripts,
-// launches, embedded files), in one of the node's decode slots.
+// errSignedAlready refuses a document to sign that carries a digital
+// signature: stamping it would rewrite it and break that signature.
+var errSignedAlready = fmt.Errorf("%w: this PDF is already digitally signed, and signing it here would break that signature; send the document before it was signed", ErrNotPDF)
+
+// cleanPDF checks a document to sign and strips its active content
+// (scripts, launches, embedded files), in one of the node's decode
+// slots.
 func (s *FileService) cleanPDF(ctx context.Context, data []byte) ([]byte, error) {
+	if pdfsign.HasSignature(data) {
+		return nil, errSignedAlready
+	}
 	release, err := s.heavy(ctx)
 	if err != nil {
 		return nil, err
@@ -233,4 +241,36 @@ func signatureImage(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), nil
+}
+
+// seal signs a signed copy digitally and says how, for its audit record.
+func (s *FileService) seal(doc []byte, signer string, at time.Time) ([]byte, *SealRecord, error) {
+	sealer, err := s.sealer()
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := sealer.Seal(doc, signer, at)
+	if errors.Is(err, pdfsign.ErrTimestamp) {
+		return nil, nil, fmt.Errorf("%w: the time-stamping authority did not answer; try again in a moment", ErrUnavailable)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: the signed copy could not be sealed: %v", ErrUnavailable, err)
+	}
+	about := sealer.Identity().About()
+	rec := &SealRecord{Signer: about.Name, Fingerprint: about.Fingerprint, SelfSigned: about.SelfSigned,
+		Timestamp: out.Timestamp, TimestampError: out.TimestampError}
+	return out.PDF, rec, nil
+}
+
+// sealer is the configured one, or one on the identity derived from
+// the secret (made once per process).
+func (s *FileService) sealer() (*pdfsign.Sealer, error) {
+	if s.cfg.Sealer != nil {
+		return s.cfg.Sealer, nil
+	}
+	id, err := pdfsign.DerivedIdentity(s.cfg.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("%w: no signing identity: %v", ErrUnavailable, err)
+	}
+	return pdfsign.NewSealer(id, pdfsign.SealOptions{})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/notify"
+	"github.com/cohub/cohub/pdfsign"
 )
 
 // Presence tells which customers are connected now. The live hub
@@ -52,6 +53,9 @@ type Config struct {
 	// DecodeWait is how long a file waits for a decode slot before it is
 	// refused as busy. Zero value means 2 seconds.
 	DecodeWait time.Duration
+	// Sealer signs every signed copy digitally. Zero value: an identity
+	// derived from Secret, self-signed, without timestamps.
+	Sealer *pdfsign.Sealer
 	// Listener hears of every commit, logged message and account change:
 	// the live hub. Zero value: nobody listens.
 	Listener Listener

@@ -7,6 +7,8 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"github.com/cohub/cohub/blobs"
 	"github.com/cohub/cohub/internal/browsertest"
 	"github.com/cohub/cohub/pdfsign"
+	"github.com/cohub/cohub/pdfsign/sealtest"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -95,13 +98,18 @@ func writeFile(t *testing.T, name string, b []byte) string {
 // record's. A form's pattern is refused in the browser and by the
 // server, then the answer reaches the agent. An upload is checked by
 // content (an .exe named .jpg is refused) and a photo's GPS is gone.
-// After the end, access "full" still downloads the signed copy.
+// After the end, access "full" still downloads the signed copy. The
+// signed copy is sealed and timestamped: the agent's page says so, and
+// poppler's pdfsig finds the whole file validly signed.
 func TestTaskKindsInBrowsers(t *testing.T) {
 	files, err := blobs.Open(context.Background(), "mem://")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := livetest.NewClusterWith(t, "memory", 1, livetest.Fast(), livetest.Options{Rooms: func(cfg *rooms.Config) { cfg.Blobs = files }})
+	sealer := timestampingSealer(t)
+	c := livetest.NewClusterWith(t, "memory", 1, livetest.Fast(), livetest.Options{Rooms: func(cfg *rooms.Config) {
+		cfg.Blobs, cfg.Sealer = files, sealer
+	}})
 	teamWith(c, "none", "",
 		rooms.TaskTemplate{Kind: "form", Title: "Your policy", TaskContent: rooms.TaskContent{Fields: []rooms.FormField{{
 			Name: "policy", Label: "Policy number", Type: "text", Required: true, Pattern: `[A-Z]{2}-[0-9]{6}`,
@@ -135,7 +143,12 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	cust.readable("the signed task")
 	agent.do("open it", chromedp.Click(tid("updated-list", ` [data-id="`+id+`"]`)), chromedp.WaitVisible(tid("asset", `[data-kind="signed"]`)))
 	agent.indicator("online_completed")
+	agent.contains(tid("asset-seal"), "Digitally signed by Cohub (self-signed) · timestamped")
 	signedID := agent.attr(tid("asset", `[data-kind="signed"]`), "data-id")
+	report := sealtest.Pdfsig(t, download(t, c, "/api/sessions/"+id+"/assets/"+signedID))
+	if !strings.Contains(report, "Signature is Valid") || !strings.Contains(report, "Total document signed") {
+		t.Fatalf("pdfsig on the signed copy:\n%s", report)
+	}
 	agent.do("open the signature record", chromedp.Click(tid("audit", " summary")))
 	audit := strings.TrimSpace(agent.text(tid("audit-sha256")))
 	agent.fetchInto("signed", "/api/sessions/"+id+"/assets/"+signedID, `{credentials: "same-origin"}`, sha256Hex)
@@ -342,4 +355,40 @@ func noisyPhoto(t *testing.T, size int) []byte {
 		t.Fatalf("the photo is %d bytes, want %d", b.Len(), size)
 	}
 	return b.Bytes()
+}
+
+// timestampingSealer seals with the identity derived from the cluster's
+// secret and a time-stamping authority of the test's own.
+func timestampingSealer(t *testing.T) *pdfsign.Sealer {
+	t.Helper()
+	id, err := pdfsign.DerivedIdentity([]byte(livetest.Secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := pdfsign.NewSealer(id, pdfsign.SealOptions{TSA: sealtest.StartTSA(t).URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// download fetches path from the cluster's first node as alex.
+func download(t *testing.T, c *livetest.Cluster, path string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", c.Nodes[0].Server.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Tokens["alex"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %v", path, resp.StatusCode, err)
+	}
+	return body
 }

@@ -32,7 +32,8 @@ import (
 	"github.com/cohub/cohub/rooms"
 )
 
-const secret = "hub-test-secret-0123456789"
+// Secret signs the clusters' links (and derives their signing identity).
+const Secret = "hub-test-secret-0123456789"
 
 // Clock is a settable clock for access windows; presence and pings run
 // on real time with short test settings.
@@ -190,7 +191,7 @@ func (c *Cluster) addNode() *Node {
 		b = c.redisBackend(tn.rdb)
 	}
 	svcCfg := rooms.Config{
-		Secret: []byte(secret), PublicURL: "http://cohub.test", Now: c.Clock.Now, BcryptCost: bcrypt.MinCost,
+		Secret: []byte(Secret), PublicURL: "http://cohub.test", Now: c.Clock.Now, BcryptCost: bcrypt.MinCost,
 	}
 	if c.opts.Rooms != nil {
 		c.opts.Rooms(&svcCfg)

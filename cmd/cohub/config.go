@@ -46,8 +46,13 @@ type config struct {
 	SMSWebhookURL string
 	AdminEmail    string
 	AdminPassword string
-	Demo          bool
-	demoSet       bool
+	// SigningCert and SigningKey are PEM, or the paths of PEM files.
+	SigningCert string
+	SigningKey  string
+	TSAURL      string
+	TSARequired bool
+	Demo        bool
+	demoSet     bool
 }
 
 // parseConfig reads flags, with COHUB_* variables as their defaults:
@@ -75,6 +80,11 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.SMSWebhookURL, "sms-webhook-url", "", "HTTP endpoint that receives SMS invitations as JSON {to, body}")
 	str(&c.AdminEmail, "admin-email", "", "create this admin at start when no admin exists")
 	str(&c.AdminPassword, "admin-password", "", "password of --admin-email (at least 10 characters)")
+	str(&c.SigningCert, "signing-cert", "", "PEM certificate that seals signed copies (a file, or the PEM itself); with --signing-key; empty: a self-signed identity derived from --secret")
+	str(&c.SigningKey, "signing-key", "", "PEM private key of --signing-cert (a file, or the PEM itself); better set as COHUB_SIGNING_KEY, which ps does not show")
+	str(&c.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority whose time goes into every seal (empty: seals carry no timestamp)")
+	var tsaRequired string
+	str(&tsaRequired, "tsa-required", "false", "refuse to sign (503) when the time-stamping authority gives no timestamp, instead of sealing without one")
 	var err error
 	str(&c.BlobURL, "blob-url", "", "where files are kept: mem:// (default), file:///var/lib/cohub/blobs for one node, s3://bucket?region=… (any S3-compatible store, add &endpoint=…) for many")
 	var ttl, grace, maxEvents, redisWait, replicas, maxUpload, maxConns string
@@ -121,6 +131,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 		if c.RedisReplicas, err = strconv.Atoi(replicas); err != nil || c.RedisReplicas < 0 {
 			return nil, fmt.Errorf("--redis-min-replicas must be a whole number, 0 or more")
 		}
+	}
+	if c.TSARequired, err = strconv.ParseBool(tsaRequired); err != nil {
+		return nil, fmt.Errorf("--tsa-required must be true or false")
 	}
 	c.Demo, c.demoSet = demo.value, demo.set
 	return c, c.check()

@@ -188,10 +188,15 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 		closeBackend()
 		return nil, err
 	}
+	sealer, err := openSealer(cfg, secret, log)
+	if err != nil {
+		closeBackend()
+		return nil, err
+	}
 	proxies, _ := cfg.proxies() // checked when the config was parsed
 	a := app.New(b, app.Config{
 		Rooms: rooms.Config{Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
-			Blobs: files, MaxUpload: cfg.MaxUpload},
+			Blobs: files, MaxUpload: cfg.MaxUpload, Sealer: sealer},
 		Hub:    hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace},
 		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies},
 		Sender: sender, Log: log,

@@ -433,6 +433,12 @@ function size(n) {
   return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
 }
 
+// sealLine says how a signed copy is sealed, in plain words.
+function sealLine(seal) {
+  const at = seal.timestamp ? `timestamped ${when(seal.timestamp)}` : "not timestamped";
+  return `Digitally signed by ${seal.signer} · ${at}`;
+}
+
 // Assets lists the session's files: signed copies with their audit
 // record, uploads, form answers, documents sent to sign.
 function Assets({ m, s }) {
@@ -456,6 +462,7 @@ function Assets({ m, s }) {
         <span class="asset-body">
           <span class="asset-name">${a.name}</span>
           <span class="asset-meta">${ASSET_KINDS[a.kind] || a.kind} · ${size(a.size)} · ${clock(a.at)}</span>
+          ${a.audit && a.audit.seal && html`<span class="asset-seal" data-testid="asset-seal">${sealLine(a.audit.seal)}</span>`}
           ${a.audit && html`<details class="audit" data-testid="audit">
             <summary>Signature record</summary>
             <dl>
@@ -465,6 +472,8 @@ function Assets({ m, s }) {
               <div><dt>Checks passed</dt><dd>identity ${a.audit.gates.authentication.replace("_", " ")}, consent ${a.audit.gates.consent.replace("_", " ")}</dd></div>
               <div><dt>Original SHA-256</dt><dd class="hash">${a.audit.original_sha256}</dd></div>
               <div><dt>Signed copy SHA-256</dt><dd class="hash" data-testid="audit-sha256">${a.audit.signed_sha256}</dd></div>
+              ${a.audit.seal && html`<div><dt>Sealed with</dt><dd>${a.audit.seal.signer}${a.audit.seal.self_signed ? " (a self-signed certificate: readers show the seal intact but its signer unknown)" : ""}, certificate SHA-256 <span class="hash">${a.audit.seal.fingerprint_sha256}</span></dd></div>
+              <div><dt>Timestamp</dt><dd>${a.audit.seal.timestamp ? when(a.audit.seal.timestamp) : `none: ${a.audit.seal.timestamp_error}`}</dd></div>`}
             </dl>
           </details>`}
         </span>

@@ -1,0 +1,97 @@
+package api_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cohub/cohub/pdfsign"
+	"github.com/cohub/cohub/pdfsign/sealtest"
+	"github.com/cohub/cohub/rooms"
+)
+
+// signOnce has the customer sign a fresh sign task of alex's and returns
+// the session, the task and the sign request's answer.
+func (e *env) signOnce(doc []byte) (*rooms.Session, rooms.Task, *resp) {
+	e.t.Helper()
+	s, task, link := e.taskSession(map[string]any{"kind": "sign", "title": "Sign the offer"})
+	e.do("POST", "/api/sessions/"+s.ID+"/tasks/"+task.ID+"/document", "alex", fileUpload(e.t, "offer.pdf", doc)).want(200)
+	e.joinAsCustomer(s.ID)
+	r := e.do("POST", "/api/customer/tasks/"+task.ID+"/sign", "Link "+link, map[string]string{"name": "Cara Customer"})
+	return s, task, r
+}
+
+func (e *env) sealWith(opts pdfsign.SealOptions) {
+	e.t.Helper()
+	id, err := pdfsign.DerivedIdentity([]byte("test-secret-0123456789"))
+	e.must(err)
+	s, err := pdfsign.NewSealer(id, opts)
+	e.must(err)
+	e.t.Cleanup(s.Close)
+	e.sealer = s
+	e.start()
+}
+
+// Every signed copy is sealed: pdfsig finds the whole file signed by the
+// server's identity, the audit record names the seal and the TSA's
+// time, and the copy carries that timestamp. A copy given again as a
+// document to sign is refused: stamping it would break its seal.
+func TestSignedCopyIsSealed(t *testing.T) {
+	e := newEnv(t, "memory")
+	tsa := sealtest.StartTSA(t)
+	e.sealWith(pdfsign.SealOptions{TSA: tsa.URL})
+	s, _, r := e.signOnce(pdfsign.Sample("Loan offer", 2))
+	r.want(200)
+	var list assetList
+	e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
+	signed := list.Assets[len(list.Assets)-1]
+	seal := signed.Audit.Seal
+	if seal == nil || !strings.Contains(seal.Signer, "Cohub (self-signed)") || !seal.SelfSigned || seal.Timestamp == nil || len(seal.Fingerprint) != 64 {
+		t.Fatalf("the audit's seal: %+v", seal)
+	}
+	copyOf := e.download("/api/sessions/"+s.ID+"/assets/"+signed.ID, "alex").want(200).body
+	report := sealtest.Pdfsig(t, copyOf)
+	for _, want := range []string{"Signature is Valid", "Total document signed", "Common Name: Cohub (self-signed)"} {
+		if !strings.Contains(report, want) {
+			t.Fatalf("pdfsig does not say %q:\n%s", want, report)
+		}
+	}
+	seals, err := pdfsign.ReadSeals(copyOf)
+	if err != nil || len(seals) != 1 || seals[0].Timestamp == nil || seals[0].Timestamp.Unix() != seal.Timestamp.Unix() {
+		t.Fatalf("the copy's seal %+v (%v), the audit's %v", seals, err, seal.Timestamp)
+	}
+	again, task, _ := e.taskSession(map[string]any{"kind": "sign", "title": "Sign it again"})
+	r = e.do("POST", "/api/sessions/"+again.ID+"/tasks/"+task.ID+"/document", "alex", fileUpload(t, "signed.pdf", copyOf))
+	if r.wantError(400, "invalid_document"); !strings.Contains(string(r.body), "already digitally signed") {
+		t.Fatalf("refusing a signed document: %s", r.body)
+	}
+}
+
+// With a timestamp required and the TSA down, signing answers 503 and
+// keeps nothing: no signed copy, the task still to do. Without the
+// requirement the customer signs, and the seal says it has no timestamp.
+func TestSealWithoutTSA(t *testing.T) {
+	e := newEnv(t, "memory")
+	tsa := sealtest.StartTSA(t)
+	tsa.Down(true)
+	e.sealWith(pdfsign.SealOptions{TSA: tsa.URL, TSARequired: true})
+	s, task, r := e.signOnce(pdfsign.Sample("Offer", 1))
+	r.wantError(503, "backend_unavailable")
+	var list assetList
+	e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
+	if len(list.Assets) != 1 || list.Assets[0].Kind != rooms.AssetDocument {
+		t.Fatalf("a refused signature kept %+v", list.Assets)
+	}
+	var got rooms.Session
+	e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).into(&got)
+	if got.Tasks[0].ID != task.ID || got.Tasks[0].Status == rooms.TaskCompleted {
+		t.Fatalf("a refused signature completed %+v", got.Tasks[0])
+	}
+	e.sealWith(pdfsign.SealOptions{TSA: tsa.URL})
+	s, _, r = e.signOnce(pdfsign.Sample("Offer", 1))
+	r.want(200)
+	e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
+	seal := list.Assets[len(list.Assets)-1].Audit.Seal
+	if seal == nil || seal.Timestamp != nil || seal.TimestampError == "" {
+		t.Fatalf("a seal without its timestamp: %+v", seal)
+	}
+}
