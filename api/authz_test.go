@@ -59,6 +59,7 @@ func authzRows(t *testing.T) []authzRow {
 				"team_id": "{sales}", "settings_team_ids": []string{}, "disabled": false}
 		}, want: adminOnly(200)},
 		{method: "GET", path: "/api/outbox", want: adminOnly(200)},
+		{method: "GET", path: "/api/signing-identity", want: adminOnly(200)},
 		{method: "POST", path: "/api/sessions", body: func(int) any {
 			return map[string]any{"mode": "start", "customer": map[string]string{"email": "new@example.com"}}
 		}, want: [7]int{401, 401, 201, 201, 201, 201, 201}},

@@ -41,6 +41,11 @@ func TestSignedCopyIsSealed(t *testing.T) {
 	e.sealWith(pdfsign.SealOptions{TSA: tsa.URL})
 	s, _, r := e.signOnce(pdfsign.Sample("Loan offer", 2))
 	r.want(200)
+	var who rooms.SigningIdentity
+	e.do("GET", "/api/signing-identity", "admin", nil).want(200).into(&who)
+	if who.Name != "Cohub (self-signed)" || !who.SelfSigned || !who.Timestamps || len(who.Fingerprint) != 64 || who.NotAfter.Year() != 2046 {
+		t.Fatalf("the signing identity: %+v", who)
+	}
 	var list assetList
 	e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
 	signed := list.Assets[len(list.Assets)-1]

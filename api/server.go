@@ -118,6 +118,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/agents", s.requireAdmin(s.createAgent)).Methods("POST")
 	a.HandleFunc("/agents/{id}", s.requireAdmin(s.putAgent)).Methods("PUT")
 	a.HandleFunc("/outbox", s.requireAdmin(s.listOutbox)).Methods("GET")
+	a.HandleFunc("/signing-identity", s.requireAdmin(s.signingIdentity)).Methods("GET")
 
 	a.HandleFunc("/sessions", s.requireAgent(s.createSession)).Methods("POST")
 	a.HandleFunc("/sessions", s.requireAgent(s.history)).Methods("GET")

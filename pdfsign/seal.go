@@ -78,6 +78,9 @@ func NewSealer(id *Identity, opts SealOptions) (*Sealer, error) {
 // Collector is the sealer's metric, for a server's registry.
 func (s *Sealer) Collector() prometheus.Collector { return s.unstamped }
 
+// Timestamps says seals ask a time-stamping authority for its time.
+func (s *Sealer) Timestamps() bool { return s.opts.TSA != "" }
+
 // Identity is who the sealer signs as.
 func (s *Sealer) Identity() *Identity { return s.id }
 

@@ -1,6 +1,10 @@
 package rooms
 
-import "time"
+import (
+	"time"
+
+	"github.com/cohub/cohub/pdfsign"
+)
 
 // Asset kinds: the PDF a sign task asks to sign, its signed copy, a
 // customer's upload, a form's answers.
@@ -48,6 +52,13 @@ type SignatureAudit struct {
 	// Seal is the signed copy's digital signature; absent on copies
 	// signed before Cohub sealed them.
 	Seal *SealRecord `json:"seal,omitempty"`
+}
+
+// SigningIdentity is who signed copies are sealed as, and whether seals
+// carry a time-stamping authority's time.
+type SigningIdentity struct {
+	pdfsign.About
+	Timestamps bool `json:"timestamps"`
 }
 
 // SealRecord is the digital signature on a signed copy: the identity

@@ -490,6 +490,11 @@ func TestOrgSettingsInBrowser(t *testing.T) {
 	if after != before {
 		t.Fatalf("saving changed other settings: %+v, was %+v", after, before)
 	}
+	// The settings page shows who seals signed copies, and says plainly
+	// that the identity derived from the secret is self-signed.
+	admin.contains(tid("signing-name"), "Cohub (self-signed)")
+	admin.contains(tid("signing-self-signed"), "self-signed")
+	admin.readable("the settings with the signing identity")
 	admin.do("the outbox", chromedp.Click(tid("admin-outbox")), chromedp.WaitVisible(tid("outbox-item")))
 	admin.contains(tid("outbox-list"), "olga@example.com")
 	admin.readable("the outbox")

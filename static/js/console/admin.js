@@ -20,7 +20,7 @@ export function AdminView() {
       </nav>
     </div>
     <div class="admin-body">
-      ${page === "settings" && html`<${OrgSettings} />`}
+      ${page === "settings" && html`<${OrgSettings} /><${SigningIdentity} />`}
       ${page === "teams" && !r.id && html`<${Teams} />`}
       ${page === "teams" && r.id && html`<${TeamEditor} key=${r.id} id=${r.id} />`}
       ${page === "agents" && html`<${Agents} />`}
@@ -204,6 +204,27 @@ function OrgSettings() {
     </fieldset>
     <${SaveBar} busy=${busy} error=${general} testid="settings-save" label="Save settings" />
   </form>`;
+}
+
+// SigningIdentity shows who seals signed copies: set at start with
+// --signing-cert and --signing-key, not here.
+function SigningIdentity() {
+  const [id, error] = useLoad("/api/signing-identity");
+  return html`<section class="group signing" aria-labelledby="signing-h" data-testid="signing-identity">
+    <h2 id="signing-h">Digital signatures</h2>
+    ${error && html`<p class="notice notice-bad">${error}</p>`}
+    ${id && html`<div>
+      <p class="lead">Every signed copy is sealed with this certificate, so anyone can check it was not changed after signing.</p>
+      ${id.self_signed && html`<p class="notice" data-testid="signing-self-signed">This certificate is self-signed: readers show the seal intact but its signer unknown. Your administrator can start Cohub with your organisation's certificate (--signing-cert and --signing-key).</p>`}
+      <dl class="facts">
+        <div><dt>Signed as</dt><dd data-testid="signing-name">${id.name}</dd></div>
+        <div><dt>Certificate</dt><dd>${id.subject}</dd></div>
+        <div><dt>Valid until</dt><dd>${when(id.not_after)}</dd></div>
+        <div><dt>Fingerprint (SHA-256)</dt><dd class="hash">${id.fingerprint_sha256}</dd></div>
+        <div><dt>Trusted time</dt><dd>${id.timestamps ? "Each seal carries a time-stamping authority's time" : "Not configured: seals carry the server's clock only (--tsa-url)"}</dd></div>
+      </dl>
+    </div>`}
+  </section>`;
 }
 
 // Teams -------------------------------------------------------------------
