@@ -133,6 +133,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}", s.requireAgent(s.withdrawTask)).Methods("DELETE")
 	a.HandleFunc("/sessions/{id}/link", s.requireAgent(s.newLink)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/events", s.requireAgent(s.events)).Methods("GET")
+	a.HandleFunc("/sessions/{id}/verify", s.requireAgent(s.verify)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/settings", s.requireAgent(s.sessionSettings)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}/document", s.requireAgent(s.attachDocument)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/assets", s.requireAgent(s.listAssets)).Methods("GET")

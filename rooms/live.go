@@ -37,8 +37,10 @@ func (s *SessionService) PostMessage(ctx context.Context, id string, m Message) 
 		return Event{}, &ValidationError{Fields: map[string]string{"id": "must be at most 64 characters"}}
 	}
 	from, now := m.From, s.now()
+	e := Event{Type: EventMessage, At: now, From: &from, Text: text}
+	e.Digest = EventDigest(e)
 	a, err := s.store.Append(ctx, id, MessageAppend{
-		Event: Event{Type: EventMessage, At: now, From: &from, Text: text}, Now: now,
+		Event: e, Now: now,
 		MarkUpdated: from.Role == "customer" && !m.AgentsHere, Opts: s.messageOptions(from, m.ID),
 	})
 	var dup *DuplicateError

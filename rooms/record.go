@@ -9,6 +9,7 @@ package rooms
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -170,4 +171,30 @@ func SortAssets(list []*Asset) {
 		}
 		return list[i].ID < list[j].ID
 	})
+}
+
+// EventDigest is the SHA-256 of what an event says: every field but its
+// seq (the log's position, which the chain orders), the sender's display
+// name (the customer's name on file, filled in as it is logged) and the
+// digest itself.
+func EventDigest(e Event) string {
+	e.Seq, e.Digest = 0, ""
+	if e.From != nil {
+		from := *e.From
+		from.Name = ""
+		e.From = &from
+	}
+	b, _ := json.Marshal(e)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ChainStart is the hash a session's chain begins from.
+func ChainStart(sessionID string) [32]byte {
+	return sha256.Sum256([]byte("cohub session " + sessionID))
+}
+
+// ChainNext links one event's digest onto the chain's hash so far.
+func ChainNext(prev [32]byte, digest string) [32]byte {
+	return sha256.Sum256(append(prev[:], digest...))
 }

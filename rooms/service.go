@@ -244,6 +244,9 @@ func (s *core) commit(ctx context.Context, sess *Session, id string, opts Commit
 		if err != nil {
 			return nil, nil, err
 		}
+		for i := range evs {
+			evs[i].Digest = EventDigest(evs[i])
+		}
 		out, err := s.store.Commit(ctx, sess, evs, opts)
 		if errors.Is(err, ErrConflict) && attempt < 20 {
 			sess = nil

@@ -307,6 +307,10 @@ type Event struct {
 	State   string     `json:"state,omitempty"`
 	// Assets are the asset ids a task.completed kept.
 	Assets []string `json:"assets,omitempty"`
+	// Digest is the SHA-256 of the event's content as it was logged: the
+	// session's hash chain is made of digests, so a changed event no
+	// longer matches its own.
+	Digest string `json:"digest,omitempty"`
 }
 
 // Actor says who caused an event.

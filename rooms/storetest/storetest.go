@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) rooms.Store) {
 	t.Run("append gate", func(t *testing.T) { contractAppendGate(t, open(t)) })
 	t.Run("history", func(t *testing.T) { contractHistory(t, open(t)) })
 	t.Run("idle", func(t *testing.T) { contractIdle(t, open(t)) })
+	t.Run("digests", func(t *testing.T) { contractDigests(t, open(t)) })
 }
 
 // NewSession is an active session of agent in team, created at at.
@@ -590,5 +591,31 @@ func Rebase(t *testing.T, st Rebaser) {
 	}
 	if pos, err := st.RebaseLog(ctx, "s_none", "", 2); err != nil || pos.Epoch == "" || pos.Seq != 0 {
 		t.Fatalf("a log gone whole: %+v %v", pos, err)
+	}
+}
+
+// contractDigests: events keep the digest they were logged with, and a
+// customer's message (whose name the store fills in) still matches it.
+func contractDigests(t *testing.T, st rooms.Store) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	s := NewSession("s_d", "a_1", "t_1", now)
+	e := rooms.Event{Type: rooms.EventMessage, At: now, From: &rooms.Actor{Role: "agent", ID: "a_1"}, Text: "hello"}
+	e.Digest = rooms.EventDigest(e)
+	Commit(t, st, s, []rooms.Event{e}, 0)
+	m := Message("customer", "hi", now)
+	m.Event.Digest = rooms.EventDigest(m.Event)
+	if _, err := st.Append(ctx, "s_d", m); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.Events(ctx, "s_d", 0, 0)
+	Must(t, err)
+	if len(evs) != 2 {
+		t.Fatalf("%d events", len(evs))
+	}
+	for _, got := range evs {
+		if got.Digest == "" || got.Digest != rooms.EventDigest(got) {
+			t.Fatalf("event %d: digest %q, content %q", got.Seq, got.Digest, rooms.EventDigest(got))
+		}
 	}
 }
