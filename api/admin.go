@@ -157,13 +157,3 @@ func (s *Server) listOutbox(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string][]notify.Message{"messages": msgs})
 }
-
-// signingIdentity shows who signed copies are sealed as.
-func (s *Server) signingIdentity(w http.ResponseWriter, r *http.Request) {
-	id, err := s.files.SigningIdentity()
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, id)
-}

@@ -71,6 +71,7 @@ func authzRows(t *testing.T) []authzRow {
 		// session in history may not read it.
 		{method: "GET", path: "/api/sessions/{id}/events", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "GET", path: "/api/sessions/{id}/verify", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "GET", path: "/api/sessions/{id}/export", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "GET", path: "/api/sessions/{id}/settings", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/invite", state: "planned", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/tasks", body: func(int) any { return map[string]string{"kind": "sign", "title": "Sign"} },

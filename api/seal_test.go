@@ -1,6 +1,12 @@
 package api_test
 
 import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -98,5 +104,65 @@ func TestSealWithoutTSA(t *testing.T) {
 	seal := list.Assets[len(list.Assets)-1].Audit.Seal
 	if seal == nil || seal.Timestamp != nil || seal.TimestampError == "" {
 		t.Fatalf("a seal without its timestamp: %+v", seal)
+	}
+}
+
+// The record's export is a zip holding the signed copy (its seal intact
+// and its hash the audit's), the document, the log with its digests,
+// the chain's verdict and a README saying how to check them.
+func TestExportHoldsTheRecord(t *testing.T) {
+	e := newEnv(t, "memory")
+	s, _, r := e.signOnce(pdfsign.Sample("Loan offer", 1))
+	r.want(200)
+	_, err := e.svc.Sessions.PostMessage(t.Context(), s.ID, rooms.Message{
+		From: rooms.Actor{Role: "agent", ID: e.agents["alex"].ID, Name: "Alex"}, Text: "Thank you, all done", AgentsHere: true})
+	e.must(err)
+	resp := e.download("/api/sessions/"+s.ID+"/export", "alex").want(200)
+	if resp.header.Get("Content-Type") != "application/zip" || !strings.Contains(resp.header.Get("Content-Disposition"), s.ID+".zip") {
+		t.Fatalf("export headers %v", resp.header)
+	}
+	z, err := zip.NewReader(bytes.NewReader(resp.body), int64(len(resp.body)))
+	e.must(err)
+	entries := map[string][]byte{}
+	for _, f := range z.File {
+		rc, err := f.Open()
+		e.must(err)
+		b, err := io.ReadAll(rc)
+		e.must(err)
+		entries[f.Name] = b
+	}
+	var manifest []struct {
+		Path  string
+		Asset rooms.Asset
+	}
+	e.must(json.Unmarshal(entries["manifest.json"], &manifest))
+	var signed []byte
+	for _, m := range manifest {
+		if m.Asset.Kind == rooms.AssetSigned {
+			signed = entries[m.Path]
+			sum := sha256.Sum256(signed)
+			if hex.EncodeToString(sum[:]) != m.Asset.Audit.SignedSHA256 || m.Asset.Audit.Seal == nil {
+				t.Fatalf("the signed copy in the zip does not match its record %+v", m.Asset.Audit)
+			}
+		}
+	}
+	if len(manifest) != 2 || signed == nil || !strings.Contains(sealtest.Pdfsig(t, signed), "Signature is Valid") {
+		t.Fatalf("manifest %+v", manifest)
+	}
+	var v rooms.Verified
+	e.must(json.Unmarshal(entries["verify.json"], &v))
+	var live rooms.Verified
+	e.do("GET", "/api/sessions/"+s.ID+"/verify", "alex", nil).want(200).into(&live)
+	if !v.OK || v != live {
+		t.Fatalf("verify.json %+v, the live verdict %+v", v, live)
+	}
+	var evs []rooms.Event
+	e.must(json.Unmarshal(entries["events.json"], &evs))
+	if int64(len(evs)) != v.Events || evs[len(evs)-1].Digest != rooms.EventDigest(evs[len(evs)-1]) {
+		t.Fatalf("events.json: %d events, verdict %d", len(evs), v.Events)
+	}
+	if !strings.Contains(string(entries["transcript.txt"]), "Alex: Thank you, all done") ||
+		!strings.Contains(string(entries["README.txt"]), "pdfsig files/signed/") || !strings.Contains(string(entries["README.txt"]), v.Head) {
+		t.Fatalf("transcript %q, README %q", entries["transcript.txt"], entries["README.txt"])
 	}
 }

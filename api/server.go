@@ -118,7 +118,8 @@ func (s *Server) routes() {
 	a.HandleFunc("/agents", s.requireAdmin(s.createAgent)).Methods("POST")
 	a.HandleFunc("/agents/{id}", s.requireAdmin(s.putAgent)).Methods("PUT")
 	a.HandleFunc("/outbox", s.requireAdmin(s.listOutbox)).Methods("GET")
-	a.HandleFunc("/signing-identity", s.requireAdmin(s.signingIdentity)).Methods("GET")
+	rec := records{sessions: s.sessions, files: s.files}
+	a.HandleFunc("/signing-identity", s.requireAdmin(rec.signingIdentity)).Methods("GET")
 
 	a.HandleFunc("/sessions", s.requireAgent(s.createSession)).Methods("POST")
 	a.HandleFunc("/sessions", s.requireAgent(s.history)).Methods("GET")
@@ -133,7 +134,8 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}", s.requireAgent(s.withdrawTask)).Methods("DELETE")
 	a.HandleFunc("/sessions/{id}/link", s.requireAgent(s.newLink)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/events", s.requireAgent(s.events)).Methods("GET")
-	a.HandleFunc("/sessions/{id}/verify", s.requireAgent(s.verify)).Methods("GET")
+	a.HandleFunc("/sessions/{id}/verify", s.requireAgent(rec.verify)).Methods("GET")
+	a.HandleFunc("/sessions/{id}/export", s.requireAgent(rec.export)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/settings", s.requireAgent(s.sessionSettings)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}/document", s.requireAgent(s.attachDocument)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/assets", s.requireAgent(s.listAssets)).Methods("GET")

@@ -138,9 +138,3 @@ func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error)
 	}
 	writeJSON(w, status, v)
 }
-
-// verify walks the session's hash chain.
-func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
-	v, err := s.sessions.Verify(r.Context(), agentFrom(r), mux.Vars(r)["id"])
-	reply(w, r, http.StatusOK, v, err)
-}

@@ -28,29 +28,58 @@ func (s *SessionService) Verify(ctx context.Context, a *Agent, id string) (*Veri
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}
-	out := &Verified{OK: true}
-	head := ChainStart(id)
+	w := newChainWalk(id)
+	err := s.eachEvent(ctx, id, func(e Event) { w.add(e) })
+	if err != nil {
+		return nil, err
+	}
+	v := w.result()
+	return &v, nil
+}
+
+// eachEvent reads a session's whole log in seq order, a page at a time.
+func (s *core) eachEvent(ctx context.Context, id string, fn func(Event)) error {
 	for since := int64(0); ; {
 		evs, err := s.store.Events(ctx, id, since, verifyPage)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, e := range evs {
-			digest := EventDigest(e)
-			if out.OK && ((e.Digest != "" && e.Digest != digest) || e.Seq != since+1) {
-				out.OK, out.FirstBadSeq = false, e.Seq
-			}
-			if e.Digest != "" {
-				digest = e.Digest
-			}
-			head = ChainNext(head, digest)
+			fn(e)
 			since = e.Seq
-			out.Events++
 		}
 		if len(evs) < verifyPage {
-			break
+			return nil
 		}
 	}
-	out.Head = hex.EncodeToString(head[:])
-	return out, nil
+}
+
+// chainWalk checks a log's events in seq order and links their digests.
+type chainWalk struct {
+	head [32]byte
+	last int64
+	out  Verified
+}
+
+func newChainWalk(id string) *chainWalk {
+	return &chainWalk{head: ChainStart(id), out: Verified{OK: true}}
+}
+
+func (w *chainWalk) add(e Event) {
+	digest := EventDigest(e)
+	if w.out.OK && ((e.Digest != "" && e.Digest != digest) || e.Seq != w.last+1) {
+		w.out.OK, w.out.FirstBadSeq = false, e.Seq
+	}
+	if e.Digest != "" {
+		digest = e.Digest
+	}
+	w.head = ChainNext(w.head, digest)
+	w.last = e.Seq
+	w.out.Events++
+}
+
+func (w *chainWalk) result() Verified {
+	v := w.out
+	v.Head = hex.EncodeToString(w.head[:])
+	return v
 }

@@ -156,6 +156,16 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	if got := agent.js(`window.signed`); got != audit || len(audit) != 64 {
 		t.Fatalf("the signed copy hashes to %q, the audit record says %q", got, audit)
 	}
+	// The record checks out, and its export is a zip holding the signed
+	// copy (fetched as the menu's download link does).
+	agent.menu("check-record")
+	agent.contains(chromedp.CSS(".toast"), "The record checks out")
+	agent.fetchInto("record", "/api/sessions/"+id+"/export", `{credentials: "same-origin"}`,
+		`async (r) => r.ok ? new TextDecoder("latin1").decode(await r.arrayBuffer()) : "status " + r.status`)
+	agent.until("the record downloads", `window.record !== null`)
+	if zip := agent.js(`window.record.slice(0, 2) + (window.record.includes("files/signed/") ? " signed" : "")`); zip != "PK signed" {
+		t.Fatalf("the record's export: %q", zip)
+	}
 
 	// A form: refused in the browser, refused by the server, then sent.
 	agent.choose(tid("task-template"), "0")

@@ -97,6 +97,31 @@ async function copyLink(m, input) {
   announce(ok ? "Copied the session URL." : "Select the URL and copy it with Ctrl+C.", ok ? "ok" : "bad");
 }
 
+// checkRecord walks the session's hash chain and says what it found.
+async function checkRecord(m) {
+  try {
+    const v = await agentApi.get(`/api/sessions/${m.id}/verify`);
+    if (v.ok) {
+      announce(`The record checks out: ${v.events} ${v.events === 1 ? "event" : "events"}, none changed since logged.`);
+    } else {
+      announce(`Event #${v.first_bad_seq} of the record was changed after it was logged.`, "bad");
+    }
+  } catch (e) {
+    announce(plainError(e), "bad");
+  }
+}
+
+// downloadRecord saves the session's record (a zip) as the browser
+// saves any download.
+function downloadRecord(m) {
+  const a = document.createElement("a");
+  a.href = `/api/sessions/${encodeURIComponent(m.id)}/export`;
+  a.download = `cohub-session-${m.id}.zip`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
 async function unlock(m) {
   try {
     await agentApi.post(`/api/sessions/${m.id}/unlock`);
@@ -133,6 +158,13 @@ function SessionMenu({ m, s, settings, open }) {
       ${locked && html`<${MenuItem} testid="unlock" label="Unlock"
         note=${ind.locked_until ? `Locked after wrong answers until ${clock(ind.locked_until)}: let ${first} try again now` : `Let ${first} try again`}
         onClick=${() => { close(); unlock(m); }} />`}
+      <div class="menu-sep" role="separator"></div>
+      <${MenuItem} testid="download-record" label="Download record"
+        note="A zip of the conversation, every file and how to check their signatures"
+        onClick=${() => { close(); downloadRecord(m); }} />
+      <${MenuItem} testid="check-record" label="Check record"
+        note="Make sure nothing in the conversation was changed after it happened"
+        onClick=${() => { close(); checkRecord(m); }} />
       <div class="menu-sep" role="separator"></div>
       <${MenuItem} testid="end-session" danger=${true} label=${s.state === "planned" ? "Cancel the plan" : "End session"}
         disabled=${s.state === "ended"}
