@@ -47,3 +47,9 @@ func (s records) signingIdentity(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, id)
 }
+
+// certify makes the session's completion certificate now.
+func (s records) certify(w http.ResponseWriter, r *http.Request) {
+	a, err := s.files.Certify(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	reply(w, r, http.StatusCreated, a, err)
+}

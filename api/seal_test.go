@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -160,6 +161,27 @@ func TestExportHoldsTheRecord(t *testing.T) {
 	e.must(json.Unmarshal(entries["events.json"], &evs))
 	if int64(len(evs)) != v.Events || evs[len(evs)-1].Digest != rooms.EventDigest(evs[len(evs)-1]) {
 		t.Fatalf("events.json: %d events, verdict %d", len(evs), v.Events)
+	}
+	cert := entries["completion-certificate.pdf"]
+	if os.Getenv("COHUB_KEEP_CERT") != "" {
+		_ = os.WriteFile(os.Getenv("COHUB_KEEP_CERT"), cert, 0o600)
+	}
+	text := strings.Join(strings.Fields(sealtest.Text(t, cert)), " ")
+	if !strings.Contains(sealtest.Pdfsig(t, cert), "Signature is Valid") || !strings.Contains(text, "Completion certificate") ||
+		!strings.Contains(text, v.Head) || !strings.Contains(text, "C*** C*******") || strings.Contains(text, "Cara Customer") {
+		t.Fatalf("the certificate reads:\n%s", text)
+	}
+	for _, m := range manifest {
+		if m.Asset.Kind == rooms.AssetSigned && !strings.Contains(text, m.Asset.Audit.SignedSHA256) {
+			t.Fatalf("the certificate lacks the signed copy's hash %s:\n%s", m.Asset.Audit.SignedSHA256, text)
+		}
+	}
+	// On demand the certificate is kept among the session's files.
+	var kept rooms.Asset
+	e.do("POST", "/api/sessions/"+s.ID+"/certificate", "alex", nil).want(201).into(&kept)
+	body := e.download("/api/sessions/"+s.ID+"/assets/"+kept.ID, "alex").want(200).body
+	if kept.Kind != rooms.AssetCertificate || !strings.Contains(sealtest.Pdfsig(t, body), "Signature is Valid") {
+		t.Fatalf("the kept certificate %+v", kept)
 	}
 	if !strings.Contains(string(entries["transcript.txt"]), "Alex: Thank you, all done") ||
 		!strings.Contains(string(entries["README.txt"]), "pdfsig files/signed/") || !strings.Contains(string(entries["README.txt"]), v.Head) {

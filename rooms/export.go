@@ -20,20 +20,24 @@ type Export struct {
 	verified Verified
 	assets   []*Asset
 	at       time.Time
+	// agent and team name the session's agent and team for people.
+	agent, team string
+	// cert is the completion certificate as of the export, sealed.
+	cert []byte
 }
 
-// Export gathers the record of a session an agent may open: the session,
-// its whole log with the chain's verdict, and its files' records. The
-// files' bytes are read as the zip is written.
-func (s *FileService) Export(ctx context.Context, a *Agent, id string) (*Export, error) {
-	if err := s.MayOpen(ctx, a, id); err != nil {
-		return nil, err
-	}
+func (s *FileService) exportOf(ctx context.Context, id string) (*Export, error) {
 	sess, err := s.store.Session(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	x := &Export{files: s, Session: sess, events: []Event{}, at: s.now()}
+	x := &Export{files: s, Session: sess, events: []Event{}, at: s.now(), agent: sess.AgentID, team: sess.TeamID}
+	if ag, err := s.store.Agent(ctx, sess.AgentID); err == nil {
+		x.agent = ag.Name + " <" + ag.Email + ">"
+	}
+	if t, err := s.store.Team(ctx, sess.TeamID); err == nil {
+		x.team = t.Name
+	}
 	w := newChainWalk(id)
 	err = s.eachEvent(ctx, id, func(e Event) {
 		w.add(e)
@@ -82,7 +86,8 @@ func (x *Export) WriteTo(ctx context.Context, w io.Writer) error {
 			return err
 		}
 	}
-	for name, text := range map[string]string{"transcript.txt": x.transcript(), "README.txt": x.readme()} {
+	for name, text := range map[string]string{"transcript.txt": x.transcript(), "README.txt": x.readme(),
+		"completion-certificate.pdf": string(x.cert)} {
 		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: x.at})
 		if err != nil {
 			return err
@@ -150,6 +155,8 @@ events.json     its whole room log, in order; each event carries "digest",
 transcript.txt  the chat, as a person reads it
 verify.json     the hash chain's verdict at export: %s;
                 %d events, head %s
+completion-certificate.pdf  what happened, each file's SHA-256 and the
+                chain's head, as of the export; sealed like a signed copy
 manifest.json   every file of the session with its record (for a signed
                 copy, its signature record and seal), and where it is in
                 this zip
