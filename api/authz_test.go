@@ -73,6 +73,7 @@ func authzRows(t *testing.T) []authzRow {
 		{method: "GET", path: "/api/sessions/{id}/verify", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "GET", path: "/api/sessions/{id}/export", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/certificate", want: [7]int{401, 401, 404, 403, 201, 201, 201}},
+		{method: "POST", path: "/api/sessions/{id}/erase", want: adminOnly(409)},
 		{method: "GET", path: "/api/sessions/{id}/settings", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/invite", state: "planned", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/tasks", body: func(int) any { return map[string]string{"kind": "sign", "title": "Sign"} },

@@ -53,3 +53,9 @@ func (s records) certify(w http.ResponseWriter, r *http.Request) {
 	a, err := s.files.Certify(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusCreated, a, err)
 }
+
+// erase answers a data-protection request for an ended session.
+func (s records) erase(w http.ResponseWriter, r *http.Request) {
+	out, err := s.files.Erase(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	reply(w, r, http.StatusOK, out, err)
+}

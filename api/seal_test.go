@@ -188,3 +188,56 @@ func TestExportHoldsTheRecord(t *testing.T) {
 		t.Fatalf("transcript %q, README %q", entries["transcript.txt"], entries["README.txt"])
 	}
 }
+
+// Erase (admins, ended sessions): the customer's name and contact, what
+// every message and form said and every file go; the log keeps each
+// event's seq and digest, so verify stays ok with the same head but one
+// tombstone more; the customer's link opens nothing.
+func TestEraseKeepsTheChain(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		s, _, r := e.signOnce(pdfsign.Sample("Offer", 1))
+		r.want(200)
+		_, err := e.svc.Sessions.PostMessage(t.Context(), s.ID, rooms.Message{
+			From: rooms.Actor{Role: "agent", ID: e.agents["alex"].ID, Name: "Alex"}, Text: "Your account number is 1234", AgentsHere: true})
+		e.must(err)
+		e.do("POST", "/api/sessions/"+s.ID+"/erase", "admin", nil).wantError(409, "invalid_state")
+		e.do("POST", "/api/sessions/"+s.ID+"/end", "alex", nil).want(200)
+		var before rooms.Verified
+		e.do("GET", "/api/sessions/"+s.ID+"/verify", "alex", nil).want(200).into(&before)
+		e.do("POST", "/api/sessions/"+s.ID+"/erase", "alex", nil).wantError(403, "forbidden")
+
+		var out rooms.Erasure
+		e.do("POST", "/api/sessions/"+s.ID+"/erase", "admin", nil).want(200).into(&out)
+		if out.Messages != 1 || out.Files != 2 || out.Session.Customer.Email != "" || out.Session.Customer.Name != "(erased)" {
+			t.Fatalf("erasure %+v, customer %+v", out, out.Session.Customer)
+		}
+		var after rooms.Verified
+		e.do("GET", "/api/sessions/"+s.ID+"/verify", "alex", nil).want(200).into(&after)
+		if !after.OK || after.Events != before.Events+1 {
+			t.Fatalf("verify before %+v, after %+v", before, after)
+		}
+		var log struct{ Events []rooms.Event }
+		e.do("GET", "/api/sessions/"+s.ID+"/events", "alex", nil).want(200).into(&log)
+		for _, ev := range log.Events[:len(log.Events)-1] {
+			if !ev.Erased || ev.Text != "" || ev.Digest == "" {
+				t.Fatalf("event %d after erasure: %+v", ev.Seq, ev)
+			}
+		}
+		if tomb := log.Events[len(log.Events)-1]; tomb.Type != rooms.EventSessionErased || !strings.Contains(tomb.Text, "1 messages") {
+			t.Fatalf("the tombstone %+v", tomb)
+		}
+		var list assetList
+		e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
+		for _, a := range list.Assets {
+			if a.DeletedAt == nil {
+				t.Fatalf("%s kept after erasure", a.Name)
+			}
+			e.download("/api/sessions/"+s.ID+"/assets/"+a.ID, "alex").wantError(410, "asset_deleted")
+		}
+		// Erasing again changes nothing more and stays ok.
+		e.do("POST", "/api/sessions/"+s.ID+"/erase", "admin", nil).want(200).into(&out)
+		if out.Messages != 0 || out.Files != 0 {
+			t.Fatalf("a second erasure found %+v", out)
+		}
+	})
+}

@@ -137,6 +137,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions/{id}/verify", s.requireAgent(rec.verify)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/export", s.requireAgent(rec.export)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/certificate", s.requireAgent(rec.certify)).Methods("POST")
+	a.HandleFunc("/sessions/{id}/erase", s.requireAdmin(rec.erase)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/settings", s.requireAgent(s.sessionSettings)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}/document", s.requireAgent(s.attachDocument)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/assets", s.requireAgent(s.listAssets)).Methods("GET")

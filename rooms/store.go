@@ -122,6 +122,15 @@ type LogRebaser interface {
 	RebaseLog(ctx context.Context, id, epoch string, seen int64) (LogPosition, error)
 }
 
+// LogRewriter rewrites the events of an ended session's log in place,
+// keeping their seq and digest: erasure blanks what they said. It is not
+// for live logs (an append meanwhile could be lost with Redis).
+type LogRewriter interface {
+	// RewriteLog passes every event to fn and stores what it returns in
+	// its place; it returns how many events changed.
+	RewriteLog(ctx context.Context, id string, fn func(Event) (Event, bool)) (int, error)
+}
+
 // RoomReader reads a session and its room log: what a live room needs
 // to fill a gap or serve a replay.
 type RoomReader interface {

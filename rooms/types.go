@@ -311,6 +311,9 @@ type Event struct {
 	// session's hash chain is made of digests, so a changed event no
 	// longer matches its own.
 	Digest string `json:"digest,omitempty"`
+	// Erased says a data-protection erasure blanked what the event said;
+	// its digest still holds its place in the chain.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // Actor says who caused an event.
@@ -333,6 +336,8 @@ const (
 	EventAuthChanged    = "authentication.changed"
 	EventSessionEnded   = "session.ended"
 	EventSessionRenewed = "session.renewed"
+	// EventSessionErased is erasure's tombstone: who erased what, when.
+	EventSessionErased = "session.erased"
 )
 
 // CustomerView is what a customer's link shows.

@@ -67,7 +67,8 @@ func newChainWalk(id string) *chainWalk {
 
 func (w *chainWalk) add(e Event) {
 	digest := EventDigest(e)
-	if w.out.OK && ((e.Digest != "" && e.Digest != digest) || e.Seq != w.last+1) {
+	changed := e.Digest != "" && e.Digest != digest && !e.Erased
+	if w.out.OK && (changed || e.Seq != w.last+1) {
 		w.out.OK, w.out.FirstBadSeq = false, e.Seq
 	}
 	if e.Digest != "" {

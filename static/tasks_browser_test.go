@@ -402,3 +402,33 @@ func download(t *testing.T, c *livetest.Cluster, path string) []byte {
 	}
 	return body
 }
+
+// TestEraseInBrowser: an admin erases an ended session's customer data
+// from the session menu, after a confirmation that says what goes; the
+// record still checks out, and the customer's name is gone from the page.
+func TestEraseInBrowser(t *testing.T) {
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	ctx := context.Background()
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	id, _ := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Erin Erasable", Email: "erin@example.com"}})
+	_, err := c.Service().Sessions.PostMessage(ctx, id, rooms.Message{From: rooms.Actor{Role: "agent", ID: c.Alex.ID, Name: "alex"},
+		Text: "Your reference is 98-765", AgentsHere: true})
+	c.Must(err)
+	_, err = c.Service().Sessions.End(ctx, c.Alex, id)
+	c.Must(err)
+	admin := agentTab(t, "admin")
+	admin.login(c.Nodes[0].Server.URL, "ada@cohub.test")
+	admin.do("open the session", chromedp.Navigate(c.Nodes[0].Server.URL+"/#/s/"+id), chromedp.WaitVisible(tid("session-menu")))
+	admin.menu("erase-session")
+	admin.contains(tid("erase-dialog"), "Erin's name, email and phone number")
+	admin.readable("the erase confirmation")
+	admin.do("erase", chromedp.Click(tid("erase-confirm")))
+	admin.contains(chromedp.CSS(".toast"), "Erased: 1 message and 0 files")
+	admin.menu("check-record")
+	admin.contains(chromedp.CSS(".toast"), "The record checks out")
+	s, err := c.Service().Store().Session(ctx, id)
+	c.Must(err)
+	if s.Customer.Email != "" || s.Customer.Name != "(erased)" {
+		t.Fatalf("the customer after erasure: %+v", s.Customer)
+	}
+}

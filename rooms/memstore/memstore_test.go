@@ -15,3 +15,5 @@ func TestContract(t *testing.T) {
 func TestAssets(t *testing.T) { storetest.Assets(t, memstore.New(nil)) }
 
 func TestRebaseLog(t *testing.T) { storetest.Rebase(t, memstore.New(nil)) }
+
+func TestRewriteLog(t *testing.T) { storetest.Rewrite(t, memstore.New(nil)) }

@@ -36,6 +36,11 @@ func TestRebaseLog(t *testing.T) {
 	storetest.Rebase(t, New(rdb, prefix, Options{}))
 }
 
+func TestRewriteLog(t *testing.T) {
+	rdb, prefix := redistest.Client(t)
+	storetest.Rewrite(t, New(rdb, prefix, Options{}))
+}
+
 // TestRedisKeyLayout checks the keys DESIGN.md §2 names, with one hash
 // tag per session.
 func TestRedisKeyLayout(t *testing.T) {

@@ -156,3 +156,36 @@ func contractHitOnce(t *testing.T, st rooms.Store) {
 		t.Fatalf("Once won %d times", n)
 	}
 }
+
+// Rewriter is a store that can rewrite an ended log in place.
+type Rewriter interface {
+	rooms.Store
+	rooms.LogRewriter
+}
+
+// Rewrite: the events a rewrite changes are stored in their place, with
+// their seq; the others and the log's end stay as they were.
+func Rewrite(t *testing.T, st Rewriter) {
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	s := NewSession("s_w", "a_1", "t_1", now)
+	Commit(t, st, s, []rooms.Event{{Type: rooms.EventMessage, Text: "one", At: now},
+		{Type: rooms.EventMessage, Text: "two", At: now}, {Type: rooms.EventMessage, Text: "three", At: now}}, 0)
+	n, err := st.RewriteLog(ctx, "s_w", func(e rooms.Event) (rooms.Event, bool) {
+		if e.Text != "two" {
+			return e, false
+		}
+		e.Text, e.Erased = "", true
+		return e, true
+	})
+	Must(t, err)
+	evs, err := st.Events(ctx, "s_w", 0, 0)
+	Must(t, err)
+	if n != 1 || len(evs) != 3 || evs[0].Text != "one" || evs[1].Text != "" || !evs[1].Erased || evs[1].Seq != 2 || evs[2].Text != "three" {
+		t.Fatalf("rewrote %d: %+v", n, evs)
+	}
+	out := Commit(t, st, s, []rooms.Event{{Type: rooms.EventMessage, Text: "four", At: now}}, 0)
+	if out[0].Seq != 4 {
+		t.Fatalf("after a rewrite the log goes on at %d", out[0].Seq)
+	}
+}

@@ -53,6 +53,7 @@ export function RoomView({ id }) {
       <${Tasks} m=${m} s=${s} settings=${settings} canAct=${canAct} />
     </div>
     ${dialog === "end" && html`<${EndDialog} m=${m} s=${s} settings=${settings} onClose=${() => setDialog(null)} />`}
+    ${dialog === "erase" && html`<${EraseDialog} m=${m} s=${s} onClose=${() => setDialog(null)} />`}
     ${dialog === "reengage" && html`<${ReengageDialog} m=${m} s=${s} onClose=${() => setDialog(null)} />`}
   </section>`;
 }
@@ -170,6 +171,10 @@ function SessionMenu({ m, s, settings, open }) {
         disabled=${s.state === "ended"}
         note=${s.state === "ended" ? "Already ended" : s.state === "planned" ? `${first} was never invited` : endAccessShort(access, first)}
         onClick=${() => { close(); open("end"); }} />
+      ${me.value && me.value.role === "admin" && html`<${MenuItem} testid="erase-session" danger=${true}
+        label="Erase customer data" disabled=${s.state !== "ended"}
+        note=${s.state === "ended" ? "For a data-protection request: the customer's details, messages and files" : "End the session first"}
+        onClick=${() => { close(); open("erase"); }} />`}
       <${MenuItem} testid="renew-session" label="Renew session" disabled=${s.state !== "ended"}
         note=${s.state === "ended" ? "Reopen it as it was: tasks, conversation and links" : "Available after the session ends"}
         onClick=${() => { close(); renew(m); }} />`}
@@ -550,6 +555,40 @@ function EndDialog({ m, s, settings, onClose }) {
       <button type="button" class="btn" onClick=${onClose}>Keep it open</button>
       <button type="button" class="btn btn-danger" data-testid="end-confirm" disabled=${busy} onClick=${end}>
         ${planned ? "Cancel the plan" : "End session"}</button>
+    </div>
+  <//>`;
+}
+
+function EraseDialog({ m, s, onClose }) {
+  const first = firstName(s.customer);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const erase = async () => {
+    setBusy(true);
+    try {
+      const out = await agentApi.post(`/api/sessions/${m.id}/erase`);
+      await m.refetch();
+      onClose();
+      announce(`Erased: ${out.messages} ${out.messages === 1 ? "message" : "messages"} and ${out.files} ${out.files === 1 ? "file" : "files"}. The record still checks out.`);
+    } catch (e) {
+      setError(plainError(e));
+      setBusy(false);
+    }
+  };
+  return html`<${Dialog} title=${`Erase ${first}'s data?`} onClose=${onClose} describedBy="erase-what" testid="erase-dialog">
+    <div id="erase-what">
+      <p>This cannot be undone. What goes, from every node and the file store:</p>
+      <ul>
+        <li>${first}'s name, email and phone number</li>
+        <li>what every message said, and every form answer</li>
+        <li>every file: documents, signed copies, uploads</li>
+      </ul>
+      <p class="muted">What stays: that each event happened and when, its fingerprint in the record's chain (so the record still checks out), and a note of this erasure with your name.</p>
+    </div>
+    ${error && html`<p class="notice notice-bad" role="alert">${error}</p>`}
+    <div class="dialog-actions">
+      <button type="button" class="btn" onClick=${onClose}>Keep the data</button>
+      <button type="button" class="btn btn-danger" data-testid="erase-confirm" disabled=${busy} onClick=${erase}>Erase for good</button>
     </div>
   <//>`;
 }
