@@ -1,6 +1,7 @@
 package static_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -165,6 +166,11 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	agent.until("the record downloads", `window.record !== null`)
 	if zip := agent.js(`window.record.slice(0, 2) + (window.record.includes("files/signed/") ? " signed" : "")`); zip != "PK signed" {
 		t.Fatalf("the record's export: %q", zip)
+	}
+	// The export's certificate is sealed and timestamped too.
+	cert := zipEntry(t, download(t, c, "/api/sessions/"+id+"/export"), "completion-certificate.pdf")
+	if seals, err := pdfsign.ReadSeals(cert); err != nil || seals[0].Timestamp == nil || !strings.Contains(sealtest.Pdfsig(t, cert), "Signature is Valid") {
+		t.Fatalf("the certificate's seal: %+v, %v", seals, err)
 	}
 
 	// A form: refused in the browser, refused by the server, then sent.
@@ -431,4 +437,23 @@ func TestEraseInBrowser(t *testing.T) {
 	if s.Customer.Email != "" || s.Customer.Name != "(erased)" {
 		t.Fatalf("the customer after erasure: %+v", s.Customer)
 	}
+}
+
+// zipEntry is one file of a zip.
+func zipEntry(t *testing.T, body []byte, name string) []byte {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := z.Open(name)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
