@@ -113,7 +113,9 @@ func TestSignFlow(t *testing.T) {
 
 		var list assetList
 		e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
-		if len(list.Assets) != 2 || list.Assets[0].Kind != rooms.AssetDocument || list.Assets[1].Kind != rooms.AssetSigned {
+		// The last task done, the session's completion certificate follows.
+		if len(list.Assets) != 3 || list.Assets[0].Kind != rooms.AssetDocument || list.Assets[1].Kind != rooms.AssetSigned ||
+			list.Assets[2].Kind != rooms.AssetCertificate {
 			t.Fatalf("assets %+v", list.Assets)
 		}
 		signed := list.Assets[1]
@@ -157,10 +159,11 @@ func TestSignFlow(t *testing.T) {
 		if !st.Updated {
 			t.Fatal("signing did not mark the session updated")
 		}
-		// The customer lists the signed copy, without the audit's network details.
+		// The customer lists the signed copy, without the audit's network
+		// details, and the completion certificate.
 		var mine assetList
 		e.do("GET", "/api/customer/assets", cust, nil).want(200).into(&mine)
-		if len(mine.Assets) != 2 || mine.Assets[1].Audit == nil || mine.Assets[1].Audit.IP != "" {
+		if len(mine.Assets) != 3 || mine.Assets[1].Audit == nil || mine.Assets[1].Audit.IP != "" || mine.Assets[2].Kind != rooms.AssetCertificate {
 			t.Fatalf("customer's assets %+v", mine.Assets)
 		}
 		// Another session's link cannot reach these files.
@@ -354,13 +357,14 @@ func TestRetentionSweep(t *testing.T) {
 	e.download(path, "alex").want(200)
 	e.clock.Advance(8 * 24 * time.Hour)
 	e.tokens["alex"] = e.login("alex@cohub.test", testPassword)
-	if n, err := e.svc.Files.SweepAssets(t.Context()); err != nil || n != 1 {
+	// The upload and the completion certificate its completion made.
+	if n, err := e.svc.Files.SweepAssets(t.Context()); err != nil || n != 2 {
 		t.Fatalf("swept %d, %v", n, err)
 	}
 	e.download(path, "alex").wantError(410, "asset_deleted")
 	var list assetList
 	e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&list)
-	if len(list.Assets) != 1 || list.Assets[0].DeletedAt == nil {
+	if len(list.Assets) != 2 || list.Assets[0].DeletedAt == nil || list.Assets[1].DeletedAt == nil {
 		t.Fatalf("the record should stay, marked deleted: %+v", list.Assets)
 	}
 }
@@ -388,7 +392,8 @@ func TestAssetsKeptOverReengage(t *testing.T) {
 
 		var after assetList
 		e.do("GET", "/api/sessions/"+s.ID+"/assets", "alex", nil).want(200).into(&after)
-		if len(before.Assets) != 3 || len(after.Assets) != len(before.Assets) {
+		// Document, signed copy, upload, and the completion certificate.
+		if len(before.Assets) != 4 || len(after.Assets) != len(before.Assets) {
 			t.Fatalf("assets before %d, after re-engage %d", len(before.Assets), len(after.Assets))
 		}
 		for i := range before.Assets {

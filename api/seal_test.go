@@ -147,7 +147,7 @@ func TestExportHoldsTheRecord(t *testing.T) {
 			}
 		}
 	}
-	if len(manifest) != 2 || signed == nil || !strings.Contains(sealtest.Pdfsig(t, signed), "Signature is Valid") {
+	if len(manifest) != 3 || signed == nil || !strings.Contains(sealtest.Pdfsig(t, signed), "Signature is Valid") {
 		t.Fatalf("manifest %+v", manifest)
 	}
 	var v rooms.Verified
@@ -208,7 +208,7 @@ func TestEraseKeepsTheChain(t *testing.T) {
 
 		var out rooms.Erasure
 		e.do("POST", "/api/sessions/"+s.ID+"/erase", "admin", nil).want(200).into(&out)
-		if out.Messages != 1 || out.Files != 2 || out.Session.Customer.Email != "" || out.Session.Customer.Name != "(erased)" {
+		if out.Messages != 1 || out.Files != 3 || out.Session.Customer.Email != "" || out.Session.Customer.Name != "(erased)" {
 			t.Fatalf("erasure %+v, customer %+v", out, out.Session.Customer)
 		}
 		var after rooms.Verified

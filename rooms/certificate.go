@@ -26,6 +26,15 @@ func (s *FileService) Certify(ctx context.Context, a *Agent, id string) (*Asset,
 	return s.certify(ctx, id)
 }
 
+// certifyDone makes the certificate when the session's last task was
+// completed. It does not fail the completion: an agent can make one
+// again, and every export holds one.
+func (s *FileService) certifyDone(ctx context.Context, id string) {
+	if _, err := s.certify(ctx, id); err != nil {
+		s.logger(ctx).Warn().Err(err).Str("session", id).Msg("completion certificate not made")
+	}
+}
+
 func (s *FileService) certify(ctx context.Context, id string) (*Asset, error) {
 	x, err := s.exportOf(ctx, id)
 	if err != nil {

@@ -131,8 +131,11 @@ type core struct {
 	sender   notify.Sender
 	presence Presence
 	listen   Listener
-	cfg      Config
-	log      zerolog.Logger
+	// allDone runs after a commit that completed a session's last task:
+	// the completion certificate is made then.
+	allDone func(ctx context.Context, sessionID string)
+	cfg     Config
+	log     zerolog.Logger
 	// dummyHash keeps a login for an unknown email as slow as a wrong
 	// password, so timing does not tell which emails exist.
 	dummyHash []byte
@@ -203,6 +206,9 @@ func (s *core) commit(ctx context.Context, sess *Session, id string, opts Commit
 		if err == nil {
 			s.logged(id, out)
 			s.listen.Committed(sess, out)
+			if s.allDone != nil && completesAll(sess, out) {
+				s.allDone(ctx, id)
+			}
 		}
 		return sess, out, err
 	}
@@ -336,4 +342,14 @@ func (s *core) act(ctx context.Context, a *Agent, id string, fn sessionEdit) (*S
 		}
 		return evs, nil
 	})
+}
+
+// completesAll says the events completed a task and none is left to do.
+func completesAll(sess *Session, events []Event) bool {
+	for _, e := range events {
+		if e.Type == EventTaskCompleted {
+			return tasksCompleted(sess.Tasks)
+		}
+	}
+	return false
 }

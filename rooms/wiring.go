@@ -58,6 +58,7 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 		decodes: make(chan struct{}, cfg.MaxDecodes)}
 	gates := &GateService{core: c}
 	files := &FileService{core: c, gates: gates}
+	c.allDone = files.certifyDone
 	return &Service{core: c, Gates: gates, Files: files,
 		Sessions: &SessionService{core: c, files: files}, Accounts: &AccountService{core: c, files: files}}
 }

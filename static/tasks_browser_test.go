@@ -139,6 +139,9 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	cust.draw(tid("sig-pad"))
 	cust.tap(tid("task-sign"))
 	cust.do("signed", chromedp.WaitVisible(tid("download-signed")))
+	// Its only task done, the customer is offered the session's
+	// completion certificate.
+	cust.do("the certificate is offered", chromedp.WaitVisible(tid("download-certificate")))
 	agent.do("the session is under Updated sessions", chromedp.WaitVisible(tid("updated-list", ` [data-id="`+id+`"]`)))
 	agent.readable("the room and Updated sessions")
 	cust.readable("the signed task")

@@ -7,7 +7,7 @@
 import { html, render, signal, useState, useEffect, useRef, useLayoutEffect, Icon, Notice, announce, cx } from "./ui.js";
 import { customerApi } from "./api.js";
 import { Live } from "./live.js";
-import { TaskWork, TaskOutcome } from "./tasks.js";
+import { TaskWork, TaskOutcome, DownloadButton } from "./tasks.js";
 import { clock, dayKey, dayLabel, durationWords, plainError, initials } from "./words.js";
 
 const token = decodeURIComponent(location.pathname.replace(/^\/c\//, "").replace(/\/+$/, ""));
@@ -484,7 +484,8 @@ function Room() {
     </div>`}
     ${list.length > 0 && left === 0 && html`<div class="c-done" data-testid="all-done">
       <span class="c-done-icon" aria-hidden="true"><${Icon} name="check" /></span>
-      <div><p class="c-done-title">All done. Thank you!</p><p>${agent.split(" ")[0]} has everything needed.${readOnly ? "" : " You can still write below."}</p></div>
+      <div><p class="c-done-title">All done. Thank you!</p><p>${agent.split(" ")[0]} has everything needed.${readOnly ? "" : " You can still write below."}</p>
+        <${Certificate} sid=${v.session.id} done=${done} /></div>
     </div>`}
     <ul class="c-tasks" data-testid="customer-tasks">
       ${list.filter((t) => t.status !== "completed").map((t) => html`<${TaskCard} key=${t.id} t=${t} readOnly=${readOnly} />`)}
@@ -493,6 +494,21 @@ function Room() {
     ${list.length === 0 && html`<p class="muted c-empty">Nothing to do yet. ${agent.split(" ")[0]} may add steps here, or talk with you below.</p>`}
     <${ChatSheet} agent=${agent} readOnly=${readOnly} />
   </main>`;
+}
+
+// Certificate offers the session's completion certificate once there is
+// one: a sealed record of what was done, with each file's fingerprint.
+function Certificate({ sid, done }) {
+  const [asset, setAsset] = useState(null);
+  useEffect(() => {
+    api.get("/api/customer/assets").then((r) => {
+      const certs = (r.assets || []).filter((a) => a.kind === "certificate" && !a.deleted_at);
+      setAsset(certs.length ? certs[certs.length - 1] : null);
+    }).catch(() => {});
+  }, [done]);
+  if (!asset) { return null; }
+  return html`<p class="row-actions"><${DownloadButton} link=${token} sid=${sid} asset=${asset.id} name="completion-certificate.pdf"
+    label="Download your certificate" testid="download-certificate" /></p>`;
 }
 
 function ChatSheet({ agent, readOnly }) {

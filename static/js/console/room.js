@@ -464,7 +464,7 @@ function Answers({ t }) {
   </dl>`;
 }
 
-const ASSET_KINDS = { document: "Document to sign", signed: "Signed copy", upload: "Upload", form: "Form answers" };
+const ASSET_KINDS = { document: "Document to sign", signed: "Signed copy", upload: "Upload", form: "Form answers", certificate: "Completion certificate" };
 
 function size(n) {
   return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
@@ -500,7 +500,7 @@ function Assets({ m, s }) {
           <span class="asset-name">${a.name}</span>
           <span class="asset-meta">${ASSET_KINDS[a.kind] || a.kind} · ${size(a.size)} · ${clock(a.at)}</span>
           ${a.audit && a.audit.seal && html`<span class="asset-seal" data-testid="asset-seal">${sealLine(a.audit.seal)}</span>`}
-          ${a.audit && html`<details class="audit" data-testid="audit">
+          ${a.kind === "signed" && a.audit && html`<details class="audit" data-testid="audit">
             <summary>Signature record</summary>
             <dl>
               <div><dt>Signed by</dt><dd>${a.audit.signer} (${a.audit.method === "drawn" ? "drawn signature" : "typed name"})</dd></div>
