@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/blobs"
@@ -459,4 +460,39 @@ func zipEntry(t *testing.T, body []byte, name string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestCheckRecordFindsAnEdit: on Redis, the agent's Check record says the
+// session's record checks out; after the test edits one message in
+// Redis by hand, it names that event.
+func TestCheckRecordFindsAnEdit(t *testing.T) {
+	c := livetest.NewCluster(t, "redis", 1, livetest.Fast())
+	ctx := context.Background()
+	id, _ := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Rita Record", Email: "rita@example.com"}})
+	var edited int64
+	for _, text := range []string{"Hello Rita", "Your rate is 3.1%", "Talk soon"} {
+		e, err := c.Service().Sessions.PostMessage(ctx, id, rooms.Message{From: rooms.Actor{Role: "agent", ID: c.Alex.ID, Name: "alex"},
+			Text: text, AgentsHere: true})
+		c.Must(err)
+		if strings.Contains(text, "3.1%") {
+			edited = e.Seq
+		}
+	}
+	agent := agentTab(t, "agent")
+	agent.login(c.Nodes[0].Server.URL, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("session-menu")))
+	agent.menu("check-record")
+	agent.contains(chromedp.CSS(".toast"), "The record checks out")
+
+	rdb := c.RedisClient()
+	key := c.Prefix + "{" + id + "}:log"
+	msgs, err := rdb.XRange(ctx, key, "-", "+").Result()
+	c.Must(err)
+	c.Must(rdb.Del(ctx, key).Err())
+	for _, m := range msgs {
+		body := strings.Replace(m.Values["e"].(string), "3.1%", "1.3%", 1)
+		c.Must(rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, ID: m.ID, Values: map[string]any{"e": body}}).Err())
+	}
+	agent.menu("check-record")
+	agent.contains(chromedp.CSS(".toast"), fmt.Sprintf("Event #%d of the record was changed", edited))
 }
