@@ -11,6 +11,7 @@ func ComputeIndicator(s *Session, online bool, now time.Time) Indicator {
 		Online:         online,
 		Joined:         s.Internal.Joined,
 		Completed:      tasksCompleted(s.Tasks),
+		Tasks:          len(s.Tasks),
 		Authentication: authState(s, now),
 		Consent:        orDefault(s.Internal.Consent, ConsentNotRequested),
 		LastSeenAt:     s.Internal.LastSeenAt,

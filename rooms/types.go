@@ -212,6 +212,9 @@ type Indicator struct {
 	Online         bool       `json:"online"`
 	Joined         bool       `json:"joined"`
 	Completed      bool       `json:"completed"`
+	// Tasks counts the session's tasks: the words say "online" rather
+	// than "tasks to do" while there is none.
+	Tasks          int        `json:"tasks"`
 	Authentication string     `json:"authentication"`
 	Consent        string     `json:"consent"`
 	LastSeenAt     *time.Time `json:"last_seen_at"`

@@ -339,6 +339,22 @@ func meet(c *livetest.Cluster, t *testing.T, id, link string) (agent, cust tab) 
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
 	cust.do("the customer is in", chromedp.Navigate(base+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
 	agent.indicator("online_incomplete")
+	// "Tasks to do" only when there is a task.
+	s, err := c.Service().Store().Session(context.Background(), id)
+	c.Must(err)
+	want := "Online · tasks to do"
+	if len(s.Tasks) == 0 {
+		want = "Online"
+	}
+	if got := strings.TrimSpace(agent.text(tid("indicator-label"))); got != want {
+		t.Fatalf("the indicator says %q with %d tasks, want %q", got, len(s.Tasks), want)
+	}
+	// The skip link moves focus to the room and leaves the route alone.
+	hash := agent.js(`location.hash`)
+	agent.do("skip to the room", chromedp.Focus(tid("skip-link")), chromedp.KeyEvent("\r"))
+	if got := agent.js(`location.hash + " " + document.activeElement.id`); got != hash+" main" {
+		t.Fatalf("after the skip link: %q, want %q", got, hash+" main")
+	}
 	return agent, cust
 }
 
@@ -602,6 +618,8 @@ func TestHistoryInBrowser(t *testing.T) {
 	agent.do("the team's history", chromedp.Click(tid("history-scope", ` [data-scope="team"]`)))
 	agent.fill(tid("history-search"), "")
 	agent.until("a teammate's session shows", names+`.includes("Cy Teammate")`)
+	// The choice outlives a reload, in this browser.
+	agent.do("reload", chromedp.Reload(), chromedp.WaitVisible(tid("history-scope", ` [data-scope="team"][aria-pressed="true"]`)))
 
 	sup := agentTab(t, "supervisor")
 	sup.login(base, "sam@cohub.test")

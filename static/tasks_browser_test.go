@@ -129,6 +129,8 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	pdfPath := writeFile(t, "loan-offer.pdf", pdfsign.Sample("Loan offer", 2))
 	agent.choose(tid("task-template"), "adhoc")
 	agent.fill(tid("task-title"), "Sign the loan offer")
+	// The upload kind is named for what the customer does.
+	agent.contains(tid("task-kind"), "Upload a document or photo")
 	agent.choose(tid("task-kind"), "sign")
 	agent.do("assign it with its PDF", chromedp.SetUploadFiles(tid("task-pdf"), []string{pdfPath}), chromedp.Click(tid("task-add")),
 		chromedp.WaitVisible(tid("asset", `[data-kind="document"]`)))

@@ -165,7 +165,7 @@ function Console() {
   }, []);
   const admin = r.name === "admin" && a.role === "admin";
   return html`<div class="app">
-    <a class="skip" href="#main">Skip to the room</a>
+    <a class="skip" href="#main" data-testid="skip-link" onClick=${skipToMain}>Skip to the room</a>
     <${Header} onNew=${setNewMode} />
     <${OfflineBanner} />
     <div class=${cx("layout", hist.open.value && !admin && "with-history")}>
@@ -180,6 +180,14 @@ function Console() {
     ${newMode && html`<${NewSession} mode=${newMode} onClose=${() => setNewMode(null)} />`}
     <${Notice} />
   </div>`;
+}
+
+// skipToMain moves focus to the room: the routes live in the hash, so
+// the link must not navigate.
+function skipToMain(e) {
+  e.preventDefault();
+  const main = document.getElementById("main");
+  if (main) { main.focus(); }
 }
 
 function App() {

@@ -5,7 +5,7 @@ import { h, render } from "../vendor/preact.js";
 import { useState, useEffect, useRef, useMemo, useLayoutEffect } from "../vendor/hooks.js";
 import { signal, batch } from "../vendor/signals.js";
 import htm from "../vendor/htm.js";
-import { STATES, AUTH, CONSENT, clock, when } from "./words.js";
+import { STATES, AUTH, CONSENT, clock, when, indicatorWords } from "./words.js";
 
 export const html = htm.bind(h);
 export { h, render, useState, useEffect, useRef, useMemo, useLayoutEffect };
@@ -56,10 +56,10 @@ export function Icon({ name, cls }) {
 // IndicatorIcon draws a state so that shape, not only colour, tells them
 // apart: a dashed ring (never joined), a filled disc (online) or a ring
 // (offline), with a pencil (tasks to do) or a check (done).
-export function IndicatorIcon({ state, cls }) {
+export function IndicatorIcon({ state, cls, tasks }) {
   const s = STATES[state] ? state : "never_joined";
   const online = s.startsWith("online");
-  const glyph = s.endsWith("completed") ? "check" : s === "never_joined" ? null : "pencil";
+  const glyph = s.endsWith("completed") ? "check" : s === "never_joined" || tasks === 0 ? null : "pencil";
   return html`<svg class=${cx("ind-icon", "ind-" + s, cls)} viewBox="0 0 20 20" aria-hidden="true" focusable="false">
     ${s === "never_joined"
       ? html`<circle class="ind-ring" cx="10" cy="10" r="8" fill="none" stroke-width="2" stroke-dasharray="3.2 2.6" />`
@@ -108,8 +108,8 @@ export function IndicatorPill({ ind, method, testid = "indicator" }) {
   return html`<div class="ind-wrap">
     <button type="button" class=${cx("ind-pill", "ind-" + ind.state)} data-testid=${testid} data-state=${ind.state}
       aria-describedby=${cardID}>
-      <${IndicatorIcon} state=${ind.state} />
-      <span class="ind-label">${STATES[ind.state] ? STATES[ind.state].label : ind.state}</span>
+      <${IndicatorIcon} state=${ind.state} tasks=${ind.tasks} />
+      <span class="ind-label" data-testid="indicator-label">${indicatorWords(ind).label}</span>
       ${ind.authentication === "locked" && html`<span class="ind-flag"><${Icon} name="lock" /> Locked</span>`}
     </button>
     <${IndicatorCard} ind=${ind} method=${method} id=${cardID} />

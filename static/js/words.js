@@ -14,6 +14,19 @@ export function stateLabel(state) {
   return (STATES[state] || STATES.never_joined).label;
 }
 
+// NO_TASKS are the words of the incomplete states while nothing is
+// assigned: nothing is left to do yet.
+const NO_TASKS = {
+  online_incomplete: { label: "Online", hint: "in the room now, no task yet" },
+  offline_incomplete: { label: "Offline", hint: "left the room, no task yet" },
+};
+
+// indicatorWords are the label and hint of an indicator, as it stands.
+export function indicatorWords(ind) {
+  if (ind && ind.tasks === 0 && NO_TASKS[ind.state]) { return NO_TASKS[ind.state]; }
+  return STATES[ind && ind.state] || STATES.never_joined;
+}
+
 export const AUTH = {
   not_required: "Not asked",
   pending: "Not yet verified",
@@ -36,7 +49,7 @@ export const TASK_KINDS = {
   sign: "Sign a document",
   form: "Fill in a form",
   consent: "Give consent",
-  upload: "Send a document",
+  upload: "Upload a document or photo",
   custom: "Something else",
 };
 

@@ -2,8 +2,8 @@
 // count, the completed / incomplete filter, contact search, and rows that
 // follow the cache (so they change the moment a room or the inbox does).
 import { html, useEffect, useRef, Icon, IndicatorIcon, cx, now } from "../ui.js";
-import { STATES, SESSION_STATE, ago, when, customerName, contactOf } from "../words.js";
-import { hist, me, cache, route, scopesFor, reloadHistory, loadMore, loadUpdated } from "./state.js";
+import { STATES, SESSION_STATE, ago, when, customerName, contactOf, indicatorWords } from "../words.js";
+import { hist, me, cache, route, scopesFor, scopeKey, reloadHistory, loadMore, loadUpdated } from "./state.js";
 
 const SCOPE_LABEL = { mine: "My history", team: "My team", all: "All" };
 
@@ -33,7 +33,7 @@ function Row({ id, current }) {
   const s = cache.value.get(id);
   if (!s) { return null; }
   const ind = s.indicator || { state: "never_joined" };
-  const label = STATES[ind.state] ? STATES[ind.state].label : "";
+  const label = indicatorWords(ind).label;
   const contact = contactOf(s.customer);
   const a = me.value;
   const other = a && s.agent_id !== a.id;
@@ -41,7 +41,7 @@ function Row({ id, current }) {
     <a class=${cx("row", current && "row-current", s.updated && !other && "row-updated")} href=${"#/s/" + encodeURIComponent(id)}
       data-testid="history-item" data-id=${id} data-state=${s.state} data-indicator=${ind.state}
       aria-current=${current ? "page" : undefined} onClick=${closeIfOverlay}>
-      <span class="row-ind" title=${label}><${IndicatorIcon} state=${ind.state} /><span class="sr-only">${label}.</span></span>
+      <span class="row-ind" title=${label}><${IndicatorIcon} state=${ind.state} tasks=${ind.tasks} /><span class="sr-only">${label}.</span></span>
       <span class="row-main">
         <span class="row-top">
           <span class="row-name">${customerName(s.customer)}</span>
@@ -82,7 +82,11 @@ export function HistoryPanel() {
 
   if (!hist.open.value) { return null; }
 
-  const setScope = (s) => { hist.scope.value = s; reloadHistory(); };
+  const setScope = (s) => {
+    hist.scope.value = s;
+    localStorage.setItem(scopeKey(a), s);
+    reloadHistory();
+  };
   const setFilter = (e) => { hist.filter.value = e.currentTarget.value; reloadHistory(); };
   const search = (e) => {
     hist.q.value = e.currentTarget.value;
@@ -140,6 +144,7 @@ export function HistoryPanel() {
       <summary>What the customer icons mean</summary>
       <ul>
         ${Object.entries(STATES).map(([k, v]) => html`<li key=${k}><${IndicatorIcon} state=${k} /> ${v.label}: ${v.hint}</li>`)}
+        <li><${IndicatorIcon} state="online_incomplete" tasks=${0} /> Online, or Offline, alone: no task assigned yet</li>
       </ul>
     </details>
   </aside>`;

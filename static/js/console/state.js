@@ -24,8 +24,15 @@ export function scopesFor(a) {
   return ["mine", "team", "all"].filter((s) => rank[s] <= cap && (s !== "team" || a.team_id));
 }
 
+// scopeKey keeps an agent's history scope in this browser.
+export const scopeKey = (a) => "cohub.scope." + a.id;
+
+// defaultScope is the agent's last choice in this browser, else what
+// their role looks at first.
 export function defaultScope(a) {
   const scopes = scopesFor(a);
+  const kept = localStorage.getItem(scopeKey(a));
+  if (scopes.includes(kept)) { return kept; }
   const want = a.role === "supervisor" ? "team" : a.role === "admin" ? "all" : "mine";
   return scopes.includes(want) ? want : scopes[0] || "mine";
 }
