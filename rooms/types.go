@@ -208,10 +208,10 @@ type Task struct {
 
 // Indicator is the five-state customer status shown to agents.
 type Indicator struct {
-	State          string     `json:"state"`
-	Online         bool       `json:"online"`
-	Joined         bool       `json:"joined"`
-	Completed      bool       `json:"completed"`
+	State     string `json:"state"`
+	Online    bool   `json:"online"`
+	Joined    bool   `json:"joined"`
+	Completed bool   `json:"completed"`
 	// Tasks counts the session's tasks: the words say "online" rather
 	// than "tasks to do" while there is none.
 	Tasks          int        `json:"tasks"`
