@@ -245,6 +245,8 @@ func TestJourneyInBrowsers(t *testing.T) {
 		t.Fatalf("hover card: %q", card)
 	}
 	cust.contains(tid("agent-here"), "Here now")
+	// The room's log says how the customer confirmed who they are.
+	agent.contains(tid("chat-log"), "confirmed who they are with the PIN")
 
 	cust.do("customer types and writes", chromedp.SendKeys(tid("customer-chat-input"), "Hello, I am here"))
 	agent.contains(tid("typing"), "Dana is typing")
@@ -1062,4 +1064,19 @@ func TestSignOutEverywhereAndDisable(t *testing.T) {
 	blake.do("blake cannot sign in", chromedp.SendKeys(tid("login-password"), password), chromedp.Click(tid("login-submit")),
 		chromedp.WaitVisible(tid("login-error")))
 	blake.contains(tid("login-error"), "disabled")
+}
+
+// TestWordsForANamelessCustomer: a customer known only by an email reads
+// as "the customer" inside sentences, and a planned session's task panel
+// says nothing reaches them before the invitation.
+func TestWordsForANamelessCustomer(t *testing.T) {
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	id, _ := c.Session(rooms.CreateRequest{Mode: "preplan", Customer: rooms.Customer{Email: "nameless@example.com"}})
+	agent := agentTab(t, "agent")
+	agent.login(c.Nodes[0].Server.URL, "alex@cohub.test")
+	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("task-title")))
+	if got := agent.attr(tid("task-title"), "placeholder"); got != "What should the customer do?" {
+		t.Fatalf("the task title says %q", got)
+	}
+	agent.contains(tid("task-list-empty"), "Tasks you assign wait for the invitation: nothing reaches the customer before.")
 }

@@ -466,7 +466,7 @@ function Room() {
     <h1 class="c-welcome">${name ? `Welcome, ${name.split(" ")[0]}` : "Welcome"}</h1>
     <p class="c-sub">${list.length === 0
       ? `${agent} will guide you here.`
-      : left === 0 ? `You have done everything ${agent.split(" ")[0]} asked.` : `${agent.split(" ")[0]} asked you to complete ${list.length === 1 ? "one step" : `${list.length} steps`}.`}</p>
+      : left === 0 ? `You have done everything ${agent.split(" ")[0]} asked.` : `${agent.split(" ")[0]} asked you to complete ${list.length === 1 ? "1 step" : `${list.length} steps`}.`}</p>
     <div class="c-agent">
       <span class="avatar avatar-lg" aria-hidden="true">${initials(agent)}</span>
       <span class="c-agent-text"><strong>${agent}</strong><span class="muted">Your agent${v.team ? `, ${v.team}` : ""}</span></span>

@@ -262,6 +262,12 @@ export function firstName(c) {
   return n ? n.split(/\s+/)[0] : "The customer";
 }
 
+// midName is firstName inside a sentence: "the customer" when nameless.
+export function midName(c) {
+  const n = (c && c.name) || "";
+  return n ? n.split(/\s+/)[0] : "the customer";
+}
+
 // phoneWords groups a North American E.164 number as people write it
 // (+1 415 555 0123); other numbers stay as they are.
 export function phoneWords(p) {

@@ -251,7 +251,7 @@ function Teams() {
       ${(data ? data.teams : []).map((t) => html`<li key=${t.id} class="card-row">
         <a href=${"#/admin/teams/" + encodeURIComponent(t.id)} data-testid="team-item" data-id=${t.id}>
           <strong>${t.name}</strong>
-          <span class="muted">${t.settings.task_templates.length} task templates · customers confirm with ${AUTH_METHOD[t.settings.customer_authentication] || "nothing"}${t.settings.consent.required ? " · consent asked" : ""}</span>
+          <span class="muted">${t.settings.task_templates.length} task templates · ${t.settings.customer_authentication === "none" || !AUTH_METHOD[t.settings.customer_authentication] ? "no identity check" : `customers confirm with ${AUTH_METHOD[t.settings.customer_authentication]}`}${t.settings.consent.required ? " · consent asked" : ""}</span>
         </a>
       </li>`)}
     </ul>

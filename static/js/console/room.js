@@ -9,7 +9,7 @@ import {
 import { agentApi } from "../api.js";
 import {
   SESSION_STATE, TASK_KINDS, clock, dayKey, dayLabel, when, durationWords, endAccessWords, endAccessShort,
-  plainError, customerName, firstName, contactOf,
+  plainError, customerName, firstName, midName, contactOf,
 } from "../words.js";
 import { me, room, conn, live } from "./state.js";
 import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError } from "./newsession.js";
@@ -27,6 +27,7 @@ export function RoomView({ id }) {
     </section>`;
   }
   const first = firstName(s.customer);
+  const them = midName(s.customer);
   const canAct = s.state !== "ended";
   return html`<section class="room" aria-labelledby="room-title" data-session=${s.id} data-state=${s.state}>
     <header class="room-head">
@@ -42,7 +43,7 @@ export function RoomView({ id }) {
       </div>
       <div class="room-actions">
         ${s.state === "planned" && html`<button type="button" class="btn btn-primary" data-testid="invite"
-          onClick=${() => invite(m)}>Invite ${first}</button>`}
+          onClick=${() => invite(m)}>Invite ${them}</button>`}
         ${s.state === "ended" && html`<button type="button" class="btn" onClick=${() => renew(m)}>Renew</button>`}
         <${SessionMenu} m=${m} s=${s} settings=${settings} open=${setDialog} />
       </div>
@@ -135,6 +136,7 @@ async function unlock(m) {
 
 function SessionMenu({ m, s, settings, open }) {
   const first = firstName(s.customer);
+  const them = midName(s.customer);
   const joined = s.indicator && s.indicator.joined;
   const access = settings && settings.end_session_access;
   const life = settings && settings.customer_access_duration ? durationWords(settings.customer_access_duration) : "";
@@ -152,12 +154,12 @@ function SessionMenu({ m, s, settings, open }) {
       <div class="menu-sep" role="separator"></div>
       <${MenuItem} testid="reengage" label="Re-engage" disabled=${s.state === "ended" || joined}
         note=${s.state === "ended" ? "Not available: the session has ended"
-          : joined ? `Not available: ${first} already joined`
+          : joined ? `Not available: ${them} already joined`
             : s.state === "planned" ? "Change the contact details; nothing is sent until you invite"
               : "Change the contact details and send a new invitation"}
         onClick=${() => { close(); open("reengage"); }} />
       ${locked && html`<${MenuItem} testid="unlock" label="Unlock"
-        note=${ind.locked_until ? `Locked after wrong answers until ${clock(ind.locked_until)}: let ${first} try again now` : `Let ${first} try again`}
+        note=${ind.locked_until ? `Locked after wrong answers until ${clock(ind.locked_until)}: let ${them} try again now` : `Let ${them} try again`}
         onClick=${() => { close(); unlock(m); }} />`}
       <div class="menu-sep" role="separator"></div>
       <${MenuItem} testid="download-record" label="Download record"
@@ -185,6 +187,7 @@ function Banners({ m, s, settings }) {
   const outcome = m.outcome.value;
   const link = m.link.value;
   const first = firstName(s.customer);
+  const them = midName(s.customer);
   const input = useRef(null);
   return html`
     ${outcome && html`<div class=${cx("banner", "banner-" + outcome.kind)} role="status" data-testid="invitation-outcome">
@@ -201,7 +204,7 @@ function Banners({ m, s, settings }) {
       <button type="button" class="icon-btn" aria-label="Hide the URL" onClick=${() => { m.link.value = null; }}><${Icon} name="x" /></button>
     </div>`}
     ${s.state === "planned" && html`<div class="banner banner-plan" data-testid="planned-banner">
-      <span><strong>Planned.</strong> Add what ${first} should do, then send the invitation: nothing reaches them before.</span>
+      <span><strong>Planned.</strong> Add what ${them} should do, then send the invitation: nothing reaches them before.</span>
     </div>`}
     ${s.state === "ended" && html`<div class="banner banner-ended" data-testid="ended-banner">
       <span><strong>Ended ${when(s.ended_at)}.</strong> ${endAccessWords(s.end_access, first)} Renew the session to carry on.</span>
@@ -224,6 +227,7 @@ function Chat({ m, s }) {
   const log = useRef(null);
   const [text, setText] = useState("");
   const first = firstName(s.customer);
+  const them = midName(s.customer);
   const ended = s.state === "ended";
   const seqs = new Set(items.map((i) => i.seq));
   const waiting = sends.filter((p) => !(p.seq && seqs.has(p.seq)));
@@ -291,17 +295,17 @@ function Chat({ m, s }) {
   }
 
   return html`<section class="chat" aria-label="Conversation">
-    <ol class="timeline" ref=${log} role="log" aria-label="Conversation with ${first}" data-testid="chat-log" tabindex="0">
+    <ol class="timeline" ref=${log} role="log" aria-label="Conversation with ${them}" data-testid="chat-log" tabindex="0">
       ${rows.length === 0 && html`<li class="timeline-empty">${s.state === "planned"
-        ? `Nothing yet. Messages you write now wait for ${first} in the room.`
+        ? `Nothing yet. Messages you write now wait for ${them} in the room.`
         : `No messages yet. ${first} sees what you write here.`}</li>`}
       ${rows}
     </ol>
     <p class="typing" aria-live="polite" data-testid="typing">${m.typing.value ? `${first} is typing…` : ""}</p>
     <form class="composer" onSubmit=${submit}>
-      <label for="chat-input" class="sr-only">Message to ${first}</label>
+      <label for="chat-input" class="sr-only">Message to ${them}</label>
       <textarea id="chat-input" data-testid="chat-input" rows="1" maxlength="4000" disabled=${ended}
-        placeholder=${ended ? "The session has ended: renew it to write again" : `Write to ${first}`} value=${text}
+        placeholder=${ended ? "The session has ended: renew it to write again" : `Write to ${them}`} value=${text}
         onInput=${(e) => { setText(e.currentTarget.value); live && live.typing(m.topic); }} onKeyDown=${onKey}></textarea>
       <button type="submit" class="btn btn-primary" data-testid="chat-send" disabled=${ended || !text.trim()}>
         <${Icon} name="send" /> Send</button>
@@ -325,6 +329,7 @@ function Tasks({ m, s, settings, canAct }) {
   const pick = choice || (templates.length ? "0" : "adhoc");
   const pdfInput = useRef(null);
   const first = firstName(s.customer);
+  const them = midName(s.customer);
 
   const add = async (e) => {
     e.preventDefault();
@@ -385,7 +390,7 @@ function Tasks({ m, s, settings, canAct }) {
         </li>`;
       })}
     </ul>
-    ${tasks.length === 0 && html`<p class="muted small">${canAct ? `Tasks you assign appear on ${first}'s page at once.` : "No tasks were assigned."}</p>`}
+    ${tasks.length === 0 && html`<p class="muted small" data-testid="task-list-empty">${!canAct ? "No tasks were assigned." : s.state === "planned" ? `Tasks you assign wait for the invitation: nothing reaches ${them} before.` : `Tasks you assign appear on ${them}'s page at once.`}</p>`}
     ${canAct && html`<form class="task-form" onSubmit=${add} data-testid="task-form">
       <label for=${templates.length ? "task-template" : "task-title"}>Assign a task</label>
       ${templates.length > 0 && html`<select id="task-template" data-testid="task-template" value=${pick}
@@ -398,7 +403,7 @@ function Tasks({ m, s, settings, canAct }) {
       ${pick !== "adhoc" && templates[Number(pick)] && templates[Number(pick)].document && html`<p class="hint small"
         data-testid="task-template-doc">Comes with the PDF “${templates[Number(pick)].document.name}” (${size(templates[Number(pick)].document.size)}).</p>`}
       ${pick === "adhoc" && html`
-        <input id="task-title" data-testid="task-title" placeholder="What should ${first} do?" value=${title}
+        <input id="task-title" data-testid="task-title" placeholder="What should ${them} do?" value=${title}
           aria-label=${templates.length ? "Task title" : undefined} maxlength="200" onInput=${(e) => setTitle(e.currentTarget.value)} />
         <div class="task-kind">
           <label for="task-kind">Kind</label>
@@ -527,6 +532,7 @@ function Assets({ m, s }) {
 
 function EndDialog({ m, s, settings, onClose }) {
   const first = firstName(s.customer);
+  const them = midName(s.customer);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const planned = s.state === "planned";
@@ -542,7 +548,7 @@ function EndDialog({ m, s, settings, onClose }) {
       setBusy(false);
     }
   };
-  return html`<${Dialog} title=${planned ? "Cancel this plan?" : `End the session with ${first}?`} onClose=${onClose}
+  return html`<${Dialog} title=${planned ? "Cancel this plan?" : `End the session with ${them}?`} onClose=${onClose}
       describedBy="end-what" testid="end-dialog">
     <div id="end-what">
       ${planned
@@ -561,6 +567,7 @@ function EndDialog({ m, s, settings, onClose }) {
 
 function EraseDialog({ m, s, onClose }) {
   const first = firstName(s.customer);
+  const them = midName(s.customer);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const erase = async () => {
@@ -575,7 +582,7 @@ function EraseDialog({ m, s, onClose }) {
       setBusy(false);
     }
   };
-  return html`<${Dialog} title=${`Erase ${first}'s data?`} onClose=${onClose} describedBy="erase-what" testid="erase-dialog">
+  return html`<${Dialog} title=${`Erase ${them}'s data?`} onClose=${onClose} describedBy="erase-what" testid="erase-dialog">
     <div id="erase-what">
       <p>This cannot be undone. What goes, from every node and the file store:</p>
       <ul>
@@ -602,6 +609,7 @@ function ReengageDialog({ m, s, onClose }) {
   const [busy, setBusy] = useState(false);
   const form = useRef(null);
   const first = firstName(c);
+  const them = midName(c);
   const submit = async (e) => {
     e.preventDefault();
     const errs = contactErrors(f, a);
@@ -623,7 +631,7 @@ function ReengageDialog({ m, s, onClose }) {
       focusFirstError(form);
     }
   };
-  return html`<${Dialog} title=${`Re-engage ${first}`} onClose=${onClose} cls="dialog-form" testid="reengage-dialog">
+  return html`<${Dialog} title=${`Re-engage ${them}`} onClose=${onClose} cls="dialog-form" testid="reengage-dialog">
     <form ref=${form} onSubmit=${submit} novalidate>
       <p class="lead">${s.state === "planned"
         ? "Correct the contact details. Nothing is sent until you invite."

@@ -425,6 +425,14 @@ export class RoomModel {
     return firstName(s && s.customer);
   }
 
+  // howVerified says how a customer confirms who they are, from the
+  // settings the session runs under.
+  howVerified() {
+    const set = this.settings.value;
+    const m = set && set.customer_authentication;
+    return m === "pin" ? " with the PIN" : m === "otp" ? " with a one-time code" : "";
+  }
+
   actor(from) {
     if (!from) { return "Someone"; }
     if (from.role === "system") { return "Cohub"; }
@@ -475,7 +483,7 @@ export class RoomModel {
       break;
     case "authentication.changed":
       Object.assign(item, { k: "note", tone: e.authentication === "locked" ? "warn" : "ok",
-        text: e.authentication === "verified" ? `${cust} confirmed who they are`
+        text: e.authentication === "verified" ? `${cust} confirmed who they are${this.howVerified()}`
           : e.authentication === "locked" ? `${cust} was locked out after too many wrong answers`
             : `${cust} may try to confirm who they are again` });
       break;
