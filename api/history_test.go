@@ -148,3 +148,25 @@ func TestAutoEnd(t *testing.T) {
 		}
 	})
 }
+
+// A number typed as people write it in the org's region ("07700 900123"
+// in the UK) finds the session whose customer's number is stored in
+// E.164 (+447700900123); another number does not.
+func TestHistoryFindsANumberAsTyped(t *testing.T) {
+	e := newEnv(t, "memory")
+	set := rooms.DefaultSettings()
+	set.PhoneDefaultRegion = "GB"
+	set.SMSEnabled = true
+	e.do("PUT", "/api/settings", "admin", set).want(200)
+	s := e.do("POST", "/api/sessions", "alex", map[string]any{"mode": "start",
+		"customer": map[string]string{"name": "Uma UK", "phone": "+44 7700 900123"}}).want(201).session()
+	if s.Customer.Phone != "+447700900123" {
+		t.Fatalf("stored as %q", s.Customer.Phone)
+	}
+	for q, want := range map[string]int{"07700 900123": 1, "07700 900124": 0} {
+		got, _ := historyIDs(e, "alex", "q="+url.QueryEscape(q))
+		if len(got) != want {
+			t.Fatalf("?q=%s found %v, want %d", q, got, want)
+		}
+	}
+}

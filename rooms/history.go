@@ -27,6 +27,7 @@ func (s *SessionService) History(ctx context.Context, a *Agent, q HistoryQuery) 
 	if !MayAskScope(a, q.Scope, set.HistorySearchSpace) {
 		return nil, fmt.Errorf("%w: history is limited to scope %q", ErrForbidden, set.HistorySearchSpace)
 	}
+	q.region = set.PhoneDefaultRegion
 	index := historyIndex(a, q.Scope)
 	out := &History{Sessions: []*Session{}}
 	if index == "" {
@@ -137,6 +138,12 @@ func historyIndex(a *Agent, scope string) string {
 func historyFilter(q HistoryQuery) func(*Session) bool {
 	needle := strings.ToLower(q.Q)
 	digits := onlyDigits(q.Q)
+	// A number as people type it ("07700 900123") finds the number as
+	// stored (+447700900123).
+	phone, isPhone := "", false
+	if digits != "" {
+		phone, isPhone = normalizePhone(q.Q, q.region)
+	}
 	return func(s *Session) bool {
 		if q.Updated && !s.Updated {
 			return false
@@ -152,7 +159,8 @@ func historyFilter(q HistoryQuery) func(*Session) bool {
 		return strings.Contains(strings.ToLower(c.Name), needle) ||
 			strings.Contains(strings.ToLower(c.Email), needle) ||
 			strings.Contains(c.Phone, needle) ||
-			(len(digits) >= 3 && strings.Contains(onlyDigits(c.Phone), digits))
+			(len(digits) >= 3 && strings.Contains(onlyDigits(c.Phone), digits)) ||
+			(isPhone && c.Phone == phone)
 	}
 }
 

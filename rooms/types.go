@@ -466,6 +466,9 @@ type HistoryQuery struct {
 	Q       string
 	Limit   int
 	Cursor  string
+	// region reads a phone number typed without its country code (the
+	// org's default region).
+	region string
 }
 
 // History is one page of sessions, newest activity first.
