@@ -287,6 +287,8 @@ func TestJourneyInBrowsers(t *testing.T) {
 		chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"][data-state="ended"]`)))
 	cust.do("customer keeps a read-only page", chromedp.WaitVisible(tid("ended-notice")), chromedp.WaitNotPresent(tid("customer-chat-input")))
 	cust.contains(tid("ended-notice"), "read it")
+	// The agent no longer shows as here once the session has ended.
+	cust.contains(tid("agent-here"), "Not here now")
 	cust.readable("the read-only page after the end")
 
 	agent.menu("renew-session")
@@ -825,6 +827,7 @@ func TestConnectionLostBanners(t *testing.T) {
 	agent.do("the console says the connection is lost", chromedp.WaitVisible(tid("offline-banner")))
 	cust.do("the customer's page says so", chromedp.WaitVisible(tid("reconnecting")))
 	cust.contains(tid("reconnecting"), "Reconnecting")
+	cust.contains(tid("agent-here"), "Not here now")
 	close(stop)
 	<-stopped
 

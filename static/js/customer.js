@@ -453,9 +453,11 @@ function Room() {
   const v = view.value;
   const list = tasks.value;
   const done = list.filter((t) => t.status === "completed").length;
-  const here = presence.value.agents.length > 0;
   const readOnly = access.value !== "full";
   const ended = !!endAccess.value;
+  // The agent is here only as far as this page knows: not once the
+  // session has ended, nor while the connection is lost.
+  const here = presence.value.agents.length > 0 && !ended && conn.value === "open";
   const name = v.session.customer.name;
   const agent = v.agent || "Your agent";
   const left = list.length - done;
