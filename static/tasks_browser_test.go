@@ -115,7 +115,8 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	teamWith(c, "none", "",
 		rooms.TaskTemplate{Kind: "form", Title: "Your policy", TaskContent: rooms.TaskContent{Fields: []rooms.FormField{{
 			Name: "policy", Label: "Policy number", Type: "text", Required: true, Pattern: `[A-Z]{2}-[0-9]{6}`,
-			Help: "Two capital letters, a dash and six digits, as on your card"}}}},
+			Help: "Two capital letters, a dash and six digits, as on your card"},
+			{Name: "city", Label: "City", Type: "text"}}}},
 		rooms.TaskTemplate{Kind: "upload", Title: "Photo of your ID", TaskContent: rooms.TaskContent{Instructions: "The page with your photo."}})
 	c.EndAccess(rooms.AccessFull, 0)
 	id, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Dana Whitfield", Email: "dana@example.com"}})
@@ -183,6 +184,10 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	agent.choose(tid("task-template"), "0")
 	agent.do("assign the form", chromedp.Click(tid("task-add")))
 	cust.do("the form shows", chromedp.WaitVisible(tid("task-form-work")))
+	// The required field is marked before any attempt, the optional one not.
+	if got := cust.js(`[...document.querySelectorAll('[data-testid="task-form-work"] label')].map(l => l.textContent.trim()).join(" | ")`); got != "Policy number *(required) | City (optional)" {
+		t.Fatalf("the form's labels read %q", got)
+	}
 	cust.readable("a form")
 	formTask := cust.attr(chromedp.CSS(`[data-kind="form"][data-testid="customer-task"] [data-field="policy"]`), "id")
 	formTask = strings.TrimSuffix(strings.TrimPrefix(formTask, "f-"), "-policy")
@@ -210,9 +215,14 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 		t.Fatalf("server answer %q", got)
 	}
 	cust.fill(chromedp.CSS(`[data-field="policy"]`), "AB-123456")
+	cust.fill(chromedp.CSS(`[data-field="city"]`), "Leeds")
 	cust.tap(tid("form-submit"))
 	cust.do("the answer is sent", chromedp.WaitNotPresent(tid("task-form-work")))
 	agent.contains(tid("form-answers"), "AB-123456")
+	// The agent reads the answers in the form's order, not the alphabet's.
+	if got := agent.js(`[...document.querySelectorAll('[data-testid="form-answers"] dt')].map(d => d.textContent).join(", ")`); got != "Policy number, City" {
+		t.Fatalf("the answers read %q", got)
+	}
 
 	// An upload from the phone: checked by content, its EXIF gone.
 	agent.choose(tid("task-template"), "1")

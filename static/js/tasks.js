@@ -218,11 +218,12 @@ function FormWork({ t, link, onDone }) {
       const id = `f-${t.id}-${d.name}`;
       const err = errors[d.name];
       const described = [d.help && id + "-help", err && id + "-err"].filter(Boolean).join(" ") || undefined;
-      const common = { id, "aria-invalid": err ? "true" : undefined, "aria-describedby": described, "data-field": d.name };
+      const common = { id, "aria-invalid": err ? "true" : undefined, "aria-describedby": described, "data-field": d.name,
+        "aria-required": d.required ? "true" : undefined };
       let input;
       if (d.type === "checkbox") {
         input = html`<label class="check"><input type="checkbox" ...${common} checked=${values[d.name] === true}
-          onChange=${(e) => set(d.name, e.currentTarget.checked)} /> ${d.label}${d.required ? "" : " (optional)"}</label>`;
+          onChange=${(e) => set(d.name, e.currentTarget.checked)} /> ${d.label}${d.required ? html` <${Required} />` : " (optional)"}</label>`;
       } else if (d.type === "select") {
         input = html`<select ...${common} value=${values[d.name] || ""} onChange=${(e) => set(d.name, e.currentTarget.value)}>
           <option value="">Choose…</option>
@@ -236,7 +237,7 @@ function FormWork({ t, link, onDone }) {
           onInput=${(e) => set(d.name, e.currentTarget.value)} />`;
       }
       return html`<div class=${cx("field", err && "field-bad")} key=${d.name}>
-        ${d.type !== "checkbox" && html`<label for=${id}>${d.label}${d.required ? "" : html` <span class="muted">(optional)</span>`}</label>`}
+        ${d.type !== "checkbox" && html`<label for=${id}>${d.label}${d.required ? html` <${Required} />` : html` <span class="muted">(optional)</span>`}</label>`}
         ${input}
         ${d.help && html`<p class="hint" id=${id + "-help"}>${d.help}</p>`}
         ${err && html`<p class="field-error" id=${id + "-err"} data-testid="field-error">${d.label} ${err}.</p>`}
@@ -245,6 +246,12 @@ function FormWork({ t, link, onDone }) {
     ${error && html`<p class="field-error" role="alert">${error}</p>`}
     <button type="submit" class="btn btn-primary btn-block" data-testid="form-submit" disabled=${busy}>${busy ? "Sending…" : "Send"}</button>
   </form>`;
+}
+
+// Required marks a field the form cannot be sent without, before any
+// attempt: a star for the eye, the word for a screen reader.
+function Required() {
+  return html`<span class="req" data-testid="required-mark"><span aria-hidden="true">*</span><span class="sr-only">(required)</span></span>`;
 }
 
 // sendFile posts a file with progress (fetch cannot report it).

@@ -461,8 +461,12 @@ function AttachPdf({ m, t }) {
 // Answers lists a completed form's answers.
 function Answers({ t }) {
   const answers = resultOf(t).answers || {};
-  const labels = Object.fromEntries((t.fields || []).map((d) => [d.name, d.label]));
-  const rows = Object.entries(answers);
+  const fields = t.fields || [];
+  const labels = Object.fromEntries(fields.map((d) => [d.name, d.label]));
+  // In the form's order (the server's JSON sorts the keys), then any
+  // answer the form no longer names.
+  const known = fields.filter((d) => d.name in answers).map((d) => [d.name, answers[d.name]]);
+  const rows = [...known, ...Object.entries(answers).filter(([k]) => !(k in labels))];
   if (!rows.length) { return null; }
   return html`<dl class="answers" data-testid="form-answers">
     ${rows.map(([k, v]) => html`<div key=${k}><dt>${labels[k] || k}</dt><dd>${v === true ? "Yes" : v === false ? "No" : v || "—"}</dd></div>`)}
