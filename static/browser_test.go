@@ -1082,4 +1082,12 @@ func TestWordsForANamelessCustomer(t *testing.T) {
 		t.Fatalf("the task title says %q", got)
 	}
 	agent.contains(tid("task-list-empty"), "Tasks you assign wait for the invitation: nothing reaches the customer before.")
+	// A sign task without its document is flagged before the invitation
+	// goes, on the card and above the room.
+	_, err := c.Service().Sessions.AddTask(context.Background(), c.Alex, id, rooms.TaskRequest{Kind: "sign", Title: "Sign the offer"})
+	c.Must(err)
+	agent.contains(tid("task-no-document"), "No document yet")
+	agent.contains(tid("empty-sign-warning"), "“Sign the offer” has no document yet.")
+	agent.contains(tid("empty-sign-warning"), "before you invite the customer")
+	agent.readable("a planned session with an empty sign task")
 }

@@ -134,6 +134,11 @@ async function unlock(m) {
   }
 }
 
+// emptySigns are the pending sign tasks without their document.
+function emptySigns(s) {
+  return (s.tasks || []).filter((t) => t.kind === "sign" && t.status !== "completed" && !t.document_id);
+}
+
 function SessionMenu({ m, s, settings, open }) {
   const first = firstName(s.customer);
   const them = midName(s.customer);
@@ -205,6 +210,10 @@ function Banners({ m, s, settings }) {
     </div>`}
     ${s.state === "planned" && html`<div class="banner banner-plan" data-testid="planned-banner">
       <span><strong>Planned.</strong> Add what ${them} should do, then send the invitation: nothing reaches them before.</span>
+    </div>`}
+    ${s.state !== "ended" && emptySigns(s).length > 0 && html`<div class="banner banner-warn" role="status" data-testid="empty-sign-warning">
+      <span><strong>${emptySigns(s).map((t) => `“${t.title}”`).join(", ")} ${emptySigns(s).length === 1 ? "has" : "have"} no document yet.</strong>
+        ${s.state === "planned" ? `Attach the PDF in the task list before you invite ${them}, or ${them} will have nothing to sign.` : `Attach the PDF in the task list: ${them} waits for it.`}</span>
     </div>`}
     ${s.state === "ended" && html`<div class="banner banner-ended" data-testid="ended-banner">
       <span><strong>Ended ${when(s.ended_at)}.</strong> ${endAccessWords(s.end_access, first)} Renew the session to carry on.</span>
@@ -384,6 +393,7 @@ function Tasks({ m, s, settings, canAct }) {
           </span>
           ${!ok && canAct && html`<button type="button" class="icon-btn" data-testid="task-withdraw"
             aria-label=${`Withdraw “${t.title}”`} title="Withdraw" onClick=${() => withdraw(t)}><${Icon} name="trash" /></button>`}
+          ${!ok && t.kind === "sign" && !t.document_id && html`<span class="task-warn" data-testid="task-no-document">No document yet</span>`}
           ${!ok && canAct && t.kind === "sign" && html`<${AttachPdf} m=${m} t=${t} />`}
           ${ok && t.kind === "form" && html`<${Answers} t=${t} />`}
           ${ok && t.kind === "consent" && html`<span class="task-answer" data-testid="consent-answer">${resultOf(t).agreed ? "Agreed" : "Did not agree"}</span>`}
