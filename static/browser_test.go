@@ -255,6 +255,11 @@ func TestJourneyInBrowsers(t *testing.T) {
 	agent.do("agent answers", chromedp.SendKeys(tid("chat-input"), "Welcome Dana! One thing to agree to."), chromedp.Click(tid("chat-send")))
 	cust.contains(tid("customer-chat-peek"), "Welcome Dana!")
 	agent.contains(tid("chat-log", " .msg-out"), "Delivered")
+	// One new message waits; replying reads it.
+	cust.contains(tid("chat-unread"), "1")
+	cust.do("customer replies", chromedp.SendKeys(tid("customer-chat-input"), "Thanks!"), chromedp.Click(tid("customer-chat-send")),
+		chromedp.WaitNotPresent(tid("chat-unread")))
+	agent.contains(tid("chat-log"), "Thanks!")
 
 	agent.choose(tid("task-template"), "0")
 	agent.do("assign from a template", chromedp.Click(tid("task-add")))

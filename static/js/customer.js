@@ -541,6 +541,9 @@ function ChatSheet({ agent, readOnly }) {
     const { id, done } = live.send(topic, t);
     sends.value = [...sends.value, { id, text: t, at: new Date().toISOString(), state: "sending" }];
     setText("");
+    // Replying reads what came before.
+    setSeen(lastSeq());
+    sessionStorage.setItem(seenKey, String(lastSeq()));
     done.then((r) => {
       sends.value = sends.value.map((s) => (s.id === id ? (r.status === "ok" ? { ...s, state: "sent", seq: r.data.seq } : { ...s, state: "failed", error: plainError(r.data) }) : s));
       if (r.status === "ok") {
@@ -579,7 +582,7 @@ function ChatSheet({ agent, readOnly }) {
     <button type="button" class="sheet-handle" aria-expanded=${open ? "true" : "false"} aria-controls="c-log"
       data-testid="chat-toggle" onClick=${() => setOpen(!open)}>
       <span class="sheet-grip" aria-hidden="true"></span>
-      <span class="sheet-title">Conversation with ${short}${unread > 0 && html` <span class="count" aria-label=${unread + " new"}>${unread}</span>`}</span>
+      <span class="sheet-title">Conversation with ${short}${unread > 0 && html` <span class="count" data-testid="chat-unread" aria-label=${unread + " new"}>${unread}</span>`}</span>
       <${Icon} name=${open ? "chevronDown" : "chevronDown"} cls=${open ? "" : "flip"} />
     </button>
     ${open
