@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/cohub/cohub/pdfsign"
 )
 
 // BootstrapAdmin creates an admin with these credentials when no admin
@@ -39,11 +41,15 @@ func (s *AccountService) SeedDemo(ctx context.Context) ([]DemoLogin, error) {
 	if err != nil || !first {
 		return nil, err
 	}
-	sales, err := s.CreateTeam(ctx, "Sales", demoTeamSettings("Sign the offer"))
+	sales, err := s.CreateTeam(ctx, "Sales", salesTemplates())
 	if err != nil {
 		return nil, err
 	}
-	support, err := s.CreateTeam(ctx, "Support", demoTeamSettings("Verify your identity"))
+	// The offer to sign is a real PDF, as an admin would upload it.
+	if _, err := s.files.SetTemplateDocument(ctx, sales.ID, 0, "loan-offer.pdf", pdfsign.Sample("Loan offer", 2)); err != nil {
+		return nil, err
+	}
+	support, err := s.CreateTeam(ctx, "Support", supportTemplates())
 	if err != nil {
 		return nil, err
 	}
@@ -69,10 +75,32 @@ func (s *AccountService) SeedDemo(ctx context.Context) ([]DemoLogin, error) {
 	return logins, nil
 }
 
-func demoTeamSettings(task string) *TeamSettings {
+// The demo teams' templates teach what each kind is for: a sign task
+// with its PDF, a form that asks for something, a consent with its text,
+// an upload that says what to send.
+var (
+	demoDetails = TaskTemplate{Kind: "form", Title: "Fill in your details", TaskContent: TaskContent{Fields: []FormField{
+		{Name: "full_name", Label: "Full name", Type: "text", Required: true},
+		{Name: "date_of_birth", Label: "Date of birth", Type: "date", Required: true, Max: "2010-12-31"},
+		{Name: "address", Label: "Home address", Type: "text", Required: true, Help: "Street, town and postcode"},
+	}}}
+	demoConsent = TaskTemplate{Kind: "consent", Title: "Agree to the terms", TaskContent: TaskContent{
+		Text: "I agree that the bank may keep the documents and answers I share in this session to assess my application, and delete them when it is decided."}}
+	demoID = TaskTemplate{Kind: "upload", Title: "Photo of your ID", TaskContent: TaskContent{
+		Instructions: "A photo of your passport or ID card: the page with your photo, all four corners showing."}}
+)
+
+func salesTemplates() *TeamSettings {
 	ts := DefaultTeamSettings()
-	ts.TaskTemplates = []TaskTemplate{{Kind: "sign", Title: task}, {Kind: "form", Title: "Fill in your details"},
-		{Kind: "consent", Title: "Agree to the terms"}}
+	ts.TaskTemplates = []TaskTemplate{{Kind: "sign", Title: "Sign the offer"}, demoDetails, demoConsent, demoID}
+	return &ts
+}
+
+func supportTemplates() *TeamSettings {
+	ts := DefaultTeamSettings()
+	id := demoID
+	id.Title = "Verify your identity"
+	ts.TaskTemplates = []TaskTemplate{id, demoDetails, demoConsent}
 	return &ts
 }
 
