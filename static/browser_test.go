@@ -404,6 +404,10 @@ func TestPreplanInviteAndReengage(t *testing.T) {
 
 	agent.menu("reengage")
 	agent.do("the re-engage form", chromedp.WaitVisible(tid("reengage-dialog")))
+	// The dialog opens on its first field, not on its close button.
+	if got := agent.js(`document.activeElement.tagName + " " + (document.activeElement.getAttribute("aria-label") || document.activeElement.type)`); got != "INPUT text" {
+		t.Fatalf("the re-engage dialog opened with focus on %q", got)
+	}
 	agent.fill(tid("reengage-dialog", ` [data-testid="customer-email"]`), "noor.haddad@example.org")
 	agent.do("save the details", chromedp.Click(tid("reengage-submit")), chromedp.WaitNotPresent(tid("reengage-dialog")))
 	if sentTo(c, "noor@example.org") != "" || sentTo(c, "noor.haddad@example.org") != "" {

@@ -139,6 +139,11 @@ export function Dialog({ title, onClose, children, cls, testid, describedBy }) {
     const d = ref.current;
     const before = document.activeElement;
     if (!d.open) { d.showModal(); }
+    // Start where the work is: the first field, else the first action
+    // (the safe one comes first), not the close button.
+    const start = d.querySelector("[autofocus], input:not([type=hidden]):not([disabled]), select, textarea") ||
+      d.querySelector(".dialog-actions button");
+    if (start) { start.focus(); }
     const cancel = (e) => { e.preventDefault(); onClose(); };
     d.addEventListener("cancel", cancel);
     return () => {
