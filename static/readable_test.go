@@ -64,7 +64,26 @@ func (b tab) readable(what string) {
 	if bad := b.js(unlabelledJS); bad != "" {
 		b.t.Errorf("%s: %s: controls without a name:\n%s", b.name, what, strings.TrimSpace(bad))
 	}
+	if bad := b.js(sidewaysJS); bad != "" {
+		b.t.Errorf("%s: %s: the page scrolls sideways:\n%s", b.name, what, strings.TrimSpace(bad))
+	}
 }
+
+// sidewaysJS says when the document is wider than the viewport, and which
+// elements reach past its right edge (the widest first).
+const sidewaysJS = `(() => {
+  const vw = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= vw) { return ""; }
+  const over = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (r.right > vw + 1 && r.width > 0) {
+      over.push([r.right, el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className && el.className.baseVal === undefined ? "." + String(el.className).split(" ").join(".") : "") + " " + Math.round(r.width) + "px"]);
+    }
+  }
+  over.sort((a, b) => b[0] - a[0]);
+  return "document " + document.documentElement.scrollWidth + "px, viewport " + vw + "px: " + over.slice(0, 5).map((o) => o[1]).join("; ");
+})()`
 
 // unlabelledJS lists the visible controls a screen reader would announce
 // without a name: no aria-label or aria-labelledby, no label, no text and

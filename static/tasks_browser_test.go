@@ -159,6 +159,10 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	}
 	agent.do("open the signature record", chromedp.Click(tid("audit", " summary")))
 	audit := strings.TrimSpace(agent.text(tid("audit-sha256")))
+	// The hash reads across the panel, not four characters a line.
+	if w := agent.js(`String(Math.round(document.querySelector('[data-testid="audit-sha256"]').getBoundingClientRect().width))`); len(w) < 3 {
+		t.Fatalf("the signed copy's SHA-256 is %s px wide", w)
+	}
 	agent.fetchInto("signed", "/api/sessions/"+id+"/assets/"+signedID, `{credentials: "same-origin"}`, sha256Hex)
 	agent.until("the signed copy downloads", `window.signed !== null`)
 	if got := agent.js(`window.signed`); got != audit || len(audit) != 64 {
