@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -75,5 +77,38 @@ func TestContentSecurityPolicy(t *testing.T) {
 	}
 	if got := api.WSOrigin("https://cohub.example.com:8443/base"); got != " wss://cohub.example.com:8443" {
 		t.Errorf("api.WSOrigin(https) = %q", got)
+	}
+}
+
+// The pages' modules and styles go gzip-compressed to a browser that asks,
+// as they are to one that does not; the API's JSON and files are left
+// alone.
+func TestPagesAreCompressed(t *testing.T) {
+	e := newEnv(t, "memory")
+	get := func(path, enc string) *http.Response {
+		req, err := http.NewRequest("GET", e.srv.URL+path, nil)
+		e.must(err)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		e.must(err)
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	for _, path := range []string{"/js/customer.js", "/js/console/room.js", "/css/console.css"} {
+		zipped := get(path, "gzip")
+		body, err := io.ReadAll(zipped.Body)
+		e.must(err)
+		plain := get(path, "")
+		raw, err := io.ReadAll(plain.Body)
+		e.must(err)
+		if zipped.Header.Get("Content-Encoding") != "gzip" || plain.Header.Get("Content-Encoding") != "" || len(body) >= len(raw) {
+			t.Fatalf("%s: %q (%d bytes) and %q (%d bytes)", path, zipped.Header.Get("Content-Encoding"), len(body),
+				plain.Header.Get("Content-Encoding"), len(raw))
+		}
+	}
+	if r := get("/healthz", "gzip"); r.Header.Get("Content-Encoding") != "" {
+		t.Fatal("health checks are compressed")
 	}
 }
