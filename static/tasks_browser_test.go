@@ -187,6 +187,8 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 	// A form: refused in the browser, refused by the server, then sent.
 	agent.choose(tid("task-template"), "0")
 	agent.do("assign the form", chromedp.Click(tid("task-add")))
+	// Focus goes back to where the next task starts, not to the page.
+	agent.until("focus is back on the task picker", `document.activeElement && document.activeElement.id === "task-template"`)
 	cust.do("the form shows", chromedp.WaitVisible(tid("task-form-work")))
 	// The required field is marked before any attempt, the optional one not.
 	if got := cust.js(`[...document.querySelectorAll('[data-testid="task-form-work"] label')].map(l => l.textContent.trim()).join(" | ")`); got != "Policy number *(required) | City (optional)" {

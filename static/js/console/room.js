@@ -360,6 +360,12 @@ function Tasks({ m, s, settings, canAct }) {
       setPdf(null);
       if (pdfInput.current) { pdfInput.current.value = ""; }
       announce(`Assigned “${t.title}”.`);
+      // Ready for the next one: focus goes back to where a task starts
+      // (the Assign button goes busy meanwhile, and focus would drop).
+      requestAnimationFrame(() => {
+        const start = document.getElementById(templates.length ? "task-template" : "task-title");
+        if (start) { start.focus(); }
+      });
     } catch (err) {
       setError(err.code === "validation_failed" ? Object.values(err.fields).join(" ") : plainError(err));
     } finally {
