@@ -1100,3 +1100,35 @@ func TestWordsForANamelessCustomer(t *testing.T) {
 	agent.contains(tid("empty-sign-warning"), "before you invite the customer")
 	agent.readable("a planned session with an empty sign task")
 }
+
+// TestFormFieldEditor: a form field's key follows its label until the
+// admin types a key of their own, and switching the template's kind and
+// back keeps the fields typed so far.
+func TestFormFieldEditor(t *testing.T) {
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	admin := agentTab(t, "admin")
+	admin.login(c.Nodes[0].Server.URL, "ada@cohub.test")
+	admin.do("open the team", chromedp.Navigate(c.Nodes[0].Server.URL+"/#/admin/teams/"+c.Team.ID), chromedp.WaitVisible(tid("template-add")))
+	kind := chromedp.CSS(fmt.Sprintf("#tt-kind-%d", len(c.Team.Settings.TaskTemplates)))
+	admin.do("add a template", chromedp.Click(tid("template-add")), chromedp.WaitVisible(kind))
+	admin.choose(kind, "form")
+	admin.js(`([...document.querySelectorAll("button")].find((b) => b.textContent.includes("Add a field")).click(), "ok")`)
+	admin.do("the field shows", chromedp.WaitVisible(tid("field-label")))
+	admin.fill(tid("field-label"), "Date of birth")
+	if got := admin.js(`document.querySelector('[data-testid="field-key"]').value`); got != "date_of_birth" {
+		t.Fatalf("the key after the label: %q", got)
+	}
+	admin.fill(tid("field-key"), "dob")
+	admin.fill(tid("field-label"), "Born on")
+	if got := admin.js(`document.querySelector('[data-testid="field-key"]').value`); got != "dob" {
+		t.Fatalf("a key of one's own changed with the label: %q", got)
+	}
+	admin.choose(kind, "sign")
+	admin.do("the form's fields go", chromedp.WaitNotPresent(tid("field-label")))
+	admin.choose(kind, "form")
+	admin.do("and come back", chromedp.WaitVisible(tid("field-label")))
+	if got := admin.js(`document.querySelector('[data-testid="field-label"]').value`); got != "Born on" {
+		t.Fatalf("after switching the kind and back the field reads %q", got)
+	}
+}

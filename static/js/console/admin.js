@@ -268,6 +268,23 @@ const FIELD_TYPES = { text: "Text", email: "Email", phone: "Phone", date: "Date"
 
 // TemplateContent edits what a template's kind needs: an upload's
 // instructions, a consent's text, a form's fields, a sign task's PDF.
+// fieldKey makes a form field's key from its label: "Date of birth" →
+// "date_of_birth" (the server's rule: a letter, then letters, digits and
+// underscores, at most 40).
+export function fieldKey(label) {
+  const k = (label || "").toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "")
+    .replace(/[^a-z0-9]+/g, "_").replace(/^[^a-z]+/, "").replace(/_+$/, "");
+  return k.slice(0, 40).replace(/_+$/, "");
+}
+
+// ownContent keeps of a template what its kind uses.
+function ownContent(x) {
+  const own = { form: ["fields"], upload: ["instructions"], consent: ["text"], sign: ["document"] }[x.kind] || [];
+  const out = { kind: x.kind, title: x.title };
+  for (const k of own) { if (x[k] !== undefined) { out[k] = x[k]; } }
+  return out;
+}
+
 function TemplateContent({ x, i, setTask, err, doc }) {
   const id = (k) => `tt-${k}-${i}`;
   if (x.kind === "sign") { return doc; }
@@ -282,13 +299,16 @@ function TemplateContent({ x, i, setTask, err, doc }) {
   if (x.kind !== "form") { return null; }
   const fields = x.fields || [];
   const setField = (j, k, v) => setTask(i, "fields", fields.map((f, n) => (n === j ? { ...f, [k]: v } : f)));
+  // The key follows the label while nobody has typed a key of their own.
+  const setLabel = (j, v) => setTask(i, "fields", fields.map((f, n) => (n !== j ? f
+    : { ...f, label: v, name: !f.name || f.name === fieldKey(f.label) ? fieldKey(v) : f.name })));
   const path = (j, k) => `task_templates[${i}].fields[${j}].${k}`;
   return html`<div class="template-content">
     <p class="hint">Fields the customer fills in. A pattern is a regular expression the whole answer must match.</p>
     ${fields.map((f, j) => html`<fieldset class="form-field-edit" key=${j}>
       <legend>Field ${j + 1}</legend>
-      <label>Label <input value=${f.label} maxlength="200" onInput=${(e) => setField(j, "label", e.currentTarget.value)} /></label>
-      <label>Key <input value=${f.name} maxlength="40" placeholder="policy_number" onInput=${(e) => setField(j, "name", e.currentTarget.value)} /></label>
+      <label>Label <input value=${f.label} maxlength="200" data-testid="field-label" onInput=${(e) => setLabel(j, e.currentTarget.value)} /></label>
+      <label>Key <input value=${f.name} maxlength="40" placeholder="policy_number" data-testid="field-key" onInput=${(e) => setField(j, "name", e.currentTarget.value)} /></label>
       <label>Type <select value=${f.type} onChange=${(e) => setField(j, "type", e.currentTarget.value)}>
         ${Object.entries(FIELD_TYPES).map(([k, v]) => html`<option key=${k} value=${k}>${v}</option>`)}</select></label>
       <label class="check"><input type="checkbox" checked=${!!f.required} onChange=${(e) => setField(j, "required", e.currentTarget.checked)} /> Required</label>
@@ -381,8 +401,9 @@ function TeamEditor({ id }) {
   const setTpl = (k, v) => setS("templates", { ...st.templates, [k]: v });
   const tasks = st.task_templates;
   // A new kind starts without the old kind's content (only a form has fields).
-  const setTask = (i, k, v) => setS("task_templates", tasks.map((x, j) => (j !== i ? x
-    : k === "kind" ? { kind: v, title: x.title } : { ...x, [k]: v })));
+  // Switching a template's kind keeps what was typed for the other kind
+  // (switch back and it is there); saving sends only the kind's own.
+  const setTask = (i, k, v) => setS("task_templates", tasks.map((x, j) => (j !== i ? x : { ...x, [k]: v })));
   // A template's PDF is stored at once: the editor keeps its other,
   // unsaved changes and takes only that template's document.
   const pdfSaved = (team, i) => {
@@ -396,7 +417,8 @@ function TeamEditor({ id }) {
     setBusy(true);
     setGeneral("");
     try {
-      const out = await agentApi.put("/api/teams/" + encodeURIComponent(id), t);
+      const body = { ...t, settings: { ...t.settings, task_templates: t.settings.task_templates.map(ownContent) } };
+      const out = await agentApi.put("/api/teams/" + encodeURIComponent(id), body);
       setT(out);
       setSaved(out);
       setErrors({});
