@@ -64,10 +64,28 @@ func (b tab) readable(what string) {
 	if bad := b.js(unlabelledJS); bad != "" {
 		b.t.Errorf("%s: %s: controls without a name:\n%s", b.name, what, strings.TrimSpace(bad))
 	}
+	if bad := b.js(headingsJS); bad != "" {
+		b.t.Errorf("%s: %s: heading levels skip:\n%s", b.name, what, strings.TrimSpace(bad))
+	}
 	if bad := b.js(sidewaysJS); bad != "" {
 		b.t.Errorf("%s: %s: the page scrolls sideways:\n%s", b.name, what, strings.TrimSpace(bad))
 	}
 }
+
+// headingsJS lists the visible headings that go more than one level
+// deeper than the one before (an h1 then an h3): a screen reader's
+// outline then misses a level.
+const headingsJS = `(() => {
+  let last = 0;
+  const bad = [];
+  for (const h of document.querySelectorAll("h1, h2, h3, h4, h5, h6")) {
+    if (!h.getClientRects().length) { continue; }
+    const level = Number(h.tagName[1]);
+    if (last && level > last + 1) { bad.push("h" + last + " then h" + level + ": " + h.textContent.trim().slice(0, 60)); }
+    last = level;
+  }
+  return bad.join("\n");
+})()`
 
 // sidewaysJS says when the document is wider than the viewport, and which
 // elements reach past its right edge (the widest first).

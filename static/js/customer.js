@@ -433,7 +433,7 @@ function TaskCard({ t, readOnly }) {
   return html`<li class=${cx("c-task", done && "c-task-done")} data-testid="customer-task" data-status=${t.status} data-kind=${t.kind}>
     <div class="c-task-head">
       <span class="c-task-icon" aria-hidden="true"><${Icon} name=${done ? "check" : "pencil"} /></span>
-      <h3>${t.title}</h3>
+      <h2 class="c-task-title">${t.title}</h2>
     </div>
     ${!done && !readOnly && html`<p class="c-task-hint">${TASK_HINTS[t.kind] || TASK_HINTS.custom}</p>`}
     ${done
