@@ -112,10 +112,11 @@ func newRequestID() string {
 // The pages may connect only to this origin (and the public URL's
 // WebSocket origin, when the page is reached by another name), never
 // to any other host; no <base> may redirect relative URLs, and forms
-// post only here.
+// post only here. Images may also be blob: URLs, which only the page
+// itself makes (the customer's photo shown before it is sent).
 func securityHeaders(publicURL string, next http.Handler) http.Handler {
 	csp := "default-src 'self'; connect-src 'self'" + wsOrigin(publicURL) +
-		"; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+		"; img-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Referrer-Policy", "no-referrer")

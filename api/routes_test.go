@@ -64,7 +64,7 @@ func TestAPIRouteErrors(t *testing.T) {
 func TestContentSecurityPolicy(t *testing.T) {
 	e := newEnv(t, "memory")
 	csp := e.do("GET", "/", "", nil).want(200).header.Get("Content-Security-Policy")
-	for _, want := range []string{"default-src 'self'", "connect-src 'self' ws://cohub.test;", "base-uri 'none'",
+	for _, want := range []string{"default-src 'self'", "connect-src 'self' ws://cohub.test;", "img-src 'self' blob:;", "base-uri 'none'",
 		"form-action 'self'", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP %q lacks %q", csp, want)

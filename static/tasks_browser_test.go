@@ -238,15 +238,20 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 		t.Fatalf("the camera input: accept %q capture %q", accept, capture)
 	}
 	exe := writeFile(t, "passport.jpg", append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00"), bytes.Repeat([]byte{0x4d, 0x5a}, 3000)...))
-	cust.do("send a program named .jpg", chromedp.SetUploadFiles(tid("upload-file"), []string{exe}))
+	// A file picked is shown first and sent only when the customer says so.
+	cust.do("pick a program named .jpg", chromedp.SetUploadFiles(tid("upload-file"), []string{exe}), chromedp.WaitVisible(tid("upload-picked")))
+	cust.do("send it", chromedp.Click(tid("upload-send")))
 	cust.contains(tid("upload-error"), "not a JPEG or PNG photo or a PDF")
 	cust.readable("an upload refused")
 	photo := gpsPhoto(t)
 	if !bytes.Contains(photo, []byte("GPSLatitude")) {
 		t.Fatal("the test photo has no GPS")
 	}
-	cust.do("send a photo", chromedp.SetUploadFiles(tid("upload-file"), []string{writeFile(t, "passport.jpg", photo)}),
-		chromedp.WaitNotPresent(tid("upload-work")))
+	cust.do("take another", chromedp.Click(tid("upload-retake")), chromedp.WaitNotPresent(tid("upload-picked")))
+	cust.do("pick a photo", chromedp.SetUploadFiles(tid("upload-file"), []string{writeFile(t, "passport.jpg", photo)}),
+		chromedp.WaitVisible(tid("upload-preview")))
+	cust.until("the preview shows the photo", `document.querySelector('[data-testid="upload-preview"]').naturalWidth === 120`)
+	cust.do("send the photo", chromedp.Click(tid("upload-send")), chromedp.WaitNotPresent(tid("upload-work")))
 	agent.do("the upload reaches the agent", chromedp.WaitVisible(tid("asset", `[data-kind="upload"]`)))
 	upID := agent.attr(tid("asset", `[data-kind="upload"]`), "data-id")
 	agent.fetchInto("photo", "/api/sessions/"+id+"/assets/"+upID, `{credentials: "same-origin"}`,
@@ -371,6 +376,7 @@ func TestUploadOnDesktop(t *testing.T) {
 		}
 	}
 	cust.do("drop the photo on the card", drag(input.DispatchDragEventTypeDragEnter), drag(input.DispatchDragEventTypeDragOver), drag(input.DispatchDragEventTypeDrop))
+	cust.do("send it", chromedp.WaitVisible(tid("upload-preview")), chromedp.Click(tid("upload-send")))
 	cust.until("the card shows part of the file sent", `(() => { const p = document.querySelector(".upload-progress progress");
 		return !!p && p.value > 0 && p.value < 100; })()`)
 	cust.do("the file is in", chromedp.WaitNotPresent(tid("upload-work")))

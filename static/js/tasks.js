@@ -283,12 +283,29 @@ function UploadWork({ t, link, max, onDone }) {
   const [over, setOver] = useState(false);
   const camera = useRef(null);
   const picker = useRef(null);
-  const send = async (file) => {
+  // picked is the file chosen and not yet sent: the customer sees it
+  // first, and sends it or takes another.
+  const [picked, setPicked] = useState(null);
+  const [preview, setPreview] = useState("");
+  useEffect(() => () => { if (preview) { URL.revokeObjectURL(preview); } }, [preview]);
+  const pick = (file) => {
     if (!file) { return; }
     if (max && file.size > max) {
       setError(`That file is larger than ${Math.floor(max / 1048576)} MB. Please send a smaller one, such as a photo instead of a scan.`);
       return;
     }
+    setError("");
+    setPicked(file);
+    setPreview(file.type.startsWith("image/") ? URL.createObjectURL(file) : "");
+  };
+  const retake = () => {
+    setPicked(null);
+    setPreview("");
+    if (camera.current) { camera.current.value = ""; }
+    if (picker.current) { picker.current.value = ""; }
+  };
+  const send = async (file) => {
+    if (!file) { return; }
     setError("");
     setProgress(0);
     try {
@@ -298,26 +315,33 @@ function UploadWork({ t, link, max, onDone }) {
       setError(plainError(err));
     } finally {
       setProgress(null);
-      if (camera.current) { camera.current.value = ""; }
-      if (picker.current) { picker.current.value = ""; }
     }
   };
   const busy = progress !== null;
   return html`<div class=${cx("upload-work", over && "drop-over")} data-testid="upload-work"
       onDragOver=${(e) => { e.preventDefault(); setOver(true); }} onDragLeave=${() => setOver(false)}
-      onDrop=${(e) => { e.preventDefault(); setOver(false); send(e.dataTransfer.files[0]); }}>
+      onDrop=${(e) => { e.preventDefault(); setOver(false); pick(e.dataTransfer.files[0]); }}>
     ${t.instructions && html`<p class="upload-help">${t.instructions}</p>`}
     <p class="muted small">${phone() ? "Take a photo, or choose a file. " : "Drag a file here, or choose one. "}A JPEG or PNG photo, or a PDF.</p>
     <input type="file" class="sr-only" ref=${camera} accept="image/*" capture="environment" data-testid="upload-camera"
-      tabindex="-1" aria-hidden="true" onChange=${(e) => send(e.currentTarget.files[0])} />
+      tabindex="-1" aria-hidden="true" onChange=${(e) => pick(e.currentTarget.files[0])} />
     <input type="file" class="sr-only" ref=${picker} accept="image/jpeg,image/png,application/pdf" data-testid="upload-file"
-      tabindex="-1" aria-hidden="true" onChange=${(e) => send(e.currentTarget.files[0])} />
-    <div class="row-actions">
+      tabindex="-1" aria-hidden="true" onChange=${(e) => pick(e.currentTarget.files[0])} />
+    ${picked && html`<div class="upload-picked" data-testid="upload-picked">
+      ${preview
+        ? html`<img class="upload-preview" src=${preview} alt="The photo you picked" data-testid="upload-preview" />`
+        : html`<p class="upload-name"><${Icon} name="file" /> ${picked.name}</p>`}
+      <div class="row-actions">
+        <button type="button" class="btn btn-primary" data-testid="upload-send" disabled=${busy} onClick=${() => send(picked)}>Send</button>
+        <button type="button" class="btn" data-testid="upload-retake" disabled=${busy} onClick=${retake}>${preview ? "Retake" : "Choose another"}</button>
+      </div>
+    </div>`}
+    ${!picked && html`<div class="row-actions">
       ${phone() && html`<button type="button" class="btn btn-primary" disabled=${busy} onClick=${() => camera.current.click()}>
         <${Icon} name="camera" /> Take a photo</button>`}
       <button type="button" class=${cx("btn", !phone() && "btn-primary")} disabled=${busy} onClick=${() => picker.current.click()}>
         Choose a file</button>
-    </div>
+    </div>`}
     ${busy && html`<div class="upload-progress"><progress max="100" value=${Math.round(progress * 100)} aria-label="Sending the file"></progress>
       <span>${Math.round(progress * 100)}%</span></div>`}
     ${error && html`<p class="field-error" role="alert" data-testid="upload-error">${error}</p>`}
