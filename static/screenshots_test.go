@@ -99,9 +99,10 @@ func TestScreenshots(t *testing.T) {
 	agent.contains(tid("chat-log"), "What do I need to do?")
 	agent.do("answer", chromedp.SendKeys(tid("chat-input"), "Welcome Dana! Please sign the loan agreement, and send a photo of your ID."),
 		chromedp.Click(tid("chat-send")))
-	cust.do("the customer uploads the ID", chromedp.WaitVisible(tid("upload-work")),
-		chromedp.SetUploadFiles(tid("upload-file"), []string{writeFile(t, "id.jpg", gpsPhoto(t))}), chromedp.WaitVisible(tid("upload-send")),
-		chromedp.Click(tid("upload-send")), chromedp.WaitNotPresent(tid("upload-work")))
+	cust.do("the customer picks the ID", chromedp.WaitVisible(tid("upload-work")),
+		chromedp.SetUploadFiles(tid("upload-file"), []string{writeFile(t, "id.jpg", gpsPhoto(t))}), chromedp.WaitVisible(tid("upload-send")))
+	cust.tap(tid("upload-send"))
+	cust.do("and sends it", chromedp.WaitNotPresent(tid("upload-work")))
 	cust.contains(tid("customer-progress"), "1 of 2 done")
 	cust.do("and writes", chromedp.SendKeys(tid("customer-chat-input"), "Done with the ID. Reading the agreement now."),
 		chromedp.Click(tid("customer-chat-send")))
