@@ -107,7 +107,7 @@ func (r *room) status() {
 		return
 	}
 	ind := rooms.ComputeIndicator(r.sess, r.view.CustomerOnline, r.node.sessions.Now())
-	same := r.haveInd && ind.State == r.ind.State &&
+	same := r.haveInd && ind.State == r.ind.State && ind.Gate == r.ind.Gate && ind.Opened == r.ind.Opened &&
 		ind.Authentication == r.ind.Authentication && ind.Consent == r.ind.Consent
 	r.ind, r.haveInd = ind, true
 	if same {

@@ -43,7 +43,27 @@ func (s *GateService) CustomerView(ctx context.Context, link, customerToken stri
 	if err != nil {
 		return nil, err
 	}
+	if sess, err = s.markOpened(ctx, sess); err != nil {
+		return nil, err
+	}
 	return s.customerView(ctx, sess, c, s.readPass(sess, customerToken))
+}
+
+// markOpened notes the first time a customer opens their link, so agents
+// see them at the gate rather than "never joined".
+func (s *GateService) markOpened(ctx context.Context, sess *Session) (*Session, error) {
+	if sess.Internal.OpenedAt != nil || sess.State != StateActive {
+		return sess, nil
+	}
+	out, _, err := s.updateFrom(ctx, sess, sess.ID, func(cur *Session) ([]Event, error) {
+		if cur.Internal.OpenedAt != nil {
+			return nil, nil
+		}
+		now := s.now()
+		cur.Internal.OpenedAt = &now
+		return []Event{{Type: EventCustomerOpened, At: now, From: &Actor{Role: "customer", Name: cur.Customer.Name}}}, nil
+	})
+	return out, err
 }
 
 func (s *GateService) customerView(ctx context.Context, sess *Session, c LinkClaims, p gatePass) (*CustomerView, error) {

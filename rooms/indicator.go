@@ -16,6 +16,10 @@ func ComputeIndicator(s *Session, online bool, now time.Time) Indicator {
 		Consent:        orDefault(s.Internal.Consent, ConsentNotRequested),
 		LastSeenAt:     s.Internal.LastSeenAt,
 		LockedUntil:    lockedUntil(s, now),
+		Opened:         s.Internal.OpenedAt != nil,
+	}
+	if in.Opened && !in.Joined {
+		in.Gate = gateAt(s, in.Authentication, in.Consent)
 	}
 	switch {
 	case !in.Joined:
@@ -40,4 +44,16 @@ func tasksCompleted(tasks []Task) bool {
 		}
 	}
 	return len(tasks) > 0
+}
+
+// gateAt is the check a customer who opened their link has still to
+// pass: authentication, then consent; "" once through both.
+func gateAt(s *Session, auth, consent string) string {
+	switch {
+	case authRequired(s) && auth != AuthVerified:
+		return "authentication"
+	case consentRequired(s) && consent != ConsentAccepted:
+		return "consent"
+	}
+	return ""
 }

@@ -214,7 +214,12 @@ type Indicator struct {
 	Completed bool   `json:"completed"`
 	// Tasks counts the session's tasks: the words say "online" rather
 	// than "tasks to do" while there is none.
-	Tasks          int        `json:"tasks"`
+	Tasks int `json:"tasks"`
+	// Opened says the customer opened their link; before they join, Gate
+	// names the check they are at: authentication or consent ("" once
+	// through, about to enter).
+	Opened         bool       `json:"opened"`
+	Gate           string     `json:"gate,omitempty"`
 	Authentication string     `json:"authentication"`
 	Consent        string     `json:"consent"`
 	LastSeenAt     *time.Time `json:"last_seen_at"`
@@ -269,11 +274,14 @@ type Session struct {
 // SessionInternal is the part of a session record hidden from the API:
 // link generations, gates, and what a renew restores.
 type SessionInternal struct {
-	Version        int64      `json:"version"`
-	LinkGen        int        `json:"link_gen"`
-	PINHash        []byte     `json:"pin_hash,omitempty"`
-	Joined         bool       `json:"joined"`
-	LastSeenAt     *time.Time `json:"last_seen_at,omitempty"`
+	Version    int64      `json:"version"`
+	LinkGen    int        `json:"link_gen"`
+	PINHash    []byte     `json:"pin_hash,omitempty"`
+	Joined     bool       `json:"joined"`
+	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
+	// OpenedAt is when the customer first opened their link: from then
+	// on the indicator tells "at the gate" from "never opened".
+	OpenedAt       *time.Time `json:"opened_at,omitempty"`
 	Authentication string     `json:"authentication"`
 	Consent        string     `json:"consent"`
 	PrevState      string     `json:"prev_state,omitempty"`
@@ -334,6 +342,8 @@ const (
 	EventTaskCompleted  = "task.completed"
 	EventTaskUpdated    = "task.updated"
 	EventCustomerJoined = "customer.joined"
+	// EventCustomerOpened: the customer opened their link (the first time).
+	EventCustomerOpened = "customer.opened"
 	EventReengaged      = "customer.reengaged"
 	EventConsentChanged = "consent.changed"
 	EventAuthChanged    = "authentication.changed"

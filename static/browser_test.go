@@ -231,9 +231,12 @@ func TestJourneyInBrowsers(t *testing.T) {
 	agent.contains(tid("copy-status"), "Copied")
 	url := agent.js(`document.querySelector('[data-testid="session-url"]').value`)
 
-	cust.do("customer opens the link and gives the PIN", chromedp.Navigate(c.Nodes[1].Server.URL+linkPath(t, url)),
-		chromedp.WaitVisible(tid("pin-input")), chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
+	cust.do("customer opens the link", chromedp.Navigate(c.Nodes[1].Server.URL+linkPath(t, url)), chromedp.WaitVisible(tid("pin-input")))
+	// The agent sees the customer at the gate, and at which step, live.
+	agent.contains(tid("indicator-label"), "At the PIN step")
+	cust.do("customer gives the PIN", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")),
 		chromedp.WaitVisible(tid("consent-agree")))
+	agent.contains(tid("indicator-label"), "At the consent step")
 	cust.readable("the consent page")
 	cust.contains(tid("consent-shown"), "Sales may see the documents")
 	cust.do("customer agrees", chromedp.Click(tid("consent-agree")), chromedp.WaitVisible(tid("customer-chat-input")))

@@ -94,7 +94,7 @@ export function IndicatorCard({ ind, method, id }) {
       <dt>Authentication</dt><dd>${authWords(ind, method)}</dd>
       <dt>Consent</dt><dd>${CONSENT[ind.consent] || ind.consent}</dd>
       ${offline && html`<dt>Last seen</dt><dd>${ind.last_seen_at ? when(ind.last_seen_at) : "not known"}</dd>`}
-      ${ind.state === "never_joined" && html`<dt>Joined</dt><dd>Not yet</dd>`}
+      ${ind.state === "never_joined" && html`<dt>Joined</dt><dd>${ind.opened ? `Not yet: ${indicatorWords(ind, method).label.toLowerCase()}` : "Not yet: the link was not opened"}</dd>`}
       ${ind.online && html`<dt>Now</dt><dd>In the room</dd>`}
     </dl>
   </div>`;
@@ -109,7 +109,7 @@ export function IndicatorPill({ ind, method, testid = "indicator" }) {
     <button type="button" class=${cx("ind-pill", "ind-" + ind.state)} data-testid=${testid} data-state=${ind.state}
       aria-describedby=${cardID}>
       <${IndicatorIcon} state=${ind.state} tasks=${ind.tasks} />
-      <span class="ind-label" data-testid="indicator-label">${indicatorWords(ind).label}</span>
+      <span class="ind-label" data-testid="indicator-label">${indicatorWords(ind, method).label}</span>
       ${ind.authentication === "locked" && html`<span class="ind-flag"><${Icon} name="lock" /> Locked</span>`}
     </button>
     <${IndicatorCard} ind=${ind} method=${method} id=${cardID} />

@@ -3,7 +3,7 @@
 // words.
 
 export const STATES = {
-  never_joined: { label: "Never joined", hint: "the link was not opened yet" },
+  never_joined: { label: "Never joined", hint: "has not joined the room yet" },
   online_incomplete: { label: "Online · tasks to do", hint: "in the room now, tasks left" },
   offline_incomplete: { label: "Offline · tasks to do", hint: "left the room, tasks left" },
   online_completed: { label: "Online · done", hint: "in the room now, every task done" },
@@ -21,8 +21,20 @@ const NO_TASKS = {
   offline_incomplete: { label: "Offline", hint: "left the room, no task yet" },
 };
 
-// indicatorWords are the label and hint of an indicator, as it stands.
-export function indicatorWords(ind) {
+// GATE_STEP names the check a customer who opened their link is at, by
+// the session's method of authentication.
+const GATE_STEP = { pin: "the PIN step", otp: "the code step" };
+
+// indicatorWords are the label and hint of an indicator, as it stands:
+// a customer who opened their link but is not in yet is "at the gate"
+// (at which step, when the method is known), not "never joined".
+export function indicatorWords(ind, method) {
+  if (ind && ind.state === "never_joined" && ind.opened) {
+    const step = ind.gate === "authentication" ? GATE_STEP[method] || "the identity check"
+      : ind.gate === "consent" ? "the consent step" : "";
+    return step ? { label: `At ${step}`, hint: "opened the link, not through the checks yet" }
+      : { label: "Opened the link", hint: "through the checks, not in the room yet" };
+  }
   if (ind && ind.tasks === 0 && NO_TASKS[ind.state]) { return NO_TASKS[ind.state]; }
   return STATES[ind && ind.state] || STATES.never_joined;
 }

@@ -145,6 +145,7 @@ export function HistoryPanel() {
       <ul>
         ${Object.entries(STATES).map(([k, v]) => html`<li key=${k}><${IndicatorIcon} state=${k} /> ${v.label}: ${v.hint}</li>`)}
         <li><${IndicatorIcon} state="online_incomplete" tasks=${0} /> Online, or Offline, alone: no task assigned yet</li>
+        <li><${IndicatorIcon} state="never_joined" /> At the PIN, code or consent step: opened the link, not through the checks yet</li>
       </ul>
     </details>
   </aside>`;

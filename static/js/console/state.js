@@ -473,6 +473,9 @@ export class RoomModel {
     case "customer.joined":
       Object.assign(item, { k: "note", tone: "ok", text: `${cust} joined the room` });
       break;
+    case "customer.opened":
+      Object.assign(item, { k: "note", text: `${cust} opened the link` });
+      break;
     case "customer.reengaged":
       Object.assign(item, { k: "note", text: `${this.actor(e.from)} changed the contact details: earlier links no longer work` });
       this.refetch();
