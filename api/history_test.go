@@ -160,8 +160,9 @@ func TestHistoryFindsANumberAsTyped(t *testing.T) {
 	e.do("PUT", "/api/settings", "admin", set).want(200)
 	s := e.do("POST", "/api/sessions", "alex", map[string]any{"mode": "start",
 		"customer": map[string]string{"name": "Uma UK", "phone": "+44 7700 900123"}}).want(201).session()
-	if s.Customer.Phone != "+447700900123" {
-		t.Fatalf("stored as %q", s.Customer.Phone)
+	// Stored in E.164, shown as people write it.
+	if s.Customer.Phone != "+447700900123" || s.Customer.PhoneDisplay != "+44 7700 900123" {
+		t.Fatalf("stored as %q, shown as %q", s.Customer.Phone, s.Customer.PhoneDisplay)
 	}
 	for q, want := range map[string]int{"07700 900123": 1, "07700 900124": 0} {
 		got, _ := historyIDs(e, "alex", "q="+url.QueryEscape(q))

@@ -171,6 +171,9 @@ type Customer struct {
 	Name  string `json:"name"`
 	Email string `json:"email"`
 	Phone string `json:"phone"`
+	// PhoneDisplay is Phone as people write it ("+44 7700 900123"); the
+	// server sets it with Phone.
+	PhoneDisplay string `json:"phone_display,omitempty"`
 }
 
 // Invitation records one delivery attempt and its outcome.

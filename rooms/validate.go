@@ -34,6 +34,7 @@ func normalizeCustomer(c Customer, set Settings, f problems) Customer {
 		}
 		c.Phone = e164
 	}
+	c.PhoneDisplay = phoneDisplay(c.Phone)
 	switch {
 	case c.Email == "" && c.Phone == "":
 		f.add("customer", "give an email or a phone")
@@ -60,6 +61,16 @@ func normalizePhone(s, region string) (string, bool) {
 		return s, false
 	}
 	return out, true
+}
+
+// phoneDisplay writes an E.164 number as people read it: its country
+// code, then the national grouping, in spaces ("+1 415 555 0144").
+func phoneDisplay(e164 string) string {
+	n, err := phonenumbers.Parse(e164, "")
+	if e164 == "" || err != nil {
+		return ""
+	}
+	return strings.ReplaceAll(phonenumbers.Format(n, phonenumbers.INTERNATIONAL), "-", " ")
 }
 
 func toE164(s, region string) (string, bool) {

@@ -510,6 +510,8 @@ func TestOrgSettingsInBrowser(t *testing.T) {
 	admin.fill(tid("set-retention"), "5000")
 	admin.do("save too long a retention", chromedp.Click(tid("settings-save")))
 	admin.contains(chromedp.CSS("#set-retention-err"), "3650")
+	// A failed save lands the admin on what to fix.
+	admin.until("focus is on the field to fix", `document.activeElement && document.activeElement.id === "set-retention"`)
 	admin.fill(tid("set-retention"), "30")
 	admin.do("save", chromedp.Click(tid("settings-save")))
 	admin.contains(chromedp.CSS(".toast"), "Org settings saved")

@@ -266,7 +266,7 @@ export function initials(name) {
 // customerName is how a session's customer is called on screen.
 export function customerName(c) {
   if (!c) { return ""; }
-  return c.name || c.email || phoneWords(c.phone) || "Customer";
+  return c.name || c.email || c.phone_display || phoneWords(c.phone) || "Customer";
 }
 
 export function firstName(c) {
@@ -289,5 +289,5 @@ export function phoneWords(p) {
 
 export function contactOf(c) {
   if (!c) { return ""; }
-  return [c.email, phoneWords(c.phone)].filter(Boolean).join(" · ");
+  return [c.email, c.phone_display || phoneWords(c.phone)].filter(Boolean).join(" · ");
 }

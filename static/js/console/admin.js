@@ -29,6 +29,16 @@ export function AdminView() {
   </section>`;
 }
 
+// focusInvalid puts focus on a form's first field marked invalid, once
+// the errors are drawn: after a failed save the admin lands on what to
+// fix, not on the page.
+function focusInvalid(form) {
+  requestAnimationFrame(() => {
+    const first = form && form.querySelector("[aria-invalid=true]");
+    if (first) { first.focus(); }
+  });
+}
+
 // useLoad reads a resource once; reload reads it again.
 function useLoad(path) {
   const [state, setState] = useState({ data: null, error: "" });
@@ -112,6 +122,7 @@ function OrgSettings() {
     } catch (err) {
       setErrors(fieldErrors(err));
       setGeneral(err.code === "validation_failed" ? "Some settings need a look: see the messages next to them." : plainError(err));
+      focusInvalid(e.target);
     } finally {
       setBusy(false);
     }
@@ -425,6 +436,7 @@ function TeamEditor({ id }) {
       announce(`${out.name} saved. New sessions and customers see the change at once.`);
     } catch (ex) {
       setErrors(fieldErrors(ex));
+      focusInvalid(e.target);
       setGeneral(ex.code === "validation_failed" ? "Some settings need a look: see the messages next to them." : plainError(ex));
     } finally {
       setBusy(false);
