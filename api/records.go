@@ -12,7 +12,7 @@ import (
 // export of a session's record, and who seals signed copies.
 type records struct {
 	sessions *rooms.SessionService
-	files    *rooms.FileService
+	evidence *rooms.EvidenceService
 }
 
 // verify walks the session's hash chain.
@@ -25,7 +25,7 @@ func (s records) verify(w http.ResponseWriter, r *http.Request) {
 // the first byte is answered as an error; a file that fails later is
 // listed as missing in the zip's manifest.
 func (s records) export(w http.ResponseWriter, r *http.Request) {
-	x, err := s.files.Export(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	x, err := s.evidence.Export(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -40,7 +40,7 @@ func (s records) export(w http.ResponseWriter, r *http.Request) {
 
 // signingIdentity shows who signed copies are sealed as.
 func (s records) signingIdentity(w http.ResponseWriter, r *http.Request) {
-	id, err := s.files.SigningIdentity()
+	id, err := s.evidence.SigningIdentity()
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -50,12 +50,12 @@ func (s records) signingIdentity(w http.ResponseWriter, r *http.Request) {
 
 // certify makes the session's completion certificate now.
 func (s records) certify(w http.ResponseWriter, r *http.Request) {
-	a, err := s.files.Certify(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	a, err := s.evidence.Certify(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusCreated, a, err)
 }
 
 // erase answers a data-protection request for an ended session.
 func (s records) erase(w http.ResponseWriter, r *http.Request) {
-	out, err := s.files.Erase(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	out, err := s.evidence.Erase(r.Context(), agentFrom(r), mux.Vars(r)["id"])
 	reply(w, r, http.StatusOK, out, err)
 }

@@ -47,6 +47,7 @@ type Server struct {
 	gates    *rooms.GateService
 	accounts *rooms.AccountService
 	files    *rooms.FileService
+	evidence *rooms.EvidenceService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -63,7 +64,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -119,7 +120,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/agents", s.requireAdmin(s.createAgent)).Methods("POST")
 	a.HandleFunc("/agents/{id}", s.requireAdmin(s.putAgent)).Methods("PUT")
 	a.HandleFunc("/outbox", s.requireAdmin(s.listOutbox)).Methods("GET")
-	rec := records{sessions: s.sessions, files: s.files}
+	rec := records{sessions: s.sessions, evidence: s.evidence}
 	a.HandleFunc("/signing-identity", s.requireAdmin(rec.signingIdentity)).Methods("GET")
 
 	a.HandleFunc("/sessions", s.requireAgent(s.createSession)).Methods("POST")

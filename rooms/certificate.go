@@ -19,7 +19,7 @@ const AssetCertificate = "certificate"
 // Certify makes the session's completion certificate, seals it like a
 // signed copy, and keeps it among the session's files: for an agent who
 // may open the room, at any time (each call a new one, as of now).
-func (s *FileService) Certify(ctx context.Context, a *Agent, id string) (*Asset, error) {
+func (s *EvidenceService) Certify(ctx context.Context, a *Agent, id string) (*Asset, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}
@@ -29,13 +29,13 @@ func (s *FileService) Certify(ctx context.Context, a *Agent, id string) (*Asset,
 // certifyDone makes the certificate when the session's last task was
 // completed. It does not fail the completion: an agent can make one
 // again, and every export holds one.
-func (s *FileService) certifyDone(ctx context.Context, id string) {
+func (s *EvidenceService) certifyDone(ctx context.Context, id string) {
 	if _, err := s.certify(ctx, id); err != nil {
 		s.logger(ctx).Warn().Err(err).Str("session", id).Msg("completion certificate not made")
 	}
 }
 
-func (s *FileService) certify(ctx context.Context, id string) (*Asset, error) {
+func (s *EvidenceService) certify(ctx context.Context, id string) (*Asset, error) {
 	x, err := s.exportOf(ctx, id)
 	if err != nil {
 		return nil, err
@@ -45,7 +45,7 @@ func (s *FileService) certify(ctx context.Context, id string) (*Asset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: the certificate could not be written: %v", ErrUnavailable, err)
 	}
-	sealed, seal, err := s.seal(doc, "Cohub", now)
+	sealed, seal, err := s.files.seal(doc, "Cohub", now)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (s *FileService) certify(ctx context.Context, id string) (*Asset, error) {
 		By: Actor{Role: "system", Name: "Cohub"},
 		Audit: &SignatureAudit{Signer: "Cohub", Method: "certificate", At: assetTime(now), SessionID: id,
 			SignedSHA256: hex.EncodeToString(sum[:]), Seal: seal}}
-	if err := s.keep(ctx, c, sealed); err != nil {
+	if err := s.files.keep(ctx, c, sealed); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -207,7 +207,7 @@ func networkOf(ip string) string {
 // Export gathers the record of a session an agent may open: the session,
 // its whole log with the chain's verdict, and its files' records. The
 // files' bytes are read as the zip is written.
-func (s *FileService) Export(ctx context.Context, a *Agent, id string) (*Export, error) {
+func (s *EvidenceService) Export(ctx context.Context, a *Agent, id string) (*Export, error) {
 	if err := s.MayOpen(ctx, a, id); err != nil {
 		return nil, err
 	}
@@ -219,8 +219,17 @@ func (s *FileService) Export(ctx context.Context, a *Agent, id string) (*Export,
 	if err != nil {
 		return nil, fmt.Errorf("%w: the certificate could not be written: %v", ErrUnavailable, err)
 	}
-	if x.cert, _, err = s.seal(doc, "Cohub", x.at); err != nil {
+	if x.cert, _, err = s.files.seal(doc, "Cohub", x.at); err != nil {
 		return nil, err
 	}
 	return x, nil
+}
+
+// SigningIdentity is who signed copies are sealed as, for the admin.
+func (s *EvidenceService) SigningIdentity() (SigningIdentity, error) {
+	sealer, err := s.files.sealer()
+	if err != nil {
+		return SigningIdentity{}, err
+	}
+	return SigningIdentity{About: sealer.Identity().About(), Timestamps: sealer.Timestamps()}, nil
 }

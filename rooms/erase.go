@@ -19,7 +19,7 @@ type Erasure struct {
 // chain (and verify) stays whole, and a tombstone event says who erased
 // what and when. The customer keeps no access. Run again, it finishes
 // what a failure left.
-func (s *FileService) Erase(ctx context.Context, a *Agent, id string) (*Erasure, error) {
+func (s *EvidenceService) Erase(ctx context.Context, a *Agent, id string) (*Erasure, error) {
 	if a.Role != RoleAdmin {
 		return nil, fmt.Errorf("%w: only an admin erases a session", ErrForbidden)
 	}
@@ -27,7 +27,7 @@ func (s *FileService) Erase(ctx context.Context, a *Agent, id string) (*Erasure,
 	if !ok {
 		return nil, fmt.Errorf("%w: this store cannot erase", ErrUnavailable)
 	}
-	as, err := s.assetStore()
+	as, err := s.files.assetStore()
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *FileService) Erase(ctx context.Context, a *Agent, id string) (*Erasure,
 	if _, err := rw.RewriteLog(ctx, id, eraseEvent); err != nil {
 		return nil, err
 	}
-	if _, err := s.sweepBlobs(ctx, as, id); err != nil {
+	if _, err := s.files.sweepBlobs(ctx, as, id); err != nil {
 		return nil, err
 	}
 	out.Session = sess
@@ -59,7 +59,7 @@ func (s *FileService) Erase(ctx context.Context, a *Agent, id string) (*Erasure,
 
 // erasable counts what an erasure will take: messages still saying
 // something, files still kept.
-func (s *FileService) erasable(ctx context.Context, as AssetStore, id string) (messages, files int, err error) {
+func (s *EvidenceService) erasable(ctx context.Context, as AssetStore, id string) (messages, files int, err error) {
 	err = s.eachEvent(ctx, id, func(e Event) {
 		if e.Type == EventMessage && !e.Erased {
 			messages++

@@ -26,12 +26,12 @@ type Export struct {
 	cert []byte
 }
 
-func (s *FileService) exportOf(ctx context.Context, id string) (*Export, error) {
+func (s *EvidenceService) exportOf(ctx context.Context, id string) (*Export, error) {
 	sess, err := s.store.Session(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	x := &Export{files: s, Session: sess, events: []Event{}, at: s.now(), agent: sess.AgentID, team: sess.TeamID}
+	x := &Export{files: s.files, Session: sess, events: []Event{}, at: s.now(), agent: sess.AgentID, team: sess.TeamID}
 	if ag, err := s.store.Agent(ctx, sess.AgentID); err == nil {
 		x.agent = ag.Name + " <" + ag.Email + ">"
 	}
@@ -47,7 +47,7 @@ func (s *FileService) exportOf(ctx context.Context, id string) (*Export, error) 
 		return nil, err
 	}
 	x.verified = w.result()
-	if as, err := s.assetStore(); err == nil {
+	if as, err := s.files.assetStore(); err == nil {
 		if x.assets, err = as.Assets(ctx, id); err != nil {
 			return nil, err
 		}

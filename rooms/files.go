@@ -274,12 +274,3 @@ func (s *FileService) sealer() (*pdfsign.Sealer, error) {
 	}
 	return pdfsign.NewSealer(id, pdfsign.SealOptions{})
 }
-
-// SigningIdentity is who signed copies are sealed as, for the admin.
-func (s *FileService) SigningIdentity() (SigningIdentity, error) {
-	sealer, err := s.sealer()
-	if err != nil {
-		return SigningIdentity{}, err
-	}
-	return SigningIdentity{About: sealer.Identity().About(), Timestamps: sealer.Timestamps()}, nil
-}

@@ -98,6 +98,9 @@ type Service struct {
 	// Files keeps files: documents to sign, signed copies, uploads,
 	// form answers, and their retention.
 	Files *FileService
+	// Evidence makes what a session proves: its record, its completion
+	// certificate, its erasure; and says who seals signed copies.
+	Evidence *EvidenceService
 	*core
 }
 
@@ -114,6 +117,13 @@ type GateService struct {
 
 // AccountService is the accounts concern of the domain.
 type AccountService struct {
+	*core
+	files *FileService
+}
+
+// EvidenceService is the evidence concern of the domain: who seals,
+// the session's record as a zip, its completion certificate, erasure.
+type EvidenceService struct {
 	*core
 	files *FileService
 }

@@ -58,7 +58,8 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 		decodes: make(chan struct{}, cfg.MaxDecodes)}
 	gates := &GateService{core: c}
 	files := &FileService{core: c, gates: gates}
-	c.allDone = files.certifyDone
-	return &Service{core: c, Gates: gates, Files: files,
+	evidence := &EvidenceService{core: c, files: files}
+	c.allDone = evidence.certifyDone
+	return &Service{core: c, Gates: gates, Files: files, Evidence: evidence,
 		Sessions: &SessionService{core: c, files: files}, Accounts: &AccountService{core: c, files: files}}
 }

@@ -503,10 +503,20 @@ function Room() {
 function Certificate({ sid, done }) {
   const [asset, setAsset] = useState(null);
   useEffect(() => {
-    api.get("/api/customer/assets").then((r) => {
-      const certs = (r.assets || []).filter((a) => a.kind === "certificate" && !a.deleted_at);
-      setAsset(certs.length ? certs[certs.length - 1] : null);
-    }).catch(() => {});
+    // The certificate is made as the last task completes, and may land a
+    // moment after the page hears of it: look again a few times.
+    let stop = false;
+    let timer = 0;
+    const look = (tries) => {
+      api.get("/api/customer/assets").then((r) => {
+        const certs = (r.assets || []).filter((a) => a.kind === "certificate" && !a.deleted_at);
+        if (stop) { return; }
+        setAsset(certs.length ? certs[certs.length - 1] : null);
+        if (!certs.length && tries > 0) { timer = setTimeout(() => look(tries - 1), 1000 * (7 - tries)); }
+      }).catch(() => {});
+    };
+    look(6);
+    return () => { stop = true; clearTimeout(timer); };
   }, [done]);
   if (!asset) { return null; }
   return html`<p class="row-actions"><${DownloadButton} link=${token} sid=${sid} asset=${asset.id} name="completion-certificate.pdf"
