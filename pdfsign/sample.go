@@ -2,6 +2,8 @@ package pdfsign
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -9,7 +11,23 @@ import (
 // Sample writes a small valid PDF of pages A4 pages, each with the title
 // and its page number: a document to sign in demos and tests, made here
 // rather than shipped.
-func Sample(title string, pages int) []byte {
+func Sample(title string, pages int) []byte { return sample(title, pages, nil) }
+
+// SampleOfSize is Sample grown to about size bytes: each page's content
+// carries incompressible comment lines, as a scanned contract weighs
+// (benchmarks of signing big documents).
+func SampleOfSize(title string, pages, size int) []byte {
+	pages = max(pages, 1)
+	noise := make([]byte, size/pages/2)
+	return sample(title, pages, func() string {
+		_, _ = rand.Read(noise)
+		return "% " + hex.EncodeToString(noise) + "\n"
+	})
+}
+
+// sample writes the document; pad, when set, gives text put ahead of
+// each page's content.
+func sample(title string, pages int, pad func() string) []byte {
 	pages = max(pages, 1)
 	var b bytes.Buffer
 	var offsets []int
@@ -29,6 +47,9 @@ func Sample(title string, pages int) []byte {
 		obj(fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", 5+2*i))
 		text := fmt.Sprintf("BT /F1 20 Tf 72 760 Td (%s) Tj /F1 11 Tf 0 -28 Td (Page %d of %d) Tj ET",
 			escape(title), i+1, pages)
+		if pad != nil {
+			text = pad() + text
+		}
 		obj(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(text), text))
 	}
 	xref := b.Len()

@@ -95,21 +95,14 @@ func (s *FileService) sweepBlobs(ctx context.Context, as AssetStore, id string) 
 // RunAssetSweep sweeps every interval until ctx ends. Of many nodes,
 // the first to count the interval's hit sweeps; the others skip it.
 func (s *FileService) RunAssetSweep(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	s.tick(ctx, every, func() {
 		if n, err := s.store.Hit(ctx, "asset-sweep", every/2); err != nil || n > 1 {
-			continue
+			return
 		}
 		if n, err := s.SweepAssets(ctx); err != nil {
 			s.log.Warn().Err(err).Int("deleted", n).Msg("asset sweep stopped early")
 		} else if n > 0 {
 			s.log.Info().Int("deleted", n).Msg("asset sweep deleted blobs past retention")
 		}
-	}
+	})
 }

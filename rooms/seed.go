@@ -135,18 +135,11 @@ func (s *SessionService) EndIdle(ctx context.Context) (int, error) {
 
 // RunAutoEnd calls EndIdle every interval until ctx ends.
 func (s *SessionService) RunAutoEnd(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.EndIdle(ctx); err != nil {
-				s.log.Warn().Err(err).Msg("auto-end sweep failed")
-			} else if n > 0 {
-				s.log.Info().Int("ended", n).Msg("auto-ended idle sessions")
-			}
+	s.tick(ctx, every, func() {
+		if n, err := s.EndIdle(ctx); err != nil {
+			s.log.Warn().Err(err).Msg("auto-end sweep failed")
+		} else if n > 0 {
+			s.log.Info().Int("ended", n).Msg("auto-ended idle sessions")
 		}
-	}
+	})
 }

@@ -363,3 +363,17 @@ func completesAll(sess *Session, events []Event) bool {
 	}
 	return false
 }
+
+// tick runs fn every interval until ctx ends: the node's sweeps.
+func (s *core) tick(ctx context.Context, every time.Duration, fn func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
+}

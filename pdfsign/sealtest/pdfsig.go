@@ -8,43 +8,43 @@ import (
 )
 
 // Pdfsig runs poppler's pdfsig on doc (certificates not checked against
-// a trust store) and returns its report. Without pdfsig the test is
-// skipped, and fails under CI, whose .ci/run installs poppler-utils.
+// a trust store) and returns its report.
 func Pdfsig(t testing.TB, doc []byte) string {
 	t.Helper()
-	path, err := exec.LookPath("pdfsig")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdfsig (poppler-utils) is needed: .ci/run installs it")
-		}
-		t.Skip("pdfsig (poppler-utils) is not installed")
-	}
-	file := filepath.Join(t.TempDir(), "doc.pdf")
-	if err := os.WriteFile(file, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := exec.Command(path, "-nocert", file).CombinedOutput()
+	out, _ := poppler(t, "pdfsig", doc, "-nocert")
 	return string(out)
 }
 
-// Text is doc's text as poppler's pdftotext reads it (the same skip and
-// failure as Pdfsig when it is missing).
+// Text is doc's text as poppler's pdftotext reads it.
 func Text(t testing.TB, doc []byte) string {
 	t.Helper()
-	path, err := exec.LookPath("pdftotext")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("pdftotext (poppler-utils) is needed: .ci/run installs it")
-		}
-		t.Skip("pdftotext (poppler-utils) is not installed")
-	}
-	file := filepath.Join(t.TempDir(), "doc.pdf")
-	if err := os.WriteFile(file, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(path, "-layout", file, "-").CombinedOutput()
+	out, err := poppler(t, "pdftotext", doc, "-layout")
 	if err != nil {
 		t.Fatalf("pdftotext: %v: %s", err, out)
 	}
 	return string(out)
+}
+
+// poppler runs one of poppler's tools on doc, written to a file, with
+// args before the file (pdftotext then writes to standard output).
+// Without poppler-utils the test is skipped, and fails under CI, whose
+// .ci/run installs them.
+func poppler(t testing.TB, tool string, doc []byte, args ...string) ([]byte, error) {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s (poppler-utils) is needed: .ci/run installs it", tool)
+		}
+		t.Skipf("%s (poppler-utils) is not installed", tool)
+	}
+	file := filepath.Join(t.TempDir(), "doc.pdf")
+	if err := os.WriteFile(file, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args = append(args, file)
+	if tool == "pdftotext" {
+		args = append(args, "-")
+	}
+	return exec.Command(path, args...).CombinedOutput()
 }

@@ -269,16 +269,13 @@ export function customerName(c) {
   return c.name || c.email || c.phone_display || phoneWords(c.phone) || "Customer";
 }
 
-export function firstName(c) {
+export function firstName(c, nameless = "The customer") {
   const n = (c && c.name) || "";
-  return n ? n.split(/\s+/)[0] : "The customer";
+  return n ? n.split(/\s+/)[0] : nameless;
 }
 
 // midName is firstName inside a sentence: "the customer" when nameless.
-export function midName(c) {
-  const n = (c && c.name) || "";
-  return n ? n.split(/\s+/)[0] : "the customer";
-}
+export const midName = (c) => firstName(c, "the customer");
 
 // phoneWords groups a North American E.164 number as people write it
 // (+1 415 555 0123); other numbers stay as they are.
