@@ -664,14 +664,45 @@ func TestKeyboardOnly(t *testing.T) {
 		}
 		t.Fatalf("Tab never reached %s", testid)
 	}
+	for i := range 5 {
+		c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: fmt.Sprintf("Other %d", i), Email: fmt.Sprintf("o%d@example.com", i)}})
+	}
 	agent.do("open the console", chromedp.Navigate(c.Nodes[0].Server.URL+"/"), chromedp.WaitVisible(tid("login-email")))
+	if n := agent.js(`performance.getEntriesByType("resource").filter(e => e.name.endsWith("/api/me")).length + ""`); n != "0" {
+		t.Fatalf("the signed-out console asked /api/me %s times (a 401 the browser logs as an error)", n)
+	}
 	tabTo("login-email")
 	agent.do("type the email", chromedp.KeyEvent("alex@cohub.test"))
 	tabTo("login-password")
 	agent.do("type the password and press Enter", chromedp.KeyEvent(password+"\r"), chromedp.WaitVisible(tid("start-session")))
 	agent.do("history", chromedp.WaitVisible(tid("history-item", `[data-id="`+id+`"]`)))
 	tabTo("history-item")
-	agent.do("open it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(tid("indicator")))
+	// The list is one stop of the Tab key; the arrows walk its rows.
+	first := agent.js(`document.activeElement.dataset.id`)
+	agent.do("the next row", chromedp.KeyEvent(kb.ArrowDown))
+	if next := agent.js(`document.activeElement.dataset.id`); next == first || next == "" {
+		t.Fatalf("ArrowDown left the focus on %q (first row %q)", next, first)
+	}
+	agent.do("back to the top", chromedp.KeyEvent(kb.Home))
+	if agent.js(`document.activeElement.dataset.id`) != first {
+		t.Fatal("Home did not go back to the first row")
+	}
+	agent.do("tab out of the list", chromedp.KeyEvent("\t"))
+	if agent.js(`(document.activeElement.dataset && document.activeElement.dataset.testid) || ""`) == "history-item" {
+		t.Fatal("Tab moved to another row, not out of the list")
+	}
+	agent.do("open it", chromedp.Navigate(c.Nodes[0].Server.URL+"/#/s/"+id), chromedp.WaitVisible(tid("indicator")))
+	// From Start session, the session's menu is a few stops away, however
+	// long the history.
+	agent.do("focus Start session", chromedp.Focus(tid("start-session")))
+	stops := 0
+	for ; stops < 30 && agent.js(`(document.activeElement && document.activeElement.dataset.testid) || ""`) != "session-menu"; stops++ {
+		agent.do("tab", chromedp.KeyEvent("\t"))
+	}
+	if stops > 12 {
+		t.Fatalf("%d stops of the Tab key from Start session to the session menu; want at most 12", stops)
+	}
+	t.Logf("%d stops from Start session to the session menu", stops)
 	tabTo("chat-input")
 	agent.do("write and send", chromedp.KeyEvent("Sent with the keyboard\r"))
 	agent.contains(tid("chat-log"), "Sent with the keyboard")

@@ -46,6 +46,9 @@ func load() map[string]asset {
 		if err != nil {
 			return err
 		}
+		if b, err = minify(p, b); err != nil {
+			return err
+		}
 		sum := sha256.Sum256(b)
 		ctype, ok := contentTypes[path.Ext(p)]
 		if !ok {

@@ -105,3 +105,24 @@ func TestServing(t *testing.T) {
 		}
 	}
 }
+
+// TestModulesAreMinified: our modules and styles are served smaller than
+// they are written, and the vendored ones as they came.
+func TestModulesAreMinified(t *testing.T) {
+	for _, name := range []string{"js/customer.js", "js/console/room.js", "css/customer.css", "vendor/preact.js"} {
+		src, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := len(assets[name].body)
+		if strings.HasPrefix(name, "vendor/") {
+			if served != len(src) {
+				t.Errorf("%s: served %d bytes of %d: a vendored file was changed", name, served, len(src))
+			}
+			continue
+		}
+		if served*10 > len(src)*9 {
+			t.Errorf("%s: served %d bytes of %d written: not minified", name, served, len(src))
+		}
+	}
+}

@@ -86,9 +86,9 @@ type problems struct {
 	msgs []string
 }
 
-// expected are console errors a working page makes: the console asks
-// /api/me before sign-in (401), and a reconnecting page sees its
-// WebSocket fail while the server is away.
+// expected are console errors a working page makes: an API refusal the
+// page answers in words (a wrong PIN, an ended sign-in), and a
+// reconnecting page's WebSocket failing while the server is away.
 var expected = []string{"Failed to load resource", "WebSocket connection to", "WebSocket is closed"}
 
 func (p *problems) watch(ctx context.Context) {

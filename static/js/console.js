@@ -29,7 +29,18 @@ async function enter() {
   startLive();
 }
 
+// signedIn says a login cookie may be there (the API sets a readable
+// hint beside it): without one the sign-in form shows at once, with no
+// 401 from /api/me in the browser's console.
+function signedIn() {
+  return document.cookie.split("; ").some((c) => c.startsWith("cohub_signed_in="));
+}
+
 async function boot() {
+  if (!signedIn()) {
+    auth.value = "signed-out";
+    return;
+  }
   try {
     await enter();
   } catch (e) {

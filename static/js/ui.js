@@ -46,6 +46,22 @@ const ICONS = {
   clock: () => html`<circle cx="9" cy="9" r="6" /><path d="M9 5.5V9l2.5 1.5" />`,
 };
 
+// rove moves the focus among a group's items with the arrow keys, Home
+// and End, so a long group (the history's rows) is one stop of the Tab
+// key, not one per item. Items are what selector finds in the group; the
+// one moved to is passed to onMove, which makes it the group's stop.
+export function rove(e, selector, onMove) {
+  const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[e.key];
+  if (step === undefined && e.key !== "Home" && e.key !== "End") { return; }
+  const items = [...e.currentTarget.querySelectorAll(selector)];
+  const i = items.indexOf(document.activeElement);
+  if (i < 0 || items.length === 0) { return; }
+  e.preventDefault();
+  const j = e.key === "Home" ? 0 : e.key === "End" ? items.length - 1 : Math.max(0, Math.min(items.length - 1, i + step));
+  if (onMove) { onMove(items[j]); }
+  items[j].focus();
+}
+
 export function Icon({ name, cls }) {
   return html`<svg class=${cx("icon", cls)} viewBox="0 0 18 18" aria-hidden="true" focusable="false"
     fill="none" stroke="currentColor" stroke-width="1.7" stroke-linecap="round" stroke-linejoin="round">${ICONS[name]()}</svg>`;

@@ -1,8 +1,9 @@
 // The history panel: scopes, the Updated sessions section with its live
 // count, the completed / incomplete filter, contact search, and rows that
 // follow the cache (so they change the moment a room or the inbox does).
-import { html, useEffect, useRef, Icon, IndicatorIcon, cx, now } from "../ui.js";
+import { html, useEffect, useRef, Icon, IndicatorIcon, cx, now, rove } from "../ui.js";
 import { STATES, SESSION_STATE, ago, when, customerName, contactOf, indicatorWords } from "../words.js";
+import { signal } from "../../vendor/signals.js";
 import { hist, me, cache, route, scopesFor, scopeKey, reloadHistory, loadMore, loadUpdated } from "./state.js";
 
 const SCOPE_LABEL = { mine: "My history", team: "My team", all: "All" };
@@ -28,7 +29,7 @@ function closeIfOverlay() {
   if (window.matchMedia("(max-width: 900px)").matches) { hist.open.value = false; }
 }
 
-function Row({ id, current }) {
+function Row({ id, current, stop }) {
   now.value; // re-render as time passes
   const s = cache.value.get(id);
   if (!s) { return null; }
@@ -40,7 +41,7 @@ function Row({ id, current }) {
   return html`<li>
     <a class=${cx("row", current && "row-current", s.updated && !other && "row-updated")} href=${"#/s/" + encodeURIComponent(id)}
       data-testid="history-item" data-id=${id} data-state=${s.state} data-indicator=${ind.state}
-      aria-current=${current ? "page" : undefined} onClick=${closeIfOverlay}>
+      aria-current=${current ? "page" : undefined} tabindex=${stop ? "0" : "-1"} onClick=${closeIfOverlay}>
       <span class="row-ind" title=${label}><${IndicatorIcon} state=${ind.state} tasks=${ind.tasks} /><span class="sr-only">${label}.</span></span>
       <span class="row-main">
         <span class="row-top">
@@ -58,6 +59,24 @@ function Row({ id, current }) {
 }
 
 let searchTimer;
+
+// A list of rows is one stop of the Tab key (the arrows move within it):
+// the stop is the row last moved to, else the open session, else the first.
+const rowStop = signal("");
+
+function stopOf(ids, current) {
+  return ids.includes(rowStop.value) ? rowStop.value : ids.includes(current) ? current : ids[0];
+}
+
+function roveRows(e) { rove(e, "a.row", (a) => { rowStop.value = a.dataset.id; }); }
+
+function Rows({ ids, current, testid, keyPrefix = "" }) {
+  const stop = stopOf(ids, current);
+  return html`<ul class="rows" data-testid=${testid} aria-busy=${testid === "history-list" && hist.loading.value ? "true" : "false"}
+    onKeyDown=${roveRows}>
+    ${ids.map((id) => html`<${Row} key=${keyPrefix + id} id=${id} current=${id === current} stop=${id === stop} />`)}
+  </ul>`;
+}
 
 export function HistoryPanel() {
   const a = me.value;
@@ -97,9 +116,10 @@ export function HistoryPanel() {
   const ids = hist.ids.value;
   return html`<aside class="history" id="history" aria-label="History">
     <div class="history-controls">
-      ${scopes.length > 1 && html`<div class="seg" role="group" aria-label="Whose sessions" data-testid="history-scope">
+      ${scopes.length > 1 && html`<div class="seg" role="group" aria-label="Whose sessions" data-testid="history-scope"
+        onKeyDown=${(e) => rove(e, "button")}>
         ${scopes.map((s) => html`<button type="button" key=${s} data-scope=${s} aria-pressed=${hist.scope.value === s ? "true" : "false"}
-          onClick=${() => setScope(s)}>${SCOPE_LABEL[s]}</button>`)}
+          tabindex=${hist.scope.value === s ? "0" : "-1"} onClick=${() => setScope(s)}>${SCOPE_LABEL[s]}</button>`)}
       </div>`}
       <div class="history-tools">
         <div class="search">
@@ -123,7 +143,7 @@ export function HistoryPanel() {
             aria-label=${updated.length + " updated"}>${updated.length}</span></h2>
         ${updated.length === 0
           ? html`<p class="history-empty">Nothing new from your customers.</p>`
-          : html`<ul class="rows" data-testid="updated-list">${updated.map((id) => html`<${Row} key=${"u" + id} id=${id} current=${id === current} />`)}</ul>`}
+          : html`<${Rows} ids=${updated} current=${current} testid="updated-list" keyPrefix="u" />`}
       </section>
       <section aria-labelledby="all-h" class="history-section">
         <h2 id="all-h" class="section-title">${SCOPE_LABEL[hist.scope.value] === "All" ? "All sessions" : SCOPE_LABEL[hist.scope.value]}</h2>
@@ -131,9 +151,7 @@ export function HistoryPanel() {
           <button type="button" class="link-btn" onClick=${reloadHistory}>Try again</button></p>`}
         ${!hist.error.value && ids.length === 0 && !hist.loading.value && html`<p class="history-empty">
           ${hist.q.value ? "No session matches this search." : "No sessions yet. Start one with “Start session”."}</p>`}
-        <ul class="rows" data-testid="history-list" aria-busy=${hist.loading.value ? "true" : "false"}>
-          ${ids.map((id) => html`<${Row} key=${id} id=${id} current=${id === current} />`)}
-        </ul>
+        <${Rows} ids=${ids} current=${current} testid="history-list" />
         <div ref=${sentinel} class="sentinel">
           ${hist.loading.value && html`<span class="history-empty">Loading…</span>`}
           ${!hist.loading.value && !hist.done.value && ids.length > 0 && html`<button type="button" class="link-btn" onClick=${loadMore}>Load more</button>`}
