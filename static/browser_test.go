@@ -775,7 +775,9 @@ func TestSignInEndedAndNothingKept(t *testing.T) {
 
 // TestSmallScreens: nothing runs off the side of the customer's page at
 // 360 px (gates and room, with a long title and an unbroken message), nor
-// of the console at 768 px with the history open over the room.
+// of the console at 768 px with the history open beside the room (not
+// over its indicator), nor of the console at 360 px, where the history is
+// a drawer.
 func TestSmallScreens(t *testing.T) {
 	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	teamWith(c, "pin", "I agree to share my documents.")
@@ -801,7 +803,22 @@ func TestSmallScreens(t *testing.T) {
 	agent.do("open the room", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitVisible(tid("indicator")))
 	agent.contains(tid("chat-log"), long)
 	agent.until("the console fits", fits+` && document.querySelector('[data-testid="chat-send"]').getBoundingClientRect().right <= window.innerWidth`)
-	agent.do("the history closes over the room once a session is picked", chromedp.WaitNotPresent(chromedp.CSS("#history")),
+	// At 768 px the history stays beside the room: nothing covers the indicator.
+	uncovered := `(() => { const el = document.querySelector('[data-testid="indicator"]'); const r = el.getBoundingClientRect();
+		return el.contains(document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2)); })()`
+	agent.do("the history is still open", chromedp.WaitVisible(chromedp.CSS("#history")))
+	agent.until("the indicator is not covered", uncovered)
+
+	// Below 768 px a room opened from its address shows the room, and the
+	// history is a drawer the agent opens over it and that closes on a pick.
+	phone := tab{t: t, ctx: browsertest.StartWith(t, browsertest.Options{Width: 360, Height: 740}), name: "agent at 360 px"}
+	phone.login(c.Nodes[0].Server.URL, "alex@cohub.test")
+	phone.until("the header fits", fits)
+	phone.do("open the room by its address", chromedp.Navigate(c.Nodes[0].Server.URL+"/#/s/"+id), chromedp.Reload(),
+		chromedp.WaitVisible(tid("indicator")), chromedp.WaitNotPresent(chromedp.CSS("#history")))
+	phone.until("the room fits, its indicator uncovered", fits+" && "+uncovered)
+	phone.do("open the history over the room", chromedp.Click(tid("history-toggle")), chromedp.WaitVisible(chromedp.CSS("#history")))
+	phone.do("pick the session", chromedp.Click(tid("history-item", `[data-id="`+id+`"]`)), chromedp.WaitNotPresent(chromedp.CSS("#history")),
 		chromedp.WaitVisible(tid("history-toggle", `[aria-expanded="false"]`)))
 }
 

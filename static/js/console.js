@@ -117,8 +117,8 @@ function Header({ onNew }) {
   return html`<header class="top">
     <a class="brand" href="#/" aria-label="Cohub, home">co<span>hub</span></a>
     <div class="top-actions">
-      <button type="button" class="btn btn-primary" data-testid="start-session" onClick=${() => onNew("start")}><${Icon} name="plus" /> Start session</button>
-      <button type="button" class="btn btn-ghost" data-testid="preplan-session" onClick=${() => onNew("preplan")}>Pre-plan session</button>
+      <button type="button" class="btn btn-primary" data-testid="start-session" onClick=${() => onNew("start")}><${Icon} name="plus" /> Start<span class="wide-only"> session</span></button>
+      <button type="button" class="btn btn-ghost" data-testid="preplan-session" onClick=${() => onNew("preplan")}>Pre-plan<span class="wide-only"> session</span></button>
       ${a.role === "admin" && html`<a class=${cx("btn", "btn-ghost", route.value.name === "admin" && "btn-current")} href="#/admin/settings"
         data-testid="admin-link">Admin</a>`}
     </div>

@@ -4,7 +4,7 @@
 import { html, useEffect, useRef, Icon, IndicatorIcon, cx, now, rove } from "../ui.js";
 import { STATES, SESSION_STATE, ago, when, customerName, contactOf, indicatorWords } from "../words.js";
 import { signal } from "../../vendor/signals.js";
-import { hist, me, cache, route, scopesFor, scopeKey, reloadHistory, loadMore, loadUpdated } from "./state.js";
+import { hist, me, cache, route, narrow, scopesFor, scopeKey, reloadHistory, loadMore, loadUpdated } from "./state.js";
 
 const SCOPE_LABEL = { mine: "My history", team: "My team", all: "All" };
 
@@ -24,9 +24,9 @@ export function HistoryToggle() {
 }
 
 // closeIfOverlay hides the history once a session is picked where it
-// covers the room (narrow screens); the preference is kept.
+// covers the room (below 768 px); the preference is kept.
 function closeIfOverlay() {
-  if (window.matchMedia("(max-width: 900px)").matches) { hist.open.value = false; }
+  if (narrow()) { hist.open.value = false; }
 }
 
 function Row({ id, current, stop }) {

@@ -93,6 +93,13 @@ export function tasksDone(s) {
 
 // History -------------------------------------------------------------------
 
+// narrow says the screen is below 768 px, where the history is a drawer
+// over the room rather than a column beside it.
+export function narrow() { return window.matchMedia("(max-width: 767px)").matches; }
+
+// A room opened on a narrow screen shows the room, not the drawer over it.
+const openRoomAtStart = location.hash.startsWith("#/s/") && narrow();
+
 export const hist = {
   scope: signal("mine"),
   filter: signal("all"),
@@ -102,7 +109,7 @@ export const hist = {
   loading: signal(false),
   done: signal(false),
   error: signal(""),
-  open: signal(localStorage.getItem("cohub.history") !== "closed"),
+  open: signal(localStorage.getItem("cohub.history") !== "closed" && !openRoomAtStart),
   cursor: "",
   gen: 0,
 };
