@@ -126,3 +126,15 @@ func TestModulesAreMinified(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomerPageZooms: the customer's page lets a phone pinch-zoom (a
+// signer reads small print that way).
+func TestCustomerPageZooms(t *testing.T) {
+	m := regexp.MustCompile(`<meta name="viewport" content="([^"]*)"`).FindStringSubmatch(string(assets["customer.html"].body))
+	if m == nil {
+		t.Fatal("customer.html has no viewport meta")
+	}
+	if strings.Contains(m[1], "user-scalable=no") || strings.Contains(m[1], "maximum-scale") {
+		t.Fatalf("the viewport forbids zooming: %q", m[1])
+	}
+}

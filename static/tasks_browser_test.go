@@ -140,9 +140,21 @@ func TestTaskKindsInBrowsers(t *testing.T) {
 		chromedp.WaitVisible(tid("pdf", `[data-pages="2"][data-rendered="1"]`)))
 	cust.do("read the last page", chromedp.Click(tid("pdf-next")), chromedp.WaitVisible(tid("pdf", `[data-rendered="2"]`)))
 	cust.contains(tid("pdf-page"), "Page 2 of 2")
+	// While signing, the conversation is a bar and the page zooms.
+	cust.do("the conversation folds to a bar", chromedp.WaitNotPresent(tid("customer-chat-input")), chromedp.WaitVisible(tid("chat-toggle")))
+	if h := cust.js(`Math.round(document.querySelector('[data-testid="chat-sheet"]').getBoundingClientRect().height) + ""`); len(h) > 2 {
+		t.Fatalf("the folded conversation is %s px high", h)
+	}
+	box := `document.querySelector('[data-testid="pdf-page-box"]')`
+	cust.do("zoom in", chromedp.Click(tid("pdf-zoom-in")))
+	cust.contains(tid("pdf-zoom"), "150%")
+	cust.until("the zoomed page is wider than its box, which scrolls", box+`.scrollWidth > `+box+`.clientWidth * 1.4`)
+	cust.do("zoom out", chromedp.Click(tid("pdf-zoom-out")))
+	cust.until("the page fits its box again", box+`.scrollWidth <= `+box+`.clientWidth`)
 	cust.draw(tid("sig-pad"))
 	cust.tap(tid("task-sign"))
 	cust.do("signed", chromedp.WaitVisible(tid("download-signed")))
+	cust.do("the conversation is back", chromedp.WaitVisible(tid("customer-chat-input")))
 	// Its only task done, the customer is offered the session's
 	// completion certificate.
 	cust.do("the certificate is offered", chromedp.WaitVisible(tid("download-certificate")))

@@ -7,7 +7,7 @@
 import { html, render, signal, useState, useEffect, useRef, useLayoutEffect, Icon, Notice, announce, cx } from "./ui.js";
 import { customerApi } from "./api.js";
 import { Live } from "./live.js";
-import { TaskWork, TaskOutcome, DownloadButton } from "./tasks.js";
+import { TaskWork, TaskOutcome, DownloadButton, signing } from "./tasks.js";
 import { clock, dayKey, dayLabel, durationWords, plainError, initials } from "./words.js";
 
 const token = decodeURIComponent(location.pathname.replace(/^\/c\//, "").replace(/\/+$/, ""));
@@ -588,14 +588,18 @@ function ChatSheet({ agent, readOnly }) {
           : conn.value === "open" ? "Sending…" : "Waiting for the connection…"}</p></div>
     </li>`);
   }
-  return html`<section class=${cx("sheet", open && "sheet-open")} aria-label="Conversation with ${short}">
+  // While a document is open to sign, the closed sheet is a bar: the page
+  // and the pad get the screen, and a tap on the bar opens the talk.
+  const bar = !open && signing.value > 0;
+  return html`<section class=${cx("sheet", open && "sheet-open", bar && "sheet-bar")} aria-label="Conversation with ${short}"
+    data-testid="chat-sheet">
     <button type="button" class="sheet-handle" aria-expanded=${open ? "true" : "false"} aria-controls="c-log"
       data-testid="chat-toggle" onClick=${() => setOpen(!open)}>
       <span class="sheet-grip" aria-hidden="true"></span>
       <span class="sheet-title">Conversation with ${short}${unread > 0 && html` <span class="count" data-testid="chat-unread" aria-label=${unread + " new"}>${unread}</span>`}</span>
       <${Icon} name=${open ? "chevronDown" : "chevronDown"} cls=${open ? "" : "flip"} />
     </button>
-    ${open
+    ${bar ? null : open
       ? html`<ol class="timeline c-log" id="c-log" ref=${log} role="log" data-testid="customer-chat-log" tabindex="0">
           ${rows.length === 0 && html`<li class="timeline-empty">Write to ${short} here.</li>`}
           ${rows}
@@ -604,7 +608,7 @@ function ChatSheet({ agent, readOnly }) {
           ? html`<strong>${last.mine ? "You" : last.name || short}:</strong> ${last.text}`
           : html`<span class="muted">Write to ${short} here.</span>`}</p>`}
     <p class="typing" aria-live="polite">${agentTyping.value ? `${short} is typing…` : ""}</p>
-    ${readOnly
+    ${bar ? null : readOnly
       ? html`<p class="muted small sheet-ro">This session has ended: you can read it, not write.</p>`
       : html`<form class="composer" onSubmit=${submit}>
           <label for="c-input" class="sr-only">Message to ${short}</label>

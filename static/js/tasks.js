@@ -3,7 +3,7 @@
 // its own API route, which keeps what the customer produced; a custom
 // task is only marked done. PDF.js and signature_pad load only when a
 // document is opened.
-import { html, useState, useEffect, useRef, Icon, announce, cx } from "./ui.js";
+import { html, signal, useState, useEffect, useRef, Icon, announce, cx } from "./ui.js";
 import { ApiError, request } from "./api.js";
 import { checkForm, answersOf } from "./forms.js";
 import { plainError } from "./words.js";
@@ -55,10 +55,20 @@ export function DownloadButton({ link, sid, asset, name, label, testid }) {
   </div>`;
 }
 
-// Pdf shows a PDF page by page, sized to the page's width.
+// signing says a document is open to sign: the customer's page folds
+// its conversation to a bar meanwhile, so the page and the pad have the
+// screen.
+export const signing = signal(0);
+
+// ZOOMS are the PDF's sizes, as a multiple of the screen's width.
+const ZOOMS = [1, 1.5, 2, 2.5];
+
+// Pdf shows a PDF page by page, sized to the page's width times the zoom
+// the customer picked (a phone's pinch zooms the page as well).
 function Pdf({ link, sid, asset, title, last }) {
   const [doc, setDoc] = useState(null);
   const [page, setPage] = useState(1);
+  const [zoom, setZoom] = useState(0);
   const [error, setError] = useState("");
   const [rendered, setRendered] = useState(0);
   const canvas = useRef(null);
@@ -86,9 +96,11 @@ function Pdf({ link, sid, asset, title, last }) {
     (async () => {
       const p = await doc.getPage(page);
       const el = canvas.current;
-      const width = el.parentElement.clientWidth || 340;
+      const width = (el.parentElement.clientWidth || 340) * ZOOMS[zoom];
       const base = p.getViewport({ scale: 1 });
-      const ratio = window.devicePixelRatio || 1;
+      // Past 2 device pixels a CSS pixel the text reads no better, and a
+      // zoomed page would cost a phone tens of megabytes.
+      const ratio = Math.min(window.devicePixelRatio || 1, 2);
       const vp = p.getViewport({ scale: (width / base.width) * ratio });
       el.width = Math.floor(vp.width);
       el.height = Math.floor(vp.height);
@@ -99,23 +111,36 @@ function Pdf({ link, sid, asset, title, last }) {
       setRendered(page);
     })().catch(() => {});
     return () => { if (task) { task.cancel(); } };
-  }, [doc, page]);
+  }, [doc, page, zoom]);
   if (error) { return html`<p class="field-error" role="alert">${error}</p>`; }
   const n = doc ? doc.numPages : 0;
   return html`<div class="pdf" data-testid="pdf" data-pages=${n} data-rendered=${rendered}>
-    <div class="pdf-page"><canvas ref=${canvas} role="img" aria-label=${`${title}, page ${page} of ${n || "…"}`}></canvas></div>
+    <div class="pdf-page" data-testid="pdf-page-box"><canvas ref=${canvas} role="img" aria-label=${`${title}, page ${page} of ${n || "…"}`}></canvas></div>
     <div class="pdf-nav">
+      <span class="pdf-zoom">
+        <button type="button" class="btn" data-testid="pdf-zoom-out" disabled=${zoom === 0} onClick=${() => setZoom(zoom - 1)}
+          aria-label="Smaller"><${Icon} name="minus" /></button>
+        <span data-testid="pdf-zoom" aria-live="polite">${Math.round(ZOOMS[zoom] * 100)}%</span>
+        <button type="button" class="btn" data-testid="pdf-zoom-in" disabled=${zoom === ZOOMS.length - 1} onClick=${() => setZoom(zoom + 1)}
+          aria-label="Larger"><${Icon} name="plus" /></button>
+      </span>
+      <span class="pdf-pages">
       <button type="button" class="btn" data-testid="pdf-prev" disabled=${page <= 1} onClick=${() => setPage(page - 1)}
         aria-label="Previous page"><${Icon} name="chevronLeft" /></button>
       <span aria-live="polite" data-testid="pdf-page">${n ? `Page ${page} of ${n}` : "Opening…"}</span>
       <button type="button" class="btn" data-testid="pdf-next" disabled=${!n || page >= n} onClick=${() => setPage(page + 1)}
         aria-label="Next page"><${Icon} name="chevronRight" /></button>
+      </span>
     </div>
   </div>`;
 }
 
 // SignWork reads the document, then signs it by drawing or typing.
 function SignWork({ t, link, sid, name0, onDone, onCancel }) {
+  useEffect(() => {
+    signing.value += 1;
+    return () => { signing.value -= 1; };
+  }, []);
   const [mode, setMode] = useState("draw");
   const [name, setName] = useState(name0 || "");
   const [busy, setBusy] = useState(false);

@@ -33,6 +33,7 @@ const ICONS = {
   chevronRight: () => html`<path d="M7 4l5 5-5 5" />`,
   chevronDown: () => html`<path d="M4 7l5 5 5-5" />`,
   plus: () => html`<path d="M9 3.5v11M3.5 9h11" />`,
+  minus: () => html`<path d="M3.5 9h11" />`,
   link: () => html`<path d="M7.6 10.4a3 3 0 0 0 4.2 0l2.4-2.4a3 3 0 0 0-4.2-4.2l-1 1" /><path d="M10.4 7.6a3 3 0 0 0-4.2 0L3.8 10a3 3 0 0 0 4.2 4.2l1-1" />`,
   copy: () => html`<rect x="6" y="6" width="8.5" height="8.5" rx="1.5" /><path d="M3.5 11.5V5a1.5 1.5 0 0 1 1.5-1.5h6.5" />`,
   search: () => html`<circle cx="8" cy="8" r="4.6" /><path d="M11.4 11.4 15 15" />`,
