@@ -1184,4 +1184,11 @@ func TestFormFieldEditor(t *testing.T) {
 	if got := admin.js(`document.querySelector('[data-testid="field-label"]').value`); got != "Born on" {
 		t.Fatalf("after switching the kind and back the field reads %q", got)
 	}
+	// A key the server refuses is said under the key, tied to it.
+	admin.fill(tid("field-key"), "2 bad")
+	admin.do("save", chromedp.Click(tid("team-save")), chromedp.WaitVisible(tid("field-part-error")))
+	under := `(() => { const i = document.querySelector('[data-testid="field-key"]'), e = document.querySelector('[data-testid="field-part-error"]');
+		const a = i.getBoundingClientRect(), b = e.getBoundingClientRect();
+		return b.top >= a.bottom && Math.abs(b.left - a.left) < 4 && i.getAttribute("aria-describedby") === e.id && i.getAttribute("aria-invalid") === "true"; })()`
+	admin.until("the key's error is under the key", under)
 }

@@ -314,23 +314,37 @@ function TemplateContent({ x, i, setTask, err, doc }) {
   const setLabel = (j, v) => setTask(i, "fields", fields.map((f, n) => (n !== j ? f
     : { ...f, label: v, name: !f.name || f.name === fieldKey(f.label) ? fieldKey(v) : f.name })));
   const path = (j, k) => `task_templates[${i}].fields[${j}].${k}`;
+  // Each input of a field has its error right under it, tied to it for
+  // screen readers.
+  const pid = (j, k) => `tt-${i}-f${j}-${k}`;
+  const a11y = (j, k) => {
+    const e = err(path(j, k));
+    return { id: pid(j, k), "aria-invalid": e ? "true" : undefined, "aria-describedby": e ? pid(j, k) + "-err" : undefined };
+  };
+  const part = (j, k, label, control) => html`<div class="ff-part">
+    <label for=${pid(j, k)}>${label}</label>${control}
+    ${err(path(j, k)) && html`<p class="field-error" id=${pid(j, k) + "-err"} data-testid="field-part-error">${err(path(j, k))}</p>`}
+  </div>`;
   return html`<div class="template-content">
     <p class="hint">Fields the customer fills in. A pattern is a regular expression the whole answer must match.</p>
     ${fields.map((f, j) => html`<fieldset class="form-field-edit" key=${j}>
       <legend>Field ${j + 1}</legend>
-      <label>Label <input value=${f.label} maxlength="200" data-testid="field-label" onInput=${(e) => setLabel(j, e.currentTarget.value)} /></label>
-      <label>Key <input value=${f.name} maxlength="40" placeholder="policy_number" data-testid="field-key" onInput=${(e) => setField(j, "name", e.currentTarget.value)} /></label>
-      <label>Type <select value=${f.type} onChange=${(e) => setField(j, "type", e.currentTarget.value)}>
-        ${Object.entries(FIELD_TYPES).map(([k, v]) => html`<option key=${k} value=${k}>${v}</option>`)}</select></label>
+      ${part(j, "label", "Label", html`<input ...${a11y(j, "label")} value=${f.label} maxlength="200" data-testid="field-label"
+        onInput=${(e) => setLabel(j, e.currentTarget.value)} />`)}
+      ${part(j, "name", "Key", html`<input ...${a11y(j, "name")} value=${f.name} maxlength="40" placeholder="policy_number" data-testid="field-key"
+        onInput=${(e) => setField(j, "name", e.currentTarget.value)} />`)}
+      ${part(j, "type", "Type", html`<select ...${a11y(j, "type")} value=${f.type} onChange=${(e) => setField(j, "type", e.currentTarget.value)}>
+        ${Object.entries(FIELD_TYPES).map(([k, v]) => html`<option key=${k} value=${k}>${v}</option>`)}</select>`)}
       <label class="check"><input type="checkbox" checked=${!!f.required} onChange=${(e) => setField(j, "required", e.currentTarget.checked)} /> Required</label>
-      ${(f.type === "text" || f.type === "phone") && html`<label>Pattern <input value=${f.pattern || ""} onInput=${(e) => setField(j, "pattern", e.currentTarget.value)} /></label>`}
-      ${(f.type === "number" || f.type === "date") && html`<label>Min <input value=${f.min || ""} onInput=${(e) => setField(j, "min", e.currentTarget.value)} /></label>
-        <label>Max <input value=${f.max || ""} onInput=${(e) => setField(j, "max", e.currentTarget.value)} /></label>`}
-      ${f.type === "select" && html`<label>Choices (one per line) <textarea rows="3" value=${(f.options || []).join("\n")}
-        onInput=${(e) => setField(j, "options", e.currentTarget.value.split("\n").map((o) => o.trim()).filter(Boolean))}></textarea></label>`}
-      <label>Help <input value=${f.help || ""} maxlength="500" onInput=${(e) => setField(j, "help", e.currentTarget.value)} /></label>
+      ${(f.type === "text" || f.type === "phone") && part(j, "pattern", "Pattern", html`<input ...${a11y(j, "pattern")} value=${f.pattern || ""}
+        onInput=${(e) => setField(j, "pattern", e.currentTarget.value)} />`)}
+      ${(f.type === "number" || f.type === "date") && html`
+        ${part(j, "min", "Min", html`<input ...${a11y(j, "min")} value=${f.min || ""} onInput=${(e) => setField(j, "min", e.currentTarget.value)} />`)}
+        ${part(j, "max", "Max", html`<input ...${a11y(j, "max")} value=${f.max || ""} onInput=${(e) => setField(j, "max", e.currentTarget.value)} />`)}`}
+      ${f.type === "select" && part(j, "options", "Choices (one per line)", html`<textarea ...${a11y(j, "options")} rows="3" value=${(f.options || []).join("\n")}
+        onInput=${(e) => setField(j, "options", e.currentTarget.value.split("\n").map((o) => o.trim()).filter(Boolean))}></textarea>`)}
+      ${part(j, "help", "Help", html`<input ...${a11y(j, "help")} value=${f.help || ""} maxlength="500" onInput=${(e) => setField(j, "help", e.currentTarget.value)} />`)}
       <button type="button" class="btn btn-small" onClick=${() => setTask(i, "fields", fields.filter((_, n) => n !== j))}>Remove field</button>
-      ${["name", "label", "type", "pattern", "min", "max", "options"].map((k) => err(path(j, k)) && html`<p class="field-error" key=${k}>${err(path(j, k))}</p>`)}
     </fieldset>`)}
     <button type="button" class="btn btn-small" onClick=${() => setTask(i, "fields", [...fields, { name: "", label: "", type: "text" }])}>
       <${Icon} name="plus" /> Add a field</button>
