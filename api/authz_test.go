@@ -80,6 +80,8 @@ func authzRows(t *testing.T) []authzRow {
 			want: [7]int{401, 401, 404, 403, 201, 201, 201}},
 		{method: "DELETE", path: "/api/sessions/{id}/tasks/{task}", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		{method: "POST", path: "/api/sessions/{id}/link", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		// Only the agent who set a PIN reads it (the matrix's sessions have none).
+		{method: "GET", path: "/api/sessions/{id}/pin", want: [7]int{401, 401, 404, 403, 409, 403, 403}},
 		{method: "POST", path: "/api/sessions/{id}/reengage", body: func(int) any {
 			return map[string]any{"customer": map[string]string{"email": "fixed@example.com"}}
 		}, want: [7]int{401, 401, 404, 403, 200, 200, 200}},

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +64,18 @@ func TestConsoleReads(t *testing.T) {
 			t.Fatalf("a session with Support's settings: %+v", set)
 		}
 		e.do("GET", "/api/sessions/"+s.ID+"/settings", "riley", nil).wantError(404, "not_found")
+
+		// The agent who set the PIN reads it again; a supervisor may not,
+		// and no session reply carries it.
+		var pin map[string]string
+		e.do("GET", "/api/sessions/"+s.ID+"/pin", "alex", nil).want(200).into(&pin)
+		if pin["pin"] != "246813" {
+			t.Fatalf("the PIN read back: %v", pin)
+		}
+		e.do("GET", "/api/sessions/"+s.ID+"/pin", "sam", nil).wantError(403, "forbidden")
+		if body := e.do("GET", "/api/sessions/"+s.ID, "alex", nil).want(200).body; strings.Contains(string(body), "246813") {
+			t.Fatal("a session reply carries the PIN")
+		}
 
 		var view rooms.CustomerView
 		e.customer("GET", "/api/customer/session", e.linkSentTo("dana@example.com")).want(200).into(&view)

@@ -15,6 +15,14 @@ type records struct {
 	evidence *rooms.EvidenceService
 }
 
+// pin shows the session's PIN to the agent who set it. It is not cached:
+// a shared machine's next user must not find it.
+func (s records) pin(w http.ResponseWriter, r *http.Request) {
+	pin, err := s.sessions.PIN(r.Context(), agentFrom(r), mux.Vars(r)["id"])
+	w.Header().Set("Cache-Control", "no-store")
+	reply(w, r, http.StatusOK, map[string]string{"pin": pin}, err)
+}
+
 // verify walks the session's hash chain.
 func (s records) verify(w http.ResponseWriter, r *http.Request) {
 	v, err := s.sessions.Verify(r.Context(), agentFrom(r), mux.Vars(r)["id"])

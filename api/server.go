@@ -135,6 +135,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions/{id}/tasks", s.requireAgent(s.addTask)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}", s.requireAgent(s.withdrawTask)).Methods("DELETE")
 	a.HandleFunc("/sessions/{id}/link", s.requireAgent(s.newLink)).Methods("POST")
+	a.HandleFunc("/sessions/{id}/pin", s.requireAgent(rec.pin)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/events", s.requireAgent(s.events)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/verify", s.requireAgent(rec.verify)).Methods("GET")
 	a.HandleFunc("/sessions/{id}/export", s.requireAgent(rec.export)).Methods("GET")

@@ -88,7 +88,7 @@ func blank(cur *Session) {
 	}
 	cur.Access = &EndAccess{Mode: AccessNone}
 	in := &cur.Internal
-	in.PINHash, in.OTPHash, in.OTPExpires, in.OTPSent, in.LinksResent = nil, "", nil, nil, nil
+	in.PINHash, in.PINSealed, in.OTPHash, in.OTPExpires, in.OTPSent, in.LinksResent = nil, nil, "", nil, nil, nil
 }
 
 // eraseEvent keeps what an event was (its kind, time, sender's role and

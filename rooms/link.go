@@ -1,7 +1,10 @@
 package rooms
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -88,4 +91,42 @@ func validID(s string) bool {
 	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
 	})
+}
+
+// pinKey is the key a session's PIN is sealed with: its own use of the
+// link secret, so neither key opens what the other protects.
+func pinKey(secret []byte) cipher.AEAD {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("cohub session pin v1"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic("rooms: " + err.Error()) // a 32-byte key always makes a cipher
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("rooms: " + err.Error())
+	}
+	return aead
+}
+
+// sealPIN keeps a PIN so the agent who set it can read it again (the
+// customer forgot it); the hash beside it is what the gate checks.
+func sealPIN(secret []byte, pin string) []byte {
+	aead := pinKey(secret)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic("rooms: " + err.Error()) // crypto/rand does not fail on supported systems
+	}
+	return aead.Seal(nonce, nonce, []byte(pin), nil)
+}
+
+// openPIN reads a sealed PIN; false when it was sealed under another
+// secret or changed.
+func openPIN(secret, sealed []byte) (string, bool) {
+	aead := pinKey(secret)
+	if len(sealed) < aead.NonceSize() {
+		return "", false
+	}
+	pin, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
+	return string(pin), err == nil
 }

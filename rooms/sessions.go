@@ -61,6 +61,10 @@ func (s *SessionService) newSession(ctx context.Context, a *Agent, req CreateReq
 		tasks = append(tasks, newTask(t, now))
 	}
 	pinHash := s.checkPIN(req.PIN, ts, f)
+	var pinSealed []byte
+	if pinHash != nil {
+		pinSealed = sealPIN(s.cfg.Secret, req.PIN)
+	}
 	if err := f.asError(); err != nil {
 		return nil, err
 	}
@@ -76,7 +80,7 @@ func (s *SessionService) newSession(ctx context.Context, a *Agent, req CreateReq
 		SettingsTeamID: teamID, Customer: cust, Tasks: tasks, Invitations: []Invitation{},
 		CreatedAt: now, UpdatedAt: now,
 		Internal: SessionInternal{
-			LinkGen: 1, PINHash: pinHash, LastAgentAt: now,
+			LinkGen: 1, PINHash: pinHash, PINSealed: pinSealed, LastAgentAt: now,
 			Authentication: authStart(ts), Consent: consentStart(ts),
 		},
 	}, nil
@@ -145,6 +149,25 @@ func (s *SessionService) Show(ctx context.Context, a *Agent, id string) (*Sessio
 	}
 	s.withIndicators(ctx, sess)
 	return sess, nil
+}
+
+// PIN returns a session's PIN to the agent who set it, so they can tell
+// the customer again; nobody else may read it, and each reading is
+// logged (without the PIN).
+func (s *SessionService) PIN(ctx context.Context, a *Agent, id string) (string, error) {
+	sess, err := s.visible(ctx, a, id)
+	if err != nil {
+		return "", err
+	}
+	if sess.AgentID != a.ID {
+		return "", ErrForbidden
+	}
+	pin, ok := openPIN(s.cfg.Secret, sess.Internal.PINSealed)
+	if !ok {
+		return "", fmt.Errorf("%w: this session has no PIN to show", ErrInvalidState)
+	}
+	s.log.Info().Str("session", id).Str("agent", a.ID).Msg("session PIN shown to its agent")
+	return pin, nil
 }
 
 // Seen records that an agent who may open the session's room has looked

@@ -277,9 +277,11 @@ type Session struct {
 // SessionInternal is the part of a session record hidden from the API:
 // link generations, gates, and what a renew restores.
 type SessionInternal struct {
-	Version    int64      `json:"version"`
-	LinkGen    int        `json:"link_gen"`
-	PINHash    []byte     `json:"pin_hash,omitempty"`
+	Version int64  `json:"version"`
+	LinkGen int    `json:"link_gen"`
+	PINHash []byte `json:"pin_hash,omitempty"`
+	// PINSealed is the PIN sealed for its agent to read again (PIN).
+	PINSealed  []byte     `json:"pin_sealed,omitempty"`
 	Joined     bool       `json:"joined"`
 	LastSeenAt *time.Time `json:"last_seen_at,omitempty"`
 	// OpenedAt is when the customer first opened their link: from then

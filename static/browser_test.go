@@ -216,9 +216,20 @@ func TestJourneyInBrowsers(t *testing.T) {
 	if got := agent.attr(tid("customer-email"), "aria-invalid"); got != "true" {
 		t.Fatalf("the email field is not marked invalid: %q", got)
 	}
+	// The PIN is typed out of sight, and Show checks it.
+	if typ := agent.attr(tid("session-pin"), "type"); typ != "password" {
+		t.Fatalf("the PIN is typed in a %q field", typ)
+	}
+	agent.do("show the PIN", chromedp.Click(tid("session-pin-show")), chromedp.WaitVisible(tid("session-pin", `[type="text"]`)))
 	agent.fill(tid("customer-email"), "dana@example.com")
 	agent.do("start the session", chromedp.Click(tid("session-submit")), chromedp.WaitNotPresent(tid("session-dialog")))
 	agent.indicator("never_joined")
+	// Its agent reads the PIN again, masked until asked.
+	agent.contains(tid("session-pin-digits"), "••••••")
+	agent.do("reveal the PIN", chromedp.Click(tid("session-pin-reveal")))
+	agent.contains(tid("session-pin-digits"), "246813")
+	agent.do("hide it", chromedp.Click(tid("session-pin-reveal")))
+	agent.contains(tid("session-pin-digits"), "••••••")
 	agent.contains(tid("invitation-outcome"), "Invitation sent by email to dana@example.com")
 	id := strings.TrimPrefix(agent.js(`location.hash`), "#/s/")
 	if !strings.HasPrefix(id, "s_") {

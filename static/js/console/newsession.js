@@ -82,7 +82,7 @@ export function NewSession({ mode, onClose }) {
       </details>
       ${needsPIN && html`<${Field} id="ns-pin" label="PIN for the customer" error=${errors.pin}
           hint="These settings ask the customer for a PIN: choose one (at least 6 digits) and give it to them yourself, not in the invitation.">
-        ${(p) => html`<input ...${p} inputmode="numeric" autocomplete="off" data-testid="session-pin" value=${f.pin} onInput=${set("pin")} maxlength="12" />`}
+        ${(p) => html`<${PinInput} p=${p} value=${f.pin} onInput=${set("pin")} />`}
       <//>`}
       ${general && html`<p class="notice notice-bad" role="alert">${general}</p>`}
       <div class="dialog-actions">
@@ -174,4 +174,40 @@ export function ContactFields({ f, setF, errors, idPrefix = "ns" }) {
         onInput=${set("phone")} autocomplete="off" />`}
     <//>`}
     ${errors.contact && html`<p class="field-error" role="alert">${errors.contact}</p>`}`;
+}
+
+// PinInput takes a PIN out of sight of whoever stands behind the agent,
+// with Show to check what was typed.
+function PinInput({ p, value, onInput }) {
+  const [shown, setShown] = useState(false);
+  return html`<span class="secret-input">
+    <input ...${p} type=${shown ? "text" : "password"} inputmode="numeric" autocomplete="new-password" data-testid="session-pin"
+      value=${value} onInput=${onInput} maxlength="12" />
+    <button type="button" class="btn btn-small" aria-pressed=${shown ? "true" : "false"} aria-controls=${p.id}
+      data-testid="session-pin-show" onClick=${() => setShown(!shown)}>${shown ? "Hide" : "Show"}</button>
+  </span>`;
+}
+
+// SessionPIN lets the agent who set a session's PIN read it again, to
+// tell a customer who forgot it. It is asked for only when wanted, and
+// hidden again after a minute.
+export function SessionPIN({ id }) {
+  const [pin, setPin] = useState("");
+  const [error, setError] = useState("");
+  const show = async () => {
+    setError("");
+    try {
+      const r = await agentApi.get("/api/sessions/" + encodeURIComponent(id) + "/pin");
+      setPin(r.pin);
+      setTimeout(() => setPin(""), 60000);
+    } catch (e) {
+      setError(plainError(e));
+    }
+  };
+  return html`<span class="session-pin" data-testid="session-pin-view">
+    PIN <span class="pin-digits" data-testid="session-pin-digits">${pin || "••••••"}</span>
+    <button type="button" class="link-btn" data-testid="session-pin-reveal" aria-pressed=${pin ? "true" : "false"}
+      onClick=${() => (pin ? setPin("") : show())}>${pin ? "Hide" : "Show"}</button>
+    ${error && html`<span class="error-text" role="alert">${error}</span>`}
+  </span>`;
 }

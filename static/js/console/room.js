@@ -12,7 +12,7 @@ import {
   plainError, customerName, firstName, midName, contactOf,
 } from "../words.js";
 import { me, room, conn, live } from "./state.js";
-import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError } from "./newsession.js";
+import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN } from "./newsession.js";
 
 export function RoomView({ id }) {
   const m = room(id);
@@ -39,6 +39,7 @@ export function RoomView({ id }) {
           ${settings && settings.team && settings.team.name && html`<span>${settings.team.name} settings</span>`}
           <span title=${when(s.created_at)}>${s.state === "planned" ? "planned" : "started"} ${when(s.created_at)}</span>
           <span class=${cx("badge", "badge-" + s.state)} data-testid="session-state">${SESSION_STATE[s.state]}</span>
+          ${settings && settings.customer_authentication === "pin" && me.value && s.agent_id === me.value.id && html`<${SessionPIN} id=${s.id} />`}
         </p>
       </div>
       <div class="room-actions">
