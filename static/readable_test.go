@@ -87,10 +87,20 @@ const headingsJS = `(() => {
   return bad.join("\n");
 })()`
 
-// sidewaysJS says when the document is wider than the viewport, and which
-// elements reach past its right edge (the widest first).
+// sidewaysJS says when a panel scrolls sideways (but what is meant to,
+// marked data-scrolls: a zoomed page), or the document is wider than the
+// viewport, and which elements reach past its right edge (the widest
+// first).
 const sidewaysJS = `(() => {
   const vw = document.documentElement.clientWidth;
+  const boxes = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const ox = getComputedStyle(el).overflowX;
+    if ((ox === "auto" || ox === "scroll") && el.scrollWidth > el.clientWidth + 1 && !el.closest("[data-scrolls]")) {
+      boxes.push(el.tagName.toLowerCase() + "." + String(el.className).split(" ").join(".") + " holds " + el.scrollWidth + "px in " + el.clientWidth + "px");
+    }
+  }
+  if (boxes.length) { return "a panel scrolls sideways: " + boxes.slice(0, 5).join("; "); }
   if (document.documentElement.scrollWidth <= vw) { return ""; }
   const over = [];
   for (const el of document.querySelectorAll("body *")) {

@@ -115,7 +115,7 @@ function Pdf({ link, sid, asset, title, last }) {
   if (error) { return html`<p class="field-error" role="alert">${error}</p>`; }
   const n = doc ? doc.numPages : 0;
   return html`<div class="pdf" data-testid="pdf" data-pages=${n} data-rendered=${rendered}>
-    <div class="pdf-page" data-testid="pdf-page-box"><canvas ref=${canvas} role="img" aria-label=${`${title}, page ${page} of ${n || "…"}`}></canvas></div>
+    <div class="pdf-page" data-testid="pdf-page-box" data-scrolls="x"><canvas ref=${canvas} role="img" aria-label=${`${title}, page ${page} of ${n || "…"}`}></canvas></div>
     <div class="pdf-nav">
       <span class="pdf-zoom">
         <button type="button" class="btn" data-testid="pdf-zoom-out" disabled=${zoom === 0} onClick=${() => setZoom(zoom - 1)}
