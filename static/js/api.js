@@ -18,15 +18,21 @@ export class ApiError extends Error {
 export async function request(method, path, body, headers = {}) {
   const h = { ...headers };
   if (body !== undefined) { h["Content-Type"] = "application/json"; }
+  return answer(fetch(path, {
+    method, credentials: "same-origin", headers: h,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  }));
+}
+
+// answer reads a pending reply like request (null: the network failed).
+export async function answer(pending) {
   let r;
   try {
-    r = await fetch(path, {
-      method, credentials: "same-origin", headers: h,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    r = await pending;
   } catch (e) {
-    throw new ApiError(0, null);
+    r = null;
   }
+  if (!r) { throw new ApiError(0, null); }
   let data = null;
   try { data = await r.json(); } catch (e) { /* an empty or non-JSON answer */ }
   if (!r.ok) { throw new ApiError(r.status, data); }

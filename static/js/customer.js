@@ -5,7 +5,7 @@
 // (browsers cannot set WebSocket headers); the gates' customer token is
 // an HttpOnly cookie.
 import { html, render, signal, useState, useEffect, useRef, useLayoutEffect, Icon, Notice, announce, cx } from "./ui.js";
-import { customerApi } from "./api.js";
+import { customerApi, answer } from "./api.js";
 import { Live } from "./live.js";
 import { TaskWork, TaskOutcome, DownloadButton, signing } from "./tasks.js";
 import { clock, dayKey, dayLabel, durationWords, plainError, initials } from "./words.js";
@@ -42,8 +42,10 @@ function passed(g) {
 
 async function load() {
   clearTimeout(pollTimer);
+  const first = window.cohubFirst;
+  window.cohubFirst = null;
   try {
-    route(await api.get("/api/customer/session"));
+    route(await (first ? answer(first) : api.get("/api/customer/session")));
   } catch (e) {
     fail(e.code, e);
   }
