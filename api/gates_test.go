@@ -156,6 +156,10 @@ func TestOTPAndConsentGates(t *testing.T) {
 		kinds := map[string]int{}
 		for _, ev := range evs.Events {
 			kinds[ev.Type]++
+			// The verification says how it was made.
+			if ev.Type == rooms.EventAuthChanged && ev.Method != "otp" {
+				t.Fatalf("the verification's method: %+v", ev)
+			}
 		}
 		if kinds[rooms.EventAuthChanged] != 1 || kinds[rooms.EventConsentChanged] != 2 {
 			t.Fatalf("events %v", kinds)

@@ -119,7 +119,7 @@ func (s *GateService) Verify(ctx context.Context, link, customerToken, code, pin
 			if !first {
 				return nil, nil
 			}
-			return s.gateEvent(cur, Event{Type: EventAuthChanged, Auth: AuthVerified}), nil
+			return s.gateEvent(cur, Event{Type: EventAuthChanged, Auth: AuthVerified, Method: ts.CustomerAuthentication}), nil
 		}
 		in.AuthFails++
 		if in.AuthFails < MaxAuthFail {

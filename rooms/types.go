@@ -320,7 +320,9 @@ type Event struct {
 	Access  *EndAccess `json:"access,omitempty"`
 	Consent string     `json:"consent,omitempty"`
 	Auth    string     `json:"authentication,omitempty"`
-	State   string     `json:"state,omitempty"`
+	// Method is how a customer's authentication was verified: pin or otp.
+	Method string `json:"method,omitempty"`
+	State  string `json:"state,omitempty"`
 	// Assets are the asset ids a task.completed kept.
 	Assets []string `json:"assets,omitempty"`
 	// Digest is the SHA-256 of the event's content as it was logged: the

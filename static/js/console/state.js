@@ -432,11 +432,11 @@ export class RoomModel {
     return firstName(s && s.customer);
   }
 
-  // howVerified says how a customer confirms who they are, from the
-  // settings the session runs under.
-  howVerified() {
+  // howVerified says how a customer confirmed who they are: the event
+  // says (older events did not: then the settings the session runs under).
+  howVerified(e) {
     const set = this.settings.value;
-    const m = set && set.customer_authentication;
+    const m = e.method || (set && set.customer_authentication);
     return m === "pin" ? " with the PIN" : m === "otp" ? " with a one-time code" : "";
   }
 
@@ -493,7 +493,7 @@ export class RoomModel {
       break;
     case "authentication.changed":
       Object.assign(item, { k: "note", tone: e.authentication === "locked" ? "warn" : "ok",
-        text: e.authentication === "verified" ? `${cust} confirmed who they are${this.howVerified()}`
+        text: e.authentication === "verified" ? `${cust} confirmed who they are${this.howVerified(e)}`
           : e.authentication === "locked" ? `${cust} was locked out after too many wrong answers`
             : `${cust} may try to confirm who they are again` });
       break;
