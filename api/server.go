@@ -107,6 +107,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/login", s.login).Methods("POST")
 	a.HandleFunc("/logout", s.requireAgent(s.logout)).Methods("POST")
 	a.HandleFunc("/me", s.requireAgent(s.me)).Methods("GET")
+	a.HandleFunc("/openapi.json", serveOpenAPI).Methods("GET")
 
 	a.HandleFunc("/settings", s.requireAdmin(s.getSettings)).Methods("GET")
 	a.HandleFunc("/settings", s.requireAdmin(s.putSettings)).Methods("PUT")
