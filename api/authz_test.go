@@ -37,6 +37,9 @@ func adminOnly(ok int) [7]int { return [7]int{401, 401, 403, 403, 403, 403, ok} 
 func authzRows(t *testing.T) []authzRow {
 	return []authzRow{
 		{method: "GET", path: "/api/me", want: [7]int{401, 401, 200, 200, 200, 200, 200}},
+		// Anyone signed in, or with a link, may open a socket: the ticket
+		// stands for their own credential.
+		{method: "POST", path: "/api/ws/ticket", want: [7]int{401, 200, 200, 200, 200, 200, 200}},
 		// The contract is public: it says how to call, not what is stored.
 		{method: "GET", path: "/api/openapi.json", want: [7]int{200, 200, 200, 200, 200, 200, 200}},
 		{method: "GET", path: "/api/settings", want: adminOnly(200)},

@@ -48,6 +48,7 @@ type Server struct {
 	accounts *rooms.AccountService
 	files    *rooms.FileService
 	evidence *rooms.EvidenceService
+	tickets  *rooms.TicketService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -64,7 +65,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -108,6 +109,7 @@ func (s *Server) routes() {
 	a.HandleFunc("/logout", s.requireAgent(s.logout)).Methods("POST")
 	a.HandleFunc("/me", s.requireAgent(s.me)).Methods("GET")
 	a.HandleFunc("/openapi.json", serveOpenAPI).Methods("GET")
+	a.HandleFunc("/ws/ticket", wsTickets{s: s, tickets: s.tickets}.issue).Methods("POST")
 
 	a.HandleFunc("/settings", s.requireAdmin(s.getSettings)).Methods("GET")
 	a.HandleFunc("/settings", s.requireAdmin(s.putSettings)).Methods("PUT")

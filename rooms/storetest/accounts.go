@@ -113,6 +113,53 @@ func contractTokens(t *testing.T, st rooms.Store) {
 	}
 }
 
+// contractTickets: a ticket is taken once, whoever races for it, and
+// not after its time.
+func contractTickets(t *testing.T, st rooms.Store) {
+	ctx := context.Background()
+	if _, err := st.TakeTicket(ctx, "never"); !errors.Is(err, rooms.ErrNotFound) {
+		t.Fatalf("a ticket never issued: %v", err)
+	}
+	Must(t, st.PutTicket(ctx, "h1", []byte("sealed\x00bytes"), time.Minute))
+	const racers = 8
+	got := make(chan []byte, racers)
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Go(func() {
+			if b, err := st.TakeTicket(ctx, "h1"); err == nil {
+				got <- b
+			} else if !errors.Is(err, rooms.ErrNotFound) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(got)
+	var taken [][]byte
+	for b := range got {
+		taken = append(taken, b)
+	}
+	if len(taken) != 1 || string(taken[0]) != "sealed\x00bytes" {
+		t.Fatalf("%d racers took the ticket: %q", len(taken), taken)
+	}
+	Must(t, st.PutTicket(ctx, "h2", []byte("x"), time.Millisecond))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := st.TakeTicket(ctx, "h2")
+		if errors.Is(err, rooms.ErrNotFound) {
+			break
+		}
+		Must(t, err)
+		if time.Now().After(deadline) {
+			t.Fatal("a ticket did not expire")
+		}
+		// Taken before it expired: put it back and look again. Polling
+		// for expiry: there is no event to await.
+		Must(t, st.PutTicket(ctx, "h2", []byte("x"), time.Millisecond))
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func contractHitOnce(t *testing.T, st rooms.Store) {
 	ctx := context.Background()
 	for i := int64(1); i <= 3; i++ {
