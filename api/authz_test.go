@@ -64,6 +64,12 @@ func authzRows(t *testing.T) []authzRow {
 				"team_id": "{sales}", "settings_team_ids": []string{}, "disabled": false}
 		}, want: adminOnly(200)},
 		{method: "GET", path: "/api/outbox", want: adminOnly(200)},
+		{method: "GET", path: "/api/api-keys", want: adminOnly(200)},
+		{method: "POST", path: "/api/api-keys", body: func(n int) any {
+			return map[string]any{"name": fmt.Sprint("CRM ", n), "agent_id": "{alex}"}
+		}, want: adminOnly(201)},
+		// No such key: those who may revoke hear so.
+		{method: "DELETE", path: "/api/api-keys/key_none", want: adminOnly(404)},
 		{method: "GET", path: "/api/signing-identity", want: adminOnly(200)},
 		{method: "POST", path: "/api/sessions", body: func(int) any {
 			return map[string]any{"mode": "start", "customer": map[string]string{"email": "new@example.com"}}
@@ -140,6 +146,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 					if j, ok := body.(map[string]any); ok && j["team_id"] == "{sales}" {
 						j["team_id"] = e.sales
+					}
+					if j, ok := body.(map[string]any); ok && j["agent_id"] == "{alex}" {
+						j["agent_id"] = e.agents["alex"].ID
 					}
 					r := e.do(row.method, path, cred, body)
 					if r.status != row.want[i] {

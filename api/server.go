@@ -49,6 +49,7 @@ type Server struct {
 	files    *rooms.FileService
 	evidence *rooms.EvidenceService
 	tickets  *rooms.TicketService
+	keys     *rooms.KeyService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -65,7 +66,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -123,6 +124,10 @@ func (s *Server) routes() {
 	a.HandleFunc("/agents", s.requireAdmin(s.createAgent)).Methods("POST")
 	a.HandleFunc("/agents/{id}", s.requireAdmin(s.putAgent)).Methods("PUT")
 	a.HandleFunc("/outbox", s.requireAdmin(s.listOutbox)).Methods("GET")
+	keys := apiKeys{keys: s.keys}
+	a.HandleFunc("/api-keys", s.requireAdmin(keys.list)).Methods("GET")
+	a.HandleFunc("/api-keys", s.requireAdmin(keys.issue)).Methods("POST")
+	a.HandleFunc("/api-keys/{id}", s.requireAdmin(keys.revoke)).Methods("DELETE")
 	rec := records{sessions: s.sessions, evidence: s.evidence}
 	a.HandleFunc("/signing-identity", s.requireAdmin(rec.signingIdentity)).Methods("GET")
 

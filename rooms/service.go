@@ -104,6 +104,8 @@ type Service struct {
 	// Tickets opens the WebSocket with one-use tickets instead of
 	// credentials in its URL.
 	Tickets *TicketService
+	// Keys issues and revokes the API keys integrations sign in with.
+	Keys *KeyService
 	*core
 }
 

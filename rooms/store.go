@@ -29,6 +29,7 @@ type AccountStore interface {
 	OrgSettings
 	Tokens
 	Tickets
+	APIKeys
 }
 
 // SessionStore keeps session records, their room logs and the history indexes.

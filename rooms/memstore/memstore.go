@@ -33,6 +33,7 @@ type Store struct {
 
 	am      memAssets
 	tickets memTickets
+	keys    memKeys
 
 	// publish, when set, receives each commit's events in seq order
 	// after the commit; it must not block (the memory bus hands them on).
