@@ -185,7 +185,7 @@ func TestUploadsAtOnceArePerLink(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "POST", url, third.r)
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("Content-Type", third.up.contentType)
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client(http.DefaultClient).Do(req)
 	if err != nil {
 		t.Fatalf("a third upload was held instead of refused: %v", err)
 	}
@@ -234,7 +234,7 @@ func TestUploadPastClosedGateIsRefusedAtOnce(t *testing.T) {
 	req.Header.Set("Authorization", "Link "+link)
 	req.Header.Set("Content-Type", up.contentType)
 	go func() { _, _ = feed.Write(up.body[:100]) }() // and then nothing
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client(http.DefaultClient).Do(req)
 	if err != nil {
 		t.Fatalf("the upload was held: %v", err)
 	}
@@ -259,7 +259,7 @@ func TestLoginLimitHoldsInParallel(t *testing.T) {
 						pw = testPassword
 					}
 					body := strings.NewReader(fmt.Sprintf(`{"email":"blake@cohub.test","password":%q}`, pw))
-					res, err := http.Post(e.srv.URL+"/api/login", "application/json", body)
+					res, err := e.client(http.DefaultClient).Post(e.srv.URL+"/api/login", "application/json", body)
 					if err != nil {
 						t.Error(err)
 						return

@@ -489,7 +489,7 @@ func TestSlowUploadArrives(t *testing.T) {
 	e.must(err)
 	req.Header.Set("Authorization", "Link "+link)
 	req.Header.Set("Content-Type", up.contentType)
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client(http.DefaultClient).Do(req)
 	if err != nil {
 		t.Fatalf("the slow upload was cut off: %v", err)
 	}

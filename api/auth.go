@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/gorilla/mux"
+	"github.com/rs/zerolog"
+
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -58,6 +61,11 @@ func (s *Server) requireAgent(next http.HandlerFunc) http.HandlerFunc {
 		if fromCookie && !safeMethod(r.Method) && !s.sameOrigin(r, true) {
 			writeError(w, r, errCrossOrigin)
 			return
+		}
+		if a.APIKey != "" {
+			// The audit trail of integrations: which key acted, as whom.
+			zerolog.Ctx(r.Context()).Info().Bool("audit", true).Str("api_key", a.APIKey).Str("agent", a.ID).
+				Str("method", r.Method).Str("route", routeOf(r)).Msg("api key used")
 		}
 		next(w, r.WithContext(withAgentCtx(r.Context(), a)))
 	}
@@ -237,4 +245,15 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 			CustomerAuthentication: t.Settings.CustomerAuthentication, ConsentRequired: t.Settings.Consent.Required})
 	}
 	writeJSON(w, http.StatusOK, reply)
+}
+
+// routeOf is the request's route template (/api/sessions/{id}), or its
+// path when none matched.
+func routeOf(r *http.Request) string {
+	if route := mux.CurrentRoute(r); route != nil {
+		if tpl, err := route.GetPathTemplate(); err == nil {
+			return tpl
+		}
+	}
+	return r.URL.Path
 }

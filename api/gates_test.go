@@ -508,7 +508,7 @@ func TestTwoGatedSessionsInOneBrowser(t *testing.T) {
 		e.gate("pin", false)
 		jar, err := cookiejar.New(nil)
 		e.must(err)
-		browser := &http.Client{Jar: jar}
+		browser := e.client(&http.Client{Jar: jar})
 		call := func(method, path, link string, body any) *resp {
 			t.Helper()
 			req, err := http.NewRequest(method, e.srv.URL+path, encodeBody(body))

@@ -224,7 +224,7 @@ func (e *env) do(method, path, who string, body any) *resp {
 
 func (e *env) send(req *http.Request) *resp {
 	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.client(http.DefaultClient).Do(req)
 	e.must(err)
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)

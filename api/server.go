@@ -48,6 +48,8 @@ type Server struct {
 	accounts *rooms.AccountService
 	files    *rooms.FileService
 	evidence *rooms.EvidenceService
+	tickets  *rooms.TicketService
+	keys     *rooms.KeyService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -64,7 +66,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -107,6 +109,8 @@ func (s *Server) routes() {
 	a.HandleFunc("/login", s.login).Methods("POST")
 	a.HandleFunc("/logout", s.requireAgent(s.logout)).Methods("POST")
 	a.HandleFunc("/me", s.requireAgent(s.me)).Methods("GET")
+	a.HandleFunc("/openapi.json", serveOpenAPI).Methods("GET")
+	a.HandleFunc("/ws/ticket", wsTickets{s: s, tickets: s.tickets}.issue).Methods("POST")
 
 	a.HandleFunc("/settings", s.requireAdmin(s.getSettings)).Methods("GET")
 	a.HandleFunc("/settings", s.requireAdmin(s.putSettings)).Methods("PUT")
@@ -120,6 +124,10 @@ func (s *Server) routes() {
 	a.HandleFunc("/agents", s.requireAdmin(s.createAgent)).Methods("POST")
 	a.HandleFunc("/agents/{id}", s.requireAdmin(s.putAgent)).Methods("PUT")
 	a.HandleFunc("/outbox", s.requireAdmin(s.listOutbox)).Methods("GET")
+	keys := apiKeys{keys: s.keys}
+	a.HandleFunc("/api-keys", s.requireAdmin(keys.list)).Methods("GET")
+	a.HandleFunc("/api-keys", s.requireAdmin(keys.issue)).Methods("POST")
+	a.HandleFunc("/api-keys/{id}", s.requireAdmin(keys.revoke)).Methods("DELETE")
 	rec := records{sessions: s.sessions, evidence: s.evidence}
 	a.HandleFunc("/signing-identity", s.requireAdmin(rec.signingIdentity)).Methods("GET")
 

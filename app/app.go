@@ -60,7 +60,7 @@ func New(b *Backend, cfg Config) *App {
 	rc.Listener, rc.Presence = live, live
 	svc := rooms.NewService(b.Store, sender, rc, cfg.Log)
 	hc := cfg.Hub
-	hc.Sessions, hc.Gates, hc.Accounts, hc.Log = svc.Sessions, svc.Gates, svc.Accounts, cfg.Log
+	hc.Sessions, hc.Gates, hc.Accounts, hc.Tickets, hc.Log = svc.Sessions, svc.Gates, svc.Accounts, svc.Tickets, cfg.Log
 	if hc.Metrics == nil {
 		hc.Metrics = hub.NewMetrics()
 	}

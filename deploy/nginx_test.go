@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -60,8 +61,8 @@ func rollingRestart(t *testing.T, lb string) {
 		token := link.URL[strings.LastIndex(link.URL, "/")+1:]
 		topic := "room:" + s.ID
 		rooms = append(rooms, room{id: s.ID,
-			agent:  newPeer(fmt.Sprintf("agent %d", i+1), wsBase, "access_token="+admin, topic, true),
-			client: newPeer(fmt.Sprintf("customer %d", i+1), wsBase, "link="+token, topic, false)})
+			agent:  newPeer(fmt.Sprintf("agent %d", i+1), wsBase, wsclient.Agent(admin), topic, true),
+			client: newPeer(fmt.Sprintf("customer %d", i+1), wsBase, wsclient.Customer(token, ""), topic, false)})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -284,22 +285,13 @@ func TestPingsKeepAQuietWebSocketOpen(t *testing.T) {
 		t.Skip("holds a connection for 25 s")
 	}
 	t.Parallel()
-	nginxBin := need(t, "nginx")
-	front := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", front)
-	n := &node{t: t, name: "cohub", port: freePort(t), args: []string{"--public-url", base, "--demo=false",
-		"--admin-email", adminEmail, "--admin-password", adminPassword, "--log-format", "json"}}
-	t.Cleanup(n.kill)
-	n.start()
-	ports := []int{n.port, n.port, n.port}
-	startNginx(t, nginxBin, renderNginx(t, front, ports, map[string]string{
-		"proxy_read_timeout": "12s", "proxy_send_timeout": "12s"}))
+	base, _ := behindNginx(t, map[string]string{"proxy_read_timeout": "12s", "proxy_send_timeout": "12s"})
 	admin, code := login(t, nil, base, adminEmail, adminPassword)
 	if code != 200 {
 		t.Fatalf("login: %d", code)
 	}
 	ctx := context.Background()
-	ws, err := wsclient.Dial(ctx, base, wsclient.AgentQuery(admin), nil)
+	ws, err := wsclient.Open(ctx, base, wsclient.Agent(admin), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,4 +318,59 @@ func TestPingsKeepAQuietWebSocketOpen(t *testing.T) {
 			t.Fatalf("no reply to a ping after 25 s quiet: %v", err)
 		}
 	}
+}
+
+// deploy/nginx.conf logs requests as usual, WebSockets included: the
+// socket's URL carries a one-use ticket, never a credential. A
+// customer's link path (/c/{token}) is the one thing kept out.
+func TestNginxLogsWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	base, b := behindNginx(t, nil)
+	admin, code := login(t, nil, base, adminEmail, adminPassword)
+	if code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	ws, err := wsclient.Open(context.Background(), base, wsclient.Agent(admin), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.Close() // nginx logs a WebSocket once it ends
+	res, err := http.Get(base + "/c/the-customers-link-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	access := filepath.Join(b.dir, "access.log")
+	var logged string
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logged, "GET /ws?ticket=") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the WebSocket is not in the access log:\n%s", logged)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a file nginx appends to: no event to await
+		raw, _ := os.ReadFile(access)
+		logged = string(raw)
+	}
+	for _, secret := range []string{admin, "the-customers-link-token", "access_token", "link="} {
+		if strings.Contains(logged, secret) {
+			t.Errorf("the access log holds %q:\n%s", secret, logged)
+		}
+	}
+	if !strings.Contains(logged, "POST /api/ws/ticket") {
+		t.Errorf("the ticket's request is not logged:\n%s", logged)
+	}
+}
+
+// behindNginx starts one embedded node behind all three upstreams of
+// deploy/nginx.conf (edit: as renderNginx's) and returns nginx's address.
+func behindNginx(t *testing.T, edit map[string]string) (string, *balancer) {
+	t.Helper()
+	nginxBin := need(t, "nginx")
+	front := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", front)
+	n := &node{t: t, name: "cohub", port: freePort(t), args: []string{"--public-url", base, "--demo=false",
+		"--admin-email", adminEmail, "--admin-password", adminPassword, "--log-format", "json"}}
+	t.Cleanup(n.kill)
+	n.start()
+	return base, startNginx(t, nginxBin, renderNginx(t, front, []int{n.port, n.port, n.port}, edit))
 }

@@ -18,8 +18,8 @@ import (
 // message that had no reply. It sends one message at a time.
 type peer struct {
 	name  string
-	base  string // ws://… of the balancer
-	query string // the credential
+	base  string              // ws://… of the balancer
+	cred  wsclient.Credential // a fresh ticket for it opens each connection
 	topic string
 	agent bool
 
@@ -66,8 +66,8 @@ func (tl *timeline) String() string {
 	return strings.Join(tl.events, "\n")
 }
 
-func newPeer(name, wsBase, query, topic string, agent bool) *peer {
-	return &peer{name: name, base: wsBase, query: query, topic: topic, agent: agent,
+func newPeer(name, wsBase string, cred wsclient.Credential, topic string, agent bool) *peer {
+	return &peer{name: name, base: wsBase, cred: cred, topic: topic, agent: agent,
 		texts: map[int64]string{}, acked: map[string]int64{}, changed: make(chan struct{}, 1)}
 }
 
@@ -105,7 +105,7 @@ func (p *peer) run(ctx context.Context, period time.Duration) {
 func (p *peer) dial(ctx context.Context) *wsclient.Conn {
 	for pause := 20 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		ws, err := wsclient.Dial(dctx, p.base, p.query, nil)
+		ws, err := wsclient.Open(dctx, p.base, p.cred, nil)
 		cancel()
 		if err == nil {
 			p.mu.Lock()

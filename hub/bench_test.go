@@ -49,7 +49,7 @@ func BenchmarkRoomFanout(b *testing.B) {
 func benchSubscriber(c *livetest.Cluster, b *testing.B, id string, got chan<- struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := wsclient.Dial(ctx, c.Nodes[0].Server.URL, wsclient.AgentQuery(c.Tokens["alex"]), nil)
+	conn, err := wsclient.Open(ctx, c.Nodes[0].Server.URL, wsclient.Agent(c.Tokens["alex"]), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -344,7 +345,7 @@ func TestLogBackwardsBeginsEpoch(t *testing.T) {
 	}
 	// The customer comes back with what it holds: not recovered, and the
 	// transcript starts over under the new epoch.
-	cust := c.Nodes[1].Dial(t, "link="+l.Link)
+	cust := c.Nodes[1].Dial(t, wsclient.Customer(l.Link, ""))
 	d := cust.OK(map[string]any{"op": "join", "topic": l.Topic, "since": last, "epoch": epoch})
 	if d["recovered"] != false || d["epoch"] != epoch2 {
 		t.Fatalf("rejoin: %v", d)

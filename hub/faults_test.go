@@ -17,6 +17,7 @@ import (
 	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -72,7 +73,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 	id, link := c.Session(rooms.CreateRequest{})
 	topic := bus.RoomTopic(id)
 	agent := c.Agent(c.Nodes[0], id)
-	slow := c.Nodes[0].Dial(t, "link="+link)
+	slow := c.Nodes[0].Dial(t, wsclient.Customer(link, ""))
 	slow.OK(map[string]any{"op": "join", "topic": topic})
 	joined := slow.All(func(f livetest.Frame) bool { return f.Op == "reply" })[0].Map()
 	base := int64(joined["seq"].(float64))
@@ -104,7 +105,7 @@ func TestSlowConsumerResumes(t *testing.T) {
 		last = got[len(got)-1].Seq
 	}
 
-	again := c.Nodes[0].Dial(t, "link="+link)
+	again := c.Nodes[0].Dial(t, wsclient.Customer(link, ""))
 	r := again.Rejoin(topic, last, joined["epoch"])
 	if r["recovered"] != true {
 		t.Fatalf("resume not recovered: %v", r)
@@ -124,14 +125,22 @@ func TestRefusals(t *testing.T) {
 	tn := c.Nodes[0]
 	id, link := c.Session(rooms.CreateRequest{})
 
-	_, resp, err := tn.TryDial(t, "access_token="+c.Tokens["alex"], http.Header{"Origin": {"https://evil.example"}})
+	_, resp, err := tn.TryDial(t, wsclient.Agent(c.Tokens["alex"]), http.Header{"Origin": {"https://evil.example"}})
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("foreign origin: err %v, resp %v", err, resp)
 	}
-	for _, q := range []string{"", "access_token=nope", "link=" + link + "x"} {
-		_, resp, err := tn.TryDial(t, q, nil)
+	// No credential, a forged ticket, and credentials in the URL (even
+	// good ones: URLs are logged) are refused before the upgrade.
+	for _, q := range []string{"", "ticket=forged", "access_token=" + c.Tokens["alex"], "link=" + link,
+		"link=" + link + "&customer_token=x", "ticket=x&access_token=" + c.Tokens["alex"]} {
+		_, resp, err := tn.TryDialQuery(t, q, nil)
 		if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("credential %q: err %v, resp %v", q, err, resp)
+		}
+	}
+	for _, cred := range []wsclient.Credential{wsclient.Agent("nope"), wsclient.Customer(link+"x", "")} {
+		if _, resp, err := tn.TryDial(t, cred, nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("a ticket for %+v: err %v, resp %v", cred, err, resp)
 		}
 	}
 
@@ -151,7 +160,7 @@ func TestRefusals(t *testing.T) {
 	}
 
 	// since is a seq: a whole number, 0 or more.
-	strict := tn.Dial(t, "access_token="+c.Tokens["alex"])
+	strict := tn.Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	for _, since := range []any{-1, 1.5, "3", true} {
 		r := strict.Call(map[string]any{"op": "join", "topic": bus.RoomTopic(id), "since": since})
 		if r.Status != "error" || r.Map()["code"] != hub.CodeBadFrame {
@@ -166,7 +175,7 @@ func TestRefusals(t *testing.T) {
 	}
 	strict.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id), "since": 0})
 
-	flood := tn.Dial(t, "access_token="+c.Tokens["alex"])
+	flood := tn.Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	for i := range 60 {
 		flood.MustWrite(map[string]any{"op": "ping", "ref": fmt.Sprint(i)})
 	}
@@ -193,12 +202,12 @@ func TestJoinAuthorization(t *testing.T) {
 	id, link := c.Session(rooms.CreateRequest{})
 	other, _ := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
 
-	blake := tn.Dial(t, "access_token="+c.Tokens["blake"])
+	blake := tn.Dial(t, wsclient.Agent(c.Tokens["blake"]))
 	r := blake.Call(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	if r.Status != "error" || (r.Map()["code"] != "forbidden" && r.Map()["code"] != "not_found") {
 		t.Fatalf("blake joined alex's room: %s", r.Raw)
 	}
-	cust := tn.Dial(t, "link="+link)
+	cust := tn.Dial(t, wsclient.Customer(link, ""))
 	r = cust.Call(map[string]any{"op": "join", "topic": bus.RoomTopic(other)})
 	if r.Status != "error" || r.Map()["code"] != "forbidden" {
 		t.Fatalf("customer joined another room: %s", r.Raw)

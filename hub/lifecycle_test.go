@@ -10,6 +10,7 @@ import (
 	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -29,7 +30,7 @@ func TestEndAndRenewLive(t *testing.T) {
 		if code := cust.AwaitClose(); code != hub.CloseEnded {
 			t.Fatalf("customer closed with %d, want 4010", code)
 		}
-		_, resp, err := c.Nodes[1].TryDial(t, "link="+link, nil)
+		_, resp, err := c.Nodes[1].TryDial(t, wsclient.Customer(link, ""), nil)
 		if err == nil || resp == nil || resp.StatusCode != http.StatusGone {
 			t.Fatalf("link after end with no access: %v %v", err, resp)
 		}
@@ -88,7 +89,7 @@ func TestReengageLive(t *testing.T) {
 	_, err := c.Service().Sessions.Reengage(ctx, c.Alex, id, rooms.Customer{Name: "Casey", Email: "casey.new@example.com"})
 	c.Must(err)
 	agent.Await("customer.reengaged", livetest.IsEvent(bus.RoomTopic(id), rooms.EventReengaged))
-	_, resp, err := c.Nodes[0].TryDial(t, "link="+link, nil)
+	_, resp, err := c.Nodes[0].TryDial(t, wsclient.Customer(link, ""), nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusGone {
 		t.Fatalf("old link after re-engage: %v %v", err, resp)
 	}
@@ -103,7 +104,7 @@ func TestTasksAndInboxLive(t *testing.T) {
 	id, link := c.Session(rooms.CreateRequest{})
 	topic := bus.RoomTopic(id)
 	agent := c.Agent(c.Nodes[0], id)
-	inbox := c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
+	inbox := c.Nodes[0].Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	inbox.OK(map[string]any{"op": "join", "topic": hub.Inbox})
 	cust := c.Customer(c.Nodes[1], id, link)
 	agent.Await("online", livetest.IsStatus(topic, livetest.Online(true)))
@@ -177,7 +178,7 @@ func TestGatesLive(t *testing.T) {
 	topic := bus.RoomTopic(id)
 	agent := c.Agent(c.Nodes[0], id)
 
-	_, resp, err := c.Nodes[1].TryDial(t, "link="+link, nil)
+	_, resp, err := c.Nodes[1].TryDial(t, wsclient.Customer(link, ""), nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("link without its gates: %v %v", err, resp)
 	}
@@ -187,10 +188,10 @@ func TestGatesLive(t *testing.T) {
 	out, err := c.Service().Gates.GiveConsent(ctx, link, verified.Token(), true)
 	c.Must(err)
 	agent.Await("accepted", livetest.IsStatus(topic, func(d map[string]any) bool { return d["consent"] == rooms.ConsentAccepted }))
-	if _, resp, err := c.Nodes[1].TryDial(t, "link="+link, nil); err == nil || resp.StatusCode != http.StatusForbidden {
+	if _, resp, err := c.Nodes[1].TryDial(t, wsclient.Customer(link, ""), nil); err == nil || resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("gates passed but no customer token: %v %v", err, resp)
 	}
-	cust := c.Nodes[1].Dial(t, "link="+link+"&customer_token="+out.CustomerToken)
+	cust := c.Nodes[1].Dial(t, wsclient.Customer(link, out.CustomerToken))
 	cust.OK(map[string]any{"op": "join", "topic": topic})
 	agent.Await("online", livetest.IsStatus(topic, livetest.Online(true)))
 	cust.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "only for my agent"}})
@@ -204,13 +205,13 @@ func TestGatesLive(t *testing.T) {
 		t.Fatalf("consent without authentication after the customer passed: %v", err)
 	}
 	for _, forged := range []string{"", verified.Token(), "v1.x.ac.forged"} {
-		if _, resp, err := c.Nodes[0].TryDial(t, "link="+link+"&customer_token="+forged, nil); err == nil || resp.StatusCode != http.StatusForbidden {
+		if _, resp, err := c.Nodes[0].TryDial(t, wsclient.Customer(link, forged), nil); err == nil || resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("joined with token %q: %v %v", forged, err, resp)
 		}
 	}
 	// The customer's own cookie, named for its session, opens the room.
 	h := http.Header{"Cookie": {rooms.CustomerCookie(id) + "=" + out.CustomerToken}}
-	again, _, err := c.Nodes[0].TryDial(t, "link="+link, h)
+	again, _, err := c.Nodes[0].TryDial(t, wsclient.Customer(link, ""), h)
 	c.Must(err)
 	again.OK(map[string]any{"op": "join", "topic": topic})
 }
@@ -236,7 +237,7 @@ func TestRecheckClosesLive(t *testing.T) {
 		c.Must(err)
 	}
 	promote(rooms.RoleSupervisor)
-	sup := c.Nodes[0].Dial(t, "access_token="+c.Tokens["blake"])
+	sup := c.Nodes[0].Dial(t, wsclient.Agent(c.Tokens["blake"]))
 	sup.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	promote(rooms.RoleAgent)
 	if code := sup.AwaitClose(); code != hub.CloseLostAccess {
@@ -275,7 +276,7 @@ func TestAccountChangesCloseAtOnce(t *testing.T) {
 
 			// A supervisor demoted out of the room: 4003 at once.
 			update(c.Blake, rooms.RoleSupervisor, "", false)
-			sup := c.Nodes[1].Dial(t, "access_token="+c.Tokens["blake"])
+			sup := c.Nodes[1].Dial(t, wsclient.Agent(c.Tokens["blake"]))
 			sup.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 			update(c.Blake, rooms.RoleAgent, "", false)
 			if code := sup.AwaitClose(); code != hub.CloseLostAccess {
@@ -283,7 +284,7 @@ func TestAccountChangesCloseAtOnce(t *testing.T) {
 			}
 
 			// Disabled: every connection closes with 4001.
-			other := c.Nodes[0].Dial(t, "access_token="+c.Tokens["blake"])
+			other := c.Nodes[0].Dial(t, wsclient.Agent(c.Tokens["blake"]))
 			other.OK(map[string]any{"op": "join", "topic": "inbox"})
 			update(c.Blake, rooms.RoleAgent, "", true)
 			if code := other.AwaitClose(); code != hub.CloseCredential {
@@ -301,11 +302,11 @@ func TestLogoutAllClosesEveryConnection(t *testing.T) {
 	c := newCluster(t, "redis", 2, cfg)
 	second, _, err := c.Service().Accounts.Login(ctx, c.Alex.Email, "correct-horse-battery", "127.0.0.1")
 	c.Must(err)
-	one := c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
+	one := c.Nodes[0].Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	one.OK(map[string]any{"op": "join", "topic": "inbox"})
-	two := c.Nodes[1].Dial(t, "access_token="+second)
+	two := c.Nodes[1].Dial(t, wsclient.Agent(second))
 	two.OK(map[string]any{"op": "join", "topic": "inbox"})
-	bystander := c.Nodes[1].Dial(t, "access_token="+c.Tokens["blake"])
+	bystander := c.Nodes[1].Dial(t, wsclient.Agent(c.Tokens["blake"]))
 	bystander.OK(map[string]any{"op": "join", "topic": "inbox"})
 
 	c.Must(c.Service().Accounts.LogoutAll(ctx, c.Alex))

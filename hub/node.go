@@ -26,6 +26,9 @@ type Config struct {
 	Sessions *rooms.SessionService
 	Gates    *rooms.GateService
 	Accounts *rooms.AccountService
+	// Tickets takes the one-use tickets that open sockets
+	// (POST /api/ws/ticket issues them).
+	Tickets  *rooms.TicketService
 	Bus      bus.Bus
 	Presence presence.Tracker
 	// Node names this node in presence entries. Zero value: a random id.
@@ -112,6 +115,7 @@ type Node struct {
 	sessions *rooms.SessionService
 	gates    *rooms.GateService
 	accounts *rooms.AccountService
+	tickets  *rooms.TicketService
 	store    rooms.RoomReader
 	bus      bus.Bus
 	pres     presence.Tracker
@@ -144,7 +148,7 @@ func NewNode(cfg Config) *Node {
 	cfg.defaults()
 	ctx, stop := context.WithCancel(context.Background())
 	n := &Node{
-		cfg: cfg, id: cfg.Node, sessions: cfg.Sessions, gates: cfg.Gates, accounts: cfg.Accounts,
+		cfg: cfg, id: cfg.Node, sessions: cfg.Sessions, gates: cfg.Gates, accounts: cfg.Accounts, tickets: cfg.Tickets,
 		store: cfg.Sessions.Store(), bus: cfg.Bus,
 		pres: cfg.Presence, metrics: cfg.Metrics, log: cfg.Log.With().Str("node", cfg.Node).Logger(),
 		ctx: ctx, stop: stop,

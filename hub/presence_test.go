@@ -11,6 +11,7 @@ import (
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/faultproxy"
 	"github.com/cohub/cohub/internal/redistest"
+	"github.com/cohub/cohub/internal/wsclient"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -168,11 +169,11 @@ func TestNoOfflineFlickerAtFirstJoin(t *testing.T) {
 		var id string
 		id, links[i] = c.Session(rooms.CreateRequest{})
 		topics[i] = bus.RoomTopic(id)
-		agents[i] = c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
+		agents[i] = c.Nodes[0].Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	}
 	custs := make([]*livetest.Client, n)
 	for i := range n {
-		custs[i] = c.Nodes[1].Dial(t, "link="+links[i])
+		custs[i] = c.Nodes[1].Dial(t, wsclient.Customer(links[i], ""))
 	}
 	for i := range n { // both joins of a room on the wire together
 		agents[i].MustWrite(map[string]any{"op": "join", "ref": "j", "topic": topics[i]})
@@ -210,7 +211,7 @@ func TestJoinerNotToldAStaleView(t *testing.T) {
 	c.DropHints.Store(true)
 	c.Customer(c.Nodes[1], id, link)
 
-	second := c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
+	second := c.Nodes[0].Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	reply := second.OK(map[string]any{"op": "join", "topic": topic})
 	if ind, _ := reply["indicator"].(map[string]any); ind["online"] != true {
 		t.Fatalf("the join reply's indicator: %v", reply["indicator"])

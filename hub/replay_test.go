@@ -13,6 +13,7 @@ import (
 	"github.com/cohub/cohub/app/livetest"
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/wsclient"
 
 	"github.com/cohub/cohub/rooms"
 )
@@ -30,7 +31,7 @@ func TestReplayIsPaged(t *testing.T) {
 			id, _ := c.Session(rooms.CreateRequest{})
 			c.Fill(id, 120, "m")
 			topic := bus.RoomTopic(id)
-			cl := c.Nodes[0].Dial(t, "access_token="+c.Tokens["alex"])
+			cl := c.Nodes[0].Dial(t, wsclient.Agent(c.Tokens["alex"]))
 			since, pages := int64(0), 0
 			for {
 				d := cl.OK(map[string]any{"op": "join", "topic": topic, "since": since})
@@ -83,7 +84,7 @@ func TestUnreadReplaysAreBounded(t *testing.T) {
 	c := newClusterWith(t, "memory", 1, cfg, livetest.Unlimited)
 	id, link := c.Session(rooms.CreateRequest{})
 	c.Fill(id, 600, strings.Repeat("😀", rooms.MaxMessageChars-3))
-	cl := c.Nodes[0].Dial(t, "link="+link)
+	cl := c.Nodes[0].Dial(t, wsclient.Customer(link, ""))
 	cl.Pause()
 	for i := range 100 {
 		cl.MustWrite(map[string]any{"op": "join", "ref": fmt.Sprint("j", i), "topic": bus.RoomTopic(id), "since": 0})
@@ -114,20 +115,20 @@ func TestConnectionsPerCredential(t *testing.T) {
 	otherID, other := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Email: "dana@example.com"}})
 	var custs []*livetest.Client
 	for range 3 {
-		custs = append(custs, tn.Dial(t, "link="+link))
+		custs = append(custs, tn.Dial(t, wsclient.Customer(link, "")))
 	}
-	if code := tn.Dial(t, "link="+link).AwaitClose(); code != hub.CloseTooMany {
+	if code := tn.Dial(t, wsclient.Customer(link, "")).AwaitClose(); code != hub.CloseTooMany {
 		t.Fatalf("a fourth connection of one link closed with %d, want 4009", code)
 	}
-	tn.Dial(t, "link="+other) // another session has its own bound
+	tn.Dial(t, wsclient.Customer(other, "")) // another session has its own bound
 
 	var tabs []*livetest.Client
 	for range 2 {
-		tab := tn.Dial(t, "access_token="+c.Tokens["alex"])
+		tab := tn.Dial(t, wsclient.Agent(c.Tokens["alex"]))
 		tab.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 		tabs = append(tabs, tab)
 	}
-	third := tn.Dial(t, "access_token="+c.Tokens["alex"])
+	third := tn.Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	if r := third.Call(map[string]any{"op": "join", "topic": bus.RoomTopic(id)}); r.Status != "error" || r.Map()["code"] != hub.CodeRateLimited {
 		t.Fatalf("a third tab in one room: %s", r.Raw)
 	}
@@ -139,7 +140,7 @@ func TestConnectionsPerCredential(t *testing.T) {
 	_ = custs[0].CloseNow()
 	deadline := time.Now().Add(livetest.WaitLimit)
 	for {
-		if again := tn.Dial(t, "link="+link); holds(again) {
+		if again := tn.Dial(t, wsclient.Customer(link, "")); holds(again) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -177,13 +178,13 @@ func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
 	c.Fill(id, 300, strings.Repeat("😀", rooms.MaxMessageChars-3)) // pages of 2 MB
 	topic := bus.RoomTopic(id)
 	page := int64(hub.Settings(tn.Hub).ReplayPage)
-	agent := "access_token=" + c.Tokens["alex"]
+	agent := wsclient.Agent(c.Tokens["alex"])
 
 	// Each stalled tab reads its page's reply, then nothing more.
 	stalling := stallingNode(t, tn)
 	var stalled []*livetest.Client
 	for i := range cfg.MaxAgentConnsPerRoom {
-		tab := dialWithSmallBuffer(stalling, t, agent)
+		tab := dialWithSmallBuffer(stalling, tn, t, agent)
 		ref := fmt.Sprint("page", i)
 		pauseAfter(tab, ref)
 		tab.MustWrite(map[string]any{"op": "join", "ref": ref, "topic": topic, "since": 0})
@@ -222,7 +223,7 @@ func TestReplayPagesCountAgainstTheRoomBound(t *testing.T) {
 	// A customer who reads pages this large pages through as before: the
 	// next join, sent on a page's reply while the rest of the page is
 	// still being sent, waits for it.
-	cust := tn.Dial(t, "link="+link)
+	cust := tn.Dial(t, wsclient.Customer(link, ""))
 	cust.Rejoin(topic, 0, nil)
 	cust.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": "live now"}})
 	cust.Await("the live message", func(f livetest.Frame) bool { return f.Op == "event" && f.Map()["text"] == "live now" })
@@ -253,7 +254,8 @@ func stallingNode(t testing.TB, tn *livetest.Node) *livetest.Node {
 	return &livetest.Node{Hub: tn.Hub, Server: srv}
 }
 
-func dialWithSmallBuffer(tn *livetest.Node, t testing.TB, query string) *livetest.Client {
+// The stalling node serves only the hub: its tickets come from issuer.
+func dialWithSmallBuffer(tn, issuer *livetest.Node, t *testing.T, cred wsclient.Credential) *livetest.Client {
 	t.Helper()
 	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
@@ -262,7 +264,7 @@ func dialWithSmallBuffer(tn *livetest.Node, t testing.TB, query string) *livetes
 		}
 		return nc, err
 	}}}
-	c, _, err := tn.DialWith(t, query, nil, hc)
+	c, _, err := tn.DialQueryWith(t, ticket(t, issuer, cred), nil, hc)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

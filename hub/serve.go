@@ -132,42 +132,55 @@ func (n *Node) serve(c *conn) {
 	n.unregister(c)
 }
 
-// identify checks the credential: an agent's login token (cookie or
-// access_token), or a customer's link with the customer token its gates
-// gave (the session's cookie, rooms.CustomerCookie, or customer_token).
+// identify checks the credential: a ticket (POST /api/ws/ticket) in the
+// URL, else an agent's login cookie or bearer header. A credential in
+// the URL itself (access_token, link, customer_token) is refused: URLs
+// are logged by proxies and kept in browsers' histories.
 func (n *Node) identify(r *http.Request) (*conn, error) {
-	c := &conn{node: n, id: n.newConnID()}
 	q := r.URL.Query()
-	if link := q.Get("link"); link != "" {
-		cust := q.Get("customer_token")
-		if ck, err := r.Cookie(rooms.CustomerCookie(rooms.LinkSessionID(link))); err == nil && cust == "" {
-			cust = ck.Value
+	if q.Has("access_token") || q.Has("link") || q.Has("customer_token") {
+		return nil, rooms.ErrCredentialInURL
+	}
+	var cred rooms.Credential
+	if ticket := q.Get("ticket"); ticket != "" {
+		var err error
+		if cred, err = n.tickets.Take(r.Context(), ticket); err != nil {
+			return nil, err
 		}
-		_, claims, err := n.gates.CustomerAuth(r.Context(), link, cust)
+	} else {
+		cred.Token = agentToken(r)
+	}
+	c := &conn{node: n, id: n.newConnID()}
+	if cred.Link != "" {
+		_, claims, err := n.gates.CustomerAuth(r.Context(), cred.Link, cred.Pass)
 		if err != nil {
 			return nil, err
 		}
-		c.role, c.link, c.custTok, c.claims = presence.RoleCustomer, link, cust, claims
+		c.role, c.link, c.custTok, c.claims = presence.RoleCustomer, cred.Link, cred.Pass, claims
 		return c, nil
 	}
-	token := q.Get("access_token")
-	if ck, err := r.Cookie("cohub_auth"); err == nil && token == "" {
-		token = ck.Value
-	}
-	if h := r.Header.Get("Authorization"); token == "" && h != "" {
-		if scheme, t, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			token = strings.TrimSpace(t)
-		}
-	}
-	if token == "" {
+	if cred.Token == "" {
 		return nil, errUnauthenticated
 	}
-	a, err := n.accounts.Authenticate(r.Context(), token)
+	a, err := n.accounts.Authenticate(r.Context(), cred.Token)
 	if err != nil {
 		return nil, err
 	}
-	c.role, c.agent, c.agentID, c.token = presence.RoleAgent, a, a.ID, token
+	c.role, c.agent, c.agentID, c.token = presence.RoleAgent, a, a.ID, cred.Token
 	return c, nil
+}
+
+// agentToken is an agent's login token from the cookie or the
+// Authorization header, for clients that open the socket without a
+// ticket.
+func agentToken(r *http.Request) string {
+	if ck, err := r.Cookie("cohub_auth"); err == nil {
+		return ck.Value
+	}
+	if scheme, t, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(t)
+	}
+	return ""
 }
 
 // writeError refuses an upgrade in the API's error shape, from the one

@@ -118,6 +118,9 @@ func (s *AccountService) Authenticate(ctx context.Context, token string) (*Agent
 	if token == "" {
 		return nil, ErrBadCredential
 	}
+	if strings.HasPrefix(token, APIKeyPrefix) {
+		return s.keyAgent(ctx, token)
+	}
 	t, err := s.store.Token(ctx, TokenHash(token))
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrBadCredential

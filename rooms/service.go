@@ -101,6 +101,11 @@ type Service struct {
 	// Evidence makes what a session proves: its record, its completion
 	// certificate, its erasure; and says who seals signed copies.
 	Evidence *EvidenceService
+	// Tickets opens the WebSocket with one-use tickets instead of
+	// credentials in its URL.
+	Tickets *TicketService
+	// Keys issues and revokes the API keys integrations sign in with.
+	Keys *KeyService
 	*core
 }
 

@@ -70,3 +70,30 @@ func BenchmarkEventDigest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkWSTicket measures what a WebSocket's opening now costs
+// before the upgrade: issue a ticket and take it (seal, store, take,
+// open), on each backend.
+func BenchmarkWSTicket(b *testing.B) {
+	for _, backend := range []string{"memory", "redis"} {
+		b.Run(backend, func(b *testing.B) {
+			var store rooms.Store = memstore.New(nil)
+			if backend == "redis" {
+				rdb, prefix := redistest.Client(b)
+				store = redisstore.New(rdb, prefix, redisstore.Options{})
+			}
+			svc := rooms.NewService(store, nil, rooms.Config{Secret: []byte("bench-secret-0123456789")}, zerolog.Nop())
+			ctx := context.Background()
+			cred := rooms.Credential{Token: "a-login-token-of-43-characters-like-the-real"}
+			for b.Loop() {
+				t, _, err := svc.Tickets.Issue(ctx, cred)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got, err := svc.Tickets.Take(ctx, t); err != nil || got != cred {
+					b.Fatal(got, err)
+				}
+			}
+		})
+	}
+}

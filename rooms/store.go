@@ -21,12 +21,15 @@ type Store interface {
 	Pinger
 }
 
-// AccountStore keeps agents, teams, org settings and login tokens.
+// AccountStore keeps agents, teams, org settings, login tokens and the
+// WebSocket's tickets.
 type AccountStore interface {
 	Agents
 	Teams
 	OrgSettings
 	Tokens
+	Tickets
+	APIKeys
 }
 
 // SessionStore keeps session records, their room logs and the history indexes.
@@ -68,6 +71,17 @@ type Tokens interface {
 	// Token returns what a live token hash names, ErrNotFound otherwise.
 	Token(ctx context.Context, hash string) (LoginToken, error)
 	DeleteToken(ctx context.Context, hash string) error
+}
+
+// Tickets keeps the WebSocket's one-use tickets by their hash, sealed:
+// any node takes a ticket another node issued, once.
+type Tickets interface {
+	// PutTicket keeps a sealed ticket under its hash until ttl passes.
+	PutTicket(ctx context.Context, hash string, sealed []byte, ttl time.Duration) error
+	// TakeTicket returns a live ticket and forgets it in one atomic
+	// step: of callers racing for one hash, one gets it. ErrNotFound for
+	// a ticket taken, expired or never issued.
+	TakeTicket(ctx context.Context, hash string) ([]byte, error)
 }
 
 // Counters are what nodes agree on without a record: counts in a window

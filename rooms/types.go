@@ -45,6 +45,9 @@ type Agent struct {
 	// TokenGen is the generation of login tokens that still work: bumping
 	// it ends every login issued before (see LoginToken).
 	TokenGen int `json:"-"`
+	// APIKey names the API key a request came with (Authenticate sets
+	// it): audit lines say which integration acted.
+	APIKey string `json:"-"`
 }
 
 // Team groups agents and owns settings that override the org's.

@@ -21,7 +21,14 @@ const livePage = `<!doctype html><meta charset="utf-8"><script type="module">
 import { Live, backoff } from "/js/live.js";
 window.log = [];
 window.backoff = backoff;
-const live = new Live("", {
+// Tickets t1, t2…; the second is refused, as an ended login's would be.
+let tickets = 0;
+const live = new Live(async () => {
+  tickets++;
+  if (tickets === 2) { throw new Error("refused"); }
+  return "t" + tickets;
+}, {
+  failedOpen: () => log.push({ failedOpen: tickets }),
   frame: (f) => log.push({ frame: f.op, seq: f.seq || 0 }),
   joined: (t, d) => log.push({ joined: t, seq: d.seq }),
   state: (s) => log.push({ state: s }),
@@ -33,10 +40,12 @@ window.sent = live.send("room:s_1", "hello");
 window.sent.done.then((r) => log.push({ sent: r.status, seq: r.data.seq }));
 </script>`
 
-// fakeConn is one WebSocket to the page, read frame by frame.
+// fakeConn is one WebSocket to the page, read frame by frame, with the
+// ticket it opened with.
 type fakeConn struct {
-	t  *testing.T
-	ws *websocket.Conn
+	t      *testing.T
+	ws     *websocket.Conn
+	ticket string
 }
 
 func (c fakeConn) read() map[string]any {
@@ -83,9 +92,11 @@ func (c fakeConn) expect(op string, fields map[string]any) map[string]any {
 // same epoch; a send carries a client id, is retried after "overloaded"
 // with the same id, survives a dropped connection (resent with the same
 // id after the rejoin, which resumes from the last seq); a 4010 close is
-// final. Backoff has jitter within bounds.
+// final. Each connection opens with a fresh ticket and none with a
+// credential in its URL; a ticket refused is a refused opening, retried.
+// Backoff has jitter within bounds.
 func TestLiveClientProtocol(t *testing.T) {
-	conns := make(chan *websocket.Conn, 4)
+	conns := make(chan fakeConn, 4)
 	mux := http.NewServeMux()
 	mux.Handle("/js/", Handler())
 	mux.HandleFunc("/test", func(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +108,10 @@ func TestLiveClientProtocol(t *testing.T) {
 		if err != nil {
 			return
 		}
-		conns <- ws
+		if q := r.URL.Query(); len(q) != 1 {
+			t.Errorf("the page opened %s", r.URL.RawQuery)
+		}
+		conns <- fakeConn{t: t, ws: ws, ticket: r.URL.Query().Get("ticket")}
 		<-r.Context().Done()
 	})
 	srv := httptest.NewServer(mux)
@@ -105,9 +119,9 @@ func TestLiveClientProtocol(t *testing.T) {
 	next := func() fakeConn {
 		t.Helper()
 		select {
-		case ws := <-conns:
-			t.Cleanup(func() { _ = ws.CloseNow() })
-			return fakeConn{t: t, ws: ws}
+		case c := <-conns:
+			t.Cleanup(func() { _ = c.ws.CloseNow() })
+			return c
 		case <-time.After(10 * time.Second):
 			t.Fatal("the page did not connect")
 		}
@@ -119,6 +133,9 @@ func TestLiveClientProtocol(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := next()
+	if c.ticket != "t1" {
+		t.Fatalf("first connection's ticket %q", c.ticket)
+	}
 	j := c.expect("join", map[string]any{"topic": "room:s_1", "since": 0})
 	c.write(fmt.Sprintf(`{"op":"reply","ref":%q,"status":"ok","data":{"more":true,"next":2,"epoch":"e1","seq":3}}`, j["ref"]),
 		`{"op":"event","topic":"room:s_1","seq":1,"data":{"type":"message"}}`,
@@ -137,7 +154,15 @@ func TestLiveClientProtocol(t *testing.T) {
 	// The connection drops before the answer: the send is not lost.
 	_ = c.ws.Close(websocket.StatusServiceRestart, "restarting")
 
+	// The second ticket is refused: the page hears of a refused opening
+	// and the next try takes a third.
 	c = next()
+	if c.ticket != "t3" {
+		t.Fatalf("the reconnection's ticket %q, want t3 (t2 was refused)", c.ticket)
+	}
+	if ok, err := chromedp.Run(b, chromedp.Evaluate[bool](`log.some(e => e.failedOpen === 2)`)); err != nil || !ok {
+		t.Fatalf("a refused ticket did not count as a refused opening (%v)", err)
+	}
 	j = c.expect("join", map[string]any{"since": 3, "epoch": "e1"})
 	c.write(fmt.Sprintf(`{"op":"reply","ref":%q,"status":"ok","data":{"seq":3,"epoch":"e1","recovered":true}}`, j["ref"]))
 	s = c.expect("send", map[string]any{"id": id})

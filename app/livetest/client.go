@@ -46,28 +46,46 @@ func matching(match func(Frame) bool) func(wsclient.Frame) bool {
 	return func(f wsclient.Frame) bool { return match(Frame{Frame: f}) }
 }
 
-// Dial connects to the node with query, failing the test if it cannot.
-func (tn *Node) Dial(t testing.TB, query string) *Client {
+// Dial connects to the node with a fresh ticket for cred, failing the
+// test if it cannot.
+func (tn *Node) Dial(t testing.TB, cred wsclient.Credential) *Client {
 	t.Helper()
-	c, resp, err := tn.TryDial(t, query, nil)
+	c, resp, err := tn.TryDial(t, cred, nil)
 	if err != nil {
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
 		}
-		t.Fatalf("dial %s: %v (HTTP %d)", strings.SplitN(query, "=", 2)[0], err, status)
+		t.Fatalf("dial: %v (HTTP %d)", err, status)
 	}
 	return c
 }
 
-// TryDial connects to the node with query and header; a refused upgrade
-// returns its response.
-func (tn *Node) TryDial(t testing.TB, query string, header http.Header) (*Client, *http.Response, error) {
-	return tn.DialWith(t, query, header, nil)
+// TryDial takes a ticket for cred from the node and connects with it and
+// header; a refused ticket or upgrade returns its response.
+func (tn *Node) TryDial(t testing.TB, cred wsclient.Credential, header http.Header) (*Client, *http.Response, error) {
+	return tn.DialWith(t, cred, header, nil)
 }
 
 // DialWith is TryDial through hc.
-func (tn *Node) DialWith(t testing.TB, query string, header http.Header, hc *http.Client) (*Client, *http.Response, error) {
+func (tn *Node) DialWith(t testing.TB, cred wsclient.Credential, header http.Header, hc *http.Client) (*Client, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q, err := cred.Ticket(ctx, tn.Server.URL, header, hc)
+	if err != nil {
+		return nil, wsclient.Response(err), err
+	}
+	return tn.DialQueryWith(t, q, header, hc)
+}
+
+// TryDialQuery connects with a /ws query as it is ("ticket=…", or the
+// credentials in the URL the node refuses).
+func (tn *Node) TryDialQuery(t testing.TB, query string, header http.Header) (*Client, *http.Response, error) {
+	return tn.DialQueryWith(t, query, header, nil)
+}
+
+// DialQueryWith is TryDialQuery through hc.
+func (tn *Node) DialQueryWith(t testing.TB, query string, header http.Header, hc *http.Client) (*Client, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, err := wsclient.Dial(ctx, tn.Server.URL, query, &wsclient.Options{Header: header, HTTPClient: hc, Record: true})
@@ -213,14 +231,14 @@ func Online(want bool) func(map[string]any) bool {
 
 // Agent dials a node as alex and joins the room.
 func (c *Cluster) Agent(tn *Node, id string) *Client {
-	cl := tn.Dial(c.T, "access_token="+c.Tokens["alex"])
+	cl := tn.Dial(c.T, wsclient.Agent(c.Tokens["alex"]))
 	cl.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	return cl
 }
 
 // Customer dials a node with the link and joins the room.
 func (c *Cluster) Customer(tn *Node, id, link string) *Client {
-	cl := tn.Dial(c.T, "link="+link)
+	cl := tn.Dial(c.T, wsclient.Customer(link, ""))
 	cl.OK(map[string]any{"op": "join", "topic": bus.RoomTopic(id)})
 	return cl
 }

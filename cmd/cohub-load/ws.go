@@ -17,10 +17,12 @@ import (
 	"github.com/cohub/cohub/internal/wsclient"
 )
 
-func dial(ctx context.Context, base, query string) (*wsclient.Conn, error) {
+// dial takes a ticket for cred (once per connection, before the dial:
+// the messages' path never waits on one) and dials.
+func dial(ctx context.Context, base string, cred wsclient.Credential) (*wsclient.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	return wsclient.Dial(ctx, base, query, nil)
+	return wsclient.Open(ctx, base, cred, nil)
 }
 
 // joinRoom joins and waits for the reply.
@@ -111,12 +113,12 @@ func runChat(ctx context.Context, o options, c *client) (*chatReport, error) {
 
 func chatRoom(ctx context.Context, o options, token string, r room, rep *chatReport) error {
 	topic := "room:" + r.id
-	agent, err := dial(ctx, o.URL, wsclient.AgentQuery(token))
+	agent, err := dial(ctx, o.URL, wsclient.Agent(token))
 	if err != nil {
 		return fmt.Errorf("agent dial: %w", err)
 	}
 	defer agent.CloseNow()
-	cust, err := dial(ctx, o.CustomerURL, wsclient.CustomerQuery(r.link, ""))
+	cust, err := dial(ctx, o.CustomerURL, wsclient.Customer(r.link, ""))
 	if err != nil {
 		return fmt.Errorf("customer dial: %w", err)
 	}
@@ -234,11 +236,11 @@ func runIdle(ctx context.Context, o options, c *client) (*idleReport, error) {
 		}
 	}()
 	for i := range o.Conns {
-		query := ""
+		var cred wsclient.Credential
 		if c != nil {
-			query = wsclient.AgentQuery(c.token)
+			cred = wsclient.Agent(c.token)
 		}
-		ws, err := dial(hold, o.URL, query)
+		ws, err := dial(hold, o.URL, cred)
 		if err != nil {
 			return nil, fmt.Errorf("connection %d: %w", i, err)
 		}

@@ -524,8 +524,8 @@ func TestDemoLoginsOffTerminal(t *testing.T) {
 // session's room and checks a message from each reaches the other.
 func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agent *wsclient.Conn) {
 	t.Helper()
-	agent = dialWS(t, agentBase, wsclient.AgentQuery(token))
-	cust = dialWS(t, custBase, wsclient.CustomerQuery(link, ""))
+	agent = dialWS(t, agentBase, wsclient.Agent(token))
+	cust = dialWS(t, custBase, wsclient.Customer(link, ""))
 	topic := "room:" + id
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -558,11 +558,11 @@ func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agen
 	return cust, agent
 }
 
-func dialWS(t *testing.T, base, query string) *wsclient.Conn {
+func dialWS(t *testing.T, base string, cred wsclient.Credential) *wsclient.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := wsclient.Dial(ctx, base, query, nil)
+	c, err := wsclient.Open(ctx, base, cred, nil)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

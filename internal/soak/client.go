@@ -21,7 +21,7 @@ import (
 type client struct {
 	urls   []string
 	prefer int
-	query  string // credential: access_token=… or link=…
+	cred   wsclient.Credential // each (re)connection takes a fresh ticket for it
 	topic  string
 	p      *Participant
 	every  time.Duration // between two sends
@@ -57,8 +57,8 @@ const (
 	resendAge  = time.Second
 )
 
-func newClient(urls []string, prefer int, query, topic string, p *Participant, every time.Duration, sending *atomic.Bool) *client {
-	return &client{urls: urls, prefer: prefer, query: query, topic: topic, p: p, every: every, sending: sending, lastSeq: -1}
+func newClient(urls []string, prefer int, cred wsclient.Credential, topic string, p *Participant, every time.Duration, sending *atomic.Bool) *client {
+	return &client{urls: urls, prefer: prefer, cred: cred, topic: topic, p: p, every: every, sending: sending, lastSeq: -1}
 }
 
 // run keeps the client connected until ctx ends.
@@ -103,7 +103,7 @@ func sleep(ctx context.Context, d time.Duration) {
 // ends. It reports whether the room was joined.
 func (c *client) session(ctx context.Context, base string) bool {
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	ws, err := wsclient.Dial(dctx, base, c.query, &wsclient.Options{ReadLimit: 4 << 20})
+	ws, err := wsclient.Open(dctx, base, c.cred, &wsclient.Options{ReadLimit: 4 << 20})
 	cancel()
 	if err != nil {
 		return false

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cohub/cohub/internal/wsclient"
 )
 
 // Config shapes a soak run.
@@ -202,8 +204,8 @@ func openRooms(ctx context.Context, c *Cluster, cfg Config, rec *Record, sending
 		r := &Room{ID: id, Agent: newParticipant(id, "agent"), Customer: newParticipant(id, "customer")}
 		rec.Rooms = append(rec.Rooms, r)
 		topic := "room:" + id
-		clients[r.Agent] = newClient(urls, i%len(urls), "access_token="+token, topic, r.Agent, cfg.Every, sending)
-		clients[r.Customer] = newClient(urls, (i+1)%len(urls), "link="+link, topic, r.Customer, cfg.Every, sending)
+		clients[r.Agent] = newClient(urls, i%len(urls), wsclient.Agent(token), topic, r.Agent, cfg.Every, sending)
+		clients[r.Customer] = newClient(urls, (i+1)%len(urls), wsclient.Customer(link, ""), topic, r.Customer, cfg.Every, sending)
 	}
 	return clients, nil
 }

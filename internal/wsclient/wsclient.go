@@ -24,6 +24,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -65,17 +66,87 @@ func (e *Error) Error() string {
 // RetryAfter is the server's retry_after_ms as a duration (0 when none).
 func (e *Error) RetryAfter() time.Duration { return time.Duration(e.RetryAfterMS) * time.Millisecond }
 
-// AgentQuery is an agent's credential in the /ws query.
-func AgentQuery(token string) string { return "access_token=" + url.QueryEscape(token) }
+// Credential opens sockets: an agent's login token, or a customer's
+// link with the pass (customer token) their gates gave. Open exchanges
+// it for a one-use ticket before each dial; no credential goes in a URL.
+type Credential struct {
+	Token string // an agent's login token
+	Link  string // a customer's link token
+	Pass  string // the customer token, when the session has gates
+}
 
-// CustomerQuery is a customer's credential in the /ws query: the link
-// token and, when the session has gates, the customer token earned there.
-func CustomerQuery(link, customerToken string) string {
-	q := "link=" + url.QueryEscape(link)
-	if customerToken != "" {
-		q += "&customer_token=" + url.QueryEscape(customerToken)
+// Agent is an agent's credential.
+func Agent(token string) Credential { return Credential{Token: token} }
+
+// Customer is a customer's credential: the link token and, when the
+// session has gates, the customer token earned there.
+func Customer(link, customerToken string) Credential {
+	return Credential{Link: link, Pass: customerToken}
+}
+
+// Ticket asks base (POST /api/ws/ticket) for a ticket that opens one
+// socket within 30 s, and returns the /ws query carrying it. header is
+// sent too (a cookie, an Origin). A refusal's response is in the error
+// (see Response), as a refused upgrade's is.
+func (c Credential) Ticket(ctx context.Context, base string, header http.Header, hc *http.Client) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, httpBase(base)+"/api/ws/ticket", nil)
+	if err != nil {
+		return "", err
 	}
-	return q
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	switch {
+	case c.Link != "":
+		req.Header.Set("Authorization", "Link "+c.Link)
+		if c.Pass != "" {
+			req.Header.Set("X-Cohub-Customer", c.Pass)
+		}
+	case c.Token != "":
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return "", &DialError{Err: err}
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	if err != nil {
+		return "", &DialError{Err: err}
+	}
+	var out struct {
+		Ticket string `json:"ticket"`
+	}
+	if res.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil || out.Ticket == "" {
+		res.Body = io.NopCloser(bytes.NewReader(body))
+		return "", &DialError{Err: fmt.Errorf("ticket refused: %s: %s", res.Status, bytes.TrimSpace(body)), Response: res}
+	}
+	return "ticket=" + url.QueryEscape(out.Ticket), nil
+}
+
+// Open takes a fresh ticket for c and dials base's /ws with it: each
+// connection, and each reconnection, uses a ticket of its own.
+func Open(ctx context.Context, base string, c Credential, o *Options) (*Conn, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	q, err := c.Ticket(ctx, base, o.Header, o.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	return Dial(ctx, base, q, o)
+}
+
+// httpBase is base with an http or https scheme.
+func httpBase(base string) string {
+	base = strings.TrimRight(base, "/")
+	if strings.HasPrefix(base, "ws") {
+		base = "http" + strings.TrimPrefix(base, "ws")
+	}
+	return base
 }
 
 // URL is the /ws address of a server's base URL (http, https, ws or wss)
@@ -131,9 +202,9 @@ type stall struct {
 	resume  chan struct{} // closed by Resume
 }
 
-// Dial connects to base's /ws with query (see AgentQuery and
-// CustomerQuery). A refused upgrade's response is in the error (see
-// Response).
+// Dial connects to base's /ws with query as it is ("ticket=…", see
+// Credential.Ticket; Open takes the ticket and dials). A refused
+// upgrade's response is in the error (see Response).
 func Dial(ctx context.Context, base, query string, o *Options) (*Conn, error) {
 	if o == nil {
 		o = &Options{}

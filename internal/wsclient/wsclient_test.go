@@ -84,22 +84,22 @@ func serverWith(t *testing.T, rate float64, burst int, hc hub.Config) (base, tok
 	return srv.URL, token, s.ID, u.URL[strings.LastIndex(u.URL, "/")+1:]
 }
 
-func dial(t *testing.T, base, query string) *wsclient.Conn {
+func dial(t *testing.T, base string, cred wsclient.Credential) *wsclient.Conn {
 	t.Helper()
-	return dialWith(t, base, query, nil)
+	return dialWith(t, base, cred, nil)
 }
 
 // recording dials with Options.Record.
-func recording(t *testing.T, base, query string) *wsclient.Conn {
+func recording(t *testing.T, base string, cred wsclient.Credential) *wsclient.Conn {
 	t.Helper()
-	return dialWith(t, base, query, &wsclient.Options{Record: true})
+	return dialWith(t, base, cred, &wsclient.Options{Record: true})
 }
 
-func dialWith(t *testing.T, base, query string, o *wsclient.Options) *wsclient.Conn {
+func dialWith(t *testing.T, base string, cred wsclient.Credential, o *wsclient.Options) *wsclient.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := wsclient.Dial(ctx, base, query, o)
+	c, err := wsclient.Open(ctx, base, cred, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,13 +134,13 @@ func TestProtocol(t *testing.T) {
 	defer cancel()
 
 	// A forged credential is refused before the upgrade, with its answer.
-	_, err := wsclient.Dial(ctx, base, wsclient.AgentQuery("forged"), nil)
+	_, err := wsclient.Open(ctx, base, wsclient.Agent("forged"), nil)
 	if res := wsclient.Response(err); res == nil || res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("forged token: %v", err)
 	}
 
-	agent := dial(t, base, wsclient.AgentQuery(token))
-	cust := dial(t, base, wsclient.CustomerQuery(link, ""))
+	agent := dial(t, base, wsclient.Agent(token))
+	cust := dial(t, base, wsclient.Customer(link, ""))
 	if err := agent.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestProtocol(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	late := dial(t, base, wsclient.AgentQuery(token))
+	late := dial(t, base, wsclient.Agent(token))
 	first, err := late.Join(ctx, topic, &wsclient.Since{Seq: seq - 1})
 	if r := wsclient.ParseJoin(first); err != nil || !r.More || r.Next == 0 {
 		t.Fatalf("first page: %s %v", first, err)
@@ -199,7 +199,7 @@ func TestProtocol(t *testing.T) {
 	if err := late.Close(); err != nil {
 		t.Fatal(err)
 	}
-	late = dial(t, base, wsclient.AgentQuery(token))
+	late = dial(t, base, wsclient.Agent(token))
 	data, err = late.JoinAll(ctx, topic, &wsclient.Since{Seq: seq - 1, Epoch: wsclient.ParseJoin(first).Epoch})
 	if r := wsclient.ParseJoin(data); err != nil || r.More || r.Recovered == nil || !*r.Recovered {
 		t.Fatalf("last page: %s %v", data, err)
@@ -248,7 +248,7 @@ func TestRetryAfter(t *testing.T) {
 	base, token, id, _ := server(t, 1, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	agent := dial(t, base, wsclient.AgentQuery(token))
+	agent := dial(t, base, wsclient.Agent(token))
 	if _, err := agent.Join(ctx, "room:"+id, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -275,8 +275,8 @@ func TestRecord(t *testing.T) {
 	topic := "room:" + id
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	agent := dial(t, base, wsclient.AgentQuery(token))
-	cust := recording(t, base, wsclient.CustomerQuery(link, ""))
+	agent := dial(t, base, wsclient.Agent(token))
+	cust := recording(t, base, wsclient.Customer(link, ""))
 
 	// Take needs a record.
 	if _, err := agent.Take(ctx, isMessage(topic)); err == nil || errors.Is(err, context.DeadlineExceeded) {
@@ -350,7 +350,7 @@ func TestRecord(t *testing.T) {
 
 	// Text that is not UTF-8 is the server's to refuse: it closes with
 	// 1007.
-	garbled := recording(t, base, wsclient.AgentQuery(token))
+	garbled := recording(t, base, wsclient.Agent(token))
 	if err := garbled.WriteRaw(ctx, []byte("{\"op\":\"ping\",\"ref\":\"\xff\"}")); err != nil {
 		t.Fatal(err)
 	}
@@ -379,8 +379,8 @@ func TestStall(t *testing.T) {
 			return f.Op == "status" && f.Topic == topic && d.Online == want
 		}
 	}
-	agent := dial(t, base, wsclient.AgentQuery(token))
-	silent := recording(t, base, wsclient.CustomerQuery(link, ""))
+	agent := dial(t, base, wsclient.Agent(token))
+	silent := recording(t, base, wsclient.Customer(link, ""))
 	for _, c := range []*wsclient.Conn{agent, silent} {
 		if _, err := c.Join(ctx, topic, nil); err != nil {
 			t.Fatal(err)
@@ -422,11 +422,11 @@ func TestStallAfter(t *testing.T) {
 	topic := "room:" + id
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	agent := dial(t, base, wsclient.AgentQuery(token))
+	agent := dial(t, base, wsclient.Agent(token))
 	if _, err := agent.Join(ctx, topic, nil); err != nil {
 		t.Fatal(err)
 	}
-	held := recording(t, base, wsclient.AgentQuery(token))
+	held := recording(t, base, wsclient.Agent(token))
 	if _, err := held.Join(ctx, topic, nil); err != nil {
 		t.Fatal(err)
 	}

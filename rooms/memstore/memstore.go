@@ -31,7 +31,9 @@ type Store struct {
 	indexes  map[string]map[string]int64
 	idle     map[string]int64
 
-	am memAssets
+	am      memAssets
+	tickets memTickets
+	keys    memKeys
 
 	// publish, when set, receives each commit's events in seq order
 	// after the commit; it must not block (the memory bus hands them on).

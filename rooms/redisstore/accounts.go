@@ -272,6 +272,20 @@ func (r *Store) Token(ctx context.Context, hash string) (rooms.LoginToken, error
 	return rooms.DecodeLoginToken(v), nil
 }
 
+// PutTicket keeps a sealed WebSocket ticket until ttl passes.
+func (r *Store) PutTicket(ctx context.Context, hash string, sealed []byte, ttl time.Duration) error {
+	return unavailable(r.rdb.Set(ctx, r.key("ticket", hash), sealed, ttl).Err())
+}
+
+// TakeTicket is GETDEL: one atomic step, so a ticket opens one socket.
+func (r *Store) TakeTicket(ctx context.Context, hash string) ([]byte, error) {
+	v, err := r.rdb.GetDel(ctx, r.key("ticket", hash)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, rooms.ErrNotFound
+	}
+	return v, unavailable(err)
+}
+
 // DeleteToken forgets a token.
 func (r *Store) DeleteToken(ctx context.Context, hash string) error {
 	return unavailable(r.rdb.Del(ctx, r.key("auth", hash)).Err())

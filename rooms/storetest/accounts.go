@@ -113,6 +113,90 @@ func contractTokens(t *testing.T, st rooms.Store) {
 	}
 }
 
+// contractTickets: a ticket is taken once, whoever races for it, and
+// not after its time.
+func contractTickets(t *testing.T, st rooms.Store) {
+	ctx := context.Background()
+	if _, err := st.TakeTicket(ctx, "never"); !errors.Is(err, rooms.ErrNotFound) {
+		t.Fatalf("a ticket never issued: %v", err)
+	}
+	Must(t, st.PutTicket(ctx, "h1", []byte("sealed\x00bytes"), time.Minute))
+	const racers = 8
+	got := make(chan []byte, racers)
+	var wg sync.WaitGroup
+	for range racers {
+		wg.Go(func() {
+			if b, err := st.TakeTicket(ctx, "h1"); err == nil {
+				got <- b
+			} else if !errors.Is(err, rooms.ErrNotFound) {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	close(got)
+	var taken [][]byte
+	for b := range got {
+		taken = append(taken, b)
+	}
+	if len(taken) != 1 || string(taken[0]) != "sealed\x00bytes" {
+		t.Fatalf("%d racers took the ticket: %q", len(taken), taken)
+	}
+	Must(t, st.PutTicket(ctx, "h2", []byte("x"), time.Millisecond))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := st.TakeTicket(ctx, "h2")
+		if errors.Is(err, rooms.ErrNotFound) {
+			break
+		}
+		Must(t, err)
+		if time.Now().After(deadline) {
+			t.Fatal("a ticket did not expire")
+		}
+		// Taken before it expired: put it back and look again. Polling
+		// for expiry: there is no event to await.
+		Must(t, st.PutTicket(ctx, "h2", []byte("x"), time.Millisecond))
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// contractAPIKeys: a key is found by its hash until deleted, and lists
+// with its last use.
+func contractAPIKeys(t *testing.T, st rooms.Store) {
+	ctx := context.Background()
+	at := time.Now().UTC().Truncate(time.Second)
+	k := rooms.APIKey{ID: "key_1", Name: "CRM", AgentID: "a_1", CreatedAt: at, CreatedBy: "a_0", Hash: "h1"}
+	Must(t, st.PutAPIKey(ctx, k))
+	Must(t, st.PutAPIKey(ctx, rooms.APIKey{ID: "key_2", Name: "Other", AgentID: "a_2", CreatedAt: at, Hash: "h2"}))
+	got, err := st.APIKeyByHash(ctx, "h1")
+	Must(t, err)
+	if got.ID != "key_1" || got.Name != "CRM" || got.AgentID != "a_1" || !got.CreatedAt.Equal(at) || got.LastUsedAt != nil {
+		t.Fatalf("key = %+v", got)
+	}
+	used := at.Add(time.Minute)
+	Must(t, st.TouchAPIKey(ctx, "key_1", used))
+	list, err := st.ListAPIKeys(ctx)
+	Must(t, err)
+	if len(list) != 2 {
+		t.Fatalf("list = %+v", list)
+	}
+	for _, k := range list {
+		if (k.ID == "key_1") != (k.LastUsedAt != nil && k.LastUsedAt.Equal(used)) {
+			t.Fatalf("last use of %s = %v", k.ID, k.LastUsedAt)
+		}
+	}
+	Must(t, st.DeleteAPIKey(ctx, "key_1"))
+	if _, err := st.APIKeyByHash(ctx, "h1"); !errors.Is(err, rooms.ErrNotFound) {
+		t.Fatalf("a deleted key: %v", err)
+	}
+	if err := st.DeleteAPIKey(ctx, "key_1"); !errors.Is(err, rooms.ErrNotFound) {
+		t.Fatalf("deleted twice: %v", err)
+	}
+	if list, _ := st.ListAPIKeys(ctx); len(list) != 1 || list[0].ID != "key_2" {
+		t.Fatalf("after delete: %+v", list)
+	}
+}
+
 func contractHitOnce(t *testing.T, st rooms.Store) {
 	ctx := context.Background()
 	for i := int64(1); i <= 3; i++ {

@@ -21,6 +21,8 @@ func Run(t *testing.T, open func(t *testing.T) rooms.Store) {
 	t.Run("agents", func(t *testing.T) { contractAgents(t, open(t)) })
 	t.Run("teams and settings", func(t *testing.T) { contractTeams(t, open(t)) })
 	t.Run("tokens", func(t *testing.T) { contractTokens(t, open(t)) })
+	t.Run("tickets", func(t *testing.T) { contractTickets(t, open(t)) })
+	t.Run("api keys", func(t *testing.T) { contractAPIKeys(t, open(t)) })
 	t.Run("hit and once", func(t *testing.T) { contractHitOnce(t, open(t)) })
 	t.Run("commit and log", func(t *testing.T) { contractCommit(t, open(t)) })
 	t.Run("conflict", func(t *testing.T) { contractConflict(t, open(t)) })

@@ -97,7 +97,7 @@ function enterRoom(v) {
   if (live) { return; }
   items.value = [];
   let refused = 0;
-  live = new Live("link=" + encodeURIComponent(token), {
+  live = new Live(() => api.post("/api/ws/ticket").then((r) => r.ticket), {
     state(name, info) {
       conn.value = name;
       tooManyTabs.value = name === "down" && info.code === 4009;

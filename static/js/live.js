@@ -11,6 +11,11 @@
 //   before a disconnect is sent again, with the same id, once its topic is
 //   joined again (the server drops a repeat). "overloaded" replies are
 //   retried after retry_after_ms.
+// - No credential goes in the socket's URL: before each connection (and
+//   each reconnection) it asks the page's ticket() for a one-use ticket
+//   (POST /api/ws/ticket, valid 30 s) and opens /ws?ticket=…. A ticket
+//   refused (a login ended, gates to pass again) counts as a refused
+//   opening: failedOpen lets the page ask the API what happened.
 // - Close codes 4001, 4003 and 4010 are final: no reconnect. 4009 (too
 //   many connections of one customer session) retries like a drop, with
 //   the code in the "down" state so the page can say why.
@@ -43,10 +48,11 @@ export function backoff(n, random = Math.random) {
 const RETRYABLE = new Set(["disconnected", "not_joined"]);
 
 export class Live {
+  // ticket: an async function answering a fresh ticket (or throwing);
   // on: {frame(f), joined(topic, data), joinFailed(topic, reply),
   //      reset(topic), state(name, info), final(reason, code), failedOpen()}
-  constructor(query, on) {
-    this.query = query;
+  constructor(ticket, on) {
+    this.ticket = ticket;
     this.on = on || {};
     this.topics = new Map(); // topic -> {seq, epoch, replay, joined, joining, leaving}
     this.pending = new Map(); // ref -> resolve
@@ -67,17 +73,21 @@ export class Live {
     if (this.on.state) { this.on.state(name, info || {}); }
   }
 
-  connect() {
-    if (this.stopped) { return; }
+  async connect() {
+    if (this.stopped || this.opening) { return; }
     clearTimeout(this.timer);
-    const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" +
-      (this.query ? "?" + this.query : "");
+    this.opening = true;
     let ws;
     try {
-      ws = new WebSocket(url, "cohub.v1");
+      const ticket = await this.ticket();
+      if (this.stopped) { return; }
+      ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host +
+        "/ws?ticket=" + encodeURIComponent(ticket), "cohub.v1");
     } catch (e) {
-      this.retryLater(false);
+      if (!this.stopped) { this.retryLater(false); }
       return;
+    } finally {
+      this.opening = false;
     }
     this.ws = ws;
     let opened = false;
@@ -126,7 +136,7 @@ export class Live {
   // retryNow reconnects at once (the browser came online, the tab came
   // back, the person asked).
   retryNow() {
-    if (this.stopped || this.ws) { return; }
+    if (this.stopped || this.ws || this.opening) { return; }
     clearTimeout(this.timer);
     this.connect();
   }

@@ -247,7 +247,9 @@ export let openRoom = null;
 
 export function startLive() {
   if (live) { return; }
-  live = new Live("", {
+  // A fresh ticket for each connection; a 401 here signs the console out
+  // as any other call's would.
+  live = new Live(() => agentApi.post("/api/ws/ticket").then((r) => r.ticket), {
     frame(f) {
       if (f.topic === "inbox") {
         if (f.op === "event" && f.data && f.data.type === "session.updated") { onInbox(f.data.session); }
