@@ -369,22 +369,12 @@ func (m *Store) appendLocked(id string, a rooms.MessageAppend) (rooms.Appended, 
 			return out, &rooms.RateLimitError{RetryAfter: wait}
 		}
 	}
-	e := a.Event
-	if role == "customer" {
-		from := *e.From
-		from.Name = s.Customer.Name
-		e.From = &from
-	}
+	var e rooms.Event
+	e, out.MarkedUpdated = rooms.AppendTouch(s, a)
 	evs, enc, err := numberEvents([]rooms.Event{e}, int64(len(log.events)))
 	if err != nil {
 		return out, err
 	}
-	out.MarkedUpdated = a.MarkUpdated && !s.Updated
-	touch := &rooms.Session{UpdatedAt: a.Now, Updated: a.MarkUpdated}
-	if role != "customer" {
-		touch.Internal.LastAgentAt = a.Now
-	}
-	rooms.MergeActivity(s, touch, false)
 	if b, err = rooms.EncodeSession(s); err != nil {
 		return out, err
 	}
