@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -300,4 +301,17 @@ func i64(b []byte) int64 {
 		return 0
 	}
 	return int64(binary.BigEndian.Uint64(b))
+}
+
+// Snapshot writes a consistent copy of the whole file while writers go
+// on: open gets the copy's size and returns where to write it.
+func (s *Store) Snapshot(open func(size int64) (io.Writer, error)) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		w, err := open(tx.Size())
+		if err != nil {
+			return err
+		}
+		_, err = tx.WriteTo(w)
+		return err
+	})
 }
