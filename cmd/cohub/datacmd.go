@@ -17,6 +17,7 @@ import (
 var commands = map[string]func(ctx context.Context, args []string, env func(string) string, stdout io.Writer) error{
 	"backup":  backupCmd,
 	"restore": restoreCmd,
+	"migrate": migrateCmd,
 }
 
 // runCommand runs a subcommand and says how it went; 2 is a usage error.
@@ -41,22 +42,25 @@ type usageError struct{ error }
 // commandFlags is a subcommand's flag set with --data-dir (its default
 // from COHUB_DATA_DIR, as the server's).
 func commandFlags(name, usage string, env func(string) string) (*flag.FlagSet, *string) {
+	fs := newFlags(name, usage)
+	dir := fs.String("data-dir", envOr(env, "data-dir", app.DefaultDataDir), "the data directory ("+envName("data-dir")+")")
+	return fs, dir
+}
+
+// newFlags is a subcommand's flag set, its usage line first.
+func newFlags(name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet("cohub "+name, flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: cohub %s %s\n", name, usage)
 		fs.PrintDefaults()
 	}
-	dir := fs.String("data-dir", envOr(env, "data-dir", app.DefaultDataDir), "the data directory ("+envName("data-dir")+")")
-	return fs, dir
+	return fs
 }
 
 // oneFile parses args and returns the one FILE argument.
 func oneFile(fs *flag.FlagSet, args []string) (string, error) {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return "", err
-		}
-		return "", usageError{err}
+		return "", usageOr(err)
 	}
 	if fs.NArg() != 1 {
 		return "", usageError{fmt.Errorf("give one FILE (flags first: --data-dir=DIR FILE)")}

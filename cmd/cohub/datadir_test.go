@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/internal/wsclient"
 )
 
@@ -193,4 +194,56 @@ func checkBackupNames(t *testing.T, path string) {
 			t.Errorf("the backup has no %s: %v", want, names)
 		}
 	}
+}
+
+// TestMigrateToRedis: a pilot's directory (a session with its log and a
+// file) copied by cohub migrate into an empty Redis serves the same
+// through the API of a node on that Redis: the agent signs in with the
+// same password, the customer's link works, the log is whole and
+// verifies with the same chain head, the file has the same bytes.
+func TestMigrateToRedis(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cohub-data")
+	c, base := startOn(t, dir)
+	j := firstRun(t, base, dir)
+	var before struct {
+		OK   bool
+		Head string
+	}
+	call(t, "GET", base+"/api/sessions/"+j.session+"/verify", j.token, "", &before)
+	if !before.OK || before.Head == "" {
+		t.Fatalf("the pilot's log does not verify: %+v", before)
+	}
+	stop(t, c)
+
+	srv := redistest.Start(t)
+	files := "file://" + filepath.ToSlash(t.TempDir())
+	var out bytes.Buffer
+	args := []string{"--from-data-dir", dir, "--redis", "redis://" + srv.Addr, "--blob-url", files}
+	if code := runCommand(context.Background(), "migrate", args, noEnv, &out, &out); code != 0 {
+		t.Fatalf("migrate: %d %s", code, out.String())
+	}
+	if code := runCommand(context.Background(), "migrate", args, noEnv, &out, &out); code == 0 || !strings.Contains(out.String(), "already holds accounts") {
+		t.Fatalf("a second migrate into the same Redis: %d %s", code, out.String())
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, "secret"))
+	noErr(t, err)
+	node := startMain(t, "--addr", "127.0.0.1:0", "--redis", "redis://"+srv.Addr, "--secret", strings.TrimSpace(string(secret)),
+		"--blob-url", files, "--log-format", "json")
+	var listening struct{ Addr string }
+	_ = json.Unmarshal([]byte(node.await(t, "cohub listening")), &listening)
+	base = "http://" + listening.Addr
+
+	logins, _ := os.ReadFile(filepath.Join(dir, "demo-logins.txt"))
+	m := regexp.MustCompile(`agent\s+(alex@cohub\.local)\s+(\S+)`).FindStringSubmatch(string(logins))
+	j.token = login(t, base, m[1], m[2])
+	var after struct {
+		OK   bool
+		Head string
+	}
+	call(t, "GET", base+"/api/sessions/"+j.session+"/verify", j.token, "", &after)
+	if !after.OK || after.Head != before.Head {
+		t.Fatalf("the migrated log verifies %+v, was %+v", after, before)
+	}
+	stillThere(t, base, j)
+	stop(t, node)
 }
