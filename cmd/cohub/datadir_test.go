@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/internal/wsclient"
 )
@@ -246,4 +248,23 @@ func TestMigrateToRedis(t *testing.T) {
 	}
 	stillThere(t, base, j)
 	stop(t, node)
+}
+
+// TestMemoryStoreSaysSo: --store memory keeps nothing on disk and says
+// at start that everything is lost when the process stops.
+func TestMemoryStoreSaysSo(t *testing.T) {
+	cwd := t.TempDir()
+	t.Chdir(cwd)
+	cfg, err := parseConfig([]string{"--store", "memory"}, noEnv)
+	noErr(t, err)
+	var logs bytes.Buffer
+	s, err := build(context.Background(), cfg, zerolog.New(&logs))
+	noErr(t, err)
+	s.close()
+	if s.Backend.Name != "memory" || !strings.Contains(logs.String(), "lost when it stops") {
+		t.Fatalf("backend %s, log %q", s.Backend.Name, logs.String())
+	}
+	if entries, _ := os.ReadDir(cwd); len(entries) != 0 {
+		t.Fatalf("--store memory wrote %v", entries)
+	}
 }

@@ -306,6 +306,8 @@ func TestConfigRefusalsSayTheRule(t *testing.T) {
 		{[]string{"--redis-min-replicas", "-1"}, "--redis-min-replicas must be a whole number"},
 		{[]string{"--max-conns", "-5"}, "--max-conns must be a whole number, 0 or more"},
 		{[]string{"--max-conns", "many"}, "--max-conns must be a whole number, 0 or more"},
+		{[]string{"--store", "disk"}, "--store must be embedded or memory"},
+		{[]string{"--store", "memory", "--redis", "redis://x", "--secret", "0123456789abcdef"}, "--store is for running without Redis"},
 	} {
 		if _, err := parseConfig(c.args, none); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)
