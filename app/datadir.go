@@ -18,7 +18,7 @@ import (
 	"github.com/cohub/cohub/rooms/boltstore"
 )
 
-// The data directory's files (DESIGN.md §2b).
+// The data directory's files (DESIGN.md §2, "The embedded store").
 const (
 	dbFile      = "cohub.db"        // the store and the outbox (bbolt)
 	blobsDir    = "blobs"           // the file:// bucket of uploads and signed copies

@@ -14,7 +14,7 @@ import (
 // (ADMIN_PASSWORD, ALEX_PASSWORD, …), so those run as pasted.
 func loginsText(logins []rooms.DemoLogin) string {
 	var b strings.Builder
-	b.WriteString("Demo logins (shown once):\n")
+	b.WriteString("Demo logins (made at first start):\n")
 	for _, l := range logins {
 		fmt.Fprintf(&b, "  %-10s %-20s %s\n", l.Role, l.Email, l.Password)
 	}

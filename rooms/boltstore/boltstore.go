@@ -24,7 +24,7 @@ import (
 	"github.com/cohub/cohub/rooms"
 )
 
-// Top-level buckets (DESIGN.md §2b).
+// Top-level buckets (DESIGN.md §2, "The embedded store").
 var (
 	bAgents   = []byte("agents")   // id → agent record
 	bEmails   = []byte("emails")   // lower-case email → id
