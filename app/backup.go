@@ -178,7 +178,10 @@ func Restore(dir string, r io.Reader, replace bool) (string, error) {
 		return "", err
 	}
 	aside := ""
-	if _, err := os.Stat(filepath.Join(abs, dbFile)); err == nil {
+	if entries, _ := os.ReadDir(abs); len(entries) > 0 && !hasFile(abs, dbFile) {
+		return "", fmt.Errorf("%s is not empty and holds no Cohub data: restore into a new or empty directory", abs)
+	}
+	if hasFile(abs, dbFile) {
 		d, err := OpenDataDir(abs, nil, zerolog.Nop())
 		if err != nil {
 			return "", err // a live directory: the sentence names its process
@@ -204,6 +207,11 @@ func Restore(dir string, r io.Reader, replace bool) (string, error) {
 	}
 	_ = os.Remove(abs) // an empty directory, if any
 	return aside, os.Rename(tmp, abs)
+}
+
+func hasFile(dir, name string) bool {
+	_, err := os.Stat(filepath.Join(dir, name))
+	return err == nil
 }
 
 // untar writes a backup's regular files under dir, refusing any name
