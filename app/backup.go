@@ -36,6 +36,13 @@ func (d *DataDir) serveControl() {
 		d.log.Warn().Err(err).Msg("no backup socket: cohub backup needs this server stopped")
 		return
 	}
+	// Only the owner may ask for a backup, even should the directory's
+	// mode be widened later.
+	if err := os.Chmod(path, 0o600); err != nil {
+		_ = ln.Close()
+		d.log.Warn().Err(err).Msg("no backup socket: cohub backup needs this server stopped")
+		return
+	}
 	d.ctl = ln
 	go func() {
 		for {

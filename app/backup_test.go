@@ -89,3 +89,19 @@ func TestRestore(t *testing.T) {
 		t.Fatal("the tar wrote outside its directory")
 	}
 }
+
+// TestDataDirIsOwnerOnly: a directory others could read is made
+// owner-only at open, and so is the backup socket.
+func TestDataDirIsOwnerOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	must(t, os.Mkdir(dir, 0o755))
+	d, err := OpenDataDir(dir, nil, zerolog.Nop())
+	must(t, err)
+	defer d.Close()
+	for _, p := range []string{dir, d.file(controlSock), d.file(dbFile)} {
+		info, err := os.Stat(p)
+		if err != nil || info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: %v %v", p, info.Mode(), err)
+		}
+	}
+}

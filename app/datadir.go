@@ -50,7 +50,7 @@ func OpenDataDir(dir string, publish func(string, []rooms.Event), log zerolog.Lo
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
+	if err := ownerOnly(abs, log); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	st, err := boltstore.Open(filepath.Join(abs, dbFile), boltstore.Options{Publish: publish, OutboxSize: outboxSize})
@@ -68,6 +68,20 @@ func OpenDataDir(dir string, publish func(string, []rooms.Event), log zerolog.Lo
 	}
 	d.serveControl()
 	return d, nil
+}
+
+// ownerOnly makes dir, or makes an existing one, readable by its owner
+// only: it holds the link secret, password hashes and the backup socket.
+func ownerOnly(dir string, log zerolog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	info, err := os.Stat(dir)
+	if err != nil || info.Mode().Perm()&0o077 == 0 {
+		return err
+	}
+	log.Warn().Str("data_dir", dir).Msg("the data directory was open to other users: it is now owner-only (0700)")
+	return os.Chmod(dir, 0o700)
 }
 
 // holder says which process holds dir, as its holder file tells.
