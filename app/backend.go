@@ -27,11 +27,13 @@ import (
 // reaches other connections only when their room re-reads its log, a
 // second late).
 type Backend struct {
-	// Name says which backend: memory, redis or redis-cluster.
+	// Name says which backend: embedded, memory, redis or redis-cluster.
 	Name     string
 	Store    rooms.Store
 	Outbox   notify.Outbox
 	Presence presence.Tracker
+	// DataDir is the embedded backend's directory (nil on the others).
+	DataDir *DataDir
 
 	mem     *bus.MemoryBus // memory: the bus every node shares
 	lose    atomic.Bool    // memory: commits are not published (LosePublishes)
@@ -54,6 +56,25 @@ func MemoryBackend() *Backend {
 		}
 	})
 	return b
+}
+
+// DiskBackend is the durable embedded backend: the store and the outbox
+// in the data directory dir, which this process holds alone; presence
+// and the bus in memory, as on the memory backend (presence is live
+// state: after a restart every customer shows offline until they
+// reconnect).
+func DiskBackend(dir string, log zerolog.Logger) (*Backend, error) {
+	b := &Backend{Name: StoreEmbedded, Presence: presence.NewMemory(), mem: bus.NewMemoryBus()}
+	d, err := OpenDataDir(dir, func(id string, evs []rooms.Event) {
+		if !b.lose.Load() {
+			b.mem.PublishEvents(id, evs)
+		}
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	b.DataDir, b.Store, b.Outbox = d, d.Store, d.Store.Outbox()
+	return b, nil
 }
 
 // LosePublishes makes a memory backend lose its commits' publishes while

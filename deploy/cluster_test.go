@@ -132,6 +132,7 @@ func (n *node) start() {
 	t := n.t
 	t.Helper()
 	n.cmd = exec.Command(cohubBinary(t), append([]string{"--addr", n.addr()}, n.args...)...)
+	n.cmd.Dir = t.TempDir() // a node without Redis keeps its ./cohub-data there, not in the repository
 	// Only the flags given count, not a COHUB_* setting of the shell.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "COHUB_") {

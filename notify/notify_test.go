@@ -2,49 +2,8 @@ package notify
 
 import (
 	"context"
-	"fmt"
 	"testing"
-
-	"github.com/cohub/cohub/internal/redistest"
 )
-
-func TestOutboxMemory(t *testing.T) {
-	outboxContract(t, func(max int) Outbox { return NewMemoryOutbox(max) })
-}
-
-func TestOutboxRedis(t *testing.T) {
-	outboxContract(t, func(max int) Outbox {
-		rdb, prefix := redistest.Client(t)
-		return NewRedisOutbox(rdb, prefix, max)
-	})
-}
-
-// outboxContract is what every Outbox does.
-func outboxContract(t *testing.T, newOutbox func(max int) Outbox) {
-	ctx := context.Background()
-	o := newOutbox(3)
-	if got, err := o.List(ctx, 10); err != nil || len(got) != 0 {
-		t.Fatalf("empty outbox lists %v %v", got, err)
-	}
-	for i := range 5 {
-		if err := o.Send(ctx, Message{Channel: "email", To: fmt.Sprintf("c%d@example.com", i), Body: "b", SessionID: "s_1"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := o.List(ctx, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 || got[0].To != "c4@example.com" || got[2].To != "c2@example.com" {
-		t.Fatalf("outbox keeps %+v, want the newest 3, newest first", got)
-	}
-	if got[0].At.IsZero() || got[0].SessionID != "s_1" || got[0].Channel != "email" {
-		t.Fatalf("stored message = %+v", got[0])
-	}
-	if got, _ := o.List(ctx, 1); len(got) != 1 || got[0].To != "c4@example.com" {
-		t.Fatalf("limit 1 = %+v", got)
-	}
-}
 
 func TestMuxRoutesByChannel(t *testing.T) {
 	email, sms := NewMemoryOutbox(10), NewMemoryOutbox(10)

@@ -56,6 +56,28 @@ func MergeActivity(s, stored *Session, clear bool) {
 	s.Updated = !clear && (s.Updated || stored.Updated)
 }
 
+// AppendTouch is what a chat message does to its session in every
+// store: the customer's name on file goes on the event, and the
+// session's activity moves (its agent's too for anyone but the
+// customer). It returns the event to log and whether the message newly
+// marked the session updated.
+func AppendTouch(s *Session, a MessageAppend) (Event, bool) {
+	e := a.Event
+	role := e.From.Role
+	if role == "customer" {
+		from := *e.From
+		from.Name = s.Customer.Name
+		e.From = &from
+	}
+	marked := a.MarkUpdated && !s.Updated
+	touch := &Session{UpdatedAt: a.Now, Updated: a.MarkUpdated}
+	if role != "customer" {
+		touch.Internal.LastAgentAt = a.Now
+	}
+	MergeActivity(s, touch, false)
+	return e, marked
+}
+
 // GCRA applies a Rate at now to the time the next commit is allowed
 // without burst (tat): it returns the new tat, or how long to wait.
 func GCRA(tat, now time.Time, r *Rate) (time.Time, time.Duration) {

@@ -130,7 +130,9 @@ func Fast() hub.Config {
 func Unlimited(cfg *rooms.Config) { cfg.MessageRate, cfg.MessageBurst = 1e6, 1e6 }
 
 // NewCluster starts n nodes with cfg's settings on a backend: "memory",
-// or "redis" (a redis-server started for the test).
+// "embedded" (on disk, in a data directory of the test's; one node,
+// which Restart restarts) or "redis" (a redis-server started for the
+// test).
 func NewCluster(t testing.TB, backend string, n int, cfg hub.Config) *Cluster {
 	t.Helper()
 	return NewClusterWith(t, backend, n, cfg, Options{})
@@ -146,12 +148,14 @@ func NewClusterWith(t testing.TB, backend string, n int, cfg hub.Config, opts Op
 		}
 		c.Prefix = rooms.KeyPrefix
 		c.Outbox = c.redisBackend(c.RedisClient()).Outbox
+	} else if backend == "embedded" {
+		c.openDisk(t.TempDir())
 	} else {
 		c.Mem = app.MemoryBackend()
 		c.Outbox = c.Mem.Outbox
 	}
 	for range n {
-		c.addNode()
+		c.Nodes = append(c.Nodes, c.addNode(nil))
 	}
 	c.seed()
 	return c
@@ -182,7 +186,8 @@ func (c *Cluster) redisBackend(rdb redis.UniversalClient) *app.Backend {
 		ProbeEvery: 500 * time.Millisecond})
 }
 
-func (c *Cluster) addNode() *Node {
+// addNode builds a node and serves it on ln (nil: a new loopback port).
+func (c *Cluster) addNode(ln net.Listener) *Node {
 	tn := &Node{hijacked: map[net.Conn]struct{}{}}
 	nodeID := "node" + string(rune('1'+len(c.Nodes)))
 	b := c.Mem
@@ -203,6 +208,10 @@ func (c *Cluster) addNode() *Node {
 		WrapBus: func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.DropHints} }})
 	tn.Service, tn.Hub, tn.Metrics, tn.Backend = a.Service, a.Node, a.Metrics, b
 	tn.Server = httptest.NewUnstartedServer(a.Handler())
+	if ln != nil {
+		_ = tn.Server.Listener.Close()
+		tn.Server.Listener = ln
+	}
 	tn.Server.Config.ConnState = tn.track
 	tn.Server.Start()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -217,7 +226,6 @@ func (c *Cluster) addNode() *Node {
 		stop(tn.Hub)
 		tn.Server.Close()
 	})
-	c.Nodes = append(c.Nodes, tn)
 	return tn
 }
 

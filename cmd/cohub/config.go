@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/internal/redisconn"
 )
 
@@ -51,8 +52,13 @@ type config struct {
 	SigningKey  string
 	TSAURL      string
 	TSARequired bool
-	Demo        bool
-	demoSet     bool
+	// Store is the embedded backend without Redis: embedded (on disk,
+	// the default) or memory.
+	Store string
+	// DataDir is the embedded backend's directory.
+	DataDir string
+	Demo    bool
+	demoSet bool
 }
 
 // parseConfig reads flags, with COHUB_* variables as their defaults:
@@ -65,7 +71,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	}
 	str(&c.Addr, "addr", ":8080", "listen address")
 	str(&c.MetricsAddr, "metrics-addr", "", "listen address of Prometheus /metrics, such as 127.0.0.1:9090; keep it off the public network (empty: off)")
-	str(&c.Redis, "redis", "", "Redis URL, redis:// or rediss://; empty runs the embedded in-memory backend")
+	str(&c.Redis, "redis", "", "Redis URL, redis:// or rediss://; empty runs the embedded backend (--store)")
+	str(&c.Store, "store", "", "without Redis: embedded (default: everything kept on disk in --data-dir) or memory (everything lost when the process stops; for tests and trials)")
+	str(&c.DataDir, "data-dir", app.DefaultDataDir, "the embedded backend's directory: store, files, link secret and demo logins (created owner-only)")
 	str(&c.RedisCluster, "redis-cluster", "", "Redis Cluster nodes, host:port,host:port")
 	str(&c.RedisSentinel, "redis-sentinel", "", "Redis Sentinels, host:port,host:port (with --redis-master; --redis then only gives credentials)")
 	str(&c.RedisMaster, "redis-master", "", "the master name the sentinels of --redis-sentinel monitor")
@@ -154,12 +162,21 @@ func parseSize(v string) (int64, error) {
 	return n * mult, nil
 }
 
-// blobURL is --blob-url, mem:// when not given.
-func (c *config) blobURL() string {
-	if c.BlobURL == "" {
-		return "mem://"
+// blobURL is --blob-url; when not given, the data directory's file://
+// bucket on the embedded backend (d), else mem://.
+func (c *config) blobURL(d *app.DataDir) string {
+	switch {
+	case c.BlobURL != "":
+		return c.BlobURL
+	case d != nil:
+		return d.BlobURL()
 	}
-	return c.BlobURL
+	return "mem://"
+}
+
+// openOptions name the backend set.
+func (c *config) openOptions() app.OpenOptions {
+	return app.OpenOptions{Redis: c.redisOptions(0), Store: c.Store, DataDir: c.DataDir}
 }
 
 func (c *config) check() error {
@@ -169,6 +186,10 @@ func (c *config) check() error {
 	switch {
 	case c.Secret == "" && !c.embedded():
 		return fmt.Errorf("--secret is required with Redis: every node must sign links alike")
+	case c.Store != "" && !c.embedded():
+		return fmt.Errorf("--store is for running without Redis; with Redis, leave it out")
+	case c.Store != "" && c.Store != app.StoreEmbedded && c.Store != app.StoreMemory:
+		return fmt.Errorf("--store must be %s or %s", app.StoreEmbedded, app.StoreMemory)
 	case c.Secret != "" && len(c.Secret) < 16:
 		return fmt.Errorf("--secret must be at least 16 characters")
 	case (c.AdminEmail == "") != (c.AdminPassword == ""):

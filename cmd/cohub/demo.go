@@ -14,7 +14,7 @@ import (
 // (ADMIN_PASSWORD, ALEX_PASSWORD, …), so those run as pasted.
 func loginsText(logins []rooms.DemoLogin) string {
 	var b strings.Builder
-	b.WriteString("Demo logins (shown once):\n")
+	b.WriteString("Demo logins (made at first start):\n")
 	for _, l := range logins {
 		fmt.Fprintf(&b, "  %-10s %-20s %s\n", l.Role, l.Email, l.Password)
 	}
@@ -56,7 +56,8 @@ func printLogins(w io.Writer, logins []rooms.DemoLogin) {
 }
 
 // writeLogins puts the logins in a new file that only this user may read
-// (os.CreateTemp makes it 0600) and returns its path.
+// (os.CreateTemp makes it 0600) and returns its path: the memory
+// backend's, which keeps nothing of its own on disk.
 func writeLogins(logins []rooms.DemoLogin) (string, error) {
 	f, err := os.CreateTemp("", "cohub-demo-logins-*.txt")
 	if err != nil {
@@ -71,4 +72,10 @@ func writeLogins(logins []rooms.DemoLogin) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// writeLoginsTo puts the logins in the file at path, only this user may
+// read it.
+func writeLoginsTo(path string, logins []rooms.DemoLogin) error {
+	return os.WriteFile(path, []byte(loginsText(logins)), 0o600)
 }

@@ -34,6 +34,12 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && commands[os.Args[1]] != nil {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		code := runCommand(ctx, os.Args[1], os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	cfg, err := parseConfig(os.Args[1:], os.Getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -160,9 +166,15 @@ type server struct {
 }
 
 func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error) {
-	b, closeBackend, err := app.Open(cfg.redisOptions(0), log)
+	b, closeBackend, err := app.Open(cfg.openOptions(), log)
 	if err != nil {
 		return nil, err
+	}
+	switch {
+	case b.DataDir != nil:
+		log.Info().Str("data_dir", b.DataDir.Path).Msg("embedded backend: data kept on disk in " + b.DataDir.Path)
+	case b.Name == app.StoreMemory:
+		log.Warn().Msg("--store memory: everything (accounts, sessions, logs, files) is kept in this process's memory and lost when it stops")
 	}
 	if !cfg.embedded() {
 		// The line below says Redis is away; go-redis's own lines would
@@ -174,16 +186,17 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 			redisLogs.quietFor(0)
 		}
 	}
-	secret := []byte(cfg.Secret)
-	if len(secret) == 0 {
-		secret = randomSecret()
+	secret, err := linkSecret(cfg, b.DataDir)
+	if err != nil {
+		closeBackend()
+		return nil, err
 	}
 	sender, err := senders(cfg, b.Outbox, log)
 	if err != nil {
 		closeBackend()
 		return nil, err
 	}
-	files, err := openBlobs(ctx, cfg, log)
+	files, err := openBlobs(ctx, cfg, b.DataDir, log)
 	if err != nil {
 		closeBackend()
 		return nil, err
@@ -204,13 +217,27 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 	return &server{App: a, close: closeBackend}, nil
 }
 
-// openBlobs opens --blob-url. With Redis, files in this process's memory
-// are seen by this node only: start-up says so.
-func openBlobs(ctx context.Context, cfg *config, log zerolog.Logger) (blobs.Store, error) {
+// linkSecret is --secret; without it, the data directory's (made at
+// first start) on the embedded backend, so links outlive a restart, and
+// a new one at every start in memory.
+func linkSecret(cfg *config, d *app.DataDir) ([]byte, error) {
+	switch {
+	case cfg.Secret != "":
+		return []byte(cfg.Secret), nil
+	case d != nil:
+		return d.Secret()
+	}
+	return randomSecret(), nil
+}
+
+// openBlobs opens --blob-url (by default the data directory's file://
+// bucket, d, on the embedded backend). With Redis, files in this
+// process's memory are seen by this node only: start-up says so.
+func openBlobs(ctx context.Context, cfg *config, d *app.DataDir, log zerolog.Logger) (blobs.Store, error) {
 	if cfg.BlobURL == "" && !cfg.embedded() {
 		log.Warn().Msg("files (signed copies, uploads) are kept in this node's memory: with more than one node, or to keep them over a restart, set --blob-url to a shared store (s3://…) or, for one node, a directory (file://…)")
 	}
-	b, err := blobs.Open(ctx, cfg.blobURL())
+	b, err := blobs.Open(ctx, cfg.blobURL(d))
 	if err != nil {
 		return nil, fmt.Errorf("--blob-url: %w", err)
 	}
@@ -295,6 +322,8 @@ func senders(cfg *config, outbox notify.Outbox, log zerolog.Logger) (notify.Send
 // seed creates the bootstrap admin and the demo accounts. Demo passwords
 // are shown once and never logged: logs are collected and kept, a
 // terminal is not, so without one they go to a file only its owner reads.
+// On the embedded backend that file is in the data directory, made with
+// the logins at first start; later starts say where it is.
 func (a *server) seed(ctx context.Context, cfg *config, console io.Writer, log zerolog.Logger) error {
 	if cfg.AdminEmail != "" {
 		if _, err := a.Service.Accounts.BootstrapAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword); err != nil {
@@ -308,20 +337,43 @@ func (a *server) seed(ctx context.Context, cfg *config, console io.Writer, log z
 	if err != nil {
 		return fmt.Errorf("demo seed: %w", err)
 	}
+	d := a.Backend.DataDir
 	if len(logins) == 0 {
-		return nil // another node, or an earlier start, seeded them
-	}
-	if console != nil {
-		printLogins(console, logins)
+		// Another node, or an earlier start, seeded them.
+		if d != nil {
+			if _, err := os.Stat(d.DemoLogins()); err == nil {
+				sayLoginsAt(console, log, "demo logins (made at first start) are in "+d.DemoLogins(), d.DemoLogins())
+			}
+		}
 		return nil
 	}
-	path, err := writeLogins(logins)
+	path := ""
+	if d != nil {
+		path = d.DemoLogins()
+		err = writeLoginsTo(path, logins)
+	} else if console == nil {
+		path, err = writeLogins(logins)
+	}
 	if err != nil {
 		return fmt.Errorf("demo logins: %w", err)
 	}
-	// Log, not Info: the path must show at every --log-level.
-	log.Log().Str("path", path).Msg("demo logins written to " + path)
+	if console != nil {
+		printLogins(console, logins)
+	}
+	if path != "" {
+		sayLoginsAt(console, log, "demo logins written to "+path, path)
+	}
 	return nil
+}
+
+// sayLoginsAt tells where the demo logins are: on the terminal when
+// there is one, and in the log (Log, not Info: the path must show at
+// every --log-level).
+func sayLoginsAt(console io.Writer, log zerolog.Logger, msg, path string) {
+	if console != nil {
+		fmt.Fprintln(console, msg+" (only you can read it)")
+	}
+	log.Log().Str("path", path).Msg(msg)
 }
 
 func newLogger(cfg *config, w io.Writer) zerolog.Logger {

@@ -56,6 +56,7 @@ func startMain(t *testing.T, args ...string) *child {
 		}
 	}
 	c.cmd.Env = append(c.cmd.Env, "COHUB_TEST_MAIN=1", "TMPDIR="+t.TempDir())
+	c.cmd.Dir = t.TempDir() // where the default ./cohub-data goes
 	c.cmd.Stdout = c.stdout
 	stderr, err := c.cmd.StderrPipe()
 	if err != nil {
@@ -305,6 +306,8 @@ func TestConfigRefusalsSayTheRule(t *testing.T) {
 		{[]string{"--redis-min-replicas", "-1"}, "--redis-min-replicas must be a whole number"},
 		{[]string{"--max-conns", "-5"}, "--max-conns must be a whole number, 0 or more"},
 		{[]string{"--max-conns", "many"}, "--max-conns must be a whole number, 0 or more"},
+		{[]string{"--store", "disk"}, "--store must be embedded or memory"},
+		{[]string{"--store", "memory", "--redis", "redis://x", "--secret", "0123456789abcdef"}, "--store is for running without Redis"},
 	} {
 		if _, err := parseConfig(c.args, none); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)
@@ -365,7 +368,7 @@ func TestNewcomerPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := parseConfig([]string{"--addr", ln.Addr().String()}, func(string) string { return "" })
+	cfg, err := parseConfig([]string{"--addr", ln.Addr().String(), "--data-dir", t.TempDir()}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +426,7 @@ func TestNewcomerPath(t *testing.T) {
 // /metrics; the --metrics-addr one serves the edge's and the hub's series.
 func TestMetricsOnTheirOwnListener(t *testing.T) {
 	public, metrics := localListener(t), localListener(t)
-	cfg, err := parseConfig([]string{"--addr", public.Addr().String(), "--metrics-addr", metrics.Addr().String(), "--demo=false"},
+	cfg, err := parseConfig([]string{"--addr", public.Addr().String(), "--metrics-addr", metrics.Addr().String(), "--demo=false", "--store", "memory"},
 		func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -526,6 +529,14 @@ func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agen
 	t.Helper()
 	agent = dialWS(t, agentBase, wsclient.Agent(token))
 	cust = dialWS(t, custBase, wsclient.Customer(link, ""))
+	say(t, agent, cust, id, "c-hello", "hello from the customer")
+	return cust, agent
+}
+
+// say joins both connections to the session's room and checks that the
+// customer's message (sent under the client id cid) reaches the agent.
+func say(t *testing.T, agent, cust *wsclient.Conn, id, cid, text string) {
+	t.Helper()
 	topic := "room:" + id
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -538,7 +549,7 @@ func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agen
 	// (overloaded, with retry_after_ms): the page resends under the same
 	// id, and so does this.
 	for try := 0; ; try++ {
-		_, err := cust.Send(ctx, topic, "c-hello", map[string]string{"text": "hello from the customer"})
+		_, err := cust.Send(ctx, topic, cid, map[string]string{"text": text})
 		if err == nil {
 			break
 		}
@@ -551,11 +562,10 @@ func meet(t *testing.T, agentBase, custBase, token, link, id string) (cust, agen
 	if _, err := agent.Await(ctx, func(f wsclient.Frame) bool {
 		var d struct{ Text string }
 		_ = json.Unmarshal(f.Data, &d)
-		return f.Op == "event" && d.Text == "hello from the customer"
+		return f.Op == "event" && d.Text == text
 	}); err != nil {
 		t.Fatalf("waiting for event: %v", err)
 	}
-	return cust, agent
 }
 
 func dialWS(t *testing.T, base string, cred wsclient.Credential) *wsclient.Conn {
@@ -688,12 +698,12 @@ func noErr(t *testing.T, err error) {
 func TestConfigFiles(t *testing.T) {
 	none := func(string) string { return "" }
 	cfg, err := parseConfig(nil, none)
-	if err != nil || cfg.blobURL() != "mem://" || cfg.MaxUpload != 10<<20 {
-		t.Fatalf("defaults: %q %d %v", cfg.blobURL(), cfg.MaxUpload, err)
+	if err != nil || cfg.blobURL(nil) != "mem://" || cfg.MaxUpload != 10<<20 {
+		t.Fatalf("defaults: %q %d %v", cfg.blobURL(nil), cfg.MaxUpload, err)
 	}
 	cfg, err = parseConfig([]string{"--blob-url", "file:///var/lib/cohub/blobs", "--max-upload", "512KiB"}, none)
-	if err != nil || cfg.blobURL() != "file:///var/lib/cohub/blobs" || cfg.MaxUpload != 512<<10 {
-		t.Fatalf("flags: %q %d %v", cfg.blobURL(), cfg.MaxUpload, err)
+	if err != nil || cfg.blobURL(nil) != "file:///var/lib/cohub/blobs" || cfg.MaxUpload != 512<<10 {
+		t.Fatalf("flags: %q %d %v", cfg.blobURL(nil), cfg.MaxUpload, err)
 	}
 	for _, bad := range []string{"0", "10 MB", "-1MiB", "2GiB", "100"} {
 		if _, err := parseConfig([]string{"--max-upload", bad}, none); err == nil || !strings.Contains(err.Error(), "--max-upload") {
@@ -704,20 +714,20 @@ func TestConfigFiles(t *testing.T) {
 	var logs bytes.Buffer
 	cfg, err = parseConfig([]string{"--redis", "redis://x", "--secret", "0123456789abcdef"}, none)
 	noErr(t, err)
-	_, err = openBlobs(t.Context(), cfg, zerolog.New(&logs))
+	_, err = openBlobs(t.Context(), cfg, nil, zerolog.New(&logs))
 	noErr(t, err)
 	if !strings.Contains(logs.String(), "set --blob-url") {
 		t.Fatalf("no warning: %q", logs.String())
 	}
 	logs.Reset()
 	cfg.BlobURL = "file://" + t.TempDir()
-	_, err = openBlobs(t.Context(), cfg, zerolog.New(&logs))
+	_, err = openBlobs(t.Context(), cfg, nil, zerolog.New(&logs))
 	if err != nil || logs.Len() != 0 {
 		t.Fatalf("with a file store: %v %q", err, logs.String())
 	}
 	// A blob URL Cohub cannot open stops it at start, naming the flag.
 	cfg, _ = parseConfig([]string{"--blob-url", "ftp://files"}, none)
-	if _, err := openBlobs(t.Context(), cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "--blob-url") {
+	if _, err := openBlobs(t.Context(), cfg, nil, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "--blob-url") {
 		t.Fatalf("ftp:// opened: %v", err)
 	}
 }

@@ -70,7 +70,7 @@ func TestReadmeRunsAsPasted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := parseConfig([]string{"--addr", ln.Addr().String()}, func(string) string { return "" })
+	cfg, err := parseConfig([]string{"--addr", ln.Addr().String(), "--data-dir", t.TempDir()}, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

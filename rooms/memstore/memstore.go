@@ -31,9 +31,10 @@ type Store struct {
 	indexes  map[string]map[string]int64
 	idle     map[string]int64
 
-	am      memAssets
-	tickets memTickets
-	keys    memKeys
+	am   memAssets
+	keys memKeys
+	// Tickets are the WebSocket's tickets (PutTicket, TakeTicket).
+	Tickets
 
 	// publish, when set, receives each commit's events in seq order
 	// after the commit; it must not block (the memory bus hands them on).
@@ -371,22 +372,12 @@ func (m *Store) appendLocked(id string, a rooms.MessageAppend) (rooms.Appended, 
 			return out, &rooms.RateLimitError{RetryAfter: wait}
 		}
 	}
-	e := a.Event
-	if role == "customer" {
-		from := *e.From
-		from.Name = s.Customer.Name
-		e.From = &from
-	}
+	var e rooms.Event
+	e, out.MarkedUpdated = rooms.AppendTouch(s, a)
 	evs, enc, err := numberEvents([]rooms.Event{e}, int64(len(log.events)))
 	if err != nil {
 		return out, err
 	}
-	out.MarkedUpdated = a.MarkUpdated && !s.Updated
-	touch := &rooms.Session{UpdatedAt: a.Now, Updated: a.MarkUpdated}
-	if role != "customer" {
-		touch.Internal.LastAgentAt = a.Now
-	}
-	rooms.MergeActivity(s, touch, false)
 	if b, err = rooms.EncodeSession(s); err != nil {
 		return out, err
 	}

@@ -8,9 +8,11 @@ import (
 	"github.com/cohub/cohub/rooms"
 )
 
-// memTickets keeps the WebSocket's tickets apart from the store's one
-// lock: a socket's opening never waits on a commit.
-type memTickets struct {
+// Tickets keeps the WebSocket's tickets in this process, apart from the
+// store's one lock: a socket's opening never waits on a commit. The
+// embedded disk store keeps its tickets here too: a ticket lives 30 s,
+// and one lost in a restart is asked for again.
+type Tickets struct {
 	mu sync.Mutex
 	m  map[string]memTicket
 }
@@ -21,8 +23,7 @@ type memTicket struct {
 }
 
 // PutTicket keeps a sealed ticket until ttl passes.
-func (m *Store) PutTicket(_ context.Context, hash string, sealed []byte, ttl time.Duration) error {
-	t := &m.tickets
+func (t *Tickets) PutTicket(_ context.Context, hash string, sealed []byte, ttl time.Duration) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := time.Now()
@@ -42,8 +43,7 @@ func (m *Store) PutTicket(_ context.Context, hash string, sealed []byte, ttl tim
 }
 
 // TakeTicket returns a live ticket and forgets it.
-func (m *Store) TakeTicket(_ context.Context, hash string) ([]byte, error) {
-	t := &m.tickets
+func (t *Tickets) TakeTicket(_ context.Context, hash string) ([]byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	tk, ok := t.m[hash]

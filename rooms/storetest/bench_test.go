@@ -3,12 +3,14 @@ package storetest_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/boltstore"
 	"github.com/cohub/cohub/rooms/memstore"
 	"github.com/cohub/cohub/rooms/redisstore"
 	"github.com/cohub/cohub/rooms/storetest"
@@ -16,12 +18,20 @@ import (
 
 // benchStores runs a benchmark on each backend with a fresh store.
 func benchStores(b *testing.B, fn func(b *testing.B, st rooms.Store)) {
-	for _, backend := range []string{"memory", "redis"} {
+	for _, backend := range []string{"memory", "embedded", "redis"} {
 		b.Run(backend, func(b *testing.B) {
 			var st rooms.Store = memstore.New(nil)
-			if backend == "redis" {
+			switch backend {
+			case "redis":
 				rdb, prefix := redistest.Client(b)
 				st = redisstore.New(rdb, prefix, redisstore.Options{})
+			case "embedded":
+				disk, err := boltstore.Open(filepath.Join(b.TempDir(), "cohub.db"), boltstore.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { _ = disk.Close() })
+				st = disk
 			}
 			fn(b, st)
 		})
