@@ -141,6 +141,30 @@ func (s *AccountService) Authenticate(ctx context.Context, token string) (*Agent
 	return a, nil
 }
 
+// keyAgent is the agent an API key acts as, with the key's name; a
+// revoked key, or one whose agent was disabled or removed, is refused.
+func (s *AccountService) keyAgent(ctx context.Context, key string) (*Agent, error) {
+	k, err := s.store.APIKeyByHash(ctx, TokenHash(key))
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrBadCredential
+	}
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.store.Agent(ctx, k.AgentID)
+	if errors.Is(err, ErrNotFound) || (err == nil && a.Disabled) {
+		return nil, ErrBadCredential
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.TouchAPIKey(ctx, k.ID, s.now()); err != nil {
+		s.logger(ctx).Warn().Err(err).Str("api_key", k.Name).Msg("api key's last use not recorded")
+	}
+	a.APIKey = k.Name
+	return a, nil
+}
+
 // TokenHash is how a login token is kept: never the token itself.
 func TokenHash(token string) string {
 	h := sha256.Sum256([]byte(token))

@@ -9,45 +9,9 @@ import (
 	"unicode/utf8"
 )
 
-// APIKeyPrefix starts every API key, so a key is told from a login token
-// (and found by secret scanners) by its first characters.
-const APIKeyPrefix = "ck_"
-
-// APIKey is a named credential an admin gives an integration (a CRM): it
-// acts as one agent, with that agent's role, through
-// "Authorization: Bearer". The key itself is shown once, when issued;
-// the store keeps its hash.
-type APIKey struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	AgentID    string     `json:"agent_id"`
-	CreatedAt  time.Time  `json:"created_at"`
-	CreatedBy  string     `json:"created_by"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-	// Hash is the key's TokenHash: how it is found, never shown.
-	Hash string `json:"hash,omitempty"`
-}
-
-// APIKeys keeps the API keys.
-type APIKeys interface {
-	// PutAPIKey stores a new key, findable by its hash.
-	PutAPIKey(ctx context.Context, k APIKey) error
-	// APIKeyByHash returns the key of a hash, ErrNotFound when none.
-	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
-	// ListAPIKeys returns every key, with its last use.
-	ListAPIKeys(ctx context.Context) ([]APIKey, error)
-	// DeleteAPIKey forgets a key (ErrNotFound when none): it opens
-	// nothing from then on, on any node.
-	DeleteAPIKey(ctx context.Context, id string) error
-	// TouchAPIKey records a use.
-	TouchAPIKey(ctx context.Context, id string, at time.Time) error
-}
-
-// KeyService issues, lists and revokes API keys (admins only, which the
-// HTTP edge checks); AccountService.Authenticate takes them.
-type KeyService struct {
-	*core
-}
+// KeyService's work: issue, list, revoke. The key's type (APIKey) and
+// its store role (APIKeys) stand lower, in types.go and store.go, and
+// AccountService.Authenticate takes keys (keyAgent, accounts.go).
 
 // Issue makes a key named name acting as agentID, and returns the key
 // (shown once) and its record.
@@ -95,28 +59,4 @@ func (s *KeyService) List(ctx context.Context) ([]APIKey, error) {
 // Revoke forgets a key at once.
 func (s *KeyService) Revoke(ctx context.Context, id string) error {
 	return s.store.DeleteAPIKey(ctx, id)
-}
-
-// keyAgent is the agent an API key acts as, with the key's name; a
-// revoked key, or one whose agent was disabled or removed, is refused.
-func (s *AccountService) keyAgent(ctx context.Context, key string) (*Agent, error) {
-	k, err := s.store.APIKeyByHash(ctx, TokenHash(key))
-	if errors.Is(err, ErrNotFound) {
-		return nil, ErrBadCredential
-	}
-	if err != nil {
-		return nil, err
-	}
-	a, err := s.store.Agent(ctx, k.AgentID)
-	if errors.Is(err, ErrNotFound) || (err == nil && a.Disabled) {
-		return nil, ErrBadCredential
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := s.store.TouchAPIKey(ctx, k.ID, s.now()); err != nil {
-		s.logger(ctx).Warn().Err(err).Str("api_key", k.Name).Msg("api key's last use not recorded")
-	}
-	a.APIKey = k.Name
-	return a, nil
 }

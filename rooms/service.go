@@ -139,6 +139,21 @@ type FileService struct {
 	gates *GateService
 }
 
+// TicketService issues and takes the one-use tickets that open the
+// WebSocket, in place of credentials in its URL. A ticket is kept in the
+// store (any node takes what another issued) under its hash, sealed with
+// a key only the ticket gives: the store never holds a usable
+// credential.
+type TicketService struct {
+	*core
+}
+
+// KeyService issues, lists and revokes API keys (admins only, which the
+// HTTP edge checks); AccountService.Authenticate takes them.
+type KeyService struct {
+	*core
+}
+
 // core is what every concern shares.
 type core struct {
 	store    Store

@@ -84,6 +84,21 @@ type Tickets interface {
 	TakeTicket(ctx context.Context, hash string) ([]byte, error)
 }
 
+// APIKeys keeps the API keys.
+type APIKeys interface {
+	// PutAPIKey stores a new key, findable by its hash.
+	PutAPIKey(ctx context.Context, k APIKey) error
+	// APIKeyByHash returns the key of a hash, ErrNotFound when none.
+	APIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	// ListAPIKeys returns every key, with its last use.
+	ListAPIKeys(ctx context.Context) ([]APIKey, error)
+	// DeleteAPIKey forgets a key (ErrNotFound when none): it opens
+	// nothing from then on, on any node.
+	DeleteAPIKey(ctx context.Context, id string) error
+	// TouchAPIKey records a use.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
 // Counters are what nodes agree on without a record: counts in a window
 // and names taken once.
 type Counters interface {

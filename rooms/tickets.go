@@ -30,15 +30,6 @@ type Credential struct {
 	Pass  string `json:"p,omitempty"`
 }
 
-// TicketService issues and takes the one-use tickets that open the
-// WebSocket, in place of credentials in its URL. A ticket is kept in the
-// store (any node takes what another issued) under its hash, sealed with
-// a key only the ticket gives: the store never holds a usable
-// credential.
-type TicketService struct {
-	*core
-}
-
 type sealedTicket struct {
 	Credential
 	Expires int64 `json:"x"` // unix ms, by the service's clock

@@ -539,3 +539,22 @@ func (c Cursor) Admits(e IndexEntry) bool {
 	}
 	return e.Score < c.Score || (e.Score == c.Score && e.ID < c.ID)
 }
+
+// APIKeyPrefix starts every API key, so a key is told from a login token
+// (and found by secret scanners) by its first characters.
+const APIKeyPrefix = "ck_"
+
+// APIKey is a named credential an admin gives an integration (a CRM): it
+// acts as one agent, with that agent's role, through
+// "Authorization: Bearer". The key itself is shown once, when issued;
+// the store keeps its hash.
+type APIKey struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	AgentID    string     `json:"agent_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	CreatedBy  string     `json:"created_by"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	// Hash is the key's TokenHash: how it is found, never shown.
+	Hash string `json:"hash,omitempty"`
+}
