@@ -144,6 +144,27 @@ func TestRefusals(t *testing.T) {
 		}
 	}
 
+	// --ws-url-credentials lets clients not yet on tickets in, with
+	// their credential checked as a ticket's would be.
+	cfg := livetest.Fast()
+	cfg.URLCredentials = true
+	old := newCluster(t, "memory", 1, cfg)
+	oldID, oldLink := old.Session(rooms.CreateRequest{})
+	for _, q := range []string{"access_token=" + old.Tokens["alex"], "link=" + oldLink} {
+		conn, _, err := old.Nodes[0].TryDialQuery(t, q, nil)
+		if err != nil {
+			t.Fatalf("with URL credentials on, %q: %v", q, err)
+		}
+		jctx, jcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := conn.Join(jctx, "room:"+oldID, nil); err != nil {
+			t.Fatalf("with URL credentials on, %q cannot join: %v", q, err)
+		}
+		jcancel()
+	}
+	if _, resp, err := old.Nodes[0].TryDialQuery(t, "link="+oldLink+"x", nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a forged link in the URL with URL credentials on: err %v, resp %v", err, resp)
+	}
+
 	big := c.Agent(tn, id)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

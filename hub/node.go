@@ -70,6 +70,11 @@ type Config struct {
 	// rooms (integrations, the load bench), and what each connection can
 	// hold is bounded by paging and its queue.
 	MaxConnsPerLink, MaxAgentConnsPerRoom int
+	// URLCredentials accepts, besides tickets, the credentials that went
+	// in the socket's URL before them (access_token, link,
+	// customer_token), for clients not yet moved to tickets. Off by
+	// default: URLs reach proxies' logs and browsers' histories.
+	URLCredentials bool
 }
 
 // DefaultPingEvery is how often a node pings each connection: a proxy in

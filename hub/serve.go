@@ -134,15 +134,18 @@ func (n *Node) serve(c *conn) {
 
 // identify checks the credential: a ticket (POST /api/ws/ticket) in the
 // URL, else an agent's login cookie or bearer header. A credential in
-// the URL itself (access_token, link, customer_token) is refused: URLs
-// are logged by proxies and kept in browsers' histories.
+// the URL itself (access_token, link, customer_token) is refused unless
+// Config.URLCredentials: URLs are logged by proxies and kept in
+// browsers' histories.
 func (n *Node) identify(r *http.Request) (*conn, error) {
 	q := r.URL.Query()
-	if q.Has("access_token") || q.Has("link") || q.Has("customer_token") {
-		return nil, rooms.ErrCredentialInURL
-	}
 	var cred rooms.Credential
-	if ticket := q.Get("ticket"); ticket != "" {
+	if q.Has("access_token") || q.Has("link") || q.Has("customer_token") {
+		if !n.cfg.URLCredentials {
+			return nil, rooms.ErrCredentialInURL
+		}
+		cred = rooms.Credential{Token: q.Get("access_token"), Link: q.Get("link"), Pass: q.Get("customer_token")}
+	} else if ticket := q.Get("ticket"); ticket != "" {
 		var err error
 		if cred, err = n.tickets.Take(r.Context(), ticket); err != nil {
 			return nil, err

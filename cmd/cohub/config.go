@@ -52,6 +52,8 @@ type config struct {
 	SigningKey  string
 	TSAURL      string
 	TSARequired bool
+	// URLCredentials: --ws-url-credentials.
+	URLCredentials bool
 	// Store is the embedded backend without Redis: embedded (on disk,
 	// the default) or memory.
 	Store string
@@ -91,7 +93,8 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.SigningCert, "signing-cert", "", "PEM certificate that seals signed copies (a file, or the PEM itself); with --signing-key; empty: a self-signed identity derived from --secret")
 	str(&c.SigningKey, "signing-key", "", "PEM private key of --signing-cert (a file, or the PEM itself); better set as COHUB_SIGNING_KEY, which ps does not show")
 	str(&c.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority whose time goes into every seal (empty: seals carry no timestamp)")
-	var tsaRequired string
+	var tsaRequired, urlCreds string
+	str(&urlCreds, "ws-url-credentials", "false", "also accept credentials in WebSocket URLs (access_token, link), as before tickets, for clients not yet moved; they reach proxies' logs")
 	str(&tsaRequired, "tsa-required", "false", "refuse to sign (503) when the time-stamping authority gives no timestamp, instead of sealing without one")
 	var err error
 	str(&c.BlobURL, "blob-url", "", "where files are kept: mem:// (default), file:///var/lib/cohub/blobs for one node, s3://bucket?region=… (any S3-compatible store, add &endpoint=…) for many")
@@ -139,6 +142,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 		if c.RedisReplicas, err = strconv.Atoi(replicas); err != nil || c.RedisReplicas < 0 {
 			return nil, fmt.Errorf("--redis-min-replicas must be a whole number, 0 or more")
 		}
+	}
+	if c.URLCredentials, err = strconv.ParseBool(urlCreds); err != nil {
+		return nil, fmt.Errorf("--ws-url-credentials must be true or false")
 	}
 	if c.TSARequired, err = strconv.ParseBool(tsaRequired); err != nil {
 		return nil, fmt.Errorf("--tsa-required must be true or false")

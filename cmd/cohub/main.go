@@ -125,6 +125,9 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 		log.Info().Str("addr", lns.metrics.Addr().String()).Msg("metrics listening")
 	}
 	log.Info().Str("addr", lns.public.Addr().String()).Str("public_url", cfg.publicURL()).Str("backend", a.Backend.Name).Msg("cohub listening")
+	if cfg.URLCredentials {
+		log.Warn().Msg("--ws-url-credentials: WebSockets also open with access_token or link in their URL, which proxies log; move clients to tickets (POST /api/ws/ticket) and turn it off")
+	}
 	// A listener that fails takes the node down whole, not half-serving.
 	select {
 	case err = <-errc:
@@ -210,7 +213,8 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 	a := app.New(b, app.Config{
 		Rooms: rooms.Config{Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
 			Blobs: files, MaxUpload: cfg.MaxUpload, Sealer: sealer},
-		Hub:    hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace},
+		Hub: hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace,
+			URLCredentials: cfg.URLCredentials},
 		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies},
 		Sender: sender, Log: log,
 	})
