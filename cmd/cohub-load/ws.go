@@ -93,7 +93,7 @@ func runChat(ctx context.Context, o options, c *client) (*chatReport, error) {
 		}
 		rooms[i] = r
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	sending, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -101,7 +101,7 @@ func runChat(ctx context.Context, o options, c *client) (*chatReport, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := chatRoom(ctx, o, c.token, r, rep); err != nil && ctx.Err() == nil {
+			if err := chatRoom(ctx, sending, o, c.token, r, rep); err != nil && sending.Err() == nil {
 				rep.fail(err.Error())
 			}
 		}()
@@ -111,7 +111,13 @@ func runChat(ctx context.Context, o options, c *client) (*chatReport, error) {
 	return rep, nil
 }
 
-func chatRoom(ctx context.Context, o options, token string, r room, rep *chatReport) error {
+// drainWait is how long a room waits, once sending stops, for what it
+// sent to be delivered: a message in flight at the end is late, not lost.
+const drainWait = 5 * time.Second
+
+// chatRoom sends while sending lasts, then waits for its messages to
+// arrive (at most drainWait); ctx bounds the whole.
+func chatRoom(ctx, sending context.Context, o options, token string, r room, rep *chatReport) error {
 	topic := "room:" + r.id
 	agent, err := dial(ctx, o.URL, wsclient.Agent(token))
 	if err != nil {
@@ -131,19 +137,17 @@ func chatRoom(ctx context.Context, o options, token string, r room, rep *chatRep
 	}
 	go drain(cust)
 	var last int64
+	var got atomic.Int64
+	arrived := make(chan struct{}, 1)
 	consumed := make(chan struct{})
 	go func() {
 		defer close(consumed)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case f, ok := <-agent.Events():
-				if !ok {
-					return
-				}
-				if f.Op == "event" {
-					received(f, &last, rep)
+		for f := range agent.Events() {
+			if f.Op == "event" && received(f, &last, rep) {
+				got.Add(1)
+				select {
+				case arrived <- struct{}{}:
+				default:
 				}
 			}
 		}
@@ -151,27 +155,48 @@ func chatRoom(ctx context.Context, o options, token string, r room, rep *chatRep
 	defer func() { agent.CloseNow(); <-consumed }() // the report is read once every room returned
 	tick := time.NewTicker(time.Second / time.Duration(o.Rate))
 	defer tick.Stop()
-	for n := 0; ; n++ {
+	for n := int64(0); ; n++ {
 		select {
-		case <-ctx.Done():
+		case <-sending.Done():
+			awaitDelivery(ctx, &got, n, arrived)
 			return nil
 		case <-tick.C:
 		}
-		msg := map[string]any{"op": "send", "ref": strconv.Itoa(n), "topic": topic,
+		msg := map[string]any{"op": "send", "ref": strconv.FormatInt(n, 10), "topic": topic,
 			"data": map[string]string{"text": fmt.Sprintf("t=%d", time.Now().UnixNano())}}
-		if err := cust.Write(ctx, msg); err != nil {
+		if err := cust.Write(sending, msg); err != nil {
+			if sending.Err() != nil {
+				awaitDelivery(ctx, &got, n, arrived)
+				return nil
+			}
 			return err
 		}
 		rep.sent.Add(1)
 	}
 }
 
-// received times one message event the agent got.
-func received(f wsclient.Frame, last *int64, rep *chatReport) {
+// awaitDelivery waits until got reaches sent, for at most drainWait.
+func awaitDelivery(ctx context.Context, got *atomic.Int64, sent int64, arrived <-chan struct{}) {
+	limit := time.NewTimer(drainWait)
+	defer limit.Stop()
+	for got.Load() < sent {
+		select {
+		case <-arrived:
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// received times one message event the agent got, and says whether it
+// was one of the scenario's.
+func received(f wsclient.Frame, last *int64, rep *chatReport) bool {
 	var d struct{ Type, Text string }
 	_ = json.Unmarshal(f.Data, &d)
 	if d.Type != "message" {
-		return
+		return false
 	}
 	if *last != 0 && f.Seq != *last+1 {
 		rep.disorder.Add(1)
@@ -182,7 +207,9 @@ func received(f wsclient.Frame, last *int64, rep *chatReport) {
 		rep.lat = append(rep.lat, time.Since(time.Unix(0, ns)))
 		rep.mu.Unlock()
 		rep.received.Add(1)
+		return true
 	}
+	return false
 }
 
 func (r *chatReport) print(w io.Writer) {
