@@ -27,6 +27,7 @@ type Request struct {
 	Timestamp string // webhook-timestamp
 	Signature string // webhook-signature
 	Body      []byte
+	Header    http.Header
 	// Answer is the status the receiver gave (0: it held the request
 	// until the sender gave up).
 	Answer int
@@ -81,7 +82,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	status := r.answer(r.n)
 	r.mu.Unlock()
 	got := Request{ID: req.Header.Get("webhook-id"), Timestamp: req.Header.Get("webhook-timestamp"),
-		Signature: req.Header.Get("webhook-signature"), Body: body, Answer: status}
+		Signature: req.Header.Get("webhook-signature"), Body: body, Header: req.Header, Answer: status}
 	r.Got <- got
 	if status == 0 {
 		<-req.Context().Done()
