@@ -16,15 +16,6 @@ import (
 
 const wait = 15 * time.Second
 
-func register(t *testing.T, svc *webhooks.Service, url string) *webhooks.Endpoint {
-	t.Helper()
-	ep, err := svc.Create(context.Background(), webhooks.EndpointInput{URL: &url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ep
-}
-
 // TestSessionWebhooks: a session's life reaches an endpoint as webhooks,
 // each signed, in order, with the session's id; task.completed names
 // the kept file and its SHA-256.
@@ -33,7 +24,7 @@ func TestSessionWebhooks(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			c := livetest.NewCluster(t, backend, 1, livetest.Fast())
 			rcv := webhooktest.NewReceiver(t)
-			ep := register(t, c.Nodes[0].App.Webhooks, rcv.URL)
+			ep := webhooktest.Register(t, c.Nodes[0].App.Webhooks, rcv.URL)
 			ctx := context.Background()
 			svc := c.Service()
 			id, link := c.Session(rooms.CreateRequest{})
@@ -108,7 +99,7 @@ func TestKilledNodeMidDelivery(t *testing.T) {
 		return http.StatusNoContent
 	})
 	hooks := c.Nodes[0].App.Webhooks
-	ep := register(t, hooks, rcv.URL)
+	ep := webhooktest.Register(t, hooks, rcv.URL)
 	c.Must(hooks.Emit(context.Background(), webhooks.Event{Type: webhooks.SessionEnded, Timestamp: time.Now(),
 		Data: map[string]any{"session_id": "s_1"}}))
 	held := rcv.Next(t, wait)

@@ -60,15 +60,6 @@ func start(t *testing.T, st webhooks.Store, opts webhooks.Options) *webhooks.Ser
 	return svc
 }
 
-func register(t *testing.T, svc *webhooks.Service, url string) *webhooks.Endpoint {
-	t.Helper()
-	ep, err := svc.Create(context.Background(), webhooks.EndpointInput{URL: &url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ep
-}
-
 func emit(t *testing.T, svc *webhooks.Service, typ, session string, at time.Time) {
 	t.Helper()
 	if err := svc.Emit(context.Background(), webhooks.Event{Type: typ, Timestamp: at,
@@ -105,7 +96,7 @@ func TestDeliveredSigned(t *testing.T) {
 	engines(t, func(t *testing.T, st webhooks.Store) {
 		rcv := webhooktest.NewReceiver(t)
 		svc := start(t, st, webhooks.Options{AllowPrivate: true})
-		ep := register(t, svc, rcv.URL)
+		ep := webhooktest.Register(t, svc, rcv.URL)
 		emit(t, svc, webhooks.SessionEnded, "s_1", time.Now())
 		got := rcv.Next(t, wait)
 		if err := webhooktest.Verify(ep.Secret, got, time.Now(), 5*time.Minute); err != nil {
@@ -145,7 +136,7 @@ func TestOutage(t *testing.T) {
 			return http.StatusOK
 		})
 		svc := start(t, st, webhooks.Options{AllowPrivate: true, Schedule: []time.Duration{20 * time.Millisecond}})
-		ep := register(t, svc, rcv.URL)
+		ep := webhooktest.Register(t, svc, rcv.URL)
 		t0 := time.Now()
 		emit(t, svc, webhooks.SessionCreated, "s_1", t0)
 		first := rcv.Next(t, wait)
@@ -201,7 +192,7 @@ func TestGivesUpAfterADay(t *testing.T) {
 		t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 		clk := &clock{now: t0}
 		svc := start(t, st, webhooks.Options{AllowPrivate: true, Now: clk.Now})
-		ep := register(t, svc, rcv.URL)
+		ep := webhooktest.Register(t, svc, rcv.URL)
 		emit(t, svc, webhooks.SessionEnded, "s_1", t0)
 		var at []time.Duration
 		for attempt := 1; ; attempt++ {

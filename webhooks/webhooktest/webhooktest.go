@@ -5,6 +5,7 @@
 package webhooktest
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -19,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cohub/cohub/webhooks"
 )
 
 // Request is one attempt the receiver got.
@@ -101,6 +104,16 @@ func (r *Receiver) Next(t testing.TB, limit time.Duration) Request {
 		t.Fatalf("no webhook in %s", limit)
 		return Request{}
 	}
+}
+
+// Register registers an endpoint for url with every event type.
+func Register(t testing.TB, svc *webhooks.Service, url string) *webhooks.Endpoint {
+	t.Helper()
+	ep, err := svc.Create(context.Background(), webhooks.EndpointInput{URL: &url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ep
 }
 
 // Verify checks a request as the Standard Webhooks spec says a receiver
