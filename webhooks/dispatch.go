@@ -98,6 +98,9 @@ func (s *Service) send(ctx context.Context, d Delivery) (int, string) {
 	if err != nil {
 		return 0, "endpoint unavailable"
 	}
+	if !ep.Enabled {
+		return 0, "the endpoint is disabled"
+	}
 	at := s.now()
 	sig, err := Sign(ep.Secret, d.WebhookID, at, d.Payload)
 	if err != nil {

@@ -253,6 +253,35 @@ func TestRefusedAtDial(t *testing.T) {
 	}
 }
 
+// TestDisabled: a disabled endpoint gets nothing new, and what was
+// pending for it fails its attempts without a request; enabled again, it
+// gets the pending delivery.
+func TestDisabled(t *testing.T) {
+	rcv := webhooktest.NewReceiver(t)
+	rcv.Answer(func(int) int { return http.StatusServiceUnavailable })
+	svc := start(t, memqueue.New(), webhooks.Options{AllowPrivate: true, Schedule: []time.Duration{50 * time.Millisecond}})
+	ep := webhooktest.Register(t, svc, rcv.URL)
+	ctx := context.Background()
+	off, on := false, true
+	emit(t, svc, webhooks.SessionEnded, "s_1", time.Now())
+	refused := rcv.Next(t, wait)
+	if _, err := svc.Update(ctx, ep.ID, webhooks.EndpointInput{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "an attempt refused for the endpoint", func() bool { return only(t, svc, ep.ID).LastError == "the endpoint is disabled" })
+	emit(t, svc, webhooks.SessionRenewed, "s_1", time.Now()) // not queued: only(…) checks
+	rcv.Answer(func(int) int { return http.StatusOK })
+	if _, err := svc.Update(ctx, ep.ID, webhooks.EndpointInput{Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "delivered once enabled", func() bool { return only(t, svc, ep.ID).Status == webhooks.StatusDelivered })
+	for got := rcv.Next(t, wait); got.Answer != http.StatusOK; got = rcv.Next(t, wait) {
+	}
+	if d := only(t, svc, ep.ID); d.WebhookID != refused.ID {
+		t.Fatalf("delivered %s, first sent as %s", d.WebhookID, refused.ID)
+	}
+}
+
 func TestCheckAddr(t *testing.T) {
 	for addr, want := range map[string][2]bool{ // allowed without, with --webhook-allow-private
 		"93.184.215.14": {true, true}, "2606:2800:21f:cb07:6820:80da:af6b:8b2c": {true, true},
