@@ -71,6 +71,17 @@ func authzRows(t *testing.T) []authzRow {
 		// No such key: those who may revoke hear so.
 		{method: "DELETE", path: "/api/api-keys/key_none", want: adminOnly(404)},
 		{method: "GET", path: "/api/signing-identity", want: adminOnly(200)},
+		{method: "GET", path: "/api/webhooks", want: adminOnly(200)},
+		{method: "POST", path: "/api/webhooks", body: func(n int) any {
+			return map[string]any{"url": fmt.Sprintf("https://hooks.example.com/%d", n)}
+		}, want: adminOnly(201)},
+		// No such endpoint or delivery: those who may act hear so.
+		{method: "PUT", path: "/api/webhooks/wh_none", body: func(int) any { return map[string]any{"enabled": false} },
+			want: adminOnly(404)},
+		{method: "DELETE", path: "/api/webhooks/wh_none", want: adminOnly(404)},
+		{method: "POST", path: "/api/webhooks/wh_none/rotate-secret", want: adminOnly(404)},
+		{method: "GET", path: "/api/webhooks/wh_none/deliveries", want: adminOnly(404)},
+		{method: "POST", path: "/api/webhooks/wh_none/deliveries/dlv_none/retry", want: adminOnly(404)},
 		{method: "POST", path: "/api/sessions", body: func(int) any {
 			return map[string]any{"mode": "start", "customer": map[string]string{"email": "new@example.com"}}
 		}, want: [7]int{401, 401, 201, 201, 201, 201, 201}},

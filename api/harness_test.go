@@ -22,6 +22,7 @@ import (
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/webhooks"
 )
 
 // clock is a settable test clock: link expiry and access windows are
@@ -63,13 +64,15 @@ type env struct {
 	support    string
 	// signTeam is a team with a sign template, made when a test needs it.
 	signTeam string
-	agents   map[string]*rooms.Agent
-	tokens   map[string]string
-	n        int             // numbers unique contacts
-	sender   notify.Sender   // nil: the outbox takes both channels
-	logs     *logBuffer      // nil: logs go nowhere
-	blobs    blobs.Store     // kept over restarts; mem:// unless a test sets it
-	sealer   *pdfsign.Sealer // nil: the identity derived from the secret
+	// hooks keeps the webhooks, over restarts.
+	hooks  webhooks.Store
+	agents map[string]*rooms.Agent
+	tokens map[string]string
+	n      int             // numbers unique contacts
+	sender notify.Sender   // nil: the outbox takes both channels
+	logs   *logBuffer      // nil: logs go nowhere
+	blobs  blobs.Store     // kept over restarts; mem:// unless a test sets it
+	sealer *pdfsign.Sealer // nil: the identity derived from the secret
 }
 
 // logBuffer collects a server's log lines (written from many goroutines).
@@ -113,7 +116,7 @@ func newEnv(t testing.TB, backend string) *env {
 	t.Helper()
 	e := &env{t: t, backend: backend, clock: &clock{now: e0()},
 		agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
-	e.store, e.outbox = newBackend(t, backend)
+	e.store, e.outbox, e.hooks = newBackend(t, backend)
 	e.start()
 	e.seed()
 	return e
@@ -123,13 +126,13 @@ func newEnv(t testing.TB, backend string) *env {
 // server's). The API's tests run the domain and the HTTP edge without a
 // live node: their readiness is the store's alone, and the hub's tests
 // cover /ws.
-func newBackend(t testing.TB, backend string) (rooms.Store, notify.Outbox) {
+func newBackend(t testing.TB, backend string) (rooms.Store, notify.Outbox, webhooks.Store) {
 	set := app.MemoryBackend()
 	if backend != "memory" {
 		rdb, prefix := redistest.Client(t)
 		set = app.RedisBackend(rdb, app.RedisBackendOptions{Prefix: prefix})
 	}
-	return set.Store, set.Outbox
+	return set.Store, set.Outbox, set.Webhooks
 }
 
 // start serves a fresh server over the env's store, as a restart would.
@@ -150,7 +153,8 @@ func (e *env) start() {
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs, Sealer: e.sealer,
 	}, e.logger())
-	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle}, e.logger())
+	hooks := webhooks.NewService(e.hooks, webhooks.Options{Now: e.clock.Now}, e.logger())
+	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle, Webhooks: hooks}, e.logger())
 	e.srv = httptest.NewUnstartedServer(e.api.Handler())
 	e.srv.Config.ReadTimeout = e.readTimeout
 	e.srv.Start()

@@ -18,6 +18,7 @@ import (
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
 	"github.com/cohub/cohub/static"
+	"github.com/cohub/cohub/webhooks"
 )
 
 // Options configure the HTTP edge.
@@ -37,6 +38,8 @@ type Options struct {
 	// UploadIdle ends an upload whose body sends nothing for this long.
 	// Zero value means 15 seconds.
 	UploadIdle time.Duration
+	// Webhooks serves /api/webhooks. Zero value: those routes answer 404.
+	Webhooks *webhooks.Service
 }
 
 // Server routes HTTP requests to the domain.
@@ -128,6 +131,14 @@ func (s *Server) routes() {
 	a.HandleFunc("/api-keys", s.requireAdmin(keys.list)).Methods("GET")
 	a.HandleFunc("/api-keys", s.requireAdmin(keys.issue)).Methods("POST")
 	a.HandleFunc("/api-keys/{id}", s.requireAdmin(keys.revoke)).Methods("DELETE")
+	wh := hooks{svc: s.opts.Webhooks}
+	a.HandleFunc("/webhooks", s.requireAdmin(wh.list)).Methods("GET")
+	a.HandleFunc("/webhooks", s.requireAdmin(wh.create)).Methods("POST")
+	a.HandleFunc("/webhooks/{id}", s.requireAdmin(wh.update)).Methods("PUT")
+	a.HandleFunc("/webhooks/{id}", s.requireAdmin(wh.remove)).Methods("DELETE")
+	a.HandleFunc("/webhooks/{id}/rotate-secret", s.requireAdmin(wh.rotate)).Methods("POST")
+	a.HandleFunc("/webhooks/{id}/deliveries", s.requireAdmin(wh.deliveries)).Methods("GET")
+	a.HandleFunc("/webhooks/{id}/deliveries/{delivery}/retry", s.requireAdmin(wh.retry)).Methods("POST")
 	rec := records{sessions: s.sessions, evidence: s.evidence}
 	a.HandleFunc("/signing-identity", s.requireAdmin(rec.signingIdentity)).Methods("GET")
 

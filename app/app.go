@@ -15,6 +15,7 @@ import (
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/webhooks"
 )
 
 // Config is what a server needs beyond its backend. New fills in the
@@ -35,6 +36,9 @@ type Config struct {
 	// WrapBus, when set, wraps the node's bus as it is built: fault tests
 	// put a bus that loses messages there. Zero value: the bus as is.
 	WrapBus func(bus.Bus) bus.Bus
+	// Webhooks tune webhook delivery: --webhook-allow-private, and tests'
+	// short retries and clock. Zero value: the production schedule.
+	Webhooks webhooks.Options
 }
 
 // App is one wired server.
@@ -44,6 +48,9 @@ type App struct {
 	Node    *hub.Node
 	API     *api.Server
 	Metrics *hub.Metrics
+	// Webhooks registers endpoints and delivers events to them.
+	Webhooks *webhooks.Service
+	stop     context.CancelFunc
 }
 
 // New wires a server on b: Service → Node → API.
@@ -56,8 +63,11 @@ func New(b *Backend, cfg Config) *App {
 	// it, and the node serves the domain: the domain is built first, with
 	// a listener that reaches the node once the node exists.
 	live := &liveNode{}
+	hooks := webhooks.NewService(b.Webhooks, cfg.Webhooks, cfg.Log)
+	assets, _ := b.Store.(rooms.AssetStore)
+	src := &hookSource{hooks: hooks, assets: assets, log: cfg.Log}
 	rc := cfg.Rooms
-	rc.Listener, rc.Presence = live, live
+	rc.Listener, rc.Presence, rc.Announce = listener{liveNode: live, src: src}, live, src.announced
 	svc := rooms.NewService(b.Store, sender, rc, cfg.Log)
 	hc := cfg.Hub
 	hc.Sessions, hc.Gates, hc.Accounts, hc.Tickets, hc.Log = svc.Sessions, svc.Gates, svc.Accounts, svc.Tickets, cfg.Log
@@ -70,17 +80,30 @@ func New(b *Backend, cfg Config) *App {
 	if opts.PublicURL == "" {
 		opts.PublicURL = cfg.Rooms.PublicURL
 	}
-	opts.Live, opts.Ready = node, node.Ready
+	opts.Live, opts.Ready, opts.Webhooks = node, node.Ready, hooks
 	srv := api.New(svc, b.Outbox, opts, cfg.Log)
 	if cfg.Rooms.Sealer != nil {
 		srv.Registry().MustRegister(cfg.Rooms.Sealer.Collector())
 	}
 	hc.Metrics.Register(srv.Registry())
-	return &App{Backend: b, Service: svc, Node: node, API: srv, Metrics: hc.Metrics}
+	return &App{Backend: b, Service: svc, Node: node, API: srv, Metrics: hc.Metrics, Webhooks: hooks}
 }
 
-// Start runs the node's loops until ctx ends or the node shuts down.
-func (a *App) Start(ctx context.Context) { a.Node.Start(ctx) }
+// Start runs the node's loops and its webhook deliveries until ctx ends
+// or Stop.
+func (a *App) Start(ctx context.Context) {
+	ctx, a.stop = context.WithCancel(ctx)
+	a.Node.Start(ctx)
+	go a.Webhooks.Run(ctx)
+}
+
+// Stop ends the node's webhook deliveries; one cut short is made again
+// by a node when its lease ends. The node itself stops with Shutdown.
+func (a *App) Stop() {
+	if a.stop != nil {
+		a.stop()
+	}
+}
 
 // Handler is the whole public HTTP edge, /ws included.
 func (a *App) Handler() http.Handler { return a.API.Handler() }

@@ -16,6 +16,9 @@ import (
 	"github.com/cohub/cohub/rooms"
 	"github.com/cohub/cohub/rooms/memstore"
 	"github.com/cohub/cohub/rooms/redisstore"
+	"github.com/cohub/cohub/webhooks"
+	"github.com/cohub/cohub/webhooks/memqueue"
+	"github.com/cohub/cohub/webhooks/redisqueue"
 )
 
 // Backend is the matched set of parts nodes run on: the system of
@@ -34,6 +37,8 @@ type Backend struct {
 	Presence presence.Tracker
 	// DataDir is the embedded backend's directory (nil on the others).
 	DataDir *DataDir
+	// Webhooks keeps webhook endpoints and the deliveries' queue.
+	Webhooks webhooks.Store
 
 	mem     *bus.MemoryBus // memory: the bus every node shares
 	lose    atomic.Bool    // memory: commits are not published (LosePublishes)
@@ -49,7 +54,7 @@ const outboxSize = 1000
 // shared by the nodes built on it (one in production, several in tests).
 func MemoryBackend() *Backend {
 	b := &Backend{Name: "memory", Outbox: notify.NewMemoryOutbox(outboxSize), Presence: presence.NewMemory(),
-		mem: bus.NewMemoryBus()}
+		Webhooks: memqueue.New(), mem: bus.NewMemoryBus()}
 	b.Store = memstore.New(func(id string, evs []rooms.Event) {
 		if !b.lose.Load() {
 			b.mem.PublishEvents(id, evs)
@@ -74,6 +79,9 @@ func DiskBackend(dir string, log zerolog.Logger) (*Backend, error) {
 		return nil, err
 	}
 	b.DataDir, b.Store, b.Outbox = d, d.Store, d.Store.Outbox()
+	// Webhooks stay in memory on disk for now: a restart loses the
+	// endpoints and the deliveries still pending (see the README).
+	b.Webhooks = memqueue.New()
 	return b, nil
 }
 
@@ -115,7 +123,7 @@ func RedisBackend(rdb redis.UniversalClient, opts RedisBackendOptions) *Backend 
 	}
 	store := redisstore.New(rdb, opts.Prefix, redisstore.Options{Sharded: opts.Sharded, MinReplicas: opts.MinReplicas, Log: opts.Log})
 	return &Backend{Name: name, Store: store, Outbox: notify.NewRedisOutbox(rdb, opts.Prefix, outboxSize),
-		Presence: presence.NewRedis(rdb, opts.Prefix), rdb: rdb, opts: opts, channel: store.Channel}
+		Presence: presence.NewRedis(rdb, opts.Prefix), Webhooks: redisqueue.New(rdb, opts.Prefix), rdb: rdb, opts: opts, channel: store.Channel}
 }
 
 // Node builds a node on the backend from cfg (whose domain must run on

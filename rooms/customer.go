@@ -131,12 +131,14 @@ func (s *GateService) RequestNewLink(ctx context.Context, token, ip string) (*Ne
 		agentName = a.Name
 	}
 	inv := s.deliver(ctx, sess, agentName)
-	if _, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
+	cur, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
 		cur.Invitations = append(cur.Invitations, inv)
 		return nil, nil
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
+	s.announceInvitation(ctx, cur, inv)
 	if inv.Status != InviteSent {
 		return nil, fmt.Errorf("%w: the new link could not be delivered", ErrUnavailable)
 	}

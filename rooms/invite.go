@@ -20,8 +20,17 @@ func (s *SessionService) sendInvitation(ctx context.Context, sess *Session, a *A
 	if err != nil {
 		return nil, err
 	}
+	s.announceInvitation(ctx, sess, inv)
 	s.withIndicators(ctx, sess)
 	return sess, nil
+}
+
+// announceInvitation tells of an invitation sent or failed (one the org
+// sends itself is neither).
+func (s *core) announceInvitation(ctx context.Context, sess *Session, inv Invitation) {
+	if inv.Status != InviteSkipped {
+		s.announce(ctx, AnnounceInvitation, sess, &inv)
+	}
 }
 
 // deliver sends one invitation and says how it went.

@@ -60,7 +60,28 @@ type Config struct {
 	// Presence tells which customers are connected now: the live hub.
 	// Zero value: every customer shows offline.
 	Presence Presence
+	// Announce hears of what happened to a session that its log does not
+	// say (created, invited, an invitation sent or failed), after it is
+	// stored: webhooks. It must not block for long. Zero value: nobody.
+	Announce func(ctx context.Context, a Announcement)
 }
+
+// Announcement is something that happened to a session outside its log.
+type Announcement struct {
+	// Type is one of the Announce… types.
+	Type    string
+	At      time.Time
+	Session *Session
+	// Invitation is an AnnounceInvitation's outcome.
+	Invitation *Invitation
+}
+
+// Announcement types.
+const (
+	AnnounceCreated    = "session.created"
+	AnnounceInvited    = "session.invited"
+	AnnounceInvitation = "invitation"
+)
 
 // Listener hears what the domain changed, to tell rooms, inboxes and
 // open connections on every node. Its methods must not block.
@@ -180,6 +201,13 @@ func (s *core) logged(id string, evs []Event) {
 }
 
 func (s *core) agentChanged(id string) { s.listen.AgentChanged(id) }
+
+// announce tells Config.Announce, when set, of typ.
+func (s *core) announce(ctx context.Context, typ string, sess *Session, inv *Invitation) {
+	if s.cfg.Announce != nil {
+		s.cfg.Announce(ctx, Announcement{Type: typ, At: s.now(), Session: sess, Invitation: inv})
+	}
+}
 
 // Store returns the system of record.
 func (s *core) Store() Store { return s.store }

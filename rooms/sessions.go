@@ -28,6 +28,7 @@ func (s *SessionService) Create(ctx context.Context, a *Agent, req CreateRequest
 	if _, err := s.store.Commit(ctx, sess, nil, CommitOptions{}); err != nil {
 		return nil, err
 	}
+	s.announce(ctx, AnnounceCreated, sess, nil)
 	if sess.State == StateActive {
 		return s.sendInvitation(ctx, sess, a)
 	}
@@ -215,6 +216,7 @@ func (s *SessionService) Invite(ctx context.Context, a *Agent, id string) (*Sess
 	if err != nil {
 		return nil, err
 	}
+	s.announce(ctx, AnnounceInvited, sess, nil)
 	return s.sendInvitation(ctx, sess, a)
 }
 

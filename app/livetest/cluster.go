@@ -30,6 +30,7 @@ import (
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/webhooks"
 )
 
 // Secret signs the clusters' links (and derives their signing identity).
@@ -90,6 +91,9 @@ type Options struct {
 	// bounded by stopLimit. (The hub's tests stop theirs as a crash
 	// would, which only they can reach.)
 	Stop func(*hub.Node)
+	// Webhooks, when set, adjusts every node's webhook settings (its
+	// AllowPrivate is set: receivers in tests are on loopback).
+	Webhooks func(*webhooks.Options)
 }
 
 // stopLimit bounds the default Stop's Shutdown.
@@ -110,6 +114,7 @@ type Node struct {
 	Metrics *hub.Metrics
 	Backend *app.Backend
 	Server  *httptest.Server
+	App     *app.App
 	rdb     redis.UniversalClient
 	cancel  context.CancelFunc
 
@@ -203,10 +208,14 @@ func (c *Cluster) addNode(ln net.Listener) *Node {
 	}
 	cfg := c.cfg
 	cfg.Node = nodeID
-	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: api.Options{PublicURL: "http://cohub.test"},
+	hooks := webhooks.Options{AllowPrivate: true}
+	if c.opts.Webhooks != nil {
+		c.opts.Webhooks(&hooks)
+	}
+	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: api.Options{PublicURL: "http://cohub.test"}, Webhooks: hooks,
 		Sender: notify.Mux{Email: c.Outbox, SMS: c.Outbox}, Log: zerolog.Nop(),
 		WrapBus: func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.DropHints} }})
-	tn.Service, tn.Hub, tn.Metrics, tn.Backend = a.Service, a.Node, a.Metrics, b
+	tn.Service, tn.Hub, tn.Metrics, tn.Backend, tn.App = a.Service, a.Node, a.Metrics, b, a
 	tn.Server = httptest.NewUnstartedServer(a.Handler())
 	if ln != nil {
 		_ = tn.Server.Listener.Close()
@@ -216,7 +225,7 @@ func (c *Cluster) addNode(ln net.Listener) *Node {
 	tn.Server.Start()
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.cancel = cancel
-	tn.Hub.Start(ctx)
+	a.Start(ctx)
 	stop := c.opts.Stop
 	if stop == nil {
 		stop = shutdown
@@ -258,6 +267,15 @@ func (tn *Node) DropConnections() {
 	for conn := range conns {
 		_ = conn.Close()
 	}
+}
+
+// Kill stops the node as a crash would: its loops and webhook
+// deliveries end mid-flight and its server closes. The cluster's other
+// nodes go on.
+func (tn *Node) Kill() {
+	tn.cancel()
+	tn.Server.CloseClientConnections()
+	tn.Server.Close()
 }
 
 // Gate makes the Sales team ask for a PIN and consent.

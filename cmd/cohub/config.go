@@ -61,6 +61,9 @@ type config struct {
 	DataDir string
 	Demo    bool
 	demoSet bool
+	// WebhookAllowPrivate lets webhooks go over http and to loopback and
+	// private addresses.
+	WebhookAllowPrivate bool
 }
 
 // parseConfig reads flags, with COHUB_* variables as their defaults:
@@ -96,6 +99,8 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	var tsaRequired, urlCreds string
 	str(&urlCreds, "ws-url-credentials", "false", "also accept credentials in WebSocket URLs (access_token, link), as before tickets, for clients not yet moved; they reach proxies' logs")
 	str(&tsaRequired, "tsa-required", "false", "refuse to sign (503) when the time-stamping authority gives no timestamp, instead of sealing without one")
+	var allowPrivate string
+	str(&allowPrivate, "webhook-allow-private", "false", "let webhook endpoints be http:// and on loopback or private addresses (link-local and metadata addresses stay refused)")
 	var err error
 	str(&c.BlobURL, "blob-url", "", "where files are kept: mem:// (default), file:///var/lib/cohub/blobs for one node, s3://bucket?region=… (any S3-compatible store, add &endpoint=…) for many")
 	var ttl, grace, maxEvents, redisWait, replicas, maxUpload, maxConns string
@@ -148,6 +153,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	}
 	if c.TSARequired, err = strconv.ParseBool(tsaRequired); err != nil {
 		return nil, fmt.Errorf("--tsa-required must be true or false")
+	}
+	if c.WebhookAllowPrivate, err = strconv.ParseBool(allowPrivate); err != nil {
+		return nil, fmt.Errorf("--webhook-allow-private must be true or false")
 	}
 	c.Demo, c.demoSet = demo.value, demo.set
 	return c, c.check()

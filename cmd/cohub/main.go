@@ -31,6 +31,7 @@ import (
 	"github.com/cohub/cohub/internal/redisconn"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/webhooks"
 )
 
 func main() {
@@ -144,6 +145,7 @@ func run(ctx context.Context, cfg *config, log zerolog.Logger, console io.Writer
 			err = serr
 		}
 	}
+	a.Stop()
 	if herr := a.Node.Shutdown(sctx); err == nil {
 		err = herr
 	}
@@ -216,7 +218,7 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 		Hub: hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace,
 			URLCredentials: cfg.URLCredentials},
 		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies},
-		Sender: sender, Log: log,
+		Sender: sender, Log: log, Webhooks: webhooks.Options{AllowPrivate: cfg.WebhookAllowPrivate},
 	})
 	return &server{App: a, close: closeBackend}, nil
 }

@@ -1,13 +1,14 @@
 // Admin screens: the org's settings, teams (their settings, task
 // templates and invitation templates with a live preview), agents, API
-// keys (keys.js), and the outbox. Every setting says what it does.
+// keys (keys.js), webhooks (webhooks.js), and the outbox. Every setting says what it does.
 import { html, useState, useEffect, useRef, Field, Dialog, Icon, announce, cx } from "../ui.js";
 import { agentApi } from "../api.js";
 import { END_MODES, TASK_KINDS, AUTH_METHOD, parseDuration, endAccessWords, fieldError, plainError, when } from "../words.js";
 import { me, go, route } from "./state.js";
 import { APIKeys } from "./keys.js";
+import { Webhooks } from "./webhooks.js";
 
-const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["keys", "API keys"], ["outbox", "Outbox"]];
+const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["keys", "API keys"], ["webhooks", "Webhooks"], ["outbox", "Outbox"]];
 
 export function AdminView() {
   const r = route.value;
@@ -26,6 +27,7 @@ export function AdminView() {
       ${page === "teams" && r.id && html`<${TeamEditor} key=${r.id} id=${r.id} />`}
       ${page === "agents" && html`<${Agents} />`}
       ${page === "keys" && html`<${APIKeys} />`}
+      ${page === "webhooks" && html`<${Webhooks} />`}
       ${page === "outbox" && html`<${Outbox} />`}
     </div>
   </section>`;
