@@ -17,6 +17,12 @@ import (
 // a cookie of its session's (rooms.CustomerCookie).
 const authCookie = "cohub_auth"
 
+// signedInCookie tells the console's script, which cannot read the
+// HttpOnly login cookie, that a login may be there: a page opened signed
+// out shows the sign-in form without asking /api/me for a 401 (which
+// browsers log as an error). It holds no secret and grants nothing.
+const signedInCookie = "cohub_signed_in"
+
 // agentFrom returns the agent a request is authenticated as.
 func agentFrom(r *http.Request) *rooms.Agent {
 	a, _ := r.Context().Value(agentKey).(*rooms.Agent)
@@ -163,8 +169,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	http.SetCookie(w, s.cookie(authCookie, token, int(s.accounts.TokenTTL().Seconds())))
+	s.setLogin(w, token)
 	writeJSON(w, http.StatusOK, loginReply{Token: token, Agent: a})
+}
+
+// setLogin sets the cookies of a new login, however it was made (a
+// password, single sign-on).
+func (s *Server) setLogin(w http.ResponseWriter, token string) {
+	ttl := int(s.accounts.TokenTTL().Seconds())
+	http.SetCookie(w, s.cookie(authCookie, token, ttl))
+	http.SetCookie(w, hint(s.cookie(signedInCookie, "1", ttl)))
 }
 
 // logout ends this login, or with ?all=1 every login of the caller.
@@ -184,12 +198,19 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, s.cookie(authCookie, "", -1))
+	http.SetCookie(w, hint(s.cookie(signedInCookie, "", -1)))
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 func (s *Server) cookie(name, value string, maxAge int) *http.Cookie {
 	return &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(s.opts.PublicURL, "https://")}
+}
+
+// hint is a cookie the pages' scripts may read.
+func hint(c *http.Cookie) *http.Cookie {
+	c.HttpOnly = false
+	return c
 }
 
 // teamRef is a team whose settings the agent may use, with what the new

@@ -22,6 +22,7 @@ import (
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/sso"
 )
 
 // clock is a settable test clock: link expiry and access windows are
@@ -70,6 +71,7 @@ type env struct {
 	logs     *logBuffer      // nil: logs go nowhere
 	blobs    blobs.Store     // kept over restarts; mem:// unless a test sets it
 	sealer   *pdfsign.Sealer // nil: the identity derived from the secret
+	oidc     *sso.Provider   // nil: no single sign-on
 }
 
 // logBuffer collects a server's log lines (written from many goroutines).
@@ -150,7 +152,7 @@ func (e *env) start() {
 		Secret: []byte("test-secret-0123456789"), PublicURL: "http://cohub.test",
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs, Sealer: e.sealer,
 	}, e.logger())
-	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle}, e.logger())
+	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle, SSO: e.oidc}, e.logger())
 	e.srv = httptest.NewUnstartedServer(e.api.Handler())
 	e.srv.Config.ReadTimeout = e.readTimeout
 	e.srv.Start()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/sso"
 	"github.com/cohub/cohub/static"
 )
 
@@ -37,6 +38,9 @@ type Options struct {
 	// UploadIdle ends an upload whose body sends nothing for this long.
 	// Zero value means 15 seconds.
 	UploadIdle time.Duration
+	// SSO, when set, signs agents in through this OpenID provider. Zero
+	// value: passwords only.
+	SSO *sso.Provider
 }
 
 // Server routes HTTP requests to the domain.
@@ -50,6 +54,7 @@ type Server struct {
 	evidence *rooms.EvidenceService
 	tickets  *rooms.TicketService
 	keys     *rooms.KeyService
+	sso      *rooms.SSOService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -66,7 +71,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, sso: svc.SSO, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -110,6 +115,10 @@ func (s *Server) routes() {
 	a.HandleFunc("/logout", s.requireAgent(s.logout)).Methods("POST")
 	a.HandleFunc("/me", s.requireAgent(s.me)).Methods("GET")
 	a.HandleFunc("/openapi.json", serveOpenAPI).Methods("GET")
+	so := signOn{s: s, sso: s.sso, provider: s.opts.SSO}
+	a.HandleFunc("/sso", so.info).Methods("GET")
+	a.HandleFunc("/sso/start", so.start).Methods("GET")
+	a.HandleFunc("/sso/callback", so.callback).Methods("GET")
 	a.HandleFunc("/ws/ticket", wsTickets{s: s, tickets: s.tickets}.issue).Methods("POST")
 
 	a.HandleFunc("/settings", s.requireAdmin(s.getSettings)).Methods("GET")

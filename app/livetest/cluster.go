@@ -30,6 +30,7 @@ import (
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/sso"
 )
 
 // Secret signs the clusters' links (and derives their signing identity).
@@ -90,6 +91,9 @@ type Options struct {
 	// bounded by stopLimit. (The hub's tests stop theirs as a crash
 	// would, which only they can reach.)
 	Stop func(*hub.Node)
+	// SSO, when set, gives each node its OpenID provider, told the node's
+	// own URL (its callback is that + /api/sso/callback).
+	SSO func(nodeURL string) *sso.Provider
 }
 
 // stopLimit bounds the default Stop's Shutdown.
@@ -198,11 +202,18 @@ func (c *Cluster) addNode() *Node {
 	}
 	cfg := c.cfg
 	cfg.Node = nodeID
-	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: api.Options{PublicURL: "http://cohub.test"},
+	// The server listens before the app is built: a provider needs the
+	// node's URL to send browsers back to.
+	tn.Server = httptest.NewUnstartedServer(nil)
+	apiOpts := api.Options{PublicURL: "http://cohub.test"}
+	if c.opts.SSO != nil {
+		apiOpts.SSO = c.opts.SSO("http://" + tn.Server.Listener.Addr().String())
+	}
+	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: apiOpts,
 		Sender: notify.Mux{Email: c.Outbox, SMS: c.Outbox}, Log: zerolog.Nop(),
 		WrapBus: func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.DropHints} }})
 	tn.Service, tn.Hub, tn.Metrics, tn.Backend = a.Service, a.Node, a.Metrics, b
-	tn.Server = httptest.NewUnstartedServer(a.Handler())
+	tn.Server.Config.Handler = a.Handler()
 	tn.Server.Config.ConnState = tn.track
 	tn.Server.Start()
 	ctx, cancel := context.WithCancel(context.Background())

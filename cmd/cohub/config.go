@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cohub/cohub/internal/redisconn"
+	"github.com/cohub/cohub/sso"
 )
 
 // config is every flag of DESIGN.md §7; each has a COHUB_* variable.
@@ -51,8 +52,13 @@ type config struct {
 	SigningKey  string
 	TSAURL      string
 	TSARequired bool
-	Demo        bool
-	demoSet     bool
+	// OIDC* sign agents in through an OpenID provider (empty issuer: off).
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCName         string
+	Demo             bool
+	demoSet          bool
 }
 
 // parseConfig reads flags, with COHUB_* variables as their defaults:
@@ -83,6 +89,10 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.SigningCert, "signing-cert", "", "PEM certificate that seals signed copies (a file, or the PEM itself); with --signing-key; empty: a self-signed identity derived from --secret")
 	str(&c.SigningKey, "signing-key", "", "PEM private key of --signing-cert (a file, or the PEM itself); better set as COHUB_SIGNING_KEY, which ps does not show")
 	str(&c.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority whose time goes into every seal (empty: seals carry no timestamp)")
+	str(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL for agents' single sign-on, such as https://login.example.com (empty: passwords only)")
+	str(&c.OIDCClientID, "oidc-client-id", "", "Cohub's client id at --oidc-issuer; its redirect URI there is the public URL + /api/sso/callback")
+	str(&c.OIDCClientSecret, "oidc-client-secret", "", "Cohub's client secret at --oidc-issuer; better set as COHUB_OIDC_CLIENT_SECRET, which ps does not show")
+	str(&c.OIDCName, "oidc-name", "", "what the sign-in button calls the provider, \"Sign in with {name}\" (default: the issuer's host)")
 	var tsaRequired string
 	str(&tsaRequired, "tsa-required", "false", "refuse to sign (503) when the time-stamping authority gives no timestamp, instead of sealing without one")
 	var err error
@@ -181,6 +191,13 @@ func (c *config) check() error {
 		return fmt.Errorf("--log-format must be console or json")
 	case !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel):
 		return fmt.Errorf("--log-level must be debug, info, warn or error")
+	case (c.OIDCIssuer == "") != (c.OIDCClientID == ""):
+		return fmt.Errorf("--oidc-issuer and --oidc-client-id go together")
+	case c.OIDCIssuer == "" && (c.OIDCClientSecret != "" || c.OIDCName != ""):
+		return fmt.Errorf("--oidc-client-secret and --oidc-name need --oidc-issuer")
+	}
+	if _, err := c.provider(); err != nil {
+		return fmt.Errorf("--oidc-issuer: %w", err)
 	}
 	if err := c.checkPublicURL(); err != nil {
 		return err
@@ -256,6 +273,15 @@ func (c *config) publicURL() string {
 	}
 	port := c.Addr[strings.LastIndexByte(c.Addr, ':')+1:]
 	return "http://localhost:" + port
+}
+
+// provider is the OpenID provider agents sign in with; nil when off.
+func (c *config) provider() (*sso.Provider, error) {
+	if c.OIDCIssuer == "" {
+		return nil, nil
+	}
+	return sso.New(sso.Config{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
+		Name: c.OIDCName, RedirectURL: c.publicURL() + "/api/sso/callback"})
 }
 
 func (c *config) origins() []string {
