@@ -1,4 +1,4 @@
-// Admin screens: the org's settings, teams (their settings, task
+// Admin screens: the org's settings (single sign-on's in sso.js), teams (their settings, task
 // templates and invitation templates with a live preview), agents, API
 // keys (keys.js), and the outbox. Every setting says what it does.
 import { html, useState, useEffect, useRef, Field, Dialog, Icon, announce, cx } from "../ui.js";
@@ -6,6 +6,7 @@ import { agentApi } from "../api.js";
 import { END_MODES, TASK_KINDS, AUTH_METHOD, parseDuration, endAccessWords, fieldError, plainError, when } from "../words.js";
 import { me, go, route } from "./state.js";
 import { APIKeys } from "./keys.js";
+import { SSOSettings } from "./sso.js";
 
 const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["keys", "API keys"], ["outbox", "Outbox"]];
 
@@ -215,6 +216,7 @@ function OrgSettings() {
           onInput=${(e) => set("phone_default_region", e.currentTarget.value.toUpperCase())} />`}
       <//>
     </fieldset>
+    <${SSOSettings} sso=${f.sso} errors=${errors} onChange=${(v) => set("sso", v)} />
     <${SaveBar} busy=${busy} error=${general} testid="settings-save" label="Save settings" />
   </form>`;
 }
