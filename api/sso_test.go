@@ -349,3 +349,36 @@ func TestPasswordSignInOff(t *testing.T) {
 		t.Fatal("single sign-on was refused with passwords off")
 	}
 }
+
+// TestSSOProviderDown: a provider that cannot be reached sends the
+// browser back to the sign-in page with backend_unavailable, and Cohub
+// keeps answering (discovery is tried again at the next sign-in).
+func TestSSOProviderDown(t *testing.T) {
+	e := newEnv(t, "memory")
+	var err error
+	e.oidc, err = sso.New(sso.Config{Issuer: "http://127.0.0.1:1/oidc", ClientID: "cohub", RedirectURL: callbackURL})
+	e.must(err)
+	e.start()
+	st, loc := e.ssoBrowser().get(e.srv.URL + "/api/sso/start")
+	if st != http.StatusFound || loc != "/?sso_error=backend_unavailable" {
+		t.Fatalf("start with the provider down: %d to %q", st, loc)
+	}
+	e.do("GET", "/api/sso", "", nil).want(200)
+}
+
+// TestSSOAcrossNodes: the pending sign-in is the store's, not a node's:
+// a sign-in started on one server ends on another over the same Redis.
+func TestSSOAcrossNodes(t *testing.T) {
+	e, idp := newSSOEnv(t, "redis")
+	idp.QueueUser(user("alex@cohub.test", true))
+	b := e.ssoBrowser()
+	q := b.authorize(b.start())
+	first := e.srv.URL
+	e.start() // another node: a new server on the same store
+	if e.srv.URL == first {
+		t.Fatal("the second server is the first")
+	}
+	if loc, token := b.callback(q); loc != "/" || token == "" {
+		t.Fatalf("the other node: to %q, login %q", loc, token)
+	}
+}
