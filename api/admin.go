@@ -22,6 +22,10 @@ func (s *Server) putSettings(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = requireAll(b, set)
 	}
+	if err == nil && set.SSO.PasswordAdminsOnly && s.opts.SSO == nil {
+		// Agents would have no way in.
+		err = invalid("sso.password_admins_only", "needs single sign-on: start Cohub with --oidc-issuer")
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return

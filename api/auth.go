@@ -169,10 +169,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.setLogin(w, token)
+	writeJSON(w, http.StatusOK, loginReply{Token: token, Agent: a})
+}
+
+// setLogin sets the cookies of a new login, however it was made (a
+// password, single sign-on).
+func (s *Server) setLogin(w http.ResponseWriter, token string) {
 	ttl := int(s.accounts.TokenTTL().Seconds())
 	http.SetCookie(w, s.cookie(authCookie, token, ttl))
 	http.SetCookie(w, hint(s.cookie(signedInCookie, "1", ttl)))
-	writeJSON(w, http.StatusOK, loginReply{Token: token, Agent: a})
 }
 
 // logout ends this login, or with ?all=1 every login of the caller.

@@ -22,6 +22,7 @@ import (
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/pdfsign"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/sso"
 	"github.com/cohub/cohub/webhooks"
 )
 
@@ -73,6 +74,7 @@ type env struct {
 	logs   *logBuffer      // nil: logs go nowhere
 	blobs  blobs.Store     // kept over restarts; mem:// unless a test sets it
 	sealer *pdfsign.Sealer // nil: the identity derived from the secret
+	oidc   *sso.Provider   // nil: no single sign-on
 }
 
 // logBuffer collects a server's log lines (written from many goroutines).
@@ -154,7 +156,7 @@ func (e *env) start() {
 		Now: e.clock.Now, BcryptCost: bcrypt.MinCost, Blobs: e.blobs, Sealer: e.sealer,
 	}, e.logger())
 	hooks := webhooks.NewService(e.hooks, webhooks.Options{Now: e.clock.Now}, e.logger())
-	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle, Webhooks: hooks}, e.logger())
+	e.api = api.New(e.svc, e.outbox, api.Options{PublicURL: "http://cohub.test", UploadIdle: e.uploadIdle, Webhooks: hooks, SSO: e.oidc}, e.logger())
 	e.srv = httptest.NewUnstartedServer(e.api.Handler())
 	e.srv.Config.ReadTimeout = e.readTimeout
 	e.srv.Start()

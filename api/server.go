@@ -17,6 +17,7 @@ import (
 
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/sso"
 	"github.com/cohub/cohub/static"
 	"github.com/cohub/cohub/webhooks"
 )
@@ -40,6 +41,9 @@ type Options struct {
 	UploadIdle time.Duration
 	// Webhooks serves /api/webhooks. Zero value: those routes answer 404.
 	Webhooks *webhooks.Service
+	// SSO, when set, signs agents in through this OpenID provider. Zero
+	// value: passwords only.
+	SSO *sso.Provider
 }
 
 // Server routes HTTP requests to the domain.
@@ -53,6 +57,7 @@ type Server struct {
 	evidence *rooms.EvidenceService
 	tickets  *rooms.TicketService
 	keys     *rooms.KeyService
+	sso      *rooms.SSOService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -69,7 +74,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, sso: svc.SSO, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -113,6 +118,10 @@ func (s *Server) routes() {
 	a.HandleFunc("/logout", s.requireAgent(s.logout)).Methods("POST")
 	a.HandleFunc("/me", s.requireAgent(s.me)).Methods("GET")
 	a.HandleFunc("/openapi.json", serveOpenAPI).Methods("GET")
+	so := signOn{s: s, sso: s.sso, provider: s.opts.SSO}
+	a.HandleFunc("/sso", so.info).Methods("GET")
+	a.HandleFunc("/sso/start", so.start).Methods("GET")
+	a.HandleFunc("/sso/callback", so.callback).Methods("GET")
 	a.HandleFunc("/ws/ticket", wsTickets{s: s, tickets: s.tickets}.issue).Methods("POST")
 
 	a.HandleFunc("/settings", s.requireAdmin(s.getSettings)).Methods("GET")

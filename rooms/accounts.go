@@ -51,11 +51,19 @@ func (s *AccountService) Login(ctx context.Context, email, password, ip string) 
 	if a.Disabled {
 		return "", nil, fmt.Errorf("%w: this account is disabled; ask an admin", ErrForbidden)
 	}
-	token := randomToken()
-	if err := s.store.PutToken(ctx, TokenHash(token), LoginToken{AgentID: a.ID, Gen: a.TokenGen}, s.cfg.TokenTTL); err != nil {
-		return "", nil, err
+	// Asked only once the password matched: refusing earlier would tell
+	// anyone which emails are agents'.
+	if a.Role != RoleAdmin {
+		set, err := s.store.Settings(ctx)
+		if err != nil {
+			return "", nil, err
+		}
+		if set.SSO.PasswordAdminsOnly {
+			return "", nil, ErrPasswordOff
+		}
 	}
-	return token, a, nil
+	token, err := s.newLogin(ctx, a)
+	return token, a, err
 }
 
 // agentEmail is the form an agent's email is kept and looked up in:
@@ -342,7 +350,17 @@ func (s *AccountService) PutSettings(ctx context.Context, set Settings) (Setting
 	if set.EndSessionAccess.Mode == AccessNone || set.EndSessionAccess.Mode == AccessFull {
 		set.EndSessionAccess.Duration = 0
 	}
-	if err := ValidateSettings(set); err != nil {
+	f := problems{}
+	var ve *ValidationError
+	if err := ValidateSettings(set); errors.As(err, &ve) {
+		f = ve.Fields
+	} else if err != nil {
+		return Settings{}, err
+	}
+	if err := s.checkSSOSettings(ctx, set.SSO, f); err != nil {
+		return Settings{}, err
+	}
+	if err := f.asError(); err != nil {
 		return Settings{}, err
 	}
 	return set, s.store.PutSettings(ctx, set)

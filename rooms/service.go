@@ -127,6 +127,8 @@ type Service struct {
 	Tickets *TicketService
 	// Keys issues and revokes the API keys integrations sign in with.
 	Keys *KeyService
+	// SSO signs agents in through an OpenID provider.
+	SSO *SSOService
 	*core
 }
 

@@ -21,8 +21,8 @@ type Store interface {
 	Pinger
 }
 
-// AccountStore keeps agents, teams, org settings, login tokens and the
-// WebSocket's tickets.
+// AccountStore keeps agents, teams, org settings, login tokens, the
+// WebSocket's tickets and single sign-on's pending sign-ins.
 type AccountStore interface {
 	Agents
 	Teams
@@ -73,8 +73,9 @@ type Tokens interface {
 	DeleteToken(ctx context.Context, hash string) error
 }
 
-// Tickets keeps the WebSocket's one-use tickets by their hash, sealed:
-// any node takes a ticket another node issued, once.
+// Tickets keeps one-use secrets by their hash, sealed: the WebSocket's
+// tickets and single sign-on's pending sign-ins (each under names of
+// its own). Any node takes what another node issued, once.
 type Tickets interface {
 	// PutTicket keeps a sealed ticket under its hash until ttl passes.
 	PutTicket(ctx context.Context, hash string, sealed []byte, ttl time.Duration) error

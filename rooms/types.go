@@ -125,6 +125,21 @@ type Settings struct {
 	// AssetRetentionDays deletes the blobs of sessions ended longer ago
 	// (0: keep them).
 	AssetRetentionDays int `json:"asset_retention_days" put:"optional"`
+	// SSO is what single sign-on does beyond signing in the agents that
+	// exist. Left out of a PUT: all off.
+	SSO SSOSettings `json:"sso" put:"optional"`
+}
+
+// SSOSettings are the org's single sign-on options.
+type SSOSettings struct {
+	// CreateAgents creates the agent of a verified email no agent has, at
+	// its first sign-in, with Role in TeamID.
+	CreateAgents bool   `json:"create_agents"`
+	TeamID       string `json:"team_id"`
+	Role         string `json:"role"`
+	// PasswordAdminsOnly refuses password sign-in to all but admins:
+	// agents and supervisors sign in through the provider.
+	PasswordAdminsOnly bool `json:"password_admins_only"`
 }
 
 // EndAccess is what a customer keeps when a session ends.

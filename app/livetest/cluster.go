@@ -30,6 +30,7 @@ import (
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/sso"
 	"github.com/cohub/cohub/webhooks"
 )
 
@@ -94,6 +95,9 @@ type Options struct {
 	// Webhooks, when set, adjusts every node's webhook settings (its
 	// AllowPrivate is set: receivers in tests are on loopback).
 	Webhooks func(*webhooks.Options)
+	// SSO, when set, gives each node its OpenID provider, told the node's
+	// own URL (its callback is that + /api/sso/callback).
+	SSO func(nodeURL string) *sso.Provider
 }
 
 // stopLimit bounds the default Stop's Shutdown.
@@ -208,19 +212,26 @@ func (c *Cluster) addNode(ln net.Listener) *Node {
 	}
 	cfg := c.cfg
 	cfg.Node = nodeID
-	hooks := webhooks.Options{AllowPrivate: true}
-	if c.opts.Webhooks != nil {
-		c.opts.Webhooks(&hooks)
-	}
-	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: api.Options{PublicURL: "http://cohub.test"}, Webhooks: hooks,
-		Sender: notify.Mux{Email: c.Outbox, SMS: c.Outbox}, Log: zerolog.Nop(),
-		WrapBus: func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.DropHints} }})
-	tn.Service, tn.Hub, tn.Metrics, tn.Backend, tn.App = a.Service, a.Node, a.Metrics, b, a
-	tn.Server = httptest.NewUnstartedServer(a.Handler())
+	// The server listens before the app is built: a provider needs the
+	// node's URL to send browsers back to.
+	tn.Server = httptest.NewUnstartedServer(nil)
 	if ln != nil {
 		_ = tn.Server.Listener.Close()
 		tn.Server.Listener = ln
 	}
+	apiOpts := api.Options{PublicURL: "http://cohub.test"}
+	if c.opts.SSO != nil {
+		apiOpts.SSO = c.opts.SSO("http://" + tn.Server.Listener.Addr().String())
+	}
+	hooks := webhooks.Options{AllowPrivate: true}
+	if c.opts.Webhooks != nil {
+		c.opts.Webhooks(&hooks)
+	}
+	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: apiOpts, Webhooks: hooks,
+		Sender: notify.Mux{Email: c.Outbox, SMS: c.Outbox}, Log: zerolog.Nop(),
+		WrapBus: func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.DropHints} }})
+	tn.Service, tn.Hub, tn.Metrics, tn.Backend, tn.App = a.Service, a.Node, a.Metrics, b, a
+	tn.Server.Config.Handler = a.Handler()
 	tn.Server.Config.ConnState = tn.track
 	tn.Server.Start()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/internal/redisconn"
+	"github.com/cohub/cohub/sso"
 )
 
 // config is every flag of DESIGN.md §7; each has a COHUB_* variable.
@@ -64,6 +65,11 @@ type config struct {
 	// WebhookAllowPrivate lets webhooks go over http and to loopback and
 	// private addresses.
 	WebhookAllowPrivate bool
+	// OIDC* sign agents in through an OpenID provider (empty issuer: off).
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCName         string
 }
 
 // parseConfig reads flags, with COHUB_* variables as their defaults:
@@ -98,6 +104,10 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&c.TSAURL, "tsa-url", "", "RFC 3161 time-stamping authority whose time goes into every seal (empty: seals carry no timestamp)")
 	var tsaRequired, urlCreds string
 	str(&urlCreds, "ws-url-credentials", "false", "also accept credentials in WebSocket URLs (access_token, link), as before tickets, for clients not yet moved; they reach proxies' logs")
+	str(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect issuer URL for agents' single sign-on, such as https://login.example.com (empty: passwords only)")
+	str(&c.OIDCClientID, "oidc-client-id", "", "Cohub's client id at --oidc-issuer; its redirect URI there is the public URL + /api/sso/callback")
+	str(&c.OIDCClientSecret, "oidc-client-secret", "", "Cohub's client secret at --oidc-issuer; better set as COHUB_OIDC_CLIENT_SECRET, which ps does not show")
+	str(&c.OIDCName, "oidc-name", "", "what the sign-in button calls the provider, \"Sign in with {name}\" (default: the issuer's host)")
 	str(&tsaRequired, "tsa-required", "false", "refuse to sign (503) when the time-stamping authority gives no timestamp, instead of sealing without one")
 	var allowPrivate string
 	str(&allowPrivate, "webhook-allow-private", "false", "let webhook endpoints be http:// and on loopback or private addresses (link-local and metadata addresses stay refused)")
@@ -216,6 +226,13 @@ func (c *config) check() error {
 		return fmt.Errorf("--log-format must be console or json")
 	case !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel):
 		return fmt.Errorf("--log-level must be debug, info, warn or error")
+	case (c.OIDCIssuer == "") != (c.OIDCClientID == ""):
+		return fmt.Errorf("--oidc-issuer and --oidc-client-id go together")
+	case c.OIDCIssuer == "" && (c.OIDCClientSecret != "" || c.OIDCName != ""):
+		return fmt.Errorf("--oidc-client-secret and --oidc-name need --oidc-issuer")
+	}
+	if _, err := c.provider(); err != nil {
+		return fmt.Errorf("--oidc-issuer: %w", err)
 	}
 	if err := c.checkPublicURL(); err != nil {
 		return err
@@ -291,6 +308,15 @@ func (c *config) publicURL() string {
 	}
 	port := c.Addr[strings.LastIndexByte(c.Addr, ':')+1:]
 	return "http://localhost:" + port
+}
+
+// provider is the OpenID provider agents sign in with; nil when off.
+func (c *config) provider() (*sso.Provider, error) {
+	if c.OIDCIssuer == "" {
+		return nil, nil
+	}
+	return sso.New(sso.Config{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
+		Name: c.OIDCName, RedirectURL: c.publicURL() + "/api/sso/callback"})
 }
 
 func (c *config) origins() []string {

@@ -212,12 +212,13 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 		return nil, err
 	}
 	proxies, _ := cfg.proxies() // checked when the config was parsed
+	provider, _ := cfg.provider()
 	a := app.New(b, app.Config{
 		Rooms: rooms.Config{Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
 			Blobs: files, MaxUpload: cfg.MaxUpload, Sealer: sealer},
 		Hub: hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace,
 			URLCredentials: cfg.URLCredentials},
-		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies},
+		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies, SSO: provider},
 		Sender: sender, Log: log, Webhooks: webhooks.Options{AllowPrivate: cfg.WebhookAllowPrivate},
 	})
 	return &server{App: a, close: closeBackend}, nil

@@ -278,7 +278,16 @@ func TestConfigFlagsAndEnvironment(t *testing.T) {
 	if err != nil || !cfg.demo() {
 		t.Fatalf("--demo with Redis: %+v %v", cfg, err)
 	}
+	oidc := map[string]string{"COHUB_OIDC_ISSUER": "https://login.example.com", "COHUB_OIDC_CLIENT_ID": "cohub",
+		"COHUB_OIDC_CLIENT_SECRET": "s3cret"}
+	cfg, err = parseConfig([]string{"--oidc-name", "Example SSO", "--public-url", "https://cohub.example.com"}, func(k string) string { return oidc[k] })
+	if p, _ := cfg.provider(); err != nil || p == nil || p.Name() != "Example SSO" || cfg.OIDCClientSecret != "s3cret" {
+		t.Fatalf("single sign-on from the environment: %+v %v", cfg, err)
+	}
 	cfg, err = parseConfig(nil, func(string) string { return "" })
+	if p, _ := cfg.provider(); p != nil {
+		t.Fatal("single sign-on on without --oidc-issuer")
+	}
 	if err != nil || !cfg.demo() || !cfg.embedded() || cfg.PresenceTTL.String() != "10s" || cfg.MetricsAddr != "" {
 		t.Fatalf("defaults: %+v %v", cfg, err)
 	}
@@ -308,6 +317,9 @@ func TestConfigRefusalsSayTheRule(t *testing.T) {
 		{[]string{"--max-conns", "many"}, "--max-conns must be a whole number, 0 or more"},
 		{[]string{"--store", "disk"}, "--store must be embedded or memory"},
 		{[]string{"--store", "memory", "--redis", "redis://x", "--secret", "0123456789abcdef"}, "--store is for running without Redis"},
+		{[]string{"--oidc-issuer", "https://login.example.com"}, "--oidc-issuer and --oidc-client-id go together"},
+		{[]string{"--oidc-client-secret", "s3cret"}, "--oidc-client-secret and --oidc-name need --oidc-issuer"},
+		{[]string{"--oidc-issuer", "login.example.com", "--oidc-client-id", "cohub"}, "--oidc-issuer: the issuer must be an http(s) URL"},
 	} {
 		if _, err := parseConfig(c.args, none); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want %q", c.args, err, c.want)

@@ -60,10 +60,41 @@ async function signOut(everywhere) {
 
 // Sign in -------------------------------------------------------------------
 
+// ssoRefusal is the words for a single sign-on the server sent back
+// with ?sso_error=<code>; the URL is put back to / so a reload does not
+// say it again.
+function ssoRefusal() {
+  const code = new URLSearchParams(location.search).get("sso_error");
+  if (!code) { return ""; }
+  history.replaceState(null, "", "/" + location.hash);
+  switch (code) {
+  case "unauthenticated": return "Single sign-on did not complete, or took too long. Try again.";
+  case "forbidden": return "This account is disabled. Ask your administrator to turn it back on.";
+  default: return plainError({ code });
+  }
+}
+
+const ssoNotice = ssoRefusal();
+
+// SSOButton offers the org's OpenID provider when single sign-on is on.
+// It is a link, not a form: the server sends the browser on to the
+// provider, which a form's redirect to another site may not do.
+function SSOButton() {
+  const [sso, setSSO] = useState(null);
+  useEffect(() => {
+    agentApi.get("/api/sso").then(setSSO, () => setSSO(null));
+  }, []);
+  if (!sso || !sso.enabled) { return null; }
+  return html`<div class="sso">
+    <a class="btn btn-block" href="/api/sso/start" data-testid="sso-start">Sign in with ${sso.name}</a>
+    <p class="sso-or" aria-hidden="true">or with your password</p>
+  </div>`;
+}
+
 function Login({ expired }) {
   const [email, setEmail] = useState((me.value && me.value.email) || "");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState("");
+  const [error, setError] = useState(ssoNotice);
   const [busy, setBusy] = useState(false);
   const submit = async (e) => {
     e.preventDefault();
@@ -81,6 +112,7 @@ function Login({ expired }) {
       setBusy(false);
       setError(err.code === "unauthenticated" ? "That email and password do not match an account. Check them and try again."
         : err.code === "rate_limited" ? "Too many tries. Wait a minute, then try again."
+          : err.code === "password_sign_in_off" ? plainError(err)
           : err.code === "forbidden" ? (/disabled/.test(err.message || "") ? "This account is disabled. Ask your administrator to turn it back on."
             : "This account cannot sign in. Ask your administrator.")
             : plainError(err));
@@ -93,6 +125,7 @@ function Login({ expired }) {
         ? html`<h1>Your sign-in has ended</h1>
           <p class="lead" data-testid="login-expired">For your security, Cohub signs you out after a while, or when you sign out elsewhere. Sign in again to carry on where you were.</p>`
         : html`<h1>Sign in</h1><p class="lead">Meet your customers in a secure room.</p>`}
+      <${SSOButton} />
       <form onSubmit=${submit} novalidate>
         <${Field} id="login-email" label="Email">
           ${(p) => html`<input ...${p} type="email" autocomplete="username" data-testid="login-email" value=${email}

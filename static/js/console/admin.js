@@ -1,4 +1,4 @@
-// Admin screens: the org's settings, teams (their settings, task
+// Admin screens: the org's settings (single sign-on's in sso.js), teams (their settings, task
 // templates and invitation templates with a live preview), agents, API
 // keys (keys.js), webhooks (webhooks.js), and the outbox. Every setting says what it does.
 import { html, useState, useEffect, useRef, Field, Dialog, Icon, announce, cx } from "../ui.js";
@@ -7,6 +7,7 @@ import { END_MODES, TASK_KINDS, AUTH_METHOD, parseDuration, endAccessWords, fiel
 import { me, go, route } from "./state.js";
 import { APIKeys } from "./keys.js";
 import { Webhooks } from "./webhooks.js";
+import { SSOSettings } from "./sso.js";
 
 const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["keys", "API keys"], ["webhooks", "Webhooks"], ["outbox", "Outbox"]];
 
@@ -217,6 +218,7 @@ function OrgSettings() {
           onInput=${(e) => set("phone_default_region", e.currentTarget.value.toUpperCase())} />`}
       <//>
     </fieldset>
+    <${SSOSettings} sso=${f.sso} errors=${errors} onChange=${(v) => set("sso", v)} />
     <${SaveBar} busy=${busy} error=${general} testid="settings-save" label="Save settings" />
   </form>`;
 }
