@@ -17,6 +17,7 @@ import (
 	"github.com/cohub/cohub/rooms/memstore"
 	"github.com/cohub/cohub/rooms/redisstore"
 	"github.com/cohub/cohub/webhooks"
+	"github.com/cohub/cohub/webhooks/boltqueue"
 	"github.com/cohub/cohub/webhooks/memqueue"
 	"github.com/cohub/cohub/webhooks/redisqueue"
 )
@@ -79,9 +80,14 @@ func DiskBackend(dir string, log zerolog.Logger) (*Backend, error) {
 		return nil, err
 	}
 	b.DataDir, b.Store, b.Outbox = d, d.Store, d.Store.Outbox()
-	// Webhooks stay in memory on disk for now: a restart loses the
-	// endpoints and the deliveries still pending (see the README).
-	b.Webhooks = memqueue.New()
+	// Webhooks go in the store's own file, so a restart keeps endpoints
+	// and pending deliveries, and a backup holds them.
+	hooks, err := boltqueue.New(d.Store.DB())
+	if err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	b.Webhooks = hooks
 	return b, nil
 }
 

@@ -1,9 +1,9 @@
 // Package webhooks tells a bank's other systems what happened in Cohub:
 // endpoints an admin registers, events signed per the Standard Webhooks
 // spec, and a durable queue that delivers each event at least once,
-// retrying for up to a day. It knows no storage engine: memqueue and
-// redisqueue keep endpoints and deliveries, and queuetest is the
-// contract both pass.
+// retrying for up to a day. It knows no storage engine: memqueue,
+// boltqueue and redisqueue keep endpoints and deliveries, and queuetest
+// is the contract all three pass.
 package webhooks
 
 import (

@@ -157,6 +157,12 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
+// DB is the bbolt database under the store, for packages that keep
+// buckets of their own in the same file (webhooks/boltqueue), so that a
+// Snapshot, and so a backup, holds them too. They must leave the
+// store's buckets alone.
+func (s *Store) DB() *bolt.DB { return s.db }
+
 // Path is the database file's path.
 func (s *Store) Path() string { return s.db.Path() }
 

@@ -1,7 +1,7 @@
 // Package queuetest is the one contract every webhooks store passes: the
-// memory engine and the Redis engine run it, so the claim, lease and
-// per-endpoint order the Redis engine runs in Lua answer as the memory
-// engine's Go does.
+// memory, bbolt and Redis engines run it, so the claim, lease and
+// per-endpoint order the Redis engine runs in Lua and the bbolt engine
+// keeps in its buckets answer as the memory engine's Go does.
 package queuetest
 
 import (
