@@ -192,15 +192,19 @@ func (s *Service) Deliveries(ctx context.Context, id string, limit int) ([]Deliv
 	return s.store.Deliveries(ctx, id, limit)
 }
 
-// Retry sends a delivery once more, now, whatever its status: if that
-// attempt fails too, it is failed again.
+// Retry sends a delivery once more, now, whatever its status. A
+// delivered or failed one gets that one attempt (failing, it is failed
+// again); a pending one keeps the rest of its day.
 func (s *Service) Retry(ctx context.Context, endpointID, id string) (*Delivery, error) {
 	d, err := s.store.Delivery(ctx, endpointID, id)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	d.Status, d.NextAttemptAt, d.GiveUpAt = StatusPending, &now, now
+	if d.Status != StatusPending {
+		d.GiveUpAt = now
+	}
+	d.Status, d.NextAttemptAt = StatusPending, &now
 	if err := s.store.Requeue(ctx, *d); err != nil {
 		return nil, err
 	}

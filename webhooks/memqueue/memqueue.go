@@ -118,9 +118,6 @@ func (s *Store) Enqueue(_ context.Context, ds []webhooks.Delivery) error {
 func (s *Store) queue(it *item) {
 	ep := it.d.EndpointID
 	q := s.queues[ep]
-	if i := slices.Index(q, it); i >= 0 {
-		q = slices.Delete(q, i, i+1)
-	}
 	i, _ := slices.BinarySearchFunc(q, it, before)
 	q = slices.Insert(q, i, it)
 	s.queues[ep] = q
@@ -129,18 +126,26 @@ func (s *Store) queue(it *item) {
 	}
 }
 
-// trim drops the oldest finished deliveries past the log's length.
+// trim drops the oldest finished deliveries past the log's length,
+// among its 16 oldest (as the Redis engine does: while an endpoint is
+// down its log holds every pending delivery, not to be scanned).
 func (s *Store) trim(ep string) {
 	log := s.logs[ep]
-	for len(log) > webhooks.LogLength {
-		i := slices.IndexFunc(log, func(it *item) bool { return it.d.Status != webhooks.StatusPending })
-		if i < 0 {
-			break
-		}
-		delete(s.items, log[i].d.ID)
-		log = slices.Delete(log, i, i+1)
+	over := min(len(log)-webhooks.LogLength, 16)
+	if over <= 0 {
+		return
 	}
-	s.logs[ep] = log
+	if !slices.ContainsFunc(log[:over], func(it *item) bool { return it.d.Status != webhooks.StatusPending }) {
+		return
+	}
+	kept := slices.DeleteFunc(slices.Clone(log[:over]), func(it *item) bool {
+		if it.d.Status == webhooks.StatusPending {
+			return false
+		}
+		delete(s.items, it.d.ID)
+		return true
+	})
+	s.logs[ep] = append(kept, log[over:]...)
 }
 
 // Claim implements webhooks.Queue.
@@ -201,6 +206,8 @@ func (s *Store) Requeue(_ context.Context, d webhooks.Delivery) error {
 	if !ok {
 		return rooms.ErrNotFound
 	}
+	// Out of its queue first, where it still is (pending).
+	s.queues[d.EndpointID] = slices.DeleteFunc(s.queues[d.EndpointID], func(x *item) bool { return x == it })
 	it.d, it.claim = d, ""
 	s.queue(it)
 	return nil

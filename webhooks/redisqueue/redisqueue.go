@@ -120,7 +120,9 @@ func (s *Store) DeleteEndpoint(ctx context.Context, id string) error {
 }
 
 // enqueueScript adds deliveries, five arguments each; a new head makes
-// its endpoint due; the log keeps its last ARGV[2] finished deliveries.
+// its endpoint due; the log keeps its last ARGV[2] finished deliveries
+// (looking at 16 of its oldest at most: while an endpoint is down its
+// log holds every pending delivery, and an enqueue must not scan them).
 var enqueueScript = redis.NewScript(`
 local base, max = ARGV[1], tonumber(ARGV[2])
 for i = 3, #ARGV, 5 do
@@ -130,7 +132,7 @@ for i = 3, #ARGV, 5 do
   redis.call('ZADD', q, ord, id)
   redis.call('ZADD', lg, ord, id)
   if redis.call('ZRANGE', q, 0, 0)[1] == id then redis.call('ZADD', KEYS[1], nxt, ep) end
-  local over = redis.call('ZCARD', lg) - max
+  local over = math.min(redis.call('ZCARD', lg) - max, 16)
   if over > 0 then
     for _, old in ipairs(redis.call('ZRANGE', lg, 0, over - 1)) do
       if not redis.call('ZSCORE', q, old) then
