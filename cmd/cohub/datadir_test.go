@@ -135,7 +135,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	j := firstRun(t, base, dir)
 
 	second := startMain(t, "--addr", "127.0.0.1:0", "--data-dir", dir)
-	if code := second.wait(t); code == 0 || !strings.Contains(second.allStderr(), "is in use by process "+strconv.Itoa(c.cmd.Process.Pid)) {
+	if code := second.wait(t); code != 2 || !strings.Contains(second.allStderr(), "is in use by process "+strconv.Itoa(c.cmd.Process.Pid)) {
 		t.Fatalf("a second start on a held directory: exit %d:\n%s", code, second.allStderr())
 	}
 	backup := filepath.Join(t.TempDir(), "cohub.tar")
