@@ -39,7 +39,7 @@ type DataDir struct {
 }
 
 // ErrDirInUse says another process holds a data directory.
-var ErrDirInUse = errors.New("data directory in use")
+var ErrDirInUse = errors.New("cannot open the data directory")
 
 // OpenDataDir opens dir (created with owner-only permissions when
 // missing) for this process alone. publish receives the store's commits

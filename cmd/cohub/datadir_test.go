@@ -24,8 +24,10 @@ import (
 // journey is what a first run leaves behind: an agent's sign-in, a
 // session with a customer link, a chat message and a file.
 type journey struct {
-	token, session, link, asset string
-	file                        []byte
+	token, admin, session, link, asset string
+	file                               []byte
+	// invitation is the outbox's newest message.
+	invitation string
 }
 
 // startOn runs cohub's main in a child process on the data directory
@@ -57,7 +59,8 @@ func firstRun(t *testing.T, base, dir string) journey {
 	if m == nil {
 		t.Fatalf("logins file holds:\n%s", text)
 	}
-	j := journey{token: login(t, base, m[1], m[2])}
+	a := regexp.MustCompile(`admin\s+(admin@cohub\.local)\s+(\S+)`).FindStringSubmatch(string(text))
+	j := journey{token: login(t, base, m[1], m[2]), admin: login(t, base, a[1], a[2])}
 	var s struct{ ID string }
 	call(t, "POST", base+"/api/sessions", j.token, `{"mode":"start","customer":{"name":"Cara","email":"cara@example.com"}}`, &s)
 	j.session = s.ID
@@ -68,6 +71,7 @@ func firstRun(t *testing.T, base, dir string) journey {
 		t.Fatalf("sign task: %d", code)
 	}
 	j.asset, j.file = firstAsset(t, base, j.token, s.ID)
+	j.invitation = newestInvitation(t, base, j.admin)
 	meet(t, base, base, strings.TrimPrefix(j.token, "Bearer "), j.link, s.ID)
 	return j
 }
@@ -91,12 +95,25 @@ func firstAsset(t *testing.T, base, token, session string) (string, []byte) {
 	return list.Assets[0].ID, body
 }
 
+func newestInvitation(t *testing.T, base, admin string) string {
+	t.Helper()
+	var outbox struct{ Messages []struct{ Body string } }
+	call(t, "GET", base+"/api/outbox", admin, "", &outbox)
+	if len(outbox.Messages) == 0 {
+		t.Fatal("the outbox is empty")
+	}
+	return outbox.Messages[0].Body
+}
+
 // stillThere checks a later run has the first run's sign-in, session,
 // link, room log and file.
 func stillThere(t *testing.T, base string, j journey) {
 	t.Helper()
 	if code := call(t, "GET", base+"/api/me", j.token, "", nil); code != 200 {
 		t.Fatalf("the agent was signed out: /api/me %d", code)
+	}
+	if got := newestInvitation(t, base, j.admin); got != j.invitation {
+		t.Fatalf("the outbox's newest invitation is %q, was %q", got, j.invitation)
 	}
 	if code := call(t, "GET", base+"/api/customer/session", "Link "+j.link, "", nil); code != 200 {
 		t.Fatalf("the customer's link stopped working: %d", code)
@@ -135,7 +152,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	j := firstRun(t, base, dir)
 
 	second := startMain(t, "--addr", "127.0.0.1:0", "--data-dir", dir)
-	if code := second.wait(t); code == 0 || !strings.Contains(second.allStderr(), "is in use by process "+strconv.Itoa(c.cmd.Process.Pid)) {
+	if code := second.wait(t); code != 2 || !strings.Contains(second.allStderr(), "is in use by process "+strconv.Itoa(c.cmd.Process.Pid)) {
 		t.Fatalf("a second start on a held directory: exit %d:\n%s", code, second.allStderr())
 	}
 	backup := filepath.Join(t.TempDir(), "cohub.tar")
@@ -238,6 +255,8 @@ func TestMigrateToRedis(t *testing.T) {
 	logins, _ := os.ReadFile(filepath.Join(dir, "demo-logins.txt"))
 	m := regexp.MustCompile(`agent\s+(alex@cohub\.local)\s+(\S+)`).FindStringSubmatch(string(logins))
 	j.token = login(t, base, m[1], m[2])
+	a := regexp.MustCompile(`admin\s+(admin@cohub\.local)\s+(\S+)`).FindStringSubmatch(string(logins))
+	j.admin = login(t, base, a[1], a[2])
 	var after struct {
 		OK   bool
 		Head string

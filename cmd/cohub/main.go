@@ -68,6 +68,10 @@ func main() {
 		os.Exit(1)
 	}
 	if err := run(ctx, cfg, log, terminal(os.Stdout), lns); err != nil {
+		if errors.Is(err, app.ErrDirInUse) {
+			log.Error().Err(err).Msg("cannot start")
+			os.Exit(2)
+		}
 		log.Error().Err(err).Msg("cohub stopped")
 		os.Exit(1)
 	}

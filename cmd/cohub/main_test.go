@@ -82,7 +82,10 @@ func startMain(t *testing.T, args ...string) *child {
 // await returns the first stderr line (from here on) that contains s.
 func (c *child) await(t *testing.T, s string) string {
 	t.Helper()
-	timeout := time.After(20 * time.Second)
+	// A bound, not a measure: a race-instrumented start on a loaded
+	// machine (bcrypt for the demo logins, the derived signing key, the
+	// embedded store's fsyncs) has taken over 20 s.
+	timeout := time.After(90 * time.Second)
 	for {
 		select {
 		case line, ok := <-c.lines:

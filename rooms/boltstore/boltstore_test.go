@@ -3,6 +3,7 @@ package boltstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -109,5 +110,31 @@ func TestOneProcess(t *testing.T) {
 	defer st.Close()
 	if _, err := boltstore.Open(path, boltstore.Options{LockWait: 10 * time.Millisecond}); !errors.Is(err, boltstore.ErrLocked) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}
+
+// TestNamesAreTrimmed: a room keeps the names of at least its last
+// OnceKeep named sends, not all of them for ever.
+func TestNamesAreTrimmed(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	now := time.Now().UTC()
+	storetest.Commit(t, st, storetest.NewSession("s_1", "a_1", "t_1", now), nil, 0)
+	named := func(i int) rooms.MessageAppend {
+		m := storetest.Message("agent", fmt.Sprint("m", i), now)
+		m.Opts.Once = fmt.Sprint("agent:", i)
+		return m
+	}
+	total := rooms.OnceKeep + 100
+	for i := range total {
+		_, err := st.Append(ctx, "s_1", named(i))
+		storetest.Must(t, err)
+	}
+	var dup *rooms.DuplicateError
+	if _, err := st.Append(ctx, "s_1", named(total-rooms.OnceKeep)); !errors.As(err, &dup) {
+		t.Fatalf("a name among the last %d: %v, want a duplicate", rooms.OnceKeep, err)
+	}
+	if _, err := st.Append(ctx, "s_1", named(0)); err != nil {
+		t.Fatalf("the first name, long trimmed: %v, want it logged anew", err)
 	}
 }

@@ -146,8 +146,12 @@ func putIn(lb *bolt.Bucket, name, k, v []byte) error {
 	return b.Put(k, v)
 }
 
-// onceTrim paces the trimming of a log's names, as the Redis store's.
+// onceTrim paces the trimming of a log's names, as the Redis store's:
+// names past OnceKeep are dropped once there are onceTrim of them.
 const onceTrim = 32
+
+// kNames counts the names a log keeps.
+var kNames = []byte("names")
 
 // remember keeps a commit's name, and at least the last OnceKeep names.
 func remember(lb *bolt.Bucket, name string, seq int64) error {
@@ -160,22 +164,21 @@ func remember(lb *bolt.Bucket, name string, seq int64) error {
 	if err := putIn(lb, bNameSeq, u64(uint64(seq)), []byte(name)); err != nil {
 		return err
 	}
-	if seq%onceTrim != 0 {
-		return nil
-	}
-	bySeq, names := lb.Bucket(bNameSeq), lb.Bucket(bNames)
-	over := bySeq.Stats().KeyN - rooms.OnceKeep
-	c := bySeq.Cursor()
-	for k, v := c.First(); k != nil && over > 0; k, v = c.First() {
-		if err := names.Delete(v); err != nil {
-			return err
+	kept := i64(lb.Get(kNames)) + 1
+	if kept >= rooms.OnceKeep+onceTrim {
+		bySeq, names := lb.Bucket(bNameSeq), lb.Bucket(bNames)
+		c := bySeq.Cursor()
+		for k, v := c.First(); k != nil && kept > rooms.OnceKeep; k, v = c.First() {
+			if err := names.Delete(v); err != nil {
+				return err
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			kept--
 		}
-		if err := c.Delete(); err != nil {
-			return err
-		}
-		over--
 	}
-	return nil
+	return lb.Put(kNames, u64(uint64(kept)))
 }
 
 // Commit writes the session and appends its events in one transaction.
