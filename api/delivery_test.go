@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cohub/cohub/internal/testclock"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cohub/cohub/app"
@@ -100,7 +102,7 @@ func TestRedisOutageAnswers503(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, MaxRetries: -1})
 	defer rdb.Close()
-	e := &env{t: t, backend: "redis", clock: &clock{now: e0()}, agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
+	e := &env{t: t, backend: "redis", clock: testclock.New(e0()), agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
 	set := app.RedisBackend(rdb, app.RedisBackendOptions{})
 	e.store, e.outbox = set.Store, set.Outbox
 	e.start()

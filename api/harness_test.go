@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohub/cohub/internal/testclock"
+
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
@@ -25,25 +27,6 @@ import (
 	"github.com/cohub/cohub/sso"
 	"github.com/cohub/cohub/webhooks"
 )
-
-// clock is a settable test clock: link expiry and access windows are
-// tested by moving it, never by sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // env is one Cohub server on one backend, with a known cast:
 // admin (no team), sam the Sales supervisor, alex and blake (Sales
@@ -60,7 +43,7 @@ type env struct {
 	svc        *rooms.Service
 	store      rooms.Store
 	outbox     notify.Outbox
-	clock      *clock
+	clock      *testclock.Clock
 	sales      string
 	support    string
 	// signTeam is a team with a sign template, made when a test needs it.
@@ -116,7 +99,7 @@ func backends(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func newEnv(t testing.TB, backend string) *env {
 	t.Helper()
-	e := &env{t: t, backend: backend, clock: &clock{now: e0()},
+	e := &env{t: t, backend: backend, clock: testclock.New(e0()),
 		agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
 	e.store, e.outbox, e.hooks = newBackend(t, backend)
 	e.start()

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cohub/cohub/internal/testclock"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cohub/cohub/app"
@@ -19,7 +21,7 @@ import (
 func TestVerifyFindsAnEditedEvent(t *testing.T) {
 	ctx := context.Background()
 	rdb, prefix := redistest.Client(t)
-	e := &env{t: t, backend: "redis", clock: &clock{now: e0()}, agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
+	e := &env{t: t, backend: "redis", clock: testclock.New(e0()), agents: map[string]*rooms.Agent{}, tokens: map[string]string{}}
 	set := app.RedisBackend(rdb, app.RedisBackendOptions{Prefix: prefix})
 	e.store, e.outbox = set.Store, set.Outbox
 	e.start()

@@ -5,9 +5,10 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/cohub/cohub/internal/testclock"
 
 	"github.com/rs/zerolog"
 
@@ -27,24 +28,6 @@ func engines(t *testing.T, fn func(t *testing.T, st webhooks.Store)) {
 		rdb, prefix := redistest.Client(t)
 		fn(t, redisqueue.New(rdb, prefix))
 	})
-}
-
-// clock is a test clock the dispatcher reads.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
 }
 
 // start runs a service's dispatcher for the test.
@@ -190,7 +173,7 @@ func TestGivesUpAfterADay(t *testing.T) {
 		rcv := webhooktest.NewReceiver(t)
 		rcv.Answer(func(int) int { return http.StatusInternalServerError })
 		t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-		clk := &clock{now: t0}
+		clk := testclock.New(t0)
 		svc := start(t, st, webhooks.Options{AllowPrivate: true, Now: clk.Now})
 		ep := webhooktest.Register(t, svc, rcv.URL)
 		emit(t, svc, webhooks.SessionEnded, "s_1", t0)
