@@ -64,6 +64,18 @@ type Config struct {
 	// say (created, invited, an invitation sent or failed), after it is
 	// stored: webhooks. It must not block for long. Zero value: nobody.
 	Announce func(ctx context.Context, a Announcement)
+	// Followups wakes each session when a follow-up of it may be due
+	// (a reminder, a notice, an expiry warning): the followup package's
+	// schedule. Zero value: follow-ups never run.
+	Followups Scheduler
+}
+
+// Scheduler keeps one wake-up time per session.
+type Scheduler interface {
+	// Sooner makes the session due no later than at: an earlier time
+	// already set stays. FollowupService.Wake decides, when it is
+	// due, what (if anything) to send, so a spurious wake-up is harmless.
+	Sooner(ctx context.Context, sessionID string, at time.Time) error
 }
 
 // Announcement is something that happened to a session outside its log.
@@ -129,6 +141,9 @@ type Service struct {
 	Keys *KeyService
 	// SSO signs agents in through an OpenID provider.
 	SSO *SSOService
+	// Followups sends what brings a customer back: reminders, notices
+	// of new messages while away, warnings before their link expires.
+	Followups *FollowupService
 	*core
 }
 

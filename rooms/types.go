@@ -66,6 +66,9 @@ type TeamSettings struct {
 	// CustomerAccessDuration and EndSessionAccess override the org's when set.
 	CustomerAccessDuration *Duration  `json:"customer_access_duration,omitempty"`
 	EndSessionAccess       *EndAccess `json:"end_session_access,omitempty"`
+	// Language is the customer's language of the team's sessions that
+	// set none (an i18n code; empty: the customer's browser's).
+	Language string `json:"language,omitempty"`
 }
 
 // TaskTemplate is a task a team offers for one-click assignment.
@@ -284,6 +287,9 @@ type Session struct {
 	CreatedAt      time.Time    `json:"created_at"`
 	UpdatedAt      time.Time    `json:"updated_at"`
 	EndedAt        *time.Time   `json:"ended_at"`
+	// Language is the customer's language (an i18n code), set at start;
+	// empty: the settings team's, else the customer's browser's.
+	Language string `json:"language,omitempty"`
 
 	// Access is what the customer keeps while the session is ended.
 	Access *EndAccess `json:"end_access,omitempty"`

@@ -60,6 +60,6 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 	files := &FileService{core: c, gates: gates}
 	evidence := &EvidenceService{core: c, files: files}
 	c.allDone = evidence.certifyDone
-	return &Service{core: c, Gates: gates, Files: files, Evidence: evidence, Tickets: &TicketService{core: c}, Keys: &KeyService{core: c}, SSO: &SSOService{core: c},
+	return &Service{core: c, Gates: gates, Files: files, Evidence: evidence, Tickets: &TicketService{core: c}, Keys: &KeyService{core: c}, SSO: &SSOService{core: c}, Followups: &FollowupService{core: c},
 		Sessions: &SessionService{core: c, files: files}, Accounts: &AccountService{core: c, files: files}}
 }
