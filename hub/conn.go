@@ -67,6 +67,7 @@ type conn struct {
 	inbox      bool
 	lastTyping time.Time
 	sends      int
+	reads      map[*room]*pendingRead // read horizons asked, not yet written
 	// the reader only
 	lim     *rate.Limiter
 	window  time.Time
@@ -486,6 +487,8 @@ func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
 		c.typing(f)
 	case "complete_task":
 		c.completeTask(f)
+	case "read":
+		c.markRead(f)
 	default:
 		c.reply(f.Ref, frameError{Code: CodeUnknownOp, Message: "unknown op " + f.Op})
 	}

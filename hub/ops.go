@@ -241,7 +241,11 @@ func (c *conn) enter(id string) (func(context.Context) (map[string]any, error), 
 			if err != nil {
 				return nil, err
 			}
-			return map[string]any{"session": s, "indicator": s.Indicator}, nil
+			read, err := sessions.ReadState(ctx, id, s.AgentID)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"session": s, "indicator": s.Indicator, "read": read}, nil
 		}, nil
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
@@ -259,7 +263,11 @@ func (c *conn) enter(id string) (func(context.Context) (map[string]any, error), 
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"session": v.Session, "access": v.Access, "gates": v.Gates, "agent": v.Agent}, nil
+		read, err := sessions.ReadState(ctx, id, "")
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"session": v.Session, "access": v.Access, "gates": v.Gates, "agent": v.Agent, "read": read}, nil
 	}, nil
 }
 

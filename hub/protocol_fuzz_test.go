@@ -80,8 +80,10 @@ func FuzzClientFrame(f *testing.F) {
 		// The ops read their data: it decodes or is refused, never panics.
 		var sd sendData
 		var cd completeData
+		var rd readData
 		_ = json.Unmarshal(fr.Data, &sd)
 		_ = json.Unmarshal(fr.Data, &cd)
+		_ = json.Unmarshal(fr.Data, &rd)
 	})
 }
 
@@ -145,6 +147,15 @@ func FuzzBusHead(f *testing.F) {
 			logged := append([]byte(`{"seq":`+strconv.FormatInt(seq, 10)+`,`), b[1:]...)
 			if h, ok := readHead(logged); !ok || h.Seq != seq || h.Type != typ {
 				t.Fatalf("logged event %q routes as %+v (%v), want seq %d type %q", logged, h, ok, seq, typ)
+			}
+		}
+
+		if seq > 0 {
+			// A read receipt names its horizon, never a seq: it must not
+			// route as a logged event.
+			b, _ := json.Marshal(readReceiptMsg{Op: "read", By: "customer", Horizon: seq})
+			if h, ok := readHead(b); !ok || h.Seq != 0 || h.Op != "read" || h.Horizon != seq {
+				t.Fatalf("read receipt %q routes as %+v (%v)", b, h, ok)
 			}
 		}
 

@@ -19,6 +19,10 @@ type busHead struct {
 	Role    string `json:"role"`
 	Conn    string `json:"conn"`
 	AfterMS int64  `json:"after_ms"`
+	// a read receipt (never "seq": that key marks a logged event)
+	By      string `json:"by"`
+	AgentID string `json:"agent_id"`
+	Horizon int64  `json:"horizon"`
 }
 
 // eventHead reads the seq and type of a logged event from the head the
@@ -76,6 +80,8 @@ func (r *room) onBus(payload []byte) {
 		r.readPresence(time.Duration(h.AfterMS) * time.Millisecond)
 	case h.Op == "typing":
 		r.typing(h)
+	case h.Op == "read":
+		r.readReceipt(h)
 	}
 }
 

@@ -39,6 +39,7 @@ func (s *SessionService) History(ctx context.Context, a *Agent, q HistoryQuery) 
 		return nil, err
 	}
 	s.withIndicators(ctx, out.Sessions...)
+	s.withUnread(ctx, out.Sessions)
 	return out, nil
 }
 

@@ -32,12 +32,37 @@ type AccountStore interface {
 	APIKeys
 }
 
-// SessionStore keeps session records, their room logs and the history indexes.
+// SessionStore keeps session records, their room logs, the history
+// indexes and how far each reader has read.
 type SessionStore interface {
 	RoomWriter
 	RoomReader
 	HistoryIndex
+	ReadHorizons
 }
+
+// ReadHorizons keeps each reader's read horizon in a session: the
+// highest seq of the room log they have seen (read receipts). It is a
+// side record beside the log, not an event in it: the log is the
+// hash-chained transcript and every entry a durable commit, and a read
+// per scroll would swell both. Readers are ReaderCustomer and
+// ReaderAgent(id).
+type ReadHorizons interface {
+	// RaiseHorizon moves reader's horizon up to seq in one atomic step,
+	// never down and never past the log's last seq: a seq not above the
+	// horizon, or above the log's end, changes nothing. It answers the
+	// horizon after and whether it rose.
+	RaiseHorizon(ctx context.Context, sessionID, reader string, seq int64) (int64, bool, error)
+	// Horizons returns the horizons of many sessions: session id →
+	// reader → seq; a session nobody has read is left out.
+	Horizons(ctx context.Context, ids []string) (map[string]map[string]int64, error)
+}
+
+// Readers of ReadHorizons.
+const ReaderCustomer = "customer"
+
+// ReaderAgent is an agent's name as a reader.
+func ReaderAgent(id string) string { return "agent:" + id }
 
 // Agents keeps agent accounts.
 type Agents interface {

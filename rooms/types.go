@@ -284,9 +284,12 @@ type Session struct {
 	Tasks          []Task       `json:"tasks"`
 	Indicator      Indicator    `json:"indicator"`
 	Updated        bool         `json:"updated"`
-	CreatedAt      time.Time    `json:"created_at"`
-	UpdatedAt      time.Time    `json:"updated_at"`
-	EndedAt        *time.Time   `json:"ended_at"`
+	// Unread counts the customer's messages the session's agent has not
+	// read; only history rows carry it (SessionService.History).
+	Unread    int        `json:"unread,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	EndedAt   *time.Time `json:"ended_at"`
 	// Language is the customer's language (an i18n code), set at start;
 	// empty: the settings team's, else the customer's browser's.
 	Language string `json:"language,omitempty"`

@@ -44,10 +44,11 @@ var (
 	bOutbox   = []byte("outbox")   // sequence → invitation
 	bKeys     = []byte("apikeys")  // id → API key record
 	bKeyHash  = []byte("apikeyh")  // key hash → id
+	bRead     = []byte("read")     // session id, 0, reader → horizon
 )
 
 var topBuckets = [][]byte{bAgents, bEmails, bTeams, bMeta, bTokens, bHits, bOnce, bSessions, bLogs,
-	bIdx, bIdxPos, bIdle, bAssets, bAssetSes, bOutbox, bKeys, bKeyHash}
+	bIdx, bIdxPos, bIdle, bAssets, bAssetSes, bOutbox, bKeys, bKeyHash, bRead}
 
 // ErrLocked says another process holds the database file.
 var ErrLocked = errors.New("the database is in use by another process")

@@ -49,7 +49,7 @@ func TestOutbox(t *testing.T) {
 
 // TestReopenKeepsEverything: what one open committed, the next reads:
 // accounts, login tokens, counters, names taken, logs with their epoch,
-// indexes, assets and the outbox.
+// indexes, assets, the outbox and read horizons.
 func TestReopenKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cohub.db")
@@ -68,6 +68,8 @@ func TestReopenKeepsEverything(t *testing.T) {
 	storetest.Must(t, err)
 	storetest.Must(t, st.PutAsset(ctx, &rooms.Asset{ID: "f_1", SessionID: "s_1", At: now, BlobKey: "a/k"}))
 	storetest.Must(t, st.Outbox().Send(ctx, notify.Message{Channel: "email", To: "c@x.test", SessionID: "s_1"}))
+	_, _, err = st.RaiseHorizon(ctx, "s_1", rooms.ReaderCustomer, 2)
+	storetest.Must(t, err)
 	_, epoch, err := st.LastSeq(ctx, "s_1")
 	storetest.Must(t, err)
 	storetest.Must(t, st.Close())
@@ -98,6 +100,9 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 	if m, err := st.Outbox().List(ctx, 10); err != nil || len(m) != 1 {
 		t.Fatalf("outbox after reopen: %+v %v", m, err)
+	}
+	if h, err := st.Horizons(ctx, []string{"s_1"}); err != nil || h["s_1"][rooms.ReaderCustomer] != 2 {
+		t.Fatalf("read horizons after reopen: %v %v", h, err)
 	}
 }
 

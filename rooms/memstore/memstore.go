@@ -30,6 +30,8 @@ type Store struct {
 	logs     map[string]*memLog
 	indexes  map[string]map[string]int64
 	idle     map[string]int64
+	// read is each session's read horizons: reader → seq.
+	read map[string]map[string]int64
 
 	am   memAssets
 	keys memKeys
@@ -80,6 +82,7 @@ func New(publish func(sessionID string, events []rooms.Event)) *Store {
 		logs:     map[string]*memLog{},
 		indexes:  map[string]map[string]int64{},
 		idle:     map[string]int64{},
+		read:     map[string]map[string]int64{},
 	}
 }
 

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) rooms.Store) {
 	t.Run("history", func(t *testing.T) { contractHistory(t, open(t)) })
 	t.Run("idle", func(t *testing.T) { contractIdle(t, open(t)) })
 	t.Run("digests", func(t *testing.T) { contractDigests(t, open(t)) })
+	t.Run("read horizons", func(t *testing.T) { contractRead(t, open(t)) })
 }
 
 // NewSession is an active session of agent in team, created at at.

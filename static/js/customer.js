@@ -9,6 +9,7 @@ import { customerApi, answer } from "./api.js";
 import { Live } from "./live.js";
 import { TaskWork, TaskOutcome, DownloadButton, signing } from "./tasks.js";
 import { clock, dayKey, dayLabel, durationWords, plainError, initials } from "./words.js";
+import { useReadWatch, lastRead } from "./seen.js";
 
 const token = decodeURIComponent(location.pathname.replace(/^\/c\//, "").replace(/\/+$/, ""));
 const api = customerApi(token);
@@ -29,6 +30,8 @@ const endAccess = signal(null);
 const conn = signal("connecting");
 const tooManyTabs = signal(false);
 const seenUpTo = signal(0); // highest seq logged while an agent was in the room
+const agentRead = signal(0); // how far the session's agent has read (read receipts)
+const SEEN = "Seen"; // i18n: room.seen
 
 let live = null;
 let topic = "";
@@ -107,6 +110,7 @@ function enterRoom(v) {
       if (d.session) { tasks.value = d.session.tasks || []; endAccess.value = d.session.end_access || null; }
       if (d.access) { access.value = d.access; }
       if (d.agent) { view.value = { ...view.value, agent: d.agent }; }
+      if (d.read) { agentRead.value = Math.max(agentRead.value, d.read.agent || 0); }
     },
     reset() { items.value = []; },
     frame: onFrame,
@@ -143,6 +147,10 @@ function onFrame(f) {
   if (f.op === "presence") {
     presence.value = f.data;
     if (f.data.agents.length) { seenUpTo.value = lastSeq(); }
+    return;
+  }
+  if (f.op === "read") {
+    if (f.data && f.data.by === "agent" && f.data.seq > agentRead.value) { agentRead.value = f.data.seq; }
     return;
   }
   if (f.op === "typing") {
@@ -546,6 +554,8 @@ function ChatSheet({ agent, readOnly }) {
   useLayoutEffect(() => {
     if (log.current) { log.current.scrollTop = log.current.scrollHeight; }
   }, [list.length, waiting.length, open, agentTyping.value]);
+  useReadWatch(log, (seq) => live && live.read(topic, seq), [open, list.length]);
+  const seenAt = lastRead(list, (it) => it.mine && !it.note, agentRead.value);
   const submit = (e) => {
     e.preventDefault();
     const t = text.trim();
@@ -577,9 +587,10 @@ function ChatSheet({ agent, readOnly }) {
       rows.push(html`<li class="note" key=${"e" + it.seq}><span>${it.text}</span> <time>${clock(it.at)}</time></li>`);
       continue;
     }
-    rows.push(html`<li class=${cx("msg", it.mine ? "msg-out" : "msg-in")} key=${"e" + it.seq}>
+    rows.push(html`<li class=${cx("msg", it.mine ? "msg-out" : "msg-in")} key=${"e" + it.seq} data-seq=${it.seq}>
       <div class="bubble"><p class="msg-text">${it.text}</p>
-        <p class="msg-meta">${!it.mine && `${it.name || short} · `}<time>${clock(it.at)}</time>${it.mine && (it.seq <= seenUpTo.value ? " · Delivered" : " · Sent")}</p></div>
+        <p class="msg-meta">${!it.mine && `${it.name || short} · `}<time>${clock(it.at)}</time>${it.mine && (it.seq === seenAt
+          ? html` · <span data-testid="msg-seen">${SEEN}</span>` : it.seq <= seenUpTo.value ? " · Delivered" : " · Sent")}</p></div>
     </li>`);
   }
   for (const p of waiting) {
@@ -602,7 +613,7 @@ function ChatSheet({ agent, readOnly }) {
       <${Icon} name=${open ? "chevronDown" : "chevronDown"} cls=${open ? "" : "flip"} />
     </button>
     ${bar ? null : open
-      ? html`<ol class="timeline c-log" id="c-log" ref=${log} role="log" data-testid="customer-chat-log" tabindex="0">
+      ? html`<ol class="timeline c-log" id="c-log" ref=${log} role="log" aria-relevant="additions" data-testid="customer-chat-log" tabindex="0">
           ${rows.length === 0 && html`<li class="timeline-empty">Write to ${short} here.</li>`}
           ${rows}
         </ol>`

@@ -19,11 +19,15 @@
 // - Close codes 4001, 4003 and 4010 are final: no reconnect. 4009 (too
 //   many connections of one customer session) retries like a drop, with
 //   the code in the "down" state so the page can say why.
+// - Read receipts: read(topic, seq) reports how far the page has read a
+//   room; it only rises, goes at most once a second per room (the last
+//   one always goes), and what a drop lost is sent again once joined.
 
 const FINAL = { 4001: "credential", 4003: "access", 4010: "ended" };
 const BASE_DELAY = 500;
 const MAX_DELAY = 15000;
 const TYPING_EVERY = 2000;
+const READ_EVERY = 1000;
 
 // newId is a random UUID; crypto.randomUUID exists only in secure contexts.
 export function newId() {
@@ -254,6 +258,7 @@ export class Live {
         t.joined = true;
         if (this.on.joined) { this.on.joined(topic, d); }
         this.flush(topic);
+        this.flushRead(topic);
         return r;
       }
     })().finally(() => { t.joining = null; });
@@ -332,6 +337,38 @@ export class Live {
     this.outbox.delete(e.id);
     e.resolve(r);
     this.maybeLeave(e.topic);
+  }
+
+  // read reports that the page has read a topic up to seq.
+  read(topic, seq) {
+    const t = this.topics.get(topic);
+    if (!t || !(seq > (t.readWant || 0))) { return; }
+    t.readWant = seq;
+    this.flushRead(topic);
+  }
+
+  flushRead(topic) {
+    const t = this.topics.get(topic);
+    if (!t || t.readTimer || !(t.readWant > (t.readSent || 0)) || !t.joined || !this.ws || this.ws.readyState !== WebSocket.OPEN) { return; }
+    const wait = (t.readAt || 0) + READ_EVERY - Date.now();
+    if (wait > 0) {
+      t.readTimer = setTimeout(() => { t.readTimer = 0; this.flushRead(topic); }, wait);
+      return;
+    }
+    const seq = t.readWant;
+    t.readAt = Date.now();
+    t.readSent = seq;
+    this.call({ op: "read", topic, data: { seq } }).then((r) => {
+      if (r.status === "ok") {
+        t.readOk = Math.max(t.readOk || 0, seq);
+        return;
+      }
+      // Not taken: sent again once joined (a drop) or after a pause.
+      t.readSent = t.readOk || 0;
+      if (r.data && r.data.code === "rate_limited") {
+        t.readTimer = setTimeout(() => { t.readTimer = 0; this.flushRead(topic); }, READ_EVERY);
+      }
+    });
   }
 
   // typing tells the room, at most once every 2 s per topic.

@@ -47,6 +47,8 @@ function Row({ id, current, stop }) {
         <span class="row-top">
           <span class="row-name">${customerName(s.customer)}</span>
           ${s.updated && !other && html`<span class="dot-new" title="New activity"><span class="sr-only">New activity.</span></span>`}
+          ${s.unread > 0 && !other && html`<span class="count count-unread" data-testid="unread-count"
+            title=${unreadWords(s.unread)}><span aria-hidden="true">${s.unread}</span><span class="sr-only">${unreadWords(s.unread)}.</span></span>`}
           <time class="row-time" datetime=${s.updated_at} title=${when(s.updated_at)}>${ago(s.updated_at, now.value)}</time>
         </span>
         <span class="row-bottom">
@@ -57,6 +59,8 @@ function Row({ id, current, stop }) {
     </a>
   </li>`;
 }
+
+function unreadWords(n) { return `${n} unread ${n === 1 ? "message" : "messages"}`; }
 
 let searchTimer;
 

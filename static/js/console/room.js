@@ -12,6 +12,7 @@ import {
   plainError, customerName, firstName, midName, contactOf,
 } from "../words.js";
 import { me, room, conn, live } from "./state.js";
+import { useReadWatch, lastRead } from "../seen.js";
 import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN } from "./newsession.js";
 
 export function RoomView({ id }) {
@@ -252,6 +253,9 @@ function Chat({ m, s }) {
     const el = log.current;
     if (el) { el.scrollTop = el.scrollHeight; }
   }, [items.length, waiting.length, m.typing.value]);
+  useReadWatch(log, (seq) => live && live.read(m.topic, seq), [items.length]);
+  // "Seen" goes under the agents' last message the customer has read.
+  const seenAt = lastRead(items, (it) => it.k === "msg" && it.role === "agent", m.customerRead.value);
 
   const submit = (e) => {
     e.preventDefault();
@@ -281,12 +285,12 @@ function Chat({ m, s }) {
       continue;
     }
     const agent = it.role === "agent";
-    const state = agent ? (deliveredAt(s, presence, it.at) ? "Delivered" : "Sent") : "";
+    const state = !agent ? "" : it.seq === seenAt ? "Seen" : deliveredAt(s, presence, it.at) ? "Delivered" : "Sent";
     rows.push(html`<li class=${cx("msg", agent ? "msg-out" : "msg-in")} key=${"e" + it.seq} data-seq=${it.seq}>
       <div class="bubble">
         ${agent && !it.mine && html`<p class="msg-who">${it.name}</p>`}
         <p class="msg-text">${it.text}</p>
-        <p class="msg-meta"><time datetime=${it.at}>${clock(it.at)}</time>${state && html` · <span data-testid="msg-state">${state}</span>`}</p>
+        <p class="msg-meta"><time datetime=${it.at}>${clock(it.at)}</time>${state && html` · <span data-testid="msg-state" data-seen=${state === "Seen" ? "true" : undefined}>${state}</span>`}</p>
       </div>
     </li>`);
   }
@@ -305,7 +309,7 @@ function Chat({ m, s }) {
   }
 
   return html`<section class="chat" aria-label="Conversation">
-    <ol class="timeline" ref=${log} role="log" aria-label="Conversation with ${them}" data-testid="chat-log" tabindex="0">
+    <ol class="timeline" ref=${log} role="log" aria-relevant="additions" aria-label="Conversation with ${them}" data-testid="chat-log" tabindex="0">
       ${rows.length === 0 && html`<li class="timeline-empty">${s.state === "planned"
         ? `Nothing yet. Messages you write now wait for ${them} in the room.`
         : `No messages yet. ${first} sees what you write here.`}</li>`}

@@ -78,6 +78,10 @@ export function putSession(s) {
   cache.value = m;
 }
 
+// putRow keeps a history row: its unread count is the page's word (a
+// row without one has none; other reads of a session do not carry it).
+function putRow(s) { putSession({ ...s, unread: s.unread || 0 }); }
+
 export function patchSession(id, fn) {
   const cur = cache.value.get(id);
   if (!cur) { return; }
@@ -131,7 +135,7 @@ export async function reloadHistory() {
     const r = await agentApi.get(historyURL("", 30));
     if (gen !== hist.gen) { return; }
     batch(() => {
-      r.sessions.forEach(putSession);
+      r.sessions.forEach(putRow);
       hist.ids.value = r.sessions.map((s) => s.id);
       hist.cursor = r.next_cursor;
       hist.done.value = !r.next_cursor;
@@ -152,7 +156,7 @@ export async function loadMore() {
     const r = await agentApi.get(historyURL(hist.cursor, 30));
     if (gen !== hist.gen) { return; }
     batch(() => {
-      r.sessions.forEach(putSession);
+      r.sessions.forEach(putRow);
       const have = new Set(hist.ids.value);
       hist.ids.value = hist.ids.value.concat(r.sessions.map((s) => s.id).filter((id) => !have.has(id)));
       hist.cursor = r.next_cursor;
@@ -176,7 +180,7 @@ export async function refreshHistory() {
     const r = await agentApi.get(historyURL("", Math.min(200, Math.max(30, shown))));
     if (gen !== hist.gen) { return; }
     batch(() => {
-      r.sessions.forEach(putSession);
+      r.sessions.forEach(putRow);
       const fresh = r.sessions.map((s) => s.id);
       const seen = new Set(fresh);
       if (r.next_cursor && shown > fresh.length) {
@@ -198,7 +202,7 @@ export async function loadUpdated() {
     const p = new URLSearchParams({ scope: "mine", updated: "true", limit: "50" });
     const r = await agentApi.get("/api/sessions?" + p.toString());
     batch(() => {
-      r.sessions.forEach(putSession);
+      r.sessions.forEach(putRow);
       hist.updated.value = r.sessions.map((s) => s.id);
     });
   } catch (e) { /* shown as before */ }
@@ -353,6 +357,7 @@ export class RoomModel {
     this.sends = signal([]);
     this.presence = signal({ agents: [], customer_online: false });
     this.typing = signal(false);
+    this.customerRead = signal(0); // the customer's read horizon: "Seen"
     this.state = signal("joining"); // joining | ready | failed
     this.error = signal("");
     this.link = signal(null);
@@ -390,6 +395,7 @@ export class RoomModel {
     if (d.epoch) { this.epoch = d.epoch; }
     this.state.value = "ready";
     this.error.value = "";
+    if (d.read) { this.customerRead.value = Math.max(this.customerRead.value, d.read.customer || 0); }
     if (d.session) {
       this.setSession(d.session);
       if (me.value && d.session.agent_id === me.value.id) { markSeen(this.id); }
@@ -414,6 +420,7 @@ export class RoomModel {
     case "event": this.onEvent(f.seq, f.data); break;
     case "status": this.patch((s) => ({ ...s, indicator: f.data })); break;
     case "presence": this.presence.value = f.data; break;
+    case "read": this.onRead(f.data || {}); break;
     case "typing":
       if (f.data && f.data.role === "customer") {
         this.typing.value = true;
@@ -421,6 +428,17 @@ export class RoomModel {
         this.typingTimer = setTimeout(() => { this.typing.value = false; }, TYPING_SHOWN);
       }
       break;
+    }
+  }
+
+  // onRead follows read receipts: the customer's horizon shows "Seen";
+  // this agent's own (from any of their tabs) counts the history row's
+  // unread customer messages again.
+  onRead(d) {
+    if (d.by === "customer" && d.seq > this.customerRead.value) { this.customerRead.value = d.seq; }
+    if (d.by === "agent" && me.value && d.agent_id === me.value.id) {
+      const unread = this.items.value.filter((it) => it.k === "msg" && it.role === "customer" && it.seq > d.seq).length;
+      patchSession(this.id, (s) => ({ ...s, unread }));
     }
   }
 
