@@ -12,6 +12,7 @@ import (
 
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/followup"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/rooms"
@@ -39,6 +40,9 @@ type Config struct {
 	// Webhooks tune webhook delivery: --webhook-allow-private, and tests'
 	// short retries and clock. Zero value: the production schedule.
 	Webhooks webhooks.Options
+	// Followups tune the follow-up worker: tests' short poll. Its clock
+	// defaults to the domain's. Zero value: the production timings.
+	Followups followup.Options
 }
 
 // App is one wired server.
@@ -50,7 +54,9 @@ type App struct {
 	Metrics *hub.Metrics
 	// Webhooks registers endpoints and delivers events to them.
 	Webhooks *webhooks.Service
-	stop     context.CancelFunc
+	// Followups wakes this node's share of due follow-ups.
+	Followups *followup.Worker
+	stop      context.CancelFunc
 }
 
 // New wires a server on b: Service → Node → API.
@@ -67,7 +73,12 @@ func New(b *Backend, cfg Config) *App {
 	assets, _ := b.Store.(rooms.AssetStore)
 	src := &hookSource{hooks: hooks, assets: assets, log: cfg.Log}
 	rc := cfg.Rooms
-	rc.Listener, rc.Presence, rc.Announce = listener{liveNode: live, src: src}, live, src.announced
+	fo := cfg.Followups
+	if fo.Now == nil {
+		fo.Now = cfg.Rooms.Now
+	}
+	worker := followup.NewWorker(b.Followups, fo, cfg.Log)
+	rc.Listener, rc.Presence, rc.Announce, rc.Followups = listener{liveNode: live, src: src}, live, src.announced, worker
 	svc := rooms.NewService(b.Store, sender, rc, cfg.Log)
 	hc := cfg.Hub
 	hc.Sessions, hc.Gates, hc.Accounts, hc.Tickets, hc.Log = svc.Sessions, svc.Gates, svc.Accounts, svc.Tickets, cfg.Log
@@ -86,19 +97,20 @@ func New(b *Backend, cfg Config) *App {
 		srv.Registry().MustRegister(cfg.Rooms.Sealer.Collector())
 	}
 	hc.Metrics.Register(srv.Registry())
-	return &App{Backend: b, Service: svc, Node: node, API: srv, Metrics: hc.Metrics, Webhooks: hooks}
+	return &App{Backend: b, Service: svc, Node: node, API: srv, Metrics: hc.Metrics, Webhooks: hooks, Followups: worker}
 }
 
-// Start runs the node's loops and its webhook deliveries until ctx ends
-// or Stop.
+// Start runs the node's loops, its webhook deliveries and its follow-up
+// wake-ups until ctx ends or Stop.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.stop = context.WithCancel(ctx)
 	a.Node.Start(ctx)
 	go a.Webhooks.Run(ctx)
+	go a.Followups.Run(ctx, a.Service.Followups)
 }
 
-// Stop ends the node's webhook deliveries; one cut short is made again
-// by a node when its lease ends. The node itself stops with Shutdown.
+// Stop ends the node's webhook deliveries and follow-up wake-ups; one
+// cut short is made again by a node when its lease ends. The node itself stops with Shutdown.
 func (a *App) Stop() {
 	if a.stop != nil {
 		a.stop()

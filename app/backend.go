@@ -10,6 +10,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/followup"
+	"github.com/cohub/cohub/followup/boltsched"
+	"github.com/cohub/cohub/followup/memsched"
+	"github.com/cohub/cohub/followup/redissched"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/notify"
 	"github.com/cohub/cohub/presence"
@@ -40,6 +44,8 @@ type Backend struct {
 	DataDir *DataDir
 	// Webhooks keeps webhook endpoints and the deliveries' queue.
 	Webhooks webhooks.Store
+	// Followups keeps each session's next follow-up wake-up.
+	Followups followup.Schedule
 
 	mem     *bus.MemoryBus // memory: the bus every node shares
 	lose    atomic.Bool    // memory: commits are not published (LosePublishes)
@@ -55,7 +61,7 @@ const outboxSize = 1000
 // shared by the nodes built on it (one in production, several in tests).
 func MemoryBackend() *Backend {
 	b := &Backend{Name: "memory", Outbox: notify.NewMemoryOutbox(outboxSize), Presence: presence.NewMemory(),
-		Webhooks: memqueue.New(), mem: bus.NewMemoryBus()}
+		Webhooks: memqueue.New(), Followups: memsched.New(), mem: bus.NewMemoryBus()}
 	b.Store = memstore.New(func(id string, evs []rooms.Event) {
 		if !b.lose.Load() {
 			b.mem.PublishEvents(id, evs)
@@ -88,6 +94,10 @@ func DiskBackend(dir string, log zerolog.Logger) (*Backend, error) {
 		return nil, err
 	}
 	b.Webhooks = hooks
+	if b.Followups, err = boltsched.New(d.Store.DB()); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -129,7 +139,8 @@ func RedisBackend(rdb redis.UniversalClient, opts RedisBackendOptions) *Backend 
 	}
 	store := redisstore.New(rdb, opts.Prefix, redisstore.Options{Sharded: opts.Sharded, MinReplicas: opts.MinReplicas, Log: opts.Log})
 	return &Backend{Name: name, Store: store, Outbox: notify.NewRedisOutbox(rdb, opts.Prefix, outboxSize),
-		Presence: presence.NewRedis(rdb, opts.Prefix), Webhooks: redisqueue.New(rdb, opts.Prefix), rdb: rdb, opts: opts, channel: store.Channel}
+		Presence: presence.NewRedis(rdb, opts.Prefix), Webhooks: redisqueue.New(rdb, opts.Prefix),
+		Followups: redissched.New(rdb, opts.Prefix), rdb: rdb, opts: opts, channel: store.Channel}
 }
 
 // Node builds a node on the backend from cfg (whose domain must run on

@@ -45,7 +45,7 @@ func Migrate(ctx context.Context, from *DataDir, to *Backend, toBlobs blobs.Stor
 	if err := migrateAccounts(ctx, from, to, &n); err != nil {
 		return n, err
 	}
-	if err := migrateSessions(ctx, from, to.Store, assets, &n); err != nil {
+	if err := migrateSessions(ctx, from, to, assets, &n); err != nil {
 		return n, err
 	}
 	if err := migrateOutbox(ctx, from, to, &n); err != nil {
@@ -103,7 +103,7 @@ func migrateAccounts(ctx context.Context, from *DataDir, to *Backend, n *Migrate
 }
 
 // migrateSessions copies every session in the all-sessions index.
-func migrateSessions(ctx context.Context, from *DataDir, to rooms.Store, assets rooms.AssetStore, n *Migrated) error {
+func migrateSessions(ctx context.Context, from *DataDir, to *Backend, assets rooms.AssetStore, n *Migrated) error {
 	var after rooms.Cursor
 	for {
 		page, err := from.Store.History(ctx, rooms.IndexAll, after, time.Time{}, 200)
@@ -121,8 +121,10 @@ func migrateSessions(ctx context.Context, from *DataDir, to rooms.Store, assets 
 }
 
 // migrateSession commits the session with its log in batches: the first
-// creates it, each next one carries the version the last one gave.
-func migrateSession(ctx context.Context, from *DataDir, to rooms.Store, assets rooms.AssetStore, id string, n *Migrated) error {
+// creates it, each next one carries the version the last one gave. An
+// open session is made due at once on the target's follow-up schedule
+// (which is not copied): its first wake sets its next follow-up again.
+func migrateSession(ctx context.Context, from *DataDir, to *Backend, assets rooms.AssetStore, id string, n *Migrated) error {
 	s, err := from.Store.Session(ctx, id)
 	if err != nil {
 		return err
@@ -134,7 +136,7 @@ func migrateSession(ctx context.Context, from *DataDir, to rooms.Store, assets r
 	s.Internal.Version = 0
 	for start := 0; start == 0 || start < len(events); start += migrateBatch {
 		batch := events[start:min(start+migrateBatch, len(events))]
-		out, err := to.Commit(ctx, s, batch, rooms.CommitOptions{})
+		out, err := to.Store.Commit(ctx, s, batch, rooms.CommitOptions{})
 		if err != nil {
 			return err
 		}
@@ -154,7 +156,10 @@ func migrateSession(ctx context.Context, from *DataDir, to rooms.Store, assets r
 		}
 	}
 	n.Sessions, n.Events, n.Assets = n.Sessions+1, n.Events+len(events), n.Assets+len(list)
-	return nil
+	if s.State == rooms.StateEnded {
+		return nil
+	}
+	return to.Followups.Sooner(ctx, id, time.Now())
 }
 
 func migrateOutbox(ctx context.Context, from *DataDir, to *Backend, n *Migrated) error {

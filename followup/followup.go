@@ -9,6 +9,8 @@ package followup
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"time"
 )
 
@@ -22,19 +24,31 @@ type Schedule interface {
 	// when the lease runs out.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, max int) ([]Claim, error)
 	// Finish ends a claim: the session is next due at next (none when
-	// next is zero), or sooner if Sooner moved it since the claim.
+	// next is zero). When Sooner asked for it during the claim, it stays
+	// due no later than the lease's end, since the wake may have read the
+	// session before what asked. A claim whose lease another node has
+	// since taken over changes nothing.
 	Finish(ctx context.Context, c Claim, next time.Time) error
 }
 
 // Claim is one session taken from a Schedule until its lease ends.
 type Claim struct {
 	SessionID string
-	// Until is when the lease ends: the time the claim set.
+	// Until is when the lease ends.
 	Until time.Time
+	// Token tells this claim from a later one of the same session.
+	Token string
 }
 
 // Waker wakes one session: it sends what is due and says when to wake
 // it next (zero: never, until something moves it Sooner).
 type Waker interface {
 	Wake(ctx context.Context, sessionID string) (time.Time, error)
+}
+
+// NewToken is a fresh claim token.
+func NewToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/followup"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/notify"
@@ -95,6 +96,9 @@ type Options struct {
 	// Webhooks, when set, adjusts every node's webhook settings (its
 	// AllowPrivate is set: receivers in tests are on loopback).
 	Webhooks func(*webhooks.Options)
+	// Followups, when set, adjusts every node's follow-up worker (its
+	// poll is 20 ms and its clock the cluster's).
+	Followups func(*followup.Options)
 	// SSO, when set, gives each node its OpenID provider, told the node's
 	// own URL (its callback is that + /api/sso/callback).
 	SSO func(nodeURL string) *sso.Provider
@@ -227,7 +231,11 @@ func (c *Cluster) addNode(ln net.Listener) *Node {
 	if c.opts.Webhooks != nil {
 		c.opts.Webhooks(&hooks)
 	}
-	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: apiOpts, Webhooks: hooks,
+	fo := followup.Options{Poll: 20 * time.Millisecond, Now: c.Clock.Now}
+	if c.opts.Followups != nil {
+		c.opts.Followups(&fo)
+	}
+	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: apiOpts, Webhooks: hooks, Followups: fo,
 		Sender: notify.Mux{Email: c.Outbox, SMS: c.Outbox}, Log: zerolog.Nop(),
 		WrapBus: func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.DropHints} }})
 	tn.Service, tn.Hub, tn.Metrics, tn.Backend, tn.App = a.Service, a.Node, a.Metrics, b, a

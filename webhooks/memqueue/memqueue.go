@@ -29,6 +29,17 @@ type Store struct {
 type item struct {
 	d     webhooks.Delivery
 	claim string
+	lease time.Time // when claim's lease ends
+}
+
+// dueAt is when the item may be claimed: at its next attempt, and not
+// before its claim's lease ends (a retry put ahead of it while it is in
+// flight must not hand it out again when the retry finishes).
+func (it *item) dueAt() time.Time {
+	if it.claim != "" && it.lease.After(*it.d.NextAttemptAt) {
+		return it.lease
+	}
+	return *it.d.NextAttemptAt
 }
 
 // New is an empty store.
@@ -122,7 +133,7 @@ func (s *Store) queue(it *item) {
 	q = slices.Insert(q, i, it)
 	s.queues[ep] = q
 	if q[0] == it {
-		s.due[ep] = *it.d.NextAttemptAt
+		s.due[ep] = it.dueAt()
 	}
 }
 
@@ -163,8 +174,8 @@ func (s *Store) Claim(_ context.Context, now time.Time, lease time.Duration, max
 	var out []webhooks.Claim
 	for _, ep := range eps[:min(max, len(eps))] {
 		head := s.queues[ep][0]
-		head.claim = token
-		s.due[ep] = now.Add(lease)
+		head.claim, head.lease = token, now.Add(lease)
+		s.due[ep] = head.lease
 		out = append(out, webhooks.Claim{Delivery: head.d, Token: token})
 	}
 	return out, nil
@@ -178,7 +189,7 @@ func (s *Store) Finish(_ context.Context, token string, d webhooks.Delivery) (bo
 	if !ok || it.claim != token || token == "" {
 		return false, nil
 	}
-	it.d, it.claim = d, ""
+	it.d, it.claim, it.lease = d, "", time.Time{}
 	ep := d.EndpointID
 	if d.Status != webhooks.StatusPending {
 		s.queues[ep] = slices.DeleteFunc(s.queues[ep], func(x *item) bool { return x == it })
@@ -195,7 +206,7 @@ func (s *Store) reschedule(ep string) {
 		delete(s.due, ep)
 		return
 	}
-	s.due[ep] = *q[0].d.NextAttemptAt
+	s.due[ep] = q[0].dueAt()
 }
 
 // Requeue implements webhooks.Queue.
@@ -208,7 +219,7 @@ func (s *Store) Requeue(_ context.Context, d webhooks.Delivery) error {
 	}
 	// Out of its queue first, where it still is (pending).
 	s.queues[d.EndpointID] = slices.DeleteFunc(s.queues[d.EndpointID], func(x *item) bool { return x == it })
-	it.d, it.claim = d, ""
+	it.d, it.claim, it.lease = d, "", time.Time{}
 	s.queue(it)
 	return nil
 }

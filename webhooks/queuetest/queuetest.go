@@ -23,6 +23,7 @@ func Run(t *testing.T, open func(t *testing.T) webhooks.Store) {
 	t.Run("lease", func(t *testing.T) { contractLease(t, open(t)) })
 	t.Run("retry later", func(t *testing.T) { contractLater(t, open(t)) })
 	t.Run("requeue", func(t *testing.T) { contractRequeue(t, open(t)) })
+	t.Run("retry while the head is in flight", func(t *testing.T) { contractRetryInFlight(t, open(t)) })
 	t.Run("log and delete", func(t *testing.T) { contractLog(t, open(t)) })
 }
 
@@ -221,3 +222,37 @@ func contractLog(t *testing.T, st webhooks.Store) {
 }
 
 func contains(xs []string, x string) bool { return slices.Contains(xs, x) }
+
+// contractRetryInFlight: a manual retry of an older delivery puts it at
+// its endpoint's head while the head is being attempted. The retry is
+// claimed, but when it finishes the head it displaced is still leased:
+// no node attempts it a second time until its lease runs out.
+func contractRetryInFlight(t *testing.T, st webhooks.Store) {
+	ctx := context.Background()
+	endpoint(t, st, "wh_01")
+	must(t, st.Enqueue(ctx, []webhooks.Delivery{delivery("wh_01", 1)}))
+	_, cs := claimIDs(t, st, t0)
+	if !finish(t, st, cs[0], webhooks.StatusDelivered, nil) {
+		t.Fatal("setup: first delivery not finished")
+	}
+	must(t, st.Enqueue(ctx, []webhooks.Delivery{delivery("wh_01", 2)}))
+	if ids, _ := claimIDs(t, st, t0); !slices.Equal(ids, []string{"dlv_wh_01_02"}) {
+		t.Fatalf("claimed %v, want the head dlv_wh_01_02", ids)
+	}
+	old, err := st.Delivery(ctx, "wh_01", "dlv_wh_01_01")
+	must(t, err)
+	now := t0.Add(time.Second)
+	old.Status, old.NextAttemptAt = webhooks.StatusPending, &now
+	must(t, st.Requeue(ctx, *old))
+	ids, cs := claimIDs(t, st, now)
+	if !slices.Equal(ids, []string{"dlv_wh_01_01"}) {
+		t.Fatalf("after the retry claimed %v, want the retried dlv_wh_01_01", ids)
+	}
+	finish(t, st, cs[0], webhooks.StatusDelivered, nil)
+	if ids, _ := claimIDs(t, st, now.Add(time.Second)); len(ids) != 0 {
+		t.Fatalf("claimed %v while the head's lease holds: it would be attempted twice", ids)
+	}
+	if ids, _ := claimIDs(t, st, t0.Add(time.Minute)); !slices.Equal(ids, []string{"dlv_wh_01_02"}) {
+		t.Fatalf("after its lease claimed %v, want dlv_wh_01_02 again", ids)
+	}
+}

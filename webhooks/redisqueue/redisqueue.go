@@ -9,7 +9,7 @@
 //	{prefix}{wh}:due           zset   endpoint id by when its head delivery is due (ms)
 //	{prefix}{wh}:q:{endpoint}  zset   pending delivery ids by event time (ms)
 //	{prefix}{wh}:log:{endpoint} zset  delivery ids by event time (the last 1,000 finished, and every pending)
-//	{prefix}{wh}:d:{delivery}  hash   json, next (ms), claim (the claiming token)
+//	{prefix}{wh}:d:{delivery}  hash   json, next (ms), claim (the claiming token), lease (its end, ms)
 package redisqueue
 
 import (
@@ -177,7 +177,7 @@ for _, ep in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT
   if head then
     local d = ARGV[1]..'d:'..head
     redis.call('ZADD', KEYS[1], ARGV[3], ep)
-    redis.call('HSET', d, 'claim', ARGV[5])
+    redis.call('HSET', d, 'claim', ARGV[5], 'lease', ARGV[3])
     table.insert(out, redis.call('HGET', d, 'json'))
   else
     redis.call('ZREM', KEYS[1], ep)
@@ -205,16 +205,21 @@ func (s *Store) Claim(ctx context.Context, now time.Time, lease time.Duration, m
 }
 
 // finishScript records an attempt if the claim still holds; a finished
-// delivery leaves the queue, and the endpoint is due when its head is.
+// delivery leaves the queue, and the endpoint is due when its head is:
+// at its next attempt, and not before the lease of a claim on it ends (a
+// retry put ahead of a delivery in flight must not hand it out again).
 var finishScript = redis.NewScript(`
 local d = ARGV[1]..'d:'..ARGV[2]
 if ARGV[4] == '' or redis.call('HGET', d, 'claim') ~= ARGV[4] then return 0 end
-redis.call('HSET', d, 'json', ARGV[5], 'claim', '', 'next', ARGV[7])
+redis.call('HSET', d, 'json', ARGV[5], 'claim', '', 'lease', 0, 'next', ARGV[7])
 local q = ARGV[1]..'q:'..ARGV[3]
 if ARGV[6] ~= 'pending' then redis.call('ZREM', q, ARGV[2]) end
 local head = redis.call('ZRANGE', q, 0, 0)[1]
 if head then
-  redis.call('ZADD', KEYS[1], redis.call('HGET', ARGV[1]..'d:'..head, 'next'), ARGV[3])
+  local h = redis.call('HMGET', ARGV[1]..'d:'..head, 'next', 'claim', 'lease')
+  local due = tonumber(h[1])
+  if h[2] and h[2] ~= '' and tonumber(h[3] or 0) > due then due = tonumber(h[3]) end
+  redis.call('ZADD', KEYS[1], due, ARGV[3])
 else
   redis.call('ZREM', KEYS[1], ARGV[3])
 end
@@ -240,7 +245,7 @@ var requeueScript = redis.NewScript(`
 local base, id, ep = ARGV[1], ARGV[2], ARGV[3]
 local d = base..'d:'..id
 if redis.call('EXISTS', d) == 0 then return 0 end
-redis.call('HSET', d, 'json', ARGV[4], 'next', ARGV[5], 'claim', '')
+redis.call('HSET', d, 'json', ARGV[4], 'next', ARGV[5], 'claim', '', 'lease', 0)
 local q = base..'q:'..ep
 redis.call('ZADD', q, ARGV[6], id)
 if redis.call('ZRANGE', q, 0, 0)[1] == id then redis.call('ZADD', KEYS[1], ARGV[5], ep) end

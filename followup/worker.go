@@ -1,0 +1,125 @@
+package followup
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// maxInFlight bounds one node's wakes at once: a wake may wait on an
+// SMTP server or an SMS provider.
+const maxInFlight = 8
+
+// Options tune a Worker. Zero values take the defaults.
+type Options struct {
+	// Poll is how often the worker looks for due sessions (1 s): a
+	// wake-up is at most this late, plus the time to send.
+	Poll time.Duration
+	// Lease is how long a claim hides a session from other nodes (2 min):
+	// longer than a wake takes, so a live node's wake is never taken over.
+	Lease time.Duration
+	// Retry is how soon a session whose wake failed is woken again (1 min).
+	Retry time.Duration
+	// Now is the clock (time.Now); tests set theirs.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
+	if o.Retry <= 0 {
+		o.Retry = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Worker wakes the sessions of a Schedule that are due. Every node runs
+// one; the schedule's claims give each wake-up to one of them.
+type Worker struct {
+	sched Schedule
+	opts  Options
+	log   zerolog.Logger
+	kick  chan struct{}
+}
+
+// NewWorker runs wake-ups of s.
+func NewWorker(s Schedule, opts Options, log zerolog.Logger) *Worker {
+	return &Worker{sched: s, opts: opts.withDefaults(), log: log, kick: make(chan struct{}, 1)}
+}
+
+// Sooner makes a session due no later than at (the domain's Scheduler).
+// A time already come wakes this node's worker now, not at its next poll.
+func (w *Worker) Sooner(ctx context.Context, id string, at time.Time) error {
+	if err := w.sched.Sooner(ctx, id, at); err != nil {
+		return err
+	}
+	if !at.After(w.opts.Now()) {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Run wakes due sessions through waker until ctx ends. A wake cut short
+// by ctx finishes nothing: its lease runs out and a node wakes it again.
+func (w *Worker) Run(ctx context.Context, waker Waker) {
+	slots := make(chan struct{}, maxInFlight)
+	tick := time.NewTicker(w.opts.Poll)
+	defer tick.Stop()
+	for {
+		w.claim(ctx, waker, slots)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-w.kick:
+		}
+	}
+}
+
+// claim takes what free slots allow and wakes each.
+func (w *Worker) claim(ctx context.Context, waker Waker, slots chan struct{}) {
+	free := cap(slots) - len(slots)
+	if free == 0 {
+		return
+	}
+	claims, err := w.sched.Claim(ctx, w.opts.Now(), w.opts.Lease, free)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.log.Warn().Err(err).Msg("follow-up claim failed")
+		}
+		return
+	}
+	for _, c := range claims {
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots }()
+			w.wake(ctx, waker, c)
+		}()
+	}
+}
+
+// wake wakes one claimed session and sets when it is due next.
+func (w *Worker) wake(ctx context.Context, waker Waker, c Claim) {
+	next, err := waker.Wake(ctx, c.SessionID)
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		w.log.Warn().Err(err).Str("session", c.SessionID).Msg("follow-up wake failed; retrying")
+		next = w.opts.Now().Add(w.opts.Retry)
+	}
+	if err := w.sched.Finish(ctx, c, next); err != nil {
+		w.log.Warn().Err(err).Str("session", c.SessionID).Msg("follow-up finish failed; its lease will run out")
+	}
+}
