@@ -38,6 +38,13 @@ var stopPage = template.Must(template.New("stop").Parse(`<!doctype html>
 </html>
 `))
 
+// followups serves the customer's follow-up routes: the stop page and
+// the time zone their page reports.
+type followups struct {
+	follow *rooms.FollowupService
+	gates  *rooms.GateService
+}
+
 type stopView struct {
 	Lang, Dir, Title, Text, Button string
 	Ask                            bool
@@ -46,7 +53,7 @@ type stopView struct {
 // stopReminders serves /stop/{token}: the confirm page (GET) and the
 // opt-out (POST). No gate stands before it: the token, signed for this
 // session's contact, only stops its reminders.
-func (s *Server) stopReminders(w http.ResponseWriter, r *http.Request) {
+func (s followups) stopReminders(w http.ResponseWriter, r *http.Request) {
 	tok := mux.Vars(r)["token"]
 	var page rooms.StopPage
 	var err error
@@ -83,7 +90,7 @@ type timeZoneRequest struct {
 
 // customerTimeZone keeps the time zone the customer's page reports, so
 // follow-ups go inside the window in the customer's own hours.
-func (s *Server) customerTimeZone(w http.ResponseWriter, r *http.Request, link string) {
+func (s followups) customerTimeZone(w http.ResponseWriter, r *http.Request, link string) {
 	var req timeZoneRequest
 	b, err := decode(w, r, &req)
 	if err == nil {

@@ -179,7 +179,8 @@ func (s *Server) routes() {
 
 	a.HandleFunc("/customer/session", s.customerSession).Methods("GET")
 	a.HandleFunc("/customer/new-link", s.customerNewLink).Methods("POST")
-	a.HandleFunc("/customer/time-zone", withLink(s.customerTimeZone)).Methods("POST")
+	fu := followups{follow: s.follow, gates: s.gates}
+	a.HandleFunc("/customer/time-zone", withLink(fu.customerTimeZone)).Methods("POST")
 	a.HandleFunc("/customer/otp", withLink(s.customerOTP)).Methods("POST")
 	a.HandleFunc("/customer/verify", withLink(s.customerVerify)).Methods("POST")
 	a.HandleFunc("/customer/consent", withLink(s.customerConsent)).Methods("POST")
@@ -193,7 +194,7 @@ func (s *Server) routes() {
 	// (a phone on a slow link loads the customer page in a third of the
 	// bytes); the WebSocket and files are left alone.
 	pages := compressed()
-	r.HandleFunc("/stop/{token}", s.stopReminders).Methods("GET", "POST")
+	r.HandleFunc("/stop/{token}", fu.stopReminders).Methods("GET", "POST")
 	r.Handle("/c/{token}", pages(http.HandlerFunc(s.customerPage))).Methods("GET")
 	r.PathPrefix("/").Handler(pages(static.Handler())).Methods("GET")
 }
