@@ -360,6 +360,7 @@ func (s *AccountService) PutSettings(ctx context.Context, set Settings) (Setting
 	} else if err != nil {
 		return Settings{}, err
 	}
+	set.Followups = withFollowupDefaults(set.Followups)
 	validFollowups(set.Followups, "followups", s.cfg.FollowupMinDelay, f)
 	if err := s.checkSSOSettings(ctx, set.SSO, f); err != nil {
 		return Settings{}, err

@@ -105,6 +105,18 @@ func validFollowups(f FollowupSettings, path string, min time.Duration, fp probl
 	atLeast(f.ExpiryWarning.Before, "expiry_warning.before", f.ExpiryWarning.Enabled)
 }
 
+// withFollowupDefaults gives a block left out of a PUT (all zero) the
+// defaults, which are all off: what is read back is a usable block.
+func withFollowupDefaults(f FollowupSettings) FollowupSettings {
+	if !f.anyOn() && f.Window.zero() && f.Reminders.Max == 0 {
+		return DefaultFollowups()
+	}
+	if f.Window.Days == nil {
+		f.Window.Days = []string{}
+	}
+	return f
+}
+
 func (w SendWindow) zero() bool {
 	return len(w.Days) == 0 && w.From == "" && w.To == "" && w.TimeZone == ""
 }
