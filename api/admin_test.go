@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ func TestSettings(t *testing.T) {
 	backends(t, func(t *testing.T, e *env) {
 		var got rooms.Settings
 		e.do("GET", "/api/settings", "admin", nil).want(200).into(&got)
-		if got != rooms.DefaultSettings() {
+		if !reflect.DeepEqual(got, rooms.DefaultSettings()) {
 			t.Fatalf("defaults = %+v", got)
 		}
 		r := e.do("GET", "/api/settings", "admin", nil)
@@ -50,7 +51,7 @@ func TestSettings(t *testing.T) {
 		e.do("PUT", "/api/settings", "admin", map[string]any{"sms_enabled": true}).wantField("history_days")
 		var after rooms.Settings
 		e.do("GET", "/api/settings", "admin", nil).want(200).into(&after)
-		if after != got {
+		if !reflect.DeepEqual(after, got) {
 			t.Fatalf("refused PUTs changed settings: %+v", after)
 		}
 	})
@@ -235,7 +236,7 @@ func TestDurationBounds(t *testing.T) {
 		e.do("GET", "/api/settings", "admin", nil).want(200).into(&got)
 		var teams struct{ Teams []rooms.Team }
 		e.do("GET", "/api/teams", "admin", nil).want(200).into(&teams)
-		if got != rooms.DefaultSettings() || len(teams.Teams) != 2 {
+		if !reflect.DeepEqual(got, rooms.DefaultSettings()) || len(teams.Teams) != 2 {
 			t.Fatalf("refused durations changed something: %+v, %d teams", got, len(teams.Teams))
 		}
 

@@ -117,9 +117,15 @@ func authzRows(t *testing.T) []authzRow {
 		{method: "POST", path: "/api/sessions/{id}/renew", state: "ended", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
 		// The matrix's sessions are not locked: those who may act hear so.
 		{method: "POST", path: "/api/sessions/{id}/unlock", want: [7]int{401, 401, 404, 403, 409, 409, 409}},
+		// Each row's session is fresh: pausing works for those who may
+		// act; resuming reminders that run answers invalid_state to them.
+		{method: "POST", path: "/api/sessions/{id}/reminders/pause", want: [7]int{401, 401, 404, 403, 200, 200, 200}},
+		{method: "POST", path: "/api/sessions/{id}/reminders/resume", want: [7]int{401, 401, 404, 403, 409, 409, 409}},
 		{method: "POST", path: "/api/logout?all=1", want: [7]int{401, 401, 200, 200, 200, 200, 200}, relogin: true},
 		{method: "GET", path: "/api/customer/session", want: [7]int{401, 200, 401, 401, 401, 401, 401}},
 		{method: "POST", path: "/api/customer/new-link", want: [7]int{401, 202, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/time-zone", body: func(int) any { return map[string]string{"time_zone": "Europe/Paris"} },
+			want: [7]int{401, 204, 401, 401, 401, 401, 401}},
 		// The matrix's sessions ask nothing of the customer: the gates
 		// answer invalid_state to the link and 401 to anyone else.
 		{method: "POST", path: "/api/customer/otp", want: [7]int{401, 409, 401, 401, 401, 401, 401}},

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestStrictKeysOnPUT(t *testing.T) {
 			wantMessage("end_session_access.Duration", `did you mean "duration"?`)
 		var got rooms.Settings
 		e.do("GET", "/api/settings", "admin", nil).want(200).into(&got)
-		if got != rooms.DefaultSettings() {
+		if !reflect.DeepEqual(got, rooms.DefaultSettings()) {
 			t.Fatalf("refused PUTs changed settings: %+v", got)
 		}
 

@@ -58,6 +58,7 @@ type Server struct {
 	tickets  *rooms.TicketService
 	keys     *rooms.KeyService
 	sso      *rooms.SSOService
+	follow   *rooms.FollowupService
 	store    rooms.Store
 	outbox   notify.Outbox
 	opts     Options
@@ -74,7 +75,7 @@ func New(svc *rooms.Service, outbox notify.Outbox, opts Options, log zerolog.Log
 	if opts.UploadIdle <= 0 {
 		opts.UploadIdle = 15 * time.Second
 	}
-	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, sso: svc.SSO, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
+	s := &Server{sessions: svc.Sessions, gates: svc.Gates, accounts: svc.Accounts, files: svc.Files, evidence: svc.Evidence, tickets: svc.Tickets, keys: svc.Keys, sso: svc.SSO, follow: svc.Followups, store: svc.Store(), outbox: outbox, opts: opts, router: mux.NewRouter(), log: log, metrics: newMetrics()}
 	s.origins = append(s.origins, opts.AllowedOrigins...)
 	if u, err := url.Parse(opts.PublicURL); err == nil && u.Host != "" {
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
@@ -159,6 +160,8 @@ func (s *Server) routes() {
 	a.HandleFunc("/sessions/{id}/end", s.requireAgent(s.action(s.sessions.End))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/renew", s.requireAgent(s.action(s.sessions.Renew))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/unlock", s.requireAgent(s.action(s.gates.UnlockGate))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/reminders/pause", s.requireAgent(s.action(s.follow.PauseReminders))).Methods("POST")
+	a.HandleFunc("/sessions/{id}/reminders/resume", s.requireAgent(s.action(s.follow.ResumeReminders))).Methods("POST")
 	a.HandleFunc("/sessions/{id}/reengage", s.requireAgent(s.reengage)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/tasks", s.requireAgent(s.addTask)).Methods("POST")
 	a.HandleFunc("/sessions/{id}/tasks/{taskID}", s.requireAgent(s.withdrawTask)).Methods("DELETE")
@@ -176,6 +179,8 @@ func (s *Server) routes() {
 
 	a.HandleFunc("/customer/session", s.customerSession).Methods("GET")
 	a.HandleFunc("/customer/new-link", s.customerNewLink).Methods("POST")
+	fu := followups{follow: s.follow, gates: s.gates}
+	a.HandleFunc("/customer/time-zone", withLink(fu.customerTimeZone)).Methods("POST")
 	a.HandleFunc("/customer/otp", withLink(s.customerOTP)).Methods("POST")
 	a.HandleFunc("/customer/verify", withLink(s.customerVerify)).Methods("POST")
 	a.HandleFunc("/customer/consent", withLink(s.customerConsent)).Methods("POST")
@@ -189,6 +194,7 @@ func (s *Server) routes() {
 	// (a phone on a slow link loads the customer page in a third of the
 	// bytes); the WebSocket and files are left alone.
 	pages := compressed()
+	r.HandleFunc("/stop/{token}", fu.stopReminders).Methods("GET", "POST")
 	r.Handle("/c/{token}", pages(http.HandlerFunc(s.customerPage))).Methods("GET")
 	r.PathPrefix("/").Handler(pages(static.Handler())).Methods("GET")
 }

@@ -330,7 +330,7 @@ func (c *conn) post(f inFrame) {
 	if name == "" {
 		name = "conn:" + c.id + ":" + strconv.Itoa(c.sends)
 	}
-	msg := rooms.Message{From: c.actor(), Text: d.Text, AgentsHere: r.agentsHere.Load(), ID: name}
+	msg := rooms.Message{From: c.actor(), Text: d.Text, AgentsHere: r.agentsHere.Load(), CustomerOnline: r.customerOnline.Load(), ID: name}
 	var ev rooms.Event
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error

@@ -331,6 +331,9 @@ func (s *AccountService) validateTeam(ctx context.Context, t *Team) error {
 	} else if err != nil {
 		return err
 	}
+	if t.Settings.Followups != nil {
+		validFollowups(*t.Settings.Followups, "settings.followups", s.cfg.FollowupMinDelay, f)
+	}
 	teams, err := s.store.ListTeams(ctx)
 	if err != nil {
 		return err
@@ -357,6 +360,8 @@ func (s *AccountService) PutSettings(ctx context.Context, set Settings) (Setting
 	} else if err != nil {
 		return Settings{}, err
 	}
+	set.Followups = withFollowupDefaults(set.Followups)
+	validFollowups(set.Followups, "followups", s.cfg.FollowupMinDelay, f)
 	if err := s.checkSSOSettings(ctx, set.SSO, f); err != nil {
 		return Settings{}, err
 	}

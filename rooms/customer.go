@@ -130,15 +130,17 @@ func (s *GateService) RequestNewLink(ctx context.Context, token, ip string) (*Ne
 	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
 		agentName = a.Name
 	}
-	inv := s.deliver(ctx, sess, agentName)
+	inv, exp := s.deliver(ctx, sess, agentName)
 	cur, _, err := s.update(ctx, sess.ID, func(cur *Session) ([]Event, error) {
 		cur.Invitations = append(cur.Invitations, inv)
+		linkExpiry(cur, exp)
 		return nil, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.announceInvitation(ctx, cur, inv)
+	s.nudge(ctx, cur)
 	if inv.Status != InviteSent {
 		return nil, fmt.Errorf("%w: the new link could not be delivered", ErrUnavailable)
 	}

@@ -11,9 +11,10 @@ import (
 // sendInvitation sends a fresh link to the customer's contact and records
 // the outcome on the session, so a failed delivery is visible.
 func (s *SessionService) sendInvitation(ctx context.Context, sess *Session, a *Agent) (*Session, error) {
-	inv := s.deliver(ctx, sess, a.Name)
+	inv, exp := s.deliver(ctx, sess, a.Name)
 	sess, _, err := s.updateFrom(ctx, sess, sess.ID, func(cur *Session) ([]Event, error) {
 		cur.Invitations = append(cur.Invitations, inv)
+		linkExpiry(cur, exp)
 		cur.UpdatedAt = s.now()
 		return nil, nil
 	})
@@ -21,7 +22,9 @@ func (s *SessionService) sendInvitation(ctx context.Context, sess *Session, a *A
 		return nil, err
 	}
 	s.announceInvitation(ctx, sess, inv)
+	s.nudge(ctx, sess)
 	s.withIndicators(ctx, sess)
+	s.withFollowups(ctx, sess)
 	return sess, nil
 }
 
@@ -33,20 +36,18 @@ func (s *core) announceInvitation(ctx context.Context, sess *Session, inv Invita
 	}
 }
 
-// deliver sends one invitation and says how it went.
-func (s *core) deliver(ctx context.Context, sess *Session, agentName string) Invitation {
-	channel, to := "email", sess.Customer.Email
-	if to == "" {
-		channel, to = "sms", sess.Customer.Phone
-	}
+// deliver sends one invitation and says how it went, and when the link
+// it sent expires (nil when none went).
+func (s *core) deliver(ctx context.Context, sess *Session, agentName string) (Invitation, *time.Time) {
+	channel, to := contactOf(sess)
 	inv := Invitation{Channel: channel, To: to, At: s.now()}
 	set, ts, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
-		return failedInvite(inv, "settings unavailable")
+		return failedInvite(inv, "settings unavailable"), nil
 	}
 	if set.InvitationMode == InviteExternal {
 		inv.Status = InviteSkipped
-		return inv
+		return inv, nil
 	}
 	link := s.signedLink(sess, set)
 	msg := invitationMessage(sess, ts.Templates, channel, to, notify.Vars{
@@ -56,11 +57,11 @@ func (s *core) deliver(ctx context.Context, sess *Session, agentName string) Inv
 	if err := s.sender.Send(sctx, msg); err != nil {
 		s.logger(ctx).Warn().Str("error", notify.Scrub(err, to, msg.Body, link.URL, link.Token)).Str("session", sess.ID).Str("channel", channel).
 			Str("to", notify.Mask(to)).Msg("invitation failed")
-		return failedInvite(inv, "delivery failed")
+		return failedInvite(inv, "delivery failed"), nil
 	}
 	s.logger(ctx).Info().Str("session", sess.ID).Str("channel", channel).Str("to", notify.Mask(to)).Msg("invitation sent")
 	inv.Status = InviteSent
-	return inv
+	return inv, &link.ExpiresAt
 }
 
 func failedInvite(inv Invitation, why string) Invitation {

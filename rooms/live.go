@@ -51,6 +51,12 @@ func (s *SessionService) PostMessage(ctx context.Context, id string, m Message) 
 		return Event{}, err
 	}
 	s.logged(id, []Event{a.Event})
+	if from.Role != "customer" && !m.CustomerOnline && s.cfg.Followups != nil {
+		// An away notice may come of it: the wake decides, no sooner
+		// than the shortest quiet period, so the message's path reads
+		// no settings and makes one call at most.
+		s.sooner(ctx, id, now.Add(s.cfg.FollowupMinDelay))
+	}
 	if a.MarkedUpdated {
 		go s.announceUpdated(id, a.Event)
 	}

@@ -68,6 +68,10 @@ type Config struct {
 	// (a reminder, a notice, an expiry warning): the followup package's
 	// schedule. Zero value: follow-ups never run.
 	Followups Scheduler
+	// FollowupMinDelay is the shortest delay, interval or quiet period
+	// follow-up settings may give. Zero value means
+	// DefaultFollowupMinDelay; tests lower it.
+	FollowupMinDelay time.Duration
 }
 
 // Scheduler keeps one wake-up time per session.
@@ -310,6 +314,9 @@ func (s *core) effective(ctx context.Context, teamID string) (Settings, TeamSett
 	}
 	if ts.EndSessionAccess != nil {
 		set.EndSessionAccess = *ts.EndSessionAccess
+	}
+	if ts.Followups != nil {
+		set.Followups = *ts.Followups
 	}
 	return set, ts, nil
 }

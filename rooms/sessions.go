@@ -149,6 +149,7 @@ func (s *SessionService) Show(ctx context.Context, a *Agent, id string) (*Sessio
 		return nil, err
 	}
 	s.withIndicators(ctx, sess)
+	s.withFollowups(ctx, sess)
 	return sess, nil
 }
 
@@ -193,6 +194,7 @@ func (s *SessionService) Seen(ctx context.Context, a *Agent, id string) (*Sessio
 		}
 	}
 	s.withIndicators(ctx, sess)
+	s.withFollowups(ctx, sess)
 	return sess, nil
 }
 
@@ -321,20 +323,24 @@ func (s *SessionService) WithdrawTask(ctx context.Context, a *Agent, id, taskID 
 // NewLink generates a fresh customer link for an active session; earlier
 // links keep working.
 func (s *SessionService) NewLink(ctx context.Context, a *Agent, id string) (Link, error) {
+	var link Link
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State != StateActive {
 			return nil, fmt.Errorf("%w: links are generated for active sessions only", ErrInvalidState)
 		}
+		set, _, err := s.effective(ctx, cur.SettingsTeamID)
+		if err != nil {
+			return nil, err
+		}
+		link = s.signedLink(cur, set)
+		linkExpiry(cur, &link.ExpiresAt)
 		return nil, nil
 	})
 	if err != nil {
 		return Link{}, err
 	}
-	set, _, err := s.effective(ctx, sess.SettingsTeamID)
-	if err != nil {
-		return Link{}, err
-	}
-	return s.signedLink(sess, set), nil
+	s.nudge(ctx, sess)
+	return link, nil
 }
 
 // Reengage fixes the customer's details before they ever joined: earlier
@@ -361,6 +367,11 @@ func (s *SessionService) Reengage(ctx context.Context, a *Agent, id string, c Cu
 		}
 		cur.Customer = c
 		cur.Internal.LinkGen++
+		// The new contact starts afresh: nothing was sent to them, and
+		// they never asked to stop. The agent's pause stays.
+		fu := &cur.Internal.Followups
+		*fu = FollowupState{Paused: fu.Paused, NoticeSeq: fu.NoticeSeq, NoticeAt: fu.NoticeAt}
+		cur.LinkExpiresAt = nil
 		return []Event{{Type: EventReengaged, At: s.now(), From: agentActor(a)}}, nil
 	})
 	if err != nil {

@@ -69,6 +69,8 @@ type TeamSettings struct {
 	// Language is the customer's language of the team's sessions that
 	// set none (an i18n code; empty: the customer's browser's).
 	Language string `json:"language,omitempty"`
+	// Followups override the org's follow-ups as a whole when set.
+	Followups *FollowupSettings `json:"followups,omitempty"`
 }
 
 // TaskTemplate is a task a team offers for one-click assignment.
@@ -131,6 +133,9 @@ type Settings struct {
 	// SSO is what single sign-on does beyond signing in the agents that
 	// exist. Left out of a PUT: all off.
 	SSO SSOSettings `json:"sso" put:"optional"`
+	// Followups are reminders, away notices and expiry warnings. Left
+	// out of a PUT: all off.
+	Followups FollowupSettings `json:"followups" put:"optional"`
 }
 
 // SSOSettings are the org's single sign-on options.
@@ -184,6 +189,7 @@ func DefaultSettings() Settings {
 		HistoryDays:            90,
 		HistorySearchSpace:     ScopeTeam,
 		PhoneDefaultRegion:     "US",
+		Followups:              DefaultFollowups(),
 	}
 }
 
@@ -296,6 +302,12 @@ type Session struct {
 
 	// Access is what the customer keeps while the session is ended.
 	Access *EndAccess `json:"end_access,omitempty"`
+	// LinkExpiresAt is when the customer's latest link (invitation,
+	// resend, new link) stops working.
+	LinkExpiresAt *time.Time `json:"link_expires_at,omitempty"`
+	// Followups is where the session's reminders stand, for the room's
+	// card (the session's own reads fill it).
+	Followups *FollowupView `json:"followups,omitempty"`
 
 	// Internal holds what the store keeps but clients never see.
 	Internal SessionInternal `json:"-"`
@@ -333,6 +345,8 @@ type SessionInternal struct {
 	OTPSent     []time.Time `json:"otp_sent,omitempty"`
 	LinksResent []time.Time `json:"links_resent,omitempty"`
 	LastAgentAt time.Time   `json:"last_agent_at"`
+	// Followups is what was sent to bring the customer back.
+	Followups FollowupState `json:"followups"`
 }
 
 // Event is one entry of a room log. Seq is assigned by the store.
@@ -350,6 +364,8 @@ type Event struct {
 	// Method is how a customer's authentication was verified: pin or otp.
 	Method string `json:"method,omitempty"`
 	State  string `json:"state,omitempty"`
+	// Channel is how a follow-up went: email or sms.
+	Channel string `json:"channel,omitempty"`
 	// Assets are the asset ids a task.completed kept.
 	Assets []string `json:"assets,omitempty"`
 	// Digest is the SHA-256 of the event's content as it was logged: the
@@ -385,6 +401,14 @@ const (
 	EventSessionRenewed = "session.renewed"
 	// EventSessionErased is erasure's tombstone: who erased what, when.
 	EventSessionErased = "session.erased"
+	// Follow-ups (State: sent or failed; Channel) and the reminders'
+	// pause, resume and the customer's stop.
+	EventReminder         = "reminder"
+	EventAwayNotice       = "away_notice"
+	EventExpiryWarning    = "expiry_warning"
+	EventRemindersPaused  = "reminders.paused"
+	EventRemindersResumed = "reminders.resumed"
+	EventRemindersStopped = "reminders.stopped"
 )
 
 // CustomerView is what a customer's link shows.
@@ -474,6 +498,9 @@ type Message struct {
 	// AgentsHere says an agent is in the room: a customer's message then
 	// does not mark the session updated.
 	AgentsHere bool
+	// CustomerOnline says the customer is connected (the hub knows): an
+	// agent's message then schedules no away notice.
+	CustomerOnline bool
 	// ID names the message for its sender: a message with an ID already
 	// logged (a resend after a lost reply or a reconnect) is logged once,
 	// and answers with the seq it got then.

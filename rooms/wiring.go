@@ -44,6 +44,9 @@ func NewService(store Store, sender notify.Sender, cfg Config, log zerolog.Logge
 	if cfg.MaxDecodes <= 0 {
 		cfg.MaxDecodes = runtime.NumCPU()
 	}
+	if cfg.FollowupMinDelay <= 0 {
+		cfg.FollowupMinDelay = DefaultFollowupMinDelay
+	}
 	if cfg.DecodeWait <= 0 {
 		cfg.DecodeWait = 2 * time.Second
 	}

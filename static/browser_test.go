@@ -3,6 +3,7 @@ package static_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -532,7 +533,7 @@ func TestOrgSettingsInBrowser(t *testing.T) {
 		t.Fatalf("asset_retention_days = %d, want 30", after.AssetRetentionDays)
 	}
 	after.AssetRetentionDays = before.AssetRetentionDays
-	if after != before {
+	if !reflect.DeepEqual(after, before) {
 		t.Fatalf("saving changed other settings: %+v, was %+v", after, before)
 	}
 	// The settings page shows who seals signed copies, and says plainly

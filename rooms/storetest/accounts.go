@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func contractTeams(t *testing.T, st rooms.Store) {
 	ctx := context.Background()
 	set, err := st.Settings(ctx)
 	Must(t, err)
-	if set != rooms.DefaultSettings() {
+	if !reflect.DeepEqual(set, rooms.DefaultSettings()) {
 		t.Fatalf("fresh settings = %+v", set)
 	}
 	set.HistoryDays = 7
@@ -65,7 +66,7 @@ func contractTeams(t *testing.T, st rooms.Store) {
 	Must(t, st.PutSettings(ctx, set))
 	got, err := st.Settings(ctx)
 	Must(t, err)
-	if got != set {
+	if !reflect.DeepEqual(got, set) {
 		t.Fatalf("settings = %+v, want %+v", got, set)
 	}
 	team := &rooms.Team{ID: "t_1", Name: "Sales", Settings: rooms.TeamSettings{

@@ -49,9 +49,21 @@ async function load() {
   window.cohubFirst = null;
   try {
     route(await (first ? answer(first) : api.get("/api/customer/session")));
+    tellTimeZone();
   } catch (e) {
     fail(e.code, e);
   }
+}
+
+// tellTimeZone reports this device's time zone once a page load, so
+// reminders come in the customer's own hours. Nothing depends on it.
+let zoneTold = false;
+function tellTimeZone() {
+  let zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+  if (zoneTold || !zone) { return; }
+  zoneTold = true;
+  api.post("/api/customer/time-zone", { time_zone: zone }).catch(() => {});
 }
 
 // route shows the next gate, or the room once every gate is passed.

@@ -8,6 +8,7 @@ import { me, go, route } from "./state.js";
 import { APIKeys } from "./keys.js";
 import { Webhooks } from "./webhooks.js";
 import { SSOSettings } from "./sso.js";
+import { FollowupFields, FOLLOWUP_DEFAULTS } from "./followupsettings.js";
 
 const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["keys", "API keys"], ["webhooks", "Webhooks"], ["outbox", "Outbox"]];
 
@@ -134,7 +135,7 @@ function OrgSettings() {
   };
   return html`<form class="admin-form" onSubmit=${submit} novalidate data-testid="settings-form">
     <h2>Org settings</h2>
-    <p class="lead">These apply to every team, unless a team sets its own link lifetime or end-of-session access.</p>
+    <p class="lead">These apply to every team, unless a team sets its own link lifetime, end-of-session access or reminders.</p>
 
     <fieldset class="group">
       <legend>Invitations</legend>
@@ -217,6 +218,11 @@ function OrgSettings() {
         ${(p) => html`<input ...${p} value=${f.phone_default_region} maxlength="2" class="short"
           onInput=${(e) => set("phone_default_region", e.currentTarget.value.toUpperCase())} />`}
       <//>
+    </fieldset>
+    <fieldset class="group">
+      <legend>Reminders and notices</legend>
+      <${FollowupFields} value=${f.followups} errors=${errors} prefix="followups" Duration=${DurationInput} idp="set-fu-"
+        onChange=${(v) => set("followups", v)} />
     </fieldset>
     <${SSOSettings} sso=${f.sso} errors=${errors} onChange=${(v) => set("sso", v)} />
     <${SaveBar} busy=${busy} error=${general} testid="settings-save" label="Save settings" />
@@ -573,6 +579,12 @@ function TeamEditor({ id }) {
           ${(p) => html`<${DurationInput} id=${p.id} describedBy=${p["aria-describedby"]} value=${st.end_session_access.duration || "72h"}
             onChange=${(v) => setS("end_session_access", { ...st.end_session_access, duration: v })} />`}
         <//>`}
+      <div class="field check">
+        <label><input type="checkbox" checked=${!!st.followups} data-testid="team-fu-own"
+          onChange=${(e) => setS("followups", e.currentTarget.checked ? FOLLOWUP_DEFAULTS : undefined)} /> This team's customers get their own reminders and notices</label>
+      </div>
+      ${st.followups && html`<${FollowupFields} value=${st.followups} errors=${errors} prefix="settings.followups" Duration=${DurationInput}
+        idp="team-fu-" onChange=${(v) => setS("followups", v)} />`}
     </fieldset>
     <${SaveBar} busy=${busy} error=${general} testid="team-save" label="Save team" />
   </form>`;

@@ -13,6 +13,7 @@ import {
 } from "../words.js";
 import { me, room, conn, live } from "./state.js";
 import { useReadWatch, lastRead } from "../seen.js";
+import { FollowupCard } from "./followups.js";
 import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN } from "./newsession.js";
 
 export function RoomView({ id }) {
@@ -51,6 +52,7 @@ export function RoomView({ id }) {
       </div>
     </header>
     <${Banners} m=${m} s=${s} settings=${settings} />
+    <${FollowupCard} m=${m} s=${s} />
     <div class="room-body">
       <${Chat} m=${m} s=${s} />
       <${Tasks} m=${m} s=${s} settings=${settings} canAct=${canAct} />

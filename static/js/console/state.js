@@ -6,6 +6,7 @@ import { signal, batch } from "../ui.js";
 import { agentApi } from "../api.js";
 import { Live } from "../live.js";
 import { plainError, endAccessWords, firstName, customerName } from "../words.js";
+import { followupNote } from "./followups.js";
 
 // Who ----------------------------------------------------------------
 
@@ -529,8 +530,12 @@ export class RoomModel {
       this.patch((s) => ({ ...s, state: e.state || "active", ended_at: null, end_access: undefined }));
       Object.assign(item, { k: "note", tone: "ok", text: `${this.actor(e.from)} renewed the session` });
       break;
-    default:
-      return;
+    default: {
+      const note = followupNote(e, this.actor(e.from), cust);
+      if (!note) { return; }
+      Object.assign(item, { k: "note" }, note);
+      this.refetch();
+    }
     }
     if (e.at) { this.patch((s) => (s.updated_at && new Date(s.updated_at) >= new Date(e.at) ? s : { ...s, updated_at: e.at })); }
     this.buffer.push(item);
