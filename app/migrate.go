@@ -155,6 +155,16 @@ func migrateSession(ctx context.Context, from *DataDir, to *Backend, assets room
 			return err
 		}
 	}
+	// Read horizons after the log: a horizon never passes its log's end.
+	horizons, err := from.Store.Horizons(ctx, []string{id})
+	if err != nil {
+		return err
+	}
+	for reader, seq := range horizons[id] {
+		if _, _, err := to.Store.RaiseHorizon(ctx, id, reader, seq); err != nil {
+			return err
+		}
+	}
 	n.Sessions, n.Events, n.Assets = n.Sessions+1, n.Events+len(events), n.Assets+len(list)
 	if s.State == rooms.StateEnded {
 		return nil

@@ -89,6 +89,13 @@ func TestReadReceiptsAcrossNodes(t *testing.T) {
 	if f.Map()["agent_id"] != c.Blake.ID {
 		t.Fatalf("the supervisor's read names %v, want %s", f.Map()["agent_id"], c.Blake.ID)
 	}
+	// A frame cannot name another reader: the customer's "agent" read
+	// raises the customer's own horizon.
+	markRead(t, cust, topic, mine)
+	cust.OK(map[string]any{"op": "read", "topic": topic, "data": map[string]any{"seq": mine, "by": "agent", "agent_id": c.Alex.ID}})
+	if rs, err := c.Service().Sessions.ReadState(ctx, l.ID, ""); err != nil || rs.Agent != 0 || rs.Customer != mine {
+		t.Fatalf("after a supervisor's read and the customer's = %+v %v, want the agent's horizon 0 and the customer's %d", rs, err, mine)
+	}
 	markRead(t, agent, topic, mine)
 	got := cust.Await("the agent's read", isRead("agent", mine))
 	if _, named := got.Map()["agent_id"]; named {
@@ -101,8 +108,8 @@ func TestReadReceiptsAcrossNodes(t *testing.T) {
 	// A page that joins again, on the other node, shows "Seen" at once.
 	join := c.Nodes[0].Dial(t, wsclient.Customer(l.Link, "")).OK(map[string]any{"op": "join", "topic": topic})
 	read := join["read"].(map[string]any)
-	if int64(read["customer"].(float64)) != second || int64(read["agent"].(float64)) != mine {
-		t.Fatalf("join's read = %v, want customer %d agent %d", read, second, mine)
+	if int64(read["customer"].(float64)) != mine || int64(read["agent"].(float64)) != mine {
+		t.Fatalf("join's read = %v, want customer %d agent %d", read, mine, mine)
 	}
 	h, err := c.RedisClient().HGetAll(ctx, c.Prefix+"{"+l.ID+"}:read").Result()
 	if err != nil || h["customer"] == "" || h["agent:"+c.Alex.ID] == "" || h["agent:"+c.Blake.ID] == "" {

@@ -15,10 +15,13 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/internal/redistest"
 	"github.com/cohub/cohub/internal/wsclient"
+	"github.com/cohub/cohub/rooms"
+	"github.com/cohub/cohub/rooms/boltstore"
 )
 
 // journey is what a first run leaves behind: an agent's sign-in, a
@@ -233,6 +236,7 @@ func TestMigrateToRedis(t *testing.T) {
 		t.Fatalf("the pilot's log does not verify: %+v", before)
 	}
 	stop(t, c)
+	read := readTo(t, dir, j.session)
 
 	srv := redistest.Start(t)
 	files := "file://" + filepath.ToSlash(t.TempDir())
@@ -266,7 +270,28 @@ func TestMigrateToRedis(t *testing.T) {
 		t.Fatalf("the migrated log verifies %+v, was %+v", after, before)
 	}
 	stillThere(t, base, j)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	if got, err := rdb.HGet(context.Background(), rooms.KeyPrefix+"{"+j.session+"}:read", rooms.ReaderCustomer).Int64(); err != nil || got != read {
+		t.Fatalf("the customer's read horizon after migrate = %d %v, want %d", got, err, read)
+	}
 	stop(t, node)
+}
+
+// readTo marks a stopped directory's session read by its customer to
+// the log's end, and returns that seq.
+func readTo(t *testing.T, dir, id string) int64 {
+	t.Helper()
+	st, err := boltstore.Open(filepath.Join(dir, "cohub.db"), boltstore.Options{})
+	noErr(t, err)
+	defer st.Close()
+	ctx := context.Background()
+	seq, _, err := st.LastSeq(ctx, id)
+	noErr(t, err)
+	if _, raised, err := st.RaiseHorizon(ctx, id, rooms.ReaderCustomer, seq); err != nil || !raised {
+		t.Fatalf("raise the customer's horizon to %d: %v %v", seq, raised, err)
+	}
+	return seq
 }
 
 // TestMemoryStoreSaysSo: --store memory keeps nothing on disk and says
