@@ -91,7 +91,7 @@ func (s *Server) Origins() []string { return s.origins }
 
 // Handler is the whole HTTP edge, middleware included.
 func (s *Server) Handler() http.Handler {
-	return logRequests(s.log, securityHeaders(s.opts.PublicURL, s.metrics.wrap(s.router)))
+	return logRequests(s.log, securityHeaders(s.opts.PublicURL, s.customerWords(s.metrics.wrap(s.router))))
 }
 
 func (s *Server) routes() {
@@ -176,6 +176,7 @@ func (s *Server) routes() {
 
 	a.HandleFunc("/customer/session", s.customerSession).Methods("GET")
 	a.HandleFunc("/customer/new-link", s.customerNewLink).Methods("POST")
+	a.HandleFunc("/customer/language", withLink(s.customerLanguage)).Methods("POST")
 	a.HandleFunc("/customer/otp", withLink(s.customerOTP)).Methods("POST")
 	a.HandleFunc("/customer/verify", withLink(s.customerVerify)).Methods("POST")
 	a.HandleFunc("/customer/consent", withLink(s.customerConsent)).Methods("POST")
@@ -190,6 +191,7 @@ func (s *Server) routes() {
 	// bytes); the WebSocket and files are left alone.
 	pages := compressed()
 	r.Handle("/c/{token}", pages(http.HandlerFunc(s.customerPage))).Methods("GET")
+	r.Handle("/i18n/{lang}.json", pages(http.HandlerFunc(s.catalog))).Methods("GET")
 	r.PathPrefix("/").Handler(pages(static.Handler())).Methods("GET")
 }
 
