@@ -14,7 +14,7 @@ import (
 // show must come from the catalogs (i18n.js's t), never from the code.
 var customerModules = []string{"js/customer.js", "js/tasks.js", "js/forms.js", "js/i18n.js", "js/language.js"}
 
-// wordAttrs are the attributes a person reads (or hears): in an html“
+// wordAttrs are the attributes a person reads (or hears): in an html`…`
 // template their value must be an expression, not text.
 var wordAttrs = regexp.MustCompile(`(?i)\s(aria-label|aria-description|title|placeholder|alt|label)="([^"]*)"`)
 
@@ -39,7 +39,7 @@ var notWords = map[string]bool{
 var brand = regexp.MustCompile(`aria-label="Cohub">co<span>hub</span>`)
 
 // piece is one literal of a module: a quoted string, or the text of a
-// template literal (html“ or plain) between its expressions.
+// template literal (html`…` or plain) between its expressions.
 type piece struct {
 	text string
 	html bool
