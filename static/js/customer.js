@@ -197,7 +197,7 @@ function Top() {
   return html`<header class="c-top">
     <span class="brand" aria-label="Cohub">co<span>hub</span></span>
     ${v && v.team && html`<span class="c-team">${v.team}</span>`}
-    <${LanguagePicker} />
+    <${LanguagePicker} onSwitch=${() => { if (screen.value === "consent") { load(); } }} />
   </header>`;
 }
 

@@ -17,7 +17,7 @@ export async function switchTo(code) {
   use(next);
 }
 
-export function LanguagePicker() {
+export function LanguagePicker({ onSwitch }) {
   const [busy, setBusy] = useState(false);
   if (languages.length < 2) { return null; }
   const change = async (e) => {
@@ -26,6 +26,7 @@ export function LanguagePicker() {
     setBusy(true);
     try {
       await switchTo(code);
+      if (onSwitch) { onSwitch(code); }
     } catch (err) {
       el.value = lang.value;
     } finally {

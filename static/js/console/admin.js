@@ -8,6 +8,7 @@ import { me, go, route } from "./state.js";
 import { APIKeys } from "./keys.js";
 import { Webhooks } from "./webhooks.js";
 import { SSOSettings } from "./sso.js";
+import { TeamLanguages } from "./teamlanguages.js";
 
 const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["keys", "API keys"], ["webhooks", "Webhooks"], ["outbox", "Outbox"]];
 
@@ -546,6 +547,8 @@ function TeamEditor({ id }) {
         </div>
       </div>
     </fieldset>
+
+    <${TeamLanguages} st=${st} setS=${setS} err=${err} />
 
     <fieldset class="group">
       <legend>Overrides of the org settings</legend>
