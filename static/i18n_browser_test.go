@@ -1,0 +1,97 @@
+package static_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/cohub/cohub/app/livetest"
+	"github.com/cohub/cohub/i18n"
+	"github.com/cohub/cohub/rooms"
+)
+
+// brandLeft is where the header's brand starts, in CSS pixels from the
+// page's left edge.
+func (b tab) brandLeft() float64 {
+	b.t.Helper()
+	v, err := strconv.ParseFloat(b.js(`String(document.querySelector(".c-top .brand").getBoundingClientRect().left)`), 64)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return v
+}
+
+// inLanguage waits until the page is in lang, its welcome in lang's words.
+func (b tab) inLanguage(lang, welcome string) {
+	b.t.Helper()
+	b.until("the page is in "+lang, `document.documentElement.lang === "`+lang+`" && document.documentElement.dir === "`+i18n.Dir(lang)+
+		`" && (document.querySelector(".c-welcome") || {}).textContent === "`+welcome+`"`)
+}
+
+// TestCustomerPageInHebrew: a session started in Hebrew opens right to
+// left and mirrored (the header's brand sits on the right), readable by
+// the contrast and accessible-name checks; the customer switches to
+// English on the page, which changes the words and direction in place,
+// and a reload keeps the choice; Spanish likewise.
+func TestCustomerPageInHebrew(t *testing.T) {
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	id, link := c.Session(rooms.CreateRequest{Language: "he", Customer: rooms.Customer{Name: "Noa Levi", Email: "noa@example.com"},
+		Tasks: []rooms.TaskTemplate{{Kind: "custom", Title: "לאשר את הכתובת"}, {Kind: "upload", Title: "צילום תעודה"}}})
+	cust := customerTab(t)
+	cust.do("open the link", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link), chromedp.WaitVisible(tid("customer-tasks")))
+	cust.inLanguage("he", i18n.T("he", "room.welcome_name", "name", "Noa"))
+	cust.contains(tid("customer-progress"), i18n.T("he", "room.progress", "done", "0", "total", "2"))
+	if got := cust.text(chromedp.CSS(`label[for="c-lang"]`)); got != i18n.T("he", "language.label") {
+		t.Fatalf("the language switch is labelled %q", got)
+	}
+	rtlLeft := cust.brandLeft()
+	if rtlLeft < 390/2 {
+		t.Fatalf("in Hebrew the brand starts at x=%.0f: the header is not mirrored", rtlLeft)
+	}
+	cust.readable("the room in Hebrew")
+
+	cust.choose(tid("language"), "en")
+	cust.inLanguage("en", "Welcome, Noa")
+	if ltrLeft := cust.brandLeft(); ltrLeft > 40 {
+		t.Fatalf("in English the brand starts at x=%.0f, want the left edge", ltrLeft)
+	}
+	cust.contains(tid("customer-progress"), "0 of 2 done")
+	cust.do("reload", chromedp.Reload(), chromedp.WaitVisible(tid("customer-tasks")))
+	cust.inLanguage("en", "Welcome, Noa")
+
+	cust.choose(tid("language"), "es")
+	cust.inLanguage("es", i18n.T("es", "room.welcome_name", "name", "Noa"))
+	cust.do("reload", chromedp.Reload(), chromedp.WaitVisible(tid("customer-tasks")))
+	cust.inLanguage("es", i18n.T("es", "room.welcome_name", "name", "Noa"))
+	if v := cust.js(`document.querySelector('[data-testid="language"]').value`); v != "es" {
+		t.Fatalf("the switch shows %q after the reload", v)
+	}
+	s, err := c.Service().Sessions.Show(context.Background(), c.Alex, id)
+	c.Must(err)
+	if s.Language != "es" {
+		t.Fatalf("the session keeps language %q, want the customer's es", s.Language)
+	}
+}
+
+// TestAcceptLanguagePicksSpanish: a session without a language opens in
+// the language the customer's browser asks for.
+func TestAcceptLanguagePicksSpanish(t *testing.T) {
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	_, link := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Lucía Gómez", Email: "lucia@example.com"}})
+	cust := customerTab(t)
+	_, err := chromedp.Run(cust.ctx, func(ctx context.Context, tg *chromedp.Target) (cdp.Empty, error) {
+		return cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": "es-ES,es;q=0.9,en;q=0.5"}})
+	})
+	c.Must(err)
+	cust.do("open the link", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+link), chromedp.WaitVisible(tid("customer-chat-input")))
+	cust.inLanguage("es", i18n.T("es", "room.welcome_name", "name", "Lucía"))
+	cust.contains(chromedp.CSS(".c-sub"), i18n.T("es", "room.guide", "agent", "alex"))
+	if got := cust.attr(tid("customer-chat-input"), "placeholder"); got != i18n.T("es", "chat.placeholder", "agent", "alex") {
+		t.Fatalf("the message box's placeholder %q", got)
+	}
+	cust.readable("the room in Spanish")
+}
