@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 
@@ -198,4 +199,25 @@ func TestCatalogRoute(t *testing.T) {
 		t.Fatalf("catalog Cache-Control %q", cc)
 	}
 	e.do("GET", "/i18n/xx.json", "", nil).wantError(404, "not_found")
+}
+
+// TestContractLanguages: the contract's language enum is the shipped
+// catalogs, so a new catalog is not refused by a client that validates.
+func TestContractLanguages(t *testing.T) {
+	e := newEnv(t, "memory")
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	e.do("GET", "/api/openapi.json", "", nil).want(200).into(&doc)
+	got := append([]string(nil), doc.Components.Schemas["Language"].Enum...)
+	want := i18n.Languages()
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("the contract's languages %v, the catalogs' %v", got, want)
+	}
 }

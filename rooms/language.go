@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 
 	"github.com/cohub/cohub/i18n"
@@ -63,25 +64,33 @@ func sessionLanguage(sess *Session, ts TeamSettings) string {
 // teamLanguage is the language a team's own texts are written in.
 func teamLanguage(ts TeamSettings) string { return i18n.Or(ts.Language, i18n.Default) }
 
-// messageTemplates are the texts of a message to a customer who reads
-// lang: the team's own when lang is its language (or not known), else
-// its translation, else the catalog's key ("invitation", "reminder"…)
-// in lang.
-func messageTemplates(ts TeamSettings, lang, key string) Templates {
-	if lang == "" || lang == teamLanguage(ts) {
-		return ts.Templates
+// messageTemplates are the texts of a message of a kind ("invitation",
+// "reminder", "notice", "expiry") to a customer who reads lang (""
+// when not known). The team writes its invitation: its own templates
+// serve its own language and an unknown one, its translation another.
+// Every other text, and a language the team has no translation for,
+// comes from the catalog.
+func messageTemplates(ts TeamSettings, lang, kind string) Templates {
+	if kind == "invitation" {
+		if lang == "" || lang == teamLanguage(ts) {
+			return ts.Templates
+		}
+		if tr, ok := ts.Translations[lang]; ok && tr.Templates != nil {
+			return *tr.Templates
+		}
 	}
-	if tr, ok := ts.Translations[lang]; ok && tr.Templates != nil {
-		return *tr.Templates
-	}
-	return CatalogTemplates(lang, key)
+	return CatalogTemplates(i18n.Or(lang, teamLanguage(ts)), kind)
 }
 
+var catalogHole = regexp.MustCompile(`\{([a-z_]+)\}`)
+
 // CatalogTemplates are the catalog's texts of a message in lang, in the
-// templates' {{name}} syntax.
-func CatalogTemplates(lang, key string) Templates {
-	braces := strings.NewReplacer("{agent}", "{{agent}}", "{customer}", "{{customer}}", "{link}", "{{link}}")
-	get := func(part string) string { return braces.Replace(i18n.T(lang, "message."+key+"."+part)) }
+// templates' {{name}} syntax (notify.Render fills link, agent and
+// customer; a caller fills the kind's own, such as {{stop}}).
+func CatalogTemplates(lang, kind string) Templates {
+	get := func(part string) string {
+		return catalogHole.ReplaceAllString(i18n.T(lang, "message."+kind+"."+part), "{{$1}}")
+	}
 	return Templates{EmailSubject: get("email_subject"), EmailBody: get("email_body"), SMSBody: get("sms")}
 }
 
