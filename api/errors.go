@@ -34,7 +34,7 @@ var (
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := errcode.Of(err)
 	out := apiError{Code: e.Code, Message: e.Text(err)}
-	if m := customerMessage(r, e.Code, out.Message); m != "" {
+	if m := customerMessage(r, e, out.Message); m != "" {
 		out.Message = m
 	}
 	var ve *rooms.ValidationError

@@ -221,3 +221,26 @@ func TestContractLanguages(t *testing.T) {
 		t.Fatalf("the contract's languages %v, the catalogs' %v", got, want)
 	}
 }
+
+// TestCustomerErrorKeepsItsReason: a refusal with a reason of its own
+// (which limit, until when) tells a Spanish customer the code in Spanish
+// and keeps the reason after it; an English customer's is unchanged.
+func TestCustomerErrorKeepsItsReason(t *testing.T) {
+	e := newEnv(t, "memory")
+	e.do("POST", "/api/sessions", "alex", map[string]any{
+		"mode": "start", "language": "es", "customer": map[string]string{"email": "sol@example.com"},
+	}).want(201)
+	link := e.linkSentTo("sol@example.com")
+	e.customer("POST", "/api/customer/new-link", link).want(202)
+	var out struct{ Error struct{ Message string } }
+	e.customer("POST", "/api/customer/new-link", link).wantError(429, "rate_limited").into(&out)
+	es := i18n.T("es", "error.rate_limited")
+	if !strings.HasPrefix(out.Error.Message, es+" (") || len(out.Error.Message) <= len(es)+3 {
+		t.Fatalf("a Spanish customer's refusal: %q", out.Error.Message)
+	}
+	e.setLanguage(link, map[string]string{"language": "en"}).want(200)
+	e.customer("POST", "/api/customer/new-link", link).wantError(429, "rate_limited").into(&out)
+	if strings.Contains(out.Error.Message, i18n.T("en", "error.rate_limited")) {
+		t.Fatalf("an English customer's refusal lost its own reason: %q", out.Error.Message)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/cohub/cohub/i18n"
+	"github.com/cohub/cohub/internal/errcode"
 )
 
 // customerWords marks a request made with a customer's link: its errors
@@ -32,23 +33,29 @@ var triesLeft = regexp.MustCompile(`(\d+) tries left`)
 
 // customerMessage is an error's message in the language of the customer
 // who made the request; "" for a request without a customer's link, or
-// a code the catalogs do not word.
-func customerMessage(r *http.Request, code, text string) string {
-	lang, ok := r.Context().Value(langKey{}).(func(context.Context) string)
-	if !ok {
+// a code the catalogs do not word. A reason of its own that the catalogs
+// do not word (which limit refused, until when) is kept after the
+// customer's words for the code, as it is: English.
+func customerMessage(r *http.Request, e errcode.Entry, text string) string {
+	langOf, ok := r.Context().Value(langKey{}).(func(context.Context) string)
+	key := "error." + e.Code
+	if !ok || i18n.T(i18n.Default, key) == key {
 		return ""
 	}
-	key := "error." + code
-	if m := triesLeft.FindStringSubmatch(text); m != nil && code == "unauthenticated" {
+	lang := langOf(r.Context())
+	if m := triesLeft.FindStringSubmatch(text); m != nil && e.Code == "unauthenticated" {
 		n, _ := strconv.Atoi(m[1])
-		key += ".tries.other"
+		form := ".other"
 		if n == 1 {
-			key = "error.unauthenticated.tries.one"
+			form = ".one"
 		}
-		return i18n.T(lang(r.Context()), key, "n", m[1])
+		return i18n.T(lang, key+".tries"+form, "n", m[1])
 	}
-	if i18n.T(i18n.Default, key) == key {
-		return ""
+	switch {
+	case text == e.Message:
+		return i18n.T(lang, key)
+	case lang == i18n.Default:
+		return text
 	}
-	return i18n.T(lang(r.Context()), key)
+	return i18n.T(lang, key) + " (" + text + ")"
 }
