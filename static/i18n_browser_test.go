@@ -75,6 +75,17 @@ func TestCustomerPageInHebrew(t *testing.T) {
 	if s.Language != "es" {
 		t.Fatalf("the session keeps language %q, want the customer's es", s.Language)
 	}
+
+	// The gates in Hebrew: the PIN, then the consent.
+	teamWith(c, "pin", "אני מסכים/ה לשתף את המסמכים שלי.")
+	_, gated := c.Session(rooms.CreateRequest{Language: "he", PIN: "246813", Customer: rooms.Customer{Name: "Dan", Email: "dan@example.com"}})
+	cust.do("open the gated link", chromedp.Navigate(c.Nodes[0].Server.URL+"/c/"+gated), chromedp.WaitVisible(tid("pin-input")))
+	cust.until("the PIN page is right to left", `document.documentElement.dir === "rtl"`)
+	cust.contains(chromedp.CSS("#page-h"), i18n.T("he", "gate.auth_title"))
+	cust.readable("the PIN page in Hebrew")
+	cust.do("the PIN", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("consent-agree")))
+	cust.contains(tid("consent-agree"), i18n.T("he", "consent.agree"))
+	cust.readable("the consent page in Hebrew")
 }
 
 // TestAcceptLanguagePicksSpanish: a session without a language opens in
