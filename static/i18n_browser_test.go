@@ -3,6 +3,7 @@ package static_test
 import (
 	"context"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -105,4 +106,28 @@ func TestAcceptLanguagePicksSpanish(t *testing.T) {
 		t.Fatalf("the message box's placeholder %q", got)
 	}
 	cust.readable("the room in Spanish")
+}
+
+// TestAgentStartsInFrench: the console's Start session offers the
+// customer's language, each named in itself; a session started in
+// French invites in French and opens the customer's page in French.
+func TestAgentStartsInFrench(t *testing.T) {
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	agent := agentTab(t, "agent")
+	agent.login(c.Nodes[0].Server.URL, "alex@cohub.test")
+	agent.do("open Start session", chromedp.Click(tid("start-session")), chromedp.WaitVisible(tid("customer-email")),
+		chromedp.WaitReady(tid("session-language", ` option[value="fr"]`)))
+	if got := agent.js(`document.querySelector('[data-testid="session-language"] option[value="fr"]').textContent`); got != "Français" {
+		t.Fatalf("French is offered as %q", got)
+	}
+	agent.readable("the Start session form")
+	agent.choose(tid("session-language"), "fr")
+	agent.do("start in French", chromedp.SendKeys(tid("customer-name"), "Chloé Martin"),
+		chromedp.SendKeys(tid("customer-email"), "chloe@example.com"), chromedp.Click(tid("session-submit")), chromedp.WaitVisible(tid("indicator")))
+	if body := sentTo(c, "chloe@example.com"); !strings.HasPrefix(body, i18n.T("fr", "message.invitation.email_body", "customer", "Chloé Martin", "agent", "alex", "link", "")[:20]) {
+		t.Fatalf("the invitation is not French: %q", body)
+	}
+	cust := customerTab(t)
+	cust.do("open the link", chromedp.Navigate(c.Nodes[0].Server.URL+linkTo(c, "chloe@example.com")), chromedp.WaitVisible(tid("customer-chat-input")))
+	cust.inLanguage("fr", i18n.T("fr", "room.welcome_name", "name", "Chloé"))
 }
