@@ -131,3 +131,40 @@ func TestAgentStartsInFrench(t *testing.T) {
 	cust.do("open the link", chromedp.Navigate(c.Nodes[0].Server.URL+linkTo(c, "chloe@example.com")), chromedp.WaitVisible(tid("customer-chat-input")))
 	cust.inLanguage("fr", i18n.T("fr", "room.welcome_name", "name", "Chloé"))
 }
+
+// TestTeamLanguagesInBrowser: an admin gives a team its customers'
+// language and its consent text in Spanish; a Spanish session shows that
+// text, and a session without a language opens in the team's.
+func TestTeamLanguagesInBrowser(t *testing.T) {
+	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
+	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
+	base := c.Nodes[0].Server.URL
+	admin := agentTab(t, "admin")
+	admin.login(base, "ada@cohub.test")
+	admin.do("open the team", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
+		chromedp.Click(tid("admin-teams")), chromedp.Click(tid("team-item", `[data-id="`+c.Team.ID+`"]`)),
+		chromedp.WaitVisible(tid("consent-text")), chromedp.WaitReady(tid("team-language", ` option[value="de"]`)))
+	admin.do("ask for consent", chromedp.Click(tid("team-consent-required")))
+	admin.fill(tid("consent-text"), "Ich stimme zu, meine Unterlagen zu teilen.")
+	admin.choose(tid("team-language"), "de")
+	admin.do("open the Spanish texts", chromedp.Click(tid("translation-es", " summary")), chromedp.WaitVisible(tid("translation-consent-es")))
+	admin.fill(tid("translation-consent-es"), "Acepto compartir mis documentos.")
+	admin.readable("a team's languages")
+	admin.do("save the team", chromedp.Click(tid("team-save")))
+	admin.contains(chromedp.CSS(".toast"), "Sales saved")
+	team, err := c.Service().Store().Team(context.Background(), c.Team.ID)
+	c.Must(err)
+	if team.Settings.Language != "de" || team.Settings.Translations["es"].ConsentText != "Acepto compartir mis documentos." || len(team.Settings.Translations) != 1 {
+		t.Fatalf("saved: language %q, translations %+v", team.Settings.Language, team.Settings.Translations)
+	}
+
+	_, es := c.Session(rooms.CreateRequest{Language: "es", Customer: rooms.Customer{Name: "Ana", Email: "ana@example.com"}})
+	cust := customerTab(t)
+	cust.do("a Spanish customer", chromedp.Navigate(base+"/c/"+es), chromedp.WaitVisible(tid("consent-shown")))
+	cust.contains(tid("consent-shown"), "Acepto compartir mis documentos.")
+	cust.contains(tid("consent-agree"), i18n.T("es", "consent.agree"))
+	_, none := c.Session(rooms.CreateRequest{Customer: rooms.Customer{Name: "Jan", Email: "jan@example.com"}})
+	cust.do("a customer of the team's language", chromedp.Navigate(base+"/c/"+none), chromedp.WaitVisible(tid("consent-shown")))
+	cust.until("the page is German", `document.documentElement.lang === "de"`)
+	cust.contains(tid("consent-shown"), "Ich stimme zu, meine Unterlagen zu teilen.")
+}
