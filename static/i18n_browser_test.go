@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
@@ -87,6 +88,16 @@ func TestCustomerPageInHebrew(t *testing.T) {
 	cust.do("the PIN", chromedp.SendKeys(tid("pin-input"), "246813"), chromedp.Click(tid("gate-submit")), chromedp.WaitVisible(tid("consent-agree")))
 	cust.contains(tid("consent-agree"), i18n.T("he", "consent.agree"))
 	cust.readable("the consent page in Hebrew")
+
+	// An expired link in Hebrew: the new link's address reads as written.
+	c.Clock.Advance(73 * time.Hour)
+	cust.do("the expired page", chromedp.Reload(), chromedp.WaitVisible(tid("new-link")))
+	cust.contains(chromedp.CSS("#page-h"), i18n.T("he", "expired.title"))
+	cust.readable("the expired page in Hebrew")
+	cust.do("ask for a new link", chromedp.Click(tid("new-link")), chromedp.WaitVisible(tid("new-link-result", " bdi")))
+	if got := cust.js(`document.querySelector('[data-testid="new-link-result"] bdi').textContent`); !strings.HasSuffix(got, "@example.com") {
+		t.Fatalf("the address in the Hebrew sentence is %q", got)
+	}
 }
 
 // TestAcceptLanguagePicksSpanish: a session without a language opens in

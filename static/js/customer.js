@@ -8,7 +8,7 @@ import { html, render, signal, useState, useEffect, useRef, useLayoutEffect, Ico
 import { customerApi, answer } from "./api.js";
 import { Live } from "./live.js";
 import { TaskWork, TaskOutcome, DownloadButton, signing } from "./tasks.js";
-import { t, tn, clock, dayKey, dayLabel, durationWords, plainError, initials } from "./i18n.js";
+import { t, tn, tIsolated, clock, dayKey, dayLabel, durationWords, plainError, initials } from "./i18n.js";
 import { LanguagePicker } from "./language.js";
 
 const token = decodeURIComponent(location.pathname.replace(/^\/c\//, "").replace(/\/+$/, ""));
@@ -382,7 +382,7 @@ function Expired() {
     setState({ busy: true, text: "", ok: false });
     try {
       const r = await api.post("/api/customer/new-link");
-      setState({ busy: false, ok: true, text: t(r.channel === "sms" ? "expired.sent_sms" : "expired.sent_email", { to: r.to }) });
+      setState({ busy: false, ok: true, text: tIsolated(r.channel === "sms" ? "expired.sent_sms" : "expired.sent_email", { to: r.to }) });
     } catch (e) {
       setState({ busy: false, ok: false, text: t({ rate_limited: "expired.recent", invalid_state: "expired.external",
         session_ended: "expired.ended" }[e.code] || "expired.failed") });

@@ -4,6 +4,7 @@
 // first paint has its words without another request. Every word the
 // page shows comes through t(): a test (static/words_test.go) fails on
 // a literal sentence in the page's code.
+import { h } from "../vendor/preact.js";
 import { signal } from "../vendor/signals.js";
 
 function boot() {
@@ -26,6 +27,21 @@ export function t(key, vars) {
   const s = catalog.value[key];
   if (s === undefined) { return key; }
   return vars ? s.replace(/\{([a-z_]+)\}/g, (m, n) => (n in vars ? String(vars[n]) : m)) : s;
+}
+
+// tIsolated is t with each value set apart from the sentence's
+// direction (<bdi>): an email or a masked phone number inside a Hebrew
+// sentence reads as written.
+export function tIsolated(key, vars) {
+  const s = t(key);
+  const out = [];
+  let last = 0;
+  for (const m of s.matchAll(/\{([a-z_]+)\}/g)) {
+    out.push(s.slice(last, m.index), m[1] in vars ? h("bdi", { dir: "ltr" }, String(vars[m[1]])) : m[0]);
+    last = m.index + m[0].length;
+  }
+  out.push(s.slice(last));
+  return out;
 }
 
 // tn is t for a count: key.one or key.other by the language's plural
