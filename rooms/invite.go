@@ -49,7 +49,7 @@ func (s *core) deliver(ctx context.Context, sess *Session, agentName string) Inv
 		return inv
 	}
 	link := s.signedLink(sess, set)
-	msg := invitationMessage(sess, messageTemplates(ts, sessionLanguage(sess, ts), "invitation"), channel, to, notify.Vars{
+	msg := invitationMessage(sess, messageFor(sess, ts, "invitation"), channel, to, notify.Vars{
 		Link: link.URL, Agent: agentName, Customer: sess.Customer.Name})
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()

@@ -82,6 +82,19 @@ func messageTemplates(ts TeamSettings, lang, kind string) Templates {
 	return CatalogTemplates(i18n.Or(lang, teamLanguage(ts)), kind)
 }
 
+// messageFor is messageTemplates for a session, a nameless customer
+// greeted with their language's word for one ("Hola, cliente:") rather
+// than notify's English "there".
+func messageFor(sess *Session, ts TeamSettings, kind string) Templates {
+	lang := sessionLanguage(sess, ts)
+	t := messageTemplates(ts, lang, kind)
+	if strings.TrimSpace(sess.Customer.Name) == "" {
+		r := strings.NewReplacer("{{customer}}", i18n.T(i18n.Or(lang, teamLanguage(ts)), "message.nameless"))
+		t = Templates{EmailSubject: r.Replace(t.EmailSubject), EmailBody: r.Replace(t.EmailBody), SMSBody: r.Replace(t.SMSBody)}
+	}
+	return t
+}
+
 var catalogHole = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // CatalogTemplates are the catalog's texts of a message in lang, in the

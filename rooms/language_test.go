@@ -34,3 +34,21 @@ func TestMessageTemplates(t *testing.T) {
 		t.Errorf("a catalog text's placeholders become the templates' {{name}}: %q", body)
 	}
 }
+
+// TestNamelessCustomer: a customer without a name is greeted in their
+// language, not with notify's English "there".
+func TestNamelessCustomer(t *testing.T) {
+	ts := DefaultTeamSettings()
+	sess := &Session{Language: "es"}
+	if got := messageFor(sess, ts, "invitation").EmailBody; !strings.HasPrefix(got, "Hola, cliente:") {
+		t.Errorf("a nameless Spanish customer's invitation: %q", got)
+	}
+	sess = &Session{}
+	if got := messageFor(sess, ts, "invitation").EmailBody; !strings.HasPrefix(got, "Hello there,") {
+		t.Errorf("a nameless customer of an English team: %q", got)
+	}
+	sess = &Session{Language: "es", Customer: Customer{Name: "Ana"}}
+	if got := messageFor(sess, ts, "invitation").EmailBody; !strings.HasPrefix(got, "Hola, {{customer}}:") {
+		t.Errorf("a named customer keeps the placeholder: %q", got)
+	}
+}
