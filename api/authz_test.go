@@ -126,6 +126,8 @@ func authzRows(t *testing.T) []authzRow {
 		{method: "POST", path: "/api/customer/new-link", want: [7]int{401, 202, 401, 401, 401, 401, 401}},
 		{method: "POST", path: "/api/customer/time-zone", body: func(int) any { return map[string]string{"time_zone": "Europe/Paris"} },
 			want: [7]int{401, 204, 401, 401, 401, 401, 401}},
+		{method: "POST", path: "/api/customer/language", body: func(int) any { return map[string]string{"language": "es"} },
+			want: [7]int{401, 200, 401, 401, 401, 401, 401}},
 		// The matrix's sessions ask nothing of the customer: the gates
 		// answer invalid_state to the link and 401 to anyone else.
 		{method: "POST", path: "/api/customer/otp", want: [7]int{401, 409, 401, 401, 401, 401, 401}},

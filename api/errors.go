@@ -34,6 +34,9 @@ var (
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := errcode.Of(err)
 	out := apiError{Code: e.Code, Message: e.Text(err)}
+	if m := customerMessage(r, e, out.Message); m != "" {
+		out.Message = m
+	}
 	var ve *rooms.ValidationError
 	if errors.As(err, &ve) {
 		out.Fields = ve.Fields

@@ -39,6 +39,8 @@ func (s *Server) action(fn func(context.Context, *rooms.Agent, string) (*rooms.S
 
 type reengageRequest struct {
 	Customer *rooms.Customer `json:"customer"`
+	// Language, when given, changes the customer's language.
+	Language *string `json:"language"`
 }
 
 func (s *Server) reengage(w http.ResponseWriter, r *http.Request) {
@@ -51,7 +53,7 @@ func (s *Server) reengage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, invalid("customer", "is required"))
 		return
 	}
-	sess, err := s.sessions.Reengage(r.Context(), agentFrom(r), mux.Vars(r)["id"], *req.Customer)
+	sess, err := s.sessions.ReengageIn(r.Context(), agentFrom(r), mux.Vars(r)["id"], *req.Customer, req.Language)
 	reply(w, r, http.StatusOK, sess, err)
 }
 

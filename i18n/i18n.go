@@ -133,3 +133,37 @@ func Catalog(lang string) map[string]string {
 	}
 	return out
 }
+
+// LanguageName is a shipped language and its name in itself.
+type LanguageName struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// PageWords are what the customer's page is given: its language, the
+// direction that language is written in, the languages the customer may
+// switch to, and the page's texts (the catalog without the messages,
+// which only the server sends).
+type PageWords struct {
+	Lang      string            `json:"lang"`
+	Dir       string            `json:"dir"`
+	Languages []LanguageName    `json:"languages"`
+	Catalog   map[string]string `json:"catalog"`
+}
+
+// Page is the customer's page's words in lang (English when lang is not
+// shipped).
+func Page(lang string) PageWords {
+	lang = Or(lang, Default)
+	c := Catalog(lang)
+	for k := range c {
+		if strings.HasPrefix(k, "message.") {
+			delete(c, k)
+		}
+	}
+	names := make([]LanguageName, len(langs))
+	for i, l := range langs {
+		names[i] = LanguageName{Code: l, Name: Name(l)}
+	}
+	return PageWords{Lang: lang, Dir: Dir(lang), Languages: names, Catalog: c}
+}

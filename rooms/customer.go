@@ -79,6 +79,7 @@ func (s *GateService) customerView(ctx context.Context, sess *Session, c LinkCla
 	}
 	if g.Consent != ConsentNotRequested {
 		v.Session.Consent = ts.Consent
+		v.Session.Consent.Text = consentText(ts, sessionLanguage(sess, ts))
 	}
 	if g.Authentication != AuthNotRequired {
 		v.Gates.Method = ts.CustomerAuthentication

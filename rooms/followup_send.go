@@ -28,21 +28,21 @@ func contactOf(sess *Session) (channel, to string) {
 	return "sms", sess.Customer.Phone
 }
 
-// customerLanguage is the language the customer's messages are in: the
-// session's, else its settings team's, else English.
+// customerLanguage is the language of what the server shows a
+// customer outside their page (the stop page): the session's, else its
+// settings team's, else English.
 func customerLanguage(sess *Session, ts TeamSettings) string {
-	return i18n.Or(sess.Language, ts.Language)
+	return i18n.Or(sessionLanguage(sess, ts), i18n.Default)
 }
 
-// catalogKeys are the message catalog's key prefix per follow-up kind.
-var catalogKeys = map[string]string{kindReminder: "message.reminder", kindNotice: "message.notice", kindExpiry: "message.expiry"}
+// catalogKinds are the message kinds (rooms/language.go) per follow-up.
+var catalogKinds = map[string]string{kindReminder: "reminder", kindNotice: "notice", kindExpiry: "expiry"}
 
 // deliverFollowup sends one follow-up through the session's channel and
 // says how it went. Its link to the session lasts no longer than the
 // latest invitation's: a reminder never extends the customer's access.
 func (s *FollowupService) deliverFollowup(ctx context.Context, sess *Session, set Settings, ts TeamSettings, kind string) (channel, status string) {
 	channel, to := contactOf(sess)
-	lang := customerLanguage(sess, ts)
 	link := strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" +
 		signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: *sess.LinkExpiresAt})
 	stop := s.StopURL(sess)
@@ -51,15 +51,9 @@ func (s *FollowupService) deliverFollowup(ctx context.Context, sess *Session, se
 		agentName = a.Name
 	}
 	when := sess.LinkExpiresAt.In(windowZone(sess, set.Followups.Window)).Format("2006-01-02 15:04 MST")
-	vars := []string{"agent", agentName, "customer", sess.Customer.Name, "link", link, "stop", stop, "when", when}
-	key := catalogKeys[kind]
-	m := notify.Message{Channel: channel, To: to, SessionID: sess.ID, At: s.now()}
-	if channel == "email" {
-		m.Subject = i18n.T(lang, key+".email_subject", vars...)
-		m.Body = i18n.T(lang, key+".email_body", vars...)
-	} else {
-		m.Body = i18n.T(lang, key+".sms", vars...)
-	}
+	m := followupMessage(messageFor(sess, ts, catalogKinds[kind]), channel, notify.Vars{Link: link, Agent: agentName, Customer: sess.Customer.Name},
+		strings.NewReplacer("{{stop}}", stop, "{{when}}", when))
+	m.To, m.SessionID, m.At = to, sess.ID, s.now()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()
 	l := s.logger(ctx)
@@ -219,4 +213,17 @@ func linkExpiry(cur *Session, exp *time.Time) {
 		t := *exp
 		cur.LinkExpiresAt = &t
 	}
+}
+
+// followupMessage renders a follow-up's texts for channel: its own
+// holes ({{stop}}, {{when}}) by extra, then the invitation's.
+func followupMessage(t Templates, channel string, v notify.Vars, extra *strings.Replacer) notify.Message {
+	m := notify.Message{Channel: channel}
+	if channel == "email" {
+		m.Subject = notify.RenderSubject(extra.Replace(t.EmailSubject), v)
+		m.Body = notify.Render(extra.Replace(t.EmailBody), v)
+	} else {
+		m.Body = notify.Render(extra.Replace(t.SMSBody), v)
+	}
+	return m
 }

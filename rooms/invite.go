@@ -50,7 +50,7 @@ func (s *core) deliver(ctx context.Context, sess *Session, agentName string) (In
 		return inv, nil
 	}
 	link := s.signedLink(sess, set)
-	msg := invitationMessage(sess, ts.Templates, channel, to, notify.Vars{
+	msg := invitationMessage(sess, messageFor(sess, ts, "invitation"), channel, to, notify.Vars{
 		Link: link.URL, Agent: agentName, Customer: sess.Customer.Name})
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()

@@ -17,6 +17,9 @@ type CreateRequest struct {
 	SettingsTeamID string         `json:"settings_team_id"`
 	PIN            string         `json:"pin"`
 	Tasks          []TaskTemplate `json:"tasks"`
+	// Language is the customer's language; empty: the team's, else
+	// their browser's.
+	Language string `json:"language"`
 }
 
 // Create starts a session (the invitation goes out at once) or pre-plans one.
@@ -61,6 +64,7 @@ func (s *SessionService) newSession(ctx context.Context, a *Agent, req CreateReq
 		t = validTask(t, fmt.Sprintf("tasks[%d]", i), f)
 		tasks = append(tasks, newTask(t, now))
 	}
+	checkLanguage(req.Language, "language", f)
 	pinHash := s.checkPIN(req.PIN, ts, f)
 	var pinSealed []byte
 	if pinHash != nil {
@@ -79,7 +83,7 @@ func (s *SessionService) newSession(ctx context.Context, a *Agent, req CreateReq
 	return &Session{
 		ID: newID("s_"), State: state, Mode: req.Mode, AgentID: a.ID, TeamID: a.TeamID,
 		SettingsTeamID: teamID, Customer: cust, Tasks: tasks, Invitations: []Invitation{},
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, Language: req.Language,
 		Internal: SessionInternal{
 			LinkGen: 1, PINHash: pinHash, PINSealed: pinSealed, LastAgentAt: now,
 			Authentication: authStart(ts), Consent: consentStart(ts),
@@ -346,6 +350,12 @@ func (s *SessionService) NewLink(ctx context.Context, a *Agent, id string) (Link
 // Reengage fixes the customer's details before they ever joined: earlier
 // links stop working and, for an active session, the invitation is re-sent.
 func (s *SessionService) Reengage(ctx context.Context, a *Agent, id string, c Customer) (*Session, error) {
+	return s.ReengageIn(ctx, a, id, c, nil)
+}
+
+// ReengageIn is Reengage that also changes the customer's language when
+// lang is given.
+func (s *SessionService) ReengageIn(ctx context.Context, a *Agent, id string, c Customer, lang *string) (*Session, error) {
 	sess, _, err := s.act(ctx, a, id, func(cur *Session) ([]Event, error) {
 		if cur.State == StateEnded {
 			return nil, fmt.Errorf("%w: an ended session cannot be re-engaged", ErrInvalidState)
@@ -359,6 +369,9 @@ func (s *SessionService) Reengage(ctx context.Context, a *Agent, id string, c Cu
 		}
 		f := problems{}
 		c = normalizeCustomer(c, set, f)
+		if lang != nil {
+			checkLanguage(*lang, "language", f)
+		}
 		if err := f.asError(); err != nil {
 			return nil, err
 		}
@@ -366,6 +379,9 @@ func (s *SessionService) Reengage(ctx context.Context, a *Agent, id string, c Cu
 			return nil, err
 		}
 		cur.Customer = c
+		if lang != nil {
+			cur.Language = *lang
+		}
 		cur.Internal.LinkGen++
 		// The new contact starts afresh: nothing was sent to them, and
 		// they never asked to stop. The agent's pause stays.

@@ -67,10 +67,13 @@ type TeamSettings struct {
 	CustomerAccessDuration *Duration  `json:"customer_access_duration,omitempty"`
 	EndSessionAccess       *EndAccess `json:"end_session_access,omitempty"`
 	// Language is the customer's language of the team's sessions that
-	// set none (an i18n code; empty: the customer's browser's).
+	// set none (an i18n code; empty: the customer's browser's), and the
+	// language of the team's own texts (English when empty).
 	Language string `json:"language,omitempty"`
 	// Followups override the org's follow-ups as a whole when set.
 	Followups *FollowupSettings `json:"followups,omitempty"`
+	// Translations are the team's texts in other languages, by code.
+	Translations map[string]Translation `json:"translations,omitempty"`
 }
 
 // TaskTemplate is a task a team offers for one-click assignment.

@@ -159,6 +159,8 @@ func ValidateTeam(t *Team) error {
 		f.add("settings.consent.text", "is required when consent is required")
 	}
 	validTemplates(s.Templates, f)
+	checkLanguage(s.Language, "settings.language", f)
+	validTranslations(*s, f)
 	if s.CustomerAccessDuration != nil {
 		checkDuration(*s.CustomerAccessDuration, "settings.customer_access_duration", f)
 	}

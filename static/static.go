@@ -49,18 +49,22 @@ func load() map[string]asset {
 		if b, err = minify(p, b); err != nil {
 			return err
 		}
-		sum := sha256.Sum256(b)
 		ctype, ok := contentTypes[path.Ext(p)]
 		if !ok {
 			ctype = "text/plain; charset=utf-8"
 		}
-		out[p] = asset{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`, ctype: ctype}
+		out[p] = asset{body: b, etag: etagOf(b), ctype: ctype}
 		return nil
 	})
 	if err != nil {
 		panic("static: " + err.Error())
 	}
 	return out
+}
+
+func etagOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 }
 
 // Handler serves the embedded files; "/" is the agent console. Files are

@@ -8,7 +8,8 @@ import { html, render, signal, useState, useEffect, useRef, useLayoutEffect, Ico
 import { customerApi, answer } from "./api.js";
 import { Live } from "./live.js";
 import { TaskWork, TaskOutcome, DownloadButton, signing } from "./tasks.js";
-import { clock, dayKey, dayLabel, durationWords, plainError, initials } from "./words.js";
+import { t, tn, tIsolated, clock, dayKey, dayLabel, durationWords, plainError, initials } from "./i18n.js";
+import { LanguagePicker } from "./language.js";
 import { useReadWatch, lastRead } from "./seen.js";
 
 const token = decodeURIComponent(location.pathname.replace(/^\/c\//, "").replace(/\/+$/, ""));
@@ -31,7 +32,6 @@ const conn = signal("connecting");
 const tooManyTabs = signal(false);
 const seenUpTo = signal(0); // highest seq logged while an agent was in the room
 const agentRead = signal(0); // how far the session's agent has read (read receipts)
-const SEEN = "Seen"; // i18n: room.seen
 
 let live = null;
 let topic = "";
@@ -193,10 +193,10 @@ function onFrame(f) {
     endAccess.value = e.access || null;
     if (e.access && e.access.mode === "limited_for") { access.value = "limited"; }
     if (e.access && e.access.mode === "none") { access.value = ""; }
-    items.value = [...items.value, { seq: f.seq, at: e.at, note: true, text: "Your agent ended the session." }];
+    items.value = [...items.value, { seq: f.seq, at: e.at, note: true, text: t("chat.note_ended") }];
     break;
   case "session.renewed":
-    items.value = [...items.value, { seq: f.seq, at: e.at, note: true, text: "Your agent reopened the session." }];
+    items.value = [...items.value, { seq: f.seq, at: e.at, note: true, text: t("chat.note_renewed") }];
     access.value = "full";
     endAccess.value = null;
     api.get("/api/customer/session").then((v) => { view.value = v; tasks.value = v.session.tasks || []; }).catch(() => {});
@@ -216,6 +216,7 @@ function Top() {
   return html`<header class="c-top">
     <span class="brand" aria-label="Cohub">co<span>hub</span></span>
     ${v && v.team && html`<span class="c-team">${v.team}</span>`}
+    <${LanguagePicker} onSwitch=${() => { if (screen.value === "consent") { load(); } }} />
   </header>`;
 }
 
@@ -230,7 +231,7 @@ function Page({ title, children, tone, testid }) {
 
 function agentName() {
   const v = view.value;
-  return (v && v.agent) || "your agent";
+  return (v && v.agent) || t("agent.yours_mid");
 }
 
 function Intro() {
@@ -238,15 +239,15 @@ function Intro() {
   if (!v) { return null; }
   const name = v.session.customer.name;
   return html`<div class="c-intro">
-    <p class="c-hello">${name ? `Hello ${name.split(" ")[0]},` : "Hello,"}</p>
-    <p>${v.agent ? html`<strong>${v.agent}</strong>` : "Your agent"}${v.team ? ` from ${v.team}` : ""} invited you to a secure session.</p>
+    <p class="c-hello">${name ? t("intro.hello_name", { name: name.split(" ")[0] }) : t("intro.hello")}</p>
+    <p>${v.agent ? html`<strong>${v.agent}</strong>` : t("agent.yours")} ${v.team ? t("intro.invited_from", { team: v.team }) : t("intro.invited")}</p>
   </div>`;
 }
 
 // Gates -----------------------------------------------------------------
 
 function triesLeft(message) {
-  const m = /(\d+) tries? left/.exec(message || "");
+  const m = /(\d+)/.exec(message || "");
   return m ? Number(m[1]) : null;
 }
 
@@ -276,12 +277,12 @@ function AuthGate() {
       const r = await api.post("/api/customer/otp");
       setSent(r);
       setCooldown(30);
-      announce(`We sent a code to ${r.to}.`);
+      announce(t("gate.code_sent_to", { to: r.to }));
       requestAnimationFrame(() => input.current && input.current.focus());
     } catch (e) {
       if (e.code === "rate_limited") {
         setCooldown(30);
-        setError(locked ? "" : "A code was sent a moment ago. Please use it, or wait to ask for another.");
+        setError(locked ? "" : t("gate.code_recent"));
       } else {
         setError(plainError(e));
       }
@@ -291,7 +292,7 @@ function AuthGate() {
     e.preventDefault();
     const a = answer.replace(/\s+/g, "");
     if (!/^\d+$/.test(a)) {
-      setError(method === "pin" ? "Enter the PIN: digits only." : "Enter the 6-digit code: digits only.");
+      setError(t(method === "pin" ? "gate.pin_digits" : "gate.code_digits"));
       return;
     }
     setBusy(true);
@@ -304,9 +305,9 @@ function AuthGate() {
         await load(); // the view says how long the lockout lasts
       } else if (err.code === "unauthenticated") {
         const n = triesLeft(err.message);
-        setError(`That ${method === "pin" ? "PIN" : "code"} is not right.${n !== null ? ` You have ${n} ${n === 1 ? "try" : "tries"} left.` : ""}`);
+        setError(t(method === "pin" ? "gate.pin_wrong" : "gate.code_wrong") + (n !== null ? " " + tn("gate.tries_left", n) : ""));
       } else if (err.code === "validation_failed") {
-        setError(method === "pin" ? "Enter the PIN your agent gave you." : "Enter the code we sent you.");
+        setError(t(method === "pin" ? "gate.pin_enter" : "gate.code_enter"));
       } else {
         fail(err.code);
       }
@@ -317,37 +318,37 @@ function AuthGate() {
   return html`<main class="c-main">
     <section class="c-page" aria-labelledby="page-h" data-testid="gate-auth">
       <${Intro} />
-      <h1 id="page-h">Confirm it is you</h1>
+      <h1 id="page-h">${t("gate.auth_title")}</h1>
       ${locked
         ? html`<div class="notice notice-bad" role="alert" data-testid="gate-locked">
             ${until
-              ? html`<p><strong>Too many wrong tries.</strong> For your safety, this session is locked until about ${until}.</p>
-                  <p>Try again then, or ask ${agentName()} to unlock it.</p>`
-              : html`<p><strong>Too many wrong tries.</strong> For your safety, this session stays locked until ${agentName()} lets you try again.</p>
-                  <p>Please contact ${agentName()}.</p>`}
-            <button type="button" class="btn" data-testid="gate-retry" onClick=${() => load()}>Try again</button>
+              ? html`<p><strong>${t("gate.locked")}</strong> ${t("gate.locked_until", { time: until })}</p>
+                  <p>${t("gate.locked_then", { agent: agentName() })}</p>`
+              : html`<p><strong>${t("gate.locked")}</strong> ${t("gate.locked_agent", { agent: agentName() })}</p>
+                  <p>${t("gate.locked_contact", { agent: agentName() })}</p>`}
+            <button type="button" class="btn" data-testid="gate-retry" onClick=${() => load()}>${t("action.try_again")}</button>
           </div>`
         : html`
           ${method === "pin"
-            ? html`<p class="lead">Enter the PIN ${agentName()} gave you. It is not in the message with your link, for your safety.</p>`
+            ? html`<p class="lead">${t("gate.pin_lead", { agent: agentName() })}</p>`
             : html`<p class="lead">${sent
-              ? html`We sent a 6-digit code by ${sent.channel === "sms" ? "text message" : "email"} to <strong>${sent.to}</strong>. It works for 10 minutes.`
-              : `We will send a 6-digit code to the email or phone number ${agentName()} has for you.`}</p>`}
-          ${method === "otp" && !sent && html`<button type="button" class="btn btn-primary btn-block" data-testid="otp-send" onClick=${sendCode}>Send me a code</button>`}
+              ? html`${t(sent.channel === "sms" ? "gate.code_sent_sms" : "gate.code_sent_email")} <strong dir="ltr">${sent.to}</strong>. ${t("gate.code_lasts")}`
+              : t("gate.code_lead", { agent: agentName() })}</p>`}
+          ${method === "otp" && !sent && html`<button type="button" class="btn btn-primary btn-block" data-testid="otp-send" onClick=${sendCode}>${t("gate.send_code")}</button>`}
           ${(method === "pin" || sent) && html`<form onSubmit=${submit} novalidate class="gate-form">
-            <label for="gate-answer">${method === "pin" ? "PIN" : "Code"}</label>
+            <label for="gate-answer">${t(method === "pin" ? "gate.pin" : "gate.code")}</label>
             <input id="gate-answer" ref=${input} class="code-input" inputmode="numeric" pattern="[0-9]*"
               autocomplete=${method === "otp" ? "one-time-code" : "off"} maxlength=${method === "otp" ? 6 : 12}
               data-testid=${method === "pin" ? "pin-input" : "otp-input"} value=${answer} autofocus
               aria-invalid=${error ? "true" : undefined} aria-describedby=${error ? "gate-err" : undefined}
               onInput=${(e) => setAnswer(e.currentTarget.value)} />
             ${error && html`<p class="field-error" id="gate-err" role="alert">${error}</p>`}
-            <button type="submit" class="btn btn-primary btn-block" data-testid="gate-submit" disabled=${busy}>Continue</button>
+            <button type="submit" class="btn btn-primary btn-block" data-testid="gate-submit" disabled=${busy}>${t("action.continue")}</button>
           </form>`}
           ${method === "otp" && sent && html`<p class="resend">
             ${cooldown > 0
-              ? html`<span data-testid="otp-cooldown">You can ask for a new code in ${cooldown} s.</span>`
-              : html`<button type="button" class="link-btn" data-testid="otp-resend" onClick=${sendCode}>Send me a new code</button>`}
+              ? html`<span data-testid="otp-cooldown">${t("gate.resend_in", { n: cooldown })}</span>`
+              : html`<button type="button" class="link-btn" data-testid="otp-resend" onClick=${sendCode}>${t("gate.resend")}</button>`}
           </p>`}
           ${method === "otp" && !sent && error && html`<p class="field-error" role="alert">${error}</p>`}`}
     </section>
@@ -372,23 +373,23 @@ function ConsentGate() {
   return html`<main class="c-main">
     <section class="c-page" aria-labelledby="page-h" data-testid="gate-consent">
       <${Intro} />
-      <h1 id="page-h">Before we start</h1>
-      <p class="lead">Please read this and tell us if you agree.</p>
+      <h1 id="page-h">${t("consent.title")}</h1>
+      <p class="lead">${t("consent.lead")}</p>
       <blockquote class="consent-text" data-testid="consent-shown">${v.session.consent && v.session.consent.text}</blockquote>
       ${error && html`<p class="notice notice-bad" role="alert">${error}</p>`}
       <div class="stack">
-        <button type="button" class="btn btn-primary btn-block" data-testid="consent-agree" disabled=${busy} onClick=${() => answer(true)}>I agree</button>
-        <button type="button" class="btn btn-block" data-testid="consent-disagree" disabled=${busy} onClick=${() => answer(false)}>I do not agree</button>
+        <button type="button" class="btn btn-primary btn-block" data-testid="consent-agree" disabled=${busy} onClick=${() => answer(true)}>${t("consent.agree")}</button>
+        <button type="button" class="btn btn-block" data-testid="consent-disagree" disabled=${busy} onClick=${() => answer(false)}>${t("consent.disagree")}</button>
       </div>
     </section>
   </main>`;
 }
 
 function Declined() {
-  return html`<${Page} title="You did not agree" testid="declined">
-    <p class="lead">That is your choice to make. Without your agreement, ${agentName()} cannot carry on this session with you here.</p>
-    <p>If you change your mind, you can read the text again and agree. You can also simply close this page.</p>
-    <button type="button" class="btn btn-primary btn-block" data-testid="consent-review" onClick=${() => { screen.value = "consent"; }}>Read it again</button>
+  return html`<${Page} title=${t("declined.title")} testid="declined">
+    <p class="lead">${t("declined.lead", { agent: agentName() })}</p>
+    <p>${t("declined.change")}</p>
+    <button type="button" class="btn btn-primary btn-block" data-testid="consent-review" onClick=${() => { screen.value = "consent"; }}>${t("declined.review")}</button>
   <//>`;
 }
 
@@ -400,73 +401,65 @@ function Expired() {
     setState({ busy: true, text: "", ok: false });
     try {
       const r = await api.post("/api/customer/new-link");
-      setState({ busy: false, ok: true, text: `A new link is on its way to ${r.to}. Open it from that ${r.channel === "sms" ? "text message" : "email"}.` });
+      setState({ busy: false, ok: true, text: tIsolated(r.channel === "sms" ? "expired.sent_sms" : "expired.sent_email", { to: r.to }) });
     } catch (e) {
-      setState({ busy: false, ok: false, text: e.code === "rate_limited" ? "A new link was sent a moment ago. Please check your messages, or wait a minute before asking again."
-        : e.code === "invalid_state" ? "Your agent sends the links themselves. Please ask them for a new one."
-          : e.code === "session_ended" ? "This session has ended, so there is no new link to send."
-            : "We could not send a new link right now. Please try again in a moment." });
+      setState({ busy: false, ok: false, text: t({ rate_limited: "expired.recent", invalid_state: "expired.external",
+        session_ended: "expired.ended" }[e.code] || "expired.failed") });
     }
   };
-  return html`<${Page} title="This link has expired" testid="expired">
-    <p class="lead">For your safety, links stop working after a while. We can send a new one to the email or phone number your agent has for you.</p>
-    ${!state.ok && html`<button type="button" class="btn btn-primary btn-block" data-testid="new-link" disabled=${state.busy} onClick=${ask}>Send me a new link</button>`}
+  return html`<${Page} title=${t("expired.title")} testid="expired">
+    <p class="lead">${t("expired.lead")}</p>
+    ${!state.ok && html`<button type="button" class="btn btn-primary btn-block" data-testid="new-link" disabled=${state.busy} onClick=${ask}>${t("expired.new_link")}</button>`}
     ${state.text && html`<p class=${cx("notice", state.ok ? "notice-ok" : "notice-bad")} role="status" data-testid="new-link-result">${state.text}</p>`}
   <//>`;
 }
 
 function Ended() {
-  return html`<${Page} title="This session has ended" testid="ended">
-    <p class="lead">Thank you. Your agent closed this session, and nothing more is needed from you.</p>
-    <p>If your agent reopens it, this page will open it again by itself.</p>
+  return html`<${Page} title=${t("ended.title")} testid="ended">
+    <p class="lead">${t("ended.lead")}</p>
+    <p>${t("ended.reopen")}</p>
   <//>`;
 }
 
 // The room -----------------------------------------------------------------
 
-const TASK_HINTS = {
-  sign: "Read the document, then sign it by drawing or typing your name.",
-  form: "Fill in the fields below, then send them.",
-  consent: "Read this, then say whether you agree.",
-  upload: "Send a photo or a document, as your agent asked.",
-  custom: "Your agent explains what to do in the conversation below.",
-};
+const TASK_HINTS = { sign: "task.hint.sign", form: "task.hint.form", consent: "task.hint.consent", upload: "task.hint.upload", custom: "task.hint.custom" };
 
 // TaskCard is one task: its work (sign, form, upload, consent) while
 // pending, what it kept once done; a custom task is marked done live.
-function TaskCard({ t, readOnly }) {
+function TaskCard({ t: task, readOnly }) {
   const v = view.value;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
-  const done = t.status === "completed";
-  const finished = (task) => { tasks.value = tasks.value.map((x) => (x.id === t.id ? task : x)); };
+  const done = task.status === "completed";
+  const finished = (next) => { tasks.value = tasks.value.map((x) => (x.id === task.id ? next : x)); };
   const markDone = async () => {
     setBusy(true);
     setError("");
-    const r = await live.completeTask(topic, t.id, { done: true }).done;
+    const r = await live.completeTask(topic, task.id, { done: true }).done;
     setBusy(false);
     if (r.status === "ok" || (r.data && r.data.code === "invalid_state")) {
-      finished((r.data && r.data.task) || { ...t, status: "completed", completed_at: new Date().toISOString() });
-      announce(`Done: ${t.title}.`);
+      finished((r.data && r.data.task) || { ...task, status: "completed", completed_at: new Date().toISOString() });
+      announce(t("task.done_named", { title: task.title }));
     } else {
       setError(plainError(r.data));
     }
   };
-  return html`<li class=${cx("c-task", done && "c-task-done")} data-testid="customer-task" data-status=${t.status} data-kind=${t.kind}>
+  return html`<li class=${cx("c-task", done && "c-task-done")} data-testid="customer-task" data-status=${task.status} data-kind=${task.kind}>
     <div class="c-task-head">
       <span class="c-task-icon" aria-hidden="true"><${Icon} name=${done ? "check" : "pencil"} /></span>
-      <h2 class="c-task-title">${t.title}</h2>
+      <h2 class="c-task-title">${task.title}</h2>
     </div>
-    ${!done && !readOnly && html`<p class="c-task-hint">${TASK_HINTS[t.kind] || TASK_HINTS.custom}</p>`}
+    ${!done && !readOnly && html`<p class="c-task-hint">${t(TASK_HINTS[task.kind] || TASK_HINTS.custom)}</p>`}
     ${done
-      ? html`<p class="c-task-meta">Done at ${clock(t.completed_at)}</p>
-          <${TaskOutcome} t=${t} link=${token} sid=${v.session.id} />`
+      ? html`<p class="c-task-meta">${t("task.done_at", { time: clock(task.completed_at) })}</p>
+          <${TaskOutcome} t=${task} link=${token} sid=${v.session.id} />`
       : readOnly
-        ? html`<p class="c-task-meta">Not done</p>`
-        : t.kind === "custom" || !TASK_HINTS[t.kind]
+        ? html`<p class="c-task-meta">${t("task.not_done")}</p>`
+        : task.kind === "custom" || !TASK_HINTS[task.kind]
           ? html`<button type="button" class="btn btn-primary btn-block" data-testid="task-complete" disabled=${busy || conn.value !== "open"}
-              onClick=${markDone}>${busy ? "Saving…" : "Mark as done"}</button>`
-          : html`<${TaskWork} t=${t} link=${token} sid=${v.session.id} name=${v.session.customer.name || ""} max=${v.max_upload} onDone=${finished} />`}
+              onClick=${markDone}>${t(busy ? "task.saving" : "task.mark_done")}</button>`
+          : html`<${TaskWork} t=${task} link=${token} sid=${v.session.id} name=${v.session.customer.name || ""} max=${v.max_upload} onDone=${finished} />`}
     ${error && html`<p class="field-error" role="alert">${error}</p>`}
   </li>`;
 }
@@ -481,41 +474,42 @@ function Room() {
   // session has ended, nor while the connection is lost.
   const here = presence.value.agents.length > 0 && !ended && conn.value === "open";
   const name = v.session.customer.name;
-  const agent = v.agent || "Your agent";
+  const agent = v.agent || t("agent.yours");
   const left = list.length - done;
   return html`<main class="c-main c-room">
     ${conn.value === "down" && (tooManyTabs.value
-      ? html`<div class="c-offline" role="status" data-testid="too-many-tabs"><${Icon} name="wifiOff" /> This session is open in too many tabs or windows. Close one, and this page connects by itself.</div>`
-      : html`<div class="c-offline" role="status" data-testid="reconnecting"><${Icon} name="wifiOff" /> Connection lost. Reconnecting…</div>`)}
-    <h1 class="c-welcome">${name ? `Welcome, ${name.split(" ")[0]}` : "Welcome"}</h1>
+      ? html`<div class="c-offline" role="status" data-testid="too-many-tabs"><${Icon} name="wifiOff" /> ${t("room.too_many_tabs")}</div>`
+      : html`<div class="c-offline" role="status" data-testid="reconnecting"><${Icon} name="wifiOff" /> ${t("room.reconnecting")}</div>`)}
+    <h1 class="c-welcome">${name ? t("room.welcome_name", { name: name.split(" ")[0] }) : t("room.welcome")}</h1>
     <p class="c-sub">${list.length === 0
-      ? `${agent} will guide you here.`
-      : left === 0 ? `You have done everything ${agent.split(" ")[0]} asked.` : `${agent.split(" ")[0]} asked you to complete ${list.length === 1 ? "1 step" : `${list.length} steps`}.`}</p>
+      ? t("room.guide", { agent })
+      : left === 0 ? t("room.all_asked", { agent: agent.split(" ")[0] }) : tn("room.steps", list.length, { agent: agent.split(" ")[0] })}</p>
     <div class="c-agent">
       <span class="avatar avatar-lg" aria-hidden="true">${initials(agent)}</span>
-      <span class="c-agent-text"><strong>${agent}</strong><span class="muted">Your agent${v.team ? `, ${v.team}` : ""}</span></span>
-      <span class=${cx("c-here", here && "c-here-yes")} data-testid="agent-here">${here ? "Here now" : "Not here now"}</span>
+      <span class="c-agent-text"><strong>${agent}</strong><span class="muted">${v.team ? t("room.agent_of", { team: v.team }) : t("agent.yours")}</span></span>
+      <span class=${cx("c-here", here && "c-here-yes")} data-testid="agent-here">${t(here ? "room.here" : "room.not_here")}</span>
     </div>
     ${ended && html`<div class=${cx("notice", readOnly ? "notice-info" : "notice-ok")} data-testid="ended-notice">
       ${readOnly
-        ? html`<strong>This session has ended.</strong> You can still read it${endAccess.value.duration && endAccess.value.duration !== "0s" ? ` for up to ${durationWords(endAccess.value.duration)} after it ended` : ""}, but not write or complete steps.`
-        : html`<strong>Your agent ended this session,</strong> but you can still use it.`}
+        ? html`<strong>${t("room.ended")}</strong> ${endAccess.value.duration && endAccess.value.duration !== "0s"
+          ? t("room.read_for", { duration: durationWords(endAccess.value.duration) }) : t("room.read_only")}`
+        : html`<strong>${t("room.ended_by_agent")}</strong> ${t("room.still_use")}`}
     </div>`}
     ${list.length > 0 && html`<div class="c-progress">
-      <div class="c-progress-text"><span>Your tasks</span><span data-testid="customer-progress">${done} of ${list.length} done</span></div>
-      <div class="bar" role="progressbar" aria-label="Tasks done" aria-valuemin="0" aria-valuemax=${list.length} aria-valuenow=${done}>
+      <div class="c-progress-text"><span>${t("room.your_tasks")}</span><span data-testid="customer-progress">${t("room.progress", { done, total: list.length })}</span></div>
+      <div class="bar" role="progressbar" aria-label=${t("room.tasks_done")} aria-valuemin="0" aria-valuemax=${list.length} aria-valuenow=${done}>
         <span class="bar-fill" style=${{ width: Math.round((done / list.length) * 100) + "%" }}></span></div>
     </div>`}
     ${list.length > 0 && left === 0 && html`<div class="c-done" data-testid="all-done">
       <span class="c-done-icon" aria-hidden="true"><${Icon} name="check" /></span>
-      <div><p class="c-done-title">All done. Thank you!</p><p>${agent.split(" ")[0]} has everything needed.${readOnly ? "" : " You can still write below."}</p>
+      <div><p class="c-done-title">${t("room.all_done")}</p><p>${t("room.has_all", { agent: agent.split(" ")[0] })}${readOnly ? "" : " " + t("room.still_write")}</p>
         <${Certificate} sid=${v.session.id} done=${done} /></div>
     </div>`}
     <ul class="c-tasks" data-testid="customer-tasks">
       ${list.filter((t) => t.status !== "completed").map((t) => html`<${TaskCard} key=${t.id} t=${t} readOnly=${readOnly} />`)}
       ${list.filter((t) => t.status === "completed").map((t) => html`<${TaskCard} key=${t.id} t=${t} readOnly=${readOnly} />`)}
     </ul>
-    ${list.length === 0 && html`<p class="muted c-empty">Nothing to do yet. ${agent.split(" ")[0]} may add steps here, or talk with you below.</p>`}
+    ${list.length === 0 && html`<p class="muted c-empty">${t("room.empty", { agent: agent.split(" ")[0] })}</p>`}
     <${ChatSheet} agent=${agent} readOnly=${readOnly} />
   </main>`;
 }
@@ -542,7 +536,7 @@ function Certificate({ sid, done }) {
   }, [done]);
   if (!asset) { return null; }
   return html`<p class="row-actions"><${DownloadButton} link=${token} sid=${sid} asset=${asset.id} name="completion-certificate.pdf"
-    label="Download your certificate" testid="download-certificate" /></p>`;
+    label=${t("room.certificate")} testid="download-certificate" /></p>`;
 }
 
 function ChatSheet({ agent, readOnly }) {
@@ -602,44 +596,44 @@ function ChatSheet({ agent, readOnly }) {
     rows.push(html`<li class=${cx("msg", it.mine ? "msg-out" : "msg-in")} key=${"e" + it.seq} data-seq=${it.seq}>
       <div class="bubble"><p class="msg-text">${it.text}</p>
         <p class="msg-meta">${!it.mine && `${it.name || short} · `}<time>${clock(it.at)}</time>${it.mine && (it.seq === seenAt
-          ? html` · <span data-testid="msg-seen">${SEEN}</span>` : it.seq <= seenUpTo.value ? " · Delivered" : " · Sent")}</p></div>
+          ? html` · <span data-testid="msg-seen">${t("room.seen")}</span>` : " · " + t(it.seq <= seenUpTo.value ? "chat.delivered" : "chat.sent"))}</p></div>
     </li>`);
   }
   for (const p of waiting) {
     rows.push(html`<li class=${cx("msg", "msg-out", "msg-pending")} key=${"p" + p.id}>
       <div class="bubble"><p class="msg-text">${p.text}</p>
         <p class="msg-meta">${p.state === "failed"
-          ? html`<span class="error-text">Not sent: ${p.error}</span>`
-          : conn.value === "open" ? "Sending…" : "Waiting for the connection…"}</p></div>
+          ? html`<span class="error-text">${t("chat.not_sent", { error: p.error })}</span>`
+          : t(conn.value === "open" ? "chat.sending" : "chat.waiting")}</p></div>
     </li>`);
   }
   // While a document is open to sign, the closed sheet is a bar: the page
   // and the pad get the screen, and a tap on the bar opens the talk.
   const bar = !open && signing.value > 0;
-  return html`<section class=${cx("sheet", open && "sheet-open", bar && "sheet-bar")} aria-label="Conversation with ${short}"
+  return html`<section class=${cx("sheet", open && "sheet-open", bar && "sheet-bar")} aria-label=${t("chat.with", { agent: short })}
     data-testid="chat-sheet">
     <button type="button" class="sheet-handle" aria-expanded=${open ? "true" : "false"} aria-controls="c-log"
       data-testid="chat-toggle" onClick=${() => setOpen(!open)}>
       <span class="sheet-grip" aria-hidden="true"></span>
-      <span class="sheet-title">Conversation with ${short}${unread > 0 && html` <span class="count" data-testid="chat-unread" aria-label=${unread + " new"}>${unread}</span>`}</span>
+      <span class="sheet-title">${t("chat.with", { agent: short })}${unread > 0 && html` <span class="count" data-testid="chat-unread" aria-label=${t("chat.new", { n: unread })}>${unread}</span>`}</span>
       <${Icon} name=${open ? "chevronDown" : "chevronDown"} cls=${open ? "" : "flip"} />
     </button>
     ${bar ? null : open
       ? html`<ol class="timeline c-log" id="c-log" ref=${log} role="log" aria-relevant="additions" data-testid="customer-chat-log" tabindex="0">
-          ${rows.length === 0 && html`<li class="timeline-empty">Write to ${short} here.</li>`}
+          ${rows.length === 0 && html`<li class="timeline-empty">${t("chat.write_here", { agent: short })}</li>`}
           ${rows}
         </ol>`
       : html`<p class="sheet-peek" id="c-log" data-testid="customer-chat-peek">${last
-          ? html`<strong>${last.mine ? "You" : last.name || short}:</strong> ${last.text}`
-          : html`<span class="muted">Write to ${short} here.</span>`}</p>`}
-    <p class="typing" aria-live="polite">${agentTyping.value ? `${short} is typing…` : ""}</p>
+          ? html`<strong>${last.mine ? t("chat.you") : last.name || short}:</strong> ${last.text}`
+          : html`<span class="muted">${t("chat.write_here", { agent: short })}</span>`}</p>`}
+    <p class="typing" aria-live="polite">${agentTyping.value ? t("chat.typing", { agent: short }) : ""}</p>
     ${bar ? null : readOnly
-      ? html`<p class="muted small sheet-ro">This session has ended: you can read it, not write.</p>`
+      ? html`<p class="muted small sheet-ro">${t("chat.read_only")}</p>`
       : html`<form class="composer" onSubmit=${submit}>
-          <label for="c-input" class="sr-only">Message to ${short}</label>
-          <input id="c-input" data-testid="customer-chat-input" placeholder=${`Message ${short}`} value=${text} maxlength="4000"
+          <label for="c-input" class="sr-only">${t("chat.message_to", { agent: short })}</label>
+          <input id="c-input" data-testid="customer-chat-input" placeholder=${t("chat.placeholder", { agent: short })} value=${text} maxlength="4000"
             autocomplete="off" enterkeyhint="send" onInput=${(e) => { setText(e.currentTarget.value); if (live) { live.typing(topic); } }} />
-          <button type="submit" class="btn btn-primary" data-testid="customer-chat-send" disabled=${!text.trim()}>Send</button>
+          <button type="submit" class="btn btn-primary" data-testid="customer-chat-send" disabled=${!text.trim()}>${t("action.send")}</button>
         </form>`}
   </section>`;
 }
@@ -647,20 +641,20 @@ function ChatSheet({ agent, readOnly }) {
 function App() {
   let body;
   switch (screen.value) {
-  case "loading": body = html`<main class="c-main"><p class="muted">Opening your session…</p></main>`; break;
+  case "loading": body = html`<main class="c-main"><p class="muted">${t("page.opening")}</p></main>`; break;
   case "auth": body = html`<${AuthGate} />`; break;
   case "consent": body = html`<${ConsentGate} />`; break;
   case "declined": body = html`<${Declined} />`; break;
   case "room": body = html`<${Room} />`; break;
   case "expired": body = html`<${Expired} />`; break;
   case "ended": body = html`<${Ended} />`; break;
-  case "replaced": body = html`<${Page} title="This link was replaced" testid="replaced">
-      <p class="lead">Your agent sent you a newer link. Please open the most recent message you received from them.</p><//>`; break;
-  case "invalid": body = html`<${Page} title="This link does not work" testid="invalid">
-      <p class="lead">It may be incomplete. Open it again from the message you received, or copy the whole link.</p><//>`; break;
-  default: body = html`<${Page} title="We cannot reach the service" testid="unavailable">
-      <p class="lead">Your connection or our service is having trouble. We will try again by ourselves in a moment.</p>
-      <button type="button" class="btn btn-primary btn-block" onClick=${load}>Try again now</button><//>`;
+  case "replaced": body = html`<${Page} title=${t("replaced.title")} testid="replaced">
+      <p class="lead">${t("replaced.lead")}</p><//>`; break;
+  case "invalid": body = html`<${Page} title=${t("invalid.title")} testid="invalid">
+      <p class="lead">${t("invalid.lead")}</p><//>`; break;
+  default: body = html`<${Page} title=${t("unavailable.title")} testid="unavailable">
+      <p class="lead">${t("unavailable.lead")}</p>
+      <button type="button" class="btn btn-primary btn-block" onClick=${load}>${t("action.try_now")}</button><//>`;
   }
   return html`<${Top} />${body}<${Notice} />`;
 }

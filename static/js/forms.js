@@ -6,39 +6,42 @@ const dateRe = /^\d{4}-\d{2}-\d{2}$/;
 const phoneRe = /^\+?[0-9][0-9 ().-]{5,30}$/;
 const emailRe = /^[^\s@<>(),;:"[\]\\]+@[^\s@<>(),;:"[\]\\]+\.[^\s@<>(),;:"[\]\\]+$/;
 
-// checkAnswer returns what is wrong with one answer, or "".
+// checkAnswer returns what is wrong with one answer, as the catalog key
+// of its words and their values ({ key: "form.min", vars: { min: 3 } }),
+// or null.
 export function checkAnswer(d, v) {
+  const bad = (key, vars) => ({ key: "form." + key, vars });
   if (d.type === "checkbox") {
-    return d.required && v !== true ? "must be ticked" : "";
+    return d.required && v !== true ? bad("tick") : null;
   }
   const s = (v == null ? "" : String(v)).trim();
-  if (s === "") { return d.required ? "is required" : ""; }
-  if ([...s].length > 1000) { return "must be at most 1000 characters, without control characters"; }
+  if (s === "") { return d.required ? bad("required") : null; }
+  if ([...s].length > 1000) { return bad("too_long"); }
   switch (d.type) {
   case "email":
-    if (!emailRe.test(s)) { return "must be an email address such as jane@example.com"; }
+    if (!emailRe.test(s)) { return bad("email"); }
     break;
   case "phone":
-    if (!phoneRe.test(s)) { return "must be a phone number such as +44 20 7946 0958"; }
+    if (!phoneRe.test(s)) { return bad("phone"); }
     break;
   case "number": {
     const n = Number(s);
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) || !Number.isFinite(n)) { return "must be a number"; }
-    if (d.min !== undefined && d.min !== "" && n < Number(d.min)) { return "must be at least " + d.min; }
-    if (d.max !== undefined && d.max !== "" && n > Number(d.max)) { return "must be at most " + d.max; }
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) || !Number.isFinite(n)) { return bad("number"); }
+    if (d.min !== undefined && d.min !== "" && n < Number(d.min)) { return bad("min", { min: d.min }); }
+    if (d.max !== undefined && d.max !== "" && n > Number(d.max)) { return bad("max", { max: d.max }); }
     break;
   }
   case "date":
-    if (!dateRe.test(s) || Number.isNaN(Date.parse(s + "T00:00:00Z"))) { return "must be a date as YYYY-MM-DD"; }
-    if (d.min && s < d.min) { return "must be on or after " + d.min; }
-    if (d.max && s > d.max) { return "must be on or before " + d.max; }
+    if (!dateRe.test(s) || Number.isNaN(Date.parse(s + "T00:00:00Z"))) { return bad("date"); }
+    if (d.min && s < d.min) { return bad("after", { min: d.min }); }
+    if (d.max && s > d.max) { return bad("before", { max: d.max }); }
     break;
   case "select":
-    if (!(d.options || []).includes(s)) { return "must be one of the choices"; }
+    if (!(d.options || []).includes(s)) { return bad("choice"); }
     break;
   }
-  if (d.pattern && !new RegExp("^(?:" + d.pattern + ")$", "u").test(s)) { return "is not in the expected format"; }
-  return "";
+  if (d.pattern && !new RegExp("^(?:" + d.pattern + ")$", "u").test(s)) { return bad("format"); }
+  return null;
 }
 
 // checkForm returns {name: problem} for every field with one.

@@ -6,7 +6,7 @@
 import { html, signal, useState, useEffect, useRef, Icon, announce, cx } from "./ui.js";
 import { ApiError, request } from "./api.js";
 import { checkForm, answersOf } from "./forms.js";
-import { plainError } from "./words.js";
+import { t, plainError } from "./i18n.js";
 
 // assetURL is where an asset of a session downloads.
 export const assetURL = (sid, asset) => `/api/sessions/${encodeURIComponent(sid)}/assets/${encodeURIComponent(asset)}`;
@@ -50,7 +50,7 @@ export function DownloadButton({ link, sid, asset, name, label, testid }) {
   return html`<div class="download">
     <button type="button" class="btn" data-testid=${testid || "download"} disabled=${state === "busy"} onClick=${save}>
       <${Icon} name="download" /> ${label}</button>
-    ${state === "done" && html`<span class="muted small" role="status" data-testid="downloaded">Downloaded</span>`}
+    ${state === "done" && html`<span class="muted small" role="status" data-testid="downloaded">${t("task.downloaded")}</span>`}
     ${state && state !== "busy" && state !== "done" && html`<p class="field-error" role="alert">${state}</p>`}
   </div>`;
 }
@@ -85,7 +85,7 @@ function Pdf({ link, sid, asset, title, last }) {
           setDoc(d);
         }
       } catch (e) {
-        if (!stop) { setError(e instanceof ApiError ? plainError(e) : "The document could not be opened. Please tell your agent."); }
+        if (!stop) { setError(e instanceof ApiError ? plainError(e) : t("pdf.failed")); }
       }
     })();
     return () => { stop = true; };
@@ -115,28 +115,28 @@ function Pdf({ link, sid, asset, title, last }) {
   if (error) { return html`<p class="field-error" role="alert">${error}</p>`; }
   const n = doc ? doc.numPages : 0;
   return html`<div class="pdf" data-testid="pdf" data-pages=${n} data-rendered=${rendered}>
-    <div class="pdf-page" data-testid="pdf-page-box" data-scrolls="x"><canvas ref=${canvas} role="img" aria-label=${`${title}, page ${page} of ${n || "…"}`}></canvas></div>
+    <div class="pdf-page" data-testid="pdf-page-box" data-scrolls="x"><canvas ref=${canvas} role="img" aria-label=${t("pdf.page_of_named", { title, page, total: n || "…" })}></canvas></div>
     <div class="pdf-nav">
       <span class="pdf-zoom">
         <button type="button" class="btn" data-testid="pdf-zoom-out" disabled=${zoom === 0} onClick=${() => setZoom(zoom - 1)}
-          aria-label="Smaller"><${Icon} name="minus" /></button>
+          aria-label=${t("pdf.smaller")}><${Icon} name="minus" /></button>
         <span data-testid="pdf-zoom" aria-live="polite">${Math.round(ZOOMS[zoom] * 100)}%</span>
         <button type="button" class="btn" data-testid="pdf-zoom-in" disabled=${zoom === ZOOMS.length - 1} onClick=${() => setZoom(zoom + 1)}
-          aria-label="Larger"><${Icon} name="plus" /></button>
+          aria-label=${t("pdf.larger")}><${Icon} name="plus" /></button>
       </span>
       <span class="pdf-pages">
       <button type="button" class="btn" data-testid="pdf-prev" disabled=${page <= 1} onClick=${() => setPage(page - 1)}
-        aria-label="Previous page"><${Icon} name="chevronLeft" /></button>
-      <span aria-live="polite" data-testid="pdf-page">${n ? `Page ${page} of ${n}` : "Opening…"}</span>
+        aria-label=${t("pdf.previous")}><${Icon} name="chevronLeft" /></button>
+      <span aria-live="polite" data-testid="pdf-page">${n ? t("pdf.page_of", { page, total: n }) : t("pdf.opening")}</span>
       <button type="button" class="btn" data-testid="pdf-next" disabled=${!n || page >= n} onClick=${() => setPage(page + 1)}
-        aria-label="Next page"><${Icon} name="chevronRight" /></button>
+        aria-label=${t("pdf.next")}><${Icon} name="chevronRight" /></button>
       </span>
     </div>
   </div>`;
 }
 
 // SignWork reads the document, then signs it by drawing or typing.
-function SignWork({ t, link, sid, name0, onDone, onCancel }) {
+function SignWork({ t: task, link, sid, name0, onDone, onCancel }) {
   useEffect(() => {
     signing.value += 1;
     return () => { signing.value -= 1; };
@@ -166,14 +166,14 @@ function SignWork({ t, link, sid, name0, onDone, onCancel }) {
     e.preventDefault();
     setError("");
     const body = { name: name.trim() };
-    if (!body.name) { setError("Type your full name."); return; }
+    if (!body.name) { setError(t("sign.name_needed")); return; }
     if (mode === "draw") {
-      if (!pad.current || pad.current.isEmpty()) { setError("Draw your signature in the box, or choose to type your name instead."); return; }
+      if (!pad.current || pad.current.isEmpty()) { setError(t("sign.draw_needed")); return; }
       body.image = pad.current.toDataURL("image/png");
     }
     setBusy(true);
     try {
-      const r = await request("POST", `/api/customer/tasks/${t.id}/sign`, body, { Authorization: "Link " + link });
+      const r = await request("POST", `/api/customer/tasks/${task.id}/sign`, body, { Authorization: "Link " + link });
       onDone(r.task);
     } catch (err) {
       setError(plainError(err));
@@ -182,33 +182,33 @@ function SignWork({ t, link, sid, name0, onDone, onCancel }) {
     }
   };
   return html`<form class="sign-work" onSubmit=${submit} novalidate>
-    <${Pdf} link=${link} sid=${sid} asset=${t.document_id} title=${t.title} />
+    <${Pdf} link=${link} sid=${sid} asset=${task.document_id} title=${task.title} />
     <fieldset class="sign-mode">
-      <legend>How do you want to sign?</legend>
-      <label><input type="radio" name=${"mode-" + t.id} checked=${mode === "draw"} data-testid="sign-draw"
-        onChange=${() => setMode("draw")} /> Draw my signature</label>
-      <label><input type="radio" name=${"mode-" + t.id} checked=${mode === "type"} data-testid="sign-type"
-        onChange=${() => setMode("type")} /> Type my name</label>
+      <legend>${t("sign.how")}</legend>
+      <label><input type="radio" name=${"mode-" + task.id} checked=${mode === "draw"} data-testid="sign-draw"
+        onChange=${() => setMode("draw")} /> ${t("sign.draw")}</label>
+      <label><input type="radio" name=${"mode-" + task.id} checked=${mode === "type"} data-testid="sign-type"
+        onChange=${() => setMode("type")} /> ${t("sign.type")}</label>
     </fieldset>
     ${mode === "draw" && html`<div class="sig-box">
-      <canvas ref=${canvas} class="sig-pad" data-testid="sig-pad" role="img" aria-label="Signature box: draw your signature here with a finger or the mouse"></canvas>
-      <button type="button" class="btn btn-small" onClick=${() => pad.current && pad.current.clear()}>Clear</button>
+      <canvas ref=${canvas} class="sig-pad" data-testid="sig-pad" role="img" aria-label=${t("sign.pad")}></canvas>
+      <button type="button" class="btn btn-small" onClick=${() => pad.current && pad.current.clear()}>${t("sign.clear")}</button>
     </div>`}
-    <label for=${"sign-name-" + t.id}>Your full name</label>
-    <input id=${"sign-name-" + t.id} data-testid="sign-name" value=${name} autocomplete="name" maxlength="200"
+    <label for=${"sign-name-" + task.id}>${t("sign.full_name")}</label>
+    <input id=${"sign-name-" + task.id} data-testid="sign-name" value=${name} autocomplete="name" maxlength="200"
       onInput=${(e) => setName(e.currentTarget.value)} />
-    <p class="muted small">Signing adds your signature, your name, the time and this session's number to the last page. Your agent keeps the signed copy with a record of when and from which device you signed.</p>
+    <p class="muted small">${t("sign.explain")}</p>
     ${error && html`<p class="field-error" role="alert">${error}</p>`}
     <div class="row-actions">
-      <button type="submit" class="btn btn-primary" data-testid="task-sign" disabled=${busy}>${busy ? "Signing…" : "Sign"}</button>
-      <button type="button" class="btn" onClick=${onCancel}>Not now</button>
+      <button type="submit" class="btn btn-primary" data-testid="task-sign" disabled=${busy}>${t(busy ? "sign.signing" : "sign.sign")}</button>
+      <button type="button" class="btn" onClick=${onCancel}>${t("sign.not_now")}</button>
     </div>
   </form>`;
 }
 
 // FormWork renders a form's fields and checks them before sending.
-function FormWork({ t, link, onDone }) {
-  const fields = t.fields || [];
+function FormWork({ t: task, link, onDone }) {
+  const fields = task.fields || [];
   const [values, setValues] = useState({});
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
@@ -221,17 +221,17 @@ function FormWork({ t, link, onDone }) {
     setErrors(errs);
     if (Object.keys(errs).length) {
       const first = fields.find((d) => errs[d.name]);
-      const el = document.getElementById(`f-${t.id}-${first.name}`);
+      const el = document.getElementById(`f-${task.id}-${first.name}`);
       if (el) { el.focus(); }
       return;
     }
     setBusy(true);
     try {
-      const r = await request("POST", `/api/customer/tasks/${t.id}/form`, { answers: answersOf(fields, values) }, { Authorization: "Link " + link });
+      const r = await request("POST", `/api/customer/tasks/${task.id}/form`, { answers: answersOf(fields, values) }, { Authorization: "Link " + link });
       onDone(r.task);
     } catch (err) {
       const server = {};
-      for (const [k, v] of Object.entries(err.fields || {})) { server[k.replace(/^answers\./, "")] = v; }
+      for (const k of Object.keys(err.fields || {})) { server[k.replace(/^answers\./, "")] = { key: "form.check" }; }
       setErrors(server);
       setError(plainError(err));
     } finally {
@@ -240,7 +240,7 @@ function FormWork({ t, link, onDone }) {
   };
   return html`<form class="form-work" onSubmit=${submit} novalidate data-testid="task-form-work">
     ${fields.map((d) => {
-      const id = `f-${t.id}-${d.name}`;
+      const id = `f-${task.id}-${d.name}`;
       const err = errors[d.name];
       const described = [d.help && id + "-help", err && id + "-err"].filter(Boolean).join(" ") || undefined;
       const common = { id, "aria-invalid": err ? "true" : undefined, "aria-describedby": described, "data-field": d.name,
@@ -248,10 +248,10 @@ function FormWork({ t, link, onDone }) {
       let input;
       if (d.type === "checkbox") {
         input = html`<label class="check"><input type="checkbox" ...${common} checked=${values[d.name] === true}
-          onChange=${(e) => set(d.name, e.currentTarget.checked)} /> ${d.label}${d.required ? html` <${Required} />` : " (optional)"}</label>`;
+          onChange=${(e) => set(d.name, e.currentTarget.checked)} /> ${d.label}${d.required ? html` <${Required} />` : " " + t("form.optional")}</label>`;
       } else if (d.type === "select") {
         input = html`<select ...${common} value=${values[d.name] || ""} onChange=${(e) => set(d.name, e.currentTarget.value)}>
-          <option value="">Choose…</option>
+          <option value="">${t("form.choose")}</option>
           ${(d.options || []).map((o) => html`<option key=${o} value=${o}>${o}</option>`)}
         </select>`;
       } else {
@@ -262,21 +262,21 @@ function FormWork({ t, link, onDone }) {
           onInput=${(e) => set(d.name, e.currentTarget.value)} />`;
       }
       return html`<div class=${cx("field", err && "field-bad")} key=${d.name}>
-        ${d.type !== "checkbox" && html`<label for=${id}>${d.label}${d.required ? html` <${Required} />` : html` <span class="muted">(optional)</span>`}</label>`}
+        ${d.type !== "checkbox" && html`<label for=${id}>${d.label}${d.required ? html` <${Required} />` : html` <span class="muted">${t("form.optional")}</span>`}</label>`}
         ${input}
         ${d.help && html`<p class="hint" id=${id + "-help"}>${d.help}</p>`}
-        ${err && html`<p class="field-error" id=${id + "-err"} data-testid="field-error">${d.label} ${err}.</p>`}
+        ${err && html`<p class="field-error" id=${id + "-err"} data-testid="field-error">${t(err.key, { label: d.label, ...err.vars })}</p>`}
       </div>`;
     })}
     ${error && html`<p class="field-error" role="alert">${error}</p>`}
-    <button type="submit" class="btn btn-primary btn-block" data-testid="form-submit" disabled=${busy}>${busy ? "Sending…" : "Send"}</button>
+    <button type="submit" class="btn btn-primary btn-block" data-testid="form-submit" disabled=${busy}>${t(busy ? "form.sending" : "action.send")}</button>
   </form>`;
 }
 
 // Required marks a field the form cannot be sent without, before any
 // attempt: a star for the eye, the word for a screen reader.
 function Required() {
-  return html`<span class="req" data-testid="required-mark"><span aria-hidden="true">*</span><span class="sr-only">(required)</span></span>`;
+  return html`<span class="req" data-testid="required-mark"><span aria-hidden="true">*</span><span class="sr-only">${t("form.required_mark")}</span></span>`;
 }
 
 // sendFile posts a file with progress (fetch cannot report it).
@@ -302,7 +302,7 @@ const phone = () => window.matchMedia && window.matchMedia("(pointer: coarse)").
 
 // UploadWork sends one photo or document: the camera or the files on a
 // phone, a picker or drag and drop on a desktop.
-function UploadWork({ t, link, max, onDone }) {
+function UploadWork({ t: task, link, max, onDone }) {
   const [progress, setProgress] = useState(null);
   const [error, setError] = useState("");
   const [over, setOver] = useState(false);
@@ -316,7 +316,7 @@ function UploadWork({ t, link, max, onDone }) {
   const pick = (file) => {
     if (!file) { return; }
     if (max && file.size > max) {
-      setError(`That file is larger than ${Math.floor(max / 1048576)} MB. Please send a smaller one, such as a photo instead of a scan.`);
+      setError(t("upload.too_large", { mb: Math.floor(max / 1048576) }));
       return;
     }
     setError("");
@@ -334,7 +334,7 @@ function UploadWork({ t, link, max, onDone }) {
     setError("");
     setProgress(0);
     try {
-      const r = await sendFile(`/api/customer/tasks/${t.id}/upload`, file, link, setProgress);
+      const r = await sendFile(`/api/customer/tasks/${task.id}/upload`, file, link, setProgress);
       onDone(r.task);
     } catch (err) {
       setError(plainError(err));
@@ -346,42 +346,42 @@ function UploadWork({ t, link, max, onDone }) {
   return html`<div class=${cx("upload-work", over && "drop-over")} data-testid="upload-work"
       onDragOver=${(e) => { e.preventDefault(); setOver(true); }} onDragLeave=${() => setOver(false)}
       onDrop=${(e) => { e.preventDefault(); setOver(false); pick(e.dataTransfer.files[0]); }}>
-    ${t.instructions && html`<p class="upload-help">${t.instructions}</p>`}
-    <p class="muted small">${phone() ? "Take a photo, or choose a file. " : "Drag a file here, or choose one. "}A JPEG or PNG photo, or a PDF.</p>
+    ${task.instructions && html`<p class="upload-help">${task.instructions}</p>`}
+    <p class="muted small">${t(phone() ? "upload.how_phone" : "upload.how_desktop")} ${t("upload.types")}</p>
     <input type="file" class="sr-only" ref=${camera} accept="image/*" capture="environment" data-testid="upload-camera"
       tabindex="-1" aria-hidden="true" onChange=${(e) => pick(e.currentTarget.files[0])} />
     <input type="file" class="sr-only" ref=${picker} accept="image/jpeg,image/png,application/pdf" data-testid="upload-file"
       tabindex="-1" aria-hidden="true" onChange=${(e) => pick(e.currentTarget.files[0])} />
     ${picked && html`<div class="upload-picked" data-testid="upload-picked">
       ${preview
-        ? html`<img class="upload-preview" src=${preview} alt="The photo you picked" data-testid="upload-preview" />`
+        ? html`<img class="upload-preview" src=${preview} alt=${t("upload.preview")} data-testid="upload-preview" />`
         : html`<p class="upload-name"><${Icon} name="file" /> ${picked.name}</p>`}
       <div class="row-actions">
-        <button type="button" class="btn btn-primary" data-testid="upload-send" disabled=${busy} onClick=${() => send(picked)}>Send</button>
-        <button type="button" class="btn" data-testid="upload-retake" disabled=${busy} onClick=${retake}>${preview ? "Retake" : "Choose another"}</button>
+        <button type="button" class="btn btn-primary" data-testid="upload-send" disabled=${busy} onClick=${() => send(picked)}>${t("action.send")}</button>
+        <button type="button" class="btn" data-testid="upload-retake" disabled=${busy} onClick=${retake}>${t(preview ? "upload.retake" : "upload.another")}</button>
       </div>
     </div>`}
     ${!picked && html`<div class="row-actions">
       ${phone() && html`<button type="button" class="btn btn-primary" disabled=${busy} onClick=${() => camera.current.click()}>
-        <${Icon} name="camera" /> Take a photo</button>`}
+        <${Icon} name="camera" /> ${t("upload.photo")}</button>`}
       <button type="button" class=${cx("btn", !phone() && "btn-primary")} disabled=${busy} onClick=${() => picker.current.click()}>
-        Choose a file</button>
+        ${t("upload.choose")}</button>
     </div>`}
-    ${busy && html`<div class="upload-progress"><progress max="100" value=${Math.round(progress * 100)} aria-label="Sending the file"></progress>
+    ${busy && html`<div class="upload-progress"><progress max="100" value=${Math.round(progress * 100)} aria-label=${t("upload.sending")}></progress>
       <span>${Math.round(progress * 100)}%</span></div>`}
     ${error && html`<p class="field-error" role="alert" data-testid="upload-error">${error}</p>`}
   </div>`;
 }
 
 // ConsentWork asks for Agree or Disagree.
-function ConsentWork({ t, link, onDone }) {
+function ConsentWork({ t: task, link, onDone }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const answer = async (agree) => {
     setBusy(true);
     setError("");
     try {
-      const r = await request("POST", `/api/customer/tasks/${t.id}/consent`, { agree }, { Authorization: "Link " + link });
+      const r = await request("POST", `/api/customer/tasks/${task.id}/consent`, { agree }, { Authorization: "Link " + link });
       onDone(r.task);
     } catch (err) {
       setError(plainError(err));
@@ -390,68 +390,68 @@ function ConsentWork({ t, link, onDone }) {
     }
   };
   return html`<div class="consent-work">
-    <p class="consent-text">${t.text || t.title}</p>
+    <p class="consent-text">${task.text || task.title}</p>
     <div class="row-actions">
-      <button type="button" class="btn btn-primary" data-testid="task-complete" disabled=${busy} onClick=${() => answer(true)}>I agree</button>
-      <button type="button" class="btn" data-testid="task-disagree" disabled=${busy} onClick=${() => answer(false)}>I do not agree</button>
+      <button type="button" class="btn btn-primary" data-testid="task-complete" disabled=${busy} onClick=${() => answer(true)}>${t("consent.agree")}</button>
+      <button type="button" class="btn" data-testid="task-disagree" disabled=${busy} onClick=${() => answer(false)}>${t("consent.disagree")}</button>
     </div>
     ${error && html`<p class="field-error" role="alert">${error}</p>`}
   </div>`;
 }
 
 // TaskWork is a pending task's work area, for the kinds that do work.
-export function TaskWork({ t, link, sid, name, max, onDone }) {
+export function TaskWork({ t: task, link, sid, name, max, onDone }) {
   const [open, setOpen] = useState(false);
   const done = (task) => {
-    announce(`Done: ${t.title}.`);
+    announce(t("task.done_named", { title: task.title }));
     setOpen(false);
     onDone(task);
   };
-  switch (t.kind) {
+  switch (task.kind) {
   case "sign":
-    if (!t.document_id) { return html`<p class="c-task-meta">Your agent will add the document here.</p>`; }
+    if (!task.document_id) { return html`<p class="c-task-meta">${t("sign.no_document")}</p>`; }
     return open
-      ? html`<${SignWork} t=${t} link=${link} sid=${sid} name0=${name} onDone=${done} onCancel=${() => setOpen(false)} />`
-      : html`<button type="button" class="btn btn-primary btn-block" data-testid="task-open" onClick=${() => setOpen(true)}>Read and sign</button>`;
+      ? html`<${SignWork} t=${task} link=${link} sid=${sid} name0=${name} onDone=${done} onCancel=${() => setOpen(false)} />`
+      : html`<button type="button" class="btn btn-primary btn-block" data-testid="task-open" onClick=${() => setOpen(true)}>${t("sign.open")}</button>`;
   case "form":
-    return html`<${FormWork} t=${t} link=${link} onDone=${done} />`;
+    return html`<${FormWork} t=${task} link=${link} onDone=${done} />`;
   case "upload":
-    return html`<${UploadWork} t=${t} link=${link} max=${max} onDone=${done} />`;
+    return html`<${UploadWork} t=${task} link=${link} max=${max} onDone=${done} />`;
   case "consent":
-    return html`<${ConsentWork} t=${t} link=${link} onDone=${done} />`;
+    return html`<${ConsentWork} t=${task} link=${link} onDone=${done} />`;
   }
   return null;
 }
 
 // SignedCopy offers the signed copy: shown in the page (its last page,
 // where the signature is) and as a download.
-function SignedCopy({ t, link, sid, asset, by }) {
+function SignedCopy({ t: task, link, sid, asset, by }) {
   const [show, setShow] = useState(false);
-  return html`<div class="c-outcome"><p>Signed by ${by || "you"}.</p>
+  return html`<div class="c-outcome"><p>${by ? t("outcome.signed_by", { name: by }) : t("outcome.signed")}</p>
     ${asset && html`<div class="row-actions">
       <button type="button" class="btn" data-testid="show-signed" aria-expanded=${show ? "true" : "false"}
-        onClick=${() => setShow(!show)}>${show ? "Hide the signed copy" : "Show the signed copy"}</button>
-      <${DownloadButton} link=${link} sid=${sid} asset=${asset} name=${"signed-" + t.title + ".pdf"}
-        label="Download" testid="download-signed" />
+        onClick=${() => setShow(!show)}>${t(show ? "outcome.hide_signed" : "outcome.show_signed")}</button>
+      <${DownloadButton} link=${link} sid=${sid} asset=${asset} name=${"signed-" + task.title + ".pdf"}
+        label=${t("outcome.download")} testid="download-signed" />
     </div>`}
-    ${show && html`<${Pdf} link=${link} sid=${sid} asset=${asset} title=${"Signed copy of " + t.title} last=${true} />`}
+    ${show && html`<${Pdf} link=${link} sid=${sid} asset=${asset} title=${t("outcome.signed_copy", { title: task.title })} last=${true} />`}
   </div>`;
 }
 
 // TaskOutcome says what a completed task kept, with its download.
-export function TaskOutcome({ t, link, sid }) {
+export function TaskOutcome({ t: task, link, sid }) {
   let result = {};
-  try { result = typeof t.result === "string" ? JSON.parse(t.result) : (t.result || {}); } catch (e) { /* none */ }
-  const asset = (t.assets || [])[0];
-  switch (t.kind) {
+  try { result = typeof task.result === "string" ? JSON.parse(task.result) : (task.result || {}); } catch (e) { /* none */ }
+  const asset = (task.assets || [])[0];
+  switch (task.kind) {
   case "sign":
-    return html`<${SignedCopy} t=${t} link=${link} sid=${sid} asset=${asset} by=${result.signed_by} />`;
+    return html`<${SignedCopy} t=${task} link=${link} sid=${sid} asset=${asset} by=${result.signed_by} />`;
   case "upload":
-    return html`<p class="c-outcome">Sent: ${result.file || "your file"}.</p>`;
+    return html`<p class="c-outcome">${result.file ? t("outcome.sent_file", { file: result.file }) : t("outcome.sent")}</p>`;
   case "form":
-    return html`<p class="c-outcome">Your answers were sent.</p>`;
+    return html`<p class="c-outcome">${t("outcome.answers")}</p>`;
   case "consent":
-    return html`<p class="c-outcome">${result.agreed ? "You agreed." : "You did not agree."}</p>`;
+    return html`<p class="c-outcome">${t(result.agreed ? "outcome.agreed" : "outcome.disagreed")}</p>`;
   }
   return null;
 }

@@ -9,6 +9,7 @@ import { APIKeys } from "./keys.js";
 import { Webhooks } from "./webhooks.js";
 import { SSOSettings } from "./sso.js";
 import { FollowupFields, FOLLOWUP_DEFAULTS } from "./followupsettings.js";
+import { TeamLanguages } from "./teamlanguages.js";
 
 const PAGES = [["settings", "Org settings"], ["teams", "Teams"], ["agents", "Agents"], ["keys", "API keys"], ["webhooks", "Webhooks"], ["outbox", "Outbox"]];
 
@@ -552,6 +553,8 @@ function TeamEditor({ id }) {
         </div>
       </div>
     </fieldset>
+
+    <${TeamLanguages} st=${st} setS=${setS} err=${err} />
 
     <fieldset class="group">
       <legend>Overrides of the org settings</legend>

@@ -6,16 +6,18 @@ import { html, useState, useRef, Dialog, Field, cx } from "../ui.js";
 import { agentApi } from "../api.js";
 import { fieldError, plainError, AUTH_METHOD } from "../words.js";
 import { me, go, putSession, noteActivity, room } from "./state.js";
+import { languages, loadLanguages } from "./languages.js";
 
 const PATHS = {
   "customer.name": "name", "customer.email": "email", "customer.phone": "phone", "customer": "contact",
-  "pin": "pin", "settings_team_id": "team",
+  "pin": "pin", "settings_team_id": "team", "language": "language",
 };
 
 export function NewSession({ mode, onClose }) {
   const a = me.value;
   const teams = [...(a.settings_teams || [])].sort((x, y) => (x.id === a.team_id ? -1 : y.id === a.team_id ? 1 : x.name.localeCompare(y.name)));
-  const [f, setF] = useState({ name: "", channel: "email", email: "", phone: "", team: teams[0] ? teams[0].id : "", pin: "" });
+  const [f, setF] = useState({ name: "", channel: "email", email: "", phone: "", team: teams[0] ? teams[0].id : "", pin: "", language: "" });
+  loadLanguages();
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
   const [general, setGeneral] = useState("");
@@ -40,7 +42,8 @@ export function NewSession({ mode, onClose }) {
       focusFirstError(form);
       return;
     }
-    const body = { mode: plan ? "preplan" : "start", customer: customerBody(f, a), settings_team_id: f.team || undefined };
+    const body = { mode: plan ? "preplan" : "start", customer: customerBody(f, a), settings_team_id: f.team || undefined,
+      language: f.language || undefined };
     if (needsPIN) { body.pin = f.pin; }
     setBusy(true);
     try {
@@ -70,6 +73,7 @@ export function NewSession({ mode, onClose }) {
         ${(p) => html`<input ...${p} data-testid="customer-name" value=${f.name} onInput=${set("name")} autocomplete="off" maxlength="200" />`}
       <//>
       <${ContactFields} f=${f} setF=${setF} errors=${errors} />
+      <${LanguageField} id="ns-language" value=${f.language} onChange=${set("language")} error=${errors.language} />
       <details class="settings-picker">
         <summary data-testid="session-settings">Enter session settings <span class="muted">· ${team ? team.name : "none"}</span></summary>
         <${Field} id="ns-team" label="Use the settings of" error=${errors.team}
@@ -210,4 +214,16 @@ export function SessionPIN({ id }) {
       onClick=${() => (pin ? setPin("") : show())}>${pin ? "Hide" : "Show"}</button>
     ${error && html`<span class="error-text" role="alert">${error}</span>`}
   </span>`;
+}
+
+// LanguageField picks the customer's language; none leaves it to the
+// settings' language, else the customer's browser.
+export function LanguageField({ id, value, onChange, error }) {
+  return html`<${Field} id=${id} label="Customer's language" error=${error}
+      hint="The language of the customer's page and of the messages sent to them. The customer can change it on their page.">
+    ${(p) => html`<select ...${p} data-testid="session-language" value=${value} onChange=${onChange}>
+      <option value="">The settings' language, else the customer's browser</option>
+      ${languages.value.map((l) => html`<option key=${l.code} value=${l.code} lang=${l.code}>${l.name}</option>`)}
+    </select>`}
+  <//>`;
 }

@@ -14,7 +14,8 @@ import {
 import { me, room, conn, live } from "./state.js";
 import { useReadWatch, lastRead } from "../seen.js";
 import { FollowupCard } from "./followups.js";
-import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN } from "./newsession.js";
+import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN, LanguageField } from "./newsession.js";
+import { loadLanguages } from "./languages.js";
 
 export function RoomView({ id }) {
   const m = room(id);
@@ -630,7 +631,9 @@ function EraseDialog({ m, s, onClose }) {
 function ReengageDialog({ m, s, onClose }) {
   const a = me.value;
   const c = s.customer || {};
-  const [f, setF] = useState({ name: c.name || "", channel: c.phone && !c.email ? "phone" : "email", email: c.email || "", phone: c.phone || "" });
+  const [f, setF] = useState({ name: c.name || "", channel: c.phone && !c.email ? "phone" : "email", email: c.email || "", phone: c.phone || "",
+    language: s.language || "" });
+  loadLanguages();
   const [errors, setErrors] = useState({});
   const [general, setGeneral] = useState("");
   const [busy, setBusy] = useState(false);
@@ -645,7 +648,7 @@ function ReengageDialog({ m, s, onClose }) {
     if (Object.keys(errs).length) { focusFirstError(form); return; }
     setBusy(true);
     try {
-      const out = await m.act("reengage", { customer: customerBody(f, a) });
+      const out = await m.act("reengage", { customer: customerBody(f, a), language: f.language });
       if (out.state === "active") { m.noteInvitation(out); }
       m.link.value = null;
       onClose();
@@ -667,6 +670,7 @@ function ReengageDialog({ m, s, onClose }) {
         ${(p) => html`<input ...${p} data-testid="customer-name" value=${f.name} onInput=${(e) => setF({ ...f, name: e.currentTarget.value })} maxlength="200" />`}
       <//>
       <${ContactFields} f=${f} setF=${setF} errors=${errors} idPrefix="re" />
+      <${LanguageField} id="re-language" value=${f.language} onChange=${(e) => setF({ ...f, language: e.currentTarget.value })} error=${errors.language} />
       ${general && html`<p class="notice notice-bad" role="alert">${general}</p>`}
       <div class="dialog-actions">
         <button type="button" class="btn" onClick=${onClose}>Cancel</button>

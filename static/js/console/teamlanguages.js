@@ -1,0 +1,65 @@
+// A team's languages: the one its customers read when the agent picks
+// none (and its own texts are written in), and its texts in the other
+// languages. A language left empty uses Cohub's built-in invitation in
+// that language and the team's own consent text.
+import { html, Field } from "../ui.js";
+import { languages, loadLanguages } from "./languages.js";
+
+const TEMPLATE_KEYS = ["email_subject", "email_body", "sms_body"];
+
+// translationOf drops what was left empty, so an untouched language is
+// not sent at all.
+function translationOf(tr) {
+  const out = {};
+  const tpl = tr.templates || {};
+  if (TEMPLATE_KEYS.some((k) => (tpl[k] || "").trim())) { out.templates = tpl; }
+  if ((tr.consent_text || "").trim()) { out.consent_text = tr.consent_text; }
+  return Object.keys(out).length ? out : null;
+}
+
+export function TeamLanguages({ st, setS, err }) {
+  loadLanguages();
+  const own = st.language || "en";
+  const all = st.translations || {};
+  const setTr = (code, tr) => {
+    const next = { ...all };
+    const kept = translationOf(tr);
+    if (kept) { next[code] = { ...tr }; } else { delete next[code]; }
+    setS("translations", next);
+  };
+  return html`<fieldset class="group" data-testid="team-languages">
+    <legend>Customers' language</legend>
+    <${Field} id="team-language" label="Language of this team's customers" error=${err("language")}
+      hint="Used when the agent picks none; the customer can still switch on their page. This team's texts above are in this language.">
+      ${(p) => html`<select ...${p} data-testid="team-language" value=${st.language || ""} onChange=${(e) => setS("language", e.currentTarget.value || undefined)}>
+        <option value="">The customer's browser (texts above in English)</option>
+        ${languages.value.map((l) => html`<option key=${l.code} value=${l.code} lang=${l.code}>${l.name}</option>`)}
+      </select>`}
+    <//>
+    <p class="hint">Texts in other languages: leave them empty to send Cohub's own invitation in that language and show the consent text above.</p>
+    ${languages.value.filter((l) => l.code !== own).map((l) => {
+      const tr = all[l.code] || {};
+      const tpl = tr.templates || {};
+      const set = (k, v) => setTr(l.code, { ...tr, templates: { ...tpl, [k]: v } });
+      const id = (k) => `tr-${l.code}-${k}`;
+      const e = (k) => err(`translations.${l.code}${k}`);
+      return html`<details key=${l.code} class="translation" data-testid=${"translation-" + l.code} open=${!!all[l.code] || !!e("")}>
+        <summary>Texts in <span lang=${l.code}>${l.name}</span>${all[l.code] ? "" : html` <span class="muted">· built-in</span>`}</summary>
+        ${e("") && html`<p class="field-error">${e("")}</p>`}
+        <${Field} id=${id("subject")} label="Email subject" error=${e(".templates.email_subject")}>
+          ${(p) => html`<input ...${p} lang=${l.code} value=${tpl.email_subject || ""} onInput=${(ev) => set("email_subject", ev.currentTarget.value)} />`}
+        <//>
+        <${Field} id=${id("body")} label="Email text" error=${e(".templates.email_body")}>
+          ${(p) => html`<textarea ...${p} lang=${l.code} rows="4" value=${tpl.email_body || ""} onInput=${(ev) => set("email_body", ev.currentTarget.value)}></textarea>`}
+        <//>
+        <${Field} id=${id("sms")} label="Text message" error=${e(".templates.sms_body")}>
+          ${(p) => html`<textarea ...${p} lang=${l.code} rows="2" value=${tpl.sms_body || ""} onInput=${(ev) => set("sms_body", ev.currentTarget.value)}></textarea>`}
+        <//>
+        <${Field} id=${id("consent")} label="What the customer agrees to" error=${e(".consent_text")}>
+          ${(p) => html`<textarea ...${p} lang=${l.code} rows="2" data-testid=${"translation-consent-" + l.code} value=${tr.consent_text || ""}
+            onInput=${(ev) => setTr(l.code, { ...tr, consent_text: ev.currentTarget.value })}></textarea>`}
+        <//>
+      </details>`;
+    })}
+  </fieldset>`;
+}
