@@ -46,13 +46,13 @@ func (s *Server) customerNewLink(w http.ResponseWriter, r *http.Request) {
 // customerPage serves the customer page for any token, in the
 // customer's language: the page itself asks the API, which checks the
 // link, so a bad link shows its reason.
-func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
-	lang := s.gates.CustomerLanguage(r.Context(), mux.Vars(r)["token"], r.Header.Get("Accept-Language"))
+func (l languages) customerPage(w http.ResponseWriter, r *http.Request) {
+	lang := l.gates.CustomerLanguage(r.Context(), mux.Vars(r)["token"], r.Header.Get("Accept-Language"))
 	static.CustomerPage(w, r, lang)
 }
 
 // catalog serves a language's page words to a customer switching to it.
-func (s *Server) catalog(w http.ResponseWriter, r *http.Request) {
+func (l languages) catalog(w http.ResponseWriter, r *http.Request) {
 	if !static.Catalog(w, r, mux.Vars(r)["lang"]) {
 		writeError(w, r, rooms.ErrNotFound)
 	}
@@ -63,12 +63,12 @@ type languageRequest struct {
 }
 
 // customerLanguage keeps the language the customer picked on the page.
-func (s *Server) customerLanguage(w http.ResponseWriter, r *http.Request, link string) {
+func (l languages) customerLanguage(w http.ResponseWriter, r *http.Request, link string) {
 	var req languageRequest
 	if _, err := decode(w, r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	lang, err := s.gates.SetCustomerLanguage(r.Context(), link, req.Language)
+	lang, err := l.gates.SetCustomerLanguage(r.Context(), link, req.Language)
 	reply(w, r, http.StatusOK, languageRequest{Language: lang}, err)
 }

@@ -92,7 +92,7 @@ func (s *Server) Origins() []string { return s.origins }
 
 // Handler is the whole HTTP edge, middleware included.
 func (s *Server) Handler() http.Handler {
-	return logRequests(s.log, securityHeaders(s.opts.PublicURL, s.customerWords(s.metrics.wrap(s.router))))
+	return logRequests(s.log, securityHeaders(s.opts.PublicURL, languages{gates: s.gates}.customerWords(s.metrics.wrap(s.router))))
 }
 
 func (s *Server) routes() {
@@ -181,7 +181,8 @@ func (s *Server) routes() {
 	a.HandleFunc("/customer/new-link", s.customerNewLink).Methods("POST")
 	fu := followups{follow: s.follow, gates: s.gates}
 	a.HandleFunc("/customer/time-zone", withLink(fu.customerTimeZone)).Methods("POST")
-	a.HandleFunc("/customer/language", withLink(s.customerLanguage)).Methods("POST")
+	lang := languages{gates: s.gates}
+	a.HandleFunc("/customer/language", withLink(lang.customerLanguage)).Methods("POST")
 	a.HandleFunc("/customer/otp", withLink(s.customerOTP)).Methods("POST")
 	a.HandleFunc("/customer/verify", withLink(s.customerVerify)).Methods("POST")
 	a.HandleFunc("/customer/consent", withLink(s.customerConsent)).Methods("POST")
@@ -196,8 +197,8 @@ func (s *Server) routes() {
 	// bytes); the WebSocket and files are left alone.
 	pages := compressed()
 	r.HandleFunc("/stop/{token}", fu.stopReminders).Methods("GET", "POST")
-	r.Handle("/c/{token}", pages(http.HandlerFunc(s.customerPage))).Methods("GET")
-	r.Handle("/i18n/{lang}.json", pages(http.HandlerFunc(s.catalog))).Methods("GET")
+	r.Handle("/c/{token}", pages(http.HandlerFunc(lang.customerPage))).Methods("GET")
+	r.Handle("/i18n/{lang}.json", pages(http.HandlerFunc(lang.catalog))).Methods("GET")
 	r.PathPrefix("/").Handler(pages(static.Handler())).Methods("GET")
 }
 

@@ -8,12 +8,19 @@ import (
 
 	"github.com/cohub/cohub/i18n"
 	"github.com/cohub/cohub/internal/errcode"
+	"github.com/cohub/cohub/rooms"
 )
+
+// languages serves what the customer reads in their language: their
+// page, its words when they switch, their choice, their errors.
+type languages struct {
+	gates *rooms.GateService
+}
 
 // customerWords marks a request made with a customer's link: its errors
 // are told in the customer's language (the session's, else the team's,
 // else the browser's), looked up only when there is an error to tell.
-func (s *Server) customerWords(next http.Handler) http.Handler {
+func (l languages) customerWords(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		link := linkToken(r)
 		if link == "" {
@@ -21,7 +28,7 @@ func (s *Server) customerWords(next http.Handler) http.Handler {
 			return
 		}
 		lang := func(ctx context.Context) string {
-			return s.gates.CustomerLanguage(ctx, link, r.Header.Get("Accept-Language"))
+			return l.gates.CustomerLanguage(ctx, link, r.Header.Get("Accept-Language"))
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), langKey{}, lang)))
 	})
