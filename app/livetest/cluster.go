@@ -99,6 +99,10 @@ type Options struct {
 	// Followups, when set, adjusts every node's follow-up worker (its
 	// poll is 20 ms and its clock the cluster's).
 	Followups func(*followup.Options)
+	// Sender, when set, wraps each node's sender (the cluster's outbox):
+	// a test that must stop a node in the middle of a send puts one that
+	// waits there.
+	Sender func(node string, outbox notify.Sender) notify.Sender
 	// SSO, when set, gives each node its OpenID provider, told the node's
 	// own URL (its callback is that + /api/sso/callback).
 	SSO func(nodeURL string) *sso.Provider
@@ -235,8 +239,12 @@ func (c *Cluster) addNode(ln net.Listener) *Node {
 	if c.opts.Followups != nil {
 		c.opts.Followups(&fo)
 	}
+	var sender notify.Sender = notify.Mux{Email: c.Outbox, SMS: c.Outbox}
+	if c.opts.Sender != nil {
+		sender = c.opts.Sender(nodeID, sender)
+	}
 	a := app.New(b, app.Config{Rooms: svcCfg, Hub: cfg, API: apiOpts, Webhooks: hooks, Followups: fo,
-		Sender: notify.Mux{Email: c.Outbox, SMS: c.Outbox}, Log: zerolog.Nop(),
+		Sender: sender, Log: zerolog.Nop(),
 		WrapBus: func(b bus.Bus) bus.Bus { return hintLosingBus{Bus: b, drop: &c.DropHints} }})
 	tn.Service, tn.Hub, tn.Metrics, tn.Backend, tn.App = a.Service, a.Node, a.Metrics, b, a
 	tn.Server.Config.Handler = a.Handler()

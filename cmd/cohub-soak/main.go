@@ -27,6 +27,7 @@ import (
 
 type options struct {
 	nodes, rooms int
+	reminders    int
 	every        time.Duration
 	duration     time.Duration
 	seed         uint64
@@ -64,6 +65,7 @@ func parse(args []string) (options, error) {
 	fs := flag.NewFlagSet("cohub-soak", flag.ContinueOnError)
 	fs.IntVar(&o.nodes, "nodes", 3, "cohub nodes")
 	fs.IntVar(&o.rooms, "rooms", 30, "rooms, each with an agent and a customer on different nodes (behind --nginx, nginx picks)")
+	fs.IntVar(&o.reminders, "reminders", 5, "sessions nobody joins whose reminders the checker counts: each sent once through the faults (0: none)")
 	fs.DurationVar(&o.every, "every", 500*time.Millisecond, "time between two messages of one participant")
 	fs.DurationVar(&o.duration, "duration", 5*time.Minute, "how long the faults and traffic last (a drain follows)")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "the nemesis schedule's seed (printed; give it again to repeat a run)")
@@ -96,6 +98,8 @@ func parse(args []string) (options, error) {
 		return o, fmt.Errorf("--nodes must be 2 or more (agents and customers sit on different nodes)")
 	case o.rooms < 1:
 		return o, fmt.Errorf("--rooms must be 1 or more")
+	case o.reminders < 0:
+		return o, fmt.Errorf("--reminders must be 0 or more")
 	case o.every < 100*time.Millisecond:
 		return o, fmt.Errorf("--every must be 100ms or more (a sender may post 10 messages a second)")
 	case o.ttl <= 3*time.Second:
@@ -144,7 +148,8 @@ func run(ctx context.Context, o options, out io.Writer) (bool, error) {
 		o.nodes, o.rooms, o.every, o.duration, o.seed, o.faults, o.sentinel, o.cluster, o.nginx, o.broken, dir)
 	fmt.Fprint(out, header)
 	cfg := soak.Config{Bin: bin, Dir: dir, Nodes: o.nodes, Rooms: o.rooms, Every: o.every,
-		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Sentinel: o.sentinel, Cluster: o.cluster, Log: out}
+		Duration: o.duration, Seed: o.seed, Faults: kinds, TTL: o.ttl, Grace: o.grace, Sentinel: o.sentinel, Cluster: o.cluster,
+		Reminders: o.reminders, Log: out}
 	if o.nginx {
 		cfg.Nginx = filepath.Join(".", "deploy", "nginx.conf")
 	}

@@ -36,9 +36,12 @@ type config struct {
 	TrustedProxies string
 	PresenceTTL    time.Duration
 	LeaveGrace     time.Duration
-	MaxRoomEvents  int64
-	BlobURL        string
-	MaxUpload      int64
+	// FollowupMinDelay and FollowupPoll: --followup-min-delay and
+	// --followup-poll.
+	FollowupMinDelay, FollowupPoll time.Duration
+	MaxRoomEvents                  int64
+	BlobURL                        string
+	MaxUpload                      int64
 	// MaxConns bounds the open connections of the public listener; 0
 	// means the file-descriptor limit less a reserve (netlimit.Max).
 	MaxConns      int
@@ -113,7 +116,9 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 	str(&allowPrivate, "webhook-allow-private", "false", "let webhook endpoints be http:// and on loopback or private addresses (link-local and metadata addresses stay refused)")
 	var err error
 	str(&c.BlobURL, "blob-url", "", "where files are kept: mem:// (default), file:///var/lib/cohub/blobs for one node, s3://bucket?region=… (any S3-compatible store, add &endpoint=…) for many")
-	var ttl, grace, maxEvents, redisWait, replicas, maxUpload, maxConns string
+	var ttl, grace, maxEvents, redisWait, replicas, maxUpload, maxConns, fuMin, fuPoll string
+	str(&fuMin, "followup-min-delay", "5m", "the shortest delay, interval or quiet period the follow-up settings (reminders, away notices, expiry warnings) accept")
+	str(&fuPoll, "followup-poll", "1s", "how often a node looks for follow-ups that are due (one is sent at most this late)")
 	str(&maxUpload, "max-upload", "10MiB", "largest file a customer or agent may send, in bytes or with KiB/MiB")
 	str(&maxConns, "max-conns", "0", "open connections this node keeps at most; past it new ones are closed at once (0: the file-descriptor limit less a reserve)")
 	str(&redisWait, "redis-wait", "0s", "at start, wait this long for Redis to answer PING, then give up (0: don't wait, serve 503 until it is back)")
@@ -138,6 +143,12 @@ func parseConfig(args []string, env func(string) string) (*config, error) {
 		return nil, err
 	}
 	if c.LeaveGrace, err = positiveDuration("leave-grace", grace); err != nil {
+		return nil, err
+	}
+	if c.FollowupMinDelay, err = positiveDuration("followup-min-delay", fuMin); err != nil {
+		return nil, err
+	}
+	if c.FollowupPoll, err = positiveDuration("followup-poll", fuPoll); err != nil {
 		return nil, err
 	}
 	if c.RedisWait, err = time.ParseDuration(redisWait); err != nil || c.RedisWait < 0 {

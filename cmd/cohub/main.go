@@ -26,6 +26,7 @@ import (
 	"github.com/cohub/cohub/api"
 	"github.com/cohub/cohub/app"
 	"github.com/cohub/cohub/blobs"
+	"github.com/cohub/cohub/followup"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/netlimit"
 	"github.com/cohub/cohub/internal/redisconn"
@@ -219,11 +220,12 @@ func build(ctx context.Context, cfg *config, log zerolog.Logger) (*server, error
 	provider, _ := cfg.provider()
 	a := app.New(b, app.Config{
 		Rooms: rooms.Config{Secret: secret, PublicURL: cfg.publicURL(), MaxRoomEvents: cfg.MaxRoomEvents,
-			Blobs: files, MaxUpload: cfg.MaxUpload, Sealer: sealer},
+			Blobs: files, MaxUpload: cfg.MaxUpload, Sealer: sealer, FollowupMinDelay: cfg.FollowupMinDelay},
 		Hub: hub.Config{Origins: originPatterns(cfg), PresenceTTL: cfg.PresenceTTL, LeaveGrace: cfg.LeaveGrace,
 			URLCredentials: cfg.URLCredentials},
 		API:    api.Options{AllowedOrigins: cfg.origins(), TrustedProxies: proxies, SSO: provider},
 		Sender: sender, Log: log, Webhooks: webhooks.Options{AllowPrivate: cfg.WebhookAllowPrivate},
+		Followups: followup.Options{Poll: cfg.FollowupPoll},
 	})
 	return &server{App: a, close: closeBackend}, nil
 }

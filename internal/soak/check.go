@@ -30,9 +30,9 @@ type Violation struct {
 
 // Verdict is what the checker concluded.
 type Verdict struct {
-	Rooms, Sent, Acked, Unacked, Deliveries, EpochChanges, Offline int
-	Counts                                                         map[string]int
-	Violations                                                     []Violation
+	Rooms, Sent, Acked, Unacked, Deliveries, EpochChanges, Offline, Reminders int
+	Counts                                                                    map[string]int
+	Violations                                                                []Violation
 }
 
 // Clean reports a run without violations.
@@ -48,6 +48,7 @@ func Check(rec *Record) Verdict {
 	for _, r := range rec.Rooms {
 		checkRoom(rec, r, &v)
 	}
+	checkReminders(rec, &v)
 	for _, x := range v.Violations {
 		v.Counts[x.Kind]++
 	}
@@ -255,6 +256,9 @@ func Report(rec *Record, v Verdict, first int) string {
 	fmt.Fprintf(&b, "verdict: %s\n", status)
 	fmt.Fprintf(&b, "rooms %d, sent %d (acknowledged %d, unacknowledged %d), deliveries %d, epoch changes %d, offline shown %d, faults %d, %s\n",
 		v.Rooms, v.Sent, v.Acked, v.Unacked, v.Deliveries, v.EpochChanges, v.Offline, len(rec.Faults), rec.End.Sub(rec.Start).Round(time.Second))
+	if len(rec.Reminded) > 0 {
+		fmt.Fprintf(&b, "reminder sessions %d, reminders sent %d (every %s, at most %d each)\n", len(rec.Reminded), v.Reminders, rec.ReminderEvery, reminderMax)
+	}
 	kinds := []string{Lost, Duplicated, Reordered, Gap, Phantom, Epoch, Flap, Ghost}
 	for _, k := range kinds {
 		fmt.Fprintf(&b, "  %-10s %d\n", k, v.Counts[k])

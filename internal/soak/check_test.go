@@ -129,3 +129,37 @@ func TestCheckerAcceptsWhatIsAllowed(t *testing.T) {
 		t.Fatalf("counts: %+v", v)
 	}
 }
+
+// TestCheckReminders: more reminders sent than logged, or two sent
+// closer than half the interval, is a duplicate; fewer than two is lost;
+// a run that sent each once in its time is clean.
+func TestCheckReminders(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	at := func(s ...int) []time.Time {
+		var out []time.Time
+		for _, x := range s {
+			out = append(out, t0.Add(time.Duration(x)*time.Second))
+		}
+		return out
+	}
+	for name, c := range map[string]struct {
+		r    Reminded
+		want string
+	}{
+		"clean":              {Reminded{Sent: at(1, 11, 21), Logged: 3}, ""},
+		"sent twice, logged": {Reminded{Sent: at(1, 11, 11), Logged: 3}, Duplicated},
+		"more than logged":   {Reminded{Sent: at(1, 11, 21), Logged: 2}, Duplicated},
+		"too few":            {Reminded{Sent: at(1), Logged: 1}, Lost},
+	} {
+		r := c.r
+		rec := &Record{Reminded: []*Reminded{&r}, ReminderEvery: 10 * time.Second, End: t0.Add(time.Minute)}
+		v := Check(rec)
+		got := ""
+		if len(v.Violations) > 0 {
+			got = v.Violations[0].Kind
+		}
+		if got != c.want {
+			t.Errorf("%s: verdict %q, want %q (%+v)", name, got, c.want, v.Violations)
+		}
+	}
+}

@@ -191,7 +191,8 @@ func (c *Cluster) nodeArgs(n *Node) []string {
 	return append([]string{"--addr", n.Addr,
 		"--secret", secret, "--public-url", public, "--admin-email", AdminEmail, "--admin-password", adminPassword,
 		"--demo=false", "--log-format", "json", "--log-level", "warn",
-		"--presence-ttl", c.opt.PresenceTTL.String(), "--leave-grace", c.opt.LeaveGrace.String()}, extra...)
+		"--presence-ttl", c.opt.PresenceTTL.String(), "--leave-grace", c.opt.LeaveGrace.String(),
+		"--followup-min-delay", followupMinDelay.String(), "--followup-poll", followupPoll.String()}, extra...)
 }
 
 // Stop signals the node (SIGKILL or SIGTERM) and waits for it to exit.

@@ -21,6 +21,10 @@ type Record struct {
 	// presence checks.
 	Grace, TTL time.Duration
 	Start, End time.Time
+	// Reminded are the sessions the run reminds (none: --reminders 0),
+	// ReminderEvery their interval.
+	Reminded      []*Reminded
+	ReminderEvery time.Duration
 }
 
 // Room is one session and the two people in it.

@@ -29,10 +29,13 @@ type Config struct {
 	Faults   []string // kinds the nemesis uses (none: a calm run)
 	TTL      time.Duration
 	Grace    time.Duration
-	Sentinel bool      // Redis as master, replica and sentinels (see Options)
-	Cluster  bool      // Redis Cluster, three masters and three replicas (see Options)
-	Nginx    string    // deploy/nginx.conf's path: nginx in front of the nodes (see Options)
-	Log      io.Writer // progress lines
+	Sentinel bool   // Redis as master, replica and sentinels (see Options)
+	Cluster  bool   // Redis Cluster, three masters and three replicas (see Options)
+	Nginx    string // deploy/nginx.conf's path: nginx in front of the nodes (see Options)
+	// Reminders is how many never-joined sessions get reminders through
+	// the run, each sent once whatever the nemesis does (0: none).
+	Reminders int
+	Log       io.Writer // progress lines
 }
 
 // checkKinds refuses a fault the topology cannot have.
@@ -79,6 +82,11 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Reminders > 0 {
+		if err := remindSessions(ctx, c.ClientURLs()[0], cfg, rec); err != nil {
+			return nil, fmt.Errorf("reminders: %w", err)
+		}
+	}
 	if c.front != nil {
 		logf("%d rooms on %d nodes behind nginx at %s", len(rec.Rooms), len(c.Nodes), c.front.URL())
 	} else {
@@ -107,6 +115,11 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	sending.Store(false)
 	logf("draining")
 	drain(ctx, rec, logf)
+	if len(rec.Reminded) > 0 {
+		if err := settleReminders(ctx, c.ClientURLs(), rec); err != nil {
+			logf("reminders not read: %v", err)
+		}
+	}
 	rec.End = time.Now()
 	return rec, ctx.Err()
 }

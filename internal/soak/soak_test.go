@@ -39,7 +39,7 @@ func soakRun(t *testing.T, broken bool, d time.Duration, faults []string, topo .
 	}
 	var log strings.Builder
 	cfg := Config{Bin: bin, Dir: dir, Nodes: 3, Rooms: 12, Every: 300 * time.Millisecond,
-		Duration: d, Seed: ciSeed, Faults: faults, TTL: 10 * time.Second, Grace: 3 * time.Second, Log: &log}
+		Duration: d, Seed: ciSeed, Faults: faults, TTL: 10 * time.Second, Grace: 3 * time.Second, Reminders: 4, Log: &log}
 	for _, f := range topo {
 		f(&cfg)
 	}
@@ -62,6 +62,9 @@ func TestSoakUnderFaults(t *testing.T) {
 	}
 	if len(rec.Faults) < 3 || v.Acked < 1000 || v.Deliveries < 2*v.Acked {
 		t.Fatalf("too little judged: %d faults, %d acknowledged, %d deliveries", len(rec.Faults), v.Acked, v.Deliveries)
+	}
+	if len(rec.Reminded) != 4 || v.Reminders < 2*len(rec.Reminded) {
+		t.Fatalf("too few reminders judged: %d sessions, %d reminders", len(rec.Reminded), v.Reminders)
 	}
 }
 
