@@ -62,12 +62,19 @@ func (w *Worker) Sooner(ctx context.Context, id string, at time.Time) error {
 		return err
 	}
 	if !at.After(w.opts.Now()) {
-		select {
-		case w.kick <- struct{}{}:
-		default:
-		}
+		w.poke()
 	}
 	return nil
+}
+
+// poke makes the loop claim again now: a time has come, or a slot is
+// free while more may be due (many sessions due at once are then woken
+// as fast as they can be, not eight a poll).
+func (w *Worker) poke() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Run wakes due sessions through waker until ctx ends. A wake cut short
@@ -103,7 +110,7 @@ func (w *Worker) claim(ctx context.Context, waker Waker, slots chan struct{}) {
 	for _, c := range claims {
 		slots <- struct{}{}
 		go func() {
-			defer func() { <-slots }()
+			defer func() { <-slots; w.poke() }()
 			w.wake(ctx, waker, c)
 		}()
 	}

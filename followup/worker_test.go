@@ -59,11 +59,23 @@ func run(t *testing.T, s followup.Schedule, clock *testclock.Clock, w followup.W
 
 var t0 = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 
+// finishes is a schedule that reports each Finish once it is done.
+type finishes struct {
+	followup.Schedule
+	done chan time.Time
+}
+
+func (f finishes) Finish(ctx context.Context, c followup.Claim, next time.Time) error {
+	err := f.Schedule.Finish(ctx, c, next)
+	f.done <- next
+	return err
+}
+
 // TestWakesWhenDueAndAsAsked: a session is woken when due, then at the
 // time its wake asked for, and not again once it asks for nothing.
 func TestWakesWhenDueAndAsAsked(t *testing.T) {
 	clock := testclock.New(t0)
-	s := memsched.New()
+	s := finishes{Schedule: memsched.New(), done: make(chan time.Time, 10)}
 	w := newWakes(func(_ string, n int) (time.Time, error) {
 		if n == 1 {
 			return t0.Add(time.Hour), nil
@@ -78,8 +90,12 @@ func TestWakesWhenDueAndAsAsked(t *testing.T) {
 	if id := w.next(t); id != "s1" {
 		t.Fatalf("woke %q", id)
 	}
+	<-s.done
 	clock.Set(t0.Add(time.Hour))
 	w.next(t)
+	if next := <-s.done; !next.IsZero() {
+		t.Fatalf("second wake finished with next %v", next)
+	}
 	clock.Set(t0.Add(48 * time.Hour))
 	// The schedule has nothing for s1 once its second wake asked for
 	// nothing; a claim proves it (the worker's own poll may race it, but

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -316,6 +317,9 @@ func (s *AccountService) UpdateTeam(ctx context.Context, t *Team) (*Team, error)
 		return nil, err
 	}
 	s.files.dropUnheld(old, t)
+	if !reflect.DeepEqual(old.Settings.Followups, t.Settings.Followups) {
+		s.rescheduleOpen(ctx)
+	}
 	return t.Public(), nil
 }
 
@@ -368,7 +372,17 @@ func (s *AccountService) PutSettings(ctx context.Context, set Settings) (Setting
 	if err := f.asError(); err != nil {
 		return Settings{}, err
 	}
-	return set, s.store.PutSettings(ctx, set)
+	old, err := s.store.Settings(ctx)
+	if err != nil {
+		return Settings{}, err
+	}
+	if err := s.store.PutSettings(ctx, set); err != nil {
+		return Settings{}, err
+	}
+	if !reflect.DeepEqual(old.Followups, set.Followups) {
+		s.rescheduleOpen(ctx)
+	}
+	return set, nil
 }
 
 // SettingsTeams lists the teams whose settings an agent may use for a

@@ -405,3 +405,29 @@ func (s *core) sooner(ctx context.Context, id string, at time.Time) {
 		s.logger(ctx).Warn().Err(err).Str("session", id).Msg("follow-ups not scheduled")
 	}
 }
+
+// rescheduleOpen makes every active session due now, in the background:
+// follow-up settings changed, and a session scheduled by the old ones
+// (or never, while they were off) is put right at its next wake.
+func (s *core) rescheduleOpen(ctx context.Context) {
+	if s.cfg.Followups == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		ids, err := s.store.Idle(ctx, s.now().Add(100*365*24*time.Hour), maxRescheduled)
+		if err != nil {
+			s.logger(ctx).Warn().Err(err).Msg("follow-ups not rescheduled after a settings change")
+			return
+		}
+		now := s.now()
+		for _, id := range ids {
+			s.sooner(ctx, id, now)
+		}
+	}()
+}
+
+// maxRescheduled bounds the sessions a settings change reschedules: past
+// it, a session keeps its old schedule until its next nudge.
+const maxRescheduled = 100000

@@ -434,3 +434,28 @@ func TestSendWindowNext(t *testing.T) {
 		}
 	}
 }
+
+// A session invited while reminders were off is woken once they are
+// turned on (and again when a team's follow-ups change), so it is
+// reminded by the new settings instead of never.
+func TestTurningRemindersOnReschedules(t *testing.T) {
+	f := followupFixture(t, func(fs *rooms.FollowupSettings) { fs.Reminders.Enabled = false })
+	sess := f.start()
+	if at := f.sched.at(sess.ID); !at.IsZero() {
+		t.Fatalf("scheduled at %v with reminders off", at)
+	}
+	set, err := f.svc.Store().Settings(f.ctx)
+	storetest.Must(t, err)
+	set.Followups.Reminders.Enabled = true
+	_, err = f.svc.Accounts.PutSettings(f.ctx, set)
+	storetest.Must(t, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for f.sched.at(sess.ID).IsZero() { // the reschedule runs in the background
+		if time.Now().After(deadline) {
+			t.Fatal("turning reminders on did not wake the session invited while they were off")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	wantTime(t, "woken at once", f.sched.at(sess.ID), monday)
+	wantTime(t, "then due an hour after the invitation", f.wake(sess.ID), monday.Add(time.Hour))
+}
