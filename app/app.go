@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/api"
@@ -97,6 +98,9 @@ func New(b *Backend, cfg Config) *App {
 		srv.Registry().MustRegister(cfg.Rooms.Sealer.Collector())
 	}
 	hc.Metrics.Register(srv.Registry())
+	if m, ok := b.Store.(interface{ Collector() prometheus.Collector }); ok {
+		srv.Registry().MustRegister(m.Collector())
+	}
 	return &App{Backend: b, Service: svc, Node: node, API: srv, Metrics: hc.Metrics, Webhooks: hooks, Followups: worker}
 }
 

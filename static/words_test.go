@@ -12,7 +12,9 @@ import (
 
 // customerModules are the customer page's own modules: every word they
 // show must come from the catalogs (i18n.js's t), never from the code.
-var customerModules = []string{"js/customer.js", "js/tasks.js", "js/forms.js", "js/i18n.js", "js/language.js"}
+// ui.js, live.js and api.js are shared with the console: the customer
+// page renders none of their words (its errors are worded by code).
+var customerModules = []string{"js/customer.js", "js/tasks.js", "js/forms.js", "js/i18n.js", "js/language.js", "js/seen.js"}
 
 // wordAttrs are the attributes a person reads (or hears): in an html`…`
 // template their value must be an expression, not text.

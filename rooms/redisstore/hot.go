@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cohub/cohub/rooms"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -169,6 +170,17 @@ type pipeliner struct {
 	mu       sync.Mutex
 	pending  []*scriptReq
 	senders  int // pipelines in flight
+	// sizes counts the scripts each pipeline carries: how much group
+	// commit gathers at a given load.
+	sizes prometheus.Histogram
+}
+
+func newPipeliner(rdb redis.UniversalClient, replicas int, wait time.Duration) *pipeliner {
+	return &pipeliner{rdb: rdb, replicas: replicas, wait: wait, sizes: prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "cohub_commit_pipeline_scripts",
+		Help:    "Commit scripts (messages and other room commits) per Redis pipeline: the node's group commit.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 9),
+	})}
 }
 
 type scriptReq struct {
@@ -237,6 +249,7 @@ func (p *pipeliner) handOn() {
 }
 
 func (p *pipeliner) send(batch []*scriptReq) {
+	p.sizes.Observe(float64(len(batch)))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if cc, ok := p.rdb.(*redis.ClusterClient); ok && p.replicas > 0 {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cohub/cohub/rooms"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 )
@@ -71,8 +72,11 @@ func New(rdb redis.UniversalClient, prefix string, opts Options) *Store {
 	}
 	opts.ReplicaWait = min(opts.ReplicaWait, 2*time.Second)
 	return &Store{rdb: rdb, prefix: prefix, opts: opts, log: opts.Log,
-		pipe: &pipeliner{rdb: rdb, replicas: opts.MinReplicas, wait: opts.ReplicaWait}}
+		pipe: newPipeliner(rdb, opts.MinReplicas, opts.ReplicaWait)}
 }
+
+// Collector is the store's metrics: the sizes of its commit pipelines.
+func (r *Store) Collector() prometheus.Collector { return r.pipe.sizes }
 
 func (r *Store) key(parts ...string) string { return r.prefix + strings.Join(parts, ":") }
 
