@@ -73,6 +73,9 @@ func TestRemindersInBrowser(t *testing.T) {
 	waitReminders(c, "casey@example.com", 1)
 	agent.contains(tid("chat-log"), "Reminder sent by email")
 	agent.contains(tid("reminders-status"), "Reminders: 1 of 3 sent")
+	agent.do("the indicator's card tells the reminders", chromedp.Focus(tid("indicator")), chromedp.WaitVisible(chromedp.CSS(".ind-card")))
+	agent.contains(chromedp.CSS(".ind-card"), "1 of 3 sent")
+	agent.contains(chromedp.CSS(".ind-card"), "expires")
 	agent.readable("the room with a reminder sent")
 
 	body := sentTo(c, "casey@example.com")

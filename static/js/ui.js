@@ -103,8 +103,9 @@ export function authWords(ind, method) {
 }
 
 // IndicatorCard is the hover and focus card: authentication, consent,
-// and last seen while offline.
-export function IndicatorCard({ ind, method, id }) {
+// last seen while offline, and the page's own facts (extra: [term,
+// words] pairs, such as where reminders stand).
+export function IndicatorCard({ ind, method, id, extra = [] }) {
   const offline = ind.joined && !ind.online;
   return html`<div class="ind-card" role="tooltip" id=${id}>
     <dl>
@@ -113,13 +114,14 @@ export function IndicatorCard({ ind, method, id }) {
       ${offline && html`<dt>Last seen</dt><dd>${ind.last_seen_at ? when(ind.last_seen_at) : "not known"}</dd>`}
       ${ind.state === "never_joined" && html`<dt>Joined</dt><dd>${ind.opened ? `Not yet: ${indicatorWords(ind, method).label.toLowerCase()}` : "Not yet: the link was not opened"}</dd>`}
       ${ind.online && html`<dt>Now</dt><dd>In the room</dd>`}
+      ${extra.map(([term, words]) => html`<dt>${term}</dt><dd>${words}</dd>`)}
     </dl>
   </div>`;
 }
 
 // IndicatorPill is the room's indicator: icon and words, with its card
 // on hover and keyboard focus.
-export function IndicatorPill({ ind, method, testid = "indicator" }) {
+export function IndicatorPill({ ind, method, testid = "indicator", extra }) {
   if (!ind) { return null; }
   const cardID = "ind-card";
   return html`<div class="ind-wrap">
@@ -129,7 +131,7 @@ export function IndicatorPill({ ind, method, testid = "indicator" }) {
       <span class="ind-label" data-testid="indicator-label">${indicatorWords(ind, method).label}</span>
       ${ind.authentication === "locked" && html`<span class="ind-flag"><${Icon} name="lock" /> Locked</span>`}
     </button>
-    <${IndicatorCard} ind=${ind} method=${method} id=${cardID} />
+    <${IndicatorCard} ind=${ind} method=${method} id=${cardID} extra=${extra} />
   </div>`;
 }
 

@@ -25,6 +25,18 @@ function reminderWords(r) {
   }
 }
 
+// followupFacts are the indicator card's lines on follow-ups: where
+// reminders stand and when the link expires.
+export function followupFacts(s) {
+  const r = s.followups && s.followups.reminders;
+  const words = r ? reminderWords(r).replace(/^Reminders: /, "") : "";
+  const exp = s.link_expires_at && s.state === "active" ? new Date(s.link_expires_at) : null;
+  const out = [];
+  if (words) { out.push(["Reminders", words]); }
+  if (exp) { out.push(["Link", `${exp <= Date.now() ? "expired" : "expires"} ${shortWhen(exp)}`]); }
+  return out;
+}
+
 // FollowupCard is the room's line about reminders and the link's expiry.
 export function FollowupCard({ m, s }) {
   const r = s.followups && s.followups.reminders;

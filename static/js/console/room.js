@@ -13,7 +13,7 @@ import {
 } from "../words.js";
 import { me, room, conn, live } from "./state.js";
 import { useReadWatch, lastRead } from "../seen.js";
-import { FollowupCard } from "./followups.js";
+import { FollowupCard, followupFacts } from "./followups.js";
 import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN, LanguageField } from "./newsession.js";
 import { loadLanguages } from "./languages.js";
 
@@ -34,7 +34,7 @@ export function RoomView({ id }) {
   const canAct = s.state !== "ended";
   return html`<section class="room" aria-labelledby="room-title" data-session=${s.id} data-state=${s.state}>
     <header class="room-head">
-      <${IndicatorPill} ind=${s.indicator} method=${settings && settings.customer_authentication} />
+      <${IndicatorPill} ind=${s.indicator} method=${settings && settings.customer_authentication} extra=${followupFacts(s)} />
       <div class="room-title">
         <h1 id="room-title">${customerName(s.customer)}</h1>
         <p class="room-meta">
