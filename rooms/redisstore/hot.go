@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -27,8 +28,9 @@ var appendLua string
 var appendScript = redis.NewScript(appendLua)
 
 // nameMark stands where a customer's name goes in an appended event:
-// append.lua puts the name on file there. A name cannot contain it
-// (names refuse control characters).
+// the body is cut there, and append.lua puts the name on file between
+// the two parts. A name cannot contain it (names refuse control
+// characters).
 const nameMark = `"\u0000"`
 
 // Append logs one chat message with append.lua.
@@ -45,6 +47,13 @@ func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (r
 	if err != nil {
 		return rooms.Appended{}, err
 	}
+	// The script builds the event in one concatenation: the body without
+	// its opening brace (the seq goes first), cut where the name goes.
+	pre, post := body[1:], []byte(nil)
+	if mark != "" {
+		i := bytes.Index(pre, []byte(mark))
+		pre, post = pre[:i], pre[i+len(mark):]
+	}
 	// A sender's rate state is a field of the session hash ("rt:…"), read
 	// and written with the gate: no key of its own, no extra command.
 	rateField, every, burst := "rt:", int64(0), 0
@@ -54,7 +63,7 @@ func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (r
 	keys := []string{r.sessionKey(id, "session"), r.sessionKey(id, "seq"), r.sessionKey(id, "log"),
 		r.sessionKey(id, "meta"), r.sessionKey(id, "once")}
 	args := []any{role, a.Now.UnixMilli(), rooms.NewEpoch(), r.Channel(id), boolArg(r.opts.Sharded), a.Opts.MaxEvents,
-		a.Opts.Once, every, burst, rooms.OnceKeep, rooms.OnceFor.Milliseconds(), boolArg(a.MarkUpdated), body, mark, rateField}
+		a.Opts.Once, every, burst, rooms.OnceKeep, rooms.OnceFor.Milliseconds(), boolArg(a.MarkUpdated), pre, boolArg(mark != ""), rateField, post}
 	res, err := r.pipe.run(ctx, appendScript, keys, args)
 	if err != nil {
 		return rooms.Appended{}, appendError(err, role)

@@ -10,10 +10,14 @@
 -- ARGV[7] commit name ("": none)          ARGV[8] rate interval ms (0: none)
 -- ARGV[9] rate burst                      ARGV[10] names kept   ARGV[11] names' life ms
 -- ARGV[12] "1": mark the session updated (a customer's message, no agent here)
--- ARGV[13] event JSON without seq; for a customer, its sender's name is
---          the customer's on file, put where ARGV[14] splits it
--- ARGV[14] the placeholder of the name in ARGV[13] ("": none)
+-- ARGV[13] the event's JSON without seq and without its opening brace;
+--          for a customer, up to where its sender's name goes
+-- ARGV[14] "1": the customer's name on file goes after ARGV[13], then
+--          ARGV[16] (the rest of the event)
 -- ARGV[15] the rate's field in the session hash (its sender's GCRA state)
+-- ARGV[16] the rest of the event after the name ("" without one)
+-- The event is built in one concatenation: Lua makes (and interns) one
+-- string per message, not three.
 -- The gate (written by commit.lua): st state, am access mode after the
 -- end, au access until (unix ms), cn customer name, ag agent, tm team;
 -- activity: up updated flag, ua updated at (ms), la last agent action (ms).
@@ -71,12 +75,12 @@ end
 if seq == 1 then
   redis.call('HSETNX', KEYS[4], 'epoch', ARGV[3])
 end
-local body = ARGV[13]
-if ARGV[14] ~= '' then
-  local at = string.find(body, ARGV[14], 1, true)
-  body = string.sub(body, 1, at - 1) .. cjson.encode(g[4] or '') .. string.sub(body, at + #ARGV[14])
+local event
+if ARGV[14] == '1' then
+  event = '{"seq":' .. seq .. ',' .. ARGV[13] .. cjson.encode(g[4] or '') .. ARGV[16]
+else
+  event = '{"seq":' .. seq .. ',' .. ARGV[13]
 end
-local event = '{"seq":' .. seq .. ',' .. string.sub(body, 2)
 redis.call('XADD', KEYS[3], seq .. '-0', 'e', event)
 local publish = 'PUBLISH'
 if ARGV[5] == '1' then publish = 'SPUBLISH' end
