@@ -34,7 +34,7 @@ export function followupFacts(s) {
   const exp = s.link_expires_at && s.state === "active" ? new Date(s.link_expires_at) : null;
   const out = [];
   if (words) { out.push([w("followups.reminders"), words]); }
-  if (exp) { out.push([w("followups.link"), `${exp <= Date.now() ? "expired" : "expires"} ${shortWhen(exp)}`]); }
+  if (exp) { out.push([w("followups.link"), (exp <= Date.now() ? w("followups.expired_when", { when: shortWhen(exp) }) : w("followups.expires_when", { when: shortWhen(exp) }))]); }
   return out;
 }
 

@@ -5,7 +5,7 @@ import { html, useEffect, useRef, Icon, IndicatorIcon, cx, now, rove } from "../
 import { STATES, SESSION_STATE, ago, when, customerName, contactOf, indicatorWords } from "../words.js";
 import { signal } from "../../vendor/signals.js";
 import { hist, me, cache, route, narrow, scopesFor, scopeKey, reloadHistory, loadMore, loadUpdated } from "./state.js";
-import { w } from "./catalog.js";
+import { w, wn } from "./catalog.js";
 
 const SCOPE_LABEL = { mine: w("history.my_history"), team: w("history.my_team"), all: w("history.all") };
 
@@ -61,7 +61,7 @@ function Row({ id, current, stop }) {
   </li>`;
 }
 
-function unreadWords(n) { return w("history.unread", { n, value: n === 1 ? "message" : "messages" }); }
+function unreadWords(n) { return wn("history.unread", n); }
 
 let searchTimer;
 

@@ -16,7 +16,7 @@ import { useReadWatch, lastRead } from "../seen.js";
 import { FollowupCard, followupFacts } from "./followups.js";
 import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN, LanguageField } from "./newsession.js";
 import { loadLanguages } from "./languages.js";
-import { w, wx } from "./catalog.js";
+import { w, wx, wn } from "./catalog.js";
 
 export function RoomView({ id }) {
   const m = room(id);
@@ -41,7 +41,7 @@ export function RoomView({ id }) {
         <p class="room-meta">
           ${contactOf(s.customer) && html`<span>${contactOf(s.customer)}</span>`}
           ${settings && settings.team && settings.team.name && html`<span>${settings.team.name} ${w("room.settings")}</span>`}
-          <span title=${when(s.created_at)}>${s.state === "planned" ? "planned" : "started"} ${when(s.created_at)}</span>
+          <span title=${when(s.created_at)}>${s.state === "planned" ? w("room.planned_when", { when: when(s.created_at) }) : w("room.started_when", { when: when(s.created_at) })}</span>
           <span class=${cx("badge", "badge-" + s.state)} data-testid="session-state">${SESSION_STATE[s.state]}</span>
           ${settings && settings.customer_authentication === "pin" && me.value && s.agent_id === me.value.id && html`<${SessionPIN} id=${s.id} />`}
         </p>
@@ -110,7 +110,7 @@ async function checkRecord(m) {
   try {
     const v = await agentApi.get(`/api/sessions/${m.id}/verify`);
     if (v.ok) {
-      announce(w("room.the_record_checks_out", { events: v.events, value: v.events === 1 ? "event" : "events" }));
+      announce(wn("room.the_record_checks_out", v.events));
     } else {
       announce(w("room.event_of_the_record", { first_bad_seq: v.first_bad_seq }), "bad");
     }
@@ -218,7 +218,7 @@ function Banners({ m, s, settings }) {
       <span><strong>${w("room.planned")}</strong> ${wx("room.add_what_should_do", { them })}</span>
     </div>`}
     ${s.state !== "ended" && emptySigns(s).length > 0 && html`<div class="banner banner-warn" role="status" data-testid="empty-sign-warning">
-      <span><strong>${emptySigns(s).map((t) => `“${t.title}”`).join(", ")} ${emptySigns(s).length === 1 ? "has" : "have"} ${w("room.no_document_yet")}</strong>
+      <span><strong>${wn("room.no_document_yet", emptySigns(s).length, { titles: emptySigns(s).map((t) => w("room.quoted", { title: t.title })).join(", ") })}</strong>
         ${s.state === "planned" ? w("room.attach_the_pdf_in", { them }) : w("room.attach_the_pdf_in_b", { them })}</span>
     </div>`}
     ${s.state === "ended" && html`<div class="banner banner-ended" data-testid="ended-banner">
@@ -605,7 +605,7 @@ function EraseDialog({ m, s, onClose }) {
       const out = await agentApi.post(`/api/sessions/${m.id}/erase`);
       await m.refetch();
       onClose();
-      announce(w("room.erased_and_the_record", { messages: out.messages, value: out.messages === 1 ? "message" : "messages", files: out.files, value_b: out.files === 1 ? "file" : "files" }));
+      announce(w("room.erased_and_the_record", { messages: wn("room.messages", out.messages), files: wn("room.files", out.files) }));
     } catch (e) {
       setError(plainError(e));
       setBusy(false);

@@ -63,8 +63,8 @@ export function Webhooks() {
           <td class="actions">
             <button type="button" class="link-btn" onClick=${() => setOpen(open && open.id === ep.id ? null : ep)}
               aria-expanded=${open && open.id === ep.id ? "true" : "false"} aria-label=${w("webhooks.deliveries_to", { url: ep.url })} data-testid="hook-log">${w("webhooks.deliveries")}</button>
-            <button type="button" class="link-btn" onClick=${() => toggle(ep)} aria-label=${(ep.enabled ? w("webhooks.disable") : w("webhooks.enable")) + ep.url}
-              data-testid="hook-toggle">${ep.enabled ? w("webhooks.disable_b") : w("webhooks.enable_b")}</button>
+            <button type="button" class="link-btn" onClick=${() => toggle(ep)} aria-label=${(ep.enabled ? w("webhooks.disable_url", { url: ep.url }) : w("webhooks.enable_url", { url: ep.url }))}
+              data-testid="hook-toggle">${ep.enabled ? w("webhooks.disable") : w("webhooks.enable")}</button>
             <button type="button" class="link-btn" onClick=${() => rotate(ep)} aria-label=${w("webhooks.new_secret_for", { url: ep.url })}
               data-testid="hook-rotate">${w("webhooks.new_secret")}</button>
             <button type="button" class="link-btn" onClick=${() => setDeleting(ep)} aria-label=${w("webhooks.delete_url", { url: ep.url })}
