@@ -18,13 +18,13 @@ var customerModules = []string{"js/customer.js", "js/tasks.js", "js/forms.js", "
 
 // wordAttrs are the attributes a person reads (or hears): in an html`…`
 // template their value must be an expression, not text.
-var wordAttrs = regexp.MustCompile(`(?i)\s(aria-label|aria-description|title|placeholder|alt|label)="([^"]*)"`)
+var wordAttrs = regexp.MustCompile(`(?i)\s(aria-label|aria-description|title|placeholder|alt|label|hint|note)="([^"]*)"`)
 
 var (
 	letters = regexp.MustCompile(`\p{L}`)
 	// A sentence: a word beside another word or value; or one
-	// capitalised word ("Send", "Done.").
-	sentence = regexp.MustCompile(`\p{L}{2,}[.,!?:;…]?\s+\S|\S\s+\p{L}{2,}|^\p{Lu}\p{Ll}+[.!?…:]*$`)
+	// capitalised word ("Send", "Done.", "Revoke ").
+	sentence = regexp.MustCompile(`\p{L}{2,}[.,!?:;…]?\s+\S|\S\s+\p{L}{2,}|^\s*\p{Lu}\p{Ll}+[.!?…:]*\s*$`)
 	tag      = regexp.MustCompile(`<[^>]*>`)
 	keyLike  = regexp.MustCompile(`^[a-z]+(\.[a-z_]+)+$`)
 	// events are the room's event types, which look like keys.
@@ -38,7 +38,7 @@ var notWords = map[string]bool{
 }
 
 // brand is the product's name, the same in every language.
-var brand = regexp.MustCompile(`aria-label="Cohub">co<span>hub</span>`)
+var brand = regexp.MustCompile(`(\saria-label="Cohub")?>co<span>hub</span>`)
 
 // piece is one literal of a module: a quoted string, or the text of a
 // template literal (html`…` or plain) between its expressions.
@@ -46,6 +46,10 @@ type piece struct {
 	text string
 	html bool
 	line int
+	// start and end bound the literal in the source, its quotes or
+	// backticks included; holes are its ${…} (each from "$" to "}").
+	start, end int
+	holes      [][2]int
 }
 
 // literals splits JavaScript source into its string and template text
@@ -136,7 +140,7 @@ func (l *lexer) skipTo(end string) {
 }
 
 func (l *lexer) quoted(q byte) {
-	line := l.line()
+	line, start := l.line(), l.i
 	l.i++
 	var b strings.Builder
 	for l.i < len(l.src) && l.src[l.i] != q {
@@ -150,7 +154,7 @@ func (l *lexer) quoted(q byte) {
 	}
 	l.i++
 	l.last, l.word = q, ""
-	l.out = append(l.out, piece{text: b.String(), line: line})
+	l.out = append(l.out, piece{text: b.String(), line: line, start: start, end: l.i})
 }
 
 func (l *lexer) regex() {
@@ -181,9 +185,10 @@ const hole = "\x00"
 // template scans a template literal's text, each ${…} as code.
 func (l *lexer) template(html bool) {
 	var b strings.Builder
-	line := l.line()
+	var holes [][2]int
+	line, start := l.line(), l.i-1
 	flush := func() {
-		l.out = append(l.out, piece{text: b.String(), html: html, line: line})
+		l.out = append(l.out, piece{text: b.String(), html: html, line: line, start: start, end: l.i, holes: holes})
 	}
 	for l.i < len(l.src) {
 		c := l.src[l.i]
@@ -201,9 +206,11 @@ func (l *lexer) template(html bool) {
 			return
 		case strings.HasPrefix(l.src[l.i:], "${"):
 			b.WriteString(hole)
+			from := l.i
 			l.i += 2
 			l.last, l.word = '{', ""
 			l.code(true)
+			holes = append(holes, [2]int{from, l.i})
 		default:
 			b.WriteByte(c)
 			l.i++
@@ -212,7 +219,11 @@ func (l *lexer) template(html bool) {
 }
 
 // literalWords are the human words a module's literals hold.
-func literalWords(src string) []string {
+func literalWords(src string) []string { return literalWordsBut(src, notWords) }
+
+// literalWordsBut is literalWords with a page's own allowlist of
+// strings that read like words and are not shown.
+func literalWordsBut(src string, allowed map[string]bool) []string {
 	var bad []string
 	for _, p := range literals(src) {
 		if p.html {
@@ -229,7 +240,7 @@ func literalWords(src string) []string {
 			}
 			continue
 		}
-		if !notWords[p.text] && sentence.MatchString(p.text) {
+		if !allowed[p.text] && sentence.MatchString(p.text) {
 			bad = append(bad, lineWord(p.line, p.text))
 		}
 	}

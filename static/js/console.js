@@ -11,8 +11,9 @@ import { HistoryPanel, HistoryToggle } from "./console/history.js";
 import { RoomView, Home } from "./console/room.js";
 import { NewSession } from "./console/newsession.js";
 import { AdminView } from "./console/admin.js";
+import { w } from "./console/catalog.js";
 
-const ROLE = { agent: "Agent", supervisor: "Supervisor", admin: "Admin" };
+const ROLE = { agent: w("console.agent"), supervisor: w("console.supervisor"), admin: w("console.admin") };
 
 agentApi.onSignedOut = () => {
   if (auth.value === "in") {
@@ -68,8 +69,8 @@ function ssoRefusal() {
   if (!code) { return ""; }
   history.replaceState(null, "", "/" + location.hash);
   switch (code) {
-  case "unauthenticated": return "Single sign-on did not complete, or took too long. Try again.";
-  case "forbidden": return "This account is disabled. Ask your administrator to turn it back on.";
+  case "unauthenticated": return w("console.single_sign_on_did");
+  case "forbidden": return w("console.this_account_is_disabled");
   default: return plainError({ code });
   }
 }
@@ -86,8 +87,8 @@ function SSOButton() {
   }, []);
   if (!sso || !sso.enabled) { return null; }
   return html`<div class="sso">
-    <a class="btn btn-block" href="/api/sso/start" data-testid="sso-start">Sign in with ${sso.name}</a>
-    <p class="sso-or" aria-hidden="true">or with your password</p>
+    <a class="btn btn-block" href="/api/sso/start" data-testid="sso-start">${w("console.sign_in_with")} ${sso.name}</a>
+    <p class="sso-or" aria-hidden="true">${w("console.or_with_your_password")}</p>
   </div>`;
 }
 
@@ -100,7 +101,7 @@ function Login({ expired }) {
     e.preventDefault();
     setError("");
     if (!email.trim() || !password) {
-      setError("Enter your email and your password.");
+      setError(w("console.enter_your_email_and"));
       return;
     }
     setBusy(true);
@@ -110,11 +111,11 @@ function Login({ expired }) {
       await enter();
     } catch (err) {
       setBusy(false);
-      setError(err.code === "unauthenticated" ? "That email and password do not match an account. Check them and try again."
-        : err.code === "rate_limited" ? "Too many tries. Wait a minute, then try again."
+      setError(err.code === "unauthenticated" ? w("console.that_email_and_password")
+        : err.code === "rate_limited" ? w("console.too_many_tries_wait")
           : err.code === "password_sign_in_off" ? plainError(err)
-          : err.code === "forbidden" ? (/disabled/.test(err.message || "") ? "This account is disabled. Ask your administrator to turn it back on."
-            : "This account cannot sign in. Ask your administrator.")
+          : err.code === "forbidden" ? (/disabled/.test(err.message || "") ? w("console.this_account_is_disabled")
+            : w("console.this_account_cannot_sign"))
             : plainError(err));
     }
   };
@@ -122,21 +123,21 @@ function Login({ expired }) {
     <div class="login-card">
       <p class="brand brand-dark" aria-hidden="true">co<span>hub</span></p>
       ${expired
-        ? html`<h1>Your sign-in has ended</h1>
-          <p class="lead" data-testid="login-expired">For your security, Cohub signs you out after a while, or when you sign out elsewhere. Sign in again to carry on where you were.</p>`
-        : html`<h1>Sign in</h1><p class="lead">Meet your customers in a secure room.</p>`}
+        ? html`<h1>${w("console.your_sign_in_has")}</h1>
+          <p class="lead" data-testid="login-expired">${w("console.for_your_security_cohub")}</p>`
+        : html`<h1>${w("console.sign_in")}</h1><p class="lead">${w("console.meet_your_customers_in")}</p>`}
       <${SSOButton} />
       <form onSubmit=${submit} novalidate>
-        <${Field} id="login-email" label="Email">
+        <${Field} id="login-email" label=${w("console.email")}>
           ${(p) => html`<input ...${p} type="email" autocomplete="username" data-testid="login-email" value=${email}
             onInput=${(e) => setEmail(e.currentTarget.value)} />`}
         <//>
-        <${Field} id="login-password" label="Password">
+        <${Field} id="login-password" label=${w("console.password")}>
           ${(p) => html`<input ...${p} type="password" autocomplete="current-password" data-testid="login-password" value=${password}
             onInput=${(e) => setPassword(e.currentTarget.value)} />`}
         <//>
         ${error && html`<p class="notice notice-bad" role="alert" data-testid="login-error">${error}</p>`}
-        <button type="submit" class="btn btn-primary btn-block" data-testid="login-submit" disabled=${busy}>${busy ? "Signing in…" : "Sign in"}</button>
+        <button type="submit" class="btn btn-primary btn-block" data-testid="login-submit" disabled=${busy}>${busy ? w("console.signing_in") : w("console.sign_in")}</button>
       </form>
     </div>
   </main>`;
@@ -148,22 +149,22 @@ function Header({ onNew }) {
   const a = me.value;
   const team = teamName(a.team_id);
   return html`<header class="top">
-    <a class="brand" href="#/" aria-label="Cohub, home">co<span>hub</span></a>
+    <a class="brand" href="#/" aria-label=${w("console.cohub_home")}>co<span>hub</span></a>
     <div class="top-actions">
-      <button type="button" class="btn btn-primary" data-testid="start-session" onClick=${() => onNew("start")}><${Icon} name="plus" /> Start<span class="wide-only"> session</span></button>
-      <button type="button" class="btn btn-ghost" data-testid="preplan-session" onClick=${() => onNew("preplan")}>Pre-plan<span class="wide-only"> session</span></button>
+      <button type="button" class="btn btn-primary" data-testid="start-session" onClick=${() => onNew("start")}><${Icon} name="plus" /> ${w("console.start")}<span class="wide-only"> ${w("console.session")}</span></button>
+      <button type="button" class="btn btn-ghost" data-testid="preplan-session" onClick=${() => onNew("preplan")}>${w("console.pre_plan")}<span class="wide-only"> ${w("console.session")}</span></button>
       ${a.role === "admin" && html`<a class=${cx("btn", "btn-ghost", route.value.name === "admin" && "btn-current")} href="#/admin/settings"
-        data-testid="admin-link">Admin</a>`}
+        data-testid="admin-link">${w("console.admin")}</a>`}
     </div>
     <div class="who">
       <span class="who-text"><strong data-testid="me-name">${a.name}</strong>${team && html` · ${team}`} · ${ROLE[a.role] || a.role}</span>
-      <${Menu} label=${html`<span class="avatar" aria-hidden="true">${initials(a.name)}</span><span class="sr-only">Account</span>`}
+      <${Menu} label=${html`<span class="avatar" aria-hidden="true">${initials(a.name)}</span><span class="sr-only">${w("console.account")}</span>`}
         btnCls="btn-avatar" testid="account-menu" cls="menu-right">
         ${(close) => html`
           <div class="menu-who"><strong>${a.name}</strong><span>${[team, ROLE[a.role] || a.role].filter(Boolean).join(" · ")}</span><span>${a.email}</span></div>
           <div class="menu-sep" role="separator"></div>
-          <${MenuItem} testid="sign-out" label="Sign out" onClick=${() => { close(); signOut(false); }} />
-          <${MenuItem} testid="sign-out-all" label="Sign out everywhere" note="Ends your sign-in on every browser"
+          <${MenuItem} testid="sign-out" label=${w("console.sign_out")} onClick=${() => { close(); signOut(false); }} />
+          <${MenuItem} testid="sign-out-all" label=${w("console.sign_out_everywhere")} note=${w("console.ends_your_sign_in")}
             onClick=${() => { close(); signOut(true); }} />`}
       <//>
     </div>
@@ -181,18 +182,18 @@ function OfflineBanner() {
   if (c.state !== "down") { return null; }
   const secs = Math.max(0, Math.ceil((c.retryAt - Date.now()) / 1000));
   return html`<div class="offline" role="status" data-testid="offline-banner">
-    <${Icon} name="wifiOff" /> Connection lost. ${secs > 0 ? `Trying again in ${secs} s…` : "Reconnecting…"}
-    <button type="button" class="link-btn" onClick=${() => live && live.retryNow()}>Try now</button>
+    <${Icon} name="wifiOff" /> ${w("console.connection_lost")} ${secs > 0 ? w("console.trying_again_in_s", { secs }) : w("console.reconnecting")}
+    <button type="button" class="link-btn" onClick=${() => live && live.retryNow()}>${w("console.try_now")}</button>
   </div>`;
 }
 
 function Lost() {
   return html`<main class="login-page"><div class="login-card" role="alert">
-    <h1>Your access changed</h1>
+    <h1>${w("console.your_access_changed")}</h1>
     <p class="lead">${lost.value === "access"
-      ? "You may no longer open a session you had open: your role or team changed. Reload to carry on with what you may see."
-      : "The live connection closed for good. Reload to carry on."}</p>
-    <button type="button" class="btn btn-primary" onClick=${() => location.reload()}>Reload</button>
+      ? w("console.you_may_no_longer")
+      : w("console.the_live_connection_closed")}</p>
+    <button type="button" class="btn btn-primary" onClick=${() => location.reload()}>${w("console.reload")}</button>
   </div></main>`;
 }
 
@@ -209,12 +210,12 @@ function Console() {
   }, []);
   const admin = r.name === "admin" && a.role === "admin";
   return html`<div class="app">
-    <a class="skip" href="#main" data-testid="skip-link" onClick=${skipToMain}>Skip to the room</a>
+    <a class="skip" href="#main" data-testid="skip-link" onClick=${skipToMain}>${w("console.skip_to_the_room")}</a>
     <${Header} onNew=${setNewMode} />
     <${OfflineBanner} />
     <div class=${cx("layout", hist.open.value && !admin && "with-history")}>
       ${!admin && html`<div class="history-rail">
-        <div class="rail-head"><${HistoryToggle} />${hist.open.value && html`<span class="rail-title" aria-hidden="true">History</span>`}</div>
+        <div class="rail-head"><${HistoryToggle} />${hist.open.value && html`<span class="rail-title" aria-hidden="true">${w("console.history")}</span>`}</div>
         <${HistoryPanel} />
       </div>`}
       <main id="main" class="main" tabindex="-1">
@@ -236,12 +237,12 @@ function skipToMain(e) {
 
 function App() {
   switch (auth.value) {
-  case "checking": return html`<main class="login-page"><p class="muted">Opening Cohub…</p></main>`;
+  case "checking": return html`<main class="login-page"><p class="muted">${w("console.opening_cohub")}</p></main>`;
   case "signed-out": return html`<${Login} />`;
   case "expired": return html`<${Login} expired=${true} />`;
-  case "unreachable": return html`<main class="login-page"><div class="login-card" role="alert"><h1>Cohub cannot be reached</h1>
-    <p class="lead">Check your connection, then try again.</p>
-    <button type="button" class="btn btn-primary" onClick=${boot}>Try again</button></div></main>`;
+  case "unreachable": return html`<main class="login-page"><div class="login-card" role="alert"><h1>${w("console.cohub_cannot_be_reached")}</h1>
+    <p class="lead">${w("console.check_your_connection_then")}</p>
+    <button type="button" class="btn btn-primary" onClick=${boot}>${w("console.try_again")}</button></div></main>`;
   }
   if (lost.value) { return html`<${Lost} />`; }
   return html`<${Console} />`;

@@ -6,6 +6,7 @@ import { useState, useEffect, useRef, useMemo, useLayoutEffect } from "../vendor
 import { signal, batch } from "../vendor/signals.js";
 import htm from "../vendor/htm.js";
 import { STATES, AUTH, CONSENT, clock, when, indicatorWords } from "./words.js";
+import { w } from "./console/catalog.js";
 
 export const html = htm.bind(h);
 export { h, render, useState, useEffect, useRef, useMemo, useLayoutEffect };
@@ -92,12 +93,12 @@ export function IndicatorIcon({ state, cls, tasks }) {
 export function authWords(ind, method) {
   if (!ind) { return ""; }
   if (ind.authentication === "locked") {
-    if (ind.locked_until) { return `Locked until ${clock(ind.locked_until)}`; }
-    return "locked_until" in ind ? "Locked until an agent unlocks it" : AUTH.locked;
+    if (ind.locked_until) { return w("ui.locked_until", { clock: clock(ind.locked_until) }); }
+    return "locked_until" in ind ? w("ui.locked_until_an_agent") : AUTH.locked;
   }
   const base = AUTH[ind.authentication] || ind.authentication;
   if (ind.authentication === "verified" && method && method !== "none") {
-    return `${base} (${method === "pin" ? "PIN" : "one-time code"})`;
+    return `${base} (${method === "pin" ? "PIN" : w("ui.one_time_code")})`;
   }
   return base;
 }
@@ -109,11 +110,11 @@ export function IndicatorCard({ ind, method, id, extra = [] }) {
   const offline = ind.joined && !ind.online;
   return html`<div class="ind-card" role="tooltip" id=${id}>
     <dl>
-      <dt>Authentication</dt><dd>${authWords(ind, method)}</dd>
-      <dt>Consent</dt><dd>${CONSENT[ind.consent] || ind.consent}</dd>
-      ${offline && html`<dt>Last seen</dt><dd>${ind.last_seen_at ? when(ind.last_seen_at) : "not known"}</dd>`}
-      ${ind.state === "never_joined" && html`<dt>Joined</dt><dd>${ind.opened ? `Not yet: ${indicatorWords(ind, method).label.toLowerCase()}` : "Not yet: the link was not opened"}</dd>`}
-      ${ind.online && html`<dt>Now</dt><dd>In the room</dd>`}
+      <dt>${w("ui.authentication")}</dt><dd>${authWords(ind, method)}</dd>
+      <dt>${w("ui.consent")}</dt><dd>${CONSENT[ind.consent] || ind.consent}</dd>
+      ${offline && html`<dt>${w("ui.last_seen")}</dt><dd>${ind.last_seen_at ? when(ind.last_seen_at) : w("ui.not_known")}</dd>`}
+      ${ind.state === "never_joined" && html`<dt>${w("ui.joined")}</dt><dd>${ind.opened ? w("ui.not_yet", { indicator_words: indicatorWords(ind, method).label.toLowerCase() }) : w("ui.not_yet_the_link")}</dd>`}
+      ${ind.online && html`<dt>${w("ui.now")}</dt><dd>${w("ui.in_the_room")}</dd>`}
       ${extra.map(([term, words]) => html`<dt>${term}</dt><dd>${words}</dd>`)}
     </dl>
   </div>`;
@@ -129,7 +130,7 @@ export function IndicatorPill({ ind, method, testid = "indicator", extra }) {
       aria-describedby=${cardID}>
       <${IndicatorIcon} state=${ind.state} tasks=${ind.tasks} />
       <span class="ind-label" data-testid="indicator-label">${indicatorWords(ind, method).label}</span>
-      ${ind.authentication === "locked" && html`<span class="ind-flag"><${Icon} name="lock" /> Locked</span>`}
+      ${ind.authentication === "locked" && html`<span class="ind-flag"><${Icon} name="lock" /> ${w("ui.locked")}</span>`}
     </button>
     <${IndicatorCard} ind=${ind} method=${method} id=${cardID} extra=${extra} />
   </div>`;
@@ -142,7 +143,7 @@ export function IndicatorPill({ ind, method, testid = "indicator", extra }) {
 export function Field({ id, label, hint, error, children, optional, cls }) {
   const describedBy = [hint && id + "-hint", error && id + "-err"].filter(Boolean).join(" ") || undefined;
   return html`<div class=${cx("field", error && "field-bad", cls)}>
-    <label for=${id}>${label}${optional && html` <span class="optional">(optional)</span>`}</label>
+    <label for=${id}>${label}${optional && html` <span class="optional">${w("ui.optional")}</span>`}</label>
     ${children({ id, "aria-describedby": describedBy, "aria-invalid": error ? "true" : undefined })}
     ${hint && html`<p class="hint" id=${id + "-hint"}>${hint}</p>`}
     ${error && html`<p class="field-error" id=${id + "-err"}><${Icon} name="alert" /> ${error}</p>`}
@@ -174,7 +175,7 @@ export function Dialog({ title, onClose, children, cls, testid, describedBy }) {
     data-testid=${testid}>
     <div class="dialog-head">
       <h2 id=${titleID}>${title}</h2>
-      <button type="button" class="icon-btn" aria-label="Close" onClick=${onClose}><${Icon} name="x" /></button>
+      <button type="button" class="icon-btn" aria-label=${w("ui.close")} onClick=${onClose}><${Icon} name="x" /></button>
     </div>
     ${children}
   </dialog>`;
@@ -272,6 +273,6 @@ export async function copyText(text, input) {
 }
 
 // Spinner is a progress hint that respects reduced motion (CSS).
-export function Spinner({ label = "Loading" }) {
+export function Spinner({ label = w("ui.loading") }) {
   return html`<span class="spinner" role="img" aria-label=${label}></span>`;
 }

@@ -4,6 +4,7 @@
 // live here too.
 import { html, announce, cx } from "../ui.js";
 import { clock, plainError } from "../words.js";
+import { w } from "./catalog.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -17,10 +18,10 @@ export function shortWhen(t, now = new Date()) {
 
 function reminderWords(r) {
   switch (r.status) {
-  case "scheduled": return `Reminders: ${r.sent} of ${r.max} sent · next ${shortWhen(r.next_at)}`;
-  case "paused": return `Reminders: ${r.sent} of ${r.max} sent · Paused`;
-  case "stopped": return "Reminders: Stopped by the customer";
-  case "done": return `Reminders: ${r.sent} of ${r.max} sent · none due`;
+  case "scheduled": return w("followups.reminders_of_sent_next", { sent: r.sent, max: r.max, short_when: shortWhen(r.next_at) });
+  case "paused": return w("followups.reminders_of_sent_paused", { sent: r.sent, max: r.max });
+  case "stopped": return w("followups.reminders_stopped_by_the");
+  case "done": return w("followups.reminders_of_sent_none", { sent: r.sent, max: r.max });
   default: return "";
   }
 }
@@ -32,8 +33,8 @@ export function followupFacts(s) {
   const words = r ? reminderWords(r).replace(/^Reminders: /, "") : "";
   const exp = s.link_expires_at && s.state === "active" ? new Date(s.link_expires_at) : null;
   const out = [];
-  if (words) { out.push(["Reminders", words]); }
-  if (exp) { out.push(["Link", `${exp <= Date.now() ? "expired" : "expires"} ${shortWhen(exp)}`]); }
+  if (words) { out.push([w("followups.reminders"), words]); }
+  if (exp) { out.push([w("followups.link"), (exp <= Date.now() ? w("followups.expired_when", { when: shortWhen(exp) }) : w("followups.expires_when", { when: shortWhen(exp) }))]); }
   return out;
 }
 
@@ -47,36 +48,36 @@ export function FollowupCard({ m, s }) {
   const canPause = r && (r.status === "scheduled" || r.status === "done") && s.state === "active";
   return html`<div class="followups" role="status" data-testid="followups">
     ${words && html`<span data-testid="reminders-status">${words}</span>`}
-    ${canPause && html`<button type="button" class="btn btn-small" data-testid="reminders-pause" onClick=${() => pause(m, "pause")}>Pause reminders</button>`}
+    ${canPause && html`<button type="button" class="btn btn-small" data-testid="reminders-pause" onClick=${() => pause(m, "pause")}>${w("followups.pause_reminders")}</button>`}
     ${r && r.status === "paused" && s.state === "active" && html`<button type="button" class="btn btn-small" data-testid="reminders-resume"
-      onClick=${() => pause(m, "resume")}>Resume reminders</button>`}
+      onClick=${() => pause(m, "resume")}>${w("followups.resume_reminders")}</button>`}
     ${exp && html`<span class=${cx("link-expiry", expiring && "link-expiry-soon")} data-testid="link-expiry">
-      ${exp <= Date.now() ? `Link expired ${shortWhen(exp)}` : `Link expires ${shortWhen(exp)}`}</span>`}
+      ${exp <= Date.now() ? w("followups.link_expired", { short_when: shortWhen(exp) }) : w("followups.link_expires", { short_when: shortWhen(exp) })}</span>`}
   </div>`;
 }
 
 async function pause(m, verb) {
   try {
     await m.act("reminders/" + verb);
-    announce(verb === "pause" ? "Reminders are paused for this session." : "Reminders will go again.");
+    announce(verb === "pause" ? w("followups.reminders_are_paused_for") : w("followups.reminders_will_go_again"));
   } catch (e) {
     announce(plainError(e), "bad");
   }
 }
 
-const KIND = { reminder: "Reminder", away_notice: "New-message notice", expiry_warning: "Link expiry warning" };
+const KIND = { reminder: w("followups.reminder"), away_notice: w("followups.new_message_notice"), expiry_warning: w("followups.link_expiry_warning") };
 
 // followupNote is the log's line for a follow-up event, or null.
 export function followupNote(e, actor, cust) {
-  const by = e.channel === "sms" ? "text message" : "email";
+  const by = e.channel === "sms" ? w("followups.text_message") : "email";
   switch (e.type) {
   case "reminder": case "away_notice": case "expiry_warning":
     return e.state === "failed"
-      ? { tone: "warn", text: `${KIND[e.type]} could not be sent by ${by} ${clock(e.at)}` }
-      : { text: `${KIND[e.type]} sent by ${by} ${clock(e.at)}` };
-  case "reminders.paused": return { text: `${actor} paused reminders` };
-  case "reminders.resumed": return { text: `${actor} resumed reminders` };
-  case "reminders.stopped": return { tone: "warn", text: `${cust} stopped reminders` };
+      ? { tone: "warn", text: w("followups.could_not_be_sent", { value: KIND[e.type], by, clock: clock(e.at) }) }
+      : { text: w("followups.sent_by", { value: KIND[e.type], by, clock: clock(e.at) }) };
+  case "reminders.paused": return { text: w("followups.paused_reminders", { actor }) };
+  case "reminders.resumed": return { text: w("followups.resumed_reminders", { actor }) };
+  case "reminders.stopped": return { tone: "warn", text: w("followups.stopped_reminders", { cust }) };
   default: return null;
   }
 }

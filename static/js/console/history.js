@@ -5,8 +5,9 @@ import { html, useEffect, useRef, Icon, IndicatorIcon, cx, now, rove } from "../
 import { STATES, SESSION_STATE, ago, when, customerName, contactOf, indicatorWords } from "../words.js";
 import { signal } from "../../vendor/signals.js";
 import { hist, me, cache, route, narrow, scopesFor, scopeKey, reloadHistory, loadMore, loadUpdated } from "./state.js";
+import { w, wn } from "./catalog.js";
 
-const SCOPE_LABEL = { mine: "My history", team: "My team", all: "All" };
+const SCOPE_LABEL = { mine: w("history.my_history"), team: w("history.my_team"), all: w("history.all") };
 
 function persistOpen(open) {
   hist.open.value = open;
@@ -17,7 +18,7 @@ export function HistoryToggle() {
   const open = hist.open.value;
   return html`<button type="button" class="icon-btn history-toggle" data-testid="history-toggle"
     aria-expanded=${open ? "true" : "false"} aria-controls="history"
-    aria-label=${open ? "Hide history" : "Show history"} title=${open ? "Hide history" : "Show history"}
+    aria-label=${open ? w("history.hide_history") : w("history.show_history")} title=${open ? w("history.hide_history") : w("history.show_history")}
     onClick=${() => persistOpen(!open)}>
     <${Icon} name=${open ? "chevronLeft" : "chevronRight"} /><${Icon} name=${open ? "chevronLeft" : "chevronRight"} cls="icon-second" />
   </button>`;
@@ -46,7 +47,7 @@ function Row({ id, current, stop }) {
       <span class="row-main">
         <span class="row-top">
           <span class="row-name">${customerName(s.customer)}</span>
-          ${s.updated && !other && html`<span class="dot-new" title="New activity"><span class="sr-only">New activity.</span></span>`}
+          ${s.updated && !other && html`<span class="dot-new" title=${w("history.new_activity")}><span class="sr-only">${w("history.new_activity_b")}</span></span>`}
           ${s.unread > 0 && !other && html`<span class="count count-unread" data-testid="unread-count"
             title=${unreadWords(s.unread)}><span aria-hidden="true">${s.unread}</span><span class="sr-only">${unreadWords(s.unread)}.</span></span>`}
           <time class="row-time" datetime=${s.updated_at} title=${when(s.updated_at)}>${ago(s.updated_at, now.value)}</time>
@@ -60,7 +61,7 @@ function Row({ id, current, stop }) {
   </li>`;
 }
 
-function unreadWords(n) { return `${n} unread ${n === 1 ? "message" : "messages"}`; }
+function unreadWords(n) { return wn("history.unread", n); }
 
 let searchTimer;
 
@@ -118,56 +119,56 @@ export function HistoryPanel() {
   };
   const updated = hist.updated.value.filter((id) => cache.value.has(id));
   const ids = hist.ids.value;
-  return html`<aside class="history" id="history" aria-label="History">
+  return html`<aside class="history" id="history" aria-label=${w("history.history")}>
     <div class="history-controls">
-      ${scopes.length > 1 && html`<div class="seg" role="group" aria-label="Whose sessions" data-testid="history-scope"
+      ${scopes.length > 1 && html`<div class="seg" role="group" aria-label=${w("history.whose_sessions")} data-testid="history-scope"
         onKeyDown=${(e) => rove(e, "button")}>
         ${scopes.map((s) => html`<button type="button" key=${s} data-scope=${s} aria-pressed=${hist.scope.value === s ? "true" : "false"}
           tabindex=${hist.scope.value === s ? "0" : "-1"} onClick=${() => setScope(s)}>${SCOPE_LABEL[s]}</button>`)}
       </div>`}
       <div class="history-tools">
         <div class="search">
-          <label class="sr-only" for="history-search">Search for contact</label>
+          <label class="sr-only" for="history-search">${w("history.search_for_contact")}</label>
           <${Icon} name="search" />
-          <input id="history-search" type="search" placeholder="Search contacts" data-testid="history-search"
+          <input id="history-search" type="search" placeholder=${w("history.search_contacts")} data-testid="history-search"
             value=${hist.q.value} onInput=${search} autocomplete="off" />
         </div>
-        <label class="sr-only" for="history-filter">Show</label>
+        <label class="sr-only" for="history-filter">${w("history.show")}</label>
         <select id="history-filter" data-testid="history-filter" value=${hist.filter.value} onChange=${setFilter}>
-          <option value="all">All</option>
-          <option value="completed">Completed</option>
-          <option value="incomplete">Incomplete</option>
+          <option value="all">${w("history.all")}</option>
+          <option value="completed">${w("history.completed")}</option>
+          <option value="incomplete">${w("history.incomplete")}</option>
         </select>
       </div>
     </div>
     <div class="history-lists">
       <section aria-labelledby="updated-h" class="history-section">
-        <h2 id="updated-h" class="section-title">Updated sessions
+        <h2 id="updated-h" class="section-title">${w("history.updated_sessions")}
           <span class=${cx("count", updated.length === 0 && "count-zero")} data-testid="updated-count"
             aria-label=${updated.length + " updated"}>${updated.length}</span></h2>
         ${updated.length === 0
-          ? html`<p class="history-empty">Nothing new from your customers.</p>`
+          ? html`<p class="history-empty">${w("history.nothing_new_from_your")}</p>`
           : html`<${Rows} ids=${updated} current=${current} testid="updated-list" keyPrefix="u" />`}
       </section>
       <section aria-labelledby="all-h" class="history-section">
-        <h2 id="all-h" class="section-title">${SCOPE_LABEL[hist.scope.value] === "All" ? "All sessions" : SCOPE_LABEL[hist.scope.value]}</h2>
+        <h2 id="all-h" class="section-title">${SCOPE_LABEL[hist.scope.value] === w("history.all") ? w("history.all_sessions") : SCOPE_LABEL[hist.scope.value]}</h2>
         ${hist.error.value && html`<p class="history-empty error-text" role="alert">${hist.error.value}
-          <button type="button" class="link-btn" onClick=${reloadHistory}>Try again</button></p>`}
+          <button type="button" class="link-btn" onClick=${reloadHistory}>${w("history.try_again")}</button></p>`}
         ${!hist.error.value && ids.length === 0 && !hist.loading.value && html`<p class="history-empty">
-          ${hist.q.value ? "No session matches this search." : "No sessions yet. Start one with “Start session”."}</p>`}
+          ${hist.q.value ? w("history.no_session_matches_this") : w("history.no_sessions_yet_start")}</p>`}
         <${Rows} ids=${ids} current=${current} testid="history-list" />
         <div ref=${sentinel} class="sentinel">
-          ${hist.loading.value && html`<span class="history-empty">Loading…</span>`}
-          ${!hist.loading.value && !hist.done.value && ids.length > 0 && html`<button type="button" class="link-btn" onClick=${loadMore}>Load more</button>`}
+          ${hist.loading.value && html`<span class="history-empty">${w("history.loading")}</span>`}
+          ${!hist.loading.value && !hist.done.value && ids.length > 0 && html`<button type="button" class="link-btn" onClick=${loadMore}>${w("history.load_more")}</button>`}
         </div>
       </section>
     </div>
     <details class="legend">
-      <summary>What the customer icons mean</summary>
+      <summary>${w("history.what_the_customer_icons")}</summary>
       <ul>
         ${Object.entries(STATES).map(([k, v]) => html`<li key=${k}><${IndicatorIcon} state=${k} /> ${v.label}: ${v.hint}</li>`)}
-        <li><${IndicatorIcon} state="online_incomplete" tasks=${0} /> Online, or Offline, alone: no task assigned yet</li>
-        <li><${IndicatorIcon} state="never_joined" /> At the PIN, code or consent step: opened the link, not through the checks yet</li>
+        <li><${IndicatorIcon} state="online_incomplete" tasks=${0} /> ${w("history.online_or_offline_alone")}</li>
+        <li><${IndicatorIcon} state="never_joined" /> ${w("history.at_the_pin_code")}</li>
       </ul>
     </details>
   </aside>`;

@@ -5,6 +5,7 @@
 import { html, useState, useEffect, Field, Dialog, Icon, announce, copyText } from "../ui.js";
 import { agentApi } from "../api.js";
 import { fieldError, plainError, when } from "../words.js";
+import { w } from "./catalog.js";
 
 export function APIKeys() {
   const [keys, setKeys] = useState(null);
@@ -24,23 +25,23 @@ export function APIKeys() {
   };
   useEffect(() => { load(); }, []);
   const names = Object.fromEntries(agents.map((x) => [x.id, x.name]));
-  if (error) { return html`<p class="notice notice-bad">${error} <button class="link-btn" onClick=${load}>Try again</button></p>`; }
+  if (error) { return html`<p class="notice notice-bad">${error} <button class="link-btn" onClick=${load}>${w("keys.try_again")}</button></p>`; }
   return html`<div>
-    <div class="section-head"><h2>API keys</h2></div>
-    <p class="lead">A key lets another system (a CRM, a website) use Cohub's API as one agent, with that agent's role: it sends the key as <code>Authorization: Bearer</code>. Every use is logged with the key's name. Revoke a key the moment it is not needed or may have leaked.</p>
+    <div class="section-head"><h2>${w("keys.api_keys")}</h2></div>
+    <p class="lead">${w("keys.a_key_lets_another")} <code>${w("keys.authorization_bearer")}</code>${w("keys.every_use_is_logged")}</p>
     <${IssueForm} agents=${agents} onIssued=${(out) => { setIssued(out); load(); }} />
     ${issued && html`<${ShownOnce} issued=${issued} onDone=${() => setIssued(null)} />`}
-    ${keys && keys.length === 0 && html`<p class="muted" data-testid="key-none">No keys yet.</p>`}
+    ${keys && keys.length === 0 && html`<p class="muted" data-testid="key-none">${w("keys.no_keys_yet")}</p>`}
     ${keys && keys.length > 0 && html`<div class="table-wrap"><table class="table" data-testid="key-table">
-      <thead><tr><th scope="col">Name</th><th scope="col">Acts as</th><th scope="col">Issued</th><th scope="col">Last used</th>
-        <th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+      <thead><tr><th scope="col">${w("keys.name")}</th><th scope="col">${w("keys.acts_as")}</th><th scope="col">${w("keys.issued")}</th><th scope="col">${w("keys.last_used")}</th>
+        <th scope="col"><span class="sr-only">${w("keys.actions")}</span></th></tr></thead>
       <tbody>
         ${keys.map((k) => html`<tr key=${k.id} data-testid="key-row" data-name=${k.name}>
-          <td>${k.name}</td><td>${names[k.agent_id] || "a disabled or removed agent"}</td>
+          <td>${k.name}</td><td>${names[k.agent_id] || w("keys.a_disabled_or_removed")}</td>
           <td><time datetime=${k.created_at}>${when(k.created_at)}</time></td>
-          <td data-testid="key-last-used">${k.last_used_at ? html`<time datetime=${k.last_used_at}>${when(k.last_used_at)}</time>` : "Never"}</td>
-          <td><button type="button" class="link-btn" onClick=${() => setRevoking(k)} aria-label=${"Revoke " + k.name}
-            data-testid="key-revoke">Revoke</button></td>
+          <td data-testid="key-last-used">${k.last_used_at ? html`<time datetime=${k.last_used_at}>${when(k.last_used_at)}</time>` : w("keys.never")}</td>
+          <td><button type="button" class="link-btn" onClick=${() => setRevoking(k)} aria-label=${w("keys.revoke_name", { name: k.name })}
+            data-testid="key-revoke">${w("keys.revoke")}</button></td>
         </tr>`)}
       </tbody>
     </table></div>`}
@@ -74,31 +75,31 @@ function IssueForm({ agents, onIssued }) {
     setBusy(false);
   };
   return html`<form class="admin-form" onSubmit=${submit} novalidate data-testid="key-form">
-    <${Field} id="key-name" label="Name" error=${errors.name} hint="Say what uses it, so the log reads plainly: “Acme CRM”.">
+    <${Field} id="key-name" label=${w("keys.name")} error=${errors.name} hint=${w("keys.say_what_uses_it")}>
       ${(p) => html`<input ...${p} value=${name} onInput=${(e) => setName(e.currentTarget.value)} data-testid="key-name" autocomplete="off" />`}
     <//>
-    <${Field} id="key-agent" label="Acts as" error=${errors.agent_id} hint="The key can do what this agent can, no more.">
+    <${Field} id="key-agent" label=${w("keys.acts_as")} error=${errors.agent_id} hint=${w("keys.the_key_can_do")}>
       ${(p) => html`<select ...${p} value=${chosen} onChange=${(e) => setAgent(e.currentTarget.value)} data-testid="key-agent">
         ${agents.map((x) => html`<option key=${x.id} value=${x.id}>${x.name} (${x.email})</option>`)}
       </select>`}
     <//>
     ${general && html`<p class="notice notice-bad" role="alert">${general}</p>`}
-    <button type="submit" class="btn btn-primary" disabled=${busy} data-testid="key-issue"><${Icon} name="plus" /> Issue a key</button>
+    <button type="submit" class="btn btn-primary" disabled=${busy} data-testid="key-issue"><${Icon} name="plus" /> ${w("keys.issue_a_key")}</button>
   </form>`;
 }
 
 // ShownOnce shows a new key the only time it can be seen.
 function ShownOnce({ issued, onDone }) {
   const copy = async () => {
-    if (await copyText(issued.key, document.getElementById("key-secret"))) { announce("Key copied."); }
+    if (await copyText(issued.key, document.getElementById("key-secret"))) { announce(w("keys.key_copied")); }
   };
-  return html`<${Dialog} title=${"Key for " + issued.api_key.name} onClose=${onDone} testid="key-issued" describedBy="key-once">
-    <p id="key-once">Copy it now and keep it in the other system's secrets: Cohub keeps only a fingerprint of it and cannot show it again.</p>
-    <div class="field"><label for="key-secret">The key</label>
+  return html`<${Dialog} title=${w("keys.key_for", { name: issued.api_key.name })} onClose=${onDone} testid="key-issued" describedBy="key-once">
+    <p id="key-once">${w("keys.copy_it_now_and")}</p>
+    <div class="field"><label for="key-secret">${w("keys.the_key")}</label>
       <input id="key-secret" readonly value=${issued.key} data-testid="key-secret" onFocus=${(e) => e.currentTarget.select()} /></div>
     <div class="dialog-actions">
-      <button type="button" class="btn" onClick=${copy}><${Icon} name="copy" /> Copy</button>
-      <button type="button" class="btn btn-primary" onClick=${onDone} data-testid="key-done">Done</button>
+      <button type="button" class="btn" onClick=${copy}><${Icon} name="copy" /> ${w("keys.copy")}</button>
+      <button type="button" class="btn btn-primary" onClick=${onDone} data-testid="key-done">${w("keys.done")}</button>
     </div>
   <//>`;
 }
@@ -108,18 +109,18 @@ function RevokeDialog({ k, onClose, onRevoked }) {
   const revoke = async () => {
     try {
       await agentApi.del("/api/api-keys/" + encodeURIComponent(k.id));
-      announce(`${k.name} can no longer be used.`);
+      announce(w("keys.can_no_longer_be", { name: k.name }));
       onRevoked();
     } catch (e) {
       setError(plainError(e));
     }
   };
-  return html`<${Dialog} title=${"Revoke " + k.name + "?"} onClose=${onClose} testid="key-revoke-dialog">
-    <p>Whatever uses this key is refused from now on, on every node. This cannot be undone: a new key would have to be issued and set up.</p>
+  return html`<${Dialog} title=${w("keys.revoke_name_ask", { name: k.name })} onClose=${onClose} testid="key-revoke-dialog">
+    <p>${w("keys.whatever_uses_this_key")}</p>
     ${error && html`<p class="notice notice-bad" role="alert">${error}</p>`}
     <div class="dialog-actions">
-      <button type="button" class="btn" onClick=${onClose}>Keep it</button>
-      <button type="button" class="btn btn-danger" onClick=${revoke} data-testid="key-revoke-confirm">Revoke</button>
+      <button type="button" class="btn" onClick=${onClose}>${w("keys.keep_it")}</button>
+      <button type="button" class="btn btn-danger" onClick=${revoke} data-testid="key-revoke-confirm">${w("keys.revoke")}</button>
     </div>
   <//>`;
 }

@@ -7,6 +7,7 @@ import { agentApi } from "../api.js";
 import { fieldError, plainError, AUTH_METHOD } from "../words.js";
 import { me, go, putSession, noteActivity, room } from "./state.js";
 import { languages, loadLanguages } from "./languages.js";
+import { w, wx } from "./catalog.js";
 
 const PATHS = {
   "customer.name": "name", "customer.email": "email", "customer.phone": "phone", "customer": "contact",
@@ -29,7 +30,7 @@ export function NewSession({ mode, onClose }) {
 
   const check = () => {
     const errs = contactErrors(f, a);
-    if (needsPIN && !/^\d+$/.test(f.pin)) { errs.pin = "Enter a PIN of digits only, and tell it to the customer yourself."; }
+    if (needsPIN && !/^\d+$/.test(f.pin)) { errs.pin = w("newsession.enter_a_pin_of"); }
     return errs;
   };
 
@@ -64,35 +65,35 @@ export function NewSession({ mode, onClose }) {
     }
   };
 
-  return html`<${Dialog} title=${plan ? "Pre-plan a session" : "Start a session"} onClose=${onClose} cls="dialog-form" testid="session-dialog">
+  return html`<${Dialog} title=${plan ? w("newsession.pre_plan_a_session") : w("newsession.start_a_session")} onClose=${onClose} cls="dialog-form" testid="session-dialog">
     <form ref=${form} onSubmit=${submit} novalidate>
       <p class="lead">${plan
-        ? "Prepare the session first: you add the tasks in the room, then send the invitation."
-        : "The customer gets an invitation with their personal link at once, and the room opens."}</p>
-      <${Field} id="ns-name" label="Customer name" optional=${true} error=${errors.name}>
+        ? w("newsession.prepare_the_session_first")
+        : w("newsession.the_customer_gets_an")}</p>
+      <${Field} id="ns-name" label=${w("newsession.customer_name")} optional=${true} error=${errors.name}>
         ${(p) => html`<input ...${p} data-testid="customer-name" value=${f.name} onInput=${set("name")} autocomplete="off" maxlength="200" />`}
       <//>
       <${ContactFields} f=${f} setF=${setF} errors=${errors} />
       <${LanguageField} id="ns-language" value=${f.language} onChange=${set("language")} error=${errors.language} />
       <details class="settings-picker">
-        <summary data-testid="session-settings">Enter session settings <span class="muted">· ${team ? team.name : "none"}</span></summary>
-        <${Field} id="ns-team" label="Use the settings of" error=${errors.team}
-            hint="Settings decide the task templates, how the customer confirms who they are, and the consent asked.">
+        <summary data-testid="session-settings">${w("newsession.enter_session_settings")} <span class="muted">· ${team ? team.name : "none"}</span></summary>
+        <${Field} id="ns-team" label=${w("newsession.use_the_settings_of")} error=${errors.team}
+            hint=${w("newsession.settings_decide_the_task")}>
           ${(p) => html`<select ...${p} data-testid="settings-team" value=${f.team} onChange=${set("team")}>
-            ${teams.map((t) => html`<option key=${t.id} value=${t.id}>${t.name}${t.id === a.team_id ? " (your team)" : ""}</option>`)}
+            ${teams.map((t) => html`<option key=${t.id} value=${t.id}>${t.name}${t.id === a.team_id ? w("newsession.your_team") : ""}</option>`)}
           </select>`}
         <//>
-        ${team && html`<p class="hint">${team.name}: customers confirm who they are with ${AUTH_METHOD[team.customer_authentication] || "nothing"}${team.consent_required ? ", and are asked for consent" : ""}.</p>`}
+        ${team && html`<p class="hint">${team.name}${wx("newsession.customers_confirm_who_they", { value: AUTH_METHOD[team.customer_authentication] || "nothing", value_b: team.consent_required ? w("newsession.and_are_asked_for") : "" })}</p>`}
       </details>
-      ${needsPIN && html`<${Field} id="ns-pin" label="PIN for the customer" error=${errors.pin}
-          hint="These settings ask the customer for a PIN: choose one (at least 6 digits) and give it to them yourself, not in the invitation.">
+      ${needsPIN && html`<${Field} id="ns-pin" label=${w("newsession.pin_for_the_customer")} error=${errors.pin}
+          hint=${w("newsession.these_settings_ask_the")}>
         ${(p) => html`<${PinInput} p=${p} value=${f.pin} onInput=${set("pin")} />`}
       <//>`}
       ${general && html`<p class="notice notice-bad" role="alert">${general}</p>`}
       <div class="dialog-actions">
-        <button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="button" class="btn" onClick=${onClose}>${w("newsession.cancel")}</button>
         <button type="submit" class=${cx("btn", "btn-primary")} data-testid="session-submit" disabled=${busy}>
-          ${busy ? "Working…" : plan ? "Create the plan" : "Start and invite"}</button>
+          ${busy ? w("newsession.working") : plan ? w("newsession.create_the_plan") : w("newsession.start_and_invite")}</button>
       </div>
     </form>
   <//>`;
@@ -115,9 +116,9 @@ export function contactErrors(f, a) {
   const errs = {};
   const wantEmail = external || f.channel === "email" || !sms;
   const wantPhone = external || (f.channel === "phone" && sms);
-  if (external && !f.email.trim() && !f.phone.trim()) { errs.contact = "Enter an email address, a phone number, or both."; }
-  if (!external && wantEmail && !f.email.trim()) { errs.email = "Enter the customer's email address."; }
-  if (!external && wantPhone && !f.phone.trim()) { errs.phone = "Enter the customer's phone number."; }
+  if (external && !f.email.trim() && !f.phone.trim()) { errs.contact = w("newsession.enter_an_email_address"); }
+  if (!external && wantEmail && !f.email.trim()) { errs.email = w("newsession.enter_the_customer_s"); }
+  if (!external && wantPhone && !f.phone.trim()) { errs.phone = w("newsession.enter_the_customer_s_b"); }
   if (wantEmail && f.email.trim() && !f.email.includes("@")) { errs.email = fieldError("customer.email", "", f.email); }
   return errs;
 }
@@ -160,20 +161,19 @@ export function ContactFields({ f, setF, errors, idPrefix = "ns" }) {
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
   const channelChoice = !external && sms;
   return html`
-    ${external && html`<p class="notice notice-info" data-testid="external-notice">Your organisation sends invitations itself: Cohub will not send one.
-      Enter an email address, a phone number, or both; then share the session URL.</p>`}
+    ${external && html`<p class="notice notice-info" data-testid="external-notice">${w("newsession.your_organisation_sends_invitations")}</p>`}
     ${channelChoice && html`<fieldset class="choice">
-      <legend>Send the invitation by</legend>
-      <label><input type="radio" name=${idPrefix + "-channel"} value="email" checked=${f.channel === "email"} onChange=${set("channel")} data-testid="channel-email" /> Email</label>
-      <label><input type="radio" name=${idPrefix + "-channel"} value="phone" checked=${f.channel === "phone"} onChange=${set("channel")} data-testid="channel-phone" /> Text message</label>
+      <legend>${w("newsession.send_the_invitation_by")}</legend>
+      <label><input type="radio" name=${idPrefix + "-channel"} value="email" checked=${f.channel === "email"} onChange=${set("channel")} data-testid="channel-email" /> ${w("newsession.email")}</label>
+      <label><input type="radio" name=${idPrefix + "-channel"} value="phone" checked=${f.channel === "phone"} onChange=${set("channel")} data-testid="channel-phone" /> ${w("newsession.text_message")}</label>
     </fieldset>`}
-    ${(external || !channelChoice || f.channel === "email") && html`<${Field} id=${idPrefix + "-email"} label="Email address" error=${errors.email}
-        optional=${external} hint=${external ? "" : "The invitation goes to this address."}>
+    ${(external || !channelChoice || f.channel === "email") && html`<${Field} id=${idPrefix + "-email"} label=${w("newsession.email_address")} error=${errors.email}
+        optional=${external} hint=${external ? "" : w("newsession.the_invitation_goes_to")}>
       ${(p) => html`<input ...${p} type="email" inputmode="email" data-testid="customer-email" value=${f.email}
         onInput=${set("email")} autocomplete="off" spellcheck="false" />`}
     <//>`}
-    ${(external || (channelChoice && f.channel === "phone")) && html`<${Field} id=${idPrefix + "-phone"} label="Phone number" error=${errors.phone}
-        optional=${external} hint=${`With its country code, such as +1 415 555 0123${a.phone_default_region ? `; without one, a ${a.phone_default_region} number is assumed` : ""}.`}>
+    ${(external || (channelChoice && f.channel === "phone")) && html`<${Field} id=${idPrefix + "-phone"} label=${w("newsession.phone_number")} error=${errors.phone}
+        optional=${external} hint=${w("newsession.with_its_country_code", { value: a.phone_default_region ? w("newsession.without_one_a_number", { phone_default_region: a.phone_default_region }) : "" })}>
       ${(p) => html`<input ...${p} type="tel" inputmode="tel" data-testid="customer-phone" value=${f.phone}
         onInput=${set("phone")} autocomplete="off" />`}
     <//>`}
@@ -188,7 +188,7 @@ function PinInput({ p, value, onInput }) {
     <input ...${p} type=${shown ? "text" : "password"} inputmode="numeric" autocomplete="new-password" data-testid="session-pin"
       value=${value} onInput=${onInput} maxlength="12" />
     <button type="button" class="btn btn-small" aria-pressed=${shown ? "true" : "false"} aria-controls=${p.id}
-      data-testid="session-pin-show" onClick=${() => setShown(!shown)}>${shown ? "Hide" : "Show"}</button>
+      data-testid="session-pin-show" onClick=${() => setShown(!shown)}>${shown ? w("newsession.hide") : w("newsession.show")}</button>
   </span>`;
 }
 
@@ -209,9 +209,9 @@ export function SessionPIN({ id }) {
     }
   };
   return html`<span class="session-pin" data-testid="session-pin-view">
-    PIN <span class="pin-digits" data-testid="session-pin-digits">${pin || "••••••"}</span>
+    ${w("newsession.pin")} <span class="pin-digits" data-testid="session-pin-digits">${pin || "••••••"}</span>
     <button type="button" class="link-btn" data-testid="session-pin-reveal" aria-pressed=${pin ? "true" : "false"}
-      onClick=${() => (pin ? setPin("") : show())}>${pin ? "Hide" : "Show"}</button>
+      onClick=${() => (pin ? setPin("") : show())}>${pin ? w("newsession.hide") : w("newsession.show")}</button>
     ${error && html`<span class="error-text" role="alert">${error}</span>`}
   </span>`;
 }
@@ -219,10 +219,10 @@ export function SessionPIN({ id }) {
 // LanguageField picks the customer's language; none leaves it to the
 // settings' language, else the customer's browser.
 export function LanguageField({ id, value, onChange, error }) {
-  return html`<${Field} id=${id} label="Customer's language" error=${error}
-      hint="The language of the customer's page and of the messages sent to them. The customer can change it on their page.">
+  return html`<${Field} id=${id} label=${w("newsession.customer_s_language")} error=${error}
+      hint=${w("newsession.the_language_of_the")}>
     ${(p) => html`<select ...${p} data-testid="session-language" value=${value} onChange=${onChange}>
-      <option value="">The settings' language, else the customer's browser</option>
+      <option value="">${w("newsession.the_settings_language_else")}</option>
       ${languages.value.map((l) => html`<option key=${l.code} value=${l.code} lang=${l.code}>${l.name}</option>`)}
     </select>`}
   <//>`;

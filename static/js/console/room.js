@@ -16,6 +16,7 @@ import { useReadWatch, lastRead } from "../seen.js";
 import { FollowupCard, followupFacts } from "./followups.js";
 import { ContactFields, contactErrors, customerBody, apiErrors, focusFirstError, SessionPIN, LanguageField } from "./newsession.js";
 import { loadLanguages } from "./languages.js";
+import { w, wx, wn } from "./catalog.js";
 
 export function RoomView({ id }) {
   const m = room(id);
@@ -25,8 +26,8 @@ export function RoomView({ id }) {
   if (!s) {
     return html`<section class="room room-empty" aria-busy=${m.state.value === "joining" ? "true" : "false"}>
       ${m.state.value === "failed"
-        ? html`<div class="empty"><h1>This session cannot be opened</h1><p>${m.error.value}</p><a class="btn" href="#/">Back</a></div>`
-        : html`<div class="empty"><p>Opening the room…</p></div>`}
+        ? html`<div class="empty"><h1>${w("room.this_session_cannot_be")}</h1><p>${m.error.value}</p><a class="btn" href="#/">${w("room.back")}</a></div>`
+        : html`<div class="empty"><p>${w("room.opening_the_room")}</p></div>`}
     </section>`;
   }
   const first = firstName(s.customer);
@@ -39,16 +40,16 @@ export function RoomView({ id }) {
         <h1 id="room-title">${customerName(s.customer)}</h1>
         <p class="room-meta">
           ${contactOf(s.customer) && html`<span>${contactOf(s.customer)}</span>`}
-          ${settings && settings.team && settings.team.name && html`<span>${settings.team.name} settings</span>`}
-          <span title=${when(s.created_at)}>${s.state === "planned" ? "planned" : "started"} ${when(s.created_at)}</span>
+          ${settings && settings.team && settings.team.name && html`<span>${settings.team.name} ${w("room.settings")}</span>`}
+          <span title=${when(s.created_at)}>${s.state === "planned" ? w("room.planned_when", { when: when(s.created_at) }) : w("room.started_when", { when: when(s.created_at) })}</span>
           <span class=${cx("badge", "badge-" + s.state)} data-testid="session-state">${SESSION_STATE[s.state]}</span>
           ${settings && settings.customer_authentication === "pin" && me.value && s.agent_id === me.value.id && html`<${SessionPIN} id=${s.id} />`}
         </p>
       </div>
       <div class="room-actions">
         ${s.state === "planned" && html`<button type="button" class="btn btn-primary" data-testid="invite"
-          onClick=${() => invite(m)}>Invite ${them}</button>`}
-        ${s.state === "ended" && html`<button type="button" class="btn" onClick=${() => renew(m)}>Renew</button>`}
+          onClick=${() => invite(m)}>${w("room.invite")} ${them}</button>`}
+        ${s.state === "ended" && html`<button type="button" class="btn" onClick=${() => renew(m)}>${w("room.renew")}</button>`}
         <${SessionMenu} m=${m} s=${s} settings=${settings} open=${setDialog} />
       </div>
     </header>
@@ -76,7 +77,7 @@ async function invite(m) {
 async function renew(m) {
   try {
     await m.act("renew");
-    announce("The session is open again, as it was.");
+    announce(w("room.the_session_is_open"));
   } catch (e) {
     announce(plainError(e), "bad");
   }
@@ -86,7 +87,7 @@ async function generate(m) {
   try {
     const link = await agentApi.post(`/api/sessions/${m.id}/link`);
     m.link.value = link;
-    announce("A new session URL is ready.");
+    announce(w("room.a_new_session_url"));
     requestAnimationFrame(() => {
       const el = document.querySelector("[data-testid=session-url]");
       if (el) { el.focus(); el.select(); }
@@ -101,7 +102,7 @@ async function copyLink(m, input) {
   if (!link) { return; }
   const ok = await copyText(link.url, input || document.querySelector("[data-testid=session-url]"));
   m.link.value = { ...link, copied: ok ? Date.now() : 0, copyFailed: !ok };
-  announce(ok ? "Copied the session URL." : "Select the URL and copy it with Ctrl+C.", ok ? "ok" : "bad");
+  announce(ok ? w("room.copied_the_session_url") : w("room.select_the_url_and"), ok ? "ok" : "bad");
 }
 
 // checkRecord walks the session's hash chain and says what it found.
@@ -109,9 +110,9 @@ async function checkRecord(m) {
   try {
     const v = await agentApi.get(`/api/sessions/${m.id}/verify`);
     if (v.ok) {
-      announce(`The record checks out: ${v.events} ${v.events === 1 ? "event" : "events"}, none changed since logged.`);
+      announce(wn("room.the_record_checks_out", v.events));
     } else {
-      announce(`Event #${v.first_bad_seq} of the record was changed after it was logged.`, "bad");
+      announce(w("room.event_of_the_record", { first_bad_seq: v.first_bad_seq }), "bad");
     }
   } catch (e) {
     announce(plainError(e), "bad");
@@ -133,9 +134,9 @@ async function unlock(m) {
   try {
     await agentApi.post(`/api/sessions/${m.id}/unlock`);
     await m.refetch();
-    announce("The customer may try again.");
+    announce(w("room.the_customer_may_try"));
   } catch (e) {
-    announce(e.status === 404 || e.status === 405 ? "Unlocking is not available on this server yet." : plainError(e), "bad");
+    announce(e.status === 404 || e.status === 405 ? w("room.unlocking_is_not_available") : plainError(e), "bad");
   }
 }
 
@@ -152,43 +153,43 @@ function SessionMenu({ m, s, settings, open }) {
   const life = settings && settings.customer_access_duration ? durationWords(settings.customer_access_duration) : "";
   const ind = s.indicator || {};
   const locked = ind.authentication === "locked" && "locked_until" in ind;
-  return html`<${Menu} label="Session" testid="session-menu">
+  return html`<${Menu} label=${w("room.session")} testid="session-menu">
     ${(close) => html`
-      <${MenuItem} testid="generate-url" label="Generate session URL" disabled=${s.state !== "active"}
-        note=${s.state === "active" ? `A new link${life ? `, valid ${life}` : ""}; earlier links keep working`
-          : s.state === "planned" ? "Invite first: links are for active sessions" : "Not available: the session has ended"}
+      <${MenuItem} testid="generate-url" label=${w("room.generate_session_url")} disabled=${s.state !== "active"}
+        note=${s.state === "active" ? w("room.a_new_link_earlier", { value: life ? w("room.valid", { life }) : "" })
+          : s.state === "planned" ? w("room.invite_first_links_are") : w("room.not_available_the_session")}
         onClick=${() => { close(); generate(m); }} />
-      <${MenuItem} testid="menu-copy-url" label="Copy URL" disabled=${!m.link.value}
-        note=${m.link.value ? "Copy the link generated last" : "Generate a session URL first"}
+      <${MenuItem} testid="menu-copy-url" label=${w("room.copy_url")} disabled=${!m.link.value}
+        note=${m.link.value ? w("room.copy_the_link_generated") : w("room.generate_a_session_url")}
         onClick=${() => { close(); copyLink(m); }} />
       <div class="menu-sep" role="separator"></div>
-      <${MenuItem} testid="reengage" label="Re-engage" disabled=${s.state === "ended" || joined}
-        note=${s.state === "ended" ? "Not available: the session has ended"
-          : joined ? `Not available: ${them} already joined`
-            : s.state === "planned" ? "Change the contact details; nothing is sent until you invite"
-              : "Change the contact details and send a new invitation"}
+      <${MenuItem} testid="reengage" label=${w("room.re_engage")} disabled=${s.state === "ended" || joined}
+        note=${s.state === "ended" ? w("room.not_available_the_session")
+          : joined ? w("room.not_available_already_joined", { them })
+            : s.state === "planned" ? w("room.change_the_contact_details")
+              : w("room.change_the_contact_details_b")}
         onClick=${() => { close(); open("reengage"); }} />
-      ${locked && html`<${MenuItem} testid="unlock" label="Unlock"
-        note=${ind.locked_until ? `Locked after wrong answers until ${clock(ind.locked_until)}: let ${them} try again now` : `Let ${them} try again`}
+      ${locked && html`<${MenuItem} testid="unlock" label=${w("room.unlock")}
+        note=${ind.locked_until ? w("room.locked_after_wrong_answers", { clock: clock(ind.locked_until), them }) : w("room.let_try_again", { them })}
         onClick=${() => { close(); unlock(m); }} />`}
       <div class="menu-sep" role="separator"></div>
-      <${MenuItem} testid="download-record" label="Download record"
-        note="A zip of the conversation, every file and how to check their signatures"
+      <${MenuItem} testid="download-record" label=${w("room.download_record")}
+        note=${w("room.a_zip_of_the")}
         onClick=${() => { close(); downloadRecord(m); }} />
-      <${MenuItem} testid="check-record" label="Check record"
-        note="Make sure nothing in the conversation was changed after it happened"
+      <${MenuItem} testid="check-record" label=${w("room.check_record")}
+        note=${w("room.make_sure_nothing_in")}
         onClick=${() => { close(); checkRecord(m); }} />
       <div class="menu-sep" role="separator"></div>
-      <${MenuItem} testid="end-session" danger=${true} label=${s.state === "planned" ? "Cancel the plan" : "End session"}
+      <${MenuItem} testid="end-session" danger=${true} label=${s.state === "planned" ? w("room.cancel_the_plan") : w("room.end_session")}
         disabled=${s.state === "ended"}
-        note=${s.state === "ended" ? "Already ended" : s.state === "planned" ? `${first} was never invited` : endAccessShort(access, first)}
+        note=${s.state === "ended" ? w("room.already_ended") : s.state === "planned" ? w("room.was_never_invited", { first }) : endAccessShort(access, first)}
         onClick=${() => { close(); open("end"); }} />
       ${me.value && me.value.role === "admin" && html`<${MenuItem} testid="erase-session" danger=${true}
-        label="Erase customer data" disabled=${s.state !== "ended"}
-        note=${s.state === "ended" ? "For a data-protection request: the customer's details, messages and files" : "End the session first"}
+        label=${w("room.erase_customer_data")} disabled=${s.state !== "ended"}
+        note=${s.state === "ended" ? w("room.for_a_data_protection") : w("room.end_the_session_first")}
         onClick=${() => { close(); open("erase"); }} />`}
-      <${MenuItem} testid="renew-session" label="Renew session" disabled=${s.state !== "ended"}
-        note=${s.state === "ended" ? "Reopen it as it was: tasks, conversation and links" : "Available after the session ends"}
+      <${MenuItem} testid="renew-session" label=${w("room.renew_session")} disabled=${s.state !== "ended"}
+        note=${s.state === "ended" ? w("room.reopen_it_as_it") : w("room.available_after_the_session")}
         onClick=${() => { close(); renew(m); }} />`}
   <//>`;
 }
@@ -202,26 +203,26 @@ function Banners({ m, s, settings }) {
   return html`
     ${outcome && html`<div class=${cx("banner", "banner-" + outcome.kind)} role="status" data-testid="invitation-outcome">
       <span>${outcome.text}</span>
-      <button type="button" class="icon-btn" aria-label="Dismiss" onClick=${() => { m.outcome.value = null; }}><${Icon} name="x" /></button>
+      <button type="button" class="icon-btn" aria-label=${w("room.dismiss")} onClick=${() => { m.outcome.value = null; }}><${Icon} name="x" /></button>
     </div>`}
     ${link && html`<div class="banner banner-link" data-testid="link-bar">
-      <label for="session-url" class="link-label"><${Icon} name="link" /> Session URL</label>
+      <label for="session-url" class="link-label"><${Icon} name="link" /> ${w("room.session_url")}</label>
       <input id="session-url" ref=${input} class="link-url" readonly value=${link.url} data-testid="session-url"
         onFocus=${(e) => e.currentTarget.select()} />
       <button type="button" class="btn btn-primary" data-testid="copy-url" onClick=${() => copyLink(m, input.current)}>
-        <${Icon} name="copy" /> Copy URL</button>
-      <span class="link-note" role="status" data-testid="copy-status">${link.copied ? "Copied" : link.copyFailed ? "Press Ctrl+C to copy" : `Valid until ${when(link.expires_at)}`}</span>
-      <button type="button" class="icon-btn" aria-label="Hide the URL" onClick=${() => { m.link.value = null; }}><${Icon} name="x" /></button>
+        <${Icon} name="copy" /> ${w("room.copy_url")}</button>
+      <span class="link-note" role="status" data-testid="copy-status">${link.copied ? w("room.copied") : link.copyFailed ? w("room.press_ctrl_c_to") : w("room.valid_until", { when: when(link.expires_at) })}</span>
+      <button type="button" class="icon-btn" aria-label=${w("room.hide_the_url")} onClick=${() => { m.link.value = null; }}><${Icon} name="x" /></button>
     </div>`}
     ${s.state === "planned" && html`<div class="banner banner-plan" data-testid="planned-banner">
-      <span><strong>Planned.</strong> Add what ${them} should do, then send the invitation: nothing reaches them before.</span>
+      <span><strong>${w("room.planned")}</strong> ${wx("room.add_what_should_do", { them })}</span>
     </div>`}
     ${s.state !== "ended" && emptySigns(s).length > 0 && html`<div class="banner banner-warn" role="status" data-testid="empty-sign-warning">
-      <span><strong>${emptySigns(s).map((t) => `“${t.title}”`).join(", ")} ${emptySigns(s).length === 1 ? "has" : "have"} no document yet.</strong>
-        ${s.state === "planned" ? `Attach the PDF in the task list before you invite ${them}, or ${them} will have nothing to sign.` : `Attach the PDF in the task list: ${them} waits for it.`}</span>
+      <span><strong>${wn("room.no_document_yet", emptySigns(s).length, { titles: emptySigns(s).map((t) => w("room.quoted", { title: t.title })).join(", ") })}</strong>
+        ${s.state === "planned" ? w("room.attach_the_pdf_in", { them }) : w("room.attach_the_pdf_in_b", { them })}</span>
     </div>`}
     ${s.state === "ended" && html`<div class="banner banner-ended" data-testid="ended-banner">
-      <span><strong>Ended ${when(s.ended_at)}.</strong> ${endAccessWords(s.end_access, first)} Renew the session to carry on.</span>
+      <span><strong>${wx("room.ended", { when: when(s.ended_at) })}</strong> ${endAccessWords(s.end_access, first)} ${w("room.renew_the_session_to")}</span>
     </div>`}
     ${m.state.value === "failed" && html`<div class="banner banner-bad" role="alert">${m.error.value}</div>`}`;
 }
@@ -288,12 +289,12 @@ function Chat({ m, s }) {
       continue;
     }
     const agent = it.role === "agent";
-    const state = !agent ? "" : it.seq === seenAt ? "Seen" : deliveredAt(s, presence, it.at) ? "Delivered" : "Sent";
+    const state = !agent ? "" : it.seq === seenAt ? w("room.seen") : deliveredAt(s, presence, it.at) ? w("room.delivered") : w("room.sent");
     rows.push(html`<li class=${cx("msg", agent ? "msg-out" : "msg-in")} key=${"e" + it.seq} data-seq=${it.seq}>
       <div class="bubble">
         ${agent && !it.mine && html`<p class="msg-who">${it.name}</p>`}
         <p class="msg-text">${it.text}</p>
-        <p class="msg-meta"><time datetime=${it.at}>${clock(it.at)}</time>${state && html` · <span data-testid="msg-state" data-seen=${state === "Seen" ? "true" : undefined}>${state}</span>`}</p>
+        <p class="msg-meta"><time datetime=${it.at}>${clock(it.at)}</time>${state && html` · <span data-testid="msg-state" data-seen=${state === w("room.seen") ? "true" : undefined}>${state}</span>`}</p>
       </div>
     </li>`);
   }
@@ -303,29 +304,29 @@ function Chat({ m, s }) {
       <div class="bubble">
         <p class="msg-text">${p.text}</p>
         <p class="msg-meta">${p.state === "failed"
-          ? html`<span class="error-text">Not sent: ${p.error}</span>
-              <button type="button" class="link-btn" onClick=${() => { m.dropSend(p.id); m.send(p.text); }}>Try again</button>
-              <button type="button" class="link-btn" onClick=${() => m.dropSend(p.id)}>Discard</button>`
-          : conn.value.state === "open" ? html`<span data-testid="msg-state">Sending…</span>` : html`<span data-testid="msg-state">Waiting for the connection…</span>`}</p>
+          ? html`<span class="error-text">${w("room.not_sent")} ${p.error}</span>
+              <button type="button" class="link-btn" onClick=${() => { m.dropSend(p.id); m.send(p.text); }}>${w("room.try_again")}</button>
+              <button type="button" class="link-btn" onClick=${() => m.dropSend(p.id)}>${w("room.discard")}</button>`
+          : conn.value.state === "open" ? html`<span data-testid="msg-state">${w("room.sending")}</span>` : html`<span data-testid="msg-state">${w("room.waiting_for_the_connection")}</span>`}</p>
       </div>
     </li>`);
   }
 
-  return html`<section class="chat" aria-label="Conversation">
-    <ol class="timeline" ref=${log} role="log" aria-relevant="additions" aria-label="Conversation with ${them}" data-testid="chat-log" tabindex="0">
+  return html`<section class="chat" aria-label=${w("room.conversation")}>
+    <ol class="timeline" ref=${log} role="log" aria-relevant="additions" aria-label=${w("room.conversation_with", { them })} data-testid="chat-log" tabindex="0">
       ${rows.length === 0 && html`<li class="timeline-empty">${s.state === "planned"
-        ? `Nothing yet. Messages you write now wait for ${them} in the room.`
-        : `No messages yet. ${first} sees what you write here.`}</li>`}
+        ? w("room.nothing_yet_messages_you", { them })
+        : w("room.no_messages_yet_sees", { first })}</li>`}
       ${rows}
     </ol>
-    <p class="typing" aria-live="polite" data-testid="typing">${m.typing.value ? `${first} is typing…` : ""}</p>
+    <p class="typing" aria-live="polite" data-testid="typing">${m.typing.value ? w("room.is_typing", { first }) : ""}</p>
     <form class="composer" onSubmit=${submit}>
-      <label for="chat-input" class="sr-only">Message to ${them}</label>
+      <label for="chat-input" class="sr-only">${w("room.message_to")} ${them}</label>
       <textarea id="chat-input" data-testid="chat-input" rows="1" maxlength="4000" disabled=${ended}
-        placeholder=${ended ? "The session has ended: renew it to write again" : `Write to ${them}`} value=${text}
+        placeholder=${ended ? w("room.the_session_has_ended") : w("room.write_to", { them })} value=${text}
         onInput=${(e) => { setText(e.currentTarget.value); live && live.typing(m.topic); }} onKeyDown=${onKey}></textarea>
       <button type="submit" class="btn btn-primary" data-testid="chat-send" disabled=${ended || !text.trim()}>
-        <${Icon} name="send" /> Send</button>
+        <${Icon} name="send" /> ${w("room.send")}</button>
     </form>
   </section>`;
 }
@@ -352,7 +353,7 @@ function Tasks({ m, s, settings, canAct }) {
     e.preventDefault();
     setError("");
     const body = pick === "adhoc" ? { kind, title: title.trim() } : { template: Number(pick) };
-    if (pick === "adhoc" && !body.title) { setError("Give the task a title the customer will understand."); return; }
+    if (pick === "adhoc" && !body.title) { setError(w("room.give_the_task_a")); return; }
     if (pick === "adhoc" && text.trim() && kind === "consent") { body.text = text.trim(); }
     if (pick === "adhoc" && text.trim() && kind === "upload") { body.instructions = text.trim(); }
     setBusy(true);
@@ -367,7 +368,7 @@ function Tasks({ m, s, settings, canAct }) {
       setText("");
       setPdf(null);
       if (pdfInput.current) { pdfInput.current.value = ""; }
-      announce(`Assigned “${t.title}”.`);
+      announce(w("room.assigned", { title: t.title }));
       // Ready for the next one: focus goes back to where a task starts
       // (the Assign button goes busy meanwhile, and focus would drop).
       requestAnimationFrame(() => {
@@ -384,7 +385,7 @@ function Tasks({ m, s, settings, canAct }) {
     try {
       await agentApi.del(`/api/sessions/${m.id}/tasks/${t.id}`);
       m.patch((cur) => ({ ...cur, tasks: cur.tasks.filter((x) => x.id !== t.id) }));
-      announce(`Withdrew “${t.title}”.`);
+      announce(w("room.withdrew", { title: t.title }));
     } catch (err) {
       announce(plainError(err), "bad");
     }
@@ -392,61 +393,61 @@ function Tasks({ m, s, settings, canAct }) {
 
   return html`<aside class="tasks-panel" aria-labelledby="tasks-h">
     <div class="tasks-head">
-      <h2 id="tasks-h">Tasks</h2>
-      <span class="tasks-progress" data-testid="task-progress">${tasks.length ? `${done} of ${tasks.length} done` : "None yet"}</span>
+      <h2 id="tasks-h">${w("room.tasks")}</h2>
+      <span class="tasks-progress" data-testid="task-progress">${tasks.length ? w("room.of_done", { done, value: tasks.length }) : w("room.none_yet")}</span>
     </div>
     ${tasks.length > 0 && html`<div class="bar" aria-hidden="true"><span class="bar-fill" style=${{ width: Math.round((done / tasks.length) * 100) + "%" }}></span></div>`}
     <ul class="task-list" data-testid="task-list">
       ${tasks.map((t) => {
         const ok = t.status === "completed";
         return html`<li key=${t.id} class=${cx("task", ok ? "task-done" : "task-pending")} data-status=${t.status} data-testid="task">
-          <span class="task-icon" title=${ok ? "Done" : "To do"}><${Icon} name=${ok ? "check" : "pencil"} /><span class="sr-only">${ok ? "Done:" : "To do:"}</span></span>
+          <span class="task-icon" title=${ok ? w("room.done") : w("room.to_do")}><${Icon} name=${ok ? "check" : "pencil"} /><span class="sr-only">${ok ? w("room.done_b") : w("room.to_do_b")}</span></span>
           <span class="task-body">
             <span class="task-title">${t.title}</span>
-            <span class="task-meta">${TASK_KINDS[t.kind] || t.kind} · ${ok ? `done ${clock(t.completed_at)}` : `assigned ${clock(t.assigned_at)}`}</span>
+            <span class="task-meta">${TASK_KINDS[t.kind] || t.kind} · ${ok ? w("room.done_b_b", { clock: clock(t.completed_at) }) : w("room.assigned_b", { clock: clock(t.assigned_at) })}</span>
           </span>
           ${!ok && canAct && html`<button type="button" class="icon-btn" data-testid="task-withdraw"
-            aria-label=${`Withdraw “${t.title}”`} title="Withdraw" onClick=${() => withdraw(t)}><${Icon} name="trash" /></button>`}
-          ${!ok && t.kind === "sign" && !t.document_id && html`<span class="task-warn" data-testid="task-no-document">No document yet</span>`}
+            aria-label=${w("room.withdraw", { title: t.title })} title=${w("room.withdraw_b")} onClick=${() => withdraw(t)}><${Icon} name="trash" /></button>`}
+          ${!ok && t.kind === "sign" && !t.document_id && html`<span class="task-warn" data-testid="task-no-document">${w("room.no_document_yet_b")}</span>`}
           ${!ok && canAct && t.kind === "sign" && html`<${AttachPdf} m=${m} t=${t} />`}
           ${ok && t.kind === "form" && html`<${Answers} t=${t} />`}
-          ${ok && t.kind === "consent" && html`<span class="task-answer" data-testid="consent-answer">${resultOf(t).agreed ? "Agreed" : "Did not agree"}</span>`}
+          ${ok && t.kind === "consent" && html`<span class="task-answer" data-testid="consent-answer">${resultOf(t).agreed ? w("room.agreed") : w("room.did_not_agree")}</span>`}
         </li>`;
       })}
     </ul>
-    ${tasks.length === 0 && html`<p class="muted small" data-testid="task-list-empty">${!canAct ? "No tasks were assigned." : s.state === "planned" ? `Tasks you assign wait for the invitation: nothing reaches ${them} before.` : `Tasks you assign appear on ${them}'s page at once.`}</p>`}
+    ${tasks.length === 0 && html`<p class="muted small" data-testid="task-list-empty">${!canAct ? w("room.no_tasks_were_assigned") : s.state === "planned" ? w("room.tasks_you_assign_wait", { them }) : w("room.tasks_you_assign_appear", { them })}</p>`}
     ${canAct && html`<form class="task-form" onSubmit=${add} data-testid="task-form">
-      <label for=${templates.length ? "task-template" : "task-title"}>Assign a task</label>
+      <label for=${templates.length ? "task-template" : "task-title"}>${w("room.assign_a_task")}</label>
       ${templates.length > 0 && html`<select id="task-template" data-testid="task-template" value=${pick}
           onChange=${(e) => setChoice(e.currentTarget.value)}>
-        <optgroup label=${`${(settings && settings.team && settings.team.name) || "Team"} templates`}>
+        <optgroup label=${w("room.templates", { value: (settings && settings.team && settings.team.name) || w("room.team") })}>
           ${templates.map((t, i) => html`<option key=${i} value=${String(i)}>${t.title}</option>`)}
         </optgroup>
-        <option value="adhoc">Something else…</option>
+        <option value="adhoc">${w("room.something_else")}</option>
       </select>`}
       ${pick !== "adhoc" && templates[Number(pick)] && templates[Number(pick)].document && html`<p class="hint small"
-        data-testid="task-template-doc">Comes with the PDF “${templates[Number(pick)].document.name}” (${size(templates[Number(pick)].document.size)}).</p>`}
+        data-testid="task-template-doc">${wx("room.comes_with_the_pdf", { value: templates[Number(pick)].document.name, size: size(templates[Number(pick)].document.size) })}</p>`}
       ${pick === "adhoc" && html`
-        <input id="task-title" data-testid="task-title" placeholder="What should ${them} do?" value=${title}
-          aria-label=${templates.length ? "Task title" : undefined} maxlength="200" onInput=${(e) => setTitle(e.currentTarget.value)} />
+        <input id="task-title" data-testid="task-title" placeholder=${w("room.what_should_do", { them })} value=${title}
+          aria-label=${templates.length ? w("room.task_title") : undefined} maxlength="200" onInput=${(e) => setTitle(e.currentTarget.value)} />
         <div class="task-kind">
-          <label for="task-kind">Kind</label>
+          <label for="task-kind">${w("room.kind")}</label>
           <select id="task-kind" data-testid="task-kind" value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
             ${Object.entries(TASK_KINDS).map(([k, v]) => html`<option key=${k} value=${k}>${v}</option>`)}
           </select>
         </div>
         ${kind === "sign" && html`<div class="task-kind">
-          <label for="task-pdf">PDF to sign</label>
+          <label for="task-pdf">${w("room.pdf_to_sign")}</label>
           <input id="task-pdf" type="file" accept="application/pdf" data-testid="task-pdf" ref=${pdfInput}
             onChange=${(e) => setPdf(e.currentTarget.files[0] || null)} />
         </div>`}
         ${(kind === "consent" || kind === "upload") && html`<div class="task-kind">
-          <label for="task-text">${kind === "consent" ? "What the customer agrees to" : "What to send (optional)"}</label>
+          <label for="task-text">${kind === "consent" ? w("room.what_the_customer_agrees") : w("room.what_to_send_optional")}</label>
           <textarea id="task-text" data-testid="task-text" rows="3" maxlength="10000" value=${text}
             onInput=${(e) => setText(e.currentTarget.value)}></textarea>
         </div>`}`}
       ${error && html`<p class="field-error" role="alert">${error}</p>`}
-      <button type="submit" class="btn" data-testid="task-add" disabled=${busy}><${Icon} name="plus" /> Assign</button>
+      <button type="submit" class="btn" data-testid="task-add" disabled=${busy}><${Icon} name="plus" /> ${w("room.assign")}</button>
     </form>`}
     <${Assets} m=${m} s=${s} />
   </aside>`;
@@ -466,7 +467,7 @@ function AttachPdf({ m, t }) {
     try {
       const task = await agentApi.upload(`/api/sessions/${m.id}/tasks/${t.id}/document`, file);
       m.patch((cur) => ({ ...cur, tasks: cur.tasks.map((x) => (x.id === task.id ? task : x)) }));
-      announce(`Attached ${file.name} to “${t.title}”.`);
+      announce(w("room.attached_to", { name: file.name, title: t.title }));
     } catch (err) {
       announce(plainError(err), "bad");
     } finally {
@@ -478,7 +479,7 @@ function AttachPdf({ m, t }) {
     <input type="file" class="sr-only" accept="application/pdf" ref=${input} tabindex="-1" aria-hidden="true"
       data-testid="task-attach-input" onChange=${(e) => attach(e.currentTarget.files[0])} />
     <button type="button" class="btn btn-small" disabled=${busy} onClick=${() => input.current.click()}
-      data-testid="task-attach">${t.document_id ? "Replace PDF" : "Attach PDF"}</button>
+      data-testid="task-attach">${t.document_id ? w("room.replace_pdf") : w("room.attach_pdf")}</button>
   </span>`;
 }
 
@@ -493,11 +494,11 @@ function Answers({ t }) {
   const rows = [...known, ...Object.entries(answers).filter(([k]) => !(k in labels))];
   if (!rows.length) { return null; }
   return html`<dl class="answers" data-testid="form-answers">
-    ${rows.map(([k, v]) => html`<div key=${k}><dt>${labels[k] || k}</dt><dd>${v === true ? "Yes" : v === false ? "No" : v || "—"}</dd></div>`)}
+    ${rows.map(([k, v]) => html`<div key=${k}><dt>${labels[k] || k}</dt><dd>${v === true ? w("room.yes") : v === false ? w("room.no") : v || "—"}</dd></div>`)}
   </dl>`;
 }
 
-const ASSET_KINDS = { document: "Document to sign", signed: "Signed copy", upload: "Upload", form: "Form answers", certificate: "Completion certificate" };
+const ASSET_KINDS = { document: w("room.document_to_sign"), signed: w("room.signed_copy"), upload: w("room.upload"), form: w("room.form_answers"), certificate: w("room.completion_certificate") };
 
 function size(n) {
   return n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
@@ -505,8 +506,8 @@ function size(n) {
 
 // sealLine says how a signed copy is sealed, in plain words.
 function sealLine(seal) {
-  const at = seal.timestamp ? `timestamped ${when(seal.timestamp)}` : "not timestamped";
-  return `Digitally signed by ${seal.signer} · ${at}`;
+  const at = seal.timestamp ? w("room.timestamped", { when: when(seal.timestamp) }) : w("room.not_timestamped");
+  return w("room.digitally_signed_by", { signer: seal.signer, at });
 }
 
 // Assets lists the session's files: signed copies with their audit
@@ -522,10 +523,10 @@ function Assets({ m, s }) {
       .catch((e) => { if (!stop) { setError(plainError(e)); } });
     return () => { stop = true; };
   }, [key]);
-  if (error) { return html`<section class="assets-panel"><h2>Files</h2><p class="field-error">${error}</p></section>`; }
+  if (error) { return html`<section class="assets-panel"><h2>${w("room.files")}</h2><p class="field-error">${error}</p></section>`; }
   if (!list || list.length === 0) { return null; }
   return html`<section class="assets-panel" aria-labelledby="assets-h" data-testid="assets">
-    <h2 id="assets-h">Files</h2>
+    <h2 id="assets-h">${w("room.files")}</h2>
     <ul class="asset-list">
       ${list.map((a) => html`<li key=${a.id} class="asset" data-testid="asset" data-kind=${a.kind} data-id=${a.id} data-sha256=${a.sha256}>
         <span class="asset-icon" aria-hidden="true"><${Icon} name="file" /></span>
@@ -534,23 +535,23 @@ function Assets({ m, s }) {
           <span class="asset-meta">${ASSET_KINDS[a.kind] || a.kind} · ${size(a.size)} · ${clock(a.at)}</span>
           ${a.audit && a.audit.seal && html`<span class="asset-seal" data-testid="asset-seal">${sealLine(a.audit.seal)}</span>`}
           ${a.kind === "signed" && a.audit && html`<details class="audit" data-testid="audit">
-            <summary>Signature record</summary>
+            <summary>${w("room.signature_record")}</summary>
             <dl>
-              <div><dt>Signed by</dt><dd>${a.audit.signer} (${a.audit.method === "drawn" ? "drawn signature" : "typed name"})</dd></div>
-              <div><dt>When</dt><dd>${when(a.audit.at)}</dd></div>
-              <div><dt>From</dt><dd>${a.audit.ip} · ${a.audit.user_agent}</dd></div>
-              <div><dt>Checks passed</dt><dd>identity ${a.audit.gates.authentication.replace("_", " ")}, consent ${a.audit.gates.consent.replace("_", " ")}</dd></div>
-              <div><dt>Original SHA-256</dt><dd class="hash">${a.audit.original_sha256}</dd></div>
-              <div><dt>Signed copy SHA-256</dt><dd class="hash" data-testid="audit-sha256">${a.audit.signed_sha256}</dd></div>
-              ${a.audit.seal && html`<div><dt>Sealed with</dt><dd>${a.audit.seal.signer}${a.audit.seal.self_signed ? " (a self-signed certificate: readers show the seal intact but its signer unknown)" : ""}, certificate SHA-256 <span class="hash">${a.audit.seal.fingerprint_sha256}</span></dd></div>
-              <div><dt>Timestamp</dt><dd>${a.audit.seal.timestamp ? when(a.audit.seal.timestamp) : `none: ${a.audit.seal.timestamp_error}`}</dd></div>`}
+              <div><dt>${w("room.signed_by")}</dt><dd>${a.audit.signer} (${a.audit.method === "drawn" ? w("room.drawn_signature") : w("room.typed_name")})</dd></div>
+              <div><dt>${w("room.when")}</dt><dd>${when(a.audit.at)}</dd></div>
+              <div><dt>${w("room.from")}</dt><dd>${a.audit.ip} · ${a.audit.user_agent}</dd></div>
+              <div><dt>${w("room.checks_passed")}</dt><dd>${wx("room.identity_consent", { value: a.audit.gates.authentication.replace("_", " ") })} ${a.audit.gates.consent.replace("_", " ")}</dd></div>
+              <div><dt>${w("room.original_sha")}</dt><dd class="hash">${a.audit.original_sha256}</dd></div>
+              <div><dt>${w("room.signed_copy_sha")}</dt><dd class="hash" data-testid="audit-sha256">${a.audit.signed_sha256}</dd></div>
+              ${a.audit.seal && html`<div><dt>${w("room.sealed_with")}</dt><dd>${a.audit.seal.signer}${a.audit.seal.self_signed ? w("room.a_self_signed_certificate") : ""}${w("room.certificate_sha")} <span class="hash">${a.audit.seal.fingerprint_sha256}</span></dd></div>
+              <div><dt>${w("room.timestamp")}</dt><dd>${a.audit.seal.timestamp ? when(a.audit.seal.timestamp) : w("room.none", { timestamp_error: a.audit.seal.timestamp_error })}</dd></div>`}
             </dl>
           </details>`}
         </span>
         ${a.deleted_at
-          ? html`<span class="muted small">Deleted ${clock(a.deleted_at)}</span>`
+          ? html`<span class="muted small">${w("room.deleted")} ${clock(a.deleted_at)}</span>`
           : html`<a class="btn btn-small" href=${`/api/sessions/${encodeURIComponent(m.id)}/assets/${encodeURIComponent(a.id)}`}
-              download=${a.name} data-testid="asset-download" aria-label=${`Download ${a.name}`}><${Icon} name="download" /></a>`}
+              download=${a.name} data-testid="asset-download" aria-label=${w("room.download", { name: a.name })}><${Icon} name="download" /></a>`}
       </li>`)}
     </ul>
   </section>`;
@@ -570,25 +571,25 @@ function EndDialog({ m, s, settings, onClose }) {
     try {
       await m.act("end");
       onClose();
-      announce(planned ? "The plan is cancelled." : "The session has ended.");
+      announce(planned ? w("room.the_plan_is_cancelled") : w("room.the_session_has_ended_b"));
     } catch (e) {
       setError(plainError(e));
       setBusy(false);
     }
   };
-  return html`<${Dialog} title=${planned ? "Cancel this plan?" : `End the session with ${them}?`} onClose=${onClose}
+  return html`<${Dialog} title=${planned ? w("room.cancel_this_plan") : w("room.end_the_session_with", { them })} onClose=${onClose}
       describedBy="end-what" testid="end-dialog">
     <div id="end-what">
       ${planned
-        ? html`<p>${first} was never invited, so nothing reaches them.</p>`
-        : html`<p data-testid="end-access">${access ? endAccessWords(access, first) : "Loading what the customer keeps…"}</p>`}
-      <p class="muted">You can renew it later: tasks, conversation and links come back as they were.</p>
+        ? html`<p>${first} ${w("room.was_never_invited_so")}</p>`
+        : html`<p data-testid="end-access">${access ? endAccessWords(access, first) : w("room.loading_what_the_customer")}</p>`}
+      <p class="muted">${w("room.you_can_renew_it")}</p>
     </div>
     ${error && html`<p class="notice notice-bad" role="alert">${error}</p>`}
     <div class="dialog-actions">
-      <button type="button" class="btn" onClick=${onClose}>Keep it open</button>
+      <button type="button" class="btn" onClick=${onClose}>${w("room.keep_it_open")}</button>
       <button type="button" class="btn btn-danger" data-testid="end-confirm" disabled=${busy} onClick=${end}>
-        ${planned ? "Cancel the plan" : "End session"}</button>
+        ${planned ? w("room.cancel_the_plan") : w("room.end_session")}</button>
     </div>
   <//>`;
 }
@@ -604,26 +605,26 @@ function EraseDialog({ m, s, onClose }) {
       const out = await agentApi.post(`/api/sessions/${m.id}/erase`);
       await m.refetch();
       onClose();
-      announce(`Erased: ${out.messages} ${out.messages === 1 ? "message" : "messages"} and ${out.files} ${out.files === 1 ? "file" : "files"}. The record still checks out.`);
+      announce(w("room.erased_and_the_record", { messages: wn("room.messages", out.messages), files: wn("room.files", out.files) }));
     } catch (e) {
       setError(plainError(e));
       setBusy(false);
     }
   };
-  return html`<${Dialog} title=${`Erase ${them}'s data?`} onClose=${onClose} describedBy="erase-what" testid="erase-dialog">
+  return html`<${Dialog} title=${w("room.erase_s_data", { them })} onClose=${onClose} describedBy="erase-what" testid="erase-dialog">
     <div id="erase-what">
-      <p>This cannot be undone. What goes, from every node and the file store:</p>
+      <p>${w("room.this_cannot_be_undone")}</p>
       <ul>
-        <li>${first}'s name, email and phone number</li>
-        <li>what every message said, and every form answer</li>
-        <li>every file: documents, signed copies, uploads</li>
+        <li>${first}${w("room.s_name_email_and")}</li>
+        <li>${w("room.what_every_message_said")}</li>
+        <li>${w("room.every_file_documents_signed")}</li>
       </ul>
-      <p class="muted">What stays: that each event happened and when, its fingerprint in the record's chain (so the record still checks out), and a note of this erasure with your name.</p>
+      <p class="muted">${w("room.what_stays_that_each")}</p>
     </div>
     ${error && html`<p class="notice notice-bad" role="alert">${error}</p>`}
     <div class="dialog-actions">
-      <button type="button" class="btn" onClick=${onClose}>Keep the data</button>
-      <button type="button" class="btn btn-danger" data-testid="erase-confirm" disabled=${busy} onClick=${erase}>Erase for good</button>
+      <button type="button" class="btn" onClick=${onClose}>${w("room.keep_the_data")}</button>
+      <button type="button" class="btn btn-danger" data-testid="erase-confirm" disabled=${busy} onClick=${erase}>${w("room.erase_for_good")}</button>
     </div>
   <//>`;
 }
@@ -652,7 +653,7 @@ function ReengageDialog({ m, s, onClose }) {
       if (out.state === "active") { m.noteInvitation(out); }
       m.link.value = null;
       onClose();
-      announce("Contact details changed. Earlier links no longer work.");
+      announce(w("room.contact_details_changed_earlier"));
     } catch (err) {
       const [fe, rest] = apiErrors(err, f);
       setErrors(fe);
@@ -661,21 +662,21 @@ function ReengageDialog({ m, s, onClose }) {
       focusFirstError(form);
     }
   };
-  return html`<${Dialog} title=${`Re-engage ${them}`} onClose=${onClose} cls="dialog-form" testid="reengage-dialog">
+  return html`<${Dialog} title=${w("room.re_engage_b", { them })} onClose=${onClose} cls="dialog-form" testid="reengage-dialog">
     <form ref=${form} onSubmit=${submit} novalidate>
       <p class="lead">${s.state === "planned"
-        ? "Correct the contact details. Nothing is sent until you invite."
-        : "Correct the contact details: a new invitation goes out, and the links sent before stop working."}</p>
-      <${Field} id="re-name" label="Customer name" optional=${true} error=${errors.name}>
+        ? w("room.correct_the_contact_details")
+        : w("room.correct_the_contact_details_b")}</p>
+      <${Field} id="re-name" label=${w("room.customer_name")} optional=${true} error=${errors.name}>
         ${(p) => html`<input ...${p} data-testid="customer-name" value=${f.name} onInput=${(e) => setF({ ...f, name: e.currentTarget.value })} maxlength="200" />`}
       <//>
       <${ContactFields} f=${f} setF=${setF} errors=${errors} idPrefix="re" />
       <${LanguageField} id="re-language" value=${f.language} onChange=${(e) => setF({ ...f, language: e.currentTarget.value })} error=${errors.language} />
       ${general && html`<p class="notice notice-bad" role="alert">${general}</p>`}
       <div class="dialog-actions">
-        <button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="button" class="btn" onClick=${onClose}>${w("room.cancel")}</button>
         <button type="submit" class="btn btn-primary" data-testid="reengage-submit" disabled=${busy}>
-          ${s.state === "planned" ? "Save the details" : "Send a new invitation"}</button>
+          ${s.state === "planned" ? w("room.save_the_details") : w("room.send_a_new_invitation")}</button>
       </div>
     </form>
   <//>`;
@@ -686,8 +687,8 @@ export function Home() {
   const a = me.value;
   return html`<section class="room room-empty">
     <div class="empty">
-      <h1>Hello, ${a.name.split(" ")[0]}</h1>
-      <p>Pick a session in your history, or start a new one: the room opens at once.</p>
+      <h1>${w("room.hello")} ${a.name.split(" ")[0]}</h1>
+      <p>${w("room.pick_a_session_in")}</p>
     </div>
   </section>`;
 }

@@ -7,6 +7,7 @@ import { agentApi } from "../api.js";
 import { Live } from "../live.js";
 import { plainError, endAccessWords, firstName, customerName } from "../words.js";
 import { followupNote } from "./followups.js";
+import { w } from "./catalog.js";
 
 // Who ----------------------------------------------------------------
 
@@ -406,7 +407,7 @@ export class RoomModel {
   onJoinFailed(r) {
     this.state.value = "failed";
     this.error.value = r.data && r.data.code === "not_found"
-      ? "This session does not exist, or you may not open it."
+      ? w("state.this_session_does_not")
       : plainError(r.data);
   }
 
@@ -458,14 +459,14 @@ export class RoomModel {
   howVerified(e) {
     const set = this.settings.value;
     const m = e.method || (set && set.customer_authentication);
-    return m === "pin" ? " with the PIN" : m === "otp" ? " with a one-time code" : "";
+    return m === "pin" ? w("state.with_the_pin") : m === "otp" ? w("state.with_a_one_time") : "";
   }
 
   actor(from) {
-    if (!from) { return "Someone"; }
-    if (from.role === "system") { return "Cohub"; }
+    if (!from) { return w("state.someone"); }
+    if (from.role === "system") { return w("state.cohub"); }
     if (from.role === "customer") { return this.customer(); }
-    return me.value && from.id === me.value.id ? "You" : from.name || "An agent";
+    return me.value && from.id === me.value.id ? w("state.you") : from.name || w("state.an_agent");
   }
 
   onEvent(seq, e) {
@@ -484,51 +485,51 @@ export class RoomModel {
     case "task.assigned":
       this.titles.set(e.task.id, e.task.title);
       this.patch((s) => ({ ...s, tasks: s.tasks.filter((t) => t.id !== e.task.id).concat([e.task]) }));
-      Object.assign(item, { k: "note", text: `${this.actor(e.from)} assigned “${e.task.title}”` });
+      Object.assign(item, { k: "note", text: w("state.assigned", { value: this.actor(e.from), title: e.task.title }) });
       break;
     case "task.completed":
       this.patch((s) => ({ ...s, tasks: s.tasks.map((t) => (t.id === e.task.id ? e.task : t)) }));
-      Object.assign(item, { k: "note", tone: "ok", text: `${cust} completed “${e.task.title}”` });
+      Object.assign(item, { k: "note", tone: "ok", text: w("state.completed", { cust, title: e.task.title }) });
       break;
     case "task.updated":
       this.patch((s) => ({ ...s, tasks: s.tasks.map((t) => (t.id === e.task.id ? e.task : t)) }));
-      Object.assign(item, { k: "note", text: `${this.actor(e.from)} attached the document to “${e.task.title}”` });
+      Object.assign(item, { k: "note", text: w("state.attached_the_document_to", { value: this.actor(e.from), title: e.task.title }) });
       break;
     case "task.withdrawn":
       this.patch((s) => ({ ...s, tasks: s.tasks.filter((t) => t.id !== e.task_id) }));
-      Object.assign(item, { k: "note", text: `${this.actor(e.from)} withdrew “${this.titles.get(e.task_id) || "a task"}”` });
+      Object.assign(item, { k: "note", text: w("state.withdrew", { value: this.actor(e.from), value_b: this.titles.get(e.task_id) || w("state.a_task") }) });
       break;
     case "customer.joined":
-      Object.assign(item, { k: "note", tone: "ok", text: `${cust} joined the room` });
+      Object.assign(item, { k: "note", tone: "ok", text: w("state.joined_the_room", { cust }) });
       break;
     case "customer.opened":
-      Object.assign(item, { k: "note", text: `${cust} opened the link` });
+      Object.assign(item, { k: "note", text: w("state.opened_the_link", { cust }) });
       break;
     case "customer.reengaged":
-      Object.assign(item, { k: "note", text: `${this.actor(e.from)} changed the contact details: earlier links no longer work` });
+      Object.assign(item, { k: "note", text: w("state.changed_the_contact_details", { value: this.actor(e.from) }) });
       this.refetch();
       break;
     case "consent.changed":
       Object.assign(item, { k: "note", tone: e.consent === "accepted" ? "ok" : "warn",
-        text: e.consent === "accepted" ? `${cust} gave consent` : `${cust} declined consent` });
+        text: e.consent === "accepted" ? w("state.gave_consent", { cust }) : w("state.declined_consent", { cust }) });
       break;
     case "authentication.changed":
       Object.assign(item, { k: "note", tone: e.authentication === "locked" ? "warn" : "ok",
-        text: e.authentication === "verified" ? `${cust} confirmed who they are${this.howVerified(e)}`
-          : e.authentication === "locked" ? `${cust} was locked out after too many wrong answers`
-            : `${cust} may try to confirm who they are again` });
+        text: e.authentication === "verified" ? w("state.confirmed_who_they_are", { cust, value: this.howVerified(e) })
+          : e.authentication === "locked" ? w("state.was_locked_out_after", { cust })
+            : w("state.may_try_to_confirm", { cust }) });
       break;
     case "session.ended":
       this.patch((s) => ({ ...s, state: "ended", ended_at: e.at, end_access: e.access }));
       this.outcome.value = null;
       Object.assign(item, { k: "note", tone: "warn",
         text: (e.from && e.from.role === "system"
-          ? "The session ended by itself after a time with no agent activity. "
-          : `${this.actor(e.from)} ended the session. `) + endAccessWords(e.access, cust) });
+          ? w("state.the_session_ended_by")
+          : w("state.ended_the_session", { value: this.actor(e.from) })) + endAccessWords(e.access, cust) });
       break;
     case "session.renewed":
       this.patch((s) => ({ ...s, state: e.state || "active", ended_at: null, end_access: undefined }));
-      Object.assign(item, { k: "note", tone: "ok", text: `${this.actor(e.from)} renewed the session` });
+      Object.assign(item, { k: "note", tone: "ok", text: w("state.renewed_the_session", { value: this.actor(e.from) }) });
       break;
     default: {
       const note = followupNote(e, this.actor(e.from), cust);
@@ -591,13 +592,13 @@ export class RoomModel {
   noteInvitation(s) {
     const inv = s && s.invitations && s.invitations[s.invitations.length - 1];
     if (!inv) { return; }
-    const by = inv.channel === "sms" ? "text message" : "email";
+    const by = inv.channel === "sms" ? w("state.text_message") : "email";
     if (inv.status === "sent") {
-      this.outcome.value = { kind: "ok", text: `Invitation sent by ${by} to ${inv.to}.` };
+      this.outcome.value = { kind: "ok", text: w("state.invitation_sent_by_to", { by, to: inv.to }) };
     } else if (inv.status === "skipped") {
-      this.outcome.value = { kind: "info", text: `No invitation was sent: your organisation sends invitations itself. Generate the session URL and share it with ${customerName(s.customer)}.` };
+      this.outcome.value = { kind: "info", text: w("state.no_invitation_was_sent", { customer_name: customerName(s.customer) }) };
     } else {
-      this.outcome.value = { kind: "bad", text: `The invitation to ${inv.to} could not be sent${inv.error ? ` (${inv.error})` : ""}. Generate the session URL and share it another way.` };
+      this.outcome.value = { kind: "bad", text: w("state.the_invitation_to_could", { to: inv.to, value: inv.error ? ` (${inv.error})` : "" }) };
     }
   }
 }

@@ -4,6 +4,7 @@
 // that language and the team's own consent text.
 import { html, Field } from "../ui.js";
 import { languages, loadLanguages } from "./languages.js";
+import { w } from "./catalog.js";
 
 const TEMPLATE_KEYS = ["email_subject", "email_body", "sms_body"];
 
@@ -28,15 +29,15 @@ export function TeamLanguages({ st, setS, err }) {
     setS("translations", next);
   };
   return html`<fieldset class="group" data-testid="team-languages">
-    <legend>Customers' language</legend>
-    <${Field} id="team-language" label="Language of this team's customers" error=${err("language")}
-      hint="Used when the agent picks none; the customer can still switch on their page. This team's texts above are in this language.">
+    <legend>${w("teamlanguages.customers_language")}</legend>
+    <${Field} id="team-language" label=${w("teamlanguages.language_of_this_team")} error=${err("language")}
+      hint=${w("teamlanguages.used_when_the_agent")}>
       ${(p) => html`<select ...${p} data-testid="team-language" value=${st.language || ""} onChange=${(e) => setS("language", e.currentTarget.value || undefined)}>
-        <option value="">The customer's browser (texts above in English)</option>
+        <option value="">${w("teamlanguages.the_customer_s_browser")}</option>
         ${languages.value.map((l) => html`<option key=${l.code} value=${l.code} lang=${l.code}>${l.name}</option>`)}
       </select>`}
     <//>
-    <p class="hint">Texts in other languages: leave them empty to send Cohub's own invitation in that language and show the consent text above.</p>
+    <p class="hint">${w("teamlanguages.texts_in_other_languages")}</p>
     ${languages.value.filter((l) => l.code !== own).map((l) => {
       const tr = all[l.code] || {};
       const tpl = tr.templates || {};
@@ -44,18 +45,18 @@ export function TeamLanguages({ st, setS, err }) {
       const id = (k) => `tr-${l.code}-${k}`;
       const e = (k) => err(`translations.${l.code}${k}`);
       return html`<details key=${l.code} class="translation" data-testid=${"translation-" + l.code} open=${!!all[l.code] || !!e("")}>
-        <summary>Texts in <span lang=${l.code}>${l.name}</span>${all[l.code] ? "" : html` <span class="muted">· built-in</span>`}</summary>
+        <summary>${w("teamlanguages.texts_in")} <span lang=${l.code}>${l.name}</span>${all[l.code] ? "" : html` <span class="muted">${w("teamlanguages.built_in")}</span>`}</summary>
         ${e("") && html`<p class="field-error">${e("")}</p>`}
-        <${Field} id=${id("subject")} label="Email subject" error=${e(".templates.email_subject")}>
+        <${Field} id=${id("subject")} label=${w("teamlanguages.email_subject")} error=${e(".templates.email_subject")}>
           ${(p) => html`<input ...${p} lang=${l.code} value=${tpl.email_subject || ""} onInput=${(ev) => set("email_subject", ev.currentTarget.value)} />`}
         <//>
-        <${Field} id=${id("body")} label="Email text" error=${e(".templates.email_body")}>
+        <${Field} id=${id("body")} label=${w("teamlanguages.email_text")} error=${e(".templates.email_body")}>
           ${(p) => html`<textarea ...${p} lang=${l.code} rows="4" value=${tpl.email_body || ""} onInput=${(ev) => set("email_body", ev.currentTarget.value)}></textarea>`}
         <//>
-        <${Field} id=${id("sms")} label="Text message" error=${e(".templates.sms_body")}>
+        <${Field} id=${id("sms")} label=${w("teamlanguages.text_message")} error=${e(".templates.sms_body")}>
           ${(p) => html`<textarea ...${p} lang=${l.code} rows="2" value=${tpl.sms_body || ""} onInput=${(ev) => set("sms_body", ev.currentTarget.value)}></textarea>`}
         <//>
-        <${Field} id=${id("consent")} label="What the customer agrees to" error=${e(".consent_text")}>
+        <${Field} id=${id("consent")} label=${w("teamlanguages.what_the_customer_agrees")} error=${e(".consent_text")}>
           ${(p) => html`<textarea ...${p} lang=${l.code} rows="2" data-testid=${"translation-consent-" + l.code} value=${tr.consent_text || ""}
             onInput=${(ev) => setTr(l.code, { ...tr, consent_text: ev.currentTarget.value })}></textarea>`}
         <//>
