@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -243,4 +244,53 @@ func TestCustomerErrorKeepsItsReason(t *testing.T) {
 	if strings.Contains(out.Error.Message, i18n.T("en", "error.rate_limited")) {
 		t.Fatalf("an English customer's refusal lost its own reason: %q", out.Error.Message)
 	}
+}
+
+// TestTaskTemplatesInTheSessionsLanguage: a team's task templates in
+// another language are what a session in that language is offered (so
+// its tasks reach the customer in it); one that names no template of the
+// team's, or gives no title, is refused and nothing is kept.
+func TestTaskTemplatesInTheSessionsLanguage(t *testing.T) {
+	backends(t, func(t *testing.T, e *env) {
+		ts := rooms.DefaultTeamSettings()
+		ts.TaskTemplates = []rooms.TaskTemplate{
+			{Kind: "custom", Title: "Send your payslip"},
+			{Kind: "consent", Title: "Agree to the terms", TaskContent: rooms.TaskContent{Text: "I agree to the terms."}},
+		}
+		ts.Translations = map[string]rooms.Translation{"es": {TaskTemplates: map[string]rooms.TaskText{"Nope": {Title: "No"}}}}
+		e.do("PUT", "/api/teams/"+e.sales, "admin", rooms.Team{Name: "Sales", Settings: ts}).wantField("settings.translations.es.task_templates.Nope")
+		ts.Translations = map[string]rooms.Translation{"es": {TaskTemplates: map[string]rooms.TaskText{"Send your payslip": {Title: " "}}}}
+		e.do("PUT", "/api/teams/"+e.sales, "admin", rooms.Team{Name: "Sales", Settings: ts}).wantField("settings.translations.es.task_templates.Send your payslip.title")
+		var team rooms.Team
+		e.do("GET", "/api/teams/"+e.sales, "admin", nil).want(200).into(&team)
+		kept := slices.ContainsFunc(team.Settings.TaskTemplates, func(tt rooms.TaskTemplate) bool { return tt.Title == "Agree to the terms" })
+		if len(team.Settings.Translations) != 0 || kept {
+			t.Fatalf("refused settings were kept: %+v", team.Settings)
+		}
+
+		ts.Translations = map[string]rooms.Translation{"es": {TaskTemplates: map[string]rooms.TaskText{
+			"Send your payslip":  {Title: "Envíe su nómina"},
+			"Agree to the terms": {Title: "Acepte las condiciones", Text: "Acepto las condiciones."},
+		}}}
+		e.do("PUT", "/api/teams/"+e.sales, "admin", rooms.Team{Name: "Sales", Settings: ts}).want(200)
+		offered := func(lang, email string) []rooms.TaskTemplate {
+			var s rooms.Session
+			e.do("POST", "/api/sessions", "alex", map[string]any{
+				"mode": "start", "language": lang, "customer": map[string]string{"email": email},
+			}).want(201).into(&s)
+			var set rooms.SessionSettings
+			e.do("GET", "/api/sessions/"+s.ID+"/settings", "alex", nil).want(200).into(&set)
+			return set.TaskTemplates
+		}
+		es := offered("es", "ana@example.com")
+		if len(es) != 2 || es[0].Title != "Envíe su nómina" || es[1].Title != "Acepte las condiciones" || es[1].Text != "Acepto las condiciones." {
+			t.Fatalf("a Spanish session is offered %+v", es)
+		}
+		if en := offered("en", "bo@example.com"); len(en) != 2 || en[0].Title != "Send your payslip" || en[1].Text != "I agree to the terms." {
+			t.Fatalf("an English session is offered %+v", en)
+		}
+		if de := offered("de", "cy@example.com"); de[0].Title != "Send your payslip" {
+			t.Fatalf("a German session (no German texts) is offered %+v", de)
+		}
+	})
 }

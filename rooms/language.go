@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cohub/cohub/i18n"
 )
@@ -16,6 +18,18 @@ import (
 type Translation struct {
 	Templates   *Templates `json:"templates,omitempty"`
 	ConsentText string     `json:"consent_text,omitempty"`
+	// TaskTemplates are the team's task templates in this language, by
+	// the template's title in the team's own: a session in this language
+	// is offered them so, and its tasks reach the customer so.
+	TaskTemplates map[string]TaskText `json:"task_templates,omitempty"`
+}
+
+// TaskText is a task template's words in another language (left empty:
+// the team's own).
+type TaskText struct {
+	Title        string `json:"title"`
+	Instructions string `json:"instructions,omitempty"`
+	Text         string `json:"text,omitempty"`
 }
 
 // checkLanguage adds a problem when lang is set and not a shipped
@@ -45,7 +59,49 @@ func validTranslations(ts TeamSettings, f problems) {
 		if len(tr.ConsentText) > MaxTextLen {
 			f.add(path+".consent_text", "must be at most 4000 characters")
 		}
+		validTaskTexts(ts.TaskTemplates, tr.TaskTemplates, path+".task_templates", f)
 	}
+}
+
+// validTaskTexts: each names one of the team's task templates by its
+// title and gives it a title of its own.
+func validTaskTexts(own []TaskTemplate, texts map[string]TaskText, path string, f problems) {
+	for key, t := range texts {
+		p := path + "." + key
+		switch {
+		case !slices.ContainsFunc(own, func(tt TaskTemplate) bool { return tt.Title == key }):
+			f.add(p, "must be the title of one of the team's task templates")
+		case strings.TrimSpace(t.Title) == "":
+			f.add(p+".title", "is required")
+		case utf8.RuneCountInString(t.Title) > maxTitleLen:
+			f.add(p+".title", "must be at most 200 characters")
+		case len(t.Instructions) > MaxTextLen || len(t.Text) > MaxTextLen:
+			f.add(p, "its texts must be at most 4000 characters each")
+		}
+	}
+}
+
+// localTemplates are the team's task templates in lang, where its
+// translation gives them (the rest as written).
+func localTemplates(ts TeamSettings, lang string, tpls []TaskTemplate) []TaskTemplate {
+	tr, ok := ts.Translations[lang]
+	if !ok || lang == teamLanguage(ts) || len(tr.TaskTemplates) == 0 {
+		return tpls
+	}
+	out := make([]TaskTemplate, len(tpls))
+	for i, t := range tpls {
+		if tt, ok := tr.TaskTemplates[t.Title]; ok {
+			t.Title = tt.Title
+			if tt.Instructions != "" {
+				t.Instructions = tt.Instructions
+			}
+			if tt.Text != "" {
+				t.Text = tt.Text
+			}
+		}
+		out[i] = t
+	}
+	return out
 }
 
 // sessionLanguage is the language the customer of sess reads, as far as

@@ -39,7 +39,7 @@ func (s *SessionService) SessionSettings(ctx context.Context, a *Agent, id strin
 	}
 	out := &SessionSettings{
 		Team:          TeamRef{ID: sess.SettingsTeamID},
-		TaskTemplates: PublicTemplates(ts.TaskTemplates), CustomerAuthentication: ts.CustomerAuthentication, Consent: ts.Consent,
+		TaskTemplates: localTemplates(ts, sessionLanguage(sess, ts), PublicTemplates(ts.TaskTemplates)), CustomerAuthentication: ts.CustomerAuthentication, Consent: ts.Consent,
 		EndSessionAccess: set.EndSessionAccess, CustomerAccessDuration: set.CustomerAccessDuration,
 		InvitationMode: set.InvitationMode, SMSEnabled: set.SMSEnabled,
 	}

@@ -15,7 +15,29 @@ function translationOf(tr) {
   const tpl = tr.templates || {};
   if (TEMPLATE_KEYS.some((k) => (tpl[k] || "").trim())) { out.templates = tpl; }
   if ((tr.consent_text || "").trim()) { out.consent_text = tr.consent_text; }
+  const tasks = Object.fromEntries(Object.entries(tr.task_templates || {}).filter(([, t]) => (t.title || "").trim()));
+  if (Object.keys(tasks).length) { out.task_templates = tasks; }
   return Object.keys(out).length ? out : null;
+}
+
+// TaskTexts are the team's task templates' words in one language: a
+// session in it is offered them so.
+function TaskTexts({ code, tr, tpls, setTr, e }) {
+  const all = tr.task_templates || {};
+  const set = (title, k, v) => setTr(code, { ...tr, task_templates: { ...all, [title]: { ...(all[title] || {}), [k]: v } } });
+  return tpls.map((t, i) => {
+    const mine = all[t.title] || {};
+    const words = t.kind === "upload" ? "instructions" : t.kind === "consent" ? "text" : "";
+    const id = `tr-${code}-task-${i}`;
+    return html`<div key=${id}>
+      <${Field} id=${id} label=${w("teamlanguages.task_title", { title: t.title })} error=${e(`.task_templates.${t.title}.title`) || e(`.task_templates.${t.title}`)}>
+        ${(p) => html`<input ...${p} lang=${code} data-testid=${id} value=${mine.title || ""} onInput=${(ev) => set(t.title, "title", ev.currentTarget.value)} />`}
+      <//>
+      ${words && (t[words] || mine[words]) && html`<${Field} id=${id + "-words"} label=${w("teamlanguages.task_words", { title: t.title })}>
+        ${(p) => html`<textarea ...${p} lang=${code} rows="2" value=${mine[words] || ""} onInput=${(ev) => set(t.title, words, ev.currentTarget.value)}></textarea>`}
+      <//>`}
+    </div>`;
+  });
 }
 
 export function TeamLanguages({ st, setS, err }) {
@@ -60,6 +82,7 @@ export function TeamLanguages({ st, setS, err }) {
           ${(p) => html`<textarea ...${p} lang=${l.code} rows="2" data-testid=${"translation-consent-" + l.code} value=${tr.consent_text || ""}
             onInput=${(ev) => setTr(l.code, { ...tr, consent_text: ev.currentTarget.value })}></textarea>`}
         <//>
+        <${TaskTexts} code=${l.code} tr=${tr} tpls=${st.task_templates || []} setTr=${setTr} e=${e} />
       </details>`;
     })}
   </fieldset>`;

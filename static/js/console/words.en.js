@@ -592,6 +592,8 @@ export default {
   "teamlanguages.email_text": "Email text",
   "teamlanguages.text_message": "Text message",
   "teamlanguages.what_the_customer_agrees": "What the customer agrees to",
+  "teamlanguages.task_title": "Task “{title}”: its title",
+  "teamlanguages.task_words": "Task “{title}”: what it tells the customer",
   "teamlanguages.texts_in": "Texts in",
   "teamlanguages.language_of_this_team": "Language of this team's customers",
   "teamlanguages.used_when_the_agent": "Used when the agent picks none; the customer can still switch on their page. This team's texts above are in this language.",
