@@ -25,24 +25,32 @@ func codes(t *testing.T) map[string]int {
 	return out
 }
 
-// Every code a client may be told has plain words on the pages.
+// Every code a client may be told has plain words on the pages: the
+// console's PLAIN table (static/js/words.js) lists it, and the console's
+// catalog words it ("error.<code>").
 func TestEveryCodeHasPlainWords(t *testing.T) {
 	src, err := os.ReadFile("../../static/js/words.js")
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := strings.Index(string(src), "const PLAIN = {")
-	end := strings.Index(string(src)[start:], "\n};")
-	if start < 0 || end < 0 {
-		t.Fatal("no PLAIN table in static/js/words.js")
+	table := regexp.MustCompile(`const PLAIN = .*table\("error", \[([^\]]*)\]\)`).FindSubmatch(src)
+	if table == nil {
+		t.Fatal(`no PLAIN table (table("error", [...])) in static/js/words.js`)
 	}
 	plain := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+([a-z_]+):`).FindAllStringSubmatch(string(src)[start:start+end], -1) {
-		plain[m[1]] = true
+	for _, m := range regexp.MustCompile(`"([a-z_]+)"`).FindAllSubmatch(table[1], -1) {
+		plain[string(m[1])] = true
+	}
+	catalog, err := os.ReadFile("../../static/js/console/words.en.js")
+	if err != nil {
+		t.Fatal(err)
 	}
 	for code := range codes(t) {
 		if !plain[code] {
 			t.Errorf("code %s has no plain words in static/js/words.js PLAIN", code)
+		}
+		if !strings.Contains(string(catalog), `"error.`+code+`":`) {
+			t.Errorf("code %s has no words in static/js/console/words.en.js (error.%s)", code, code)
 		}
 	}
 }
