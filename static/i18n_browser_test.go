@@ -150,6 +150,11 @@ func TestTeamLanguagesInBrowser(t *testing.T) {
 	c := livetest.NewCluster(t, "memory", 1, livetest.Fast())
 	person(c, "ada@cohub.test", "Ada Admin", rooms.RoleAdmin, "")
 	base := c.Nodes[0].Server.URL
+	team, err := c.Service().Store().Team(context.Background(), c.Team.ID)
+	c.Must(err)
+	team.Settings.TaskTemplates = []rooms.TaskTemplate{{Kind: "custom", Title: "Send your payslip"}}
+	_, err = c.Service().Accounts.UpdateTeam(context.Background(), team)
+	c.Must(err)
 	admin := agentTab(t, "admin")
 	admin.login(base, "ada@cohub.test")
 	admin.do("open the team", chromedp.Click(tid("admin-link")), chromedp.WaitVisible(tid("settings-form")),
@@ -160,16 +165,25 @@ func TestTeamLanguagesInBrowser(t *testing.T) {
 	admin.choose(tid("team-language"), "de")
 	admin.do("open the Spanish texts", chromedp.Click(tid("translation-es", " summary")), chromedp.WaitVisible(tid("translation-consent-es")))
 	admin.fill(tid("translation-consent-es"), "Acepto compartir mis documentos.")
+	admin.fill(tid("tr-es-task-0"), "Envíe su nómina")
 	admin.readable("a team's languages")
 	admin.do("save the team", chromedp.Click(tid("team-save")))
 	admin.contains(chromedp.CSS(".toast"), "Sales saved")
-	team, err := c.Service().Store().Team(context.Background(), c.Team.ID)
+	team, err = c.Service().Store().Team(context.Background(), c.Team.ID)
 	c.Must(err)
+	if got := team.Settings.Translations["es"].TaskTemplates["Send your payslip"].Title; got != "Envíe su nómina" {
+		t.Fatalf("the Spanish task template saved as %q", got)
+	}
 	if team.Settings.Language != "de" || team.Settings.Translations["es"].ConsentText != "Acepto compartir mis documentos." || len(team.Settings.Translations) != 1 {
 		t.Fatalf("saved: language %q, translations %+v", team.Settings.Language, team.Settings.Translations)
 	}
 
-	_, es := c.Session(rooms.CreateRequest{Language: "es", Customer: rooms.Customer{Name: "Ana", Email: "ana@example.com"}})
+	esID, es := c.Session(rooms.CreateRequest{Language: "es", Customer: rooms.Customer{Name: "Ana", Email: "ana@example.com"}})
+	offered, err := c.Service().Sessions.SessionSettings(context.Background(), c.Alex, esID)
+	c.Must(err)
+	if len(offered.TaskTemplates) != 1 || offered.TaskTemplates[0].Title != "Envíe su nómina" {
+		t.Fatalf("a Spanish session is offered %+v", offered.TaskTemplates)
+	}
 	cust := customerTab(t)
 	cust.do("a Spanish customer", chromedp.Navigate(base+"/c/"+es), chromedp.WaitVisible(tid("consent-shown")))
 	cust.contains(tid("consent-shown"), "Acepto compartir mis documentos.")
