@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/cohub/cohub/internal/claimloop"
 )
 
 // maxInFlight bounds one node's wakes at once: a wake may wait on an
@@ -68,8 +70,7 @@ func (w *Worker) Sooner(ctx context.Context, id string, at time.Time) error {
 }
 
 // poke makes the loop claim again now: a time has come, or a slot is
-// free while more may be due (many sessions due at once are then woken
-// as fast as they can be, not eight a poll).
+// free while more may be due.
 func (w *Worker) poke() {
 	select {
 	case w.kick <- struct{}{}:
@@ -79,41 +80,16 @@ func (w *Worker) poke() {
 
 // Run wakes due sessions through waker until ctx ends. A wake cut short
 // by ctx finishes nothing: its lease runs out and a node wakes it again.
+// A slot freed claims again at once: many sessions due together are
+// woken as fast as they can be, not eight a poll.
 func (w *Worker) Run(ctx context.Context, waker Waker) {
-	slots := make(chan struct{}, maxInFlight)
-	tick := time.NewTicker(w.opts.Poll)
-	defer tick.Stop()
-	for {
-		w.claim(ctx, waker, slots)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-w.kick:
-		}
-	}
-}
-
-// claim takes what free slots allow and wakes each.
-func (w *Worker) claim(ctx context.Context, waker Waker, slots chan struct{}) {
-	free := cap(slots) - len(slots)
-	if free == 0 {
-		return
-	}
-	claims, err := w.sched.Claim(ctx, w.opts.Now(), w.opts.Lease, free)
-	if err != nil {
-		if ctx.Err() == nil {
-			w.log.Warn().Err(err).Msg("follow-up claim failed")
-		}
-		return
-	}
-	for _, c := range claims {
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; w.poke() }()
-			w.wake(ctx, waker, c)
-		}()
-	}
+	claimloop.Loop[Claim]{Slots: maxInFlight, Poll: w.opts.Poll, Kick: w.kick, Freed: w.poke,
+		Claim: func(ctx context.Context, n int) ([]Claim, error) {
+			return w.sched.Claim(ctx, w.opts.Now(), w.opts.Lease, n)
+		},
+		Work:   func(ctx context.Context, c Claim) { w.wake(ctx, waker, c) },
+		Failed: func(err error) { w.log.Warn().Err(err).Msg("follow-up claim failed") },
+	}.Run(ctx)
 }
 
 // wake wakes one claimed session and sets when it is due next.

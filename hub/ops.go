@@ -389,14 +389,22 @@ func (c *conn) completeTask(f inFrame) {
 	c.ok(f.Ref, map[string]any{})
 }
 
+// joinedRoom is the room of a frame that may come without a ref (typing,
+// read), when this connection joined it; else nil, and not_joined is
+// answered to a frame with a ref.
+func (c *conn) joinedRoom(f inFrame) *room {
+	r := c.topics.get(f.Topic)
+	if r == nil && f.Ref != "" {
+		c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "join " + f.Topic + " first"})
+	}
+	return r
+}
+
 // typing is ephemeral: at most one per connection every 2 s, over the
 // bus so agents on every node see it.
 func (c *conn) typing(f inFrame) {
-	r := c.topics.get(f.Topic)
+	r := c.joinedRoom(f)
 	if r == nil {
-		if f.Ref != "" {
-			c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "join " + f.Topic + " first"})
-		}
 		return
 	}
 	now := time.Now()

@@ -40,11 +40,8 @@ type readEvent struct {
 // burst costs one write. The reader is the connection's own identity
 // (the customer, or the agent by id), never one a frame names.
 func (c *conn) markRead(f inFrame) {
-	r := c.topics.get(f.Topic)
+	r := c.joinedRoom(f)
 	if r == nil {
-		if f.Ref != "" {
-			c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "join " + f.Topic + " first"})
-		}
 		return
 	}
 	var d readData

@@ -43,17 +43,16 @@ var catalogKinds = map[string]string{kindReminder: "reminder", kindNotice: "noti
 // latest invitation's: a reminder never extends the customer's access.
 func (s *FollowupService) deliverFollowup(ctx context.Context, sess *Session, set Settings, ts TeamSettings, kind string) (channel, status string) {
 	channel, to := contactOf(sess)
-	link := strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" +
-		signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: *sess.LinkExpiresAt})
+	link := s.linkUntil(sess, *sess.LinkExpiresAt).URL
 	stop := s.StopURL(sess)
 	agentName := ""
 	if a, err := s.store.Agent(ctx, sess.AgentID); err == nil {
 		agentName = a.Name
 	}
 	when := sess.LinkExpiresAt.In(windowZone(sess, set.Followups.Window)).Format("2006-01-02 15:04 MST")
-	m := followupMessage(messageFor(sess, ts, catalogKinds[kind]), channel, notify.Vars{Link: link, Agent: agentName, Customer: sess.Customer.Name},
-		strings.NewReplacer("{{stop}}", stop, "{{when}}", when))
-	m.To, m.SessionID, m.At = to, sess.ID, s.now()
+	t := messageFor(sess, ts, catalogKinds[kind]).fill(strings.NewReplacer("{{stop}}", stop, "{{when}}", when))
+	m := renderMessage(sess, t, channel, to, notify.Vars{Link: link, Agent: agentName, Customer: sess.Customer.Name})
+	m.At = s.now()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()
 	l := s.logger(ctx)
@@ -176,11 +175,8 @@ func (s *FollowupService) setPaused(ctx context.Context, a *Agent, id string, pa
 	if err != nil {
 		return nil, err
 	}
-	if !paused {
-		s.nudge(ctx, sess)
-	}
 	s.withIndicators(ctx, sess)
-	s.withFollowups(ctx, sess)
+	s.showFollowups(ctx, sess, !paused)
 	return sess, nil
 }
 
@@ -213,17 +209,4 @@ func linkExpiry(cur *Session, exp *time.Time) {
 		t := *exp
 		cur.LinkExpiresAt = &t
 	}
-}
-
-// followupMessage renders a follow-up's texts for channel: its own
-// holes ({{stop}}, {{when}}) by extra, then the invitation's.
-func followupMessage(t Templates, channel string, v notify.Vars, extra *strings.Replacer) notify.Message {
-	m := notify.Message{Channel: channel}
-	if channel == "email" {
-		m.Subject = notify.RenderSubject(extra.Replace(t.EmailSubject), v)
-		m.Body = notify.Render(extra.Replace(t.EmailBody), v)
-	} else {
-		m.Body = notify.Render(extra.Replace(t.SMSBody), v)
-	}
-	return m
 }

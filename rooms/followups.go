@@ -374,12 +374,16 @@ func followupView(sess *Session, set Settings, now time.Time) *FollowupView {
 	return v
 }
 
-// withFollowups fills the sessions' follow-up views (a settings read).
-func (s *core) withFollowups(ctx context.Context, sess *Session) {
-	set, _, err := s.effective(ctx, sess.SettingsTeamID)
-	if err != nil {
-		s.logger(ctx).Warn().Err(err).Str("session", sess.ID).Msg("follow-ups not shown")
+// showFollowups fills the session's follow-up view and, with nudge,
+// asks the schedule for its next follow-up: one read of its settings for
+// both.
+func (s *core) showFollowups(ctx context.Context, sess *Session, nudge bool) {
+	set, ok := s.followupSettings(ctx, sess)
+	if !ok {
 		return
+	}
+	if nudge {
+		s.schedule(ctx, sess, set)
 	}
 	sess.Followups = followupView(sess, set, s.now())
 }
@@ -390,9 +394,22 @@ func (s *core) nudge(ctx context.Context, sess *Session) {
 	if s.cfg.Followups == nil || sess == nil {
 		return
 	}
+	if set, ok := s.followupSettings(ctx, sess); ok {
+		s.schedule(ctx, sess, set)
+	}
+}
+
+func (s *core) followupSettings(ctx context.Context, sess *Session) (Settings, bool) {
 	set, _, err := s.effective(ctx, sess.SettingsTeamID)
 	if err != nil {
-		s.logger(ctx).Warn().Err(err).Str("session", sess.ID).Msg("follow-ups not scheduled")
+		s.logger(ctx).Warn().Err(err).Str("session", sess.ID).Msg("follow-ups not scheduled or shown")
+	}
+	return set, err == nil
+}
+
+// schedule asks for the session's next reminder or expiry warning.
+func (s *core) schedule(ctx context.Context, sess *Session, set Settings) {
+	if s.cfg.Followups == nil {
 		return
 	}
 	if d := plannedDue(sess, set, s.now()); !d.none() {

@@ -22,9 +22,8 @@ func (s *SessionService) sendInvitation(ctx context.Context, sess *Session, a *A
 		return nil, err
 	}
 	s.announceInvitation(ctx, sess, inv)
-	s.nudge(ctx, sess)
 	s.withIndicators(ctx, sess)
-	s.withFollowups(ctx, sess)
+	s.showFollowups(ctx, sess, true)
 	return sess, nil
 }
 
@@ -50,7 +49,7 @@ func (s *core) deliver(ctx context.Context, sess *Session, agentName string) (In
 		return inv, nil
 	}
 	link := s.signedLink(sess, set)
-	msg := invitationMessage(sess, messageFor(sess, ts, "invitation"), channel, to, notify.Vars{
+	msg := renderMessage(sess, messageFor(sess, ts, "invitation"), channel, to, notify.Vars{
 		Link: link.URL, Agent: agentName, Customer: sess.Customer.Name})
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
 	defer cancel()
@@ -69,7 +68,9 @@ func failedInvite(inv Invitation, why string) Invitation {
 	return inv
 }
 
-func invitationMessage(sess *Session, t Templates, channel, to string, v notify.Vars) notify.Message {
+// renderMessage is a message to the customer from its texts: the
+// invitation, and each follow-up.
+func renderMessage(sess *Session, t Templates, channel, to string, v notify.Vars) notify.Message {
 	m := notify.Message{Channel: channel, To: to, SessionID: sess.ID, At: time.Now().UTC()}
 	if channel == "email" {
 		m.Subject = notify.RenderSubject(t.EmailSubject, v)
@@ -83,7 +84,12 @@ func invitationMessage(sess *Session, t Templates, channel, to string, v notify.
 // signedLink signs a link of the session's current generation that lasts
 // the customer access duration of its settings.
 func (s *core) signedLink(sess *Session, set Settings) Link {
-	exp := s.now().Add(set.CustomerAccessDuration.Std()).Truncate(time.Second)
+	return s.linkUntil(sess, s.now().Add(set.CustomerAccessDuration.Std()).Truncate(time.Second))
+}
+
+// linkUntil signs a link of the session's current generation that
+// expires at exp.
+func (s *core) linkUntil(sess *Session, exp time.Time) Link {
 	tok := signLink(s.cfg.Secret, LinkClaims{SessionID: sess.ID, Gen: sess.Internal.LinkGen, Expires: exp})
 	return Link{URL: strings.TrimRight(s.cfg.PublicURL, "/") + "/c/" + tok, ExpiresAt: exp, Token: tok}
 }

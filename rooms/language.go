@@ -145,10 +145,14 @@ func messageFor(sess *Session, ts TeamSettings, kind string) Templates {
 	lang := sessionLanguage(sess, ts)
 	t := messageTemplates(ts, lang, kind)
 	if strings.TrimSpace(sess.Customer.Name) == "" {
-		r := strings.NewReplacer("{{customer}}", i18n.T(i18n.Or(lang, teamLanguage(ts)), "message.nameless"))
-		t = Templates{EmailSubject: r.Replace(t.EmailSubject), EmailBody: r.Replace(t.EmailBody), SMSBody: r.Replace(t.SMSBody)}
+		t = t.fill(strings.NewReplacer("{{customer}}", i18n.T(i18n.Or(lang, teamLanguage(ts)), "message.nameless")))
 	}
 	return t
+}
+
+// fill fills holes of all three texts with r.
+func (t Templates) fill(r *strings.Replacer) Templates {
+	return Templates{EmailSubject: r.Replace(t.EmailSubject), EmailBody: r.Replace(t.EmailBody), SMSBody: r.Replace(t.SMSBody)}
 }
 
 var catalogHole = regexp.MustCompile(`\{([a-z_]+)\}`)

@@ -153,7 +153,7 @@ func (s *SessionService) Show(ctx context.Context, a *Agent, id string) (*Sessio
 		return nil, err
 	}
 	s.withIndicators(ctx, sess)
-	s.withFollowups(ctx, sess)
+	s.showFollowups(ctx, sess, false)
 	return sess, nil
 }
 
@@ -198,7 +198,7 @@ func (s *SessionService) Seen(ctx context.Context, a *Agent, id string) (*Sessio
 		}
 	}
 	s.withIndicators(ctx, sess)
-	s.withFollowups(ctx, sess)
+	s.showFollowups(ctx, sess, false)
 	return sess, nil
 }
 

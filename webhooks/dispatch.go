@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/cohub/cohub/internal/claimloop"
 )
 
 // maxInFlight bounds one node's attempts at once.
@@ -17,40 +19,13 @@ const maxInFlight = 16
 // claim gives each attempt to one of them. An attempt cut short by ctx
 // records nothing: its lease runs out and another node makes it.
 func (s *Service) Run(ctx context.Context) {
-	slots := make(chan struct{}, maxInFlight)
-	tick := time.NewTicker(s.opts.Poll)
-	defer tick.Stop()
-	for {
-		s.dispatch(ctx, slots)
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-s.wake:
-		}
-	}
-}
-
-// dispatch claims what free slots allow and attempts each.
-func (s *Service) dispatch(ctx context.Context, slots chan struct{}) {
-	free := cap(slots) - len(slots)
-	if free == 0 {
-		return
-	}
-	claims, err := s.store.Claim(ctx, s.now(), s.opts.Lease, free)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("webhook claim failed")
-		}
-		return
-	}
-	for _, c := range claims {
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots }()
-			s.attempt(ctx, c)
-		}()
-	}
+	claimloop.Loop[Claim]{Slots: maxInFlight, Poll: s.opts.Poll, Kick: s.wake,
+		Claim: func(ctx context.Context, n int) ([]Claim, error) {
+			return s.store.Claim(ctx, s.now(), s.opts.Lease, n)
+		},
+		Work:   s.attempt,
+		Failed: func(err error) { s.log.Warn().Err(err).Msg("webhook claim failed") },
+	}.Run(ctx)
 }
 
 // attempt sends one delivery and records how it went.

@@ -6,6 +6,7 @@
 // a literal sentence in the page's code.
 import { h } from "../vendor/preact.js";
 import { signal } from "../vendor/signals.js";
+import { clockIn, dayLabelIn, dayKey, initials, parseDuration, spanWords } from "./times.js";
 
 function boot() {
   const el = document.getElementById("i18n");
@@ -63,44 +64,22 @@ export function use(next) {
 // Times, in the customer's language and their device's time zone.
 
 export function clock(at) {
-  return new Date(at).toLocaleTimeString(lang.value, { hour: "2-digit", minute: "2-digit" });
-}
-
-function sameDay(a, b) {
-  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  return clockIn(at, lang.value);
 }
 
 // dayLabel is a day separator: today, yesterday, or the date.
 export function dayLabel(at, now = new Date()) {
-  const d = new Date(at);
-  if (sameDay(d, now)) { return t("time.today"); }
-  const y = new Date(now);
-  y.setDate(now.getDate() - 1);
-  if (sameDay(d, y)) { return t("time.yesterday"); }
-  const opts = { weekday: "long", day: "numeric", month: "long" };
-  if (d.getFullYear() !== now.getFullYear()) { opts.year = "numeric"; }
-  return d.toLocaleDateString(lang.value, opts);
+  return dayLabelIn(at, now, lang.value, t("time.today"), t("time.yesterday"));
 }
 
-export function dayKey(at) {
-  const d = new Date(at);
-  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
-}
+export { dayKey, initials };
 
 // durationWords says a Go duration ("72h", "1h30m") as a person would.
 export function durationWords(s) {
-  let ms = 0;
-  const re = /(\d+(?:\.\d+)?)(h|ms|m|s)/g;
-  let m;
-  while ((m = re.exec(String(s || "")))) {
-    ms += Number(m[1]) * { h: 3600e3, m: 60e3, s: 1e3, ms: 1 }[m[2]];
-  }
-  const min = Math.round(ms / 60e3);
-  if (min < 1) { return tn("time.seconds", Math.round(ms / 1e3)); }
-  if (min % (60 * 24) === 0 && min >= 60 * 24 * 4) { return tn("time.days", min / (60 * 24)); }
-  if (min % 60 === 0) { return tn("time.hours", min / 60); }
-  if (min > 60) { return tn("time.hours", Math.floor(min / 60)) + " " + tn("time.minutes", min % 60); }
-  return tn("time.minutes", min);
+  return spanWords(parseDuration(String(s || "")), (unit, n) => ({
+    seconds: () => tn("time.seconds", n), minutes: () => tn("time.minutes", n),
+    hours: () => tn("time.hours", n), days: () => tn("time.days", n),
+  })[unit]());
 }
 
 // plainError is an API or live error as one sentence in the customer's
@@ -113,10 +92,4 @@ export function plainError(err) {
   const key = "error." + code;
   const s = t(key);
   return s !== key ? s : message || t("error.internal");
-}
-
-export function initials(name) {
-  const parts = String(name || "").trim().split(/\s+/).filter(Boolean);
-  if (parts.length === 0) { return "?"; }
-  return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
 }

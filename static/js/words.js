@@ -2,6 +2,7 @@
 // states, gates, end-access modes, durations, times and errors, in plain
 // words.
 import { w, wn } from "./console/catalog.js";
+import { clockIn, dayLabelIn, dayKey, initials, parseDuration, sameDay, spanWords } from "./times.js";
 
 // table is a code → words table whose words are read from the catalog
 // when used; pure, so the customer's bundle, which reads none of them,
@@ -54,29 +55,15 @@ export const SESSION_STATE = /* @__PURE__ */ table("session_state", ["planned", 
 
 export const TASK_KINDS = /* @__PURE__ */ table("task_kind", ["sign", "form", "consent", "upload", "custom"]);
 
-// parseDuration reads Go duration syntax ("72h", "1h30m", "45s") into ms.
-export function parseDuration(s) {
-  if (!s) { return 0; }
-  let ms = 0;
-  const re = /(\d+(?:\.\d+)?)(h|ms|m|s)/g;
-  let m;
-  while ((m = re.exec(String(s)))) {
-    ms += Number(m[1]) * { h: 3600e3, m: 60e3, s: 1e3, ms: 1 }[m[2]];
-  }
-  return ms;
-}
-
 // durationWords says a duration as a person would: "72 hours", "7 days",
 // "1 hour 30 minutes".
 export function durationWords(s) {
   const ms = typeof s === "number" ? s : parseDuration(s);
   if (ms <= 0) { return w("words.no_time"); }
-  const min = Math.round(ms / 60e3);
-  if (min < 1) { return wn("words.seconds", Math.round(ms / 1e3)); }
-  if (min % (60 * 24) === 0 && min >= 60 * 24 * 4) { return wn("words.days", min / (60 * 24)); }
-  if (min % 60 === 0) { return wn("words.hours", min / 60); }
-  if (min > 60) { return `${wn("words.hours", Math.floor(min / 60))} ${wn("words.minutes", min % 60)}`; }
-  return wn("words.minutes", min);
+  return spanWords(ms, (unit, n) => ({
+    seconds: () => wn("words.seconds", n), minutes: () => wn("words.minutes", n),
+    hours: () => wn("words.hours", n), days: () => wn("words.days", n),
+  })[unit]());
 }
 
 // endAccessWords says what a customer keeps after an end.
@@ -110,29 +97,15 @@ export const END_MODES = /* @__PURE__ */ table("end_mode", ["none", "full", "ful
 // Times ---------------------------------------------------------------
 
 export function clock(t) {
-  return new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function sameDay(a, b) {
-  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+  return clockIn(t, []);
 }
 
 // dayLabel is a day separator: "Today", "Yesterday", "Monday 3 March".
 export function dayLabel(t, now = new Date()) {
-  const d = new Date(t);
-  if (sameDay(d, now)) { return w("words.today"); }
-  const y = new Date(now);
-  y.setDate(now.getDate() - 1);
-  if (sameDay(d, y)) { return w("words.yesterday"); }
-  const opts = { weekday: "long", day: "numeric", month: "long" };
-  if (d.getFullYear() !== now.getFullYear()) { opts.year = "numeric"; }
-  return d.toLocaleDateString([], opts);
+  return dayLabelIn(t, now, [], w("words.today"), w("words.yesterday"));
 }
 
-export function dayKey(t) {
-  const d = new Date(t);
-  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
-}
+export { dayKey, initials, parseDuration };
 
 // ago is a short relative time: "now", "2 min", "3 h", "Yesterday", "Mon", "3 Mar".
 export function ago(t, now = Date.now()) {
@@ -204,12 +177,6 @@ export function fieldError(path, msg, value) {
 }
 
 // Names ------------------------------------------------------------------
-
-export function initials(name) {
-  const parts = String(name || "").trim().split(/\s+/).filter(Boolean);
-  if (parts.length === 0) { return "?"; }
-  return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
-}
 
 // customerName is how a session's customer is called on screen.
 export function customerName(c) {
