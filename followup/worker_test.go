@@ -133,10 +133,15 @@ func TestFailedWakeIsRetried(t *testing.T) {
 		}
 		return time.Time{}, nil
 	})
-	s := memsched.New()
+	s := finishes{Schedule: memsched.New(), done: make(chan time.Time, 10)}
 	wk := run(t, s, clock, w, 5*time.Millisecond)
 	_ = wk.Sooner(context.Background(), "s1", t0)
 	w.next(t)
+	// The retry's time is set from the clock when the failed wake
+	// finishes: the clock moves only after that.
+	if next := <-s.done; !next.Equal(t0.Add(30 * time.Second)) {
+		t.Fatalf("the failed wake finished with next %v, want Retry later", next)
+	}
 	if cs, _ := s.Claim(context.Background(), t0.Add(29*time.Second), time.Minute, 1); len(cs) != 0 {
 		t.Fatal("retried before Retry passed")
 	}
