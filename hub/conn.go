@@ -76,6 +76,7 @@ type conn struct {
 	mu      sync.Mutex
 	queue   [][]byte
 	writing bool
+	hold    *held // a send in flight holds the writes (conn_hold.go)
 	closed  bool
 	ops     []func(context.Context)
 	running bool
@@ -129,6 +130,11 @@ func (c *conn) send(frame []byte) {
 		return
 	}
 	c.mu.Lock()
+	c.queueFrame(frame)
+}
+
+// queueFrame is send with c.mu held; it unlocks it.
+func (c *conn) queueFrame(frame []byte) {
 	if c.closed {
 		c.mu.Unlock()
 		return
@@ -214,14 +220,17 @@ func (c *conn) releasePage() {
 	c.node.giveSlot(slot)
 }
 
-// startWriter unlocks c.mu and makes sure a writer is running.
+// startWriter unlocks c.mu and makes sure a writer is running, unless
+// the writes are held.
 func (c *conn) startWriter() {
-	start := !c.writing
-	c.writing = true
+	start := !c.writing && c.hold == nil
+	if start {
+		c.writing = true
+	}
 	c.mu.Unlock()
 	c.node.metrics.FramesOut.Inc()
 	if start {
-		go c.writeLoop()
+		c.node.warm.Go(c.writeLoop)
 	}
 }
 
@@ -292,7 +301,7 @@ func (c *conn) write(buf *bytes.Buffer, batch [][]byte) {
 // the op runner may call it: it may block for the write.
 func (c *conn) sendOwn(frame []byte) {
 	c.mu.Lock()
-	if c.closed || c.writing || len(c.queue) > 0 {
+	if c.closed || c.writing || len(c.queue) > 0 || c.hold != nil {
 		c.mu.Unlock()
 		c.send(frame)
 		return
@@ -306,7 +315,7 @@ func (c *conn) sendOwn(frame []byte) {
 	if len(c.queue) > 0 && !c.closed {
 		// Frames came while this one was written: a writer takes them.
 		c.mu.Unlock()
-		go c.writeLoop()
+		c.node.warm.Go(c.writeLoop)
 		return
 	}
 	c.writing = false
@@ -358,7 +367,7 @@ func (c *conn) later(fn func(context.Context)) bool {
 	if !c.running {
 		c.running = true
 		c.opsDone.Add(1)
-		go c.runOps()
+		c.node.warm.Go(c.runOps)
 	}
 	return true
 }

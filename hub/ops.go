@@ -331,6 +331,7 @@ func (c *conn) post(f inFrame) {
 		name = "conn:" + c.id + ":" + strconv.Itoa(c.sends)
 	}
 	msg := rooms.Message{From: c.actor(), Text: d.Text, AgentsHere: r.agentsHere.Load(), CustomerOnline: r.customerOnline.Load(), ID: name}
+	h := c.holdWrites(r)
 	var ev rooms.Event
 	err := retrying(c.ctx, func(ctx context.Context) error {
 		var err error
@@ -338,10 +339,11 @@ func (c *conn) post(f inFrame) {
 		return err
 	})
 	if err != nil {
+		c.unhold(h)
 		c.reply(f.Ref, err)
 		return
 	}
-	c.ok(f.Ref, map[string]any{"seq": ev.Seq})
+	c.replyLogged(ev.Seq, encode(outFrame{Op: "reply", Ref: f.Ref, Status: "ok", Data: map[string]any{"seq": ev.Seq}}))
 }
 
 type completeData struct {

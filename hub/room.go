@@ -35,6 +35,9 @@ type room struct {
 	// localCustomers counts the customers subscribed here: a room with
 	// one is online for sure, and the presence backstop skips it.
 	localCustomers atomic.Int32
+	// delivered mirrors lastSeq once the room has sent it to its
+	// subscribers: a send's reply need not wait for an event sent before.
+	delivered atomic.Int64
 
 	mu      sync.Mutex // guards queue, running and gone
 	queue   []any      // messages waiting for the room, in order
@@ -198,8 +201,34 @@ func (r *room) post(msg any) {
 			}
 			return
 		}
+		r.giveInline(msg)
+		return
 	}
 	r.give(msg)
+}
+
+// giveInline handles a bus message on the caller's goroutine (the bus
+// reader's) when the room is idle: the message then passes through one
+// goroutine fewer. The room never waits, so neither does the reader
+// long; what queues meanwhile goes on on a goroutine of its own.
+func (r *room) giveInline(msg any) {
+	r.mu.Lock()
+	if r.gone || r.running {
+		r.mu.Unlock()
+		r.give(msg)
+		return
+	}
+	r.running = true
+	r.mu.Unlock()
+	r.handle(msg)
+	r.mu.Lock()
+	if len(r.queue) == 0 || r.gone {
+		r.running = false
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Unlock()
+	r.node.warm.Go(r.run)
 }
 
 // give hands the room a message that must arrive (results, joins,
@@ -214,7 +243,7 @@ func (r *room) give(msg any) bool {
 	r.queue = append(r.queue, msg)
 	if !r.running {
 		r.running = true
-		go r.run()
+		r.node.warm.Go(r.run)
 	}
 	return true
 }
@@ -302,6 +331,7 @@ func (r *room) handle(m any) {
 	case presenceRead:
 		r.onPresence(m)
 	}
+	r.delivered.Store(r.lastSeq)
 }
 
 // aside runs a read off the room goroutine and hands its result back:

@@ -98,7 +98,7 @@ func (r *room) deliver(seq int64, e pendingEvent) {
 	r.remember(seq, frame)
 	for c, at := range r.subs {
 		if at < seq {
-			c.send(frame)
+			c.sendEvent(r, seq, frame)
 			r.subs[c] = seq
 		}
 	}

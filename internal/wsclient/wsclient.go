@@ -48,6 +48,10 @@ type Frame struct {
 	Data   json.RawMessage `json:"data,omitempty"`
 	// Raw is the frame as it came: one line of a message.
 	Raw string `json:"-"`
+	// Message counts the WebSocket messages read up to the one that
+	// carried the frame (1 for the first): frames with the same number
+	// came in one write.
+	Message int `json:"-"`
 }
 
 // Error is a reply with status "error".
@@ -250,7 +254,7 @@ func Response(err error) *http.Response {
 func (c *Conn) read(ctx context.Context) {
 	defer close(c.done)
 	defer close(c.events)
-	for {
+	for n := 1; ; n++ {
 		_, msg, err := c.ws.Read(ctx)
 		if err != nil {
 			c.mu.Lock()
@@ -264,7 +268,7 @@ func (c *Conn) read(ctx context.Context) {
 			if json.Unmarshal(line, &f) != nil {
 				continue
 			}
-			f.Raw = string(line)
+			f.Raw, f.Message = string(line), n
 			var w chan Frame
 			if f.Op == "reply" || c.record {
 				c.mu.Lock()
