@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -256,7 +255,6 @@ func (c *conn) take() [][]byte {
 // writeLoop sends what is queued, several frames per message, and ends
 // when the queue is empty.
 func (c *conn) writeLoop() {
-	var buf bytes.Buffer
 	for {
 		c.mu.Lock()
 		batch := c.take()
@@ -274,25 +272,39 @@ func (c *conn) writeLoop() {
 		}
 		c.mu.Unlock()
 		c.node.giveSlot(slot)
-		c.write(&buf, batch)
+		c.write(batch)
 	}
 }
 
 // write sends frames as one message.
-func (c *conn) write(buf *bytes.Buffer, batch [][]byte) {
-	buf.Reset()
-	for i, f := range batch {
-		if i > 0 {
-			buf.WriteByte('\n')
-		}
-		buf.Write(f)
+func (c *conn) write(batch [][]byte) {
+	msg := batch[0]
+	if len(batch) > 1 {
+		msg = joinFrames(batch)
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-	err := c.ws.Write(ctx, websocket.MessageText, buf.Bytes())
+	err := c.ws.Write(ctx, websocket.MessageText, msg)
 	cancel()
 	if err != nil {
 		c.close(websocket.StatusGoingAway, "write failed")
 	}
+}
+
+// joinFrames makes one message of frames, in one allocation of its
+// size (a lone frame is written as it is).
+func joinFrames(batch [][]byte) []byte {
+	n := len(batch) - 1
+	for _, f := range batch {
+		n += len(f)
+	}
+	msg := make([]byte, 0, n)
+	for i, f := range batch {
+		if i > 0 {
+			msg = append(msg, '\n')
+		}
+		msg = append(msg, f...)
+	}
+	return msg
 }
 
 // sendOwn sends a frame from the connection's own op runner: when nothing
@@ -309,8 +321,7 @@ func (c *conn) sendOwn(frame []byte) {
 	c.writing = true
 	c.mu.Unlock()
 	c.node.metrics.FramesOut.Inc()
-	var buf bytes.Buffer
-	c.write(&buf, [][]byte{frame})
+	c.write([][]byte{frame})
 	c.mu.Lock()
 	if len(c.queue) > 0 && !c.closed {
 		// Frames came while this one was written: a writer takes them.
