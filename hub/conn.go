@@ -229,7 +229,7 @@ func (c *conn) startWriter() {
 	c.mu.Unlock()
 	c.node.metrics.FramesOut.Inc()
 	if start {
-		c.node.warm.Go(c.writeLoop)
+		go c.writeLoop()
 	}
 }
 
@@ -326,7 +326,7 @@ func (c *conn) sendOwn(frame []byte) {
 	if len(c.queue) > 0 && !c.closed {
 		// Frames came while this one was written: a writer takes them.
 		c.mu.Unlock()
-		c.node.warm.Go(c.writeLoop)
+		go c.writeLoop()
 		return
 	}
 	c.writing = false
@@ -378,7 +378,7 @@ func (c *conn) later(fn func(context.Context)) bool {
 	if !c.running {
 		c.running = true
 		c.opsDone.Add(1)
-		c.node.warm.Go(c.runOps)
+		go c.runOps()
 	}
 	return true
 }

@@ -77,5 +77,5 @@ func (c *conn) unhold(h *held) {
 	}
 	c.writing = true
 	c.mu.Unlock()
-	c.node.warm.Go(c.writeLoop)
+	go c.writeLoop()
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/bus"
-	"github.com/cohub/cohub/internal/warm"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
@@ -147,9 +146,6 @@ type Node struct {
 	presMu  sync.Mutex            // orders refreshes and leaves
 	logs    logLimiter
 	subMu   sync.Mutex // orders a room's bus subscribe and unsubscribe
-	// warm runs the short-lived work of connections and rooms (ops,
-	// writers, room queues) on goroutines whose stacks have grown already.
-	warm *warm.Pool
 }
 
 // NewNode builds a node; Run starts its loops.
@@ -163,7 +159,6 @@ func NewNode(cfg Config) *Node {
 		ctx: ctx, stop: stop,
 		conns: map[*conn]struct{}{}, rooms: map[string]*room{}, slots: map[string]int{},
 		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]*heldEntry{},
-		warm: warm.New(10 * time.Second),
 	}
 	return n
 }
@@ -311,8 +306,7 @@ func (n *Node) pingDue(now time.Time) {
 	}
 	for _, c := range due {
 		c.pings++
-		recheck := c.pings%n.cfg.RecheckEvery == 0
-		n.warm.Go(func() { n.ping(c, recheck) })
+		go n.ping(c, c.pings%n.cfg.RecheckEvery == 0)
 	}
 }
 

@@ -201,34 +201,8 @@ func (r *room) post(msg any) {
 			}
 			return
 		}
-		r.giveInline(msg)
-		return
 	}
 	r.give(msg)
-}
-
-// giveInline handles a bus message on the caller's goroutine (the bus
-// reader's) when the room is idle: the message then passes through one
-// goroutine fewer. The room never waits, so neither does the reader
-// long; what queues meanwhile goes on on a goroutine of its own.
-func (r *room) giveInline(msg any) {
-	r.mu.Lock()
-	if r.gone || r.running {
-		r.mu.Unlock()
-		r.give(msg)
-		return
-	}
-	r.running = true
-	r.mu.Unlock()
-	r.handle(msg)
-	r.mu.Lock()
-	if len(r.queue) == 0 || r.gone {
-		r.running = false
-		r.mu.Unlock()
-		return
-	}
-	r.mu.Unlock()
-	r.node.warm.Go(r.run)
 }
 
 // give hands the room a message that must arrive (results, joins,
@@ -243,7 +217,7 @@ func (r *room) give(msg any) bool {
 	r.queue = append(r.queue, msg)
 	if !r.running {
 		r.running = true
-		r.node.warm.Go(r.run)
+		go r.run()
 	}
 	return true
 }
