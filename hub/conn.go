@@ -515,8 +515,10 @@ func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
 }
 
 // ok and reply answer a frame; only the op runner calls them.
-func (c *conn) ok(ref string, data any) {
-	c.sendOwn(encode(outFrame{Op: "reply", Ref: ref, Status: "ok", Data: data}))
+func (c *conn) ok(ref string, data any) { c.sendOwn(okFrame(ref, data)) }
+
+func okFrame(ref string, data any) []byte {
+	return encode(outFrame{Op: "reply", Ref: ref, Status: "ok", Data: data})
 }
 
 func (c *conn) reply(ref string, err error) {

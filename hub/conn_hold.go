@@ -40,8 +40,7 @@ func (c *conn) sendEvent(r *room, seq int64, frame []byte) {
 	if h := c.hold; h != nil && h.r == r {
 		h.event = max(h.event, seq)
 		if h.seq != 0 && h.event >= h.seq {
-			c.hold = nil
-			h.timer.Stop()
+			c.release(h)
 		}
 	}
 	c.queueFrame(frame)
@@ -55,8 +54,7 @@ func (c *conn) replyLogged(seq int64, frame []byte) {
 	if h := c.hold; h != nil {
 		h.seq = seq
 		if h.event >= seq || h.r.delivered.Load() >= seq {
-			c.hold = nil
-			h.timer.Stop()
+			c.release(h)
 		}
 	}
 	c.queueFrame(frame)
@@ -69,8 +67,7 @@ func (c *conn) unhold(h *held) {
 		c.mu.Unlock()
 		return
 	}
-	c.hold = nil
-	h.timer.Stop()
+	c.release(h)
 	if c.closed || len(c.queue) == 0 || c.writing {
 		c.mu.Unlock()
 		return
@@ -78,4 +75,10 @@ func (c *conn) unhold(h *held) {
 	c.writing = true
 	c.mu.Unlock()
 	go c.writeLoop()
+}
+
+// release ends hold h (c.mu held): the next frame queued starts a writer.
+func (c *conn) release(h *held) {
+	c.hold = nil
+	h.timer.Stop()
 }

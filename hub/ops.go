@@ -343,7 +343,7 @@ func (c *conn) post(f inFrame) {
 		c.reply(f.Ref, err)
 		return
 	}
-	c.replyLogged(ev.Seq, encode(outFrame{Op: "reply", Ref: f.Ref, Status: "ok", Data: map[string]any{"seq": ev.Seq}}))
+	c.replyLogged(ev.Seq, okFrame(f.Ref, map[string]any{"seq": ev.Seq}))
 }
 
 type completeData struct {

@@ -35,12 +35,13 @@ const nameMark = `"\u0000"`
 
 // Append logs one chat message with append.lua.
 func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (rooms.Appended, error) {
-	e, mark := a.Event, ""
+	e := a.Event
 	role := e.From.Role
-	if role == "customer" {
+	customer := role == "customer"
+	if customer {
 		from := *e.From
 		from.Name = "\x00"
-		e.From, mark = &from, nameMark
+		e.From = &from
 	}
 	e.Seq = 0
 	body, err := json.Marshal(e)
@@ -50,9 +51,9 @@ func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (r
 	// The script builds the event in one concatenation: the body without
 	// its opening brace (the seq goes first), cut where the name goes.
 	pre, post := body[1:], []byte(nil)
-	if mark != "" {
-		i := bytes.Index(pre, []byte(mark))
-		pre, post = pre[:i], pre[i+len(mark):]
+	if customer {
+		i := bytes.Index(pre, []byte(nameMark))
+		pre, post = pre[:i], pre[i+len(nameMark):]
 	}
 	// A sender's rate state is a field of the session hash ("rt:…"), read
 	// and written with the gate: no key of its own, no extra command.
@@ -63,7 +64,7 @@ func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (r
 	keys := []string{r.sessionKey(id, "session"), r.sessionKey(id, "seq"), r.sessionKey(id, "log"),
 		r.sessionKey(id, "meta"), r.sessionKey(id, "once")}
 	args := []any{role, a.Now.UnixMilli(), rooms.NewEpoch(), r.Channel(id), boolArg(r.opts.Sharded), a.Opts.MaxEvents,
-		a.Opts.Once, every, burst, rooms.OnceKeep, rooms.OnceFor.Milliseconds(), boolArg(a.MarkUpdated), pre, boolArg(mark != ""), rateField, post}
+		a.Opts.Once, every, burst, rooms.OnceKeep, rooms.OnceFor.Milliseconds(), boolArg(a.MarkUpdated), pre, boolArg(customer), rateField, post}
 	res, err := r.pipe.run(ctx, appendScript, keys, args)
 	if err != nil {
 		return rooms.Appended{}, appendError(err, role)
@@ -75,7 +76,7 @@ func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (r
 	seq, _ := vals[1].(int64)
 	out := rooms.Appended{Event: a.Event, AgentID: str(vals[2]), TeamID: str(vals[3])}
 	out.Event.Seq = seq
-	if role == "customer" {
+	if customer {
 		from := *a.Event.From
 		from.Name = str(vals[5])
 		out.Event.From = &from
