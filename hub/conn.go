@@ -6,6 +6,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -519,6 +520,19 @@ func (c *conn) ok(ref string, data any) { c.sendOwn(okFrame(ref, data)) }
 
 func okFrame(ref string, data any) []byte {
 	return encode(outFrame{Op: "reply", Ref: ref, Status: "ok", Data: data})
+}
+
+// seqReply is okFrame(ref, {"seq": seq}) written by hand: every message
+// sent is answered with it.
+func seqReply(ref string, seq int64) []byte {
+	b := make([]byte, 0, len(`{"op":"reply","ref":"","status":"ok","data":{"seq":}}`)+len(ref)+20)
+	b = append(b, `{"op":"reply"`...)
+	if ref != "" {
+		b = rooms.AppendJSONString(append(b, `,"ref":`...), ref)
+	}
+	b = append(b, `,"status":"ok","data":{"seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	return append(b, "}}"...)
 }
 
 func (c *conn) reply(ref string, err error) {

@@ -223,7 +223,7 @@ func pageFrames(topic string, evs []rooms.Event) ([][]byte, int64) {
 	}
 	out := make([][]byte, 0, len(evs))
 	for _, e := range evs {
-		if b, err := json.Marshal(e); err == nil {
+		if b, err := rooms.MarshalEvent(e); err == nil {
 			out = append(out, eventFrame(topic, e.Seq, b))
 		}
 	}
@@ -305,14 +305,23 @@ type sendData struct {
 	Text string `json:"text"`
 }
 
+// sendText is a send's text; false when its data is not {"text":…}.
+func sendText(data json.RawMessage) (string, bool) {
+	if text, ok := plainSendText(data); ok {
+		return text, true
+	}
+	var d sendData
+	return d.Text, json.Unmarshal(data, &d) == nil
+}
+
 func (c *conn) post(f inFrame) {
 	r := c.topics.get(f.Topic)
 	if r == nil {
 		c.reply(f.Ref, frameError{Code: CodeNotJoined, Message: "join " + f.Topic + " first"})
 		return
 	}
-	var d sendData
-	if err := json.Unmarshal(f.Data, &d); err != nil {
+	text, ok := sendText(f.Data)
+	if !ok {
 		c.reply(f.Ref, frameError{Code: "validation_failed", Message: "data must be {\"text\":…}",
 			Fields: map[string]string{"data": "must be an object with text"}})
 		return
@@ -330,7 +339,7 @@ func (c *conn) post(f inFrame) {
 	if name == "" {
 		name = "conn:" + c.id + ":" + strconv.Itoa(c.sends)
 	}
-	msg := rooms.Message{From: c.actor(), Text: d.Text, AgentsHere: r.agentsHere.Load(), CustomerOnline: r.customerOnline.Load(), ID: name}
+	msg := rooms.Message{From: c.actor(), Text: text, AgentsHere: r.agentsHere.Load(), CustomerOnline: r.customerOnline.Load(), ID: name}
 	h := c.holdWrites(r)
 	var ev rooms.Event
 	err := retrying(c.ctx, func(ctx context.Context) error {
@@ -343,7 +352,7 @@ func (c *conn) post(f inFrame) {
 		c.reply(f.Ref, err)
 		return
 	}
-	c.replyLogged(ev.Seq, okFrame(f.Ref, map[string]any{"seq": ev.Seq}))
+	c.replyLogged(ev.Seq, seqReply(f.Ref, ev.Seq))
 }
 
 type completeData struct {

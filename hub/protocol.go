@@ -38,6 +38,11 @@ var errBadFrame = frameError{Code: CodeBadFrame, Message: "a frame is one JSON o
 // decodeFrame reads a client frame. encoding/json takes null for an
 // empty struct; a frame is an object.
 func decodeFrame(typ websocket.MessageType, msg []byte) (inFrame, error) {
+	if typ == websocket.MessageText {
+		if f, ok := plainFrame(msg); ok {
+			return f, nil
+		}
+	}
 	var f inFrame
 	if typ != websocket.MessageText || !bytes.HasPrefix(bytes.TrimLeft(msg, " \t\r\n"), []byte("{")) ||
 		json.Unmarshal(msg, &f) != nil {

@@ -245,3 +245,71 @@ func decodeValue(b []byte) (any, error) {
 	err := dec.Decode(&v)
 	return v, err
 }
+
+// fullFrame is decodeFrame without its plain path.
+func fullFrame(msg []byte) (inFrame, bool) {
+	var f inFrame
+	if !bytes.HasPrefix(bytes.TrimLeft(msg, " \t\r\n"), []byte("{")) || json.Unmarshal(msg, &f) != nil || frameKeyProblems(msg) != nil {
+		return inFrame{}, false
+	}
+	return f, true
+}
+
+// FuzzPlainFrame: what the plain path reads, the full path reads the
+// same, to the byte of its data; a send's text likewise.
+func FuzzPlainFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"op":"send","ref":"7","topic":"room:01J","id":"m-1","data":{"text":"hello"}}`,
+		` { "op" : "join" , "topic":"room:x", "since": 12, "epoch":"e1" } `,
+		`{"op":"join","since":-0}`, `{"op":"join","since":007}`, `{"op":"join","since":1e3}`,
+		`{"op":"join","since":null}`, `{"op":"send","data":null}`, `{"op":"send","data":[1,{"a":"}"}]}`,
+		`{"op":"send","data":{"text":"a\"b"}}`, `{"op":"send","data":{"text":"\u00e9\ud83d\ude00\ud800 \\ \/"}}`, `{"OP":"send"}`, `{"op":"a","op":"b"}`, `{}`, `{"op":"x"} x`,
+		`{"op":"send","data":{"text":"x"}`, `{"op":"send","data":{"text":"x","more":1}}`, `{"op":"send","data":{"text":5}}`,
+		`{"since":99999999999999999999}`, `{"op":"\u0041"}`, `{"unknown":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		if !utf8.Valid(msg) {
+			return // the read loop closes the connection with 1007 first
+		}
+		got, ok := plainFrame(msg)
+		if !ok {
+			return
+		}
+		want, wantOK := fullFrame(msg)
+		if !wantOK || !reflect.DeepEqual(got, want) {
+			t.Fatalf("plainFrame(%q) = %+v; the full path: %+v, %v", msg, got, want, wantOK)
+		}
+		if text, ok := plainSendText(got.Data); ok {
+			var d sendData
+			if err := json.Unmarshal(got.Data, &d); err != nil || d.Text != text {
+				t.Fatalf("plainSendText(%q) = %q; encoding/json: %q, %v", got.Data, text, d.Text, err)
+			}
+		}
+	})
+}
+
+// The plain path takes the frames clients send, and leaves to the full
+// path what it must word or unescape.
+func TestPlainFrameTakesTheCommonFrames(t *testing.T) {
+	for msg, want := range map[string]bool{
+		`{"op":"send","ref":"7","topic":"room:01J","id":"m-1","data":{"text":"hello"}}`: true,
+		`{"op":"join","ref":"2","topic":"room:01J","since":41,"epoch":"01J"}`:           true,
+		`{"op":"read","topic":"room:01J","data":{"seq":9}}`:                             true,
+		`{"op":"send","ref":"say \"hi\""}`:                                              false,
+		`{"Op":"send"}`:                                                                 false,
+		`{"op":"a","op":"b"}`:                                                           false,
+		`[]`:                                                                            false,
+	} {
+		if _, ok := plainFrame([]byte(msg)); ok != want {
+			t.Errorf("plainFrame(%s): plain %v, want %v", msg, ok, want)
+		}
+	}
+	if text, ok := plainSendText([]byte(`{"text":"héllo"}`)); !ok || text != "héllo" {
+		t.Errorf("plainSendText: %q, %v", text, ok)
+	}
+	if text, ok := plainSendText([]byte(`{"text":"say \"hi\" \u00e9"}`)); !ok || text != `say "hi" é` {
+		t.Errorf("plainSendText of a text to unescape: %q, %v", text, ok)
+	}
+}

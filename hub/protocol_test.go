@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -45,6 +46,24 @@ func BenchmarkFrameKeys(b *testing.B) {
 	for b.Loop() {
 		if frameKeyProblems(msg) != nil {
 			b.Fatal("refused")
+		}
+	}
+}
+
+// The frames written by hand are the bytes encoding/json writes.
+func TestHandWrittenFrames(t *testing.T) {
+	for _, ref := range []string{"", "r1", `a "ref" <with> & \ odd`, "é\u2028"} {
+		for _, seq := range []int64{1, 9876543210} {
+			if got, want := string(seqReply(ref, seq)), string(okFrame(ref, map[string]any{"seq": seq})); got != want {
+				t.Errorf("seqReply(%q, %d) = %s, want %s", ref, seq, got, want)
+			}
+		}
+	}
+	for _, topic := range []string{"room:01J", "inbox", "bad\x7f\"topic"} {
+		data := []byte(`{"type":"message"}`)
+		want := encode(outFrame{Op: "event", Topic: topic, Seq: 7, Data: json.RawMessage(data)})
+		if got := eventFrame(topic, 7, data); string(got) != string(want) {
+			t.Errorf("eventFrame(%q) = %s, want %s", topic, got, want)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/cohub/cohub/rooms"
@@ -65,7 +64,7 @@ func (r *room) onFetched(m fetched) {
 		if _, have := r.pending[e.Seq]; have || e.Seq <= r.lastSeq {
 			continue
 		}
-		if b, err := json.Marshal(e); err == nil {
+		if b, err := rooms.MarshalEvent(e); err == nil {
 			r.pending[e.Seq] = pendingEvent{payload: b, typ: e.Type}
 			r.node.metrics.GapsFilled.Inc()
 		}

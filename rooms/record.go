@@ -206,7 +206,7 @@ func EventDigest(e Event) string {
 		from.Name = ""
 		e.From = &from
 	}
-	b, _ := json.Marshal(e)
+	b, _ := MarshalEvent(e)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -116,7 +116,7 @@ func appendEvents(tx *bolt.Tx, id string, events []rooms.Event, opts rooms.Commi
 	out := make([]rooms.Event, len(events))
 	for i, e := range events {
 		e.Seq = last + int64(i) + 1
-		b, err := json.Marshal(e)
+		b, err := rooms.MarshalEvent(e)
 		if err != nil {
 			return nil, err
 		}

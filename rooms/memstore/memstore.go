@@ -419,7 +419,7 @@ func numberEvents(events []rooms.Event, last int64) ([]rooms.Event, [][]byte, er
 	enc := make([][]byte, len(events))
 	for i, e := range events {
 		e.Seq = last + int64(i) + 1
-		b, err := json.Marshal(e)
+		b, err := rooms.MarshalEvent(e)
 		if err != nil {
 			return nil, nil, err
 		}

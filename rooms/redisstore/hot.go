@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,7 +43,7 @@ func (r *Store) Append(ctx context.Context, id string, a rooms.MessageAppend) (r
 		e.From = &from
 	}
 	e.Seq = 0
-	body, err := json.Marshal(e)
+	body, err := rooms.MarshalEvent(e)
 	if err != nil {
 		return rooms.Appended{}, err
 	}

@@ -116,7 +116,7 @@ func (r *Store) Commit(ctx context.Context, s *rooms.Session, events []rooms.Eve
 	args = append(args, gateArgs(s, opts)...)
 	for _, e := range events {
 		e.Seq = 0
-		b, err := json.Marshal(e)
+		b, err := rooms.MarshalEvent(e)
 		if err != nil {
 			return nil, err
 		}

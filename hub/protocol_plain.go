@@ -1,0 +1,241 @@
+package hub
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// plainFrame reads a frame the way nearly every client writes one: an
+// object of the protocol's own keys, each once and in lower case, with
+// strings that need no unescaping. It gives what encoding/json and
+// frameKeyProblems would (a fuzz test holds it to that), without
+// reflection, which was a twentieth of a node's time under load; ok is
+// false for anything else, which then takes the full path.
+func plainFrame(msg []byte) (f inFrame, ok bool) {
+	s := scan{b: msg}
+	if !s.byte('{') {
+		return inFrame{}, false
+	}
+	var seen [len(frameFields)]bool
+	if s.byte('}') {
+		return f, s.end()
+	}
+	for {
+		key, ok := s.str()
+		if !ok || !s.byte(':') {
+			return inFrame{}, false
+		}
+		i := fieldIndex(key)
+		if i < 0 || seen[i] {
+			return inFrame{}, false // unknown, folded or twice: the full path words it
+		}
+		seen[i] = true
+		if !s.field(&f, frameFields[i]) {
+			return inFrame{}, false
+		}
+		if s.byte('}') {
+			return f, s.end()
+		}
+		if !s.byte(',') {
+			return inFrame{}, false
+		}
+	}
+}
+
+// plainSendText reads a send's data when it is {"text":"…"}.
+func plainSendText(data []byte) (string, bool) {
+	s := scan{b: data}
+	if !s.byte('{') {
+		return "", false
+	}
+	if key, ok := s.str(); !ok || string(key) != "text" || !s.byte(':') {
+		return "", false
+	}
+	text, ok := s.text()
+	if !ok || !s.byte('}') || !s.end() {
+		return "", false
+	}
+	return text, true
+}
+
+func fieldIndex(key []byte) int {
+	for i, name := range frameFieldBytes {
+		if string(key) == string(name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// scan walks JSON bytes; each step skips the white space before it.
+type scan struct {
+	b []byte
+	i int
+}
+
+func (s *scan) space() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\r', '\n':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// byte takes c if it comes next.
+func (s *scan) byte(c byte) bool {
+	s.space()
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+// end: nothing but white space is left.
+func (s *scan) end() bool {
+	s.space()
+	return s.i == len(s.b)
+}
+
+// str takes a string with no escape and no control character (the
+// message is valid UTF-8: the reader checked), and gives its bytes.
+func (s *scan) str() ([]byte, bool) {
+	if !s.byte('"') {
+		return nil, false
+	}
+	for j := s.i; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case c == '"':
+			v := s.b[s.i:j]
+			s.i = j + 1
+			return v, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// text takes any string: one with escapes is unescaped by encoding/json.
+func (s *scan) text() (string, bool) {
+	from := s.i
+	if v, ok := s.str(); ok {
+		return string(v), true
+	}
+	s.i = from
+	if !s.byte('"') {
+		return "", false
+	}
+	start, escaped := s.i-1, false
+	for j := s.i; j < len(s.b); j++ {
+		switch c := s.b[j]; {
+		case escaped:
+			escaped = false
+		case c == '\\':
+			escaped = true
+		case c == '"':
+			var v string
+			if json.Unmarshal(s.b[start:j+1], &v) != nil {
+				return "", false
+			}
+			s.i = j + 1
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// field reads the value of one of the frame's keys into f.
+func (s *scan) field(f *inFrame, name string) bool {
+	switch name {
+	case "since":
+		return s.int(&f.Since)
+	case "data":
+		return s.raw(&f.Data)
+	}
+	v, ok := s.str()
+	if !ok {
+		return false
+	}
+	switch name {
+	case "op":
+		f.Op = string(v)
+	case "ref":
+		f.Ref = string(v)
+	case "id":
+		f.ID = string(v)
+	case "topic":
+		f.Topic = string(v)
+	case "epoch":
+		f.Epoch = string(v)
+	}
+	return true
+}
+
+// int takes an integer as JSON writes one: no plus, no leading zero, no
+// fraction or exponent (those take the full path).
+func (s *scan) int(p **int64) bool {
+	s.space()
+	j := s.i
+	if j < len(s.b) && s.b[j] == '-' {
+		j++
+	}
+	digits := j
+	for j < len(s.b) && '0' <= s.b[j] && s.b[j] <= '9' {
+		j++
+	}
+	if j == digits || s.b[digits] == '0' && j-digits > 1 || j < len(s.b) && (s.b[j] == '.' || s.b[j] == 'e' || s.b[j] == 'E') {
+		return false
+	}
+	n, err := strconv.ParseInt(string(s.b[s.i:j]), 10, 64)
+	if err != nil {
+		return false
+	}
+	s.i, *p = j, &n
+	return true
+}
+
+// raw takes an object or an array whole, as json.RawMessage does.
+func (s *scan) raw(p *json.RawMessage) bool {
+	s.space()
+	if s.i == len(s.b) || s.b[s.i] != '{' && s.b[s.i] != '[' {
+		return false
+	}
+	end := valueEnd(s.b, s.i)
+	if end < 0 || !json.Valid(s.b[s.i:end]) {
+		return false
+	}
+	*p = s.b[s.i:end:end]
+	s.i = end
+	return true
+}
+
+// valueEnd is the index just past the object or array starting at i,
+// or -1: brackets are counted outside strings; json.Valid then judges it.
+func valueEnd(b []byte, i int) int {
+	depth, inString, escaped := 0, false, false
+	for ; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case inString && c == '"':
+			inString = false
+		case inString:
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
