@@ -313,3 +313,20 @@ func TestPlainFrameTakesTheCommonFrames(t *testing.T) {
 		t.Errorf("plainSendText of a text to unescape: %q, %v", text, ok)
 	}
 }
+
+// FuzzUnescape: a string's content reads as encoding/json reads it, and
+// is refused where encoding/json refuses it.
+func FuzzUnescape(f *testing.F) {
+	for _, s := range []string{`plain`, `say \"hi\"`, `\u00e9\ud83d\ude00`, `\ud800`, `\ud800\u0041`, `\udc00\ud800x`,
+		`\ud83d\u`, `\/\b\f\n\r\t\\`, `\'`, `\x41`, "tab\there", `end\`, "bad \xff", `\uFFFD\uD834\uDD1E`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, s []byte) {
+		var want string
+		wantErr := json.Unmarshal(append(append([]byte{'"'}, s...), '"'), &want)
+		got, ok := unescape(s)
+		if ok != (wantErr == nil) || ok && got != want {
+			t.Fatalf("unescape(%q) = %q, %v; encoding/json: %q, %v", s, got, ok, want, wantErr)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package hub
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // plainFrame reads a frame the way nearly every client writes one: an
@@ -119,33 +121,105 @@ func (s *scan) str() ([]byte, bool) {
 	return nil, false
 }
 
-// text takes any string: one with escapes is unescaped by encoding/json.
+// text takes any string, unescaping it as encoding/json does.
 func (s *scan) text() (string, bool) {
-	from := s.i
-	if v, ok := s.str(); ok {
-		return string(v), true
-	}
-	s.i = from
 	if !s.byte('"') {
 		return "", false
 	}
-	start, escaped := s.i-1, false
 	for j := s.i; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case escaped:
-			escaped = false
-		case c == '\\':
-			escaped = true
-		case c == '"':
-			var v string
-			if json.Unmarshal(s.b[start:j+1], &v) != nil {
-				return "", false
-			}
+		switch s.b[j] {
+		case '\\':
+			j++
+		case '"':
+			v, ok := unescape(s.b[s.i:j])
 			s.i = j + 1
-			return v, true
+			return v, ok
 		}
 	}
 	return "", false
+}
+
+// unescape is a JSON string's content read as encoding/json reads it
+// (a lone surrogate or invalid UTF-8 as U+FFFD); false when it is not
+// JSON.
+func unescape(s []byte) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c < 0x20 || c == '"':
+			return "", false
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(s[i:])
+			b = utf8.AppendRune(b, r) // RuneError for invalid UTF-8, as encoding/json
+			i += size
+			continue
+		case c != '\\':
+			b = append(b, c)
+			i++
+			continue
+		}
+		if i+1 == len(s) {
+			return "", false
+		}
+		e := s[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r := hex4(s[i:])
+			if r < 0 {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if len(s) >= i+2 && s[i] == '\\' && s[i+1] == 'u' {
+					r2 = hex4(s[i+2:])
+				}
+				if r = utf16.DecodeRune(r, r2); r != utf8.RuneError {
+					i += 6 // a pair: the second half is taken too
+				}
+			}
+			b = utf8.AppendRune(b, r)
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+// hex4 reads the four hex digits of a \u escape, or gives -1.
+func hex4(s []byte) rune {
+	if len(s) < 4 {
+		return -1
+	}
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return -1
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // field reads the value of one of the frame's keys into f.
