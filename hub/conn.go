@@ -38,7 +38,8 @@ type conn struct {
 	ws   *websocket.Conn
 	id   string
 	// nextPing is when the node's ticker pings next (unix ns): a
-	// connection is first pinged one interval after it opens.
+	// connection is first pinged between half an interval and one
+	// interval after it opens.
 	nextPing atomic.Int64
 	// pingAt and pongAt are when the last ping went out and the last
 	// pong came back (unix ns): the node's ticker drops a connection

@@ -27,3 +27,22 @@ func InFlight(n *Node) int64 { return n.inflight.Load() }
 func Waited(n *Node, d time.Duration) { n.waited(d) }
 func Admit(n *Node) bool              { return n.admit() }
 func Done(n *Node)                    { n.done() }
+
+// PingTimes are the open connections' next and last pings (unix ns).
+func PingTimes(n *Node) (next, sent []int64) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for c := range n.conns {
+		next, sent = append(next, c.nextPing.Load()), append(sent, c.pingAt.Load())
+	}
+	return next, sent
+}
+
+// PingAllNow makes every open connection due for a ping.
+func PingAllNow(n *Node) {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for c := range n.conns {
+		c.nextPing.Store(0)
+	}
+}

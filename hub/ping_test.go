@@ -1,0 +1,51 @@
+package hub_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cohub/cohub/app/livetest"
+	"github.com/cohub/cohub/hub"
+	"github.com/cohub/cohub/internal/wsclient"
+)
+
+// Connections that open together are not pinged together: their first
+// pings fall across the second half of the interval, and the pings of
+// one tick go out over the tick. A burst of pings is a burst of latency
+// for the messages beside it.
+func TestPingsSpread(t *testing.T) {
+	cfg := livetest.Fast()
+	cfg.PingEvery = time.Hour // no ping of its own comes during the test
+	c := newCluster(t, "memory", 1, cfg)
+	n := c.Nodes[0]
+	const conns = 40
+	for range conns {
+		n.Dial(t, wsclient.Agent(c.Tokens["alex"]))
+	}
+	next, _ := awaitPings(t, n.Hub, "every connection registered", func(next, _ []int64) bool { return len(next) == conns })
+	if spread := time.Duration(slices.Max(next) - slices.Min(next)); spread < cfg.PingEvery/4 {
+		t.Fatalf("first pings of %d connections opened together within %s of each other", conns, spread)
+	}
+
+	hub.PingAllNow(n.Hub)
+	_, sent := awaitPings(t, n.Hub, "every due ping sent", func(_, sent []int64) bool { return !slices.Contains(sent, 0) })
+	if spread := time.Duration(slices.Max(sent) - slices.Min(sent)); spread < cfg.Tick/2 {
+		t.Fatalf("%d pings due in one tick went out within %s; want them spread over the tick (%s)", conns, spread, cfg.Tick)
+	}
+}
+
+// awaitPings polls the node's record of its pings until cond holds.
+func awaitPings(t *testing.T, n *hub.Node, what string, cond func(next, sent []int64) bool) (next, sent []int64) {
+	t.Helper()
+	deadline := time.Now().Add(livetest.WaitLimit)
+	for {
+		if next, sent = hub.PingTimes(n); cond(next, sent) {
+			return next, sent
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s", livetest.WaitLimit, what)
+		}
+		time.Sleep(10 * time.Millisecond) // the node records its connections and pings on its own
+	}
+}
