@@ -457,6 +457,9 @@ func (c *conn) readLoop() {
 			return
 		}
 		c.node.metrics.FramesIn.Inc()
+		if !c.node.framesSeen.Load() { // a load first: a store on every frame would contend
+			c.node.framesSeen.Store(true)
+		}
 		if typ == websocket.MessageText && !utf8.Valid(msg) {
 			c.close(websocket.StatusInvalidFramePayloadData, "text frames must be UTF-8")
 			continue

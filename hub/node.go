@@ -131,12 +131,14 @@ type Node struct {
 	seq      atomic.Uint64
 	inflight atomic.Int64 // sends and completions waiting on the backend
 	troubled atomic.Int64 // unix ns of the node's last failed presence call
-	lateTill atomic.Int64 // unix ns: until then the node counts as running late
-	closing  atomic.Bool
-	killed   atomic.Bool
-	ctx      context.Context
-	stop     context.CancelFunc
-	handlers sync.WaitGroup
+	// framesSeen: a client frame came in since the last tick (pingDue)
+	framesSeen atomic.Bool
+	lateTill   atomic.Int64 // unix ns: until then the node counts as running late
+	closing    atomic.Bool
+	killed     atomic.Bool
+	ctx        context.Context
+	stop       context.CancelFunc
+	handlers   sync.WaitGroup
 
 	mu      sync.RWMutex
 	conns   map[*conn]struct{}
@@ -310,8 +312,14 @@ func (n *Node) pingDue(now time.Time) {
 	for _, c := range dead {
 		c.abort()
 	}
-	if len(due) > 0 {
+	talking := n.framesSeen.Swap(false)
+	switch {
+	case len(due) == 0:
+	case talking:
 		go n.pingPaced(due)
+	default:
+		// No messages to delay: one burst costs the node less than ten.
+		n.pingNow(due)
 	}
 }
 
@@ -320,14 +328,22 @@ type pingJob struct {
 	recheck bool
 }
 
+func (n *Node) pingNow(due []pingJob) {
+	for _, p := range due {
+		p.c.pingAt.Store(time.Now().UnixNano())
+		go n.ping(p.c, p.recheck)
+	}
+}
+
 // pingSteps is how many groups a tick's pings go out in.
 const pingSteps = 10
 
-// pingPaced spreads a tick's pings over the tick: a burst of pings (and
-// of the credential checks every sixth one brings) is a burst of latency
-// for the messages beside it: at 1,000 msg/s over 2,000 connections
-// opened together, the p99 was 3.7–7.0 ms with their pings together and
-// 2.5–3.0 ms with them spread (docs/BENCHMARKS.md).
+// pingPaced spreads a tick's pings over the tick when clients are
+// talking: a burst of pings (and of the credential checks every sixth
+// one brings) is a burst of latency for the messages beside it. At 1,000
+// msg/s the p99 was 3.7–7.0 ms with the pings of a tick together and
+// 2.5–3.0 ms with them spread; idle, the spread pings cost a third more
+// CPU than one burst (docs/BENCHMARKS.md).
 func (n *Node) pingPaced(due []pingJob) {
 	per := (len(due) + pingSteps - 1) / pingSteps
 	for i := 0; i < len(due); i += per {
@@ -338,10 +354,7 @@ func (n *Node) pingPaced(due []pingJob) {
 				return
 			}
 		}
-		for _, p := range due[i:min(i+per, len(due))] {
-			p.c.pingAt.Store(time.Now().UnixNano())
-			go n.ping(p.c, p.recheck)
-		}
+		n.pingNow(due[i:min(i+per, len(due))])
 	}
 }
 

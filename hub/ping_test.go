@@ -11,23 +11,38 @@ import (
 )
 
 // Connections that open together are not pinged together: their first
-// pings fall across the second half of the interval, and the pings of
-// one tick go out over the tick. A burst of pings is a burst of latency
-// for the messages beside it.
+// pings fall across the second half of the interval, and while clients
+// talk the pings of one tick go out over the tick. A burst of pings is a
+// burst of latency for the messages beside it.
 func TestPingsSpread(t *testing.T) {
 	cfg := livetest.Fast()
 	cfg.PingEvery = time.Hour // no ping of its own comes during the test
 	c := newCluster(t, "memory", 1, cfg)
 	n := c.Nodes[0]
 	const conns = 40
-	for range conns {
-		n.Dial(t, wsclient.Agent(c.Tokens["alex"]))
+	clients := make([]*livetest.Client, conns)
+	for i := range clients {
+		clients[i] = n.Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	}
 	next, _ := awaitPings(t, n.Hub, "every connection registered", func(next, _ []int64) bool { return len(next) == conns })
 	if spread := time.Duration(slices.Max(next) - slices.Min(next)); spread < cfg.PingEvery/4 {
 		t.Fatalf("first pings of %d connections opened together within %s of each other", conns, spread)
 	}
 
+	// A client talks through every tick of the test.
+	quiet, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			_ = clients[0].Write(t.Context(), map[string]any{"op": "ping"})
+			select {
+			case <-quiet:
+				return
+			case <-time.After(cfg.Tick / 5):
+			}
+		}
+	}()
+	defer func() { close(quiet); <-stopped }()
 	hub.PingAllNow(n.Hub)
 	_, sent := awaitPings(t, n.Hub, "every due ping sent", func(_, sent []int64) bool { return !slices.Contains(sent, 0) })
 	if spread := time.Duration(slices.Max(sent) - slices.Min(sent)); spread < cfg.Tick/2 {
