@@ -328,6 +328,7 @@ type pingJob struct {
 	recheck bool
 }
 
+// pingNow pings due at once, each waiting for its pong on its own.
 func (n *Node) pingNow(due []pingJob) {
 	for _, p := range due {
 		p.c.pingAt.Store(time.Now().UnixNano())

@@ -24,7 +24,11 @@ func TestPingsSpread(t *testing.T) {
 	for i := range clients {
 		clients[i] = n.Dial(t, wsclient.Agent(c.Tokens["alex"]))
 	}
-	next, _ := awaitPings(t, n.Hub, "every connection registered", func(next, _ []int64) bool { return len(next) == conns })
+	var next, sent []int64
+	waitUntil(t, "every connection registered", livetest.WaitLimit, func() bool {
+		next, _ = hub.PingTimes(n.Hub)
+		return len(next) == conns
+	})
 	if spread := time.Duration(slices.Max(next) - slices.Min(next)); spread < cfg.PingEvery/4 {
 		t.Fatalf("first pings of %d connections opened together within %s of each other", conns, spread)
 	}
@@ -44,23 +48,11 @@ func TestPingsSpread(t *testing.T) {
 	}()
 	defer func() { close(quiet); <-stopped }()
 	hub.PingAllNow(n.Hub)
-	_, sent := awaitPings(t, n.Hub, "every due ping sent", func(_, sent []int64) bool { return !slices.Contains(sent, 0) })
+	waitUntil(t, "every due ping sent", livetest.WaitLimit, func() bool {
+		_, sent = hub.PingTimes(n.Hub)
+		return !slices.Contains(sent, 0)
+	})
 	if spread := time.Duration(slices.Max(sent) - slices.Min(sent)); spread < cfg.Tick/2 {
 		t.Fatalf("%d pings due in one tick went out within %s; want them spread over the tick (%s)", conns, spread, cfg.Tick)
-	}
-}
-
-// awaitPings polls the node's record of its pings until cond holds.
-func awaitPings(t *testing.T, n *hub.Node, what string, cond func(next, sent []int64) bool) (next, sent []int64) {
-	t.Helper()
-	deadline := time.Now().Add(livetest.WaitLimit)
-	for {
-		if next, sent = hub.PingTimes(n); cond(next, sent) {
-			return next, sent
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %s for %s", livetest.WaitLimit, what)
-		}
-		time.Sleep(10 * time.Millisecond) // the node records its connections and pings on its own
 	}
 }

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -27,7 +28,7 @@ func plainFrame(msg []byte) (f inFrame, ok bool) {
 		if !ok || !s.byte(':') {
 			return inFrame{}, false
 		}
-		i := fieldIndex(key)
+		i := slices.Index(frameFields[:], string(key))
 		if i < 0 || seen[i] {
 			return inFrame{}, false // unknown, folded or twice: the full path words it
 		}
@@ -58,15 +59,6 @@ func plainSendText(data []byte) (string, bool) {
 		return "", false
 	}
 	return text, true
-}
-
-func fieldIndex(key []byte) int {
-	for i, name := range frameFieldBytes {
-		if string(key) == string(name) {
-			return i
-		}
-	}
-	return -1
 }
 
 // scan walks JSON bytes; each step skips the white space before it.
