@@ -284,9 +284,35 @@ func TestLostLeaveHintBackstop(t *testing.T) {
 	}
 }
 
+// The backstop reads the rooms showing a customer online in turns, each
+// once per presence TTL: no tick reads them all at once.
+func TestBackstopTakesTurns(t *testing.T) {
+	c := newCluster(t, "memory", 2, livetest.Fast())
+	const live = 8
+	for range live {
+		c.Live(0, 1)
+	}
+	batches := c.Nodes[0].Metrics.BackstopRooms
+	waitUntil(t, "the backstop to read every room", 10*time.Second, func() bool {
+		return histogram(batches).GetSampleSum() >= live
+	})
+	h := histogram(batches)
+	if b := h.GetBucket()[1]; b.GetUpperBound() != 2 || b.GetCumulativeCount() != h.GetSampleCount() {
+		t.Fatalf("%d of %d backstop ticks read more than 2 of the %d rooms",
+			h.GetSampleCount()-b.GetCumulativeCount(), h.GetSampleCount(), live)
+	}
+}
+
 // counter reads a Prometheus counter.
 func counter(c prometheus.Counter) float64 {
 	var d dto.Metric
 	_ = c.Write(&d)
 	return d.GetCounter().GetValue()
+}
+
+// histogram reads a Prometheus histogram.
+func histogram(h prometheus.Histogram) *dto.Histogram {
+	var d dto.Metric
+	_ = h.Write(&d)
+	return d.GetHistogram()
 }

@@ -14,6 +14,8 @@ type Metrics struct {
 	EpochMoves   prometheus.Counter
 	RedisErrors  prometheus.Counter
 	PresenceTook prometheus.Histogram
+	// BackstopRooms is how many rooms each presence backstop tick read.
+	BackstopRooms prometheus.Histogram
 }
 
 // NewMetrics returns the hub's series, not yet registered.
@@ -50,6 +52,10 @@ func NewMetrics() *Metrics {
 			Name: "cohub_presence_refresh_seconds", Help: "Time of one batched presence refresh.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}),
+		BackstopRooms: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "cohub_presence_backstop_rooms", Help: "Rooms one presence backstop tick re-read (a room showing a customer online elsewhere has one turn per presence TTL).",
+			Buckets: []float64{1, 2, 5, 10, 25, 50, 100, 250, 1000},
+		}),
 	}
 	return m
 }
@@ -57,5 +63,5 @@ func NewMetrics() *Metrics {
 // Register adds the series to a registry (the one /metrics serves).
 func (m *Metrics) Register(reg prometheus.Registerer) {
 	reg.MustRegister(m.Connections, m.Rooms, m.FramesIn, m.FramesOut, m.SlowClosed, m.Overloaded,
-		m.GapsFilled, m.EpochMoves, m.RedisErrors, m.PresenceTook)
+		m.GapsFilled, m.EpochMoves, m.RedisErrors, m.PresenceTook, m.BackstopRooms)
 }

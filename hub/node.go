@@ -129,8 +129,9 @@ type Node struct {
 	log      zerolog.Logger
 
 	seq      atomic.Uint64
-	inflight atomic.Int64 // sends and completions waiting on the backend
-	troubled atomic.Int64 // unix ns of the node's last failed presence call
+	roomTurn atomic.Uint64 // hands out rooms' backstop turns in rotation
+	inflight atomic.Int64  // sends and completions waiting on the backend
+	troubled atomic.Int64  // unix ns of the node's last failed presence call
 	// framesSeen: a client frame came in since the last tick (pingDue)
 	framesSeen atomic.Bool
 	lateTill   atomic.Int64 // unix ns: until then the node counts as running late
@@ -188,8 +189,9 @@ func (n *Node) Start(ctx context.Context) {
 func (n *Node) loop(ctx context.Context) {
 	t := time.NewTicker(n.cfg.Tick)
 	defer t.Stop()
-	var lastRefresh, lastBackstop time.Time
-	for {
+	var lastRefresh time.Time
+	turns := n.backstopTurns()
+	for tick := uint64(0); ; tick++ {
 		select {
 		case <-ctx.Done():
 			return
@@ -203,10 +205,7 @@ func (n *Node) loop(ctx context.Context) {
 			}
 			n.reap(ctx, now)
 			n.checkWindows()
-			if now.Sub(lastBackstop) >= n.cfg.PresenceTTL {
-				n.presenceBackstop(ctx, now)
-				lastBackstop = now
-			}
+			n.presenceBackstop(ctx, now, tick%turns, turns)
 		}
 	}
 }

@@ -35,6 +35,9 @@ type room struct {
 	// localCustomers counts the customers subscribed here: a room with
 	// one is online for sure, and the presence backstop skips it.
 	localCustomers atomic.Int32
+	// turn is which tick of a presence TTL the backstop reads the room
+	// on: rooms take turns, so no tick reads them all.
+	turn uint64
 	// delivered mirrors lastSeq once the room has sent it to its
 	// subscribers: a send's reply need not wait for an event sent before.
 	delivered atomic.Int64
@@ -156,7 +159,7 @@ func (n *Node) acquire(id string) *room {
 	r := n.rooms[id]
 	fresh := r == nil
 	if fresh {
-		r = &room{id: id, topic: roomTopic(id), node: n,
+		r = &room{id: id, topic: roomTopic(id), node: n, turn: n.roomTurn.Add(1),
 			subscribed: make(chan struct{}), subs: map[*conn]int64{}, pending: map[int64]pendingEvent{}}
 		n.rooms[id] = r
 		n.metrics.Rooms.Inc()
