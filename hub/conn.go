@@ -45,8 +45,12 @@ type conn struct {
 	// pong came back (unix ns): the node's ticker drops a connection
 	// whose pong is late.
 	pingAt, pongAt atomic.Int64
-	pings          int // the node's ticker only
-	role           string
+	// the node's ticker only: pings sent, and when the last was queued
+	// (unix ns; paced, it goes out within the tick)
+	pings     int
+	pingDue   int64
+	wheelSlot int64 // the ping wheel's: where the connection is filed
+	role      string
 	// agents: agent is the op runner's (a re-check replaces it); agentID
 	// never changes, so other goroutines may read it.
 	agent   *rooms.Agent

@@ -44,5 +44,6 @@ func PingAllNow(n *Node) {
 	defer n.mu.RUnlock()
 	for c := range n.conns {
 		c.nextPing.Store(0)
+		n.pings.file(c, 0)
 	}
 }

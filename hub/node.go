@@ -130,8 +130,10 @@ type Node struct {
 
 	seq      atomic.Uint64
 	roomTurn atomic.Uint64 // hands out rooms' backstop turns in rotation
-	inflight atomic.Int64  // sends and completions waiting on the backend
-	troubled atomic.Int64  // unix ns of the node's last failed presence call
+	// windowedRooms counts the rooms checkWindows looks at
+	windowedRooms atomic.Int64
+	inflight      atomic.Int64 // sends and completions waiting on the backend
+	troubled      atomic.Int64 // unix ns of the node's last failed presence call
 	// framesSeen: a client frame came in since the last tick (pingDue)
 	framesSeen atomic.Bool
 	lateTill   atomic.Int64 // unix ns: until then the node counts as running late
@@ -145,6 +147,8 @@ type Node struct {
 	conns   map[*conn]struct{}
 	slots   map[string]int // open connections per customer session and per agent
 	rooms   map[string]*room
+	turns   []map[string]*room // the live rooms by backstop turn
+	pings   *pingWheel
 	inboxes map[string]map[*conn]struct{}
 	entries map[string]*heldEntry // connID|room -> presence entry
 	presMu  sync.Mutex            // orders refreshes and leaves
@@ -160,9 +164,13 @@ func NewNode(cfg Config) *Node {
 		cfg: cfg, id: cfg.Node, sessions: cfg.Sessions, gates: cfg.Gates, accounts: cfg.Accounts, tickets: cfg.Tickets,
 		store: cfg.Sessions.Store(), bus: cfg.Bus,
 		pres: cfg.Presence, metrics: cfg.Metrics, log: cfg.Log.With().Str("node", cfg.Node).Logger(),
-		ctx: ctx, stop: stop,
+		ctx: ctx, stop: stop, pings: newPingWheel(cfg.Tick, time.Now()),
 		conns: map[*conn]struct{}{}, rooms: map[string]*room{}, slots: map[string]int{},
 		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]*heldEntry{},
+	}
+	n.turns = make([]map[string]*room, backstopTurns(cfg))
+	for i := range n.turns {
+		n.turns[i] = map[string]*room{}
 	}
 	return n
 }
@@ -190,8 +198,7 @@ func (n *Node) loop(ctx context.Context) {
 	t := time.NewTicker(n.cfg.Tick)
 	defer t.Stop()
 	var lastRefresh time.Time
-	turns := n.backstopTurns()
-	for tick := uint64(0); ; tick++ {
+	for tick := 0; ; tick = (tick + 1) % len(n.turns) {
 		select {
 		case <-ctx.Done():
 			return
@@ -205,7 +212,7 @@ func (n *Node) loop(ctx context.Context) {
 			}
 			n.reap(ctx, now)
 			n.checkWindows()
-			n.presenceBackstop(ctx, now, tick%turns, turns)
+			n.presenceBackstop(ctx, now, tick)
 		}
 	}
 }
@@ -263,10 +270,12 @@ func (n *Node) register(c *conn) {
 	// half: connections that open together (a node's restart, a deploy)
 	// would otherwise be pinged together for as long as they live.
 	half := n.cfg.PingEvery / 2
-	c.nextPing.Store(time.Now().Add(half + rand.N(half+1)).UnixNano())
+	next := time.Now().Add(half + rand.N(half+1)).UnixNano()
+	c.nextPing.Store(next)
 	n.mu.Lock()
 	n.conns[c] = struct{}{}
 	n.mu.Unlock()
+	n.pings.file(c, next)
 	n.metrics.Connections.WithLabelValues(c.role).Inc()
 }
 
@@ -284,30 +293,43 @@ func (n *Node) unregister(c *conn) {
 	n.mu.Lock()
 	delete(n.conns, c)
 	n.mu.Unlock()
+	n.pings.drop(c)
 	n.releaseSlot(c)
 	n.metrics.Connections.WithLabelValues(c.role).Dec()
 }
 
-// pingDue drops the connections whose last ping went unanswered past
-// PongWait (nobody is there to hear a close frame), and pings those whose
-// interval is up. A ping waits for its pong in a short goroutine with no
-// timer of its own: this tick is its timeout, so an idle connection costs
-// little more than the ping's write.
+// pingDue looks at the connections due on this tick: it drops those
+// whose last ping went unanswered past PongWait (nobody is there to hear
+// a close frame) and pings those whose interval is up. A ping waits for
+// its pong in a short goroutine with no timer of its own: the tick of
+// its deadline is its timeout, so an idle connection costs little more
+// than the ping's write.
 func (n *Node) pingDue(now time.Time) {
-	n.mu.RLock()
 	var due []pingJob
 	var dead []*conn
-	for c := range n.conns {
-		switch sent := c.pingAt.Load(); {
-		case sent > c.pongAt.Load() && now.UnixNano()-sent > int64(n.cfg.PongWait):
+	t := now.UnixNano()
+	for _, c := range n.pings.take(t) {
+		sent, next := c.pingAt.Load(), c.nextPing.Load()
+		switch {
+		case sent > c.pongAt.Load() && t-sent > int64(n.cfg.PongWait):
 			dead = append(dead, c)
-		case c.nextPing.Load() <= now.UnixNano():
-			c.nextPing.Store(now.Add(n.cfg.PingEvery).UnixNano())
+			n.pings.file(c, t+int64(n.cfg.Tick)) // until it is gone
+		case next <= t:
+			c.nextPing.Store(t + int64(n.cfg.PingEvery))
 			c.pings++
+			c.pingDue = t
 			due = append(due, pingJob{c, c.pings%n.cfg.RecheckEvery == 0})
+			// Its deadline, a tick late at most: a paced ping goes out
+			// within the tick.
+			n.pings.file(c, t+int64(n.cfg.Tick+n.cfg.PongWait)+1)
+		case sent < c.pingDue:
+			n.pings.file(c, t+int64(n.cfg.Tick)) // queued, not yet out
+		case sent > c.pongAt.Load():
+			n.pings.file(c, sent+int64(n.cfg.PongWait)+1)
+		default:
+			n.pings.file(c, next)
 		}
 	}
-	n.mu.RUnlock()
 	for _, c := range dead {
 		c.abort()
 	}

@@ -10,7 +10,10 @@ import (
 // checkWindows asks rooms whose session ended with an access window to
 // check it: when it runs out, customers are closed with 4010.
 func (n *Node) checkWindows() {
-	for _, r := range n.liveRooms(func(r *room) bool { return r.windowed.Load() }) {
+	if n.windowedRooms.Load() == 0 {
+		return
+	}
+	for _, r := range n.liveRooms(n.rooms, func(r *room) bool { return r.windowed.Load() }) {
 		r.post(checkMsg{what: "access"})
 	}
 }
@@ -23,9 +26,9 @@ func (n *Node) checkWindows() {
 // presence TTL. Read all on one tick, a node with 10,000 such rooms would
 // send Redis 10,000 scripts at once, and every node's messages would
 // wait behind them.
-func (n *Node) presenceBackstop(ctx context.Context, now time.Time, turn, turns uint64) {
-	list := n.liveRooms(func(r *room) bool {
-		return r.turn%turns == turn && r.customerOnline.Load() && r.localCustomers.Load() == 0
+func (n *Node) presenceBackstop(ctx context.Context, now time.Time, turn int) {
+	list := n.liveRooms(n.turns[turn], func(r *room) bool {
+		return r.customerOnline.Load() && r.localCustomers.Load() == 0
 	})
 	if len(list) == 0 {
 		return
@@ -48,16 +51,16 @@ func (n *Node) presenceBackstop(ctx context.Context, now time.Time, turn, turns 
 }
 
 // backstopTurns is how many ticks a presence TTL spans: the rooms' turns.
-func (n *Node) backstopTurns() uint64 {
-	return uint64(max(n.cfg.PresenceTTL/n.cfg.Tick, 1))
+func backstopTurns(cfg Config) int {
+	return int(max(cfg.PresenceTTL/cfg.Tick, 1))
 }
 
-// liveRooms lists the live rooms that match.
-func (n *Node) liveRooms(match func(*room) bool) []*room {
+// liveRooms lists the live rooms of set (n.rooms or a turn's) that match.
+func (n *Node) liveRooms(set map[string]*room, match func(*room) bool) []*room {
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	var out []*room
-	for _, r := range n.rooms {
+	for _, r := range set {
 		if match(r) {
 			out = append(out, r)
 		}

@@ -37,7 +37,7 @@ type room struct {
 	localCustomers atomic.Int32
 	// turn is which tick of a presence TTL the backstop reads the room
 	// on: rooms take turns, so no tick reads them all.
-	turn uint64
+	turn int
 	// delivered mirrors lastSeq once the room has sent it to its
 	// subscribers: a send's reply need not wait for an event sent before.
 	delivered atomic.Int64
@@ -159,9 +159,10 @@ func (n *Node) acquire(id string) *room {
 	r := n.rooms[id]
 	fresh := r == nil
 	if fresh {
-		r = &room{id: id, topic: roomTopic(id), node: n, turn: n.roomTurn.Add(1),
+		r = &room{id: id, topic: roomTopic(id), node: n, turn: int(n.roomTurn.Add(1) % uint64(len(n.turns))),
 			subscribed: make(chan struct{}), subs: map[*conn]int64{}, pending: map[int64]pendingEvent{}}
 		n.rooms[id] = r
+		n.turns[r.turn][id] = r
 		n.metrics.Rooms.Inc()
 	}
 	r.refs++
@@ -182,6 +183,10 @@ func (n *Node) release(r *room) {
 	r.refs--
 	if r.refs == 0 {
 		delete(n.rooms, r.id)
+		delete(n.turns[r.turn], r.id)
+		if r.windowed.Swap(false) {
+			n.windowedRooms.Add(-1)
+		}
 		r.mu.Lock()
 		r.gone, r.queue = true, nil
 		r.mu.Unlock()

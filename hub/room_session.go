@@ -30,7 +30,7 @@ func (r *room) onLoaded(m loaded) {
 		return
 	}
 	r.sess = m.sess
-	r.windowed.Store(r.sess.State == rooms.StateEnded && rooms.CustomerAccess(r.sess, r.node.sessions.Now()) != "")
+	r.setWindowed(r.sess.State == rooms.StateEnded && rooms.CustomerAccess(r.sess, r.node.sessions.Now()) != "")
 	r.checkAccess()
 	r.status()
 }
@@ -39,8 +39,19 @@ func (r *room) onLoaded(m loaded) {
 // with access none, or a full_for / limited_for window run out.
 func (r *room) checkAccess() {
 	if r.sess != nil && rooms.CustomerAccess(r.sess, r.node.sessions.Now()) == "" {
-		r.windowed.Store(false)
+		r.setWindowed(false)
 		r.closeCustomers(CloseEnded, "session ended")
+	}
+}
+
+// setWindowed marks the room as one the node's loop checks, and keeps
+// the node's count of them, so a node with none skips the check.
+func (r *room) setWindowed(on bool) {
+	switch was := r.windowed.Swap(on); {
+	case on && !was:
+		r.node.windowedRooms.Add(1)
+	case !on && was:
+		r.node.windowedRooms.Add(-1)
 	}
 }
 
