@@ -442,6 +442,30 @@ func contractAppend(t *testing.T, st rooms.Store) {
 	if _, err := st.Append(ctx, "s_1", rated); !errors.As(err, &rl) {
 		t.Fatalf("past the rate: %v", err)
 	}
+	// A resend of a logged message gets its seq whatever would refuse a
+	// new one now (its reply was lost; the message is there): a full
+	// room, a spent rate, an end.
+	resend := named
+	resend.Opts.MaxEvents, resend.Opts.Rate = 1, rated.Opts.Rate
+	if again, err := st.Append(ctx, "s_1", resend); !errors.As(err, &dup) || again.Event.Seq != first.Event.Seq {
+		t.Fatalf("a resend in a full room past its rate: %+v %v", again, err)
+	}
+	ended, err := st.Session(ctx, "s_1")
+	Must(t, err)
+	at := t2
+	ended.State, ended.EndedAt, ended.Access = rooms.StateEnded, &at, &rooms.EndAccess{Mode: rooms.AccessNone}
+	Must(t, errOf2(st.Commit(ctx, ended, nil, rooms.CommitOptions{})))
+	if again, err := st.Append(ctx, "s_1", named); !errors.As(err, &dup) || again.Event.Seq != first.Event.Seq {
+		t.Fatalf("a resend after the end: %+v %v", again, err)
+	}
+	if _, err := st.Append(ctx, "s_1", Message("customer", "new", t2)); !errors.Is(err, rooms.ErrSessionEnded) {
+		t.Fatalf("a new message after the end: %v", err)
+	}
+	evs, err = st.Events(ctx, "s_1", 0, 0)
+	Must(t, err)
+	if last := evs[len(evs)-1]; len(evs) != 5 || last.Type != rooms.EventMessage || last.Text != "fast" {
+		t.Fatalf("the log after the refusals and resends: %d events, the last %+v", len(evs), last)
+	}
 	// The history index follows the messages (on Redis within a second
 	// or two, by the coalescer).
 	deadline := time.Now().Add(5 * time.Second)
@@ -459,6 +483,8 @@ func contractAppend(t *testing.T, st rooms.Store) {
 }
 
 func errOf(_ rooms.Appended, err error) error { return err }
+
+func errOf2[T any](_ T, err error) error { return err }
 
 // The write gate: who may post in each state, on both stores alike.
 func contractAppendGate(t *testing.T, st rooms.Store) {
