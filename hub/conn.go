@@ -47,10 +47,10 @@ type conn struct {
 	pingAt, pongAt atomic.Int64
 	// the node's ticker only: pings sent, and when the last was queued
 	// (unix ns; paced, it goes out within the tick)
-	pings     int
-	pingDue   int64
-	wheelSlot int64 // the ping wheel's: where the connection is filed
-	role      string
+	pings      int
+	pingQueued int64
+	wheelSlot  int64 // the ping wheel's: where the connection is filed
+	role       string
 	// agents: agent is the op runner's (a re-check replaces it); agentID
 	// never changes, so other goroutines may read it.
 	agent   *rooms.Agent

@@ -128,8 +128,7 @@ type Node struct {
 	metrics  *Metrics
 	log      zerolog.Logger
 
-	seq      atomic.Uint64
-	roomTurn atomic.Uint64 // hands out rooms' backstop turns in rotation
+	seq atomic.Uint64
 	// windowedRooms counts the rooms checkWindows looks at
 	windowedRooms atomic.Int64
 	inflight      atomic.Int64 // sends and completions waiting on the backend
@@ -148,6 +147,7 @@ type Node struct {
 	slots   map[string]int // open connections per customer session and per agent
 	rooms   map[string]*room
 	turns   []map[string]*room // the live rooms by backstop turn
+	turn    int                // the next room's turn: rooms get them in rotation
 	pings   *pingWheel
 	inboxes map[string]map[*conn]struct{}
 	entries map[string]*heldEntry // connID|room -> presence entry
@@ -309,22 +309,22 @@ func (n *Node) pingDue(now time.Time) {
 	var dead []*conn
 	t := now.UnixNano()
 	for _, c := range n.pings.take(t) {
-		sent, next := c.pingAt.Load(), c.nextPing.Load()
+		sent, pong, next := c.pingAt.Load(), c.pongAt.Load(), c.nextPing.Load()
 		switch {
-		case sent > c.pongAt.Load() && t-sent > int64(n.cfg.PongWait):
+		case sent > pong && t-sent > int64(n.cfg.PongWait):
 			dead = append(dead, c)
 			n.pings.file(c, t+int64(n.cfg.Tick)) // until it is gone
 		case next <= t:
 			c.nextPing.Store(t + int64(n.cfg.PingEvery))
 			c.pings++
-			c.pingDue = t
+			c.pingQueued = t
 			due = append(due, pingJob{c, c.pings%n.cfg.RecheckEvery == 0})
 			// Its deadline, a tick late at most: a paced ping goes out
 			// within the tick.
 			n.pings.file(c, t+int64(n.cfg.Tick+n.cfg.PongWait)+1)
-		case sent < c.pingDue:
+		case sent < c.pingQueued:
 			n.pings.file(c, t+int64(n.cfg.Tick)) // queued, not yet out
-		case sent > c.pongAt.Load():
+		case sent > pong:
 			n.pings.file(c, sent+int64(n.cfg.PongWait)+1)
 		default:
 			n.pings.file(c, next)

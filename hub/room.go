@@ -159,7 +159,8 @@ func (n *Node) acquire(id string) *room {
 	r := n.rooms[id]
 	fresh := r == nil
 	if fresh {
-		r = &room{id: id, topic: roomTopic(id), node: n, turn: int(n.roomTurn.Add(1) % uint64(len(n.turns))),
+		n.turn = (n.turn + 1) % len(n.turns)
+		r = &room{id: id, topic: roomTopic(id), node: n, turn: n.turn,
 			subscribed: make(chan struct{}), subs: map[*conn]int64{}, pending: map[int64]pendingEvent{}}
 		n.rooms[id] = r
 		n.turns[r.turn][id] = r
