@@ -384,7 +384,7 @@ func (c *conn) later(fn func(context.Context)) bool {
 	if !c.running {
 		c.running = true
 		c.opsDone.Add(1)
-		go c.runOps()
+		c.node.ops.Go(c.runOps)
 	}
 	return true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/cohub/cohub/bus"
+	"github.com/cohub/cohub/internal/workers"
 	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
@@ -141,6 +142,10 @@ type Node struct {
 	ctx        context.Context
 	stop       context.CancelFunc
 	handlers   sync.WaitGroup
+	// ops runs each connection's op runner on a kept goroutine: a send
+	// goes deep into the store's client, and a new goroutine would grow
+	// its stack on the way every time.
+	ops *workers.Pool
 
 	mu      sync.RWMutex
 	conns   map[*conn]struct{}
@@ -164,7 +169,7 @@ func NewNode(cfg Config) *Node {
 		cfg: cfg, id: cfg.Node, sessions: cfg.Sessions, gates: cfg.Gates, accounts: cfg.Accounts, tickets: cfg.Tickets,
 		store: cfg.Sessions.Store(), bus: cfg.Bus,
 		pres: cfg.Presence, metrics: cfg.Metrics, log: cfg.Log.With().Str("node", cfg.Node).Logger(),
-		ctx: ctx, stop: stop, pings: newPingWheel(cfg.Tick, time.Now()),
+		ctx: ctx, stop: stop, pings: newPingWheel(cfg.Tick, time.Now()), ops: workers.New(opWorkerIdle),
 		conns: map[*conn]struct{}{}, rooms: map[string]*room{}, slots: map[string]int{},
 		inboxes: map[string]map[*conn]struct{}{}, entries: map[string]*heldEntry{},
 	}
@@ -174,6 +179,10 @@ func NewNode(cfg Config) *Node {
 	}
 	return n
 }
+
+// opWorkerIdle is how long a kept op goroutine waits for work before it
+// ends.
+const opWorkerIdle = 10 * time.Second
 
 // ID is the node's name in presence entries.
 func (n *Node) ID() string { return n.id }

@@ -241,20 +241,31 @@ func (p *pipeliner) take() []*scriptReq {
 }
 
 // handOn goes on with what queued while a pipeline was in flight, on a
-// goroutine of its own so that the caller who sent it returns now.
+// goroutine of its own so that the caller who sent it returns now. That
+// goroutine sends batch after batch while more wait: its stack, grown
+// once on the way through the Redis client, serves them all.
 func (p *pipeliner) handOn() {
-	p.mu.Lock()
-	if len(p.pending) == 0 {
-		p.senders--
-		p.mu.Unlock()
+	batch := p.next()
+	if batch == nil {
 		return
 	}
-	batch := p.take()
-	p.mu.Unlock()
 	go func() {
-		p.send(batch)
-		p.handOn()
+		for ; batch != nil; batch = p.next() {
+			p.send(batch)
+		}
 	}()
+}
+
+// next takes the next batch, or gives back its sender's place when none
+// waits.
+func (p *pipeliner) next() []*scriptReq {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.pending) == 0 {
+		p.senders--
+		return nil
+	}
+	return p.take()
 }
 
 func (p *pipeliner) send(batch []*scriptReq) {
