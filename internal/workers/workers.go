@@ -4,8 +4,8 @@
 // goes deep (a Redis round trip through its client) makes the runtime
 // grow it, copying the stack at each step: a few percent of a busy
 // node's CPU. A worker kept between tasks has grown its stack already.
-// Workers idle for longer than the pool's idle time end, so a burst
-// leaves nothing behind.
+// A worker idle for the pool's idle time ends at the next sweep (within
+// twice that), so a burst leaves nothing behind.
 package workers
 
 import (
@@ -28,7 +28,8 @@ type worker struct {
 	since time.Time // when it last went idle
 }
 
-// New makes a pool whose workers end after idleFor without a task.
+// New makes a pool whose workers end once idle for idleFor: a sweep
+// every idleFor ends them, so one may wait up to twice that.
 func New(idleFor time.Duration) *Pool { return &Pool{idleFor: idleFor} }
 
 // Go runs fn on a worker.
@@ -55,6 +56,7 @@ func (p *Pool) Go(fn func()) {
 func (p *Pool) work(w *worker, fn func()) {
 	for fn != nil {
 		fn()
+		fn = nil // an idle worker holds nothing of its last task
 		p.mu.Lock()
 		w.since = time.Now()
 		p.idle = append(p.idle, w)
