@@ -466,6 +466,12 @@ func contractAppend(t *testing.T, st rooms.Store) {
 	if last := evs[len(evs)-1]; len(evs) != 5 || last.Type != rooms.EventMessage || last.Text != "fast" {
 		t.Fatalf("the log after the refusals and resends: %d events, the last %+v", len(evs), last)
 	}
+	// A refusal or a resend takes no number: the seqs run on without a hole.
+	for i, e := range evs {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("event %d has seq %d after the refusals and resends", i, e.Seq)
+		}
+	}
 	// The history index follows the messages (on Redis within a second
 	// or two, by the coalescer).
 	deadline := time.Now().Add(5 * time.Second)

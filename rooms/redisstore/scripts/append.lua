@@ -27,29 +27,35 @@
 -- SESSION_ENDED / ROOM_FULL / RATE_LIMITED <retry after ms>.
 local name = ARGV[7]
 local g = redis.call('HMGET', KEYS[1], 'st', 'am', 'au', 'cn', 'ag', 'tm', 'up', 'ua', 'la', ARGV[15])
-local state, mode, untilms = g[1], g[2], tonumber(g[3] or '0')
+local state = g[1]
 if not state then
   return redis.error_reply('NOT_FOUND')
 end
-if name ~= '' then
+-- A name logged before answers with its seq, whatever would refuse a new
+-- message now. Its lookup waits until a refusal or the ZADD NX below, so
+-- a new message (the common case) pays for one command on the names.
+local function repeated()
+  if name == '' then return nil end
   local prev = redis.call('ZSCORE', KEYS[5], name)
-  if prev then
-    -- A write, so that a WAIT after this repeat also covers the first.
-    redis.call('PEXPIRE', KEYS[5], ARGV[11])
-    return {1, tonumber(prev), g[5] or '', g[6] or '', 0, g[4] or ''}
-  end
+  if not prev then return nil end
+  -- A write, so that a WAIT after this repeat also covers the first.
+  redis.call('PEXPIRE', KEYS[5], ARGV[11])
+  return {1, tonumber(prev), g[5] or '', g[6] or '', 0, g[4] or ''}
 end
-local now = tonumber(ARGV[2])
+local function refuse(code)
+  return repeated() or redis.error_reply(code)
+end
 local customer = ARGV[1] == 'customer'
 if not customer then
-  if state == 'ended' then return redis.error_reply('READ_ONLY') end
+  if state == 'ended' then return refuse('READ_ONLY') end
 elseif state == 'planned' then
-  return redis.error_reply('FORBIDDEN')
+  return refuse('FORBIDDEN')
 elseif state == 'ended' then
-  local within = now < untilms
-  if mode == 'limited_for' and within then return redis.error_reply('READ_ONLY') end
+  local mode = g[2]
+  local within = tonumber(ARGV[2]) < tonumber(g[3] or '0')
+  if mode == 'limited_for' and within then return refuse('READ_ONLY') end
   if not (mode == 'full' or (mode == 'full_for' and within)) then
-    return redis.error_reply('SESSION_ENDED')
+    return refuse('SESSION_ENDED')
   end
 end
 local set = {}
@@ -61,7 +67,7 @@ if every > 0 then
   if tat < clock then tat = clock end
   local tolerance = every * (tonumber(ARGV[9]) - 1)
   if tat - clock > tolerance then
-    return redis.error_reply('RATE_LIMITED ' .. (tat - clock - tolerance))
+    return refuse('RATE_LIMITED ' .. (tat - clock - tolerance))
   end
   set[#set + 1] = ARGV[15]
   set[#set + 1] = tat + every
@@ -70,28 +76,36 @@ local seq = redis.call('INCR', KEYS[2])
 local max = tonumber(ARGV[6])
 if max > 0 and seq > max then
   redis.call('DECR', KEYS[2])
-  return redis.error_reply('ROOM_FULL')
+  return refuse('ROOM_FULL')
+end
+-- The seq as a string once: Lua formats a number with sprintf each time
+-- it is used as one.
+local seqs = tostring(seq)
+if name ~= '' and redis.call('ZADD', KEYS[5], 'NX', seqs, name) == 0 then
+  redis.call('DECR', KEYS[2])
+  return repeated()
 end
 if seq == 1 then
   redis.call('HSETNX', KEYS[4], 'epoch', ARGV[3])
 end
 local event
 if ARGV[14] == '1' then
-  event = '{"seq":' .. seq .. ',' .. ARGV[13] .. cjson.encode(g[4] or '') .. ARGV[16]
+  event = '{"seq":' .. seqs .. ',' .. ARGV[13] .. cjson.encode(g[4] or '') .. ARGV[16]
 else
-  event = '{"seq":' .. seq .. ',' .. ARGV[13]
+  event = '{"seq":' .. seqs .. ',' .. ARGV[13]
 end
-redis.call('XADD', KEYS[3], seq .. '-0', 'e', event)
+redis.call('XADD', KEYS[3], seqs .. '-0', 'e', event)
 local publish = 'PUBLISH'
 if ARGV[5] == '1' then publish = 'SPUBLISH' end
 redis.call(publish, ARGV[4], event)
+local now = tonumber(ARGV[2])
 if tonumber(g[8] or '0') < now then
   set[#set + 1] = 'ua'
-  set[#set + 1] = now
+  set[#set + 1] = ARGV[2]
 end
 if not customer and tonumber(g[9] or '0') < now then
   set[#set + 1] = 'la'
-  set[#set + 1] = now
+  set[#set + 1] = ARGV[2]
 end
 local newly = 0
 if ARGV[12] == '1' and g[7] ~= '1' then
@@ -103,7 +117,6 @@ if #set > 0 then
   redis.call('HSET', KEYS[1], unpack(set))
 end
 if name ~= '' then
-  redis.call('ZADD', KEYS[5], seq, name)
   redis.call('PEXPIRE', KEYS[5], ARGV[11])
   if seq % 32 == 0 then
     redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[10]) + 1))
