@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -61,7 +62,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer srv.Stop(9)
+	defer srv.Stop(syscall.SIGKILL)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer rdb.Close()
 	if o.busy {
@@ -73,6 +74,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err := b.setUp(ctx); err != nil {
 		return err
 	}
+	defer b.sub.Close()
 	sums := map[string]float64{}
 	for round := 1; round <= o.rounds; round++ {
 		for _, p := range b.probes {

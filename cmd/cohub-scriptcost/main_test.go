@@ -30,6 +30,7 @@ func TestProbesSendWhatTheScriptTakes(t *testing.T) {
 	if err := b.setUp(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = b.sub.Close() })
 	before := time.Now().UnixMilli()
 	for _, p := range b.probes {
 		if err := b.call(ctx, p, 1); err != nil {

@@ -43,7 +43,8 @@ type bench struct {
 	rdb    *redis.Client
 	rooms  int
 	probes []probe
-	sent   int // calls so far: each message's name is new
+	sub    *redis.PubSub // every room's channel, read and dropped
+	sent   int           // calls so far: each message's name is new
 }
 
 // The event's parts as the node sends them (the customer's name goes
@@ -73,14 +74,14 @@ func (b *bench) setUp(ctx context.Context) error {
 		}
 		channels[i] = b.key(i, "room")
 	}
-	sub := b.rdb.Subscribe(ctx, channels...)
-	if _, err := sub.Receive(ctx); err != nil {
+	b.sub = b.rdb.Subscribe(ctx, channels...)
+	if _, err := b.sub.Receive(ctx); err != nil {
 		return err
 	}
-	go func() {
-		for range sub.Channel(redis.WithChannelSize(1 << 14)) {
+	go func(ch <-chan *redis.Message) {
+		for range ch {
 		}
-	}()
+	}(b.sub.Channel(redis.WithChannelSize(1 << 14)))
 	for _, p := range b.probes {
 		if p.script != nil {
 			if err := p.script.Load(ctx, b.rdb).Err(); err != nil {
