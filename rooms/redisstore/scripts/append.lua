@@ -45,6 +45,7 @@ end
 local function refuse(code)
   return repeated() or redis.error_reply(code)
 end
+local now = tonumber(ARGV[2])
 local customer = ARGV[1] == 'customer'
 if not customer then
   if state == 'ended' then return refuse('READ_ONLY') end
@@ -52,7 +53,7 @@ elseif state == 'planned' then
   return refuse('FORBIDDEN')
 elseif state == 'ended' then
   local mode = g[2]
-  local within = tonumber(ARGV[2]) < tonumber(g[3] or '0')
+  local within = now < tonumber(g[3] or '0')
   if mode == 'limited_for' and within then return refuse('READ_ONLY') end
   if not (mode == 'full' or (mode == 'full_for' and within)) then
     return refuse('SESSION_ENDED')
@@ -98,7 +99,6 @@ redis.call('XADD', KEYS[3], seqs .. '-0', 'e', event)
 local publish = 'PUBLISH'
 if ARGV[5] == '1' then publish = 'SPUBLISH' end
 redis.call(publish, ARGV[4], event)
-local now = tonumber(ARGV[2])
 if tonumber(g[8] or '0') < now then
   set[#set + 1] = 'ua'
   set[#set + 1] = ARGV[2]
