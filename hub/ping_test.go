@@ -47,12 +47,21 @@ func TestPingsSpread(t *testing.T) {
 		}
 	}()
 	defer func() { close(quiet); <-stopped }()
-	hub.PingAllNow(n.Hub)
-	waitUntil(t, "every due ping sent", livetest.WaitLimit, func() bool {
-		_, sent = hub.PingTimes(n.Hub)
-		return !slices.Contains(sent, 0)
-	})
-	if spread := time.Duration(slices.Max(sent) - slices.Min(sent)); spread < cfg.Tick/2 {
-		t.Fatalf("%d pings due in one tick went out within %s; want them spread over the tick (%s)", conns, spread, cfg.Tick)
+	// The node paces a tick's pings when it saw a frame since the last
+	// tick. On a loaded machine the talker's frame can miss a tick (the
+	// node then pings in one burst, as it should), so a few rounds are
+	// allowed: one of them must be paced.
+	var spread time.Duration
+	for range 5 {
+		start := time.Now().UnixNano()
+		hub.PingAllNow(n.Hub)
+		waitUntil(t, "every due ping sent", livetest.WaitLimit, func() bool {
+			_, sent = hub.PingTimes(n.Hub)
+			return slices.Min(sent) >= start
+		})
+		if spread = time.Duration(slices.Max(sent) - slices.Min(sent)); spread >= cfg.Tick/2 {
+			return
+		}
 	}
+	t.Fatalf("%d pings due in one tick went out within %s; want them spread over the tick (%s)", conns, spread, cfg.Tick)
 }
