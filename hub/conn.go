@@ -121,11 +121,10 @@ func (j *joined) remove(topic string) {
 
 // Queue and rate bounds (DESIGN.md §8).
 const (
-	maxOps       = 64
-	maxTopics    = 100
-	abuseWindow  = 10 * time.Second
-	typingEvery  = 2 * time.Second
-	writeTimeout = 10 * time.Second
+	maxOps      = 64
+	maxTopics   = 100
+	abuseWindow = 10 * time.Second
+	typingEvery = 2 * time.Second
 )
 
 // send queues a frame without blocking; a full queue closes the
@@ -282,16 +281,19 @@ func (c *conn) writeLoop() {
 	}
 }
 
-// write sends frames as one message.
+// write sends frames as one message. The write takes no context of its
+// own: one with a deadline cost every write a timer, two registrations
+// with the connection's context and eleven allocations. A write stuck
+// on a client that stopped reading ends with the connection: its ping
+// cannot go out behind the write, so the tick drops it PongWait later
+// (within PingEvery+PongWait+Tick, 16 s by default), and a close for
+// any other reason (a full queue, a logout) closes the socket under it.
 func (c *conn) write(batch [][]byte) {
 	msg := batch[0]
 	if len(batch) > 1 {
 		msg = joinFrames(batch)
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
-	err := c.ws.Write(ctx, websocket.MessageText, msg)
-	cancel()
-	if err != nil {
+	if err := c.ws.Write(context.Background(), websocket.MessageText, msg); err != nil {
 		c.close(websocket.StatusGoingAway, "write failed")
 	}
 }

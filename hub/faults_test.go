@@ -303,6 +303,50 @@ func TestBackstopTakesTurns(t *testing.T) {
 	}
 }
 
+// A reader that stops draining while its queue still has room leaves the
+// node's write to it blocked on full socket buffers. That write has no
+// deadline of its own: the ping stuck behind it must still drop the
+// connection within PingEvery + PongWait (and a tick).
+func TestStalledWriteIsDropped(t *testing.T) {
+	cfg := livetest.Fast()
+	cfg.SendQueue, cfg.FrameRate, cfg.FrameBurst = 1<<14, 10000, 10000
+	c := newClusterWith(t, "memory", 1, cfg, livetest.Unlimited)
+	id, link := c.Session(rooms.CreateRequest{})
+	topic := bus.RoomTopic(id)
+	agent := c.Agent(c.Nodes[0], id)
+	slow := c.Nodes[0].Dial(t, wsclient.Customer(link, ""))
+	slow.OK(map[string]any{"op": "join", "topic": topic})
+	slow.Pause()
+
+	// 1,500 messages of 16 KB: far past what loopback's socket buffers
+	// hold, far short of the queue's bound.
+	text := strings.Repeat("😀", rooms.MaxMessageChars)
+	for range 1500 {
+		agent.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": text}})
+	}
+	stalled := time.Now()
+	customers := c.Nodes[0].Metrics.Connections.WithLabelValues("customer")
+	for gauge(customers) > 0 {
+		if time.Since(stalled) > livetest.WaitLimit {
+			t.Fatal("the stalled reader's connection was never dropped")
+		}
+		time.Sleep(20 * time.Millisecond) // polling a server gauge: the stalled client reads nothing
+	}
+	if n := counter(c.Nodes[0].Metrics.SlowClosed); n > 0 {
+		t.Fatalf("closed as a slow consumer (%v): the queue filled, no write stalled", n)
+	}
+	if took, limit := time.Since(stalled), cfg.PingEvery+cfg.PongWait+2*cfg.Tick; took > limit+3*time.Second {
+		t.Fatalf("dropped %s after the last send; the limit is %s", took, limit)
+	}
+}
+
+// gauge reads a Prometheus gauge.
+func gauge(g prometheus.Gauge) float64 {
+	var d dto.Metric
+	_ = g.Write(&d)
+	return d.GetGauge().GetValue()
+}
+
 // counter reads a Prometheus counter.
 func counter(c prometheus.Counter) float64 {
 	var d dto.Metric
