@@ -1,9 +1,11 @@
 // Command cohub-scriptcost prices a chat message's Redis work: on a
 // private redis-server it calls, at a steady rate over many rooms (so
 // that each call meets a cold cache, as a node's messages do), a bare
-// PUBLISH (what the bare relay pays), a script that only publishes (what
-// running a script costs), a script that logs and publishes (what any
-// logged message needs) and the shipped message script, in interleaved
+// PUBLISH (what the bare relay pays), a script with one key and one
+// argument that only publishes (what starting a script costs), one that
+// only publishes but takes the message script's 21 keys and arguments,
+// a script that logs and publishes (what any logged message needs) and
+// the shipped message script, in interleaved
 // rounds, and prints Redis's own CPU per call (INFO cpu).
 //
 //	go run ./cmd/cohub-scriptcost                   # 3 rounds of 15 s at 1,000 calls/s

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -32,7 +33,11 @@ func TestProbesSendWhatTheScriptTakes(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = b.sub.Close() })
 	before := time.Now().UnixMilli()
+	name := ""
 	for _, p := range b.probes {
+		if p.name == "append.lua" {
+			name = fmt.Sprint("customer:c", b.sent)
+		}
 		if err := b.call(ctx, p, 1); err != nil {
 			t.Fatalf("%s: %v", p.name, err)
 		}
@@ -45,7 +50,7 @@ func TestProbesSendWhatTheScriptTakes(t *testing.T) {
 	if e, _ := log[1].Values["e"].(string); !strings.HasPrefix(e, `{"seq":2,`) || !strings.Contains(e, `"name":"Cara Customer"`) {
 		t.Fatalf("the message script logged %s", e)
 	}
-	if seq, err := rdb.ZScore(ctx, b.key(1, "once"), "customer:c3").Result(); err != nil || seq != 2 {
+	if seq, err := rdb.ZScore(ctx, b.key(1, "once"), name).Result(); err != nil || seq != 2 {
 		t.Fatalf("the send's name: %v %v", seq, err)
 	}
 	if ua, _ := rdb.HGet(ctx, b.key(1, "session"), "ua").Int64(); ua < before {
@@ -61,7 +66,7 @@ func TestRunPrintsEachProbe(t *testing.T) {
 	if err := run(context.Background(), o, &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"publish", "script+publish", "log+publish", "append.lua"} {
+	for _, name := range []string{"publish", "bare script", "script+publish", "log+publish", "append.lua"} {
 		if !strings.Contains(out.String(), "round 1  "+name) || !strings.Contains(out.String(), "mean     "+name) {
 			t.Fatalf("no %s in\n%s", name, out.String())
 		}

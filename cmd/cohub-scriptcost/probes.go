@@ -14,12 +14,16 @@ import (
 type probe struct {
 	name   string
 	script *redis.Script
+	bare   bool // the script takes the channel and the whole event only
 }
 
-// The two probes between the bare relay's PUBLISH and the shipped script
-// take the message script's keys and arguments (rooms/redisstore/hot.go),
-// so that each differs from the next only in what it runs.
+// The bare script prices a script's start alone: one key, one argument.
+// The two probes after it take the message script's keys and arguments
+// (rooms/redisstore/hot.go), so that each differs from the next only in
+// what it runs.
 const (
+	bareScript = `redis.call('PUBLISH', KEYS[1], ARGV[1])
+return {0, 1, '', '', 0, ''}`
 	publishOnly = `redis.call('PUBLISH', ARGV[4], '{"seq":1,' .. ARGV[13] .. '"Cara"' .. ARGV[16])
 return {0, 1, '', '', 0, ''}`
 	logOnly = `local g = redis.call('HMGET', KEYS[1], 'st', 'am', 'au', 'cn', 'ag', 'tm', 'up', 'ua', 'la', ARGV[15])
@@ -33,6 +37,7 @@ return {0, seq, g[5] or '', g[6] or '', 0, g[4] or ''}`
 func probes(appendLua string) []probe {
 	return []probe{
 		{name: "publish"},
+		{name: "bare script", script: redis.NewScript(bareScript), bare: true},
 		{name: "script+publish", script: redis.NewScript(publishOnly)},
 		{name: "log+publish", script: redis.NewScript(logOnly)},
 		{name: "append.lua", script: redis.NewScript(appendLua)},
@@ -119,6 +124,9 @@ func (b *bench) measure(ctx context.Context, p probe, rate int, d time.Duration)
 func (b *bench) call(ctx context.Context, p probe, i int) error {
 	if p.script == nil {
 		return b.rdb.Publish(ctx, b.key(i, "room"), `{"seq":1,`+pre+`"Cara"`+post).Err()
+	}
+	if p.bare {
+		return p.script.Run(ctx, b.rdb, []string{b.key(i, "room")}, `{"seq":1,`+pre+`"Cara"`+post).Err()
 	}
 	keys := []string{b.key(i, "session"), b.key(i, "seq"), b.key(i, "log"), b.key(i, "meta"), b.key(i, "once")}
 	// role, now, epoch, channel, sharded, max events, name, rate every
