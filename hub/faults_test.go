@@ -18,6 +18,7 @@ import (
 	"github.com/cohub/cohub/bus"
 	"github.com/cohub/cohub/hub"
 	"github.com/cohub/cohub/internal/wsclient"
+	"github.com/cohub/cohub/presence"
 	"github.com/cohub/cohub/rooms"
 )
 
@@ -316,6 +317,10 @@ func TestStalledWriteIsDropped(t *testing.T) {
 	agent := c.Agent(c.Nodes[0], id)
 	slow := c.Nodes[0].Dial(t, wsclient.Customer(link, ""))
 	slow.OK(map[string]any{"op": "join", "topic": topic})
+	customers := c.Nodes[0].Metrics.Connections.WithLabelValues(presence.RoleCustomer)
+	if n := gauge(customers); n != 1 {
+		t.Fatalf("%v customer connections open, want 1", n)
+	}
 	slow.Pause()
 
 	// 1,500 messages of 16 KB: far past what loopback's socket buffers
@@ -325,7 +330,6 @@ func TestStalledWriteIsDropped(t *testing.T) {
 		agent.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": text}})
 	}
 	stalled := time.Now()
-	customers := c.Nodes[0].Metrics.Connections.WithLabelValues("customer")
 	for gauge(customers) > 0 {
 		if time.Since(stalled) > livetest.WaitLimit {
 			t.Fatal("the stalled reader's connection was never dropped")
