@@ -27,30 +27,31 @@ one() {
     { echo "sidebyside.sh failed: $4.log" >&2; exit 1; }
 }
 
-# field FILE KEY: a key=value figure of wsbench's report ("p99", "lost").
+# field FILE KEY: a key=value figure of wsbench's report ("p99", "puberr":
+# sends the server refused).
 field() { grep -o " $2=[0-9.]*" "$1" | head -1 | cut -d= -f2; }
 # cpu FILE WHO: a process's CPU% (redis), or the nodes' mean (node).
 cpu() {
   awk -v w="$2" '{ sub("%", "", $3) } w == "node" && ($1 == "A" || $1 == "B") { s += $3; n++ }
     $1 == w { print $3 } END { if (w == "node") print s / n }' "$1"
 }
+# turns ROUND: the servers in the order they run this round.
+turns() { if [ $(($1 % 2)) = 0 ]; then echo cohub floor; else echo floor cohub; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 latency() { # round rate
-  local order=(floor cohub) f c
-  [ $(($1 % 2)) = 0 ] && order=(cohub floor)
-  for n in "${order[@]}"; do one "$n" "$2" 0 "$out/$1-$2-$n"; done
+  local f c
+  for n in $(turns "$1"); do one "$n" "$2" 0 "$out/$1-$2-$n"; done
   f=$out/$1-$2-floor/latency-floor-$2.txt c=$out/$1-$2-cohub/latency-cohub-$2.txt
   printf '%s\t%s\tp99 %s/%s ms (%s×)\tp99.9 %s×\tnode CPU %s×\tRedis %s×\tCohub refused %s\n' "$1" "$2" \
     "$(field "$c" p99)" "$(field "$f" p99)" "$(ratio "$(field "$c" p99)" "$(field "$f" p99)")" \
     "$(ratio "$(field "$c" p99.9)" "$(field "$f" p99.9)")" \
-    "$(ratio "$(cpu "$c" node)" "$(cpu "$f" node)")" "$(ratio "$(cpu "$c" redis)" "$(cpu "$f" redis)")" "$(field "$c" lost)"
+    "$(ratio "$(cpu "$c" node)" "$(cpu "$f" node)")" "$(ratio "$(cpu "$c" redis)" "$(cpu "$f" redis)")" "$(field "$c" puberr)"
 }
 
 idle() { # round
-  local order=(floor cohub) kb=() pc=()
-  [ $(($1 % 2)) = 0 ] && order=(cohub floor)
-  for n in "${order[@]}"; do one "$n" "" "$IDLE" "$out/$1-idle-$n"; done
+  local kb=() pc=()
+  for n in $(turns "$1"); do one "$n" "" "$IDLE" "$out/$1-idle-$n"; done
   for n in floor cohub; do
     kb+=("$(grep -o '=> [0-9.]* KB/conn' "$out/$1-idle-$n/idle-$n.txt" | cut -d' ' -f2)")
     pc+=("$(grep -o 'server idle cpu=[0-9.]*' "$out/$1-idle-$n/idle-$n.txt" | cut -d= -f2)")

@@ -330,12 +330,8 @@ func TestStalledWriteIsDropped(t *testing.T) {
 		agent.OK(map[string]any{"op": "send", "topic": topic, "data": map[string]string{"text": text}})
 	}
 	stalled := time.Now()
-	for gauge(customers) > 0 {
-		if time.Since(stalled) > livetest.WaitLimit {
-			t.Fatal("the stalled reader's connection was never dropped")
-		}
-		time.Sleep(20 * time.Millisecond) // polling a server gauge: the stalled client reads nothing
-	}
+	// Polling a server gauge: the stalled client reads nothing.
+	waitUntil(t, "the stalled reader's connection to be dropped", livetest.WaitLimit, func() bool { return gauge(customers) == 0 })
 	if n := counter(c.Nodes[0].Metrics.SlowClosed); n > 0 {
 		t.Fatalf("closed as a slow consumer (%v): the queue filled, no write stalled", n)
 	}

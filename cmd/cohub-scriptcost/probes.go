@@ -53,10 +53,12 @@ type bench struct {
 }
 
 // The event's parts as the node sends them (the customer's name goes
-// between), about the size of a short chat message's.
+// between), about the size of a short chat message's; event is the whole
+// of it, for the probes that publish it as it is.
 var (
-	pre  = `"type":"message","at":"2026-12-07T09:00:00.000Z","from":{"role":"customer","name":`
-	post = `},"text":"` + strings.Repeat("m", 100) + `","digest":"0123456789abcdef0123456789abcdef"}`
+	pre   = `"type":"message","at":"2026-12-07T09:00:00.000Z","from":{"role":"customer","name":`
+	post  = `},"text":"` + strings.Repeat("m", 100) + `","digest":"0123456789abcdef0123456789abcdef"}`
+	event = `{"seq":1,` + pre + `"Cara"` + post
 )
 
 func (b *bench) key(room int, part string) string {
@@ -123,10 +125,10 @@ func (b *bench) measure(ctx context.Context, p probe, rate int, d time.Duration)
 // call sends one message to room i the way p does.
 func (b *bench) call(ctx context.Context, p probe, i int) error {
 	if p.script == nil {
-		return b.rdb.Publish(ctx, b.key(i, "room"), `{"seq":1,`+pre+`"Cara"`+post).Err()
+		return b.rdb.Publish(ctx, b.key(i, "room"), event).Err()
 	}
 	if p.bare {
-		return p.script.Run(ctx, b.rdb, []string{b.key(i, "room")}, `{"seq":1,`+pre+`"Cara"`+post).Err()
+		return p.script.Run(ctx, b.rdb, []string{b.key(i, "room")}, event).Err()
 	}
 	keys := []string{b.key(i, "session"), b.key(i, "seq"), b.key(i, "log"), b.key(i, "meta"), b.key(i, "once")}
 	// role, now, epoch, channel, sharded, max events, name, rate every
