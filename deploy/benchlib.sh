@@ -69,7 +69,9 @@ startNode() {
   local target=$1 port=$2 log=$3; shift 3
   case $target in
     floor) "$out/floor" -addr "127.0.0.1:$port" -redis "127.0.0.1:$1" > "$log" 2>&1 & ;;
-    *) COHUB_LOG_FORMAT=json COHUB_LOG_LEVEL=warn "$out/cohub" --addr "127.0.0.1:$port" --secret "$SECRET" \
+    # wsbench opens Cohub's sockets with ?access_token= and ?link=, which a
+    # node takes only with --ws-url-credentials.
+    *) COHUB_WS_URL_CREDENTIALS=true COHUB_LOG_FORMAT=json COHUB_LOG_LEVEL=warn "$out/cohub" --addr "127.0.0.1:$port" --secret "$SECRET" \
          --admin-email "$EMAIL" --admin-password "$PASSWORD" --demo=false "$@" > "$log" 2>&1 & ;;
   esac
   NODE_PID=$!
