@@ -18,7 +18,8 @@
 # whichever node(s) carried it. conns.txt says how many WebSockets each node got.
 #
 # Needs: go, nginx, redis-server, redis-cli, jq, ss. Loopback and private ports
-# only (18480-18496); every process it starts is stopped on exit.
+# only (18480-18496); every process it starts is stopped on exit. Exits
+# non-zero when a run's client failed (its log says why).
 # Usage: deploy/bench-nodes.sh COHUB_CHECKOUT OUTDIR [BENCH_DIR]
 #   BENCH_DIR (or env BENCH): wsbench/ and floor/ sources, default ../shared/bench
 #   beside the checkout; they are built from there, this repository does not
@@ -203,7 +204,7 @@ for t in $ONLY; do
     countConns "$t" "$r" &
     counter=$!
     "$out/wsbench" latency $(wsArgs "$t") -a "ws://127.0.0.1:$FRONT$(wsPath "$t")" -b "ws://127.0.0.1:$FRONT$(wsPath "$t")" -rooms 1000 -rate "$r" -dur "$DUR" \
-      -pids "$NODE_PIDS,$NGINX_PIDS,$REDIS_PIDS" -json "$out/latency-$t-$r.json" > "$out/latency-$t-$r.txt" 2>&1
+      -pids "$NODE_PIDS,$NGINX_PIDS,$REDIS_PIDS" -json "$out/latency-$t-$r.json" > "$out/latency-$t-$r.txt" 2>&1 || wsbenchFailed "$out/latency-$t-$r.txt"
     wait "$counter"; counter=""
     echo "== $t $r (nginx round robin picks each connection's node)"; tail -n 20 "$out/latency-$t-$r.txt"
     grep "^$t $r " "$out/conns.txt"
@@ -231,3 +232,4 @@ done
        cpu("^redis-r"), cpu("^wsbench$")] | map(tostring) | join(" ")' "$f"
   done; done
 } | column -t | tee "$out/summary.txt"
+exit "$FAILED"

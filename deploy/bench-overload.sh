@@ -7,7 +7,8 @@
 # 10,000 msg/s are refused as rate_limited, which is not overload).
 #
 # Needs: go, redis-server, redis-cli, curl, ss. Loopback ports 18520-18530 only;
-# every process it starts is stopped on exit.
+# every process it starts is stopped on exit. Exits non-zero when a run's
+# client failed (its log says why).
 # Usage: deploy/bench-overload.sh COHUB_CHECKOUT OUTDIR [BENCH_DIR]
 #   BENCH_DIR (or env BENCH): wsbench/ and floor/ sources, default
 #   ../shared/bench beside the checkout.
@@ -44,8 +45,9 @@ for t in $ONLY; do
   "$out/wsbench" latency $(wsArgs "$t") -a "ws://127.0.0.1:${NODES[0]}$(wsPath "$t")" \
     -b "ws://127.0.0.1:${NODES[1]}$(wsPath "$t")" -rooms "$ROOMS" -rate "$RATE" -dur "$DUR" \
     -pids "A=${NODE_PIDS[0]},B=${NODE_PIDS[1]},redis=$REDIS_PID" \
-    -json "$out/latency.jsonl" > "$out/latency-$t.txt" 2>&1
+    -json "$out/latency.jsonl" > "$out/latency-$t.txt" 2>&1 || wsbenchFailed "$out/latency-$t.txt"
   echo "== $t: $RATE msg/s offered over $ROOMS rooms"; grep -v '^$' "$out/latency-$t.txt" | tail -8
   kill "${NODE_PIDS[@]}" 2>/dev/null; wait "${NODE_PIDS[@]}" 2>/dev/null
   redis-cli -p $RP flushall >/dev/null
 done
+exit "$FAILED"

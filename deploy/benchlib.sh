@@ -89,6 +89,11 @@ awaitNode() {
   esac
 }
 
+# wsbenchFailed LOG: a run whose client failed (every connect refused, say)
+# makes the script exit non-zero at its end, after the other runs.
+FAILED=0
+wsbenchFailed() { echo "wsbench failed: $1" >&2; FAILED=1; }
+
 # wsPath TARGET and wsArgs TARGET: the WebSocket path and the wsbench
 # protocol flags of a target.
 wsPath() { case $1 in floor) echo /connection/websocket;; *) echo /ws;; esac; }
