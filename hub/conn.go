@@ -72,6 +72,7 @@ type conn struct {
 	inbox      bool
 	lastTyping time.Time
 	sends      int
+	readAt     time.Time              // when the frame of the op running now was read
 	reads      map[*room]*pendingRead // read horizons asked, not yet written
 	// the reader only
 	lim     *rate.Limiter
@@ -473,6 +474,7 @@ func (c *conn) readLoop() {
 		allowed := c.allow(time.Now())
 		read := time.Now()
 		if !c.later(func(context.Context) {
+			c.readAt = read
 			c.node.waited(time.Since(read))
 			c.handle(typ, msg, allowed)
 		}) && !c.backedUp() {

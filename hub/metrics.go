@@ -16,6 +16,9 @@ type Metrics struct {
 	PresenceTook prometheus.Histogram
 	// BackstopRooms is how many rooms each presence backstop tick read.
 	BackstopRooms prometheus.Histogram
+	// SendTook is a logged send's time from its frame's read to its
+	// commit: the node's and Redis's share of a message's latency.
+	SendTook prometheus.Histogram
 }
 
 // NewMetrics returns the hub's series, not yet registered.
@@ -37,7 +40,7 @@ func NewMetrics() *Metrics {
 			Name: "cohub_ws_slow_consumer_closes_total", Help: "Connections closed because their send queue was full.",
 		}),
 		Overloaded: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cohub_ws_overloaded_total", Help: "Sends and completions refused because the node had too many in flight.",
+			Name: "cohub_ws_overloaded_total", Help: "Sends and completions refused because the node had too many in flight or was running late.",
 		}),
 		GapsFilled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cohub_room_gap_events_filled_total", Help: "Room events read from the log because pub/sub did not bring them.",
@@ -56,6 +59,10 @@ func NewMetrics() *Metrics {
 			Name: "cohub_presence_backstop_rooms", Help: "Rooms one presence backstop tick re-read (a room showing a customer online elsewhere has one turn per presence TTL).",
 			Buckets: []float64{1, 2, 5, 10, 25, 50, 100, 250, 1000},
 		}),
+		SendTook: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "cohub_send_seconds", Help: "Time from reading a send's frame to its commit (what the node and Redis add to a message; the client's and the network's share are not in it).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
 	}
 	return m
 }
@@ -63,5 +70,5 @@ func NewMetrics() *Metrics {
 // Register adds the series to a registry (the one /metrics serves).
 func (m *Metrics) Register(reg prometheus.Registerer) {
 	reg.MustRegister(m.Connections, m.Rooms, m.FramesIn, m.FramesOut, m.SlowClosed, m.Overloaded,
-		m.GapsFilled, m.EpochMoves, m.RedisErrors, m.PresenceTook, m.BackstopRooms)
+		m.GapsFilled, m.EpochMoves, m.RedisErrors, m.PresenceTook, m.BackstopRooms, m.SendTook)
 }

@@ -218,3 +218,29 @@ func TestLateNodeRefusesForAMoment(t *testing.T) {
 	}
 	hub.Done(n)
 }
+
+// A logged send is timed from its frame's read to its commit, so that
+// cohub_send_seconds shows what the node and Redis add to a message:
+// here Redis holds the commit a while, and the time counts the hold.
+func TestSendIsTimedToItsCommit(t *testing.T) {
+	c := newCluster(t, "redis", 1, livetest.Fast())
+	l := c.Live(0, 0)
+	took := c.Nodes[0].Metrics.SendTook
+	before := histogram(took)
+	rdb := c.RedisClient()
+	ctx := context.Background()
+	c.Must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
+	l.Cust.MustWrite(map[string]any{"op": "send", "ref": "held", "topic": l.Topic, "id": "m-held", "data": map[string]string{"text": "held"}})
+	waitUntil(t, "the send to wait on Redis", livetest.WaitLimit, func() bool { return hub.InFlight(c.Nodes[0].Hub) == 1 })
+	const hold = 150 * time.Millisecond
+	time.Sleep(hold) // the time the metric must count, not a wait for an event
+	c.Must(rdb.Do(ctx, "CLIENT", "UNPAUSE").Err())
+	l.Cust.Await("the held send's reply", func(f livetest.Frame) bool { return f.Op == "reply" && f.Ref == "held" && f.Status == "ok" })
+	after := histogram(took)
+	if n := after.GetSampleCount() - before.GetSampleCount(); n != 1 {
+		t.Fatalf("%d sends timed, want 1", n)
+	}
+	if d := after.GetSampleSum() - before.GetSampleSum(); d < hold.Seconds() {
+		t.Fatalf("the held send was timed at %.3f s, under the %v Redis held it", d, hold)
+	}
+}
