@@ -230,6 +230,7 @@ func TestSendIsTimedToItsCommit(t *testing.T) {
 	rdb := c.RedisClient()
 	ctx := context.Background()
 	c.Must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
+	defer rdb.Do(ctx, "CLIENT", "UNPAUSE") // should the test stop early: a second UNPAUSE is harmless
 	l.Cust.MustWrite(map[string]any{"op": "send", "ref": "held", "topic": l.Topic, "id": "m-held", "data": map[string]string{"text": "held"}})
 	waitUntil(t, "the send to wait on Redis", livetest.WaitLimit, func() bool { return hub.InFlight(c.Nodes[0].Hub) == 1 })
 	const hold = 150 * time.Millisecond
