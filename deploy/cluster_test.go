@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -115,6 +116,9 @@ func freePort(t *testing.T) int {
 type node struct {
 	t    *testing.T
 	name string
+	// port 0 at the first start lets the node bind one the kernel picks
+	// (read back from its "cohub listening" line): a port picked free
+	// beforehand can be taken by another test's connection meanwhile.
 	port int
 	args []string
 
@@ -168,12 +172,32 @@ func (n *node) read(stderr io.Reader, ready, done chan struct{}) {
 		n.lines = append(n.lines, n.name+": "+sc.Text())
 		n.mu.Unlock()
 		if !signalled && strings.Contains(sc.Text(), `"cohub listening"`) {
+			n.port = listeningPort(sc.Text(), n.port)
 			close(ready)
 			signalled = true
 		}
 	}
 	_ = cmd.Wait()
 	close(done)
+}
+
+// listeningPort is the port of a "cohub listening" log line's addr, or
+// port when the line has none.
+func listeningPort(line string, port int) int {
+	var l struct {
+		Addr string `json:"addr"`
+	}
+	if json.Unmarshal([]byte(line), &l) != nil {
+		return port
+	}
+	_, p, err := net.SplitHostPort(l.Addr)
+	if err != nil {
+		return port
+	}
+	if got, err := strconv.Atoi(p); err == nil {
+		return got
+	}
+	return port
 }
 
 // stop sends SIGTERM, as an orchestrator does, and returns the exit code.
@@ -229,7 +253,7 @@ func newCluster(t *testing.T, lb string, extra ...string) *cluster {
 	front := freePort(t)
 	c.base = fmt.Sprintf("http://127.0.0.1:%d", front)
 	for i := range 3 {
-		n := &node{t: t, name: fmt.Sprintf("cohub%d", i+1), port: freePort(t)}
+		n := &node{t: t, name: fmt.Sprintf("cohub%d", i+1)}
 		n.args = append([]string{"--redis", "redis://" + c.redis.Addr, "--secret", testSecret,
 			"--public-url", c.base, "--admin-email", adminEmail, "--admin-password", adminPassword,
 			"--log-format", "json", "--log-level", "info"}, extra...)

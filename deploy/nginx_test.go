@@ -368,7 +368,7 @@ func behindNginx(t *testing.T, edit map[string]string) (string, *balancer) {
 	nginxBin := need(t, "nginx")
 	front := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", front)
-	n := &node{t: t, name: "cohub", port: freePort(t), args: []string{"--public-url", base, "--demo=false",
+	n := &node{t: t, name: "cohub", args: []string{"--public-url", base, "--demo=false",
 		"--admin-email", adminEmail, "--admin-password", adminPassword, "--log-format", "json"}}
 	t.Cleanup(n.kill)
 	n.start()
