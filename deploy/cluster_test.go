@@ -187,15 +187,11 @@ func listeningPort(line string, port int) int {
 	var l struct {
 		Addr string `json:"addr"`
 	}
-	if json.Unmarshal([]byte(line), &l) != nil {
-		return port
-	}
-	_, p, err := net.SplitHostPort(l.Addr)
-	if err != nil {
-		return port
-	}
-	if got, err := strconv.Atoi(p); err == nil {
-		return got
+	_ = json.Unmarshal([]byte(line), &l) // a line without addr leaves it "", refused below
+	if _, p, err := net.SplitHostPort(l.Addr); err == nil {
+		if got, err := strconv.Atoi(p); err == nil {
+			return got
+		}
 	}
 	return port
 }

@@ -72,7 +72,6 @@ type conn struct {
 	inbox      bool
 	lastTyping time.Time
 	sends      int
-	readAt     time.Time              // when the frame of the op running now was read
 	reads      map[*room]*pendingRead // read horizons asked, not yet written
 	// the reader only
 	lim     *rate.Limiter
@@ -474,9 +473,8 @@ func (c *conn) readLoop() {
 		allowed := c.allow(time.Now())
 		read := time.Now()
 		if !c.later(func(context.Context) {
-			c.readAt = read
 			c.node.waited(time.Since(read))
-			c.handle(typ, msg, allowed)
+			c.handle(typ, msg, read, allowed)
 		}) && !c.backedUp() {
 			// More frames wait than a client within its rate can send. A
 			// client not reading its refusals gets no more of them: its
@@ -495,12 +493,13 @@ func refOf(msg []byte) string {
 	return f.Ref
 }
 
-func (c *conn) handle(typ websocket.MessageType, msg []byte, allowed bool) {
+func (c *conn) handle(typ websocket.MessageType, msg []byte, read time.Time, allowed bool) {
 	f, err := decodeFrame(typ, msg)
 	if err != nil {
 		c.reply(refOf(msg), err)
 		return
 	}
+	f.read = read
 	if !allowed {
 		if f.Ref != "" && !c.backedUp() {
 			c.reply(f.Ref, frameError{Code: CodeRateLimited, Message: "too many frames; slow down"})

@@ -3,6 +3,7 @@ package hub_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,25 +147,7 @@ func TestOverloadedRefusesAtOnce(t *testing.T) {
 	cfg.MaxInflight = 1
 	c := newCluster(t, "redis", 1, cfg)
 	l := c.Live(0, 0)
-	rdb := c.RedisClient()
-	ctx := context.Background()
-	c.Must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
-	unpaused := false
-	unpause := func() {
-		if !unpaused {
-			unpaused = true
-			c.Must(rdb.Do(ctx, "CLIENT", "UNPAUSE").Err())
-		}
-	}
-	defer unpause()
-	l.Cust.MustWrite(map[string]any{"op": "send", "ref": "held", "topic": l.Topic, "id": "m-held", "data": map[string]string{"text": "held"}})
-	deadline := time.Now().Add(livetest.WaitLimit)
-	for hub.InFlight(c.Nodes[0].Hub) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("the first send never went in flight")
-		}
-		time.Sleep(5 * time.Millisecond) // polling the node's counter: the frame travels on its own
-	}
+	unpause := holdSend(t, c, l)
 	r := l.Agent.Call(map[string]any{"op": "send", "topic": l.Topic, "id": "m-2", "data": map[string]string{"text": "busy?"}})
 	if r.Status != "error" || r.Map()["code"] != hub.CodeOverloaded || r.Map()["retry_after_ms"].(float64) <= 0 {
 		t.Fatalf("a send past the bound: %s", r.Raw)
@@ -227,15 +210,10 @@ func TestSendIsTimedToItsCommit(t *testing.T) {
 	l := c.Live(0, 0)
 	took := c.Nodes[0].Metrics.SendTook
 	before := histogram(took)
-	rdb := c.RedisClient()
-	ctx := context.Background()
-	c.Must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
-	defer rdb.Do(ctx, "CLIENT", "UNPAUSE") // should the test stop early: a second UNPAUSE is harmless
-	l.Cust.MustWrite(map[string]any{"op": "send", "ref": "held", "topic": l.Topic, "id": "m-held", "data": map[string]string{"text": "held"}})
-	waitUntil(t, "the send to wait on Redis", livetest.WaitLimit, func() bool { return hub.InFlight(c.Nodes[0].Hub) == 1 })
+	unpause := holdSend(t, c, l)
 	const hold = 150 * time.Millisecond
 	time.Sleep(hold) // the time the metric must count, not a wait for an event
-	c.Must(rdb.Do(ctx, "CLIENT", "UNPAUSE").Err())
+	unpause()
 	l.Cust.Await("the held send's reply", func(f livetest.Frame) bool { return f.Op == "reply" && f.Ref == "held" && f.Status == "ok" })
 	after := histogram(took)
 	if n := after.GetSampleCount() - before.GetSampleCount(); n != 1 {
@@ -244,4 +222,21 @@ func TestSendIsTimedToItsCommit(t *testing.T) {
 	if d := after.GetSampleSum() - before.GetSampleSum(); d < hold.Seconds() {
 		t.Fatalf("the held send was timed at %.3f s, under the %v Redis held it", d, hold)
 	}
+}
+
+// holdSend pauses the cluster's Redis for writes and sends l's customer
+// a send ("held", id "m-held") that then waits in flight on node 0. The
+// func returned unpauses Redis; it also runs at cleanup, and only once.
+func holdSend(t *testing.T, c *livetest.Cluster, l livetest.Live) (unpause func()) {
+	t.Helper()
+	rdb := c.RedisClient()
+	ctx := context.Background()
+	c.Must(rdb.Do(ctx, "CLIENT", "PAUSE", "60000", "WRITE").Err())
+	var once sync.Once
+	unpause = func() { once.Do(func() { c.Must(rdb.Do(ctx, "CLIENT", "UNPAUSE").Err()) }) }
+	t.Cleanup(unpause)
+	l.Cust.MustWrite(map[string]any{"op": "send", "ref": "held", "topic": l.Topic, "id": "m-held", "data": map[string]string{"text": "held"}})
+	// Polling the node's counter: the frame travels on its own.
+	waitUntil(t, "the held send to go in flight", livetest.WaitLimit, func() bool { return hub.InFlight(c.Nodes[0].Hub) > 0 })
+	return unpause
 }

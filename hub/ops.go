@@ -352,7 +352,7 @@ func (c *conn) post(f inFrame) {
 		c.reply(f.Ref, err)
 		return
 	}
-	c.node.metrics.SendTook.Observe(time.Since(c.readAt).Seconds())
+	c.node.metrics.SendTook.Observe(time.Since(f.read).Seconds())
 	c.replyLogged(ev.Seq, seqReply(f.Ref, ev.Seq))
 }
 

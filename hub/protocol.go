@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/coder/websocket"
 
@@ -30,6 +31,8 @@ type inFrame struct {
 	Since *int64          `json:"since"`
 	Epoch string          `json:"epoch"`
 	Data  json.RawMessage `json:"data"`
+	// read is when the reader took the frame off the socket (not on the wire).
+	read time.Time
 }
 
 // errBadFrame answers what is not a client frame.
